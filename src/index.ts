@@ -1,0 +1,15 @@
+/**
+ * tapegrad — a small tape-based reverse-mode autodiff library.
+ * This file is the whole public surface: re-exports only.
+ */
+export {
+  Tensor, tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, asTensor,
+  type TensorLike, type NestedArray, type TensorOptions, type TensorInputOptions,
+} from './tensor.js'
+export type { DType, TypedArray } from './nd.js'
+export { seed, Random, defaultRandom } from './random.js'
+export { backward, grad, valueAndGrad, noGrad, zeroGrad, setDebug, tapeOf, Tape, Entry, type BackwardOptions } from './tape.js'
+export { defineOp, mapTensor, zipTensors, type Op, type OpDef } from './op.js'
+export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.js'
+export { flatten, unflatten, mapTree, describeTree, type Tree, type TreeDef } from './tree.js'
+export * from './ops/index.js'

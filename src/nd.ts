@@ -1,0 +1,290 @@
+/**
+ * Storage: the one file that knows about strides.
+ *
+ * Every tensor owns a contiguous, row-major typed array. Elementwise work on contiguous data runs
+ * in plain loops (measured 3× faster than ndarray-ops for a contiguous float32 `add`); anything
+ * strided — stride-0 broadcast views, transposes, stepped slices — is expressed as a scijs
+ * `ndarray` view and copied into contiguous storage with `ndarray-ops` (`assign`), which compiles
+ * a loop nest per stride pattern.
+ *
+ * Elementwise loops are compiled once per element function (`map`, `zip`) with `new Function`, so
+ * every op gets its own monomorphic loop that V8 can inline (a single shared loop calling many
+ * different functions goes megamorphic and runs several times slower). Element functions must
+ * therefore be defined once, at module level, not created inside a call.
+ */
+import ndarray from 'ndarray'
+import ops from 'ndarray-ops'
+
+/** The element types a tensor can have. float32 is the default; float64 is for gradcheck. */
+export type DType = 'float32' | 'float64'
+/** The storage of a tensor. */
+export type TypedArray = Float32Array | Float64Array
+/** A scijs ndarray view over a tensor's storage. */
+export type NdView = ndarray.NdArray<TypedArray>
+
+/** A fresh zero-filled array of `n` elements of `dtype`. */
+export function allocate(dtype: DType, n: number): TypedArray {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)
+}
+
+/** The dtype of a typed array. */
+export function dtypeOf(data: TypedArray): DType {
+  return data instanceof Float64Array ? 'float64' : 'float32'
+}
+
+/** Number of elements of a shape (1 for the 0-d shape `[]`). */
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1
+  for (let i = 0; i < shape.length; i++) n *= shape[i]
+  return n
+}
+
+/** Row-major strides of a contiguous array of this shape. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length)
+  let s = 1
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s
+    s *= shape[i]
+  }
+  return strides
+}
+
+/** `[2,3]` — how shapes are printed in every error message. */
+export function fmt(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * NumPy broadcasting: align shapes on the right; each pair of sizes must be equal or one of
+ * them 1. `broadcastShapes('add', [2,3], [3])` is `[2,3]`.
+ */
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  if (sameShape(a, b)) return a.slice()
+  const n = Math.max(a.length, b.length)
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    const da = i < n - a.length ? 1 : a[i - (n - a.length)]
+    const db = i < n - b.length ? 1 : b[i - (n - b.length)]
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together (axis ${i - n}: ${da} ≠ ${db})`)
+    }
+    out[i] = da === 1 ? db : da
+  }
+  return out
+}
+
+/** A (cached by the caller) ndarray view of contiguous storage. */
+export function view(data: TypedArray, shape: readonly number[]): NdView {
+  // ndarray treats shape [] as a 0-d array; keep it as a 1-element 1-d view for ops' sake.
+  return ndarray(data, shape.length === 0 ? [1] : shape.slice())
+}
+
+/**
+ * A stride-0 view that reads `data` (of `shape`) as if it had `outShape`: broadcast axes get
+ * stride 0, so no element is copied.
+ */
+export function broadcastView(data: TypedArray, shape: readonly number[], outShape: readonly number[]): NdView {
+  const strides = stridesOf(shape)
+  const lead = outShape.length - shape.length
+  const vs = new Array<number>(outShape.length)
+  for (let i = 0; i < outShape.length; i++) {
+    vs[i] = i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]
+  }
+  return ndarray(data, outShape.length === 0 ? [1] : outShape.slice(), outShape.length === 0 ? [0] : vs, 0)
+}
+
+/** Copies a broadcast of `data` to `outShape` into fresh contiguous storage. */
+export function broadcastTo(data: TypedArray, shape: readonly number[], outShape: readonly number[]): TypedArray {
+  const out = allocate(dtypeOf(data), sizeOf(outShape))
+  if (sizeOf(shape) === 1) return out.fill(data[0])
+  ops.assign(view(out, outShape), broadcastView(data, shape, outShape))
+  return out
+}
+
+/** Copies any ndarray view (strided, transposed, stepped) into fresh contiguous storage. */
+export function contiguous(src: NdView, dtype: DType): TypedArray {
+  const out = allocate(dtype, src.size)
+  if (src.size === 0) return out
+  ops.assign(ndarray(out, src.shape.slice()), src)
+  return out
+}
+
+/** Reorders axes: `out.shape[i] = shape[axes[i]]` (a transpose view, then one strided copy). */
+export function permute(data: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
+  if (shape.length < 2) return data.slice()
+  return contiguous(view(data, shape).transpose(...axes), dtypeOf(data))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled elementwise loops
+
+/** f(x) or f(x, c) with a scalar constant c. */
+export type UnaryFn = (x: number, c: number) => number
+/** f(a, b) or f(a, b, c) with a scalar constant c. */
+export type BinaryFn = (a: number, b: number, c: number) => number
+
+type UnaryLoop = (a: TypedArray, out: TypedArray, n: number, c: number) => void
+type BinaryLoop = (a: TypedArray, b: TypedArray, out: TypedArray, n: number, c: number) => void
+type BroadcastLoop = (a: TypedArray, b: TypedArray, out: TypedArray, outer: number, inner: number, c: number) => void
+
+const unaryLoops = new WeakMap<Function, UnaryLoop>()
+const binaryLoops = new WeakMap<Function, BinaryLoop[]>()
+
+function compile<T>(fn: Function, params: string, body: string): T {
+  // A fresh Function per element function: its own feedback, so `f` is inlined monomorphically.
+  return new Function('f', `return function loop(${params}) { ${body} }`)(fn) as T
+}
+
+function unaryLoop(fn: UnaryFn): UnaryLoop {
+  let loop = unaryLoops.get(fn)
+  if (!loop) {
+    loop = compile<UnaryLoop>(fn, 'a, out, n, c', 'for (let i = 0; i < n; i++) out[i] = f(a[i], c)')
+    unaryLoops.set(fn, loop)
+  }
+  return loop
+}
+
+// Variants: 0 same shape, 1 scalar b, 2 scalar a, 3 b repeats along rows (b is a suffix of a's
+// shape), 4 a repeats along rows, 5 b constant along rows (b is a prefix), 6 a constant along rows.
+const BINARY_BODIES = [
+  'for (let i = 0; i < n; i++) out[i] = f(a[i], b[i], c)',
+  'const s = b[0]; for (let i = 0; i < n; i++) out[i] = f(a[i], s, c)',
+  'const s = a[0]; for (let i = 0; i < n; i++) out[i] = f(s, b[i], c)',
+]
+const BROADCAST_BODIES = [
+  'let k = 0; for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++, k++) out[k] = f(a[k], b[j], c)',
+  'let k = 0; for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++, k++) out[k] = f(a[j], b[k], c)',
+  'let k = 0; for (let o = 0; o < outer; o++) { const s = b[o]; for (let j = 0; j < inner; j++, k++) out[k] = f(a[k], s, c) }',
+  'let k = 0; for (let o = 0; o < outer; o++) { const s = a[o]; for (let j = 0; j < inner; j++, k++) out[k] = f(s, b[k], c) }',
+]
+
+function binaryLoops_(fn: BinaryFn): BinaryLoop[] {
+  let loops = binaryLoops.get(fn)
+  if (!loops) {
+    loops = BINARY_BODIES.map((body) => compile<BinaryLoop>(fn, 'a, b, out, n, c', body))
+    loops.push(...BROADCAST_BODIES.map((body) => compile<any>(fn, 'a, b, out, outer, inner, c', body)))
+    binaryLoops.set(fn, loops)
+  }
+  return loops
+}
+
+/** out[i] = fn(a[i], c) over contiguous storage; `out` may be `a` (in place). */
+export function map(a: TypedArray, fn: UnaryFn, c = 0, out: TypedArray = allocate(dtypeOf(a), a.length)): TypedArray {
+  unaryLoop(fn)(a, out, a.length, c)
+  return out
+}
+
+/** true when `small` (right-aligned) equals the trailing axes of `big` after its leading 1s. */
+function isSuffix(small: readonly number[], big: readonly number[]): boolean {
+  let s = 0
+  while (s < small.length && small[s] === 1) s++
+  const k = small.length - s
+  if (k > big.length) return false
+  for (let i = 0; i < k; i++) if (small[s + i] !== big[big.length - k + i]) return false
+  return true
+}
+
+/** Number of leading axes of `small` (padded to `big`'s rank) equal to `big`'s, when all the
+ *  remaining axes of `small` are 1 (a "column" broadcast like [B,1] against [B,N]); else -1. */
+function prefixLength(small: readonly number[], big: readonly number[]): number {
+  if (small.length !== big.length) return -1
+  let k = 0
+  while (k < small.length && small[k] === big[k]) k++
+  for (let i = k; i < small.length; i++) if (small[i] !== 1) return -1
+  return k
+}
+
+/**
+ * out = fn(a, b, c) elementwise with NumPy broadcasting; returns the storage and shape.
+ * Contiguous fast paths cover equal shapes, scalars, row broadcasts (bias [N] against [B,N]) and
+ * column broadcasts ([B,1] against [B,N]); any other pattern is materialised through stride-0
+ * ndarray views first.
+ */
+export function zip(
+  op: string,
+  a: TypedArray, aShape: readonly number[],
+  b: TypedArray, bShape: readonly number[],
+  fn: BinaryFn, c = 0,
+): { data: TypedArray; shape: number[] } {
+  const shape = broadcastShapes(op, aShape, bShape)
+  const n = sizeOf(shape)
+  const out = allocate(dtypeOf(a), n)
+  const loops = binaryLoops_(fn)
+  if (n === 0) return { data: out, shape }
+  if (a.length === n && b.length === n) (loops[0] as BinaryLoop)(a, b, out, n, c)
+  else if (b.length === 1) (loops[1] as BinaryLoop)(a, b, out, n, c)
+  else if (a.length === 1) (loops[2] as BinaryLoop)(a, b, out, n, c)
+  else if (a.length === n && isSuffix(bShape, shape)) (loops[3] as unknown as BroadcastLoop)(a, b, out, n / b.length, b.length, c)
+  else if (b.length === n && isSuffix(aShape, shape)) (loops[4] as unknown as BroadcastLoop)(a, b, out, n / a.length, a.length, c)
+  else if (a.length === n && prefixLength(bShape, shape) >= 0) (loops[5] as unknown as BroadcastLoop)(a, b, out, b.length, n / b.length, c)
+  else if (b.length === n && prefixLength(aShape, shape) >= 0) (loops[6] as unknown as BroadcastLoop)(a, b, out, a.length, n / a.length, c)
+  else {
+    const ab = a.length === n ? a : broadcastTo(a, aShape, shape)
+    const bb = b.length === n ? b : broadcastTo(b, bShape, shape)
+    ;(loops[0] as BinaryLoop)(ab, bb, out, n, c)
+  }
+  return { data: out, shape }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions along one axis: the array is seen as [outer, n, inner].
+
+/** Sums `axis` away (the result keeps the axis as size 1). */
+export function sumAxis(data: TypedArray, shape: readonly number[], axis: number): TypedArray {
+  const n = shape[axis]
+  let outer = 1
+  for (let i = 0; i < axis; i++) outer *= shape[i]
+  const inner = data.length / (outer * n) || 0
+  const out = allocate(dtypeOf(data), outer * inner)
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      let s = 0
+      const base = o * n
+      for (let k = 0; k < n; k++) s += data[base + k]
+      out[o] = s
+    }
+    return out
+  }
+  for (let o = 0; o < outer; o++) {
+    const ob = o * inner
+    for (let k = 0; k < n; k++) {
+      const base = (o * n + k) * inner
+      for (let j = 0; j < inner; j++) out[ob + j] += data[base + j]
+    }
+  }
+  return out
+}
+
+/**
+ * Sums a gradient of shape `shape` back to `target` (the input's shape before broadcasting):
+ * leading axes that broadcasting added are summed away, and so are axes where the input had
+ * size 1. This is the engine's single un-broadcast, so op authors never write one.
+ */
+export function unbroadcast(data: TypedArray, shape: readonly number[], target: readonly number[]): TypedArray {
+  if (sameShape(shape, target)) return data
+  const lead = shape.length - target.length
+  if (sizeOf(target) === 1) {
+    let s = 0
+    for (let i = 0; i < data.length; i++) s += data[i]
+    const out = allocate(dtypeOf(data), 1)
+    out[0] = s
+    return out
+  }
+  let cur = data
+  const curShape = shape.slice()
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    const want = axis < lead ? 1 : target[axis - lead]
+    if (curShape[axis] !== want) {
+      cur = sumAxis(cur, curShape, axis)
+      curShape[axis] = 1
+    }
+  }
+  return cur
+}

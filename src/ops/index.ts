@@ -1,0 +1,7 @@
+/** Every op, as plain functions (the Tensor methods call these). */
+export * from './elementwise.js'
+export * from './reduce.js'
+export * from './linalg.js'
+export * from './shape.js'
+export * from './indexing.js'
+export * from './composite.js'

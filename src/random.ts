@@ -1,0 +1,79 @@
+/**
+ * Seeded pseudo-random numbers. Every random tensor (rand, randn, weight initialisers, dropout,
+ * shuffling) draws from one generator, so `seed(n)` makes a whole program repeatable: the same
+ * seed gives bit-identical values on every run and every machine (the generator uses only 32-bit
+ * integer arithmetic, and Box–Muller uses Math.log/sqrt/cos on float64 — deterministic in V8).
+ */
+
+/**
+ * mulberry32: a tiny 32-bit generator with a full 2³² period, good enough for weights and
+ * shuffles (not for cryptography).
+ */
+export class Random {
+  private state: number
+  private spare: number | null = null
+
+  constructor(seedValue = 0) {
+    this.state = seedValue >>> 0
+  }
+
+  /** Uniform float in [0, 1) with 32 bits of randomness. */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0)
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+
+  /** Uniform float in [low, high). */
+  uniform(low = 0, high = 1): number {
+    return low + (high - low) * this.next()
+  }
+
+  /** Standard normal N(0, 1) by the Box–Muller transform (pairs are cached). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare
+      this.spare = null
+      return s
+    }
+    let u = this.next()
+    while (u === 0) u = this.next() // log(0) = -∞
+    const v = this.next()
+    const r = Math.sqrt(-2 * Math.log(u))
+    this.spare = r * Math.sin(2 * Math.PI * v)
+    return r * Math.cos(2 * Math.PI * v)
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n)
+  }
+
+  /** Fisher–Yates shuffle of `array` in place; returns it. */
+  shuffle<T extends { length: number; [i: number]: any }>(array: T): T {
+    for (let i = array.length - 1; i > 0; i--) {
+      const j = this.int(i + 1)
+      const t = array[i]
+      array[i] = array[j]
+      array[j] = t
+    }
+    return array
+  }
+}
+
+let globalRandom = new Random(0)
+
+/**
+ * Reseeds the global generator used by `rand`, `randn`, initialisers and shuffles.
+ * @example seed(42); const a = randn([3]); seed(42); const b = randn([3]) // a equals b bit for bit
+ */
+export function seed(n: number): void {
+  if (!Number.isFinite(n)) throw new Error(`seed: expected a finite number, got ${n}`)
+  globalRandom = new Random(n)
+}
+
+/** The global generator (seeded with 0 until `seed` is called). */
+export function defaultRandom(): Random {
+  return globalRandom
+}

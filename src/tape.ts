@@ -1,0 +1,271 @@
+/**
+ * The tape: what reverse mode records and how it walks back.
+ *
+ * Every op applied to a tensor that needs a gradient appends an `Entry` (the op, its inputs, its
+ * attributes, its output) with an increasing id — the position on the tape. `backward()` collects
+ * the entries that led to the loss and visits them from the newest to the oldest: since an op's
+ * inputs were always created before it, that order meets every output before its inputs (a
+ * reverse topological order, with no recursion, so a chain of 10⁵ ops cannot overflow the stack).
+ * At each entry the op's `backward` turns ∂L/∂out into ∂L/∂inputs, which are summed into the
+ * inputs' pending gradients; leaves with `requiresGrad` end up with `.grad`.
+ */
+import { fmt, sameShape, unbroadcast } from './nd.js'
+import type { OpDef } from './op.js'
+import { checkFinite } from './op.js'
+import { Tensor } from './tensor.js'
+import { flatten, unflatten, type Tree } from './tree.js'
+
+/** Whether ops record onto the tape (false inside `noGrad`). */
+export const gradState = { enabled: true }
+/** Debug switches (see `setDebug`). */
+export const debugState = { checkFinite: false }
+
+let nextId = 0
+let visitStamp = 0
+
+/** One recorded op application. */
+export class Entry {
+  readonly id = nextId++
+  /** Set when a backward pass without `retainGraph` went through this entry. */
+  freed = false
+  /** Scratch mark used by graph walks instead of a Set. */
+  visit = 0
+  constructor(
+    readonly op: OpDef<any>,
+    public inputs: Tensor[],
+    public attrs: unknown,
+    readonly out: Tensor,
+  ) {}
+}
+
+/** Records `out = op(inputs)`; called by `defineOp`. */
+export function record(op: OpDef<any>, inputs: Tensor[], attrs: unknown, out: Tensor): void {
+  out.requiresGrad = true
+  out.entry = new Entry(op, inputs, attrs, out)
+}
+
+/**
+ * Turns on debugging aids. `checkFinite: true` makes every op check its output and throw,
+ * naming the op and the shapes, as soon as one turns NaN or ±Inf from finite inputs (forward and
+ * backward). It costs a scan per op, so it is off by default.
+ */
+export function setDebug(options: { checkFinite?: boolean }): void {
+  if (options.checkFinite !== undefined) debugState.checkFinite = options.checkFinite
+}
+
+/**
+ * Runs `fn` without recording: tensors created inside do not require gradients.
+ * @example const y = noGrad(() => w.mul(2)) // y.requiresGrad === false
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradState.enabled
+  gradState.enabled = false
+  try {
+    return fn()
+  } finally {
+    gradState.enabled = prev
+  }
+}
+
+/** The entries that produced `root`, oldest first. Throws if one was freed. */
+function collect(root: Tensor, leaves: Tensor[] | null, who: string): Entry[] {
+  const stamp = ++visitStamp
+  const entries: Entry[] = []
+  if (!root.entry) return entries
+  const stack: Entry[] = [root.entry]
+  root.entry.visit = stamp
+  while (stack.length > 0) {
+    const e = stack.pop()!
+    if (e.freed) {
+      throw new Error(
+        `${who}: the graph through '${e.op.name}' (output ${fmt(e.out.shape)}) was already freed by an earlier backward(); ` +
+          `pass { retainGraph: true } to the first backward() to go through it again`,
+      )
+    }
+    entries.push(e)
+    for (const t of e.inputs) {
+      const p = t.entry
+      if (p) {
+        if (p.visit !== stamp) {
+          p.visit = stamp
+          stack.push(p)
+        }
+      } else if (leaves && t.requiresGrad && t.visit !== stamp) {
+        t.visit = stamp
+        leaves.push(t)
+      }
+    }
+  }
+  entries.sort((a, b) => a.id - b.id)
+  return entries
+}
+
+/** Options of `backward`. */
+export interface BackwardOptions {
+  /** Keep the graph so that backward can run through it again (default false). */
+  retainGraph?: boolean
+}
+
+/**
+ * Reverse-mode sweep from `root`: fills `.grad` of every leaf with `requiresGrad` that `root`
+ * depends on, adding to what is there (like PyTorch; clear it with `zeroGrad`).
+ * For a non-scalar `root` pass the cotangent v (same shape): leaves get vᵀ·∂root/∂leaf.
+ */
+export function backward(root: Tensor, cotangent?: Tensor | number, options: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new Error(`backward: the tensor ${fmt(root.shape)} does not require a gradient (no input had requiresGrad: true, or it was made under noGrad)`)
+  }
+  let seed: Tensor
+  if (cotangent === undefined) {
+    if (root.size !== 1) {
+      throw new Error(`backward: called on a non-scalar tensor of shape ${fmt(root.shape)} without a cotangent; reduce it first (e.g. .sum()) or pass a cotangent of shape ${fmt(root.shape)}`)
+    }
+    seed = Tensor.full(root.shape, 1, root.dtype)
+  } else {
+    seed = typeof cotangent === 'number' ? Tensor.full(root.shape, cotangent, root.dtype) : cotangent
+    if (!sameShape(seed.shape, root.shape)) {
+      throw new Error(`backward: cotangent of shape ${fmt(seed.shape)} does not match the output shape ${fmt(root.shape)}`)
+    }
+  }
+  const leaves: Tensor[] = []
+  if (!root.entry) leaves.push(root)
+  const entries = collect(root, leaves, 'backward')
+  root.pending = seed
+  const prev = gradState.enabled
+  gradState.enabled = false
+  try {
+    for (let k = entries.length - 1; k >= 0; k--) {
+      const e = entries[k]
+      const g = e.out.pending
+      e.out.pending = null
+      if (!g) continue
+      const grads = e.op.backward(g, e.inputs, e.out, e.attrs)
+      for (let i = 0; i < e.inputs.length; i++) {
+        const x = e.inputs[i]
+        const gi = grads[i]
+        if (!x.requiresGrad || !gi) continue
+        accumulate(e.op.name, x, gi, e.inputs)
+      }
+    }
+    for (const leaf of leaves) {
+      const g = leaf.pending
+      leaf.pending = null
+      if (!g) continue
+      if (leaf.grad) {
+        const d = leaf.grad.data
+        const s = g.data
+        for (let i = 0; i < d.length; i++) d[i] += s[i]
+      } else {
+        // A copy, so that later in-place accumulation can never write into another tensor.
+        leaf.grad = new Tensor(g.data.slice(), leaf.shape.slice())
+      }
+    }
+  } finally {
+    gradState.enabled = prev
+    for (const e of entries) e.out.pending = null
+  }
+  if (!options.retainGraph) {
+    for (const e of entries) {
+      e.freed = true
+      e.inputs = [] // lets the intermediate values be garbage-collected
+      e.attrs = null
+    }
+  }
+}
+
+/** x.pending += g, after summing g back over broadcast axes to x's shape. */
+function accumulate(name: string, x: Tensor, g: Tensor, inputs: Tensor[]): void {
+  if (!sameShape(g.shape, x.shape)) {
+    const data = unbroadcast(g.data, g.shape, x.shape)
+    if (data.length !== x.size) {
+      throw new Error(`${name} (backward): gradient of shape ${fmt(g.shape)} cannot be reduced to the input shape ${fmt(x.shape)}`)
+    }
+    g = new Tensor(data, x.shape.slice())
+  }
+  if (debugState.checkFinite) checkFinite(name, g, inputs, 'backward')
+  if (!x.pending) {
+    x.pending = g
+  } else {
+    // Out of place: `g` and `pending` may be shared with other tensors (e.g. add returns g twice).
+    const a = x.pending.data
+    const b = g.data
+    const s = new (a.constructor as typeof Float32Array)(a.length)
+    for (let i = 0; i < s.length; i++) s[i] = a[i] + b[i]
+    x.pending = new Tensor(s, x.shape.slice())
+  }
+}
+
+/** Sets `.grad` of every tensor in a tree to zero (keeping the buffers, so loops allocate nothing). */
+export function zeroGrad(tree: Tree): void {
+  for (const t of flatten(tree).leaves) t.grad?.data.fill(0)
+}
+
+/** Options of `grad` / `valueAndGrad`. */
+export interface GradOptions {
+  /** Fail unless f returns a scalar (default true: the JAX contract). */
+  scalarOnly?: boolean
+}
+
+/**
+ * JAX's `value_and_grad`: returns a function that evaluates `f` and the gradient of its scalar
+ * result with respect to its first argument, a tree of tensors (a tensor, an array or an object
+ * of tensors). Gradients come back in the same tree shape; unused leaves get zeros. The other
+ * arguments are passed through untouched. Nothing is written into the arguments' `.grad`.
+ * @example
+ * const [loss, g] = valueAndGrad((p: {w: Tensor}, x: Tensor) => p.w.mul(x).sum())({ w }, x)
+ */
+export function valueAndGrad<T extends Tree, R extends unknown[]>(
+  f: (params: T, ...rest: R) => Tensor,
+): (params: T, ...rest: R) => [Tensor, T] {
+  return (params: T, ...rest: R) => {
+    const { leaves, def } = flatten(params)
+    // Fresh leaves that share the data: the caller's tensors and their .grad stay untouched.
+    const fresh = leaves.map((t) => {
+      const v = new Tensor(t.data, t.shape.slice())
+      v.requiresGrad = true
+      return v
+    })
+    const value = f(unflatten(def, fresh) as T, ...rest)
+    if (!(value instanceof Tensor)) throw new Error(`valueAndGrad: f must return a Tensor, got ${typeof value}`)
+    if (value.size !== 1) throw new Error(`valueAndGrad: f must return a scalar, got shape ${fmt(value.shape)}; reduce it (e.g. .sum() or .mean())`)
+    if (value.requiresGrad) backward(value)
+    const grads = fresh.map((t) => t.grad ?? Tensor.full(t.shape, 0, t.dtype))
+    return [value.detach(), unflatten(def, grads) as T]
+  }
+}
+
+/**
+ * JAX's `grad`: the gradient of scalar-valued `f` with respect to its first argument (a tree),
+ * in the same tree shape.
+ * @example grad((x: Tensor) => x.mul(x).sum())(tensor([1, 2])) // tensor([2, 4])
+ */
+export function grad<T extends Tree, R extends unknown[]>(f: (params: T, ...rest: R) => Tensor): (params: T, ...rest: R) => T {
+  const vg = valueAndGrad(f)
+  return (params: T, ...rest: R) => vg(params, ...rest)[1]
+}
+
+/** A printable view of the tape that produced a tensor (see `tapeOf`). */
+export class Tape {
+  constructor(readonly entries: readonly Entry[]) {}
+
+  /** One line per recorded op, oldest first: `#id op(input shapes) -> output shape`. */
+  toString(): string {
+    const ids = new Map<Tensor, string>()
+    const lines: string[] = []
+    const name = (t: Tensor) => ids.get(t) ?? (t.label ? `${t.label}${fmt(t.shape)}` : `leaf${fmt(t.shape)}`)
+    for (const e of this.entries) {
+      ids.set(e.out, `%${e.id}`)
+      const args = e.inputs.map(name).join(', ')
+      lines.push(`%${e.id} = ${e.op.name}(${args}) -> ${fmt(e.out.shape)}`)
+    }
+    return lines.join('\n')
+  }
+}
+
+/**
+ * The tape entries that produced `t`, oldest first — for teaching and debugging.
+ * @example console.log(tapeOf(loss).toString())
+ */
+export function tapeOf(t: Tensor): Tape {
+  return new Tape(collect(t, null, 'tapeOf'))
+}

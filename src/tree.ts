@@ -1,0 +1,114 @@
+/**
+ * Parameter trees: a Tensor, an array of trees, or a plain object of trees — the shape in which
+ * `grad`, `valueAndGrad` and the optimizers take parameters. `flatten` lists the leaves in a fixed
+ * order (arrays by index, objects by key in insertion order) together with a description of the
+ * structure, so that `unflatten` can rebuild the same tree around other leaves.
+ */
+import { fmt } from './nd.js'
+import { Tensor } from './tensor.js'
+
+/** A tree whose leaves are `L` (Tensors by default). */
+export type Tree<L = Tensor> = L | Tree<L>[] | { [key: string]: Tree<L> }
+
+/** The structure of a tree with the leaves taken out. */
+export type TreeDef =
+  | { kind: 'leaf'; shape: number[] }
+  | { kind: 'array'; children: TreeDef[] }
+  | { kind: 'object'; keys: string[]; children: TreeDef[] }
+
+/** A flattened tree: the leaves in order, their dotted paths (`"layers.0.weight"`), the structure. */
+export interface Flat<L = Tensor> {
+  leaves: L[]
+  paths: string[]
+  def: TreeDef
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== 'object') return false
+  const proto = Object.getPrototypeOf(x)
+  return proto === Object.prototype || proto === null
+}
+
+/** Lists the leaves of a tree of Tensors with their paths and the tree's structure. */
+export function flatten(tree: Tree): Flat {
+  const leaves: Tensor[] = []
+  const paths: string[] = []
+  const walk = (node: unknown, path: string): TreeDef => {
+    if (node instanceof Tensor) {
+      leaves.push(node)
+      paths.push(path)
+      return { kind: 'leaf', shape: node.shape.slice() }
+    }
+    if (Array.isArray(node)) {
+      return { kind: 'array', children: node.map((c, i) => walk(c, path ? `${path}.${i}` : String(i))) }
+    }
+    if (isPlainObject(node)) {
+      const keys = Object.keys(node)
+      return { kind: 'object', keys, children: keys.map((k) => walk(node[k], path ? `${path}.${k}` : k)) }
+    }
+    const where = path ? ` at '${path}'` : ''
+    throw new Error(`tree: expected a Tensor, an array or a plain object${where}, got ${describeValue(node)}`)
+  }
+  const def = walk(tree, '')
+  return { leaves, paths, def }
+}
+
+function describeValue(x: unknown): string {
+  if (x === null) return 'null'
+  if (Array.isArray(x)) return 'an array'
+  if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
+  return `${typeof x} ${String(x)}`
+}
+
+/** Rebuilds a tree of structure `def` around `leaves` (taken in order). */
+export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
+  let k = 0
+  const build = (d: TreeDef): Tree<L> => {
+    if (d.kind === 'leaf') {
+      if (k >= leaves.length) throw new Error(`tree: unflatten ran out of leaves (${leaves.length} given)`)
+      return leaves[k++]
+    }
+    if (d.kind === 'array') return d.children.map(build)
+    const obj: { [key: string]: Tree<L> } = {}
+    d.keys.forEach((key, i) => (obj[key] = build(d.children[i])))
+    return obj
+  }
+  const out = build(def)
+  if (k !== leaves.length) throw new Error(`tree: unflatten got ${leaves.length} leaves for a structure with ${k}`)
+  return out
+}
+
+/** Applies `fn` to every leaf, keeping the structure. */
+export function mapTree<L>(tree: Tree, fn: (leaf: Tensor, path: string) => L): Tree<L> {
+  const { leaves, paths, def } = flatten(tree)
+  return unflatten(def, leaves.map((t, i) => fn(t, paths[i])))
+}
+
+/** A one-line picture of a structure: `{w: [2,3], b: [3], layers: [[4], [4]]}`. */
+export function describeTree(def: TreeDef): string {
+  if (def.kind === 'leaf') return fmt(def.shape)
+  if (def.kind === 'array') return `[${def.children.map(describeTree).join(', ')}]`
+  return `{${def.keys.map((k, i) => `${k}: ${describeTree(def.children[i])}`).join(', ')}}`
+}
+
+/** Whether two structures are the same (same nesting, keys and leaf shapes). */
+export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
+  if (a.kind !== b.kind) return false
+  if (a.kind === 'leaf') return b.kind === 'leaf' && a.shape.length === b.shape.length && a.shape.every((s, i) => s === b.shape[i])
+  const bc = (b as { children: TreeDef[] }).children
+  if (a.children.length !== bc.length) return false
+  if (a.kind === 'object') {
+    const bk = (b as { keys: string[] }).keys
+    if (a.keys.some((k, i) => k !== bk[i])) return false
+  }
+  return a.children.every((c, i) => sameTreeDef(c, bc[i]))
+}
+
+/** Throws, showing both structures, unless `tree` has the structure `expected`. */
+export function assertSameStructure(who: string, expected: TreeDef, tree: Tree): Flat {
+  const flat = flatten(tree)
+  if (!sameTreeDef(expected, flat.def)) {
+    throw new Error(`${who}: tree structure mismatch:\n  expected ${describeTree(expected)}\n  got      ${describeTree(flat.def)}`)
+  }
+  return flat
+}
