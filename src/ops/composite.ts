@@ -1,0 +1,211 @@
+/**
+ * Composite ops: softmax, logSoftmax and the losses. None has a backward of its own — each is a
+ * plain function of primitives, so its gradient is whatever the chain rule through those
+ * primitives gives (tinygrad's rule: few primitives, everything else composes them).
+ *
+ * Every function here is written in a numerically stable form and stays finite, with finite and
+ * correct gradients, at logits of ±1000.
+ */
+import { allocate, fmt, sizeOf } from '../nd.js'
+import { Tensor, type TensorLike } from '../tensor.js'
+import { abs, add, exp, log, maximum, mul, neg, square, sub } from './elementwise.js'
+import { logsumexp, max, mean, sum } from './reduce.js'
+import { noGrad } from '../tape.js'
+
+/** How a loss reduces its per-element values: their mean (default), their sum, or not at all. */
+export type Reduction = 'mean' | 'sum' | 'none'
+
+/** Integer class labels: an array, a typed array, or a tensor holding integer values. */
+export type Labels = Tensor | readonly number[] | ArrayLike<number>
+
+/** Options of `crossEntropy`. */
+export interface CrossEntropyOptions {
+  /** 'mean' (default): mean over samples; 'sum'; 'none': one loss per sample. */
+  reduction?: Reduction
+  /** The class axis of the logits (default −1, the last). */
+  axis?: number
+}
+
+function checkTensor(op: string, what: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+  return x
+}
+
+/** One axis of `shape`, negative counting from the end. */
+function oneAxis(op: string, shape: readonly number[], axis: number): number {
+  const nd = shape.length
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw new Error(`${op}: axis must be an integer, got ${String(axis)} (shape ${fmt(shape)})`)
+  if (axis < -nd || axis >= nd) {
+    const range = nd === 0 ? 'a 0-d tensor has no axes' : `valid axes are ${-nd}..${nd - 1}`
+    throw new Error(`${op}: axis ${axis} is out of range for shape ${fmt(shape)} (${range})`)
+  }
+  return axis < 0 ? axis + nd : axis
+}
+
+function reduce(op: string, loss: Tensor, reduction: Reduction | undefined): Tensor {
+  switch (reduction ?? 'mean') {
+    case 'mean':
+      return mean(loss)
+    case 'sum':
+      return sum(loss)
+    case 'none':
+      return loss
+    default:
+      throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`)
+  }
+}
+
+/** Checks that a target tensor (or number) fits the prediction; numbers become constants. */
+function sameShapeTarget(op: string, pred: Tensor, target: TensorLike): Tensor {
+  if (typeof target === 'number') {
+    const d = allocate(pred.dtype, 1)
+    d[0] = target
+    return new Tensor(d, [])
+  }
+  checkTensor(op, 'target', target)
+  const a = pred.shape
+  const b = target.shape
+  if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
+    throw new Error(`${op}: input ${fmt(a)} and target ${fmt(b)} must have the same shape`)
+  }
+  if (target.dtype !== pred.dtype) {
+    throw new Error(`${op}: dtype mismatch: input ${pred.dtype} ${fmt(a)} and target ${target.dtype} ${fmt(b)}`)
+  }
+  return target
+}
+
+/**
+ * softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along `axis` (default −1), with m = max x held
+ * constant: the shift cancels exactly, and exp never overflows (finite at x = ±1000).
+ * @example softmax(tensor([1, 2, 3])) // [0.0900, 0.2447, 0.6652]
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  checkTensor('softmax', 'x', x)
+  const a = oneAxis('softmax', x.shape, axis)
+  if (x.shape[a] === 0) return x.clone() // nothing to normalise; keeps the empty shape
+  const m = noGrad(() => max(x, a, true))
+  // Rows whose maximum is infinite are shifted by 0 (as logsumexp does) so that x − m is not NaN.
+  for (let i = 0; i < m.data.length; i++) if (!Number.isFinite(m.data[i]) && m.data[i] === m.data[i]) m.data[i] = 0
+  const e = exp(sub(x, m.detach()))
+  return mul(e, sum(e, a, true).pow(-1))
+}
+
+/**
+ * log softmax(x) = x − logsumexp(x) along `axis` (default −1). Stable: never forms softmax and
+ * takes its log, so log-probabilities of −2000 come out as −2000, not −∞.
+ * @example logSoftmax(tensor([1000, 0])) // [0, −1000]
+ */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  checkTensor('logSoftmax', 'x', x)
+  const a = oneAxis('logSoftmax', x.shape, axis)
+  return sub(x, logsumexp(x, a, true))
+}
+
+/**
+ * Cross-entropy between logits and targets along the class axis `axis` (default −1):
+ *   integer labels yᵢ:            lossᵢ = −log softmax(xᵢ)[yᵢ]
+ *   probabilities p (x's shape):  lossᵢ = −Σ_c p_c · log softmax(xᵢ)_c
+ * then reduced by `reduction` ('mean' over samples by default, 'sum', or 'none' → one loss per
+ * sample, of the logits' shape without the class axis). Labels are an array, an Int32Array or a
+ * tensor of integer values with the logits' shape minus the class axis; a target tensor with the
+ * logits' full shape is read as probabilities (and receives a gradient if it requires one).
+ * Labels pick their log-probability through a constant one-hot mask (no gather), so this stays a
+ * composite; its gradient is (softmax(x) − onehot(y)) / N for 'mean'.
+ * @example crossEntropy(tensor([[2, 0, -1], [0, 3, 0]]), [0, 1]) // mean of −log p[0][0], −log p[1][1]
+ */
+export function crossEntropy(logits: Tensor, target: Labels, options: CrossEntropyOptions = {}): Tensor {
+  checkTensor('crossEntropy', 'logits', logits)
+  if (logits.ndim === 0) throw new Error(`crossEntropy: logits must have a class axis, got a 0-d tensor`)
+  const a = oneAxis('crossEntropy', logits.shape, options.axis ?? -1)
+  const reduction = options.reduction ?? 'mean'
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new Error(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`)
+  }
+  const C = logits.shape[a]
+  const labelShape = logits.shape.filter((_, i) => i !== a)
+  let weights: Tensor
+  if (target instanceof Tensor && target.ndim === logits.ndim) {
+    // Probabilities. (Labels have one axis fewer, so the two readings never overlap.)
+    if (target.shape.some((s, i) => s !== logits.shape[i])) {
+      throw new Error(
+        `crossEntropy: target ${fmt(target.shape)} fits neither reading for logits ${fmt(logits.shape)} with class axis ${a}: ` +
+          `probabilities must have shape ${fmt(logits.shape)}, labels shape ${fmt(labelShape)}`,
+      )
+    }
+    weights = sameShapeTarget('crossEntropy', logits, target)
+  } else {
+    weights = oneHot(logits, a, C, labelShape, target)
+  }
+  const logp = logSoftmax(logits, a)
+  return reduce('crossEntropy', neg(sum(mul(logp, weights), a)), reduction)
+}
+
+/** The constant one-hot mask of the labels, in the logits' shape and dtype. */
+function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], target: Labels): Tensor {
+  let values: ArrayLike<number>
+  if (target instanceof Tensor) {
+    const ls = target.shape
+    if (ls.length !== labelShape.length || ls.some((s, i) => s !== labelShape[i])) {
+      throw new Error(
+        `crossEntropy: labels of shape ${fmt(ls)} do not fit logits ${fmt(logits.shape)} with class axis ${a}: ` +
+          `expected labels of shape ${fmt(labelShape)} or probabilities of shape ${fmt(logits.shape)}`,
+      )
+    }
+    values = target.data
+  } else if (target !== null && typeof target === 'object' && typeof (target as ArrayLike<number>).length === 'number') {
+    values = target as ArrayLike<number>
+    if (values.length !== sizeOf(labelShape)) {
+      throw new Error(
+        `crossEntropy: got ${values.length} labels for logits ${fmt(logits.shape)} with class axis ${a}: ` +
+          `expected ${sizeOf(labelShape)} (labels of shape ${fmt(labelShape)})`,
+      )
+    }
+  } else {
+    throw new Error(`crossEntropy: target must be labels (an array, Int32Array or Tensor) or a probability Tensor, got ${target === null ? 'null' : typeof target}`)
+  }
+  // logits seen as [outer, C, inner]; label p = o·inner + j marks element (o·C + c)·inner + j.
+  let inner = 1
+  for (let i = a + 1; i < logits.ndim; i++) inner *= logits.shape[i]
+  const mask = allocate(logits.dtype, logits.size)
+  for (let p = 0; p < values.length; p++) {
+    const c = values[p]
+    if (typeof c !== 'number' || !Number.isInteger(c)) {
+      throw new Error(`crossEntropy: label ${String(c)} at index ${p} is not an integer class index (logits ${fmt(logits.shape)})`)
+    }
+    if (c < 0 || c >= C) {
+      throw new Error(`crossEntropy: label ${c} at index ${p} is out of range for ${C} classes (logits ${fmt(logits.shape)}, class axis ${a})`)
+    }
+    const o = Math.floor(p / inner)
+    const j = p - o * inner
+    mask[(o * C + c) * inner + j] = 1
+  }
+  return new Tensor(mask, logits.shape.slice())
+}
+
+/**
+ * Mean squared error: (pred − target)² reduced by `reduction` ('mean' default, 'sum', 'none').
+ * `target` must have pred's shape (no silent broadcasting, a classic bug with [N,1] against
+ * [N]), or be a number.
+ * @example mse(tensor([1, 2]), tensor([0, 0])) // (1 + 4) / 2 = 2.5
+ */
+export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
+  checkTensor('mse', 'pred', pred)
+  const t = sameShapeTarget('mse', pred, target)
+  return reduce('mse', square(sub(pred, t)), reduction)
+}
+
+/**
+ * Binary cross-entropy on logits x with targets t ∈ [0, 1] (same shape, or a number):
+ *   loss = −t·log σ(x) − (1 − t)·log(1 − σ(x)) = max(x, 0) − x·t + log(1 + e^(−|x|))
+ * The right-hand form never exponentiates a positive number, so it is finite for any x; its
+ * gradient is σ(x) − t. `max(x, 0)` is `maximum`, whose tie rule (½ at x = 0) together with
+ * |x|'s zero derivative at 0 gives exactly σ(0) − t = ½ − t there.
+ * @example binaryCrossEntropyWithLogits(tensor([0]), tensor([1])) // ln 2
+ */
+export function binaryCrossEntropyWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
+  checkTensor('binaryCrossEntropyWithLogits', 'logits', logits)
+  const t = sameShapeTarget('binaryCrossEntropyWithLogits', logits, target)
+  const x = logits
+  const loss = add(sub(maximum(x, 0), mul(x, t)), log(add(exp(neg(abs(x))), 1)))
+  return reduce('binaryCrossEntropyWithLogits', loss, reduction)
+}

@@ -1,0 +1,413 @@
+/**
+ * Reductions over axes: sum, mean, max, min, logsumexp, variance, argmax.
+ *
+ * `axis` is a number, a list of numbers, or null/undefined for every axis; negative axes count
+ * from the end (−1 is the last), as in NumPy. An empty list reduces nothing (NumPy's `axis=()`;
+ * PyTorch's `dim=[]` would reduce everything). `keepdims` keeps each reduced axis as size 1, so
+ * the result broadcasts against the input.
+ *
+ * Primitives are `sum`, `max` and `min`; the rest are composites of them. The loops view the
+ * input as [outer, n, inner] around each contiguous run of reduced axes (see `sumAxis` in nd.ts):
+ * reducing the last axis of a [B, N] array is a row loop with independent accumulators, reducing
+ * the first axis (a bias gradient) adds whole rows. Non-adjacent axes are reduced one run at a
+ * time, the last run first. float32 sums accumulate in float64 and are rounded once at the end.
+ */
+import { allocate, broadcastTo, dtypeOf, fmt, sizeOf, type TypedArray } from '../nd.js'
+import { defineOp } from '../op.js'
+import { Tensor } from '../tensor.js'
+import { exp, log, mul, square, sub, add } from './elementwise.js'
+
+/** The axis argument of reductions: one axis, several, or null/undefined for all of them. */
+export type AxisLike = number | readonly number[] | null | undefined
+
+interface ReduceAttrs {
+  /** Normalised axes: non-negative, sorted, distinct. */
+  axes: number[]
+  keepdims: boolean
+}
+
+function checkTensor(op: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`)
+  return x
+}
+
+/**
+ * Turns an axis argument into sorted, distinct, non-negative axes of `shape`; throws an error
+ * naming the op, the axis and the shape when one is out of range, repeated or not an integer.
+ */
+function normalizeAxes(op: string, shape: readonly number[], axis: AxisLike): number[] {
+  const nd = shape.length
+  if (axis === null || axis === undefined) {
+    const all = new Array<number>(nd)
+    for (let i = 0; i < nd; i++) all[i] = i
+    return all
+  }
+  const list = typeof axis === 'number' ? [axis] : axis
+  if (!Array.isArray(list)) throw new Error(`${op}: axis must be a number, an array of numbers or null, got ${typeof axis}`)
+  const seen = new Array<boolean>(nd).fill(false)
+  const out: number[] = []
+  for (const a of list) {
+    if (typeof a !== 'number' || !Number.isInteger(a)) {
+      throw new Error(`${op}: axis ${String(a)} is not an integer (shape ${fmt(shape)})`)
+    }
+    if (a < -nd || a >= nd) {
+      const range = nd === 0 ? 'a 0-d tensor has no axes' : `valid axes are ${-nd}..${nd - 1}`
+      throw new Error(`${op}: axis ${a} is out of range for shape ${fmt(shape)} (${range})`)
+    }
+    const k = a < 0 ? a + nd : a
+    if (seen[k]) throw new Error(`${op}: axis ${a} appears more than once in [${list.join(',')}] (shape ${fmt(shape)})`)
+    seen[k] = true
+    out.push(k)
+  }
+  return out.sort((p, q) => p - q)
+}
+
+/** The shape after reducing `axes` (kept as size 1 with keepdims). */
+function reducedShape(shape: readonly number[], axes: readonly number[], keepdims: boolean): number[] {
+  const out: number[] = []
+  let k = 0
+  for (let i = 0; i < shape.length; i++) {
+    if (k < axes.length && axes[k] === i) {
+      k++
+      if (keepdims) out.push(1)
+    } else out.push(shape[i])
+  }
+  return out
+}
+
+/** Number of elements each output element is reduced from. */
+function reducedCount(shape: readonly number[], axes: readonly number[]): number {
+  let n = 1
+  for (const a of axes) n *= shape[a]
+  return n
+}
+
+/**
+ * Maximal runs [first, last] of reduced axes that are contiguous in memory: two reduced axes
+ * belong to one run when every axis between them has size 1. Axes of size 1 reduce nothing and
+ * are left out. Returned last run first.
+ */
+function runsOf(shape: readonly number[], axes: readonly number[]): [number, number][] {
+  const runs: [number, number][] = []
+  for (const a of axes) {
+    if (shape[a] === 1) continue
+    const last = runs[runs.length - 1]
+    let joins = last !== undefined
+    if (last) for (let i = last[1] + 1; i < a; i++) if (shape[i] !== 1) joins = false
+    if (joins) last[1] = a
+    else runs.push([a, a])
+  }
+  return runs.reverse()
+}
+
+function product(shape: readonly number[], from: number, to: number): number {
+  let n = 1
+  for (let i = from; i < to; i++) n *= shape[i]
+  return n
+}
+
+const SUM = 0
+const MAX = 1
+const MIN = 2
+type Kind = typeof SUM | typeof MAX | typeof MIN
+
+/** Sums [outer, n, inner] over n. Float64 accumulators: float32 input is rounded once. */
+function sumRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
+  const out = allocate(dtypeOf(data), outer * inner)
+  if (inner === 1) {
+    // Four independent accumulators: the adds do not wait on each other (~2–3× a single chain).
+    const n4 = n - (n % 4)
+    for (let o = 0; o < outer; o++) {
+      const base = o * n
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0
+      let k = 0
+      for (; k < n4; k += 4) {
+        s0 += data[base + k]
+        s1 += data[base + k + 1]
+        s2 += data[base + k + 2]
+        s3 += data[base + k + 3]
+      }
+      for (; k < n; k++) s0 += data[base + k]
+      out[o] = s0 + s1 + (s2 + s3)
+    }
+    return out
+  }
+  const acc = new Float64Array(inner)
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0)
+    for (let k = 0; k < n; k++) {
+      const base = (o * n + k) * inner
+      for (let j = 0; j < inner; j++) acc[j] += data[base + j]
+    }
+    out.set(acc, o * inner)
+  }
+  return out
+}
+
+/** Max of [outer, n, inner] over n (n ≥ 1). NaN wins, as in NumPy and PyTorch. */
+function maxRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
+  const out = allocate(dtypeOf(data), outer * inner)
+  for (let o = 0; o < outer; o++) {
+    const ob = o * inner
+    const base0 = o * n * inner
+    for (let j = 0; j < inner; j++) out[ob + j] = data[base0 + j]
+    for (let k = 1; k < n; k++) {
+      const base = base0 + k * inner
+      for (let j = 0; j < inner; j++) {
+        const v = data[base + j]
+        if (v > out[ob + j] || v !== v) out[ob + j] = v
+      }
+    }
+  }
+  return out
+}
+
+/** Min of [outer, n, inner] over n (n ≥ 1). NaN wins. */
+function minRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
+  const out = allocate(dtypeOf(data), outer * inner)
+  for (let o = 0; o < outer; o++) {
+    const ob = o * inner
+    const base0 = o * n * inner
+    for (let j = 0; j < inner; j++) out[ob + j] = data[base0 + j]
+    for (let k = 1; k < n; k++) {
+      const base = base0 + k * inner
+      for (let j = 0; j < inner; j++) {
+        const v = data[base + j]
+        if (v < out[ob + j] || v !== v) out[ob + j] = v
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * Reduces `axes` (normalised) of contiguous `data` of `shape`; the result is in row-major order
+ * of the reduced shape (the same with or without keepdims). Always fresh storage.
+ */
+function reduceData(kind: Kind, data: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
+  const runs = runsOf(shape, axes)
+  if (runs.length === 0) return data.slice()
+  let cur = data
+  const curShape = shape.slice()
+  for (const [first, last] of runs) {
+    const outer = product(curShape, 0, first)
+    const n = product(curShape, first, last + 1)
+    const inner = product(curShape, last + 1, curShape.length)
+    cur = kind === SUM ? sumRun(cur, outer, n, inner) : kind === MAX ? maxRun(cur, outer, n, inner) : minRun(cur, outer, n, inner)
+    for (let i = first; i <= last; i++) curShape[i] = 1
+  }
+  return cur
+}
+
+/**
+ * Copies `data`, laid out in the keepdims shape of a reduction of `axes`, back out to `shape`
+ * (every reduced axis repeated). One run is a plain loop; anything else goes through a stride-0
+ * ndarray view.
+ */
+function expand(data: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
+  const size = sizeOf(shape)
+  if (data.length === size) return data
+  if (data.length === 1) return allocate(dtypeOf(data), size).fill(data[0])
+  const runs = runsOf(shape, axes)
+  if (runs.length === 1) {
+    const [first, last] = runs[0]
+    const outer = product(shape, 0, first)
+    const n = product(shape, first, last + 1)
+    const inner = product(shape, last + 1, shape.length)
+    const out = allocate(dtypeOf(data), size)
+    if (inner === 1) {
+      for (let o = 0; o < outer; o++) out.fill(data[o], o * n, (o + 1) * n)
+    } else {
+      for (let o = 0; o < outer; o++) {
+        const row = data.subarray(o * inner, (o + 1) * inner)
+        for (let k = 0; k < n; k++) out.set(row, (o * n + k) * inner)
+      }
+    }
+    return out
+  }
+  return broadcastTo(data, reducedShape(shape, axes, true), shape)
+}
+
+// ---- sum: out = Σ x over axes;  ∂x = g repeated along the reduced axes ------------------------
+export const sumOp = defineOp<ReduceAttrs>({
+  name: 'sum',
+  forward: ([x], { axes, keepdims }) => new Tensor(reduceData(SUM, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
+  backward: (g, [x], _out, { axes }) => [new Tensor(expand(g.data, x.shape, axes), x.shape.slice())],
+})
+/**
+ * Σ of the elements over `axis` (all axes by default). The sum of no elements is 0.
+ * float32 input is accumulated in float64 and rounded once.
+ * @example sum(tensor([[1, 2], [3, 4]]), 0)        // [4, 6]
+ * @example sum(tensor([[1, 2], [3, 4]]), -1, true) // [[3], [7]]
+ */
+export function sum(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
+  checkTensor('sum', x)
+  return sumOp([x], { axes: normalizeAxes('sum', x.shape, axis), keepdims: !!keepdims })
+}
+
+/**
+ * ∂max/∂x: g goes to the elements equal to the maximum; ties share it equally (each of k tied
+ * elements gets g/k), as PyTorch's `amax`/`amin` do. Finite differences agree away from ties.
+ */
+function extremumGrad(g: Tensor, x: Tensor, out: Tensor, axes: number[]): Tensor[] {
+  const xd = x.data
+  const ob = expand(out.data, x.shape, axes)
+  const mask = allocate(x.dtype, x.size)
+  for (let i = 0; i < xd.length; i++) {
+    const v = xd[i]
+    const m = ob[i]
+    if (v === m || (v !== v && m !== m)) mask[i] = 1
+  }
+  const counts = expand(reduceData(SUM, mask, x.shape, axes), x.shape, axes)
+  const gb = expand(g.data, x.shape, axes)
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) mask[i] = gb[i] / counts[i]
+  return [new Tensor(mask, x.shape.slice())]
+}
+
+function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
+  if (reducedCount(x.shape, axes) === 0) {
+    throw new Error(`${op}: cannot reduce over zero elements (axes [${axes.join(',')}] of shape ${fmt(x.shape)}); it has no identity`)
+  }
+}
+
+export const maxOp = defineOp<ReduceAttrs>({
+  name: 'max',
+  forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MAX, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
+  backward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
+})
+/**
+ * Maximum over `axis` (all axes by default); NaN propagates. The gradient goes to the maximal
+ * elements, split equally among ties (PyTorch's `amax` rule): max([1, 3, 3]) sends g/2 to each 3.
+ * Reducing over zero elements is an error.
+ * @example max(tensor([[1, 5], [7, 2]]), 1) // [5, 7]
+ */
+export function max(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
+  checkTensor('max', x)
+  const axes = normalizeAxes('max', x.shape, axis)
+  checkNotEmpty('max', x, axes)
+  return maxOp([x], { axes, keepdims: !!keepdims })
+}
+
+export const minOp = defineOp<ReduceAttrs>({
+  name: 'min',
+  forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MIN, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
+  backward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
+})
+/**
+ * Minimum over `axis` (all axes by default); NaN propagates; ties share the gradient equally
+ * (PyTorch's `amin`). Reducing over zero elements is an error.
+ * @example min(tensor([[1, 5], [7, 2]]), 0) // [1, 2]
+ */
+export function min(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
+  checkTensor('min', x)
+  const axes = normalizeAxes('min', x.shape, axis)
+  checkNotEmpty('min', x, axes)
+  return minOp([x], { axes, keepdims: !!keepdims })
+}
+
+/**
+ * Arithmetic mean over `axis` (all axes by default): Σx / n, with n the number of elements
+ * reduced. Composite (sum, then a constant factor). The mean of no elements is NaN (as NumPy).
+ * @example mean(tensor([[1, 2], [3, 4]]), 1) // [1.5, 3.5]
+ */
+export function mean(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
+  checkTensor('mean', x)
+  const axes = normalizeAxes('mean', x.shape, axis)
+  const n = reducedCount(x.shape, axes)
+  return mul(sumOp([x], { axes, keepdims: !!keepdims }), n === 0 ? NaN : 1 / n)
+}
+
+/**
+ * log Σ exp(x) over `axis` (all axes by default), computed stably as
+ * m + log Σ exp(x − m) with m = max x held constant (it cancels in the value and the gradient,
+ * so the gradient is softmax(x) exactly). Finite at x = ±1000 where the naive form overflows.
+ * An all −∞ slice gives −∞; the logsumexp of no elements is −∞ (log 0).
+ * @example logsumexp(tensor([1000, 1000])) // 1000 + ln 2
+ */
+export function logsumexp(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
+  checkTensor('logsumexp', x)
+  const axes = normalizeAxes('logsumexp', x.shape, axis)
+  const keep = reducedShape(x.shape, axes, true)
+  let m: TypedArray
+  if (reducedCount(x.shape, axes) === 0) m = allocate(x.dtype, sizeOf(keep))
+  else {
+    m = reduceData(MAX, x.data, x.shape, axes)
+    // An infinite maximum (all −∞, or some +∞) would make x − m NaN; shifting by 0 is exact there.
+    for (let i = 0; i < m.length; i++) if (m[i] === Infinity || m[i] === -Infinity) m[i] = 0
+  }
+  const shifted = sub(x, new Tensor(m, keep))
+  const s = sumOp([exp(shifted)], { axes, keepdims: !!keepdims })
+  return add(log(s), new Tensor(m, reducedShape(x.shape, axes, !!keepdims)))
+}
+
+/**
+ * Variance over `axis` (all axes by default): Σ(x − x̄)² / (n − correction), two-pass (the mean
+ * is subtracted first, so large offsets do not cancel catastrophically).
+ * `correction = 0` (the default) is the population variance, like NumPy's `var` (ddof=0) and
+ * JAX; PyTorch's default `var` (unbiased) is `correction = 1`. When n − correction ≤ 0 the
+ * result is NaN or +∞, as in NumPy. Composite: mean, sub, square, sum.
+ * @example variance(tensor([1, 2, 3, 4]))        // 1.25
+ * @example variance(tensor([1, 2, 3, 4]), 0, false, 1) // 1.6667 (unbiased)
+ */
+export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correction = 0): Tensor {
+  checkTensor('variance', x)
+  if (typeof correction !== 'number' || !Number.isFinite(correction)) {
+    throw new Error(`variance: correction must be a finite number, got ${String(correction)} (shape ${fmt(x.shape)})`)
+  }
+  const axes = normalizeAxes('variance', x.shape, axis)
+  const n = reducedCount(x.shape, axes)
+  const centred = sub(x, mean(x, axes, true))
+  const ss = sumOp([square(centred)], { axes, keepdims: !!keepdims })
+  const dof = Math.max(n - correction, 0)
+  return mul(ss, dof === 0 ? (n === 0 ? NaN : Infinity) : 1 / dof)
+}
+
+/**
+ * Index of the maximum along `axis`, or the flat (row-major) index over all elements when
+ * `axis` is null/undefined. The first maximal index wins; a NaN counts as the maximum (as
+ * NumPy). Not differentiable: returns a new tensor of indices with x's dtype and
+ * requiresGrad false. With keepdims the reduced axis (all axes, for axis null) stays as size 1.
+ * @example argmax(tensor([[1, 9, 9], [4, 0, 2]]), 1) // [1, 0]
+ * @example argmax(tensor([[1, 9], [4, 0]]))          // 1 (flat index)
+ */
+export function argmax(x: Tensor, axis?: number | null, keepdims = false): Tensor {
+  checkTensor('argmax', x)
+  if (axis !== null && axis !== undefined && typeof axis !== 'number') {
+    throw new Error(`argmax: axis must be one number or null, got ${Array.isArray(axis) ? `[${(axis as number[]).join(',')}]` : typeof axis} (shape ${fmt(x.shape)})`)
+  }
+  const axes = normalizeAxes('argmax', x.shape, axis)
+  if (x.size === 0 || reducedCount(x.shape, axes) === 0) {
+    throw new Error(`argmax: cannot take the argmax of zero elements (shape ${fmt(x.shape)}, axis ${axis ?? 'null'})`)
+  }
+  const d = x.data
+  let outer: number, n: number, inner: number
+  if (axes.length === 1) {
+    outer = product(x.shape, 0, axes[0])
+    n = x.shape[axes[0]]
+    inner = product(x.shape, axes[0] + 1, x.shape.length)
+  } else {
+    outer = 1
+    n = x.size
+    inner = 1
+  }
+  const out = allocate(x.dtype, outer * inner)
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j
+      let best = d[base]
+      let at = 0
+      if (best === best) {
+        for (let k = 1; k < n; k++) {
+          const v = d[base + k * inner]
+          if (v > best || v !== v) {
+            best = v
+            at = k
+            if (v !== v) break
+          }
+        }
+      }
+      out[o * inner + j] = at
+    }
+  }
+  return new Tensor(out, reducedShape(x.shape, axes, !!keepdims))
+}
