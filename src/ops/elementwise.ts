@@ -7,6 +7,7 @@
  * Element functions are module-level so that each gets one compiled loop (see nd.ts).
  */
 import { allocate, broadcastShapes, broadcastTo, fmt, sizeOf, type DType } from '../nd.js'
+import { erf } from '../math.js'
 import { defineOp, mapTensor, zipTensors } from '../op.js'
 import { asTensor, Tensor, type TensorLike } from '../tensor.js'
 
@@ -217,21 +218,6 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 
 // ---- gelu: out = x·Φ(x);  ∂x = g·(Φ(x) + x·φ(x)) ----------------------------------------------
 // The exact GELU (PyTorch's default), with Φ the standard normal CDF written through erf.
-/** erf by its everywhere-convergent series erf(x) = 2/√π · e^(−x²) · Σ 2ⁿx²ⁿ⁺¹/(1·3·…·(2n+1)):
- *  all terms positive (no cancellation), float64-accurate; erf(±6) is ±1 to double precision. */
-export function erf(x: number): number {
-  const ax = Math.abs(x)
-  if (ax >= 6) return x > 0 ? 1 : -1
-  const x2 = ax * ax
-  let term = ax
-  let sum = ax
-  for (let n = 1; term > 1e-17 * sum; n++) {
-    term *= (2 * x2) / (2 * n + 1)
-    sum += term
-  }
-  const r = (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum
-  return x < 0 ? -r : r
-}
 const geluFn = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2))
 const geluGrad = (g: number, x: number) =>
   g * (0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI))

@@ -1,0 +1,17 @@
+/** Scalar special functions that JavaScript's Math lacks. */
+
+/** erf by its everywhere-convergent series erf(x) = 2/√π · e^(−x²) · Σ 2ⁿx²ⁿ⁺¹/(1·3·…·(2n+1)):
+ *  all terms positive (no cancellation), float64-accurate; erf(±6) is ±1 to double precision. */
+export function erf(x: number): number {
+  const ax = Math.abs(x)
+  if (ax >= 6) return x > 0 ? 1 : -1
+  const x2 = ax * ax
+  let term = ax
+  let sum = ax
+  for (let n = 1; term > 1e-17 * sum; n++) {
+    term *= (2 * x2) / (2 * n + 1)
+    sum += term
+  }
+  const r = (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum
+  return x < 0 ? -r : r
+}
