@@ -1,11 +1,21 @@
 /**
  * Step-size schedules: functions from the 0-based step `i` to a step size. Every optimizer's
  * `stepSize` is a {@link ScheduleLike} — a number or a schedule — turned into a schedule once by
- * {@link makeSchedule}.
+ * {@link makeSchedule}, then called once per step on the host (never per element).
  *
- * JAX's five (`constant`, `exponentialDecay`, `inverseTimeDecay`, `polynomialDecay`,
- * `piecewiseConstant`) follow `jax/example_libraries/optimizers.py` formula for formula and argument
- * for argument.
+ * - JAX's five — {@link constant}, {@link exponentialDecay}, {@link inverseTimeDecay},
+ *   {@link polynomialDecay}, {@link piecewiseConstant} — follow
+ *   `jax/example_libraries/optimizers.py` ("learning rate schedules") formula for formula and
+ *   argument for argument.
+ * - {@link linearWarmup}, {@link cosineDecay}, {@link warmupCosineDecay} follow optax
+ *   (`optax/schedules/_schedule.py`: `warmup_constant_schedule`, `cosine_decay_schedule`,
+ *   `warmup_cosine_decay_schedule`), argument names in camelCase.
+ * - {@link oneCycle} follows `torch.optim.lr_scheduler.OneCycleLR` (cosine anneal, two phases),
+ *   {@link stepDecay} follows `torch.optim.lr_scheduler.StepLR`.
+ *
+ * Every factory checks its arguments and throws an error that names the schedule and the argument.
+ * The returned schedules are plain functions of `i` with no state: calling one twice with the same
+ * `i` gives the same value, so a saved optimizer state resumes the schedule exactly.
  */
 
 /** A step-size schedule: the 0-based step `i` ↦ the step size used at that step. */
@@ -16,19 +26,42 @@ export type ScheduleLike = number | Schedule
 
 function describe(x: unknown): string {
   if (x === null) return 'null'
+  if (x === undefined) return 'undefined'
   if (Array.isArray(x)) return 'an array'
   if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
+  if (typeof x === 'function') return 'a function'
   return `${typeof x} ${String(x)}`
+}
+
+// Argument checks shared by the factories. Each throws `<schedule>: <argument> must be …, got …`.
+function finite(who: string, name: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new TypeError(`${who}: ${name} must be a finite number, got ${describe(x)}`)
+  return x
+}
+function positive(who: string, name: string, x: unknown): number {
+  finite(who, name, x)
+  if (!((x as number) > 0)) throw new RangeError(`${who}: ${name} must be > 0, got ${x}`)
+  return x as number
+}
+function nonNegative(who: string, name: string, x: unknown): number {
+  finite(who, name, x)
+  if (!((x as number) >= 0)) throw new RangeError(`${who}: ${name} must be ≥ 0, got ${x}`)
+  return x as number
+}
+function integer(who: string, name: string, x: unknown, min: number): number {
+  finite(who, name, x)
+  if (!Number.isInteger(x) || (x as number) < min) throw new RangeError(`${who}: ${name} must be an integer ≥ ${min}, got ${x}`)
+  return x as number
 }
 
 /**
  * Turns a number or a schedule into a schedule, as JAX's `make_schedule`: a function is returned
  * as it is, a finite number becomes {@link constant}.
  *
- * @throws if `x` is neither a finite number nor a function.
+ * @throws TypeError if `x` is neither a finite number nor a function.
  * @example
- * const lr = makeSchedule(1e-3)              // lr(i) = 0.001 for every i
- * const lr2 = makeSchedule((i) => 1 / (i + 1))
+ * const lr = makeSchedule(1e-3)                 // lr(i) = 0.001 for every i
+ * const lr2 = makeSchedule((i) => 1 / (i + 1))  // returned as is
  */
 export function makeSchedule(x: ScheduleLike): Schedule {
   if (typeof x === 'function') return x
@@ -44,10 +77,323 @@ export function makeSchedule(x: ScheduleLike): Schedule {
  * constant(0.1)(1000)  // 0.1
  */
 export function constant(stepSize: number): Schedule {
-  if (typeof stepSize !== 'number' || !Number.isFinite(stepSize)) {
-    throw new TypeError(`constant: stepSize must be a finite number, got ${describe(stepSize)}`)
-  }
+  finite('constant', 'stepSize', stepSize)
   return function constantSchedule(_i: number) {
     return stepSize
+  }
+}
+
+/**
+ * Smooth exponential decay:  s(i) = stepSize · decayRate^(i / decaySteps).
+ *
+ * The step size is multiplied by `decayRate` every `decaySteps` steps, continuously in between.
+ * Equals `torch.optim.lr_scheduler.ExponentialLR` with `gamma = decayRate^(1/decaySteps)`.
+ * Source: `exponential_decay` in jax/example_libraries/optimizers.py.
+ *
+ * @param stepSize   s(0), any finite number
+ * @param decaySteps > 0
+ * @param decayRate  > 0
+ * @example
+ * const s = exponentialDecay(1e-3, 100, 0.9)
+ * s(0)    // 0.001
+ * s(100)  // 0.0009
+ * s(50)   // 0.001 · √0.9 ≈ 0.000948683
+ */
+export function exponentialDecay(stepSize: number, decaySteps: number, decayRate: number): Schedule {
+  const who = 'exponentialDecay'
+  finite(who, 'stepSize', stepSize)
+  positive(who, 'decaySteps', decaySteps)
+  positive(who, 'decayRate', decayRate)
+  return function exponentialDecaySchedule(i: number) {
+    return stepSize * decayRate ** (i / decaySteps)
+  }
+}
+
+/**
+ * Inverse-time decay:
+ *   s(i) = stepSize / (1 + decayRate · i / decaySteps)             (staircase = false)
+ *   s(i) = stepSize / (1 + decayRate · ⌊i / decaySteps⌋)           (staircase = true)
+ *
+ * Source: `inverse_time_decay` in jax/example_libraries/optimizers.py.
+ *
+ * @param stepSize   s(0), any finite number
+ * @param decaySteps > 0
+ * @param decayRate  ≥ 0 (a negative rate would divide by zero at some step)
+ * @param staircase  decay in whole steps of `decaySteps` (default false)
+ * @example
+ * inverseTimeDecay(0.1, 10, 1)(10)        // 0.1 / 2 = 0.05
+ * inverseTimeDecay(0.1, 10, 1, true)(15)  // 0.1 / 2 = 0.05 (⌊15/10⌋ = 1)
+ */
+export function inverseTimeDecay(stepSize: number, decaySteps: number, decayRate: number, staircase = false): Schedule {
+  const who = 'inverseTimeDecay'
+  finite(who, 'stepSize', stepSize)
+  positive(who, 'decaySteps', decaySteps)
+  nonNegative(who, 'decayRate', decayRate)
+  if (typeof staircase !== 'boolean') throw new TypeError(`${who}: staircase must be a boolean, got ${describe(staircase)}`)
+  if (staircase) {
+    return function inverseTimeDecayStaircase(i: number) {
+      return stepSize / (1 + decayRate * Math.floor(i / decaySteps))
+    }
+  }
+  return function inverseTimeDecaySchedule(i: number) {
+    return stepSize / (1 + (decayRate * i) / decaySteps)
+  }
+}
+
+/**
+ * Polynomial decay from `stepSize` to `finalStepSize` over `decaySteps` steps, then constant:
+ *   t = min(i, decaySteps)
+ *   s(i) = (1 − t / decaySteps)^power · (stepSize − finalStepSize) + finalStepSize
+ *
+ * `power = 1` is a linear ramp. With `finalStepSize = 0` this is
+ * `torch.optim.lr_scheduler.PolynomialLR(total_iters = decaySteps, power)`.
+ * Source: `polynomial_decay` in jax/example_libraries/optimizers.py.
+ *
+ * @param stepSize      s(0)
+ * @param decaySteps    > 0
+ * @param finalStepSize s(i) for i ≥ decaySteps
+ * @param power         > 0 (default 1)
+ * @example
+ * const s = polynomialDecay(1, 10, 0.1)   // linear from 1 to 0.1 over 10 steps
+ * s(5)   // 0.55
+ * s(20)  // 0.1
+ */
+export function polynomialDecay(stepSize: number, decaySteps: number, finalStepSize: number, power = 1.0): Schedule {
+  const who = 'polynomialDecay'
+  finite(who, 'stepSize', stepSize)
+  positive(who, 'decaySteps', decaySteps)
+  finite(who, 'finalStepSize', finalStepSize)
+  positive(who, 'power', power)
+  return function polynomialDecaySchedule(i: number) {
+    const t = Math.min(i, decaySteps)
+    const mult = (1 - t / decaySteps) ** power
+    return mult * (stepSize - finalStepSize) + finalStepSize
+  }
+}
+
+/**
+ * Piecewise constant:  s(i) = values[k], where k = #{ j : i > boundaries[j] }.
+ *
+ * So `values[0]` is used for i ≤ boundaries[0], `values[1]` for boundaries[0] < i ≤ boundaries[1],
+ * …, and the last value after the last boundary. Note the strict `>`: at i = boundaries[j] the
+ * previous value still holds (JAX's convention; torch's MultiStepLR milestones switch one step
+ * earlier, at i = milestone).
+ * Source: `piecewise_constant` in jax/example_libraries/optimizers.py.
+ *
+ * @param boundaries strictly increasing finite numbers
+ * @param values     finite numbers, exactly one more than `boundaries`
+ * @example
+ * const s = piecewiseConstant([10, 20], [1e-2, 1e-3, 1e-4])
+ * s(10)  // 0.01
+ * s(11)  // 0.001
+ * s(25)  // 0.0001
+ */
+export function piecewiseConstant(boundaries: readonly number[], values: readonly number[]): Schedule {
+  const who = 'piecewiseConstant'
+  if (!Array.isArray(boundaries)) throw new TypeError(`${who}: boundaries must be an array of numbers, got ${describe(boundaries)}`)
+  if (!Array.isArray(values)) throw new TypeError(`${who}: values must be an array of numbers, got ${describe(values)}`)
+  if (boundaries.length !== values.length - 1) {
+    throw new RangeError(`${who}: boundaries must be one shorter than values, got ${boundaries.length} boundaries and ${values.length} values`)
+  }
+  boundaries.forEach((b, j) => finite(who, `boundaries[${j}]`, b))
+  values.forEach((v, j) => finite(who, `values[${j}]`, v))
+  for (let j = 1; j < boundaries.length; j++) {
+    if (!(boundaries[j] > boundaries[j - 1])) {
+      throw new RangeError(`${who}: boundaries must be strictly increasing, got boundaries[${j - 1}] = ${boundaries[j - 1]} and boundaries[${j}] = ${boundaries[j]}`)
+    }
+  }
+  // Copies: later changes to the caller's arrays must not change the schedule.
+  const bs = boundaries.slice()
+  const vs = values.slice()
+  return function piecewiseConstantSchedule(i: number) {
+    let k = 0
+    while (k < bs.length && i > bs[k]) k++
+    return vs[k]
+  }
+}
+
+/**
+ * Linear warmup from `initValue` to `peakValue` over `warmupSteps` steps, then constant:
+ *   s(i) = initValue + (peakValue − initValue) · min(i, warmupSteps) / warmupSteps
+ *
+ * optax's `warmup_constant_schedule(init_value, peak_value, warmup_steps)` (a `linear_schedule`).
+ * Equals `torch.optim.lr_scheduler.LinearLR(start_factor = initValue/peakValue, end_factor = 1,
+ * total_iters = warmupSteps)` on a base rate of `peakValue`. One deliberate difference: with
+ * `warmupSteps = 0` optax holds `initValue` forever; here there is no warmup and s(i) = peakValue.
+ *
+ * @param initValue   s(0)
+ * @param peakValue   s(i) for i ≥ warmupSteps
+ * @param warmupSteps integer ≥ 0
+ * @example
+ * const s = linearWarmup(0, 1e-3, 10)
+ * s(0)   // 0
+ * s(5)   // 0.0005
+ * s(50)  // 0.001
+ */
+export function linearWarmup(initValue: number, peakValue: number, warmupSteps: number): Schedule {
+  const who = 'linearWarmup'
+  finite(who, 'initValue', initValue)
+  finite(who, 'peakValue', peakValue)
+  integer(who, 'warmupSteps', warmupSteps, 0)
+  if (warmupSteps === 0) return constant(peakValue)
+  return function linearWarmupSchedule(i: number) {
+    const t = Math.min(Math.max(i, 0), warmupSteps)
+    return (peakValue - initValue) * (t / warmupSteps) + initValue
+  }
+}
+
+/**
+ * Cosine decay (Loshchilov & Hutter, SGDR, 2017) from `initValue` to `alpha · initValue`:
+ *   t = min(i, decaySteps)
+ *   c = ½ · (1 + cos(π · t / decaySteps))
+ *   s(i) = initValue · ((1 − alpha) · c^exponent + alpha)
+ *
+ * optax's `cosine_decay_schedule(init_value, decay_steps, alpha, exponent)`. With `exponent = 1`
+ * this is `torch.optim.lr_scheduler.CosineAnnealingLR(T_max = decaySteps, eta_min = alpha ·
+ * initValue)` for i ≤ decaySteps (torch then rises again; here the value stays at alpha · initValue).
+ *
+ * @param initValue  s(0)
+ * @param decaySteps > 0
+ * @param alpha      the final value as a fraction of `initValue` (default 0)
+ * @param exponent   > 0 (default 1)
+ * @example
+ * const s = cosineDecay(0.1, 100)
+ * s(50)   // 0.05
+ * s(100)  // 0
+ */
+export function cosineDecay(initValue: number, decaySteps: number, alpha = 0.0, exponent = 1.0): Schedule {
+  const who = 'cosineDecay'
+  finite(who, 'initValue', initValue)
+  positive(who, 'decaySteps', decaySteps)
+  finite(who, 'alpha', alpha)
+  positive(who, 'exponent', exponent)
+  return function cosineDecaySchedule(i: number) {
+    const t = Math.min(i, decaySteps)
+    const c = 0.5 * (1 + Math.cos((Math.PI * t) / decaySteps))
+    return initValue * ((1 - alpha) * c ** exponent + alpha)
+  }
+}
+
+/**
+ * Linear warmup from `initValue` to `peakValue` over `warmupSteps`, then cosine decay to
+ * `endValue` at step `decaySteps` (which counts the warmup), then constant:
+ *   i < warmupSteps:  s(i) = initValue + (peakValue − initValue) · i / warmupSteps
+ *   i ≥ warmupSteps:  s(i) = cosineDecay(peakValue, decaySteps − warmupSteps, alpha, exponent)(i − warmupSteps)
+ *                     with alpha = endValue / peakValue (0 when peakValue = 0)
+ *
+ * optax's `warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps, decay_steps,
+ * end_value, exponent)`. With `exponent = 1` it equals torch's LinearLR for the warmup followed
+ * by CosineAnnealingLR(T_max = decaySteps − warmupSteps, eta_min = endValue).
+ *
+ * @param initValue   s(0)
+ * @param peakValue   s(warmupSteps)
+ * @param warmupSteps integer ≥ 0
+ * @param decaySteps  total length including the warmup; > warmupSteps
+ * @param endValue    s(i) for i ≥ decaySteps (default 0)
+ * @param exponent    > 0 (default 1)
+ * @example
+ * const s = warmupCosineDecay(0, 1e-3, 10, 110)
+ * s(5)    // 0.0005   (warming up)
+ * s(10)   // 0.001    (peak)
+ * s(60)   // 0.0005   (half way down the cosine)
+ * s(200)  // 0
+ */
+export function warmupCosineDecay(
+  initValue: number,
+  peakValue: number,
+  warmupSteps: number,
+  decaySteps: number,
+  endValue = 0.0,
+  exponent = 1.0,
+): Schedule {
+  const who = 'warmupCosineDecay'
+  finite(who, 'initValue', initValue)
+  finite(who, 'peakValue', peakValue)
+  integer(who, 'warmupSteps', warmupSteps, 0)
+  finite(who, 'decaySteps', decaySteps)
+  if (!(decaySteps > warmupSteps)) {
+    throw new RangeError(`${who}: decaySteps (the total length, warmup included) must be > warmupSteps, got decaySteps = ${decaySteps} and warmupSteps = ${warmupSteps}`)
+  }
+  finite(who, 'endValue', endValue)
+  positive(who, 'exponent', exponent)
+  const alpha = peakValue === 0 ? 0 : endValue / peakValue
+  const cosine = cosineDecay(peakValue, decaySteps - warmupSteps, alpha, exponent)
+  return function warmupCosineDecaySchedule(i: number) {
+    if (i < warmupSteps) return (peakValue - initValue) * (Math.max(i, 0) / warmupSteps) + initValue
+    return cosine(i - warmupSteps)
+  }
+}
+
+/**
+ * The one-cycle policy (Smith & Topin, "Super-Convergence", 2017), exactly as PyTorch's
+ * `OneCycleLR(max_lr = maxStepSize, total_steps = totalSteps, pct_start, anneal_strategy = 'cos',
+ * div_factor, final_div_factor, three_phase = False)`:
+ *   initial = maxStepSize / divFactor        min = initial / finalDivFactor
+ *   e = pctStart · totalSteps − 1            (the last step of the warmup phase)
+ *   anneal(a, b, p) = b + (a − b) · (1 + cos(π · p)) / 2
+ *   i ≤ e:  s(i) = anneal(initial, maxStepSize, i / e)
+ *   i > e:  s(i) = anneal(maxStepSize, min, (i − e) / (totalSteps − 1 − e))
+ *
+ * Steps past the cycle (i ≥ totalSteps, where torch raises) stay at s(totalSteps − 1) = min.
+ * A zero-length phase (e = 0) starts at its start value instead of torch's division by zero.
+ *
+ * @param maxStepSize    the peak step size
+ * @param totalSteps     integer ≥ 1, the length of the cycle
+ * @param pctStart       fraction of the cycle spent warming up, in [0, 1] (default 0.3)
+ * @param divFactor      > 0, initial = maxStepSize / divFactor (default 25)
+ * @param finalDivFactor > 0, min = initial / finalDivFactor (default 1e4)
+ * @example
+ * const s = oneCycle(0.1, 100)
+ * s(0)   // 0.004
+ * s(29)  // 0.1    (e = 0.3 · 100 − 1 = 29)
+ * s(99)  // 4e-7
+ */
+export function oneCycle(maxStepSize: number, totalSteps: number, pctStart = 0.3, divFactor = 25.0, finalDivFactor = 1e4): Schedule {
+  const who = 'oneCycle'
+  finite(who, 'maxStepSize', maxStepSize)
+  integer(who, 'totalSteps', totalSteps, 1)
+  finite(who, 'pctStart', pctStart)
+  if (pctStart < 0 || pctStart > 1) throw new RangeError(`${who}: pctStart must be in [0, 1], got ${pctStart}`)
+  positive(who, 'divFactor', divFactor)
+  positive(who, 'finalDivFactor', finalDivFactor)
+  const initial = maxStepSize / divFactor
+  const min = initial / finalDivFactor
+  const end1 = pctStart * totalSteps - 1
+  const end2 = totalSteps - 1
+  return function oneCycleSchedule(i: number) {
+    const t = Math.min(i, end2)
+    // torch: the first phase whose end_step ≥ step, or the last phase.
+    if (t <= end1) return anneal(initial, maxStepSize, end1 > 0 ? t / end1 : 0)
+    const span = end2 - end1
+    return anneal(maxStepSize, min, span > 0 ? (t - end1) / span : 0)
+  }
+}
+
+function anneal(start: number, end: number, pct: number): number {
+  return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1)
+}
+
+/**
+ * Step decay: multiply by `gamma` every `stepSizeEvery` steps:
+ *   s(i) = stepSize · gamma^⌊i / stepSizeEvery⌋
+ *
+ * `torch.optim.lr_scheduler.StepLR(step_size = stepSizeEvery, gamma)` on a base rate of `stepSize`.
+ *
+ * @param stepSize      s(0)
+ * @param stepSizeEvery integer ≥ 1, the period in steps
+ * @param gamma         ≥ 0, the factor applied at each period
+ * @example
+ * const s = stepDecay(0.1, 30, 0.1)
+ * s(29)  // 0.1
+ * s(30)  // 0.01
+ * s(65)  // 0.001
+ */
+export function stepDecay(stepSize: number, stepSizeEvery: number, gamma: number): Schedule {
+  const who = 'stepDecay'
+  finite(who, 'stepSize', stepSize)
+  integer(who, 'stepSizeEvery', stepSizeEvery, 1)
+  nonNegative(who, 'gamma', gamma)
+  return function stepDecaySchedule(i: number) {
+    return stepSize * gamma ** Math.floor(i / stepSizeEvery)
   }
 }
