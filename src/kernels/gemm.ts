@@ -1,0 +1,359 @@
+/**
+ * General matrix multiply on contiguous row-major storage, the one kernel behind `matmul` and its
+ * backward:  C (+)= op(A)·op(B),  op(X) = X or Xᵀ,  op(A) is M×K, op(B) is K×N, C is M×N.
+ *
+ * Three paths, picked per call by size and dtype (all accumulate the dot products in float64
+ * registers or f32x4 lanes; results are rounded once per K-block when stored):
+ * - `direct`: plain loops, no packing. For small products (a tiny MLP's [1,2]·[2,16]) and for
+ *   skinny ones (M or N < 4), where packing would cost as much as the arithmetic. Allocation-free.
+ * - `packed` (JS): BLIS-style. Blocks of A and B are copied ("packed") into float64 panels of
+ *   4 rows / 4 columns laid out k-major, so the 4×4 micro-kernel (16 accumulators in registers)
+ *   streams both panels contiguously whatever the transposes were — the backward pass of a dense
+ *   layer (Aᵀ·G and G·Bᵀ) costs the same as the forward. Measured ≈ 2–3.6 GFLOP/s in V8.
+ * - `wasm`: the same packing into WebAssembly memory and a hand-written f32x4 SIMD micro-kernel
+ *   with a 4×8 tile (gemm.wat, embedded in gemm-wasm-bytes.ts), float32 only. Used when
+ *   WebAssembly SIMD is available (Node ≥ 16.4, current browsers); otherwise `packed` runs.
+ *
+ * Scratch buffers are module-level and grow on demand, so steady-state calls allocate nothing.
+ */
+import { GEMM_WASM_BASE64 } from './gemm-wasm-bytes.js'
+
+/** Float storage the kernels accept (A, B and C must all be of one kind). */
+export type FloatArray = Float32Array | Float64Array
+
+/** Products with at most this many multiply-adds go through `direct` (packing does not pay). */
+const DIRECT_MAX_MACS = 4096
+/** K-block depth: one 4-row A panel (4·KC floats) stays in L1 while it sweeps the B block. */
+const KC = 256
+/** Column block of B packed at once (KC×NC floats ≈ 256 KB in float32: L2-resident). */
+const NC = 256
+/** Row block of A packed at once (JS path). */
+const MC = 64
+
+/**
+ * C (+)= op(A)·op(B) on contiguous row-major storage.
+ *
+ * op(A)[i,k] = transA ? A[aOff + k·M + i] : A[aOff + i·K + k]   (A is M×K, or K×M when transposed)
+ * op(B)[k,j] = transB ? B[bOff + j·K + k] : B[bOff + k·N + j]   (B is K×N, or N×K when transposed)
+ * C[cOff + i·N + j] = Σₖ op(A)[i,k]·op(B)[k,j]   (added to C when `accumulate`)
+ *
+ * Transposed operands are read in place (no transposed copy is made). With K = 0 the product
+ * is all zeros.
+ * @example
+ * const C = new Float32Array(4)
+ * gemm(false, false, 2, 2, 3, A23, B32, C) // C = A·B, A 2×3, B 3×2
+ * gemm(true, false, 3, 2, 2, A23, G22, dB) // dB = Aᵀ·G without transposing A
+ */
+export function gemm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: FloatArray, B: FloatArray, C: FloatArray,
+  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+): void {
+  if (M === 0 || N === 0) return
+  if (K === 0) {
+    if (!accumulate) C.fill(0, cOff, cOff + M * N)
+    return
+  }
+  if (M < 4 || N < 4 || M * N * K <= DIRECT_MAX_MACS) {
+    gemmDirect(transA, transB, M, N, K, A, B, C, aOff, bOff, cOff, accumulate)
+  } else if (C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array && wasmKernel() !== null) {
+    gemmWasm(transA, transB, M, N, K, A, B, C, aOff, bOff, cOff, accumulate)
+  } else {
+    gemmPacked(transA, transB, M, N, K, A, B, C, aOff, bOff, cOff, accumulate)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// direct: no packing
+
+let rowScratch = new Float64Array(64)
+
+/** The `direct` path of `gemm` (exported for tests; any size is correct, small ones are fast). */
+export function gemmDirect(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: FloatArray, B: FloatArray, C: FloatArray,
+  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+): void {
+  const sai = transA ? 1 : K
+  const sak = transA ? M : 1
+  if (transB) {
+    // op(B)[k,j] = B[j·K + k]: both operands run contiguously along k — dot products.
+    for (let i = 0; i < M; i++) {
+      const ai = aOff + i * sai
+      const ci = cOff + i * N
+      for (let j = 0; j < N; j++) {
+        const bj = bOff + j * K
+        let s = 0
+        for (let k = 0; k < K; k++) s += A[ai + k * sak] * B[bj + k]
+        C[ci + j] = accumulate ? C[ci + j] + s : s
+      }
+    }
+    return
+  }
+  // op(B)[k,j] = B[k·N + j]: rows of B are contiguous — accumulate a row of C in float64.
+  if (rowScratch.length < N) rowScratch = new Float64Array(Math.max(N, 2 * rowScratch.length))
+  const t = rowScratch
+  for (let i = 0; i < M; i++) {
+    const ai = aOff + i * sai
+    for (let j = 0; j < N; j++) t[j] = 0
+    for (let k = 0; k < K; k++) {
+      const a = A[ai + k * sak]
+      const bk = bOff + k * N
+      for (let j = 0; j < N; j++) t[j] += a * B[bk + j]
+    }
+    const ci = cOff + i * N
+    if (accumulate) for (let j = 0; j < N; j++) C[ci + j] += t[j]
+    else for (let j = 0; j < N; j++) C[ci + j] = t[j]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// packed: 4×4 register-blocked JS micro-kernel over float64 panels
+
+let packA = new Float64Array(MC * KC)
+let packB = new Float64Array(KC * NC)
+const edge = new Float64Array(16)
+
+/** The `packed` JS path of `gemm` (exported for tests; used for float64 and without wasm SIMD). */
+export function gemmPacked(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: FloatArray, B: FloatArray, C: FloatArray,
+  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+): void {
+  if (K === 0) return gemmDirect(transA, transB, M, N, K, A, B, C, aOff, bOff, cOff, accumulate)
+  const sai = transA ? 1 : K
+  const sak = transA ? M : 1
+  const sbk = transB ? 1 : N
+  const sbj = transB ? K : 1
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = Math.min(NC, N - jc)
+    const np = (nc + 3) >> 2
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc)
+      const add = accumulate || pc > 0
+      // Pack op(B)[pc:pc+kc, jc:jc+nc] as np panels of [kc][4], zero-padded past N.
+      if (packB.length < np * 4 * kc) packB = new Float64Array(np * 4 * kc)
+      const bp = packB
+      for (let p = 0; p < np; p++) {
+        const base = p * kc * 4
+        for (let jj = 0; jj < 4; jj++) {
+          const j = p * 4 + jj
+          if (j < nc) {
+            let src = bOff + pc * sbk + (jc + j) * sbj
+            for (let k = 0; k < kc; k++, src += sbk) bp[base + k * 4 + jj] = B[src]
+          } else {
+            for (let k = 0; k < kc; k++) bp[base + k * 4 + jj] = 0
+          }
+        }
+      }
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = Math.min(MC, M - ic)
+        const mp = (mc + 3) >> 2
+        // Pack op(A)[ic:ic+mc, pc:pc+kc] as mp panels of [kc][4], zero-padded past M.
+        if (packA.length < mp * 4 * kc) packA = new Float64Array(mp * 4 * kc)
+        const ap = packA
+        for (let p = 0; p < mp; p++) {
+          const base = p * kc * 4
+          for (let ii = 0; ii < 4; ii++) {
+            const i = p * 4 + ii
+            if (i < mc) {
+              let src = aOff + (ic + i) * sai + pc * sak
+              for (let k = 0; k < kc; k++, src += sak) ap[base + k * 4 + ii] = A[src]
+            } else {
+              for (let k = 0; k < kc; k++) ap[base + k * 4 + ii] = 0
+            }
+          }
+        }
+        for (let pi = 0; pi < mp; pi++) {
+          const i0 = ic + pi * 4
+          for (let pj = 0; pj < np; pj++) {
+            const j0 = jc + pj * 4
+            let c00 = 0, c01 = 0, c02 = 0, c03 = 0
+            let c10 = 0, c11 = 0, c12 = 0, c13 = 0
+            let c20 = 0, c21 = 0, c22 = 0, c23 = 0
+            let c30 = 0, c31 = 0, c32 = 0, c33 = 0
+            let pa = pi * kc * 4
+            let pb = pj * kc * 4
+            for (let k = 0; k < kc; k++, pa += 4, pb += 4) {
+              const a0 = ap[pa], a1 = ap[pa + 1], a2 = ap[pa + 2], a3 = ap[pa + 3]
+              const b0 = bp[pb], b1 = bp[pb + 1], b2 = bp[pb + 2], b3 = bp[pb + 3]
+              c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3
+              c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3
+              c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3
+              c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3
+            }
+            if (i0 + 4 <= M && j0 + 4 <= N) {
+              let c = cOff + i0 * N + j0
+              if (add) {
+                C[c] += c00; C[c + 1] += c01; C[c + 2] += c02; C[c + 3] += c03; c += N
+                C[c] += c10; C[c + 1] += c11; C[c + 2] += c12; C[c + 3] += c13; c += N
+                C[c] += c20; C[c + 1] += c21; C[c + 2] += c22; C[c + 3] += c23; c += N
+                C[c] += c30; C[c + 1] += c31; C[c + 2] += c32; C[c + 3] += c33
+              } else {
+                C[c] = c00; C[c + 1] = c01; C[c + 2] = c02; C[c + 3] = c03; c += N
+                C[c] = c10; C[c + 1] = c11; C[c + 2] = c12; C[c + 3] = c13; c += N
+                C[c] = c20; C[c + 1] = c21; C[c + 2] = c22; C[c + 3] = c23; c += N
+                C[c] = c30; C[c + 1] = c31; C[c + 2] = c32; C[c + 3] = c33
+              }
+            } else {
+              // A partial tile at the bottom/right edge: write only the rows/columns that exist.
+              edge[0] = c00; edge[1] = c01; edge[2] = c02; edge[3] = c03
+              edge[4] = c10; edge[5] = c11; edge[6] = c12; edge[7] = c13
+              edge[8] = c20; edge[9] = c21; edge[10] = c22; edge[11] = c23
+              edge[12] = c30; edge[13] = c31; edge[14] = c32; edge[15] = c33
+              const mi = Math.min(4, M - i0)
+              const nj = Math.min(4, N - j0)
+              for (let ii = 0; ii < mi; ii++) {
+                const c = cOff + (i0 + ii) * N + j0
+                for (let jj = 0; jj < nj; jj++) C[c + jj] = add ? C[c + jj] + edge[ii * 4 + jj] : edge[ii * 4 + jj]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// wasm: f32x4 SIMD micro-kernel (gemm.wat)
+
+interface WasmKernel {
+  memory: WebAssembly.Memory
+  block: (ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, acc: number) => void
+  f32: Float32Array
+}
+
+let wasm: WasmKernel | null | undefined // undefined: not tried yet
+let wasmDisabled = false
+
+function decodeBase64(s: string): Uint8Array {
+  const g = globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array }; atob?: (s: string) => string }
+  if (g.Buffer) return new Uint8Array(g.Buffer.from(s, 'base64'))
+  const bin = g.atob!(s)
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+/**
+ * The instantiated SIMD kernel, or null where WebAssembly or its SIMD proposal is unavailable
+ * (or a Content-Security-Policy without 'wasm-unsafe-eval' forbids compiling it): the JS
+ * `packed` path is used then. Compiled synchronously on first use (748 bytes, well under the
+ * browsers' main-thread limit for synchronous compilation).
+ */
+function wasmKernel(): WasmKernel | null {
+  if (wasm !== undefined) return wasmDisabled ? null : wasm
+  wasm = null
+  try {
+    if (typeof WebAssembly === 'object') {
+      const bytes = decodeBase64(GEMM_WASM_BASE64)
+      if (WebAssembly.validate(bytes)) {
+        const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {})
+        const memory = inst.exports.memory as WebAssembly.Memory
+        wasm = { memory, block: inst.exports.gemm_block as WasmKernel['block'], f32: new Float32Array(memory.buffer) }
+      }
+    }
+  } catch {
+    wasm = null
+  }
+  return wasmDisabled ? null : wasm
+}
+
+/** Whether the WebAssembly SIMD kernel is in use for float32 (false: the JS kernel runs). */
+export function wasmSimdAvailable(): boolean {
+  return wasmKernel() !== null
+}
+
+/**
+ * Turns the WebAssembly kernel off (true) or back on (false), e.g. to compare against the JS
+ * kernel or to rule it out while debugging. Returns the previous setting.
+ */
+export function disableWasmGemm(disabled: boolean): boolean {
+  const prev = wasmDisabled
+  wasmDisabled = disabled
+  return prev
+}
+
+/** Grows the wasm memory to hold `bytes` and returns the (possibly new) float view of it. */
+function wasmHeap(k: WasmKernel, bytes: number): Float32Array {
+  const have = k.memory.buffer.byteLength
+  if (have < bytes) {
+    k.memory.grow(Math.ceil((bytes - have) / 65536))
+    k.f32 = new Float32Array(k.memory.buffer)
+  }
+  return k.f32
+}
+
+/** The `wasm` path of `gemm` (float32 only; exported for tests). Returns false (doing nothing)
+ *  where the SIMD kernel is unavailable. */
+export function gemmWasm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: Float32Array, B: Float32Array, C: Float32Array,
+  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+): boolean {
+  const kern = wasmKernel()
+  if (kern === null) return false
+  if (M === 0 || N === 0) return true
+  if (K === 0) {
+    if (!accumulate) C.fill(0, cOff, cOff + M * N)
+    return true
+  }
+  const sai = transA ? 1 : K
+  const sak = transA ? M : 1
+  const sbk = transB ? 1 : N
+  const sbj = transB ? K : 1
+  const M4 = (M + 3) & ~3
+  const N8 = (N + 7) & ~7 // row length of the C buffer, in floats
+  const kcMax = Math.min(KC, K)
+  const ncMax = Math.min(NC, N8)
+  // Memory layout (in floats): [ packed A block (M4 × kc) | packed B block (kc × nc) | C (M4 × N8) ].
+  const apF = 0
+  const bpF = M4 * kcMax
+  const cF = bpF + ncMax * kcMax
+  const heap = wasmHeap(kern, (cF + M4 * N8) * 4)
+  const mp = M4 >> 2
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = Math.min(KC, K - pc)
+    // op(A)[:, pc:pc+kc] → mp panels of [kc][4], zero-padded past M (packed once per K block).
+    for (let p = 0; p < mp; p++) {
+      const base = apF + p * kc * 4
+      for (let ii = 0; ii < 4; ii++) {
+        const i = p * 4 + ii
+        if (i < M) {
+          let src = aOff + i * sai + pc * sak
+          for (let k = 0; k < kc; k++, src += sak) heap[base + k * 4 + ii] = A[src]
+        } else {
+          for (let k = 0; k < kc; k++) heap[base + k * 4 + ii] = 0
+        }
+      }
+    }
+    for (let jc = 0; jc < N; jc += NC) {
+      const nc = Math.min(NC, N - jc)
+      const np = (nc + 7) >> 3
+      // op(B)[pc:pc+kc, jc:jc+nc] → np panels of [kc][8], zero-padded past N (L2-resident while
+      // every 4-row A panel sweeps it).
+      for (let p = 0; p < np; p++) {
+        const base = bpF + p * kc * 8
+        for (let jj = 0; jj < 8; jj++) {
+          const j = p * 8 + jj
+          if (j < nc) {
+            let src = bOff + pc * sbk + (jc + j) * sbj
+            for (let k = 0; k < kc; k++, src += sbk) heap[base + k * 8 + jj] = B[src]
+          } else {
+            for (let k = 0; k < kc; k++) heap[base + k * 8 + jj] = 0
+          }
+        }
+      }
+      kern.block(apF * 4, bpF * 4, (cF + jc) * 4, mp, np, kc, N8, pc > 0 ? 1 : 0)
+    }
+  }
+  // Copy the valid M × N part of the C buffer out.
+  for (let i = 0; i < M; i++) {
+    const src = cF + i * N8
+    const dst = cOff + i * N
+    if (accumulate) for (let j = 0; j < N; j++) C[dst + j] += heap[src + j]
+    else for (let j = 0; j < N; j++) C[dst + j] = heap[src + j]
+  }
+  return true
+}
