@@ -227,9 +227,14 @@ interface WasmKernel {
 let wasm: WasmKernel | null | undefined // undefined: not tried yet
 let wasmDisabled = false
 
-function decodeBase64(s: string): Uint8Array {
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const g = globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array }; atob?: (s: string) => string }
-  if (g.Buffer) return new Uint8Array(g.Buffer.from(s, 'base64'))
+  if (g.Buffer) {
+    const b = g.Buffer.from(s, 'base64')
+    const out = new Uint8Array(b.length)
+    out.set(b)
+    return out
+  }
   const bin = g.atob!(s)
   const out = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
