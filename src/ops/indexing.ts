@@ -72,7 +72,7 @@ function describeSpec(s: unknown): string {
 function planSlice(x: Tensor, ranges: readonly SliceSpec[]): SlicePlan {
   if (!Array.isArray(ranges)) throw new Error(`slice: ranges must be an array with one spec per axis, got ${describeSpec(ranges)}`)
   if (ranges.length > x.ndim) {
-    throw new Error(`slice: ${ranges.length} specs given for shape ${fmt(x.shape)}, which has ${x.ndim} axes`)
+    throw new Error(`slice: ${ranges.length} spec${ranges.length === 1 ? '' : 's'} given for shape ${fmt(x.shape)}, which has ${x.ndim} axes`)
   }
   const xs = stridesOf(x.shape)
   const shape: number[] = []
@@ -197,7 +197,7 @@ function readIndices(op: string, indices: IndexLike, axis: number, shape: readon
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new Error(`${op}: index ${String(v)} at position ${i} of indices ${fmt(idxShape)} is not an integer`)
+      throw new Error(`${op}: index ${describeSpec(v)} at position ${i} of indices ${fmt(idxShape)} is not an integer`)
     }
     if (v < -n || v >= n) {
       throw new Error(`${op}: index ${v} is out of range for axis ${axis} of size ${n} (shape ${fmt(shape)})`)

@@ -169,7 +169,7 @@ export function broadcastTo(x: Tensor, shape: number[]): Tensor {
     const from = x.shape[i]
     const to = shape[lead + i]
     if (from !== to && from !== 1) {
-      throw new Error(`broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)} (axis ${i - x.ndim}: ${from} is neither ${to} nor 1)`)
+      throw new Error(`broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)} (axis ${i - x.ndim}: size ${from} cannot become ${to}; only axes of size 1 are repeated)`)
     }
   }
   if (sameShape(x.shape, shape)) return reshapeOp([x], shape.slice())
