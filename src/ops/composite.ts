@@ -9,7 +9,7 @@
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import { abs, add, exp, log, maximum, mul, neg, square, sub } from './elementwise.js'
-import { logsumexp, max, mean, sum } from './reduce.js'
+import { max, mean, sum } from './reduce.js'
 import { noGrad } from '../tape.js'
 
 /** How a loss reduces its per-element values: their mean (default), their sum, or not at all. */
@@ -75,6 +75,16 @@ function sameShapeTarget(op: string, pred: Tensor, target: TensorLike): Tensor {
 }
 
 /**
+ * x − m along axis `a`, with m = max x (keepdims) held constant: the shift that makes exp safe.
+ * Rows whose maximum is ±∞ are shifted by 0 instead, so that x − m is not NaN (∞ − ∞).
+ */
+function shiftByMax(x: Tensor, a: number): Tensor {
+  const m = noGrad(() => max(x, a, true))
+  for (let i = 0; i < m.data.length; i++) if (m.data[i] === Infinity || m.data[i] === -Infinity) m.data[i] = 0
+  return sub(x, m.detach())
+}
+
+/**
  * softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along `axis` (default −1), with m = max x held
  * constant: the shift cancels exactly, and exp never overflows (finite at x = ±1000).
  * @example softmax(tensor([1, 2, 3])) // [0.0900, 0.2447, 0.6652]
@@ -83,22 +93,23 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   checkTensor('softmax', 'x', x)
   const a = oneAxis('softmax', x.shape, axis)
   if (x.shape[a] === 0) return x.clone() // nothing to normalise; keeps the empty shape
-  const m = noGrad(() => max(x, a, true))
-  // Rows whose maximum is infinite are shifted by 0 (as logsumexp does) so that x − m is not NaN.
-  for (let i = 0; i < m.data.length; i++) if (!Number.isFinite(m.data[i]) && m.data[i] === m.data[i]) m.data[i] = 0
-  const e = exp(sub(x, m.detach()))
+  const e = exp(shiftByMax(x, a))
   return mul(e, sum(e, a, true).pow(-1))
 }
 
 /**
- * log softmax(x) = x − logsumexp(x) along `axis` (default −1). Stable: never forms softmax and
- * takes its log, so log-probabilities of −2000 come out as −2000, not −∞.
+ * log softmax(x) = (x − m) − log Σ exp(x − m) along `axis` (default −1), m = max x held constant.
+ * Stable: never forms softmax and takes its log, so log-probabilities of −2000 come out as −2000,
+ * not −∞; and the shift comes first, so at logits ≈ ±1000 no digits cancel (x − logsumexp(x)
+ * would lose the ~3 digits that 1000 occupies). Gradient: 1 − softmax(x) per unit cotangent.
  * @example logSoftmax(tensor([1000, 0])) // [0, −1000]
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor('logSoftmax', 'x', x)
   const a = oneAxis('logSoftmax', x.shape, axis)
-  return sub(x, logsumexp(x, a, true))
+  if (x.shape[a] === 0) return x.clone()
+  const shifted = shiftByMax(x, a)
+  return sub(shifted, log(sum(exp(shifted), a, true)))
 }
 
 /**
