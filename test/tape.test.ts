@@ -81,6 +81,15 @@ describe('backward()', () => {
     expect(b.grad!.toArray()).toEqual([1, 1])
   })
 
+  test('astype casts the gradient back to the input dtype', () => {
+    const x = tensor([1, 2], { requiresGrad: true })
+    const y = x.astype('float64')
+    expect(y.dtype).toBe('float64')
+    y.mul(tensor([3, 4], { dtype: 'float64' })).sum().backward()
+    expect(x.grad!.dtype).toBe('float32')
+    expect(x.grad!.toArray()).toEqual([3, 4])
+  })
+
   test('the backward module function works like the method', () => {
     const x = tensor([3], { requiresGrad: true })
     backward(x.square().sum())
