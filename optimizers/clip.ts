@@ -13,7 +13,11 @@
 import type { Tensor } from '../src/tensor.js'
 import { flatten, type Tree } from '../src/tree.js'
 
-/** Options of {@link clipGradNorm}. */
+/**
+ * Options of {@link clipGradNorm}.
+ * @example
+ * clipGradNorm(grads, 1.0, { normType: 'inf', errorIfNonfinite: true })
+ */
 export interface ClipGradNormOptions {
   /** Throw (changing nothing) when the total norm is NaN or ±∞. Default false: like torch, the
    *  gradients are then scaled by the non-finite coefficient (they become NaN or 0). */

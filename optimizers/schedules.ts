@@ -18,10 +18,19 @@
  * `i` gives the same value, so a saved optimizer state resumes the schedule exactly.
  */
 
-/** A step-size schedule: the 0-based step `i` ↦ the step size used at that step. */
+/**
+ * A step-size schedule: the 0-based step `i` ↦ the step size used at that step.
+ * @example
+ * const halfLife: Schedule = (i) => 0.1 * 0.5 ** (i / 1000)
+ */
 export type Schedule = (i: number) => number
 
-/** What every optimizer accepts as `stepSize`: a fixed number or a {@link Schedule}. */
+/**
+ * What every optimizer accepts as `stepSize`: a fixed number or a {@link Schedule}.
+ * @example
+ * adam(1e-3)                          // a number
+ * adam(exponentialDecay(1e-3, 100, 0.9))  // a schedule
+ */
 export type ScheduleLike = number | Schedule
 
 function describe(x: unknown): string {
