@@ -1,0 +1,105 @@
+/**
+ * The short measurement behind `setBackend('auto')`: from which buffer length on is the gpu.js
+ * backend faster than the CPU loop on *this* device?
+ *
+ * It times one Adam step (three rules over four float32 arrays, upload and readback included)
+ * on both backends, from the largest size down: 4M, 1M, 256k, 64k, 16k, 4k elements. At each
+ * size it takes the median of a few runs after a warm-up (the warm-up compiles the kernels).
+ * It stops at the first size where gpu.js loses; the threshold is the smallest size at which
+ * gpu.js won at that size and at every larger size — so `auto` never sends a buffer to the
+ * backend that measured slower at that size. When gpu.js loses already at 4M (software
+ * WebGL, webasm), the threshold is Infinity: the CPU runs everything.
+ * Cost: on a real GPU around 0.5 s; where gpu.js loses at once, one size (about 0.3–2 s).
+ */
+import type { Backend, Rule } from './backend.js'
+
+function velocity(g: number, m: number, b1: number): number {
+  return (m - g) * b1 + g
+}
+function speedSquared(g: number, v: number, b2: number): number {
+  return (v - g * g) * b2 + g * g
+}
+function adamStep(x: number, m: number, v: number, lr: number, bc1: number, bc2: number, eps: number): number {
+  return x - (lr * (m / bc1)) / (Math.sqrt(v / bc2) + eps)
+}
+
+/** Adam's three rules: the workload the calibration and the benchmark time. */
+export const ADAM_RULES: readonly Rule[] = [
+  { target: 'm', args: ['g', 'm', 'b1'], fn: velocity },
+  { target: 'v', args: ['g', 'v', 'b2'], fn: speedSquared },
+  { target: 'x', args: ['x', 'm', 'v', 'lr', 'bc1', 'bc2', 'eps'], fn: adamStep },
+]
+
+/** Adam's scalars at step i (0-based). */
+export function adamScalars(i: number): Record<string, number> {
+  return { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, bc1: 1 - Math.pow(0.9, i + 1), bc2: 1 - Math.pow(0.999, i + 1) }
+}
+
+/** Fresh Adam state of n elements with deterministic, varied values. */
+export function adamArrays(n: number): Record<string, Float32Array> {
+  const x = new Float32Array(n), g = new Float32Array(n), m = new Float32Array(n), v = new Float32Array(n)
+  for (let i = 0; i < n; i++) {
+    x[i] = Math.sin(i * 0.7)
+    g[i] = Math.cos(i * 0.37)
+  }
+  return { x, g, m, v }
+}
+
+/** One row of the calibration: milliseconds per Adam step on each backend at `length`. */
+export interface CalibrationRow {
+  readonly length: number
+  readonly cpuMs: number
+  readonly gpuMs: number
+}
+
+/** What the calibration found. */
+export interface Calibration {
+  /** Buffers with at least this many elements go to gpu.js (Infinity: never). */
+  readonly threshold: number
+  readonly rows: readonly CalibrationRow[]
+}
+
+export const CALIBRATION_SIZES: readonly number[] = [1 << 22, 1 << 20, 1 << 18, 1 << 16, 1 << 14, 1 << 12]
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now())
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s[s.length >> 1]
+}
+
+/** Median milliseconds of one Adam step of `backend` over `arrays` (after one warm-up run). */
+export function timeAdamStep(backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number): number {
+  backend.elementwise(ADAM_RULES, arrays, adamScalars(0), length)
+  const times: number[] = []
+  for (let r = 0; r < reps; r++) {
+    const t0 = now()
+    backend.elementwise(ADAM_RULES, arrays, adamScalars(r + 1), length)
+    times.push(now() - t0)
+  }
+  return median(times)
+}
+
+/**
+ * Measures the crossover of `gpu` against `cpu` (see the module comment).
+ *
+ * @example
+ * const { threshold } = await calibrate(cpu, gpuBackend)   // e.g. 262144 on a laptop GPU
+ */
+export async function calibrate(cpu: Backend, gpu: Backend, sizes: readonly number[] = CALIBRATION_SIZES): Promise<Calibration> {
+  const rows: CalibrationRow[] = []
+  let threshold = Infinity
+  const largest = Math.max(...sizes)
+  const arrays = adamArrays(largest)
+  for (const length of [...sizes].sort((a, b) => b - a)) {
+    const reps = Math.max(3, Math.min(9, Math.ceil((1 << 20) / length)))
+    const gpuMs = timeAdamStep(gpu, arrays, length, reps)
+    const cpuMs = timeAdamStep(cpu, arrays, length, reps)
+    rows.push({ length, cpuMs, gpuMs })
+    // Let the page breathe between sizes (the calibration may run on a main thread).
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    if (gpuMs >= cpuMs) break
+    threshold = length
+  }
+  return { threshold, rows }
+}
