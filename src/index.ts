@@ -12,5 +12,6 @@ export { backward, grad, valueAndGrad, noGrad, zeroGrad, setDebug, tapeOf, Tape,
 export { defineOp, mapTensor, zipTensors, type Op, type OpDef } from './op.js'
 export { erf } from './math.js'
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.js'
-export { flatten, unflatten, mapTree, describeTree, type Tree, type TreeDef } from './tree.js'
+// Trees: renamed on export so that `flatten` is the shape op (x.flatten()).
+export { flatten as flattenTree, unflatten as unflattenTree, mapTree, describeTree, type Tree, type TreeDef } from './tree.js'
 export * from './ops/index.js'

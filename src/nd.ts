@@ -241,7 +241,8 @@ export function sumAxis(data: TypedArray, shape: readonly number[], axis: number
   const n = shape[axis]
   let outer = 1
   for (let i = 0; i < axis; i++) outer *= shape[i]
-  const inner = data.length / (outer * n) || 0
+  let inner = 1
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]
   const out = allocate(dtypeOf(data), outer * inner)
   if (inner === 1) {
     for (let o = 0; o < outer; o++) {

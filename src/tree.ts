@@ -69,8 +69,9 @@ export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
       return leaves[k++]
     }
     if (d.kind === 'array') return d.children.map(build)
+    // defineProperty, not assignment: a key named "__proto__" (JSON.parse makes those) must stay a key.
     const obj: { [key: string]: Tree<L> } = {}
-    d.keys.forEach((key, i) => (obj[key] = build(d.children[i])))
+    d.keys.forEach((key, i) => Object.defineProperty(obj, key, { value: build(d.children[i]), enumerable: true, writable: true, configurable: true }))
     return obj
   }
   const out = build(def)

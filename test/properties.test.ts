@@ -5,7 +5,7 @@
  * (100 cases per property) so the file takes a few seconds.
  */
 import fc from 'fast-check'
-import { add, tensor, zeros, Tensor, flatten, unflatten, mapTree, describeTree, type Tree } from '../src/index.js'
+import { add, tensor, zeros, Tensor, flattenTree as flatten, unflattenTree as unflatten, mapTree, describeTree, type Tree } from '../src/index.js'
 import { broadcastShapes, unbroadcast } from '../src/nd.js'
 import { reshape } from '../src/ops/index.js'
 import { sameTreeDef } from '../src/tree.js'
