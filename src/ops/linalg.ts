@@ -40,7 +40,7 @@ export interface MatmulPlan {
  * The NumPy rules: a 1-D A is a row [1,K] and a 1-D B a column [K,1] (that axis is dropped from
  * the result); leading axes are batch axes, broadcast against each other.
  */
-export function planMatmul(as: readonly number[], bs: readonly number[]): MatmulPlan {
+function planMatmul(as: readonly number[], bs: readonly number[]): MatmulPlan {
   if (as.length === 0 || bs.length === 0) {
     throw new Error(`matmul: shapes ${fmt(as)} and ${fmt(bs)}: a 0-d tensor is not a matrix or a vector (use mul to scale)`)
   }
