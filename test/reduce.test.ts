@@ -124,6 +124,10 @@ describe('fast paths agree with the brute-force reference on larger arrays', () 
     [[5, 6, 7], [0, 1, 2, [0, 1], [1, 2], [0, 2], null]],
     [[3, 1, 4, 1, 5], [[0, 2], [2, 4], [0, 4], [1, 3], [0, 2, 4]]],
     [[2, 3, 4, 5], [[0, 2], [1, 3], [0, 3], [0, 1, 3]]],
+    // long rows and many rows: the unrolled loops (4 accumulators, 4 rows at a time)
+    [[3, 70], [0, 1, -1, null]],
+    [[70, 3], [0, 1]],
+    [[4, 37, 2], [1, [0, 1]]],
   ]
   const refs: [string, Reducer, (v: number[]) => number][] = [
     ['sum', sum, total],
@@ -174,6 +178,15 @@ describe('max and min gradients at ties: split equally (PyTorch amax/amin)', () 
     const g = tapeGrad((x) => max(x, [1, 2]).sum(), tensor([[[4, 1], [4, 0]], [[2, 7], [7, 7]]]))
     expectClose(g, [0.5, 0, 0.5, 0, 0, 1 / 3, 1 / 3, 1 / 3], 1e-7)
   })
+  test('max over the first axis (inner > 1) with ties in each column', () => {
+    const g = tapeGrad((x) => max(x, 0).mul(tensor([2, 4])).sum(), tensor([[1, 5], [1, 2], [0, 5]]))
+    expect(g).toEqual([1, 2, 1, 0, 0, 2])
+  })
+  test('max over non-adjacent axes [0, 2] with ties', () => {
+    // x[i][j][k]: for j = 0 the values are {3, 3, 1, 3}, for j = 1 {0, 2, 2, -1}.
+    const g = tapeGrad((x) => max(x, [0, 2]).sum(), tensor([[[3, 3], [0, 2]], [[1, 3], [2, -1]]]))
+    expectClose(g, [1 / 3, 1 / 3, 0, 0.5, 0, 1 / 3, 0.5, 0], 1e-7)
+  })
 })
 
 describe('empty reductions', () => {
@@ -201,6 +214,15 @@ describe('NaN and infinities', () => {
   test('max/min propagate NaN', () => {
     expect(max(tensor([1, NaN, 3])).item()).toBeNaN()
     expect(min(tensor([[NaN, 1], [2, 3]]), 1).toArray()).toEqual([NaN, 2])
+  })
+  test('NaN propagates through the unrolled long-row and row-update loops', () => {
+    const row = Array.from({ length: 100 }, (_, i) => i)
+    row[57] = NaN
+    expect(max(tensor(row)).item()).toBeNaN()
+    expect(min(tensor(row)).item()).toBeNaN()
+    const cols = tensor(row, { shape: [50, 2] })
+    expect(max(cols, 0).toArray()).toEqual([98, NaN])
+    expect(min(cols, 0).toArray()).toEqual([0, NaN])
   })
   test('argmax returns the first NaN (NumPy)', () => {
     expect(argmax(tensor([1, NaN, 3, NaN])).item()).toBe(1)

@@ -111,17 +111,19 @@ const MAX = 1
 const MIN = 2
 type Kind = typeof SUM | typeof MAX | typeof MIN
 
-/** Sums [outer, n, inner] over n. Float64 accumulators: float32 input is rounded once. */
+/**
+ * Sums [outer, n, inner] over n, accumulating in float64 (float32 input is rounded once).
+ * Both loops keep several independent adds in flight: four accumulators along a row, or four
+ * rows at a time into the row accumulator — a single dependent chain of adds runs ~3× slower.
+ */
 function sumRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
   const out = allocate(dtypeOf(data), outer * inner)
   if (inner === 1) {
-    // Four independent accumulators: the adds do not wait on each other (~2–3× a single chain).
-    const n4 = n - (n % 4)
     for (let o = 0; o < outer; o++) {
       const base = o * n
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0
       let k = 0
-      for (; k < n4; k += 4) {
+      for (; k + 3 < n; k += 4) {
         s0 += data[base + k]
         s1 += data[base + k + 1]
         s2 += data[base + k + 2]
@@ -135,7 +137,15 @@ function sumRun(data: TypedArray, outer: number, n: number, inner: number): Type
   const acc = new Float64Array(inner)
   for (let o = 0; o < outer; o++) {
     acc.fill(0)
-    for (let k = 0; k < n; k++) {
+    let k = 0
+    for (; k + 3 < n; k += 4) {
+      const b0 = (o * n + k) * inner
+      const b1 = b0 + inner
+      const b2 = b1 + inner
+      const b3 = b2 + inner
+      for (let j = 0; j < inner; j++) acc[j] += data[b0 + j] + data[b1 + j] + (data[b2 + j] + data[b3 + j])
+    }
+    for (; k < n; k++) {
       const base = (o * n + k) * inner
       for (let j = 0; j < inner; j++) acc[j] += data[base + j]
     }
@@ -144,37 +154,75 @@ function sumRun(data: TypedArray, outer: number, n: number, inner: number): Type
   return out
 }
 
-/** Max of [outer, n, inner] over n (n ≥ 1). NaN wins, as in NumPy and PyTorch. */
+// max and min use Math.max/Math.min: NaN propagates through them (as in NumPy and PyTorch) with
+// no extra test per element. Along a long row, four independent running maxima (~2–3× faster
+// than one chain, measured); across rows (inner > 1) a plain row-update loop measured fastest.
+
+/** Max of [outer, n, inner] over n (n ≥ 1). */
 function maxRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
   const out = allocate(dtypeOf(data), outer * inner)
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * n
+      let m0 = data[base]
+      let k = 1
+      if (n >= 32) {
+        let m1 = m0, m2 = m0, m3 = m0
+        for (; k + 3 < n; k += 4) {
+          m0 = Math.max(m0, data[base + k])
+          m1 = Math.max(m1, data[base + k + 1])
+          m2 = Math.max(m2, data[base + k + 2])
+          m3 = Math.max(m3, data[base + k + 3])
+        }
+        m0 = Math.max(Math.max(m0, m1), Math.max(m2, m3))
+      }
+      for (; k < n; k++) m0 = Math.max(m0, data[base + k])
+      out[o] = m0
+    }
+    return out
+  }
   for (let o = 0; o < outer; o++) {
     const ob = o * inner
-    const base0 = o * n * inner
-    for (let j = 0; j < inner; j++) out[ob + j] = data[base0 + j]
+    const b = o * n * inner
+    out.set(data.subarray(b, b + inner), ob)
     for (let k = 1; k < n; k++) {
-      const base = base0 + k * inner
-      for (let j = 0; j < inner; j++) {
-        const v = data[base + j]
-        if (v > out[ob + j] || v !== v) out[ob + j] = v
-      }
+      const base = b + k * inner
+      for (let j = 0; j < inner; j++) out[ob + j] = Math.max(out[ob + j], data[base + j])
     }
   }
   return out
 }
 
-/** Min of [outer, n, inner] over n (n ≥ 1). NaN wins. */
+/** Min of [outer, n, inner] over n (n ≥ 1). */
 function minRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
   const out = allocate(dtypeOf(data), outer * inner)
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * n
+      let m0 = data[base]
+      let k = 1
+      if (n >= 32) {
+        let m1 = m0, m2 = m0, m3 = m0
+        for (; k + 3 < n; k += 4) {
+          m0 = Math.min(m0, data[base + k])
+          m1 = Math.min(m1, data[base + k + 1])
+          m2 = Math.min(m2, data[base + k + 2])
+          m3 = Math.min(m3, data[base + k + 3])
+        }
+        m0 = Math.min(Math.min(m0, m1), Math.min(m2, m3))
+      }
+      for (; k < n; k++) m0 = Math.min(m0, data[base + k])
+      out[o] = m0
+    }
+    return out
+  }
   for (let o = 0; o < outer; o++) {
     const ob = o * inner
-    const base0 = o * n * inner
-    for (let j = 0; j < inner; j++) out[ob + j] = data[base0 + j]
+    const b = o * n * inner
+    out.set(data.subarray(b, b + inner), ob)
     for (let k = 1; k < n; k++) {
-      const base = base0 + k * inner
-      for (let j = 0; j < inner; j++) {
-        const v = data[base + j]
-        if (v < out[ob + j] || v !== v) out[ob + j] = v
-      }
+      const base = b + k * inner
+      for (let j = 0; j < inner; j++) out[ob + j] = Math.min(out[ob + j], data[base + j])
     }
   }
   return out
@@ -250,6 +298,15 @@ export function sum(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
  * elements gets g/k), as PyTorch's `amax`/`amin` do. Finite differences agree away from ties.
  */
 function extremumGrad(g: Tensor, x: Tensor, out: Tensor, axes: number[]): Tensor[] {
+  const runs = runsOf(x.shape, axes)
+  if (runs.length === 1) {
+    const [first, last] = runs[0]
+    const outer = product(x.shape, 0, first)
+    const n = product(x.shape, first, last + 1)
+    const inner = product(x.shape, last + 1, x.shape.length)
+    return [new Tensor(extremumGradRun(x.data, out.data, g.data, outer, n, inner), x.shape.slice())]
+  }
+  // Several runs: materialise the maximum, the tie counts and g at x's shape.
   const xd = x.data
   const ob = expand(out.data, x.shape, axes)
   const mask = allocate(x.dtype, x.size)
@@ -262,6 +319,34 @@ function extremumGrad(g: Tensor, x: Tensor, out: Tensor, axes: number[]): Tensor
   const gb = expand(g.data, x.shape, axes)
   for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) mask[i] = gb[i] / counts[i]
   return [new Tensor(mask, x.shape.slice())]
+}
+
+/** One run in the [outer, n, inner] view: count the ties per output, then hand out g / count.
+ *  Both passes walk x row by row (no strided access for a first-axis reduction). */
+function extremumGradRun(xd: TypedArray, od: TypedArray, gd: TypedArray, outer: number, n: number, inner: number): TypedArray {
+  const grad = allocate(dtypeOf(xd), xd.length)
+  const count = new Float64Array(inner)
+  for (let o = 0; o < outer; o++) {
+    const ob = o * inner
+    count.fill(0)
+    for (let k = 0; k < n; k++) {
+      const base = (o * n + k) * inner
+      for (let j = 0; j < inner; j++) {
+        const v = xd[base + j]
+        const m = od[ob + j]
+        if (v === m || (v !== v && m !== m)) count[j]++
+      }
+    }
+    for (let k = 0; k < n; k++) {
+      const base = (o * n + k) * inner
+      for (let j = 0; j < inner; j++) {
+        const v = xd[base + j]
+        const m = od[ob + j]
+        if (v === m || (v !== v && m !== m)) grad[base + j] = gd[ob + j] / count[j]
+      }
+    }
+  }
+  return grad
 }
 
 function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
