@@ -122,7 +122,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * logits' full shape is read as probabilities (and receives a gradient if it requires one).
  * Labels pick their log-probability through a constant one-hot mask (no gather), so this stays a
  * composite; its gradient is (softmax(x) − onehot(y)) / N for 'mean'.
- * @example crossEntropy(tensor([[2, 0, -1], [0, 3, 0]]), [0, 1]) // mean of −log p[0][0], −log p[1][1]
+ * @example crossEntropy(tensor([[2, 0, -1], [0, 3, 0]]), [0, 1]) // 0.13238 (= PyTorch's F.cross_entropy)
  */
 export function crossEntropy(logits: Tensor, target: Labels, options: CrossEntropyOptions = {}): Tensor {
   checkTensor('crossEntropy', 'logits', logits)

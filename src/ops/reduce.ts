@@ -20,7 +20,8 @@ import { exp, log, mul, square, sub, add } from './elementwise.js'
 /** The axis argument of reductions: one axis, several, or null/undefined for all of them. */
 export type AxisLike = number | readonly number[] | null | undefined
 
-interface ReduceAttrs {
+/** Attributes of the reduction primitives. */
+export interface ReduceAttrs {
   /** Normalised axes: non-negative, sorted, distinct. */
   axes: number[]
   keepdims: boolean
@@ -277,6 +278,8 @@ function expand(data: TypedArray, shape: readonly number[], axes: readonly numbe
 }
 
 // ---- sum: out = Σ x over axes;  ∂x = g repeated along the reduced axes ------------------------
+/** The sum primitive: attributes are normalised axes (sorted, distinct, non-negative). Use `sum`.
+ *  @example sumOp([x], { axes: [0], keepdims: false }) // same as sum(x, 0) */
 export const sumOp = defineOp<ReduceAttrs>({
   name: 'sum',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(SUM, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
@@ -321,11 +324,40 @@ function extremumGrad(g: Tensor, x: Tensor, out: Tensor, axes: number[]): Tensor
   return [new Tensor(mask, x.shape.slice())]
 }
 
-/** One run in the [outer, n, inner] view: count the ties per output, then hand out g / count.
- *  Both passes walk x row by row (no strided access for a first-axis reduction). */
+/**
+ * One run in the [outer, n, inner] view. A first pass counts the elements equal to each output
+ * and remembers where the first one is; an output without ties (the usual case) sends g there
+ * directly, and only outputs with ties take a second pass that hands out g / count. The walk is
+ * row by row, so a first-axis reduction reads memory in order.
+ */
 function extremumGradRun(xd: TypedArray, od: TypedArray, gd: TypedArray, outer: number, n: number, inner: number): TypedArray {
   const grad = allocate(dtypeOf(xd), xd.length)
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * n
+      const m = od[o]
+      let count = 0
+      let at = 0
+      for (let k = 0; k < n; k++) {
+        const v = xd[base + k]
+        if (v === m || (v !== v && m !== m)) {
+          if (count === 0) at = base + k
+          count++
+        }
+      }
+      if (count === 1) grad[at] = gd[o]
+      else {
+        const share = gd[o] / count
+        for (let k = 0; k < n; k++) {
+          const v = xd[base + k]
+          if (v === m || (v !== v && m !== m)) grad[base + k] = share
+        }
+      }
+    }
+    return grad
+  }
   const count = new Float64Array(inner)
+  const at = new Float64Array(inner)
   for (let o = 0; o < outer; o++) {
     const ob = o * inner
     count.fill(0)
@@ -334,15 +366,24 @@ function extremumGradRun(xd: TypedArray, od: TypedArray, gd: TypedArray, outer: 
       for (let j = 0; j < inner; j++) {
         const v = xd[base + j]
         const m = od[ob + j]
-        if (v === m || (v !== v && m !== m)) count[j]++
+        if (v === m || (v !== v && m !== m)) {
+          if (count[j] === 0) at[j] = base + j
+          count[j]++
+        }
       }
     }
+    let ties = false
+    for (let j = 0; j < inner; j++) {
+      if (count[j] === 1) grad[at[j]] = gd[ob + j]
+      else ties = true
+    }
+    if (!ties) continue
     for (let k = 0; k < n; k++) {
       const base = (o * n + k) * inner
       for (let j = 0; j < inner; j++) {
         const v = xd[base + j]
         const m = od[ob + j]
-        if (v === m || (v !== v && m !== m)) grad[base + j] = gd[ob + j] / count[j]
+        if (count[j] > 1 && (v === m || (v !== v && m !== m))) grad[base + j] = gd[ob + j] / count[j]
       }
     }
   }
@@ -355,6 +396,8 @@ function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
   }
 }
 
+/** The max primitive (normalised axes); `max` validates and calls it.
+ *  @example maxOp([x], { axes: [1], keepdims: true }) // same as max(x, 1, true) */
 export const maxOp = defineOp<ReduceAttrs>({
   name: 'max',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MAX, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
@@ -373,6 +416,8 @@ export function max(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   return maxOp([x], { axes, keepdims: !!keepdims })
 }
 
+/** The min primitive (normalised axes); `min` validates and calls it.
+ *  @example minOp([x], { axes: [1], keepdims: false }) // same as min(x, 1) */
 export const minOp = defineOp<ReduceAttrs>({
   name: 'min',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MIN, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
