@@ -18,12 +18,10 @@ import {
   add, sub, mul, div, pow, neg, exp, log, sqrt, abs, square, tanh, sigmoid, relu, leakyRelu, gelu,
   maximum, minimum, where, clamp,
   sum, mean, max, min, logsumexp, variance,
-  matmul, transpose, permute, reshape, squeeze, unsqueeze, broadcastTo,
+  matmul, transpose, permute, reshape, flatten, squeeze, unsqueeze, broadcastTo,
   slice, gather, indexSelect, concat, stack, split,
   softmax, logSoftmax, crossEntropy, mse, binaryCrossEntropyWithLogits,
 } from '../src/index.js'
-// `flatten` is used through the fluent method: the name `flatten` exported by src/index.ts is the
-// parameter-tree flatten (src/tree.ts), which shadows the shape op of the same name.
 
 const RTOL = 1e-4
 const ATOL = 1e-5
@@ -133,7 +131,7 @@ const impls: Record<string, Impl> = {
 
   // ---- shape
   'reshape [2,3,4] -> [4,-1]': ([x]) => reshape(exp(x), [4, -1]),
-  'flatten from axis 1': ([x]) => x.mul(x).flatten(1),
+  'flatten from axis 1': ([x]) => flatten(x.mul(x), 1),
   'flatten axes 0..1': ([x]) => tanh(x).flatten(0, 1),
   'squeeze axis 1 and all': ([x]) => squeeze(x, 1).mul(2).add(x.squeeze().unsqueeze(-1)),
   'unsqueeze 0 and -1 broadcast together': ([x]) => unsqueeze(x, 0).mul(x.unsqueeze(-1)),
