@@ -87,6 +87,8 @@ export interface GpujsBackend extends Backend {
   binary(fn: (a: number, b: number, c: number) => number, a: Float32Array, b: Float32Array, out: Float32Array, c: number): boolean
   /** Number of kernels compiled so far (for tests and the benchmark). */
   readonly kernelCount: number
+  /** Number of `elementwise`/`unary`/`binary` calls that ran on gpu.js (proves a caller routed here). */
+  readonly runs: number
   /** Frees every kernel (and the GPU instance when this backend created it). */
   destroy(): void
 }
@@ -153,6 +155,7 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
   const unsupported = new WeakSet<Function>()
   let rendererString: string | null = null
   let lastKernel: GpuKernelLike | null = null
+  let runs = 0
 
   function fnId(fn: Function): number {
     let id = fnIds.get(fn)
@@ -245,6 +248,7 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     check(rules, arrays, scalars, length)
     if (length === 0 || rules.length === 0) return
     const plan = planFor(rules, arrays, scalars, length)
+    runs++
     if (strategy === 'kernels') {
       for (const step of plan.steps) {
         const values = step.args.map((a, j) => (step.isArray[j] ? head(arrays[a], length) : scalars[a]))
@@ -307,6 +311,7 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     }
     store(out, result, out.length)
     lastKernel = kernel
+    runs++
     return true
   }
 
@@ -329,6 +334,9 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     },
     get kernelCount() {
       return allKernels.length
+    },
+    get runs() {
+      return runs
     },
     destroy() {
       for (const k of allKernels) k.destroy?.()
