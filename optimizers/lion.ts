@@ -1,0 +1,41 @@
+/**
+ * Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2; optax.lion):
+ * every parameter moves by exactly ±stepSize — the sign of an interpolated momentum.
+ *
+ *     c = lerp(g, m, b1) = b1·m + (1 − b1)·g
+ *     x ← x − stepSize(i)·(sign(c) + weightDecay·x)      (decoupled decay)
+ *     m ← lerp(g, m, b2)
+ *
+ * Defaults: b1 0.9, b2 0.99 (paper and optax), weightDecay 0 — optax defaults to 1e-3, but decay
+ * that nobody asked for silently shrinks the weights; the paper tunes λ per task (typically
+ * 3–10× AdamW's, since Lion's step size is 3–10× smaller). Positional order is optax's:
+ * lion(stepSize, b1, b2, weightDecay). Options: `maximize`. (PyTorch has no Lion: checked
+ * against the formulas above.)
+ *
+ * @example
+ * const opt = lion(1e-4)
+ */
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { firstMoment } from './rules.js'
+
+export const lion = optimizer('lion', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.99, weightDecay: number = 0, options?: { maximize?: boolean }) => {
+  const lr = checkStepSize('lion', stepSize)
+  checkRange('lion', 'b1', b1, 0, 1, true)
+  checkRange('lion', 'b2', b2, 0, 1, true)
+  checkNonNegative('lion', 'weightDecay', weightDecay)
+  const { maximize } = readOptions('lion', options, { maximize: false })
+  return {
+    slots: ['m'],
+    scalars: (i: number) => ({ lr: lr(i), b1, b2, weightDecay }),
+    // x before m: the step uses the momentum of the previous step.
+    rules: [rule('x', ['x', 'g', 'm', 'b1', 'lr', 'weightDecay'], lionStep), rule('m', ['g', 'm', 'b2'], firstMoment)],
+    stepSize: lr,
+    hyper: { stepSize, b1, b2, weightDecay, maximize },
+    maximize,
+  }
+})
+
+/** x ← x − lr·(sign(lerp(g, m, b1)) + λ·x). */
+function lionStep(x: number, g: number, m: number, b1: number, lr: number, weightDecay: number) {
+  return x - lr * (Math.sign((m - g) * b1 + g) + weightDecay * x)
+}

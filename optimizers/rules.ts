@@ -1,0 +1,38 @@
+/**
+ * Rule functions shared by several optimizers — building blocks for writing your own.
+ *
+ * Each is a `function` declaration over numbers (what gpu.js can compile, see `rule` in
+ * optimizer.ts). The running averages are written as `lerp(a, b, t) = (b − a)·t + a`, JAX's
+ * reading of an exponential moving average: `lerp(g, m, β) = β·m + (1 − β)·g`.
+ */
+
+/** m ← lerp(g, m, β) = (m − g)·β + g: the running mean of the gradient (Adam's first moment). */
+export function firstMoment(g: number, m: number, beta: number) {
+  return (m - g) * beta + g
+}
+
+/** v ← lerp(g², v, β) = (v − g²)·β + g²: the running mean of the squared gradient. */
+export function secondMoment(g: number, v: number, beta: number) {
+  const g2 = g * g
+  return (v - g2) * beta + g2
+}
+
+/** The larger of two values (AMSGrad's running maximum of v). */
+export function runningMax(a: number, b: number) {
+  return Math.max(a, b)
+}
+
+/** x ← x − lr·d: a plain descent step along d. */
+export function descend(x: number, d: number, lr: number) {
+  return x - lr * d
+}
+
+/** v ← mass·v + g: the heavy-ball velocity (JAX's momentum). */
+export function heavyBall(v: number, g: number, mass: number) {
+  return mass * v + g
+}
+
+/** x ← x − lr·(g + μ·v): Nesterov's look-ahead step. */
+export function nesterovStep(x: number, g: number, v: number, lr: number, mass: number) {
+  return x - lr * (g + mass * v)
+}
