@@ -116,6 +116,30 @@ export function contiguous(src: NdView, dtype: DType): TypedArray {
   return out
 }
 
+/**
+ * One axis of `shape` made non-negative (−1 is the last); `what` names the argument in the error.
+ * Shared by the ops that take a single axis.
+ */
+export function normalizeAxis(op: string, axis: number, shape: readonly number[], what = 'axis'): number {
+  const n = shape.length
+  if (!Number.isInteger(axis) || axis < -n || axis >= n) {
+    const range = n === 0 ? 'a 0-d tensor has no axes' : `expected an integer in [${-n}, ${n - 1}]`
+    throw new Error(`${op}: ${what} ${axis} is out of range for shape ${fmt(shape)} (${range})`)
+  }
+  return axis < 0 ? axis + n : axis
+}
+
+/** Copies the strided view `data[offset + Σ iₖ·strides[k]]` of `shape` into fresh contiguous storage. */
+export function gatherStrided(data: TypedArray, shape: readonly number[], strides: readonly number[], offset: number): TypedArray {
+  return contiguous(ndarray(data, shape.slice(), strides.slice(), offset), dtypeOf(data))
+}
+
+/** Writes contiguous `src` (of `shape`) into the strided view `dst[offset + Σ iₖ·strides[k]]`. */
+export function scatterStrided(dst: TypedArray, shape: readonly number[], strides: readonly number[], offset: number, src: TypedArray): void {
+  if (src.length === 0) return
+  ops.assign(ndarray(dst, shape.slice(), strides.slice(), offset), view(src, shape))
+}
+
 /** Reorders axes: `out.shape[i] = shape[axes[i]]` (a transpose view, then one strided copy). */
 export function permute(data: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
   if (shape.length < 2) return data.slice()

@@ -12,9 +12,7 @@
  * (`x[2:5]`, `x[i]`, a split along axis 0) is one `TypedArray.slice`; gather and concat copy whole
  * rows/blocks with `TypedArray.set`.
  */
-import ndarray from 'ndarray'
-import ops from 'ndarray-ops'
-import { allocate, contiguous, fmt, sizeOf, stridesOf, view, type TypedArray } from '../nd.js'
+import { allocate, fmt, gatherStrided, normalizeAxis, scatterStrided, sizeOf, stridesOf, type TypedArray } from '../nd.js'
 import { defineOp } from '../op.js'
 import { Tensor, tensor, type NestedArray } from '../tensor.js'
 import { unsqueeze } from './shape.js'
@@ -37,15 +35,6 @@ export type IndexLike = Tensor | NestedArray | Int32Array | ArrayLike<number>
 function checkTensor(op: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`)
   return x
-}
-
-function normAxis(op: string, axis: number, shape: readonly number[]): number {
-  const n = shape.length
-  if (!Number.isInteger(axis) || axis < -n || axis >= n) {
-    const range = n === 0 ? 'a 0-d tensor has no axes' : `expected an integer in [${-n}, ${n - 1}]`
-    throw new Error(`${op}: axis ${axis} is out of range for shape ${fmt(shape)} (${range})`)
-  }
-  return axis < 0 ? axis + n : axis
 }
 
 /** dst[d…d+n) = src[s…s+n): a plain loop for short runs, `set` (memcpy) for long ones. */
@@ -140,13 +129,13 @@ export const sliceOp = defineOp<SlicePlan>({
   forward: ([x], p) => {
     const n = sizeOf(p.shape)
     if (p.block) return new Tensor(x.data.slice(p.offset, p.offset + n), p.shape.slice())
-    return new Tensor(contiguous(ndarray(x.data, p.shape, p.strides, p.offset), x.dtype), p.shape.slice())
+    return new Tensor(gatherStrided(x.data, p.shape, p.strides, p.offset), p.shape.slice())
   },
   backward: (g, [x], _out, p) => {
     const gx = allocate(g.dtype, x.size)
     if (g.size === 0) return [new Tensor(gx, x.shape.slice())]
     if (p.block) gx.set(g.data, p.offset)
-    else ops.assign(ndarray(gx, p.shape, p.strides, p.offset), view(g.data, g.shape))
+    else scatterStrided(gx, p.shape, p.strides, p.offset, g.data)
     return [new Tensor(gx, x.shape.slice())]
   },
 })
@@ -254,7 +243,7 @@ export const gatherOp = defineOp<GatherAttrs>({
  */
 export function gather(x: Tensor, indices: IndexLike, axis = 0): Tensor {
   checkTensor('gather', x)
-  const a = normAxis('gather', axis, x.shape)
+  const a = normalizeAxis('gather', axis, x.shape)
   const { idx, shape } = readIndices('gather', indices, a, x.shape)
   return gatherOp([x], { axis: a, idx, idxShape: shape })
 }
@@ -266,7 +255,7 @@ export function gather(x: Tensor, indices: IndexLike, axis = 0): Tensor {
  */
 export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor {
   checkTensor('indexSelect', x)
-  const a = normAxis('indexSelect', axis, x.shape)
+  const a = normalizeAxis('indexSelect', axis, x.shape)
   const { idx, shape } = readIndices('indexSelect', indices, a, x.shape)
   if (shape.length !== 1) throw new Error(`indexSelect: indices must be 1-D, got shape ${fmt(shape)} (use gather for more)`)
   return gatherOp([x], { axis: a, idx, idxShape: shape })
@@ -334,7 +323,7 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
   const xs = checkList('concat', tensors)
   const first = xs[0]
   if (first.ndim === 0) throw new Error(`concat: 0-d tensors cannot be concatenated (shape []); use stack`)
-  const a = normAxis('concat', axis, first.shape)
+  const a = normalizeAxis('concat', axis, first.shape)
   for (let i = 1; i < xs.length; i++) {
     const t = xs[i]
     if (t.ndim !== first.ndim) {
@@ -379,7 +368,7 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
  */
 export function split(x: Tensor, sizesOrSections: number | number[], axis = 0): Tensor[] {
   checkTensor('split', x)
-  const a = normAxis('split', axis, x.shape)
+  const a = normalizeAxis('split', axis, x.shape)
   const n = x.shape[a]
   let sizes: number[]
   if (typeof sizesOrSections === 'number') {

@@ -12,23 +12,13 @@
  * the graph. Code that writes into `.data` in place (an optimizer's step, a user) changes every
  * view of that storage too — as with PyTorch's `view`. Use `.clone()` for an independent copy.
  */
-import { allocate, broadcastTo as materialise, fmt, sameShape, sizeOf } from '../nd.js'
+import { allocate, broadcastTo as materialise, fmt, normalizeAxis, sameShape, sizeOf } from '../nd.js'
 import { defineOp } from '../op.js'
 import { Tensor } from '../tensor.js'
 
 function checkTensor(op: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`)
   return x
-}
-
-/** An axis in [-ndim, ndim) made non-negative; `what` names the argument in the error. */
-function normAxis(op: string, axis: number, shape: readonly number[], what = 'axis'): number {
-  const n = shape.length
-  if (!Number.isInteger(axis) || axis < -n || axis >= n) {
-    const range = n === 0 ? 'a 0-d tensor has no axes' : `expected an integer in [${-n}, ${n - 1}]`
-    throw new Error(`${op}: ${what} ${axis} is out of range for shape ${fmt(shape)} (${range})`)
-  }
-  return axis < 0 ? axis + n : axis
 }
 
 // ---- reshape: out = x read with another shape (a view);  ∂x = g read with x's shape ----------
@@ -88,8 +78,8 @@ export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
     }
     return reshapeOp([x], [1])
   }
-  const s = normAxis('flatten', startAxis, x.shape, 'startAxis')
-  const e = normAxis('flatten', endAxis, x.shape, 'endAxis')
+  const s = normalizeAxis('flatten', startAxis, x.shape, 'startAxis')
+  const e = normalizeAxis('flatten', endAxis, x.shape, 'endAxis')
   if (s > e) throw new Error(`flatten: startAxis ${startAxis} comes after endAxis ${endAxis} for shape ${fmt(x.shape)}`)
   const shape = x.shape.slice(0, s)
   shape.push(sizeOf(x.shape.slice(s, e + 1)))
@@ -113,7 +103,7 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
     if (!Array.isArray(axes)) throw new Error(`squeeze: axis must be a number or an array of numbers, got ${typeof axis}`)
     drop = x.shape.map(() => false)
     for (const a of axes) {
-      const k = normAxis('squeeze', a, x.shape)
+      const k = normalizeAxis('squeeze', a, x.shape)
       if (drop[k]) throw new Error(`squeeze: axis ${a} repeated in ${fmt(axes)}`)
       if (x.shape[k] !== 1) throw new Error(`squeeze: cannot squeeze axis ${a} of shape ${fmt(x.shape)}: its size is ${x.shape[k]}, not 1`)
       drop[k] = true
