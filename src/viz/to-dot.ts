@@ -98,7 +98,7 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
     const name = names.get(t) ?? t.label
     const parts: string[] = []
     if (name) parts.push(name)
-    parts.push(`${fmt(t.shape)}${t.dtype === 'float64' ? ' f64' : ''}`)
+    parts.push(`${t.ndim === 0 ? 'scalar' : fmt(t.shape)}${t.dtype === 'float64' ? ' f64' : ''}`)
     if (t.size === 1) parts.push(`value ${num(t.data[0])}`)
     if (t.grad && t.grad.size === 1) parts.push(`grad ${num(t.grad.data[0])}`)
     if (role === 'leaf') parts.push('requiresGrad')
