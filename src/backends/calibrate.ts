@@ -4,7 +4,8 @@
  *
  * It times one Adam step (three rules over four float32 arrays, upload and readback included)
  * on both backends, from the largest size down: 4M, 1M, 256k, 64k, 16k, 4k elements. At each
- * size it takes the median of a few runs after a warm-up (the warm-up compiles the kernels).
+ * size it takes the median of a few runs after a warm-up (the warm-up compiles the kernels);
+ * when gpu.js is already 2× slower on the first timed run, that run decides.
  * It stops at the first size where gpu.js loses; the threshold is the smallest size at which
  * gpu.js won at that size and at every larger size — so `auto` never sends a buffer to the
  * backend that measured slower at that size. When gpu.js loses already at 4M (software
@@ -77,6 +78,10 @@ function median(xs: number[]): number {
 /** Median milliseconds of one Adam step of `backend` over `arrays` (after one warm-up run). */
 export function timeAdamStep(backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number): number {
   backend.elementwise(ADAM_RULES, arrays, adamScalars(0), length)
+  return timeRuns(backend, arrays, length, reps)
+}
+
+function timeRuns(backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number): number {
   const times: number[] = []
   for (let r = 0; r < reps; r++) {
     const t0 = now()
@@ -99,8 +104,14 @@ export async function calibrate(cpu: Backend, gpu: Backend, sizes: readonly numb
   const arrays = adamArrays(largest)
   for (const length of [...sizes].sort((a, b) => b - a)) {
     const reps = Math.max(3, Math.min(9, Math.ceil((1 << 20) / length)))
-    const gpuMs = timeAdamStep(gpu, arrays, length, reps)
-    const cpuMs = timeAdamStep(cpu, arrays, length, reps)
+    // One timed run each first: a device 2× slower or worse is decided without more runs
+    // (software WebGL takes ~1 s per 4M step; the calibration should stay short).
+    let gpuMs = timeAdamStep(gpu, arrays, length, 1)
+    let cpuMs = timeAdamStep(cpu, arrays, length, 1)
+    if (gpuMs < 2 * cpuMs) {
+      gpuMs = timeRuns(gpu, arrays, length, reps)
+      cpuMs = timeRuns(cpu, arrays, length, reps)
+    }
     rows.push({ length, cpuMs, gpuMs })
     // Let the page breathe between sizes (the calibration may run on a main thread).
     await new Promise((resolve) => setTimeout(resolve, 0))

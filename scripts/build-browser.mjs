@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// The browser build: ES modules of tapegrad in dist/browser/, minified, gpu.js NOT included.
+//
+//   dist/browser/tapegrad.js     the core (tensors, ops, tape, nn, …) — what `import 'tapegrad'` is
+//   dist/browser/optimizers.js   tapegrad/optimizers
+//   dist/browser/backends.js     setBackend / getBackend / getActiveBackend
+//   dist/browser/chunk-*.js      code shared between the entries, and the lazily loaded gpu.js
+//                                backend + calibration (fetched only by setBackend('gpujs'|'auto'))
+//
+// A page loads gpu.js itself (`<script src="gpu-browser.min.js">`, which defines the global
+// `GPU`), or passes a GPU instance: `await setBackend('gpujs', { gpu: new GPU({ mode: 'webgl2' }) })`.
+// One build with code splitting, so the three entries share one Tensor class and one backend state.
+//
+// Prints the size of each entry with everything it loads statically, minified and gzipped.
+// Usage: node scripts/build-browser.mjs [--quiet]
+import { build } from 'esbuild'
+import { gzipSync } from 'node:zlib'
+import { readFileSync, rmSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const outdir = join(root, 'dist', 'browser')
+const quiet = process.argv.includes('--quiet')
+
+/** Builds dist/browser and returns { outdir, sizes }. */
+export async function buildBrowser({ log = !quiet } = {}) {
+  rmSync(outdir, { recursive: true, force: true })
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: {
+      tapegrad: 'src/index.ts',
+      optimizers: 'optimizers/index.ts',
+      backends: 'src/backends/index.ts',
+    },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: false,
+    // gpu.js stays out: the page loads it (its browser build is ~640 kB minified).
+    external: ['gpu.js'],
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  })
+  const outputs = result.metafile.outputs
+  /** Files an output loads statically (import-statements), itself included. */
+  const closure = (file, seen = new Set()) => {
+    if (seen.has(file)) return seen
+    seen.add(file)
+    for (const imp of outputs[file].imports) if (imp.kind === 'import-statement' && !imp.external) closure(imp.path, seen)
+    return seen
+  }
+  const sizes = {}
+  for (const [file, out] of Object.entries(outputs)) {
+    if (!out.entryPoint || /backends\/(gpujs|calibrate)\.ts$/.test(out.entryPoint)) continue
+    const files = [...closure(file)]
+    const text = files.map((f) => readFileSync(join(root, f))).reduce((a, b) => Buffer.concat([a, b]), Buffer.alloc(0))
+    const name = relative(outdir, join(root, file))
+    sizes[name] = { files: files.length, min: text.length, gzip: gzipSync(text, { level: 9 }).length }
+  }
+  const lazy = Object.entries(outputs).filter(([, o]) => o.inputs && Object.keys(o.inputs).some((i) => /backends\/(gpujs|calibrate|kernelSource)\.ts$/.test(i)))
+  for (const [file] of lazy) {
+    const text = readFileSync(join(root, file))
+    sizes[`${relative(outdir, join(root, file))} (gpu.js backend, loaded lazily)`] = { files: 1, min: text.length, gzip: gzipSync(text, { level: 9 }).length }
+  }
+  if (log) {
+    console.log(`dist/browser (esbuild, minified, ESM, gpu.js external):`)
+    for (const [name, s] of Object.entries(sizes)) {
+      console.log(`  ${name.padEnd(60)} ${(s.min / 1024).toFixed(1).padStart(7)} kB min ${(s.gzip / 1024).toFixed(1).padStart(6)} kB min+gzip (${s.files} file${s.files > 1 ? 's' : ''})`)
+    }
+  }
+  return { outdir, sizes }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildBrowser().catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })
+}
