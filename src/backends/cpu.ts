@@ -29,6 +29,9 @@
  * per-element interpreter: correct, several times slower.
  */
 import type { Backend, Rule, RuleFn } from './backend.js'
+import { compileSimd, runSimd, simdActive, type SimdKernel } from './cpu-simd.js'
+
+export { allocateFloat32Group, setSimdEnabled, simdAvailable } from './cpu-simd.js'
 
 type Floats = Float32Array | Float64Array
 type Loop = (arrays: Readonly<Record<string, Floats>>, scalars: Readonly<Record<string, number>>, length: number) => void
@@ -40,14 +43,17 @@ interface Plan {
   readonly kinds: readonly string[]
   readonly scalars: readonly string[]
   readonly loop: Loop
+  /** The WebAssembly SIMD kernel of the same rules (null: not compilable, see `simdReason`). */
+  readonly simd: SimdKernel | null
+  readonly simdReason: string | null
 }
 
 const ruleIds = new WeakMap<RuleFn, number>()
 let nextRuleId = 0
 /** Last plan used with each rule list (the lifter keeps its list, so this hits every step). */
-const planByList = new WeakMap<readonly Rule[], Plan>()
+let planByList = new WeakMap<readonly Rule[], Plan>()
 /** Compiled loops by signature, shared across rule lists built from the same functions. */
-const loopBySignature = new Map<string, Loop>()
+const loopBySignature = new Map<string, { loop: Loop; simd: SimdKernel | null; simdReason: string | null }>()
 
 let codegenAllowed = true
 
@@ -116,12 +122,14 @@ function makePlan(rules: readonly Rule[], arrays: Readonly<Record<string, unknow
   })
   const signature = rules.map((r) => `${idOf(r.fn)}:${r.target}=${r.args.join(',')}`).join(';') + '|' +
     arrayNames.map((a, i) => `${a}:${kinds[i]}`).join(',') + '|' + scalarNames.join(',')
-  let loop = loopBySignature.get(signature)
-  if (!loop) {
-    loop = compile(rules, arrayNames, scalarNames)
-    loopBySignature.set(signature, loop)
+  let compiled = loopBySignature.get(signature)
+  if (!compiled) {
+    const loop = compile(rules, arrayNames, scalarNames)
+    const simd = codegenAllowed ? compileSimd(rules, arrayNames, kinds, scalarNames) : { kernel: null, reason: 'code generation is not allowed' }
+    compiled = { loop, simd: simd.kernel, simdReason: simd.reason }
+    loopBySignature.set(signature, compiled)
   }
-  return { arrays: arrayNames, kinds, scalars: scalarNames, loop }
+  return { arrays: arrayNames, kinds, scalars: scalarNames, ...compiled }
 }
 
 /** Whether `plan` still fits these arrays and scalars (same names, same kinds, long enough). */
@@ -237,20 +245,25 @@ export const cpu: Backend = {
       }
       planByList.set(rules, plan)
     }
+    // The SIMD kernel computes the same bits (cpu-simd.ts); it runs when the arrays share one
+    // WebAssembly memory, as an optimizer state's arrays do.
+    if (plan.simd && simdActive() && runSimd(plan.simd, plan.arrays, arrays, scalars, length)) return
     plan.loop(arrays, scalars, length)
   },
+}
+
+/**
+ * How the CPU backend runs a rule list (after it has run once): which names are arrays and
+ * scalars, and whether the SIMD kernel exists (else why not). For tests and diagnostics.
+ */
+export function describeCpuPlan(rules: readonly Rule[]): { arrays: readonly string[]; scalars: readonly string[]; simd: boolean; simdReason: string | null } | null {
+  const plan = planByList.get(rules)
+  return plan ? { arrays: plan.arrays, scalars: plan.scalars, simd: plan.simd !== null, simdReason: plan.simdReason } : null
 }
 
 /** For tests: force the interpreter (as under a CSP without 'unsafe-eval') or restore code generation. */
 export function setCpuCodegen(allowed: boolean): void {
   codegenAllowed = allowed
   loopBySignature.clear()
-}
-
-/**
- * Allocates zero-filled Float32Arrays of the given lengths for one optimizer state. Arrays
- * that belong together are allocated together so that a faster kernel can address them all.
- */
-export function allocateFloat32Group(lengths: readonly number[]): Float32Array[] {
-  return lengths.map((n) => new Float32Array(n))
+  planByList = new WeakMap()
 }
