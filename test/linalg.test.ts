@@ -4,6 +4,9 @@
  * against a naive triple loop. Forward values and float64 gradients of the ops themselves are
  * in the op table (test/table/linalg.rows.ts).
  */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { matmul, permute, tensor, transpose, randn, seed, Tensor, tapeOf } from '../src/index.js'
 import { disableWasmGemm, gemm, gemmDirect, gemmPacked, gemmWasm, wasmSimdAvailable, type FloatArray } from '../src/kernels/gemm.js'
 
@@ -74,6 +77,14 @@ function check(kernel: Kernel, f64: boolean, tA: boolean, tB: boolean, M: number
 const FLAGS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]]
 
 describe('gemm kernels against a naive triple loop', () => {
+  test('the embedded wasm bytes were generated from the current gemm.wat', () => {
+    // gemm-wasm.gen.mjs stamps the hash of the source it assembled; editing gemm.wat without
+    // regenerating (npm install --no-save wabt && node src/kernels/gemm-wasm.gen.mjs) fails here.
+    const dir = join(__dirname, '..', 'src', 'kernels')
+    const sha = createHash('sha256').update(readFileSync(join(dir, 'gemm.wat'), 'utf8')).digest('hex').slice(0, 16)
+    expect(readFileSync(join(dir, 'gemm-wasm-bytes.ts'), 'utf8')).toContain(`from gemm.wat (sha256 ${sha}…)`)
+  })
+
   test('the WebAssembly SIMD kernel compiles and runs in this Node', () => {
     // Node ≥ 16.4 has WebAssembly SIMD: if this fails, the embedded bytes are invalid.
     expect(wasmSimdAvailable()).toBe(true)
