@@ -1,0 +1,111 @@
+/**
+ * The examples of the nn issue, run at small sizes, asserting what they are for.
+ * (examples/micrograd.ts has its own test.)
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as nn from '../src/nn/index.js'
+import { main as moons } from '../examples/moons.js'
+import { accuracy, loadMnist, main as mnist, parseCommandLine } from '../examples/mnist.js'
+import { main as gameLoop } from '../examples/game-loop.js'
+import { main as tape } from '../examples/tape.js'
+
+const quiet = () => {}
+let tmp: string
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-examples-'))
+})
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true })
+})
+
+test('moons: the 2-16-16-1 MLP separates the moons (≥ 95% train accuracy) and draws them', () => {
+  const r = moons({ out: path.join(tmp, 'moons.svg'), log: quiet })
+  expect(r.accuracy).toBeGreaterThanOrEqual(0.95)
+  expect(r.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
+  expect(r.svg.match(/<circle /g)!.length).toBe(100) // every data point
+  expect(r.svg).toContain('#f6c7c3') // both sides of the boundary appear
+  expect(r.svg).toContain('#c3d7f6')
+  expect(fs.readFileSync(r.svgPath!, 'utf8')).toBe(r.svg)
+})
+
+describe('mnist', () => {
+  test('the split is fixed and disjoint: 8,000 + 2,000 of the 10,000 digits', () => {
+    const { train, test } = loadMnist(8000, 2000)
+    expect(train.X.shape).toEqual([8000, 784])
+    expect(test.X.shape).toEqual([2000, 784])
+    const counts = new Array(10).fill(0)
+    for (const v of test.y.data) counts[v]++
+    expect(counts.every((c) => c > 100)).toBe(true) // every digit is in the test set
+    const key = (X: Float32Array | Float64Array, i: number) => Array.from(X.subarray(i * 784, i * 784 + 784), (v) => Math.round(v * 255)).join(',')
+    const trainKeys = new Set(Array.from({ length: 8000 }, (_, i) => key(train.X.data, i)))
+    let shared = 0
+    for (let i = 0; i < 2000; i++) if (trainKeys.has(key(test.X.data, i))) shared++
+    expect(shared).toBeLessThan(10) // (the package itself holds a few exact duplicates)
+    const again = loadMnist(100, 10)
+    expect(Array.from(again.train.y.data)).toEqual(Array.from(train.y.data.slice(0, 100)))
+  })
+
+  test('a 1,000-digit run beats 0.85 test accuracy, and its saved weights load back', () => {
+    const out = path.join(tmp, 'w.json')
+    const r = mnist({ trainSize: 1000, testSize: 1000, epochs: 10, out, progress: false, log: quiet })
+    expect(r.testAccuracy).toBeGreaterThan(0.85)
+    expect(r.epochs).toHaveLength(10)
+    expect(r.epochs[9].loss).toBeLessThan(r.epochs[0].loss)
+    // The file is a state dict: a fresh net that loads it scores the same.
+    const net = new nn.MLP([784, 256, 10])
+    net.loadStateDict(JSON.parse(fs.readFileSync(out, 'utf8')))
+    const { test: digits } = loadMnist(1000, 1000)
+    expect(accuracy(net, digits)).toBe(r.testAccuracy)
+  })
+
+  test('command line: options, --help, and clear errors', () => {
+    expect(parseCommandLine(['--epochs', '3', '--batch-size', '32', '--lr', '1e-3', '--optimizer', 'sgd', '--seed', '7', '--hidden', '128,64', '--no-save'])).toEqual({
+      epochs: 3,
+      batchSize: 32,
+      lr: 1e-3,
+      optimizer: 'sgd',
+      seed: 7,
+      hidden: [128, 64],
+      out: null,
+    })
+    expect(parseCommandLine(['--help'])).toBe('help')
+    expect(() => parseCommandLine(['--epochs', '0'])).toThrow("--epochs: expected an integer ≥ 1, got '0'")
+    expect(() => parseCommandLine(['--lr', 'fast'])).toThrow("--lr: expected a positive number, got 'fast'")
+    expect(() => parseCommandLine(['--optimizer', 'magic'])).toThrow(/unknown optimizer 'magic' \(try .*adam/)
+    expect(() => parseCommandLine(['--hidden', '12,x'])).toThrow(/--hidden: expected positive integers/)
+    expect(() => parseCommandLine(['--bogus'])).toThrow(/bogus/)
+  })
+})
+
+test('game loop: the keeper learns, and the heap after 10,000 frames is where it was before', () => {
+  const r = gameLoop({ frames: 10_000, stepsPerFrame: 2, budgetMs: Infinity, log: quiet })
+  expect(r.trainingSteps).toBeGreaterThan(19_000)
+  expect(r.errorLast).toBeLessThan(0.6 * r.errorFirst)
+  expect(r.errorLast).toBeLessThan(0.6 * r.errorStayPut)
+  expect(r.gcForced).toBe(true)
+  // ~20,000 training steps each make a tape and temporaries: any of it kept alive would show here.
+  expect(r.heapAfter - r.heapBefore).toBeLessThan(Math.max(1.5 * 2 ** 20, 0.1 * r.heapBefore))
+})
+
+test("tape: micrograd's lecture neuron, its tape, DOT and SVG", async () => {
+  const r = await tape({ outDir: tmp, log: quiet })
+  expect(r.value).toBeCloseTo(0.7071, 4)
+  expect(r.grads.x1).toBeCloseTo(-1.5, 4)
+  expect(r.grads.w1).toBeCloseTo(1.0, 4)
+  expect(r.grads.x2).toBeCloseTo(0.5, 4)
+  expect(r.grads.w2).toBeCloseTo(0.0, 4)
+  expect(r.grads.b).toBeCloseTo(0.5, 4)
+  expect(r.tape.split('\n').map((l) => l.replace(/^%\d+ = /, ''))).toEqual([
+    'mul(x1[], w1[]) -> []',
+    'mul(x2[], w2[]) -> []',
+    expect.stringMatching(/^add\(%\d+, %\d+\) -> \[\]$/),
+    expect.stringMatching(/^add\(%\d+, b\[\]\) -> \[\]$/),
+    expect.stringMatching(/^tanh\(%\d+\) -> \[\]$/),
+  ])
+  for (const op of ['#1 mul', '#2 mul', '#3 add', '#4 add', '#5 tanh']) expect(r.dot).toContain(op)
+  expect(r.svg).toContain('<svg')
+  expect(r.files.map((f) => path.basename(f))).toEqual(['tape.dot', 'tape.svg'])
+  expect(fs.readFileSync(r.files[1], 'utf8')).toBe(r.svg)
+})
