@@ -17,15 +17,15 @@
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { Rule } from '../src/backends/backend'
-import { cpu } from '../src/backends/cpu'
-import { loadGpujs, gpujs, type GpujsBackend, type GpujsMode, type GpujsStrategy } from '../src/backends/gpujs'
-import { functionSource } from '../src/backends/kernelSource'
-import { ADAM_RULES, adamArrays, adamScalars } from '../src/backends/calibrate'
-import { getActiveBackend, getBackend, setBackend } from '../src/backends/index'
-import * as nd from '../src/nd'
-import { Tensor, tensor } from '../src/tensor'
-import { flatten } from '../src/tree'
+import type { Rule } from '../src/backends/backend.js'
+import { cpu } from '../src/backends/cpu.js'
+import { loadGpujs, gpujs, type GpujsBackend, type GpujsMode, type GpujsStrategy } from '../src/backends/gpujs.js'
+import { functionSource } from '../src/backends/kernelSource.js'
+import { ADAM_RULES, adamArrays, adamScalars } from '../src/backends/calibrate.js'
+import { getActiveBackend, getBackend, setBackend } from '../src/backends/index.js'
+import * as nd from '../src/nd.js'
+import { Tensor, tensor } from '../src/tensor.js'
+import { flatten } from '../src/tree.js'
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -288,7 +288,7 @@ function loadOptimizers(): Array<[string, (lr: number) => Optimizer]> {
   let mod: Record<string, unknown>
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('../optimizers/index')
+    mod = require('../optimizers/index.js')
   } catch (e) {
     // eslint-disable-next-line no-console
     console.log(`backends.test: optimizers/index.ts not loadable yet: ${(e as Error).message.split('\n')[0]}`)
@@ -379,6 +379,7 @@ const times = (a: number, b: number) => a * b
 const over = (g: number, x: number) => g / x
 const timesSign = (g: number, x: number) => (x > 0 ? g : x < 0 ? -g : 0)
 const timesLog = (y: number, a: number) => (y === 0 ? 0 : y * Math.log(a))
+const powPair = (a: number, b: number) => Math.pow(a, b)
 const OUTSIDE = 3
 const usesClosure = (x: number) => x * OUTSIDE
 
@@ -417,6 +418,21 @@ describe('large elementwise ops on gpu.js equal nd.map / nd.zip', () => {
       expect(be.binary(fn, a, b, got, 0)).toBe(true)
       expectClose(`${mode} ${name}`, mode === 'cpu' ? 'cpu' : 'f32-elem', got, want)
     }
+  }))
+
+  test('binary with a scalar operand (length-1 a or b, as in x.mul(2))', eachMode((be, mode) => {
+    const two = Float32Array.of(2.5)
+    for (const [name, fn] of [['mul', times], ['div', over], ['pow', powPair]] as const) {
+      const right = nd.zip(name, pos, [n], two, [1], fn).data as Float32Array
+      const left = nd.zip(name, two, [1], pos, [n], fn).data as Float32Array
+      const gotRight = new Float32Array(n), gotLeft = new Float32Array(n)
+      expect(be.binary(fn, pos, two, gotRight, 0)).toBe(true)
+      expect(be.binary(fn, two, pos, gotLeft, 0)).toBe(true)
+      expectClose(`${mode} ${name} (a, scalar)`, mode === 'cpu' ? 'cpu' : 'f32-elem', gotRight, right)
+      expectClose(`${mode} ${name} (scalar, b)`, mode === 'cpu' ? 'cpu' : 'f32-elem', gotLeft, left)
+    }
+    // shapes it does not handle (a row broadcast) are declined, not miscomputed
+    expect(be.binary(times, pos, pos.subarray(0, 10), new Float32Array(n), 0)).toBe(false)
   }))
 
   test('functions gpu.js cannot compile are declined, output untouched', eachMode((be) => {

@@ -14,8 +14,9 @@
  * - `'pipeline'`: kernels return GPU textures (`pipeline: true`); a later rule that reads an
  *   earlier rule's target reads the texture, and each written target is read back once at the
  *   end. Saves readbacks and re-uploads of freshly written state on a GL device.
- * The default is whichever measured faster on that mode (see docs/backends.md): pipeline on
- * GL, kernels on cpu/webasm (where a "texture" is just another array).
+ * The default is 'kernels': on WebGL2 through SwiftShader (the only GL device measured so far)
+ * 'pipeline' was no faster — 0.6× to 1.1× the speed of 'kernels', within noise at 1M — and on
+ * webasm slower (see docs/backends.md). Measure 'pipeline' on a real GPU before preferring it.
  *
  * Kernels are cached by (rule functions, targets, argument names, which are arrays, length):
  * compiling one costs milliseconds to a second, running one microseconds to milliseconds.
@@ -64,7 +65,7 @@ export interface GpujsOptions {
   gpu?: GpuLike
   /** The gpu.js module, to recognise the kernel class of `gpu` (optional). */
   lib?: GpuModuleLike
-  /** Chaining of consecutive rules; default per mode (pipeline on GL, kernels elsewhere). */
+  /** Chaining of consecutive rules (default 'kernels'; see the module comment). */
   strategy?: GpujsStrategy
 }
 
@@ -83,7 +84,8 @@ export interface GpujsBackend extends Backend {
    * compile `fn` — the caller then runs its CPU loop. `fn` is cached by identity.
    */
   unary(fn: (x: number, c: number) => number, a: Float32Array, out: Float32Array, c: number): boolean
-  /** out[i] = fn(a[i], b[i], c) on the device; false when `fn` cannot be compiled. */
+  /** out[i] = fn(a[i], b[i], c) on the device; `a` or `b` may have length 1 (a scalar operand).
+   *  false when `fn` cannot be compiled or the lengths fit neither form. */
   binary(fn: (a: number, b: number, c: number) => number, a: Float32Array, b: Float32Array, out: Float32Array, c: number): boolean
   /** Number of kernels compiled so far (for tests and the benchmark). */
   readonly kernelCount: number
@@ -144,7 +146,7 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     throw new Error("gpujs: mode 'webgpu' is not supported: WebGPU kernels return Promises, and Backend.elementwise is synchronous. Use webgl2.")
   }
   const isGpu = GL_MODES.has(mode)
-  const strategy: GpujsStrategy = options.strategy ?? (isGpu ? 'pipeline' : 'kernels')
+  const strategy: GpujsStrategy = options.strategy ?? 'kernels'
   if (strategy !== 'kernels' && strategy !== 'pipeline') throw new Error(`gpujs: unknown strategy '${strategy}' (expected 'kernels' or 'pipeline')`)
 
   const plans = new Map<string, Plan>()
@@ -268,18 +270,24 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     for (const t of plan.written) store(arrays[t], readBack(current.get(t)), length)
   }
 
-  function elementKernel(fn: Function, arity: 1 | 2, length: number): GpuKernelLike | null {
+  /**
+   * Variants: 'u' unary f(a[i], c); binary 'AA' f(a[i], b[i], c), 'SA' f(a₀, b[i], c) and
+   * 'AS' f(a[i], b₀, c), where a length-1 operand (a tensor op with a scalar) is a uniform.
+   */
+  function elementKernel(fn: Function, variant: 'u' | 'AA' | 'SA' | 'AS', length: number): GpuKernelLike | null {
     if (unsupported.has(fn)) return null
     let byLength = elementKernels.get(fn)
-    const key = `${arity}:${length}`
+    const key = `${variant}:${length}`
     const cached = byLength?.get(key)
     if (cached) return cached
     let kernel: GpuKernelLike
     try {
       const src = functionSource(fn, 'elem')
       // nd.ts passes (x, c) or (a, b, c); the function may take fewer (Math.exp takes one).
-      const params = arity === 1 ? ['a', 'c'] : ['a', 'b', 'c']
-      const reads = arity === 1 ? ['a[this.thread.x]', 'c'] : ['a[this.thread.x]', 'b[this.thread.x]', 'c']
+      const params = variant === 'u' ? ['a', 'c'] : ['a', 'b', 'c']
+      const reads = variant === 'u'
+        ? ['a[this.thread.x]', 'c']
+        : [variant[0] === 'A' ? 'a[this.thread.x]' : 'a', variant[1] === 'A' ? 'b[this.thread.x]' : 'b', 'c']
       if (src.params.length > reads.length) throw new Error(`takes ${src.params.length} arguments`)
       kernel = makeKernel([src], params, `return elem(${reads.slice(0, src.params.length).join(', ')});`, length, false)
     } catch {
@@ -298,8 +306,8 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     return kernel
   }
 
-  function runElement(fn: Function, arity: 1 | 2, inputs: unknown[], out: Float32Array): boolean {
-    const kernel = elementKernel(fn, arity, out.length)
+  function runElement(fn: Function, variant: 'u' | 'AA' | 'SA' | 'AS', inputs: unknown[], out: Float32Array): boolean {
+    const kernel = elementKernel(fn, variant, out.length)
     if (!kernel) return false
     let result: ArrayLike<number>
     try {
@@ -315,6 +323,14 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     return true
   }
 
+  function binary(fn: Function, a: Float32Array, b: Float32Array, out: Float32Array, c: number): boolean {
+    const n = out.length
+    if (a.length >= n && b.length >= n) return runElement(fn, 'AA', [head(a, n), head(b, n), c], out)
+    if (a.length === 1 && b.length >= n) return runElement(fn, 'SA', [a[0], head(b, n), c], out)
+    if (a.length >= n && b.length === 1) return runElement(fn, 'AS', [head(a, n), b[0], c], out)
+    return false
+  }
+
   return {
     name: `gpujs/${mode}`,
     mode,
@@ -322,8 +338,8 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     strategy,
     gpu,
     elementwise,
-    unary: (fn, a, out, c) => runElement(fn, 1, [head(a, out.length), c], out),
-    binary: (fn, a, b, out, c) => runElement(fn, 2, [head(a, out.length), head(b, out.length), c], out),
+    unary: (fn, a, out, c) => (a.length >= out.length ? runElement(fn, 'u', [head(a, out.length), c], out) : false),
+    binary,
     renderer() {
       if (rendererString !== null) return rendererString
       const ctx = (lastKernel?.kernel?.context ?? null) as WebGLRenderingContext | null

@@ -39,7 +39,7 @@ export interface SetBackendOptions {
   threshold?: number
   /** 'auto': measure again even if a cached calibration exists. */
   recalibrate?: boolean
-  /** Chaining of consecutive rules on gpu.js (default: 'pipeline' on GL, 'kernels' elsewhere). */
+  /** Chaining of consecutive rules on gpu.js (default 'kernels'; 'pipeline' keeps them on the device). */
   strategy?: GpujsStrategy
 }
 
