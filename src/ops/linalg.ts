@@ -123,8 +123,7 @@ export const matmulOp = defineOp<MatmulPlan | undefined>({
     const p = plan ?? planMatmul(a.shape, b.shape)
     const { M, N, K, count, aIndex, bIndex } = p
     const out = allocate(a.dtype, count * M * N)
-    if (count === 1) gemm(false, false, M, N, K, a.data, b.data, out)
-    for (let t = 0; t < count && count > 1; t++) {
+    for (let t = 0; t < count; t++) {
       const ia = aIndex ? aIndex[t] : t
       const ib = bIndex ? bIndex[t] : t
       gemm(false, false, M, N, K, a.data, b.data, out, ia * M * K, ib * K * N, t * M * N)
