@@ -29,7 +29,9 @@ export function allocate(dtype: DType, n: number): TypedArray {
 
 /** The dtype of a typed array. */
 export function dtypeOf(data: TypedArray): DType {
-  return data instanceof Float64Array ? 'float64' : 'float32'
+  // BYTES_PER_ELEMENT is a plain property load; `instanceof` walks the prototype chain and
+  // showed up at ~15% of a small op's profile.
+  return data.BYTES_PER_ELEMENT === 8 ? 'float64' : 'float32'
 }
 
 /** Number of elements of a shape (1 for the 0-d shape `[]`). */
