@@ -11,8 +11,8 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { Tensor } from '../src/tensor'
-import { rows } from './table/optimizers.rows'
+import { Tensor } from '../src/tensor.js'
+import { rows } from './table/optimizers.rows.js'
 
 interface Fixture {
   steps: number

@@ -10,8 +10,9 @@
  * arithmetic, two lanes at a time: every float32 it loads is widened exactly, every operation is
  * the IEEE operation JavaScript performs (+ − × ÷ √, min/max, |x|, comparisons), in the same
  * order, and every result is rounded to float32 once, when stored, exactly as the JavaScript
- * loop stores it. So the two tiers give identical bits (checked by the tests), and which one
- * runs never changes a result: it only changes the speed.
+ * loop stores it. So the two tiers give identical bits (checked by the tests; only a NaN may
+ * come out with another sign or payload — it is NaN either way), and which one runs never
+ * changes a result: it only changes the speed.
  *
  * How. `Function.prototype.toString` of each rule gives its source; a small parser reads the
  * subset that rules are written in (the gpu.js subset: `const`/`let` declarations, assignments,

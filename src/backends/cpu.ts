@@ -56,6 +56,12 @@ let planByList = new WeakMap<readonly Rule[], Plan>()
 const loopBySignature = new Map<string, { loop: Loop; simd: SimdKernel | null; simdReason: string | null }>()
 
 let codegenAllowed = true
+let lastTier: 'simd' | 'js' | 'interpreter' | null = null
+
+/** Which tier ran the last `cpu.elementwise` call: the SIMD kernel, the JS loop or the interpreter. */
+export function lastCpuTier(): 'simd' | 'js' | 'interpreter' | null {
+  return lastTier
+}
 
 function idOf(fn: RuleFn): number {
   let id = ruleIds.get(fn)
@@ -247,7 +253,11 @@ export const cpu: Backend = {
     }
     // The SIMD kernel computes the same bits (cpu-simd.ts); it runs when the arrays share one
     // WebAssembly memory, as an optimizer state's arrays do.
-    if (plan.simd && simdActive() && runSimd(plan.simd, plan.arrays, arrays, scalars, length)) return
+    if (plan.simd && simdActive() && runSimd(plan.simd, plan.arrays, arrays, scalars, length)) {
+      lastTier = 'simd'
+      return
+    }
+    lastTier = codegenAllowed ? 'js' : 'interpreter'
     plan.loop(arrays, scalars, length)
   },
 }

@@ -198,3 +198,27 @@ export const rows: OptimizerRow[] = [
     rosenbrock: () => O.lion(O.exponentialDecay(0.01, 2000, 0.1)),
   },
 ]
+
+/** Every instance of the table (typical and variants) with a stable label. */
+export function instances(): { label: string; make: () => Optimizer }[] {
+  return rows.flatMap((r) => [r.typical, ...(r.variants ?? [])].map((make, k) => ({ label: `${r.name}${k ? ` (variant ${k})` : ''}`, make })))
+}
+
+/**
+ * Deterministic gradients that depend on the parameters (so a trajectory depends on the whole
+ * state): g = 0.5·(x − 0.3) + 0.1·sin(1.7·i + j) for element j of each leaf. Used by the
+ * save/load tests, in the test process and in the fresh child process alike.
+ */
+export function resumeGrads(i: number, params: unknown): unknown {
+  const walk = (node: unknown): unknown => {
+    if (node && typeof node === 'object' && 'data' in (node as object) && 'shape' in (node as object)) {
+      const t = node as { data: Float32Array; shape: number[]; constructor: new (d: Float32Array, s: number[]) => unknown }
+      const g = new Float32Array(t.data.length)
+      for (let j = 0; j < g.length; j++) g[j] = 0.5 * (t.data[j] - 0.3) + 0.1 * Math.sin(1.7 * i + j)
+      return new t.constructor(g, t.shape.slice())
+    }
+    if (Array.isArray(node)) return node.map(walk)
+    return Object.fromEntries(Object.entries(node as object).map(([k, v]) => [k, walk(v)]))
+  }
+  return walk(params)
+}
