@@ -107,7 +107,7 @@ const opts = ${JSON.stringify({ minReps: MIN_REPS, maxReps: MAX_REPS, minMs: MIN
 async function run() {
   const contenders = [['cpu (fused JS loop)', core.cpu, 'cpu']]
   const skipped = []
-  for (const [mode, strategies] of [['webgl2', ['pipeline', 'kernels']], ['webgl', ['pipeline']], ['webasm', ['kernels']]]) {
+  for (const [mode, strategies] of [['webgl2', ['pipeline', 'kernels']], ['webgl', ['kernels']], ['webasm', ['kernels']]]) {
     for (const strategy of strategies) {
       try {
         const be = core.gpujs({ gpu: new GPU({ mode }), strategy })

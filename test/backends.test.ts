@@ -511,6 +511,40 @@ describe('setBackend / getBackend / getActiveBackend', () => {
     expect(forcedCpuMode.reason).toMatch(/gpu.js would run in cpu mode, which is not a GPU/)
   })
 
+  test('auto on a GL context: the choice follows the calibration, which is cached; a given threshold replaces it', async () => {
+    // A GPU that says it is WebGL2 but runs gpu.js's JavaScript kernels (measured 2–3× slower
+    // than the CPU loop). No timing is asserted: only that the choice follows the measurements.
+    const real = available.cpu!.gpu
+    const fakeGl = { mode: 'webgl2', createKernel: (src: string, settings?: Record<string, unknown>) => real.createKernel(src, settings) }
+    const first = await setBackend('auto', { gpu: fakeGl })
+    const rows = first.calibration!
+    expect(rows.length).toBeGreaterThan(0)
+    expect(rows[0].length).toBe(1 << 22) // largest first
+    const threshold = first.threshold ?? Infinity
+    for (const r of rows) {
+      // every measured size at or above the threshold: gpu.js was faster; the last row measured
+      // (where the calibration stopped) is the one where it was not, unless it won everywhere
+      if (r.length >= threshold) expect(r.gpuMs).toBeLessThan(r.cpuMs)
+    }
+    if (first.name === 'cpu') {
+      expect(first.reason).toMatch(/gpu.js webgl2 was slower than the CPU loop at every measured size \(calibrated now on this device\)/)
+      expect(rows[0].gpuMs).toBeGreaterThanOrEqual(rows[0].cpuMs)
+      expect(getActiveBackend(1 << 22)).toBe(cpu)
+    } else {
+      expect(first.reason).toMatch(/for buffers of ≥ \d+ elements, the CPU loop below \(calibrated now on this device\)/)
+      expect(getActiveBackend(threshold).name).toBe('gpujs/webgl2')
+      if (threshold > 1) expect(getActiveBackend(threshold - 1)).toBe(cpu)
+    }
+    const again = await setBackend('auto', { gpu: fakeGl })
+    expect(again.threshold ?? Infinity).toBe(threshold)
+    expect(again.reason).toMatch(/\(calibrated earlier on this device \(cached\)\)/)
+    const forced = await setBackend('auto', { gpu: fakeGl, threshold: 5000 })
+    expect(forced).toMatchObject({ name: 'gpujs', mode: 'webgl2', threshold: 5000 })
+    expect(forced.reason).toMatch(/for buffers of ≥ 5000 elements, the CPU loop below \(threshold set by the caller\)/)
+    expect(getActiveBackend(4999)).toBe(cpu)
+    expect(getActiveBackend(5000).name).toBe('gpujs/webgl2')
+  }, 120_000)
+
   test('bad choices and thresholds are refused and change nothing', async () => {
     await setBackend('gpujs', { mode: 'cpu', threshold: 5 })
     await expect(setBackend('webgl' as never)).rejects.toThrow(/unknown backend 'webgl'/)

@@ -202,34 +202,40 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
       : `gpu.js would run in ${backend.mode} mode, which is not a GPU`
     return commit(cpuState('auto', `no GPU context (no WebGL2/WebGL/headless-gl): ${why}`), gen)
   }
-  // Run one tiny kernel so the GL context exists and the renderer can be named.
-  const probe = new Float32Array(4)
-  backend.elementwise(calibration.ADAM_RULES, { x: probe, g: probe.slice(), m: probe.slice(), v: probe.slice() }, calibration.adamScalars(0), 4)
-  const renderer = backend.renderer()
-  const key = `${backend.mode}|${renderer}`
+  let renderer = ''
   let threshold: number
   let rows: readonly CalibrationRow[] | undefined
   let how: string
-  if (options.threshold !== undefined) {
-    threshold = options.threshold
-    how = 'threshold set by the caller'
-  } else {
-    const cached = options.recalibrate ? null : calibrations.get(key) ?? readStored(key)
-    if (cached) {
-      ;({ threshold, rows } = cached)
-      how = 'calibrated earlier on this device (cached)'
+  try {
+    // Run one tiny kernel so the GL context exists and the renderer can be named.
+    const probe = new Float32Array(4)
+    backend.elementwise(calibration.ADAM_RULES, { x: probe, g: probe.slice(), m: probe.slice(), v: probe.slice() }, calibration.adamScalars(0), 4)
+    renderer = backend.renderer()
+    const key = `${backend.mode}|${renderer}`
+    if (options.threshold !== undefined) {
+      threshold = options.threshold
+      how = 'threshold set by the caller'
     } else {
-      // A separate backend on the same GPU, so the calibration's large kernels can be freed.
-      const probeBackend = gpujs({ gpu: backend.gpu })
-      try {
-        ;({ threshold, rows } = await calibration.calibrate(cpu, probeBackend))
-      } finally {
-        probeBackend.destroy()
+      const cached = options.recalibrate ? null : calibrations.get(key) ?? readStored(key)
+      if (cached) {
+        ;({ threshold, rows } = cached)
+        how = 'calibrated earlier on this device (cached)'
+      } else {
+        // A separate backend on the same GPU, so the calibration's large kernels can be freed.
+        const probeBackend = gpujs({ gpu: backend.gpu })
+        try {
+          ;({ threshold, rows } = await calibration.calibrate(cpu, probeBackend))
+        } finally {
+          probeBackend.destroy()
+        }
+        how = 'calibrated now on this device'
       }
-      how = 'calibrated now on this device'
+      calibrations.set(key, { threshold, rows: rows ?? [] })
+      writeStored(key, { threshold, rows: rows ?? [] })
     }
-    calibrations.set(key, { threshold, rows: rows ?? [] })
-    writeStored(key, { threshold, rows: rows ?? [] })
+  } catch (e) {
+    backend.destroy()
+    return commit(cpuState('auto', `gpu.js ${backend.mode} failed while probing the device: ${(e as Error).message}`), gen)
   }
   const where = `gpu.js ${backend.mode}${renderer ? ` on ${renderer}` : ''}`
   if (!Number.isFinite(threshold)) {
