@@ -47,7 +47,8 @@ function diff(a: ArrayLike<number>, b: ArrayLike<number>): Diff {
     const d = Math.abs(a[i] - b[i])
     const bothNaN = Number.isNaN(a[i]) && Number.isNaN(b[i])
     if (bothNaN || a[i] === b[i]) continue
-    if (Number.isNaN(d)) return { maxAbs: NaN, maxRel: NaN, normRel: NaN, violations: violations + 1, worst: `[${i}] ${a[i]} vs ${b[i]}` }
+    // Infinities and NaN must match exactly (∞ − finite is ∞, which no tolerance should absorb).
+    if (!Number.isFinite(a[i]) || !Number.isFinite(b[i])) return { maxAbs: NaN, maxRel: NaN, normRel: NaN, violations: violations + 1, worst: `[${i}] ${a[i]} vs ${b[i]}` }
     maxB = Math.max(maxB, Math.abs(b[i]))
     maxAbs = Math.max(maxAbs, d)
     const r = d / Math.abs(b[i])
@@ -73,7 +74,7 @@ function expectClose(what: string, mode: string, got: ArrayLike<number>, want: A
     for (let i = 0; i < got.length; i++) {
       const a = got[i], b = want[i]
       if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue
-      if (!(Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b))) throw new Error(`${what}: element ${i}: ${a} vs ${b} (beyond rtol 1e-5, atol 1e-6)`)
+      if (!(Number.isFinite(b) && Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b))) throw new Error(`${what}: element ${i}: ${a} vs ${b} (beyond rtol 1e-5, atol 1e-6)`)
     }
   } else if (!(d.normRel <= 1e-5)) {
     throw new Error(`${what}: max|a−b|/max|b| = ${d.normRel} > 1e-5 (worst ${d.worst})`)

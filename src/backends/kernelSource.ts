@@ -11,7 +11,9 @@
  * with a name we choose (minified names collide across modules: two rules both called `a`), no
  * default parameter values, and two GLSL traps rewritten to safe helpers:
  * - `Math.pow(a, b)`: GLSL `pow` is undefined for a < 0 (NaN on most GPUs), while JS gives
- *   (−2)³ = −8. `tgPow` takes |a| to the power and restores the sign for integer b.
+ *   (−2)³ = −8, and for a = 0, b ≤ 0 (JS: 0⁻¹ = ∞, measured finite garbage on SwiftShader).
+ *   `tgPow` takes |a| to the power and restores the sign for integer b, and returns 1/0 = ±∞
+ *   (IEEE division) for a zero base with a negative exponent.
  * - `Math.tanh(x)`: gpu.js defines GLSL `tanh` as (e²ˣ − 1)/(e²ˣ + 1), which overflows to NaN
  *   for x > 44 and loses all relative precision near 0. `tgTanh` uses a short series near 0 and
  *   e^(−2|x|) elsewhere.
@@ -32,7 +34,12 @@ const NATIVE_MATH: ReadonlyArray<readonly [Function, string, number]> = [
 export const HELPERS: Readonly<Record<string, string>> = {
   tgPow: `function tgPow(a, b) {
   if (b == 0) { return 1; }
-  if (a >= 0) { return Math.pow(a, b); }
+  if (a == 0) {
+    if (b > 0) { return 0; }
+    if (Math.floor(b) == b && Math.floor(b / 2) * 2 != b) { return 1 / a; }
+    return 1 / (a * a);
+  }
+  if (a > 0) { return Math.pow(a, b); }
   const r = Math.pow(-a, b);
   if (Math.floor(b) == b) {
     if (Math.floor(b / 2) * 2 == b) { return r; }

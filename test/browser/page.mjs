@@ -36,6 +36,7 @@ function compare(a, b) {
     const d = Math.abs(a[i] - b[i])
     if (Number.isNaN(d)) return { normRel: NaN, maxRel: NaN, outside: a.length }
     maxAbs = Math.max(maxAbs, d)
+    if (!Number.isFinite(b[i])) continue // ±Infinity that differ are caught by the NaN check above
     maxB = Math.max(maxB, Math.abs(b[i]))
     maxRel = Math.max(maxRel, d / Math.abs(b[i]))
     if (d > 1e-8 + 1e-5 * Math.abs(b[i])) outside++
@@ -43,6 +44,9 @@ function compare(a, b) {
   for (let i = 0; i < b.length; i++) maxB = Math.max(maxB, Math.abs(b[i]))
   return { normRel: maxB ? maxAbs / maxB : maxAbs, maxRel, outside }
 }
+
+/** rtol 1e-5, atol 1e-6 for finite values; infinities and NaN must match exactly. */
+const close = (a, b) => a === b || (Number.isNaN(a) && Number.isNaN(b)) || (Number.isFinite(b) && Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b))
 
 const N_W = [250, 400] // 100k parameters in two leaves
 function adamRun() {
@@ -95,7 +99,7 @@ async function main() {
     const got = new Float32Array(n)
     const ran = be.unary(fn, input, got, c)
     let bad = -1
-    for (let i = 0; i < n && bad < 0; i++) if (!(got[i] === wantU[i] || Math.abs(got[i] - wantU[i]) <= 1e-6 + 1e-5 * Math.abs(wantU[i]))) bad = i
+    for (let i = 0; i < n && bad < 0; i++) if (!close(got[i], wantU[i])) bad = i
     const d = compare(got, wantU)
     check(ran && bad < 0, `op ${name} on WebGL2: ${ran ? (bad < 0 ? `within rtol 1e-5 + atol 1e-6 (max rel ${d.maxRel.toExponential(1)})` : `element ${bad}: f(${input[bad]}) = ${got[bad]}, JS ${wantU[bad]}`) : 'declined'}`)
   }
@@ -106,7 +110,7 @@ async function main() {
     const got = new Float32Array(n)
     const ran = be.binary(fn, a, b, got, 0)
     let bad = -1
-    for (let i = 0; i < n && bad < 0; i++) if (!(got[i] === wantB[i] || Math.abs(got[i] - wantB[i]) <= 1e-6 + 1e-5 * Math.abs(wantB[i]))) bad = i
+    for (let i = 0; i < n && bad < 0; i++) if (!close(got[i], wantB[i])) bad = i
     check(ran && bad < 0, `op ${name} on WebGL2: ${ran ? (bad < 0 ? 'within rtol 1e-5 + atol 1e-6' : `element ${bad}: f(${a[bad]}, ${b[bad]}) = ${got[bad]}, JS ${wantB[bad]}`) : 'declined'}`)
   }
 
