@@ -165,11 +165,13 @@ describe('kernelSource: functions as gpu.js source', () => {
     expect(functionSource(new Function('x', 'c', 'return x + c') as (x: number, c: number) => number, 'r5').params).toEqual(['x', 'c'])
     expect(functionSource(eval('(function (x, c = 0) { return x + c })'), 'r6').params).toEqual(['x', 'c'])
   })
-  test('Math.pow and Math.tanh are routed to the safe helpers', () => {
+  test('Math.pow, Math.log and Math.tanh are routed to the safe helpers', () => {
     const s = functionSource((x: number, p: number) => Math.pow(x, p), 'f')
     expect(s.source).toContain('tgPow(x, p)')
     expect(s.helpers).toEqual(['tgPow'])
     expect(functionSource(Math.tanh, 'f').helpers).toEqual(['tgTanh'])
+    expect(functionSource(Math.log, 'f').helpers).toEqual(['tgLog'])
+    expect(functionSource(Math.log2, 'f').helpers).toEqual([]) // only Math.log( itself
   })
   test('what gpu.js cannot compile is refused with the reason', () => {
     expect(() => functionSource(async function f() { return 1 } as unknown as Function, 'f')).toThrow(/only plain functions/)
@@ -389,6 +391,7 @@ describe('large elementwise ops on gpu.js equal nd.map / nd.zip', () => {
   const x = fill(n, 5, 3)
   x[0] = 0; x[1] = -2; x[2] = 50; x[3] = -50; x[4] = 1e-4 // edges: 0, negative, tanh overflow, tiny
   const pos = x.map(Math.abs).map((v) => v + 0.1)
+  pos[0] = 0 // log 0 = −∞, 1/0 = ∞, checked exactly
   const y = fill(n, 6, 2)
 
   const unaries: Array<[string, (x: number, c: number) => number, Float32Array, number]> = [

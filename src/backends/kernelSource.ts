@@ -14,6 +14,8 @@
  *   (−2)³ = −8, and for a = 0, b ≤ 0 (JS: 0⁻¹ = ∞, measured finite garbage on SwiftShader).
  *   `tgPow` takes |a| to the power and restores the sign for integer b, and returns 1/0 = ±∞
  *   (IEEE division) for a zero base with a negative exponent.
+ * - `Math.log(x)`: GLSL `log` is undefined for x ≤ 0 (measured on SwiftShader: log 0 = −88,
+ *   log −1 = 0). `tgLog` gives −∞ at 0 and NaN below, as JavaScript does.
  * - `Math.tanh(x)`: gpu.js defines GLSL `tanh` as (e²ˣ − 1)/(e²ˣ + 1), which overflows to NaN
  *   for x > 44 and loses all relative precision near 0. `tgTanh` uses a short series near 0 and
  *   e^(−2|x|) elsewhere.
@@ -46,6 +48,11 @@ export const HELPERS: Readonly<Record<string, string>> = {
     return -r;
   }
   return Math.sqrt(-1);
+}`,
+  tgLog: `function tgLog(x) {
+  if (x > 0) { return Math.log(x); }
+  if (x == 0) { return -1 / (x * x); }
+  return Math.sqrt(x);
 }`,
   tgTanh: `function tgTanh(x) {
   const ax = Math.abs(x);
@@ -136,6 +143,10 @@ function rewrite(source: string, params: string[]): FunctionSource {
   if (/\bMath\.pow\s*\(/.test(source)) {
     source = source.replace(/\bMath\.pow\s*\(/g, 'tgPow(')
     helpers.push('tgPow')
+  }
+  if (/\bMath\.log\s*\(/.test(source)) {
+    source = source.replace(/\bMath\.log\s*\(/g, 'tgLog(')
+    helpers.push('tgLog')
   }
   if (/\bMath\.tanh\s*\(/.test(source)) {
     source = source.replace(/\bMath\.tanh\s*\(/g, 'tgTanh(')

@@ -114,6 +114,24 @@ async function main() {
     check(ran && bad < 0, `op ${name} on WebGL2: ${ran ? (bad < 0 ? 'within rtol 1e-5 + atol 1e-6' : `element ${bad}: f(${a[bad]}, ${b[bad]}) = ${got[bad]}, JS ${wantB[bad]}`) : 'declined'}`)
   }
 
+  // IEEE edge cases the tensor ops rely on (log 0 = −∞ in log-probabilities, 1/0 = ∞, √−1 = NaN).
+  // Not checked: subnormal inputs (GPUs flush them to zero) and exp(NaN) (∞ on SwiftShader:
+  // still non-finite, so setDebug({ checkFinite }) still catches it).
+  const edges = Float32Array.from([0, -0, -1, Infinity, -Infinity, NaN, 3e38, 1e-30])
+  const padded = new Float32Array(4096)
+  padded.set(edges)
+  for (const [name, fn] of [['log', Math.log], ['sqrt', Math.sqrt], ['exp', Math.exp], ['reciprocal', (v) => 1 / v], ['abs', Math.abs], ['tanh', Math.tanh], ['relu', (v) => (v > 0 ? v : 0)]]) {
+    const got = new Float32Array(padded.length)
+    const ran = be.unary(fn, padded, got, 0)
+    const bad = []
+    for (let i = 0; i < edges.length; i++) {
+      if (name === 'exp' && Number.isNaN(edges[i])) continue
+      const w = Math.fround(fn(edges[i]))
+      if (!close(got[i], w)) bad.push(`f(${edges[i]}) = ${got[i]}, JS ${w}`)
+    }
+    check(ran && bad.length === 0, `op ${name} at IEEE edges on WebGL2: ${ran ? (bad.length ? bad.join('; ') : 'as in JavaScript') : 'declined'}`)
+  }
+
   // auto: a real calibration on this (software) WebGL2 device. It must not pick gpu.js at a
   // size where gpu.js measured slower.
   const t0 = performance.now()
