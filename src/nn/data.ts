@@ -79,7 +79,7 @@ export function* batches(X: Tensor, Y: Tensor, options: BatchOptions = {}): Gene
   }
 }
 
-/** The number of batches `batches` yields for n rows. */
+/** The number of batches `batches` yields for n rows: ⌈n / batchSize⌉, or ⌊n / batchSize⌋ with dropLast. @example numBatches(8000, 64) // 125 */
 export function numBatches(n: number, batchSize: number, dropLast = false): number {
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
 }

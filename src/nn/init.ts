@@ -46,6 +46,7 @@ export function fans(shape: readonly number[]): [number, number] {
 /**
  * The recommended gain for a nonlinearity, as in PyTorch's `calculate_gain`:
  * linear/sigmoid 1, tanh 5/3, relu √2, leakyRelu √(2/(1+slope²)), selu 3/4.
+ * @example xavierUniform([16, 16], { gain: calculateGain('tanh') })
  */
 export function calculateGain(nonlinearity: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu', slope = 0.01): number {
   switch (nonlinearity) {
@@ -169,7 +170,7 @@ export const initializers = { xavierUniform, xavierNormal, heUniform, heNormal }
 /** Name of a built-in initialiser. */
 export type InitName = keyof typeof initializers
 
-/** Resolves an initialiser given by name or as a function. */
+/** Resolves an initialiser given by name or as a function. @example resolveInit('Linear', 'heNormal')([4, 8]) */
 export function resolveInit(who: string, init: InitName | Initializer): Initializer {
   if (typeof init === 'function') return init
   const f = (initializers as Record<string, Initializer>)[init]
