@@ -15,3 +15,7 @@ export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradch
 // Trees: renamed on export so that `flatten` is the shape op (x.flatten()).
 export { flatten as flattenTree, unflatten as unflattenTree, mapTree, describeTree, type Tree, type TreeDef } from './tree.js'
 export * from './ops/index.js'
+export { setBackend, getBackend, getActiveBackend, type BackendChoice, type BackendInfo, type SetBackendOptions } from './backends/index.js'
+export type { Backend, Rule, RuleFn } from './backends/backend.js'
+export * as nn from './nn/index.js'
+export { toDot, toSvg, type DotOptions } from './viz/index.js'

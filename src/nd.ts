@@ -201,8 +201,29 @@ function binaryLoops_(fn: BinaryFn): BinaryLoop[] {
   return loops
 }
 
+// ---------------------------------------------------------------------------------------------
+// A device for large loops: while gpu.js is the backend, src/backends/index.ts installs a hook
+// that runs large contiguous float32 elementwise loops (forward and backward) there.
+
+/** Runs large contiguous float32 elementwise loops elsewhere; returns false to decline (the CPU loop runs). */
+export interface ElementwiseHook {
+  /** Arrays with fewer elements always run on the CPU loop. */
+  readonly threshold: number
+  /** out[i] = fn(a[i], c). */
+  unary(fn: UnaryFn, a: Float32Array, out: Float32Array, c: number): boolean
+  /** out[i] = fn(a[i], b[i], c); a or b may have length 1 (a scalar operand). */
+  binary(fn: BinaryFn, a: Float32Array, b: Float32Array, out: Float32Array, c: number): boolean
+}
+let elementwiseHook: ElementwiseHook | null = null
+/** Installs (or, with null, removes) the hook. Called by setBackend; not public API. */
+export function setElementwiseHook(hook: ElementwiseHook | null): void {
+  elementwiseHook = hook
+}
+
 /** out[i] = fn(a[i], c) over contiguous storage; `out` may be `a` (in place). */
 export function map(a: TypedArray, fn: UnaryFn, c = 0, out: TypedArray = allocate(dtypeOf(a), a.length)): TypedArray {
+  const hook = elementwiseHook
+  if (hook !== null && a.length >= hook.threshold && a instanceof Float32Array && out instanceof Float32Array && hook.unary(fn, a, out, c)) return out
   unaryLoop(fn)(a, out, a.length, c)
   return out
 }
@@ -244,6 +265,13 @@ export function zip(
   const out = allocate(dtypeOf(a), n)
   const loops = binaryLoops_(fn)
   if (n === 0) return { data: out, shape }
+  const hook = elementwiseHook
+  if (
+    hook !== null && n >= hook.threshold && out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array &&
+    (a.length === n || a.length === 1) && (b.length === n || b.length === 1) && hook.binary(fn, a, b, out, c)
+  ) {
+    return { data: out, shape }
+  }
   if (a.length === n && b.length === n) (loops[0] as BinaryLoop)(a, b, out, n, c)
   else if (b.length === 1) (loops[1] as BinaryLoop)(a, b, out, n, c)
   else if (a.length === 1) (loops[2] as BinaryLoop)(a, b, out, n, c)

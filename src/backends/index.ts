@@ -22,7 +22,7 @@
  */
 import type { Backend } from './backend.js'
 import { cpu } from './cpu.js'
-import * as nd from '../nd.js'
+import { setElementwiseHook } from '../nd.js'
 import type { GpujsBackend, GpujsMode, GpujsStrategy, GpuLike, GpuModuleLike } from './gpujs.js'
 import type { CalibrationRow } from './calibrate.js'
 
@@ -78,24 +78,13 @@ let generation = 0
 /** Calibrated thresholds for this session, by "mode|renderer". */
 const calibrations = new Map<string, { threshold: number; rows: readonly CalibrationRow[] }>()
 
-/** The hook nd.ts calls for large float32 elementwise loops (see `installHook`). */
-interface ElementwiseHook {
-  readonly threshold: number
-  unary(fn: (x: number, c: number) => number, a: Float32Array, out: Float32Array, c: number): boolean
-  binary(fn: (a: number, b: number, c: number) => number, a: Float32Array, b: Float32Array, out: Float32Array, c: number): boolean
-}
-
 function installHook(s: State): void {
-  // nd.ts exports setElementwiseHook once the engine routes large loops through a backend; until
-  // then tensor ops simply stay on the CPU.
-  const set = (nd as unknown as { setElementwiseHook?: (hook: ElementwiseHook | null) => void }).setElementwiseHook
-  if (typeof set !== 'function') return
   if (!s.gpujs || !Number.isFinite(s.threshold)) {
-    set(null)
+    setElementwiseHook(null)
     return
   }
   const be = s.gpujs
-  set({ threshold: Math.max(s.threshold, MIN_OP_LENGTH), unary: be.unary, binary: be.binary })
+  setElementwiseHook({ threshold: Math.max(s.threshold, MIN_OP_LENGTH), unary: be.unary, binary: be.binary })
 }
 
 function commit(next: State, gen: number): BackendInfo {
