@@ -52,7 +52,11 @@ export const adam = optimizer('adam', (stepSize: ScheduleLike, b1: number = 0.9,
   }
 })
 
-/** x − stepSize · velocity / (speed + eps), velocity = m / bias(b1), speed = √(v / bias(b2)). */
+/**
+ * x ← x − stepSize · velocity / (speed + eps), velocity = m / bias(b1), speed = √(v / bias(b2))
+ * (with 1/bias computed on the host).
+ * @example rule('x', ['x', 'm', 'v', 'lr', 'invBias1', 'invBias2', 'eps'], adamStep)
+ */
 export function adamStep(x: number, m: number, v: number, lr: number, invBias1: number, invBias2: number, eps: number) {
   const velocity = m * invBias1
   const speed = Math.sqrt(v * invBias2)

@@ -146,6 +146,11 @@ export interface OptimizerSpec {
  * An optimizer's state: plain data. The parameters and every slot are one flat Float32Array
  * each across the whole tree; `def` and `leaves` say where each tensor of the tree lives.
  * `update` changes it in place. `saveState`/`loadState` (state-io.ts) turn it into JSON and back.
+ * @example
+ * const state = adam(1e-3).init({ w: zeros([2, 3]), b: zeros([3]) })
+ * state.size                 // 9
+ * state.leaves[1]            // { path: 'b', shape: [3], offset: 6, size: 3 }
+ * state.slots.m.length       // 9
  */
 export class OptState {
   /** Tensors viewing `params` (no copies), built once: what getParams returns. */
@@ -506,7 +511,10 @@ function attach(opt: Optimizer, params: Tree): Trainer {
 // ---------------------------------------------------------------------------------------------
 // Argument checks shared by the optimizer files
 
-/** `x` must be a finite number in [lo, hi) (or [lo, hi] with `closed`). */
+/**
+ * `x` must be a finite number in [lo, hi) (or [lo, hi] with `closed`); returns it.
+ * @example checkRange('adam', 'b1', b1, 0, 1)   // adam: b1 must be a number in [0, 1), got number 1
+ */
 export function checkRange(who: string, what: string, x: unknown, lo: number, hi: number, closed = false): number {
   if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || (closed ? x > hi : x >= hi)) {
     const range = `${lo === -Infinity ? '(-∞' : `[${lo}`}, ${hi === Infinity ? '∞)' : `${hi}${closed ? ']' : ')'}`}`
@@ -515,12 +523,18 @@ export function checkRange(who: string, what: string, x: unknown, lo: number, hi
   return x
 }
 
-/** A number ≥ 0. */
+/**
+ * `x` must be a finite number ≥ 0; returns it.
+ * @example checkNonNegative('adam', 'eps', eps)
+ */
 export function checkNonNegative(who: string, what: string, x: unknown): number {
   return checkRange(who, what, x, 0, Infinity)
 }
 
-/** A step size: a finite number or a schedule function. */
+/**
+ * A step size must be a finite number or a schedule function; returns it as a schedule.
+ * @example const lr = checkStepSize('adam', stepSize); lr(i)
+ */
 export function checkStepSize(who: string, x: unknown): Schedule {
   if (typeof x !== 'function' && (typeof x !== 'number' || !Number.isFinite(x))) {
     throw new Error(`${who}: stepSize must be a finite number or a schedule (i) => number, got ${describe(x)}`)
@@ -531,6 +545,8 @@ export function checkStepSize(who: string, x: unknown): Schedule {
 /**
  * Merges an options object over its defaults, rejecting names it does not know (so a typo such
  * as `weight_decay` is an error, not a silently ignored option) and values of the wrong type.
+ * @example
+ * const { weightDecay, amsgrad } = readOptions('adam', options, { weightDecay: 0, amsgrad: false })
  */
 export function readOptions<T extends Record<string, number | boolean>>(who: string, given: unknown, defaults: T): T {
   if (given === undefined) return { ...defaults }

@@ -6,33 +6,51 @@
  * reading of an exponential moving average: `lerp(g, m, β) = β·m + (1 − β)·g`.
  */
 
-/** m ← lerp(g, m, β) = (m − g)·β + g: the running mean of the gradient (Adam's first moment). */
+/**
+ * m ← lerp(g, m, β) = (m − g)·β + g: the running mean of the gradient (Adam's first moment).
+ * @example rule('m', ['g', 'm', 'b1'], firstMoment)
+ */
 export function firstMoment(g: number, m: number, beta: number) {
   return (m - g) * beta + g
 }
 
-/** v ← lerp(g², v, β) = (v − g²)·β + g²: the running mean of the squared gradient. */
+/**
+ * v ← lerp(g², v, β) = (v − g²)·β + g²: the running mean of the squared gradient.
+ * @example rule('v', ['g', 'v', 'b2'], secondMoment)
+ */
 export function secondMoment(g: number, v: number, beta: number) {
   const g2 = g * g
   return (v - g2) * beta + g2
 }
 
-/** The larger of two values (AMSGrad's running maximum of v). */
+/**
+ * max(a, b): AMSGrad's running maximum of v.
+ * @example rule('vmax', ['vmax', 'v'], runningMax)
+ */
 export function runningMax(a: number, b: number) {
   return Math.max(a, b)
 }
 
-/** x ← x − lr·d: a plain descent step along d. */
+/**
+ * x ← x − lr·d: a plain descent step along d.
+ * @example rule('x', ['x', 'g', 'lr'], descend)   // SGD
+ */
 export function descend(x: number, d: number, lr: number) {
   return x - lr * d
 }
 
-/** v ← mass·v + g: the heavy-ball velocity (JAX's momentum). */
+/**
+ * v ← mass·v + g: the heavy-ball velocity (JAX's momentum).
+ * @example rule('v', ['v', 'g', 'mass'], heavyBall)
+ */
 export function heavyBall(v: number, g: number, mass: number) {
   return mass * v + g
 }
 
-/** x ← x − lr·(g + μ·v): Nesterov's look-ahead step. */
+/**
+ * x ← x − lr·(g + μ·v): Nesterov's look-ahead step.
+ * @example rule('x', ['x', 'g', 'v', 'lr', 'mass'], nesterovStep)
+ */
 export function nesterovStep(x: number, g: number, v: number, lr: number, mass: number) {
   return x - lr * (g + mass * v)
 }

@@ -68,7 +68,10 @@ const B64_INDEX = (() => {
 type NodeBuffer = { from(a: ArrayBufferLike | string, b?: number | string, c?: number): { toString(enc: string): string; length: number; buffer: ArrayBufferLike; byteOffset: number } }
 const NodeBuf = (globalThis as { Buffer?: NodeBuffer }).Buffer
 
-/** Swaps the bytes of each 4-byte word (for big-endian machines). */
+/**
+ * Swaps the bytes of each 4-byte word (for big-endian machines: the format is little-endian).
+ * @example swap32(Uint8Array.of(1, 2, 3, 4))   // [4, 3, 2, 1]
+ */
 export function swap32(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length)
   for (let k = 0; k + 3 < bytes.length; k += 4) {
@@ -80,7 +83,10 @@ export function swap32(bytes: Uint8Array): Uint8Array {
   return out
 }
 
-/** base64 of bytes (standard alphabet, with padding). Uses Node's Buffer where present. */
+/**
+ * base64 of bytes (standard alphabet, with padding). Uses Node's Buffer where present.
+ * @example encodeBase64(Uint8Array.of(0, 0, 128, 63))   // 'AACAPw==' (1.0 as float32)
+ */
 export function encodeBase64(bytes: Uint8Array, useNative = true): string {
   if (useNative && NodeBuf) return NodeBuf.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
   let out = ''
@@ -100,7 +106,10 @@ export function encodeBase64(bytes: Uint8Array, useNative = true): string {
   return out
 }
 
-/** Decodes strict base64 (standard alphabet, padded, no whitespace); throws on anything else. */
+/**
+ * Decodes strict base64 (standard alphabet, padded, no whitespace); throws on anything else.
+ * @example decodeBase64('AACAPw==')   // Uint8Array [0, 0, 128, 63]
+ */
 export function decodeBase64(text: string, useNative = true): Uint8Array {
   if (text.length % 4 !== 0) throw new Error(`its length ${text.length} is not a multiple of 4 (truncated?)`)
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0

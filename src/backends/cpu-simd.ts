@@ -38,7 +38,10 @@ import type { Rule, RuleFn } from './backend.js'
 /** A module with one function `() -> v128 { i32x4.splat(0) }`: valid only where SIMD is supported. */
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11])
 
-/** Whether this engine runs WebAssembly with SIMD (Node ≥ 16, current browsers). */
+/**
+ * Whether this engine runs WebAssembly with SIMD (Node ≥ 16, current browsers).
+ * @example if (!simdAvailable) console.log('optimizer steps run on the JavaScript loop')
+ */
 export const simdAvailable: boolean = (() => {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE)
@@ -49,12 +52,18 @@ export const simdAvailable: boolean = (() => {
 
 let simdEnabled = true
 
-/** Turns the SIMD tier off (everything runs on the JavaScript loop) or back on. For tests and comparisons. */
+/**
+ * Turns the SIMD tier off (everything runs on the JavaScript loop) or back on. For tests and comparisons.
+ * @example setSimdEnabled(false); train.step(); setSimdEnabled(true)   // same bits, slower
+ */
 export function setSimdEnabled(on: boolean): void {
   simdEnabled = on
 }
 
-/** Whether the SIMD tier is available and enabled. */
+/**
+ * Whether the SIMD tier is available and enabled.
+ * @example simdActive()   // true on Node 20
+ */
 export function simdActive(): boolean {
   return simdAvailable && simdEnabled
 }
@@ -75,6 +84,9 @@ const MAX_BYTES = 2 ** 31
 /**
  * Zero-filled Float32Arrays of the given lengths, in one WebAssembly memory when SIMD is
  * available (each array 16-byte aligned), else plain arrays. The memory never grows.
+ * @example
+ * const [x, g, m, v] = allocateFloat32Group([n, n, n, n])
+ * cpu.elementwise(adamRules, { x, g, m, v }, scalars, n)   // runs as a SIMD kernel
  */
 export function allocateFloat32Group(lengths: readonly number[]): Float32Array[] {
   const offsets: number[] = []
@@ -106,6 +118,7 @@ export interface SimdKernel {
 /**
  * Runs `kernel` if every array lives in the same allocated memory; returns false (doing
  * nothing) otherwise, and the caller runs the JavaScript loop.
+ * @example if (!runSimd(kernel, names, arrays, scalars, n)) loop(arrays, scalars, n)
  */
 export function runSimd(kernel: SimdKernel, arrayNames: readonly string[], A: Readonly<Record<string, Float32Array | Float64Array>>, S: Readonly<Record<string, number>>, n: number): boolean {
   if (!simdEnabled || arrayNames.length === 0) return false
@@ -625,6 +638,9 @@ export type SimdCompileResult = { kernel: SimdKernel; reason: null } | { kernel:
 /**
  * Compiles `rules` (arrays and scalars classified as in the JavaScript loop) to a SIMD kernel,
  * or says why it cannot.
+ * @example
+ * compileSimd(rules, ['x', 'g'], ['f32', 'f32'], ['lr'])   // { kernel, reason: null }
+ * compileSimd([rule('x', ['x'], expRule)], ['x'], ['f32'], [])   // { kernel: null, reason: "…Math.exp" }
  */
 export function compileSimd(rules: readonly Rule[], arrayNames: readonly string[], kinds: readonly string[], scalarNames: readonly string[]): SimdCompileResult {
   if (!simdAvailable) return { kernel: null, reason: 'WebAssembly SIMD is not available' }

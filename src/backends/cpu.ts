@@ -58,7 +58,10 @@ const loopBySignature = new Map<string, { loop: Loop; simd: SimdKernel | null; s
 let codegenAllowed = true
 let lastTier: 'simd' | 'js' | 'interpreter' | null = null
 
-/** Which tier ran the last `cpu.elementwise` call: the SIMD kernel, the JS loop or the interpreter. */
+/**
+ * Which tier ran the last `cpu.elementwise` call: the SIMD kernel, the JS loop or the interpreter.
+ * @example opt.update(i, grads, state); lastCpuTier()   // 'simd'
+ */
 export function lastCpuTier(): 'simd' | 'js' | 'interpreter' | null {
   return lastTier
 }
@@ -265,13 +268,17 @@ export const cpu: Backend = {
 /**
  * How the CPU backend runs a rule list (after it has run once): which names are arrays and
  * scalars, and whether the SIMD kernel exists (else why not). For tests and diagnostics.
+ * @example describeCpuPlan(adam(1e-3).rules)   // { arrays: ['g', 'm', 'v', 'x'], scalars: [...], simd: true, simdReason: null }
  */
 export function describeCpuPlan(rules: readonly Rule[]): { arrays: readonly string[]; scalars: readonly string[]; simd: boolean; simdReason: string | null } | null {
   const plan = planByList.get(rules)
   return plan ? { arrays: plan.arrays, scalars: plan.scalars, simd: plan.simd !== null, simdReason: plan.simdReason } : null
 }
 
-/** For tests: force the interpreter (as under a CSP without 'unsafe-eval') or restore code generation. */
+/**
+ * For tests: force the interpreter (as under a CSP without 'unsafe-eval') or restore code generation.
+ * @example setCpuCodegen(false)   // from now on every step is interpreted; setCpuCodegen(true) restores
+ */
 export function setCpuCodegen(allowed: boolean): void {
   codegenAllowed = allowed
   loopBySignature.clear()
