@@ -11,7 +11,7 @@
 import { transformSync } from 'esbuild'
 import type { Rule } from '../src/backends/backend.js'
 import { cpu, allocateFloat32Group, setSimdEnabled, setCpuCodegen, simdAvailable, describeCpuPlan, lastCpuTier } from '../src/backends/cpu.js'
-import { rule, type OptState } from '../optimizers/index.js'
+import { rule, adam, type OptState } from '../optimizers/index.js'
 import { Tensor } from '../src/tensor.js'
 import { instances } from './table/optimizers.rows.js'
 
@@ -109,6 +109,15 @@ describe('every optimizer: SIMD kernel = JS loop = interpreter, bit for bit', ()
     expect(run('interpreter')).toBe(js)
     if (simdAvailable) expect(run('simd')).toBe(js)
   })
+})
+
+test('optimizer states from 256 parameters live in one WebAssembly memory and run as SIMD; smaller ones on the JS loop', () => {
+  const opt = adam(0.1)
+  const small = opt.update(0, new Tensor(new Float32Array(255).fill(1), [255]), opt.init(new Tensor(new Float32Array(255), [255])))
+  expect(lastCpuTier()).toBe('js')
+  const big = opt.update(0, new Tensor(new Float32Array(256).fill(1), [256]), opt.init(new Tensor(new Float32Array(256), [256])))
+  expect(lastCpuTier()).toBe(simdAvailable ? 'simd' : 'js')
+  expect(hex(big.params.subarray(0, 255))).toBe(hex(small.params))
 })
 
 describe('the SIMD compiler: the whole rule subset, special values, minified sources', () => {
