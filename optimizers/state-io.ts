@@ -381,6 +381,14 @@ export function loadState(json: SavedState | string, opt: Optimizer, into?: OptS
     decodedExtra[k] = a
   }
 
+  if (into) {
+    const missing = [...opt.layout.slots.filter((k) => !(into.slots[k] instanceof Float32Array) || into.slots[k].length !== size),
+      ...extraNames.filter((k) => !(into.extra[k] instanceof Float32Array) || into.extra[k].length !== extraSizes[k])]
+    if (into.size !== size || missing.length) {
+      throw new Error(`${who}: the target state does not have the arrays '${opt.name}' with these options needs (${missing.join(', ') || `size ${into.size} ≠ ${size}`}): was it made with other options?`)
+    }
+  }
+
   // Everything is valid: only now write.
   const state = into ?? opt.createState(def, paths)
   state.params.set(decoded.x)

@@ -245,6 +245,13 @@ describe('loadState refuses bad input and changes nothing', () => {
     expect(() => loadState(saved, O.adam(0.1))).toThrow(/'stepSize': saved schedule 'exponentialDecaySchedule|'stepSize': saved schedule/)
   })
 
+  test('a target state made with other options is refused before anything is written', () => {
+    const plainTarget = O.adam(0.05).init(params())
+    const before = bits(plainTarget)
+    expect(() => loadState(good, make(), plainTarget)).toThrow(/the target state does not have the arrays 'adam' with these options needs \(vmax\)/)
+    expect(bits(plainTarget)).toBe(before)
+  })
+
   test('SM3: extra state of the wrong length is refused', () => {
     const opt = O.sm3(0.1)
     const s = JSON.parse(JSON.stringify(saveState(steps(opt, opt.init(params()), 0, 2))))
