@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Rule } from '../src/backends/backend.js'
-import { cpu } from '../src/backends/cpu.js'
+import { cpu, simdAvailable } from '../src/backends/cpu.js'
 import { loadGpujs, gpujs, type GpujsBackend, type GpujsMode, type GpujsStrategy } from '../src/backends/gpujs.js'
 import { functionSource } from '../src/backends/kernelSource.js'
 import { ADAM_RULES, adamArrays, adamScalars } from '../src/backends/calibrate.js'
@@ -447,13 +447,9 @@ describe('large elementwise ops on gpu.js equal nd.map / nd.zip', () => {
     expect(be.unary(usesClosure, x, out, 0)).toBe(false)
   }))
 
-  test('through tensor ops, forward and backward (needs the nd.ts hook)', async () => {
-    const hookable = typeof (nd as unknown as { setElementwiseHook?: unknown }).setElementwiseHook === 'function'
-    if (!hookable) {
-      // eslint-disable-next-line no-console
-      console.log('backends.test: SKIPPED tensor-op equivalence: src/nd.ts has no setElementwiseHook yet (see docs/backends.md)')
-      return
-    }
+  test('through tensor ops, forward and backward (the nd.ts hook)', async () => {
+    // 7 elementwise ops forward (exp, mul, tanh, add, mul, sigmoid, sub) on 2^17 elements, above
+    // MIN_OP_LENGTH, and their backward passes.
     const run = () => {
       const a = tensor(fill(1 << 17, 7, 2), { shape: [1 << 17], requiresGrad: true })
       const b = tensor(fill(1 << 17, 8, 2), { shape: [1 << 17], requiresGrad: true })
@@ -463,15 +459,23 @@ describe('large elementwise ops on gpu.js equal nd.map / nd.zip', () => {
     }
     await setBackend('cpu')
     const want = run()
+    let checked = 0
     for (const mode of ['cpu', 'webasm'] as GpujsMode[]) {
       if (!available[mode]) continue
       await setBackend('gpujs', { mode })
       const be = getActiveBackend() as GpujsBackend
       const got = run()
-      expect(be.runs).toBeGreaterThan(0) // the ops went through gpu.js
+      // Every forward op and the backward ops went through gpu.js (not just some of them).
+      expect(be.runs).toBeGreaterThan(7)
       got.forEach((g, k) => expectClose(`tensor ops ${mode} [${k}]`, mode === 'cpu' ? 'cpu' : 'f32', g, want[k]))
+      // Back on cpu the hook is gone: the same ops run no gpu.js kernel.
+      await setBackend('cpu')
+      const runsAfter = be.runs
+      run()
+      expect(be.runs).toBe(runsAfter)
+      checked++
     }
-    await setBackend('cpu')
+    expect(checked).toBeGreaterThan(0) // gpu.js 'cpu' mode works everywhere
   })
 })
 
@@ -517,7 +521,7 @@ describe('setBackend / getBackend / getActiveBackend', () => {
 
   test('auto on a GL context: the choice follows the calibration, which is cached; a given threshold replaces it', async () => {
     // A GPU that says it is WebGL2 but runs gpu.js's JavaScript kernels (measured 2–3× slower
-    // than the CPU loop). No timing is asserted: only that the choice follows the measurements.
+    // than the CPU backend). No timing is asserted: only that the choice follows the measurements.
     const real = available.cpu!.gpu
     const fakeGl = { mode: 'webgl2', createKernel: (src: string, settings?: Record<string, unknown>) => real.createKernel(src, settings) }
     const first = await setBackend('auto', { gpu: fakeGl })
@@ -526,16 +530,18 @@ describe('setBackend / getBackend / getActiveBackend', () => {
     expect(rows[0].length).toBe(1 << 22) // largest first
     const threshold = first.threshold ?? Infinity
     for (const r of rows) {
+      // The CPU side was timed on the tier an optimizer state runs (arrays in one wasm memory).
+      expect(r.cpuTier).toBe(simdAvailable ? 'simd' : 'js')
       // every measured size at or above the threshold: gpu.js was faster; the last row measured
       // (where the calibration stopped) is the one where it was not, unless it won everywhere
       if (r.length >= threshold) expect(r.gpuMs).toBeLessThan(r.cpuMs)
     }
     if (first.name === 'cpu') {
-      expect(first.reason).toMatch(/gpu.js webgl2 was slower than the CPU loop at every measured size \(calibrated now on this device\)/)
+      expect(first.reason).toMatch(/gpu.js webgl2 was slower than the CPU backend at every measured size \(calibrated now on this device\)/)
       expect(rows[0].gpuMs).toBeGreaterThanOrEqual(rows[0].cpuMs)
       expect(getActiveBackend(1 << 22)).toBe(cpu)
     } else {
-      expect(first.reason).toMatch(/for buffers of ≥ \d+ elements, the CPU loop below \(calibrated now on this device\)/)
+      expect(first.reason).toMatch(/for buffers of ≥ \d+ elements, the CPU backend below \(calibrated now on this device\)/)
       expect(getActiveBackend(threshold).name).toBe('gpujs/webgl2')
       if (threshold > 1) expect(getActiveBackend(threshold - 1)).toBe(cpu)
     }
@@ -544,7 +550,7 @@ describe('setBackend / getBackend / getActiveBackend', () => {
     expect(again.reason).toMatch(/\(calibrated earlier on this device \(cached\)\)/)
     const forced = await setBackend('auto', { gpu: fakeGl, threshold: 5000 })
     expect(forced).toMatchObject({ name: 'gpujs', mode: 'webgl2', threshold: 5000 })
-    expect(forced.reason).toMatch(/for buffers of ≥ 5000 elements, the CPU loop below \(threshold set by the caller\)/)
+    expect(forced.reason).toMatch(/for buffers of ≥ 5000 elements, the CPU backend below \(threshold set by the caller\)/)
     expect(getActiveBackend(4999)).toBe(cpu)
     expect(getActiveBackend(5000).name).toBe('gpujs/webgl2')
   }, 120_000)

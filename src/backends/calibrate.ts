@@ -1,18 +1,26 @@
 /**
  * The short measurement behind `setBackend('auto')`: from which buffer length on is the gpu.js
- * backend faster than the CPU loop on *this* device?
+ * backend faster than the CPU backend on *this* device?
  *
  * It times one Adam step (three rules over four float32 arrays, upload and readback included)
- * on both backends, from the largest size down: 4M, 1M, 256k, 64k, 16k, 4k elements. At each
- * size it takes the median of a few runs after a warm-up (the warm-up compiles the kernels);
- * when gpu.js is already 2× slower on the first timed run, that run decides.
- * It stops at the first size where gpu.js loses; the threshold is the smallest size at which
- * gpu.js won at that size and at every larger size — so `auto` never sends a buffer to the
- * backend that measured slower at that size. When gpu.js loses already at 4M (software
- * WebGL, webasm), the threshold is Infinity: the CPU runs everything.
+ * on both backends. The arrays are allocated the way the optimizer lifter allocates a state
+ * (`allocateFloat32Group`: one WebAssembly memory), so the CPU side is the tier an optimizer
+ * state really runs: the WebAssembly SIMD kernel where the engine has SIMD, else the fused
+ * JavaScript loop (or, under a CSP without 'unsafe-eval', the interpreter). Plain
+ * Float32Arrays would time the JavaScript loop, about half the SIMD kernel's speed, and could
+ * hand gpu.js a size at which it loses to what the optimizer actually runs.
+ *
+ * Sizes, largest first: 4M, 1M, 256k, 64k, 16k, 4k elements. At each size it takes the median
+ * of a few runs after a warm-up (the warm-up compiles the kernels); when gpu.js is already 2×
+ * slower on the first timed run, that run decides. It stops at the first size where gpu.js
+ * loses; the threshold is the smallest size at which gpu.js won at that size and at every
+ * larger size — so `auto` never sends a buffer to the backend that measured slower at that
+ * size. When gpu.js loses already at 4M (software WebGL, webasm), the threshold is Infinity:
+ * the CPU runs everything.
  * Cost: on a real GPU around 0.5 s; where gpu.js loses at once, one size (about 0.3–2 s).
  */
 import type { Backend, Rule } from './backend.js'
+import { allocateFloat32Group, cpu as cpuBackend, lastCpuTier } from './cpu.js'
 
 // Adam written for float32 devices: m ← m + (g − m)·(1 − b1), with 1 − b1 computed on the host.
 // The same value as the seed's lerp(g, m, b1) = (m − g)·b1 + g, but without its cancellation:
@@ -29,22 +37,37 @@ function adamStep(x: number, m: number, v: number, lr: number, bc1: number, bc2:
   return x - (lr * (m / bc1)) / (Math.sqrt(v / bc2) + eps)
 }
 
-/** Adam's three rules: the workload the calibration and the benchmark time. */
+/**
+ * Adam's three rules: the workload the calibration and the benchmark time.
+ * @example cpu.elementwise(ADAM_RULES, adamArrays(n), adamScalars(0), n)
+ */
 export const ADAM_RULES: readonly Rule[] = [
   { target: 'm', args: ['g', 'm', 'omb1'], fn: velocity },
   { target: 'v', args: ['g', 'v', 'omb2'], fn: speedSquared },
   { target: 'x', args: ['x', 'm', 'v', 'lr', 'bc1', 'bc2', 'eps'], fn: adamStep },
 ]
 
-/** Adam's scalars at step i (0-based): lr 1e-3, b1 0.9, b2 0.999, eps 1e-8. */
+/**
+ * Adam's scalars at step i (0-based): lr 1e-3, b1 0.9, b2 0.999, eps 1e-8, with
+ * omb1 = 1 − b1, omb2 = 1 − b2, bc1 = 1 − b1^(i+1), bc2 = 1 − b2^(i+1).
+ * @example adamScalars(0).bc1   // 0.1 (up to rounding)
+ */
 export function adamScalars(i: number): Record<string, number> {
   const b1 = 0.9, b2 = 0.999
   return { lr: 1e-3, omb1: 1 - b1, omb2: 1 - b2, eps: 1e-8, bc1: 1 - Math.pow(b1, i + 1), bc2: 1 - Math.pow(b2, i + 1) }
 }
 
-/** Fresh Adam state of n elements with deterministic, varied values. */
+/**
+ * Fresh Adam state of n elements with deterministic, varied values, allocated as an optimizer
+ * state is: the four arrays in one WebAssembly memory (`allocateFloat32Group`), so the CPU
+ * backend runs them on its SIMD tier where it exists — as it runs a real Adam state. (States
+ * under 256 parameters get plain arrays from the lifter; the sizes timed here are all larger.)
+ * @example
+ * const a = adamArrays(1 << 16)
+ * cpu.elementwise(ADAM_RULES, a, adamScalars(0), 1 << 16)   // lastCpuTier() === 'simd' on Node 20
+ */
 export function adamArrays(n: number): Record<string, Float32Array> {
-  const x = new Float32Array(n), g = new Float32Array(n), m = new Float32Array(n), v = new Float32Array(n)
+  const [x, g, m, v] = allocateFloat32Group([n, n, n, n])
   for (let i = 0; i < n; i++) {
     x[i] = Math.sin(i * 0.7)
     g[i] = Math.cos(i * 0.37)
@@ -57,6 +80,8 @@ export interface CalibrationRow {
   readonly length: number
   readonly cpuMs: number
   readonly gpuMs: number
+  /** Which CPU tier ran the timed steps ('simd', 'js' or 'interpreter'; absent for another CPU backend). */
+  readonly cpuTier?: string
 }
 
 /** What the calibration found. */
@@ -66,6 +91,10 @@ export interface Calibration {
   readonly rows: readonly CalibrationRow[]
 }
 
+/**
+ * The sizes the calibration times, largest first: 4M, 1M, 256k, 64k, 16k, 4k elements.
+ * @example await calibrate(cpu, gpuBackend, CALIBRATION_SIZES.slice(0, 2))   // only 4M and 1M
+ */
 export const CALIBRATION_SIZES: readonly number[] = [1 << 22, 1 << 20, 1 << 18, 1 << 16, 1 << 14, 1 << 12]
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now())
@@ -75,7 +104,10 @@ function median(xs: number[]): number {
   return s[s.length >> 1]
 }
 
-/** Median milliseconds of one Adam step of `backend` over `arrays` (after one warm-up run). */
+/**
+ * Median milliseconds of one Adam step of `backend` over `arrays` (after one warm-up run).
+ * @example timeAdamStep(cpu, adamArrays(1 << 20), 1 << 20, 5)   // ≈ 2 ms on the SIMD tier
+ */
 export function timeAdamStep(backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number): number {
   backend.elementwise(ADAM_RULES, arrays, adamScalars(0), length)
   return timeRuns(backend, arrays, length, reps)
@@ -112,7 +144,8 @@ export async function calibrate(cpu: Backend, gpu: Backend, sizes: readonly numb
       gpuMs = timeRuns(gpu, arrays, length, reps)
       cpuMs = timeRuns(cpu, arrays, length, reps)
     }
-    rows.push({ length, cpuMs, gpuMs })
+    const cpuTier = cpu === cpuBackend ? lastCpuTier() ?? undefined : undefined
+    rows.push(cpuTier ? { length, cpuMs, gpuMs, cpuTier } : { length, cpuMs, gpuMs })
     // Let the page breathe between sizes (the calibration may run on a main thread).
     await new Promise((resolve) => setTimeout(resolve, 0))
     if (gpuMs >= cpuMs) break

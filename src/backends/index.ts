@@ -1,16 +1,21 @@
 /**
  * Which backend runs the elementwise work: `setBackend`, `getBackend`, `getActiveBackend`.
  *
- * - `'cpu'` (the default): the fused JavaScript loop, everywhere, for every size.
+ * - `'cpu'` (the default): the CPU backend, everywhere, for every size. It has three tiers
+ *   (src/backends/cpu.ts): an optimizer state's arrays (one WebAssembly memory) run as a
+ *   WebAssembly SIMD kernel; other arrays, or engines without SIMD, the fused JavaScript loop;
+ *   where code generation is forbidden, an interpreter. Same numbers in every tier;
+ *   `lastCpuTier()` says which one ran the last step.
  * - `'gpujs'`: gpu.js kernels, forced (in whatever mode gpu.js picks, or the one you ask for,
  *   or on the `GPU` instance you pass). Buffers below `threshold` (default 0) stay on the CPU.
  * - `'auto'`: gpu.js only where it pays, decided by measurement:
  *     1. gpu.js must have a real GPU context — WebGL2, WebGL or headless-gl. gpu.js's `webasm`
- *        and `cpu` modes run on the CPU and were measured slower than the CPU loop (docs/backends.md),
+ *        and `cpu` modes run on the CPU and were measured slower than the CPU backend (docs/backends.md),
  *        and WebGPU cannot serve a synchronous step. Otherwise: cpu, with the reason.
  *     2. Only buffers of at least `threshold` elements go to gpu.js. The threshold is the one you
  *        give, or one measured once on this device (`calibrate.ts`: an Adam step timed on both
- *        backends from 4M elements down) and cached for the session (and in localStorage in a
+ *        backends from 4M elements down, on arrays allocated like an optimizer state's, so the
+ *        CPU side runs the tier a state runs) and cached for the session (and in localStorage in a
  *        browser, keyed by the GL renderer). If gpu.js lost at every size, the CPU runs everything.
  *
  * The optimizer lifter asks `getActiveBackend(length)` for each flat buffer, so optimizers never
@@ -22,6 +27,8 @@
  */
 import type { Backend } from './backend.js'
 import { cpu } from './cpu.js'
+
+export { lastCpuTier } from './cpu.js'
 import { setElementwiseHook } from '../nd.js'
 import type { GpujsBackend, GpujsMode, GpujsStrategy, GpuLike, GpuModuleLike } from './gpujs.js'
 import type { CalibrationRow } from './calibrate.js'
@@ -49,7 +56,8 @@ export interface BackendInfo {
   readonly requested: BackendChoice
   /** The backend that runs buffers at or above `threshold`: 'cpu' or 'gpujs'. */
   readonly name: 'cpu' | 'gpujs'
-  /** For gpujs the gpu.js kernel mode ('webgl2', 'webgl', 'headlessgl', 'webasm', 'cpu'); 'js' for the CPU loop. */
+  /** For gpujs the gpu.js kernel mode ('webgl2', 'webgl', 'headlessgl', 'webasm', 'cpu'); 'js' for the CPU
+   *  backend, whichever of its tiers runs (SIMD kernel, JavaScript loop, interpreter: see `lastCpuTier()`). */
   readonly mode: string
   /** Why this backend runs, in words. */
   readonly reason: string
@@ -71,7 +79,7 @@ interface State {
   threshold: number
 }
 
-const CPU_INFO: BackendInfo = { requested: 'cpu', name: 'cpu', mode: 'js', reason: 'the default: the fused JavaScript loop' }
+const CPU_INFO: BackendInfo = { requested: 'cpu', name: 'cpu', mode: 'js', reason: 'the default: the CPU backend (optimizer states run as a WebAssembly SIMD kernel where the engine has SIMD, else the fused JavaScript loop)' }
 let state: State = { info: CPU_INFO, gpujs: null, threshold: Infinity }
 /** Every setBackend call bumps this; a slower earlier call must not overwrite a later one. */
 let generation = 0
@@ -187,7 +195,7 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
   if (!backend.isGpu) {
     backend.destroy()
     const why = backend.mode === 'webasm'
-      ? 'gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU loop'
+      ? 'gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU backend'
       : `gpu.js would run in ${backend.mode} mode, which is not a GPU`
     return commit(cpuState('auto', `no GPU context (no WebGL2/WebGL/headless-gl): ${why}`), gen)
   }
@@ -229,10 +237,10 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
   const where = `gpu.js ${backend.mode}${renderer ? ` on ${renderer}` : ''}`
   if (!Number.isFinite(threshold)) {
     backend.destroy()
-    return commit(cpuState('auto', `${where} was slower than the CPU loop at every measured size (${how})`, { renderer, calibration: rows }), gen)
+    return commit(cpuState('auto', `${where} was slower than the CPU backend at every measured size (${how})`, { renderer, calibration: rows }), gen)
   }
   return commit({
-    info: { requested: 'auto', name: 'gpujs', mode: backend.mode, threshold, renderer, calibration: rows, reason: `${where} for buffers of ≥ ${threshold} elements, the CPU loop below (${how})` },
+    info: { requested: 'auto', name: 'gpujs', mode: backend.mode, threshold, renderer, calibration: rows, reason: `${where} for buffers of ≥ ${threshold} elements, the CPU backend below (${how})` },
     gpujs: backend,
     threshold,
   }, gen)
