@@ -4,14 +4,17 @@
 //   dist/browser/tapegrad.js     the core (tensors, ops, tape, nn, …) — what `import 'tapegrad'` is
 //   dist/browser/optimizers.js   tapegrad/optimizers
 //   dist/browser/backends.js     setBackend / getBackend / getActiveBackend
-//   dist/browser/chunk-*.js      code shared between the entries, and the lazily loaded gpu.js
-//                                backend + calibration (fetched only by setBackend('gpujs'|'auto'))
+//   dist/browser/chunk-*.js      code shared between the entries
+//   dist/browser/<name>-*.js     chunks behind a dynamic import(): the gpu.js backend and the
+//                                calibration (fetched only by setBackend('gpujs'|'auto')), and
+//                                any other lazily loaded module of the core
 //
 // A page loads gpu.js itself (`<script src="gpu-browser.min.js">`, which defines the global
 // `GPU`), or passes a GPU instance: `await setBackend('gpujs', { gpu: new GPU({ mode: 'webgl2' }) })`.
 // One build with code splitting, so the three entries share one Tensor class and one backend state.
 //
-// Prints the size of each entry with everything it loads statically, minified and gzipped.
+// Prints the size of each entry with everything it loads statically, minified and gzipped, and
+// of each lazily loaded chunk with what it adds to that.
 // Usage: node scripts/build-browser.mjs [--quiet]
 import { build } from 'esbuild'
 import { gzipSync } from 'node:zlib'
@@ -55,23 +58,30 @@ export async function buildBrowser({ log = !quiet } = {}) {
     for (const imp of outputs[file].imports) if (imp.kind === 'import-statement' && !imp.external) closure(imp.path, seen)
     return seen
   }
-  const sizes = {}
-  for (const [file, out] of Object.entries(outputs)) {
-    if (!out.entryPoint || /backends\/(gpujs|calibrate)\.ts$/.test(out.entryPoint)) continue
-    const files = [...closure(file)]
+  const entrySources = new Set(['src/index.ts', 'optimizers/index.ts', 'src/backends/index.ts'])
+  const measure = (files) => {
     const text = files.map((f) => readFileSync(join(root, f))).reduce((a, b) => Buffer.concat([a, b]), Buffer.alloc(0))
-    const name = relative(outdir, join(root, file))
-    sizes[name] = { files: files.length, min: text.length, gzip: gzipSync(text, { level: 9 }).length }
+    return { files: files.length, min: text.length, gzip: gzipSync(text, { level: 9 }).length }
   }
-  const lazy = Object.entries(outputs).filter(([, o]) => o.inputs && Object.keys(o.inputs).some((i) => /backends\/(gpujs|calibrate|kernelSource)\.ts$/.test(i)))
-  for (const [file] of lazy) {
-    const text = readFileSync(join(root, file))
-    sizes[`${relative(outdir, join(root, file))} (gpu.js backend, loaded lazily)`] = { files: 1, min: text.length, gzip: gzipSync(text, { level: 9 }).length }
+  const sizes = {}
+  const loadedByEntries = new Set()
+  for (const [file, out] of Object.entries(outputs)) {
+    if (!out.entryPoint || !entrySources.has(out.entryPoint)) continue
+    const files = [...closure(file)]
+    files.forEach((f) => loadedByEntries.add(f))
+    sizes[relative(outdir, join(root, file))] = measure(files)
+  }
+  // Chunks behind a dynamic import() (the gpu.js backend and calibration, the graph viewer):
+  // what they add to what the entries already loaded.
+  for (const [file, out] of Object.entries(outputs)) {
+    if (!out.entryPoint || entrySources.has(out.entryPoint)) continue
+    const files = [...closure(file)].filter((f) => !loadedByEntries.has(f))
+    sizes[`${relative(outdir, join(root, file))} (loaded lazily: ${out.entryPoint})`] = measure(files)
   }
   if (log) {
     console.log(`dist/browser (esbuild, minified, ESM, gpu.js external):`)
     for (const [name, s] of Object.entries(sizes)) {
-      console.log(`  ${name.padEnd(60)} ${(s.min / 1024).toFixed(1).padStart(7)} kB min ${(s.gzip / 1024).toFixed(1).padStart(6)} kB min+gzip (${s.files} file${s.files > 1 ? 's' : ''})`)
+      console.log(`  ${name.padEnd(66)} ${(s.min / 1024).toFixed(1).padStart(7)} kB min ${(s.gzip / 1024).toFixed(1).padStart(6)} kB min+gzip (${s.files} file${s.files > 1 ? 's' : ''})`)
     }
   }
   return { outdir, sizes }

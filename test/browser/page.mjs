@@ -3,7 +3,7 @@
 // dist/browser/. Reports through window.__result = { pass, lines }.
 import { Tensor } from '/dist/browser/tapegrad.js'
 import { adam } from '/dist/browser/optimizers.js'
-import { setBackend, getBackend, getActiveBackend } from '/dist/browser/backends.js'
+import { setBackend, getBackend, getActiveBackend, lastCpuTier } from '/dist/browser/backends.js'
 
 const lines = []
 let pass = true
@@ -65,6 +65,8 @@ async function main() {
 
   await setBackend('cpu')
   const want = adamRun()
+  // The reference ran as an optimizer state runs in this browser: the WebAssembly SIMD kernel.
+  check(lastCpuTier() === 'simd', `the CPU reference ran on the WebAssembly SIMD tier (lastCpuTier() = ${lastCpuTier()})`)
 
   for (const strategy of ['pipeline', 'kernels']) {
     const info = await setBackend('gpujs', { gpu, strategy })
@@ -136,10 +138,12 @@ async function main() {
   // size where gpu.js measured slower.
   const t0 = performance.now()
   const auto = await setBackend('auto', { gpu: new GPU({ mode: 'webgl2' }), recalibrate: true })
-  const rows = (auto.calibration ?? []).map((r) => `${r.length}: cpu ${r.cpuMs.toFixed(2)} ms, gpu.js ${r.gpuMs.toFixed(2)} ms`).join('; ')
+  const rows = (auto.calibration ?? []).map((r) => `${r.length}: cpu (${r.cpuTier}) ${r.cpuMs.toFixed(2)} ms, gpu.js ${r.gpuMs.toFixed(2)} ms`).join('; ')
   log(`     auto: ${auto.name} — ${auto.reason} [${rows}] (calibration ${(performance.now() - t0).toFixed(0)} ms)`)
   const slowerPicked = (auto.calibration ?? []).some((r) => auto.name === 'gpujs' && r.length >= auto.threshold && r.gpuMs >= r.cpuMs)
   check(!slowerPicked, `auto never routes a size to gpu.js where gpu.js measured slower`)
+  // The calibration timed the CPU tier an optimizer state runs here, not the JavaScript loop.
+  check((auto.calibration ?? []).length > 0 && auto.calibration.every((r) => r.cpuTier === 'simd'), `the calibration timed the CPU's SIMD tier (${(auto.calibration ?? []).map((r) => r.cpuTier).join(', ')})`)
   await setBackend('cpu')
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run test:browser`: builds dist/browser, serves it on 127.0.0.1, opens test/browser/index.html
 // in headless Debian Chromium (playwright-core, never a Playwright browser download) with WebGL2
-// through SwiftShader, and reports the page's checks. Prints PASS or FAIL; exits 1 on failure.
+// through SwiftShader, and reports the page's checks. Then opens test/browser/csp.mjs under
+// several Content-Security-Policies (see CSP_CASES). Prints PASS or FAIL; exits 1 on failure.
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildBrowser } from '../../scripts/build-browser.mjs'
@@ -10,9 +11,58 @@ import { launchChromium, serve } from '../../scripts/serve.mjs'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const TIMEOUT_MS = 240_000
 
+/**
+ * Content-Security-Policies the bundle is loaded under (a <meta> tag; script-src is honoured
+ * there as in a header). With 'unsafe-eval' everything must run, optimizer states on the SIMD
+ * tier: CSP Level 3 lets 'unsafe-eval' compile WebAssembly too. Without it the bundle may fail
+ * to load (EvalError: ndarray-ops compiles its loops when imported) or run on the CPU
+ * interpreter; either is accepted, wrong numbers are not.
+ */
+const CSP_CASES = [
+  { name: 'no CSP', policy: null, expect: 'simd' },
+  { name: "script-src 'self' 'unsafe-eval'", policy: "script-src 'self' 'unsafe-eval'", expect: 'simd' },
+  { name: "script-src 'self' 'wasm-unsafe-eval'", policy: "script-src 'self' 'wasm-unsafe-eval'", expect: 'no-eval' },
+  { name: "script-src 'self'", policy: "script-src 'self'", expect: 'no-eval' },
+]
+
+const cspPage = (policy) => `<!doctype html><meta charset="utf-8">${policy ? `<meta http-equiv="Content-Security-Policy" content="${policy}">` : ''}<script type="module" src="/test/browser/csp.mjs"></script>`
+
+/** Opens each CSP case; returns [ok, line] per case. */
+async function cspChecks(browser, url) {
+  const results = []
+  let baseline = null
+  for (const [k, c] of CSP_CASES.entries()) {
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${url}/csp/${k}.html`)
+      await page.waitForFunction(() => window.__csp !== undefined, null, { timeout: 60_000 })
+      const r = await page.evaluate(() => window.__csp)
+      const same = baseline !== null && r.x !== undefined && r.x.length === baseline.length && r.x.every((v, i) => Object.is(v, baseline[i]))
+      if (c.policy === null && r.tier === 'simd') baseline = r.x
+      let ok, what
+      if (c.expect === 'simd') {
+        ok = r.loaded && r.tier === 'simd' && (c.policy === null || same)
+        what = r.loaded ? `loaded; 3 Adam steps ran on the CPU tier '${r.tier}'${c.policy === null ? '' : same ? ', same bits as without a CSP' : ', DIFFERENT numbers from the page without a CSP'}` : `did not load: ${r.error}`
+      } else {
+        // Either it refuses to load (EvalError), or it runs on the interpreter with the same numbers.
+        ok = (!r.loaded && /^EvalError/.test(r.error ?? '')) || (r.loaded && r.tier === 'interpreter' && same)
+        what = r.loaded ? `loaded; ran the CPU tier '${r.tier}'${same ? ', same bits as without a CSP' : ', DIFFERENT numbers'}` : `the bundle does not load: ${r.error}`
+      }
+      results.push([ok, `CSP ${c.name}: ${what}`])
+    } catch (e) {
+      results.push([false, `CSP ${c.name}: ${e.message.split('\n')[0]}`])
+    } finally {
+      await page.close()
+    }
+  }
+  return results
+}
+
 async function main() {
   await buildBrowser({ log: true })
+  const cspRoutes = Object.fromEntries(CSP_CASES.map((c, k) => [`/csp/${k}.html`, { body: cspPage(c.policy) }]))
   const server = await serve({
+    ...cspRoutes,
     '/index.html': join(root, 'test', 'browser', 'index.html'),
     '/favicon.ico': { body: '', type: 'image/x-icon' },
     '/test/browser/': join(root, 'test', 'browser'),
@@ -38,7 +88,12 @@ async function main() {
     }
     const result = await page.evaluate(() => window.__result)
     for (const line of result.lines) console.log(line)
-    return result.pass
+    let pass = result.pass
+    for (const [ok, line] of await cspChecks(browser, server.url)) {
+      if (!ok) pass = false
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`)
+    }
+    return pass
   } finally {
     await browser?.close()
     await server.close()

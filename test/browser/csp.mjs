@@ -1,0 +1,22 @@
+// The in-page half of the Content-Security-Policy check of `npm run test:browser`: run.mjs opens
+// this module from pages whose <meta http-equiv="Content-Security-Policy"> differs, and reads
+// window.__csp = { loaded, tier, x, error }: whether the bundle loaded, which CPU tier ran three
+// Adam steps on 1000 parameters (an optimizer state: its arrays share one WebAssembly memory),
+// and the resulting parameters (the same bits in every tier).
+const out = { loaded: false }
+try {
+  const { Tensor } = await import('/dist/browser/tapegrad.js')
+  const { adam } = await import('/dist/browser/optimizers.js')
+  const { lastCpuTier } = await import('/dist/browser/backends.js')
+  out.loaded = true
+  const n = 1000
+  const x = new Float32Array(n).map((_, i) => Math.sin(0.7 * i))
+  const opt = adam(1e-2)
+  let state = opt.init({ w: new Tensor(x, [n]) })
+  for (let i = 0; i < 3; i++) state = opt.update(i, { w: new Tensor(new Float32Array(n).map((_, j) => Math.cos(0.37 * j + i)), [n]) }, state)
+  out.tier = lastCpuTier()
+  out.x = Array.from(opt.getParams(state).w.data)
+} catch (e) {
+  out.error = `${e && e.name ? e.name : 'Error'}: ${String(e && e.message ? e.message : e).split('\n')[0]}`
+}
+window.__csp = out
