@@ -152,7 +152,10 @@ export interface OptimizerSpec {
  * state.leaves[1]            // { path: 'b', shape: [3], offset: 6, size: 3 }
  * state.slots.m.length       // 9
  */
-export class OptState {
+export class OptState<T extends Tree = Tree> {
+  /** Type only, never set: the type of the tree `init` was given, so that `getParams` returns
+   *  that type (`params = opt.getParams(state)` type-checks where `params` is `{ w, b }`). */
+  declare readonly paramsType?: T
   /** Tensors viewing `params` (no copies), built once: what getParams returns. */
   views: Tensor[]
   /** The arrays handed to the backend, built once per state ('g' is bound per step). */
@@ -200,17 +203,17 @@ export interface Optimizer {
   /** The per-element rules this optimizer runs (after the gradient rule, if any). */
   readonly rules: readonly Rule[]
   /** Copies the parameter tree into a fresh state (flat float32 buffers, zeroed slots). */
-  init(params: Tree): OptState
+  init<T extends Tree>(params: T): OptState<T>
   /** Applies update `i` (0-based) with gradients shaped like the parameters; in place; returns `state`. */
-  update(i: number, grads: Tree, state: OptState): OptState
+  update<T extends Tree>(i: number, grads: Tree, state: OptState<T>): OptState<T>
   /** The parameters as a tree of Tensors that are views of the state's flat buffer (no copies). */
-  getParams(state: OptState): Tree
+  getParams<T extends Tree>(state: OptState<T>): T
   /** PyTorch style: takes over the tensors of `params` (see {@link Trainer}). */
   attach(params: Tree): Trainer
   /** `saveState(state)`: a versioned JSON-safe object. */
   saveState(state: OptState): SavedState
   /** `loadState(json, this, into)`: validates everything, then builds (or fills `into`). */
-  loadState(json: SavedState | string, into?: OptState): OptState
+  loadState<T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>): OptState<T>
   /** Builds an empty state for a tree structure (used by loadState). @internal */
   createState(def: TreeDef, paths: readonly string[]): OptState
   /** The names of the saved per-element arrays ('x' and the slots) and the extra arrays. @internal */
@@ -342,14 +345,14 @@ function build(name: string, spec: OptimizerSpec): Optimizer {
     layout: { slots: slotNames, extraSizes: (leaves) => (extra ? extra.sizes(leaves) : {}) },
     createState,
 
-    init(params: Tree): OptState {
+    init<T extends Tree>(params: T): OptState<T> {
       const { leaves, paths, def } = flatten(params)
       const state = createState(def, paths)
       leaves.forEach((t, k) => state.params.set(t.data, state.leaves[k].offset))
-      return state
+      return state as OptState<T>
     },
 
-    update(i: number, grads: Tree, state: OptState): OptState {
+    update<T extends Tree>(i: number, grads: Tree, state: OptState<T>): OptState<T> {
       const who = `${name}.update`
       if (!Number.isInteger(i) || i < 0) throw new Error(`${who}: the step i must be a non-negative integer (0 for the first update), got ${describe(i)}`)
       checkState(who, state)
@@ -382,9 +385,9 @@ function build(name: string, spec: OptimizerSpec): Optimizer {
       return state
     },
 
-    getParams(state: OptState): Tree {
+    getParams<T extends Tree>(state: OptState<T>): T {
       checkState(`${name}.getParams`, state)
-      return unflatten(state.def, state.views)
+      return unflatten(state.def, state.views) as T
     },
 
     attach(params: Tree): Trainer {
@@ -395,7 +398,7 @@ function build(name: string, spec: OptimizerSpec): Optimizer {
       return saveState(state, opt)
     },
 
-    loadState(json: SavedState | string, into?: OptState): OptState {
+    loadState<T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>): OptState<T> {
       return loadState(json, opt, into)
     },
   }

@@ -18,7 +18,7 @@
  * hyper-parameters, step, tree structure, array names, sizes, truncated or malformed base64,
  * non-finite values — and throws an error that says what was expected and what was found.
  */
-import type { TreeDef } from '../src/tree.js'
+import type { Tree, TreeDef } from '../src/tree.js'
 import { describeTree, sameTreeDef } from '../src/tree.js'
 import { sizeOf } from '../src/nd.js'
 import type { HyperValue, Optimizer, OptState, LeafInfo } from './optimizer.js'
@@ -308,7 +308,7 @@ function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][]): 
  * const state = loadState(JSON.parse(text), adam(1e-3))
  * const params = adam(1e-3).getParams(state)
  */
-export function loadState(json: SavedState | string, opt: Optimizer, into?: OptState): OptState {
+export function loadState<T extends Tree = Tree>(json: SavedState | string, opt: Optimizer, into?: OptState<T>): OptState<T> {
   const who = 'loadState'
   if (!opt || typeof opt.update !== 'function' || typeof opt.createState !== 'function') {
     throw new Error(`${who}: pass the optimizer to load into, made by the same call that saved the state (e.g. loadState(json, adam(1e-3))), got ${describe(opt)}`)
@@ -390,7 +390,7 @@ export function loadState(json: SavedState | string, opt: Optimizer, into?: OptS
   }
 
   // Everything is valid: only now write.
-  const state = into ?? opt.createState(def, paths)
+  const state = into ?? (opt.createState(def, paths) as OptState<T>)
   state.params.set(decoded.x)
   for (const k of opt.layout.slots) state.slots[k].set(decoded[k])
   for (const k of extraNames) state.extra[k].set(decodedExtra[k])

@@ -6,12 +6,11 @@
 import {
   tensor, zeros, ones, randn, rand, arange, seed, Tensor,
   grad, valueAndGrad, noGrad, gradcheck, nn, setBackend, getBackend,
-  type Tree,
 } from '../src/index.js'
 import {
   adam, sgd, momentum, nesterov, adagrad, rmsprop, adamw, adamax, nadam, radam,
   optimizer, exponentialDecay, cosineDecay, warmupCosineDecay, piecewiseConstant,
-  clipGradNorm, clipGradValue, saveState, loadState,
+  clipGradNorm, clipGradValue, saveState, loadState, type OptState,
 } from '../optimizers/index.js'
 
 test('every name of the contract is exported, with the kind the contract uses it as', () => {
@@ -89,14 +88,12 @@ test('JAX style: valueAndGrad over a params tree with nn.mse; grads shaped like 
 })
 
 test('optimizers in the seed\'s form: adam(stepSize, b1, b2, eps) gives init / update(i, grads, state) / getParams views', () => {
-  const model = (p: Tree, X: Tensor) => {
-    const { w, b } = p as { w: Tensor; b: Tensor }
-    return X.matmul(w).add(b)
-  }
-  let params: Tree = { w: tensor([[0.5], [-0.5]]), b: tensor([0]) }
+  type Params = { w: Tensor; b: Tensor }
+  const model = (p: Params, X: Tensor) => X.matmul(p.w).add(p.b)
+  let params: Params = { w: tensor([[0.5], [-0.5]]), b: tensor([0]) }
   const X = tensor([[1, 0], [0, 1], [1, 1]])
   const Y = tensor([[1], [2], [3]])
-  const lossOf = (p: Tree, X: Tensor, Y: Tensor) => nn.mse(model(p, X), Y)
+  const lossOf = (p: Params, X: Tensor, Y: Tensor) => nn.mse(model(p, X), Y)
   const opt = adam(1e-3) // adam(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
   expect(opt.hyper).toMatchObject({ stepSize: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8 })
   expect(adam(1e-3, 0.5, 0.6, 1e-4).hyper).toMatchObject({ b1: 0.5, b2: 0.6, eps: 1e-4 })
@@ -107,20 +104,22 @@ test('optimizers in the seed\'s form: adam(stepSize, b1, b2, eps) gives init / u
     const before = state
     state = opt.update(i, grads, state) // i is the 0-based step; state updated in place and returned
     expect(state).toBe(before)
-    params = opt.getParams(state)
+    params = opt.getParams(state) // typed as the tree init was given (checked by tsc)
   }
   expect(state.step).toBe(200)
   expect(lossOf(params, X, Y).item()).toBeLessThan(first)
+  // A state loaded from JSON has the type the caller asks for.
+  const resumed: OptState<Params> = loadState(JSON.stringify(saveState(state)), adam(1e-3))
+  expect(Array.from(opt.getParams(resumed).w.data)).toEqual(Array.from(params.w.data))
   // The first Adam step moves every parameter by stepSize·sign(g) (velocity = g, speed = |g|).
-  const p0 = { w: tensor([[0.5], [-0.5]]) }
-  const s0 = opt.init(p0)
+  const s0 = opt.init({ w: tensor([[0.5], [-0.5]]) })
   opt.update(0, { w: tensor([[3], [-0.01]]) }, s0)
-  const w1 = opt.getParams(s0) as { w: Tensor }
-  expect(Array.from(w1.w.data)).toEqual([0.5 - 1e-3, -0.5 + 1e-3].map((v) => expect.closeTo(v, 7)))
+  const { w } = opt.getParams(s0)
+  expect(Array.from(w.data)).toEqual([0.5 - 1e-3, -0.5 + 1e-3].map((v) => expect.closeTo(v, 7)))
   // getParams returns Tensors that are views of the state's flat buffer
-  expect(w1.w.data.buffer).toBe(s0.params.buffer)
+  expect(w.data.buffer).toBe(s0.params.buffer)
   s0.params[0] = 42
-  expect(w1.w.data[0]).toBe(42)
+  expect(w.data[0]).toBe(42)
 })
 
 test('PyTorch style: new nn.MLP([784, 128, 10]); adam(1e-3).attach(net.parameters()); backward, step, zeroGrad', () => {
