@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { secondMoment } from './rules.js'
+
 /**
  * Adadelta (Zeiler, 2012): the step is the ratio of two running root mean squares — of past
  * updates and of gradients — so its units match the parameters', and no step size is needed.
@@ -13,9 +16,6 @@
  * @example
  * const opt = adadelta()                       // adadelta(stepSize = 1, rho = 0.9, eps = 1e-6)
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { secondMoment } from './rules.js'
-
 export const adadelta = optimizer('adadelta', (stepSize: ScheduleLike = 1, rho: number = 0.9, eps: number = 1e-6, options?: { weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('adadelta', stepSize)
   checkRange('adadelta', 'rho', rho, 0, 1)

@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
+import { descend } from './rules.js'
+
 /**
  * Adagrad (Duchi, Hazan & Singer, 2011): every parameter's step is divided by the root of the
  * sum of all its squared gradients so far.
@@ -17,9 +20,6 @@
  * const opt = adagrad(0.01)                        // PyTorch's Adagrad
  * const jaxAdagrad = adagrad(0.01, 0.9, { eps: 0 }) // JAX's example_libraries adagrad
  */
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
-import { descend } from './rules.js'
-
 export const adagrad = optimizer('adagrad', (stepSize: ScheduleLike, momentum: number = 0, options?: { eps?: number; lrDecay?: number; initialAccumulatorValue?: number; weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('adagrad', stepSize)
   checkRange('adagrad', 'momentum', momentum, 0, 1)

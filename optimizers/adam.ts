@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { firstMoment, secondMoment, runningMax } from './rules.js'
+
 /**
  * Adam (Kingma & Ba, 2015, "Adam: A Method for Stochastic Optimization", Algorithm 1), in the
  * form of `jax.example_libraries.optimizers.adam` — read as a velocity and a speed:
@@ -24,9 +27,6 @@
  * state = opt.update(i, grads, state)
  * params = opt.getParams(state)
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { firstMoment, secondMoment, runningMax } from './rules.js'
-
 export const adam = optimizer('adam', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.999, eps: number = 1e-8, options?: { weightDecay?: number; amsgrad?: boolean; maximize?: boolean }) => {
   const lr = checkStepSize('adam', stepSize)
   checkRange('adam', 'b1', b1, 0, 1)

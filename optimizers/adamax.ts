@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { firstMoment } from './rules.js'
+
 /**
  * AdaMax (Kingma & Ba, 2015, Algorithm 2): Adam with the infinity norm in place of the root
  * mean square, in JAX's form (`jax.example_libraries.optimizers.adamax`):
@@ -13,9 +16,6 @@
  * @example
  * const opt = adamax(2e-3)                     // adamax(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { firstMoment } from './rules.js'
-
 export const adamax = optimizer('adamax', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.999, eps: number = 1e-8, options?: { weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('adamax', stepSize)
   checkRange('adamax', 'b1', b1, 0, 1)

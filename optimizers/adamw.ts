@@ -1,3 +1,7 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { firstMoment, secondMoment, runningMax } from './rules.js'
+import { adamStep } from './adam.js'
+
 /**
  * AdamW (Loshchilov & Hutter, 2019, "Decoupled Weight Decay Regularization"): Adam whose weight
  * decay shrinks the parameters directly instead of being added to the gradient (where Adam's
@@ -15,10 +19,6 @@
  * const opt = adamw(1e-3)                      // weightDecay 1e-2
  * const opt2 = adamw(1e-3, 0.9, 0.95, 1e-8, 0.1)
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { firstMoment, secondMoment, runningMax } from './rules.js'
-import { adamStep } from './adam.js'
-
 export const adamw = optimizer('adamw', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.999, eps: number = 1e-8, weightDecay: number = 1e-2, options?: { amsgrad?: boolean; maximize?: boolean }) => {
   const lr = checkStepSize('adamw', stepSize)
   checkRange('adamw', 'b1', b1, 0, 1)

@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { firstMoment } from './rules.js'
+
 /**
  * Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2; optax.lion):
  * every parameter moves by exactly ±stepSize — the sign of an interpolated momentum.
@@ -15,9 +18,6 @@
  * @example
  * const opt = lion(1e-4)
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { firstMoment } from './rules.js'
-
 export const lion = optimizer('lion', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.99, weightDecay: number = 0, options?: { maximize?: boolean }) => {
   const lr = checkStepSize('lion', stepSize)
   checkRange('lion', 'b1', b1, 0, 1, true)

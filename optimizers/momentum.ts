@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
+import { descend, heavyBall } from './rules.js'
+
 /**
  * SGD with (heavy-ball) momentum in JAX's form (`jax.example_libraries.optimizers.momentum`):
  *
@@ -10,9 +13,6 @@
  * @example
  * const opt = momentum(0.01, 0.9)
  */
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
-import { descend, heavyBall } from './rules.js'
-
 export const momentum = optimizer('momentum', (stepSize: ScheduleLike, mass: number = 0.9, options?: { weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('momentum', stepSize)
   checkRange('momentum', 'mass', mass, 0, 1, true)

@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { firstMoment, secondMoment } from './rules.js'
+
 /**
  * NAdam (Dozat, 2016, "Incorporating Nesterov Momentum into Adam"), as torch.optim.NAdam, with
  * its momentum schedule μ_t = b1·(1 − ½·0.96^(t·ψ)) (ψ = momentumDecay, t = i + 1):
@@ -15,9 +18,6 @@
  * @example
  * const opt = nadam(2e-3)                      // nadam(stepSize, b1, b2, eps, { momentumDecay })
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { firstMoment, secondMoment } from './rules.js'
-
 export const nadam = optimizer('nadam', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.999, eps: number = 1e-8, options?: { momentumDecay?: number; weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('nadam', stepSize)
   checkRange('nadam', 'b1', b1, 0, 1)

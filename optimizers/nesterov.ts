@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
+import { heavyBall, nesterovStep } from './rules.js'
+
 /**
  * SGD with Nesterov momentum in JAX's form (`jax.example_libraries.optimizers.nesterov`):
  *
@@ -10,9 +13,6 @@
  * @example
  * const opt = nesterov(0.01, 0.9)
  */
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
-import { heavyBall, nesterovStep } from './rules.js'
-
 export const nesterov = optimizer('nesterov', (stepSize: ScheduleLike, mass: number = 0.9, options?: { weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('nesterov', stepSize)
   checkRange('nesterov', 'mass', mass, 0, 1, true)

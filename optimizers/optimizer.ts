@@ -82,9 +82,13 @@ export type HyperValue = number | boolean | string | null | Schedule
 
 /** Where one leaf of the parameter tree lives in the flat buffers. */
 export interface LeafInfo {
+  /** Dotted path of the leaf in the tree ('layers.0.weight'). */
   readonly path: string
+  /** Its shape. */
   readonly shape: readonly number[]
+  /** Where its first element sits in the flat buffers. */
   readonly offset: number
+  /** Its number of elements. */
   readonly size: number
 }
 

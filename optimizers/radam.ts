@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { firstMoment, secondMoment } from './rules.js'
+
 /**
  * RAdam (Liu et al., 2020, "On the Variance of the Adaptive Learning Rate and Beyond"), as
  * torch.optim.RAdam: Adam whose adaptive step is switched on only once the variance of v can be
@@ -16,9 +19,6 @@
  * @example
  * const opt = radam(1e-3)                      // radam(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { firstMoment, secondMoment } from './rules.js'
-
 export const radam = optimizer('radam', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.999, eps: number = 1e-8, options?: { weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('radam', stepSize)
   checkRange('radam', 'b1', b1, 0, 1)

@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { secondMoment, firstMoment, descend } from './rules.js'
+
 /**
  * RMSprop (Tieleman & Hinton, 2012, Lecture 6.5): divide the step by a running root mean square
  * of the gradient.
@@ -18,9 +21,6 @@
  * const opt = rmsprop(1e-3)
  * const torchLike = rmsprop(1e-2, 0.99, 1e-8, { epsInSqrt: false, centered: true })
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { secondMoment, firstMoment, descend } from './rules.js'
-
 export const rmsprop = optimizer('rmsprop', (stepSize: ScheduleLike, gamma: number = 0.9, eps: number = 1e-8, options?: { centered?: boolean; momentum?: number; epsInSqrt?: boolean; weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('rmsprop', stepSize)
   checkRange('rmsprop', 'gamma', gamma, 0, 1)
@@ -45,7 +45,11 @@ export const rmsprop = optimizer('rmsprop', (stepSize: ScheduleLike, gamma: numb
   }
 })
 
-/** x ← x − lr·g/(√(a − c² + epsIn) + epsOut). */
+/**
+ * x ← x − lr·g/(√(a − c² + epsIn) + epsOut): RMSprop's step, eps inside the root (epsIn) or
+ * outside (epsOut), c the running mean of g when centered (else 0).
+ * @example rule('x', ['x', 'g', 'avg', 'zero', 'epsIn', 'epsOut', 'lr'], rmsStep) // as rmsprop uses it
+ */
 export function rmsStep(x: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, lr: number) {
   return x - (lr * g) / (Math.sqrt(avg - mean * mean + epsIn) + epsOut)
 }

@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { secondMoment, firstMoment } from './rules.js'
+
 /**
  * RMSprop with momentum in JAX's form (`jax.example_libraries.optimizers.rmsprop_momentum`):
  *
@@ -13,9 +16,6 @@
  * @example
  * const opt = rmspropMomentum(1e-3)          // rmspropMomentum(stepSize, gamma, eps, momentum)
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { secondMoment, firstMoment } from './rules.js'
-
 export const rmspropMomentum = optimizer('rmspropMomentum', (stepSize: ScheduleLike, gamma: number = 0.9, eps: number = 1e-8, momentum: number = 0.9, options?: { centered?: boolean; epsInSqrt?: boolean; weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('rmspropMomentum', stepSize)
   checkRange('rmspropMomentum', 'gamma', gamma, 0, 1)

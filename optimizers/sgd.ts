@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { descend, nesterovStep } from './rules.js'
+
 /**
  * Stochastic gradient descent, with PyTorch's options (torch.optim.SGD):
  *
@@ -12,9 +15,6 @@
  * @example
  * const opt = sgd(0.1, { momentum: 0.9, nesterov: true })
  */
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { descend, nesterovStep } from './rules.js'
-
 export const sgd = optimizer('sgd', (stepSize: ScheduleLike, options?: { momentum?: number; dampening?: number; nesterov?: boolean; weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('sgd', stepSize)
   const o = readOptions('sgd', options, { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false })

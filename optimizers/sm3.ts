@@ -1,3 +1,6 @@
+import { optimizer, rule, checkStepSize, checkRange, readOptions, type HookContext, type LeafInfo, type ScheduleLike } from './optimizer.js'
+import { descend } from './rules.js'
+
 /**
  * SM3 (Anil, Gupta, Koren & Singer, 2019, "Memory-Efficient Adaptive Optimization"), in JAX's
  * form (`jax.example_libraries.optimizers.sm3`). Adagrad's sum of squared gradients, but stored
@@ -16,9 +19,6 @@
  * @example
  * const opt = sm3(0.1)                          // sm3(stepSize, momentum = 0.9)
  */
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type HookContext, type LeafInfo, type ScheduleLike } from './optimizer.js'
-import { descend } from './rules.js'
-
 export const sm3 = optimizer('sm3', (stepSize: ScheduleLike, momentum: number = 0.9, options?: { weightDecay?: number; maximize?: boolean }) => {
   const lr = checkStepSize('sm3', stepSize)
   checkRange('sm3', 'momentum', momentum, 0, 1)

@@ -33,7 +33,9 @@ export type SavedHyper = number | boolean | string | null | { nonFinite: 'NaN' |
 
 /** What `saveState` returns: plain data, safe for `JSON.stringify`. */
 export interface SavedState {
+  /** Always STATE_FORMAT: marks the object as a tapegrad optimizer state. */
   format: typeof STATE_FORMAT
+  /** STATE_VERSION of the writer; loadState reads only its own version. */
   version: number
   /** Name of the optimizer ('adam', …). */
   optimizer: string
@@ -47,7 +49,9 @@ export interface SavedState {
   paths: string[]
   /** Total number of parameters. */
   size: number
+  /** Element type of every array. */
   dtype: 'float32'
+  /** How arrays are encoded: base64 of little-endian bytes. */
   encoding: 'base64-le'
   /** 'x' (parameters) and each slot: `size` float32 numbers each. */
   arrays: Record<string, string>

@@ -17,6 +17,7 @@ import { Random } from './random.js'
 import { backward, noGrad } from './tape.js'
 import { Tensor } from './tensor.js'
 
+/** Options of {@link gradcheck}: the check passes where |analytic − numeric| ≤ atol + rtol·|numeric|. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number
@@ -30,16 +31,25 @@ export interface GradcheckOptions {
 
 /** Where the largest discrepancy was. */
 export interface GradcheckWorst {
+  /** Which input (position in `inputs`). */
   input: number
+  /** Flat index of the element in that input. */
   index: number
+  /** ∂s/∂xⱼ from backward(). */
   analytic: number
+  /** (s(x + ε·eⱼ) − s(x − ε·eⱼ)) / 2ε. */
   numeric: number
+  /** |analytic − numeric|. */
   error: number
 }
 
+/** What {@link gradcheck} found. */
 export interface GradcheckReport {
+  /** Whether every checked element was within tolerance. */
   ok: boolean
+  /** max |analytic − numeric| over the checked elements. */
   maxAbsError: number
+  /** max |analytic − numeric| / max(|numeric|, 1e-12) over the checked elements. */
   maxRelError: number
   /** The element with the largest error relative to its tolerance (null if nothing was checked). */
   worst: GradcheckWorst | null

@@ -1,7 +1,11 @@
 /** Scalar special functions that JavaScript's Math lacks. */
 
-/** erf by its everywhere-convergent series erf(x) = 2/√π · e^(−x²) · Σ 2ⁿx²ⁿ⁺¹/(1·3·…·(2n+1)):
- *  all terms positive (no cancellation), float64-accurate; erf(±6) is ±1 to double precision. */
+/**
+ * The error function erf(x) = 2/√π · ∫₀ˣ e^(−t²) dt, by its everywhere-convergent series
+ * erf(x) = 2/√π · e^(−x²) · Σ 2ⁿx²ⁿ⁺¹/(1·3·…·(2n+1)): all terms positive (no cancellation),
+ * float64-accurate; erf(±6) is ±1 to double precision.
+ * @example erf(1) // 0.842700792949715
+ */
 export function erf(x: number): number {
   const ax = Math.abs(x)
   if (ax >= 6) return x > 0 ? 1 : -1

@@ -38,11 +38,26 @@ export interface OpDef<A = void> {
 
 /** A primitive: call it with the input tensors and its attributes. */
 export interface Op<A = void> {
+  /** Runs the op on `inputs`, recording it on the tape when an input requires a gradient. */
   (inputs: Tensor[], attrs: A): Tensor
+  /** The definition it was made from. */
   readonly def: OpDef<A>
 }
 
-/** Turns a forward/backward pair into a recorded, differentiable primitive. */
+/**
+ * Turns a forward/backward pair into a recorded, differentiable primitive. The returned op checks
+ * that its inputs share a dtype (unless `mixedDtypes`), runs `forward`, and records the call on
+ * the tape when recording is on and an input requires a gradient.
+ * @example
+ * const cube = (x: number) => x * x * x
+ * const cubeGrad = (g: number, x: number) => 3 * g * x * x
+ * const cubeOp = defineOp({
+ *   name: 'cube',                                                    // out = x³
+ *   forward: ([x]) => mapTensor(x, cube),
+ *   backward: (g, [x]) => [zipTensors('cube', g, x, cubeGrad)],    // ∂x = 3·g·x²
+ * })
+ * cubeOp([tensor([2], { requiresGrad: true })])                      // tensor([8])
+ */
 export function defineOp<A = void>(def: OpDef<A>): Op<A> {
   const apply = function (inputs: Tensor[], attrs: A): Tensor {
     if (!def.mixedDtypes && inputs.length > 1) checkDtypes(def.name, inputs)
@@ -78,7 +93,11 @@ function firstNonFinite(data: ArrayLike<number>): number {
   return -1
 }
 
-/** With `setDebug({ checkFinite: true })`: names the first op whose output turned non-finite. */
+/**
+ * With `setDebug({ checkFinite: true })`: names the first op whose output turned non-finite
+ * (throws only when the op's inputs were all finite, so the error blames the op that did it).
+ * @example checkFinite('log', out, [x]) // log (forward): produced -Infinity at flat index 0 of output [2] from finite inputs of shapes [2]
+ */
 export function checkFinite(name: string, out: Tensor, inputs: Tensor[], phase = 'forward'): void {
   const k = firstNonFinite(out.data)
   if (k < 0) return
@@ -90,12 +109,20 @@ export function checkFinite(name: string, out: Tensor, inputs: Tensor[], phase =
   )
 }
 
-/** out = fn(x, c) elementwise, as a new tensor (for op authors; records nothing). */
+/**
+ * out = fn(x, c) elementwise, as a new tensor (for op authors; records nothing). Define `fn` once
+ * at module level: each function gets one compiled loop.
+ * @example mapTensor(tensor([1, 2]), square) // [1, 4], with const square = (x: number) => x * x
+ */
 export function mapTensor(x: Tensor, fn: UnaryFn, c = 0): Tensor {
   return new Tensor(map(x.data, fn, c), x.shape.slice())
 }
 
-/** out = fn(a, b, c) elementwise with broadcasting, as a new tensor (records nothing). */
+/**
+ * out = fn(a, b, c) elementwise with broadcasting, as a new tensor (records nothing); `name`
+ * is the op named in a broadcasting error.
+ * @example zipTensors('add', tensor([[1], [2]]), tensor([10, 20]), plus) // [[11, 21], [12, 22]]
+ */
 export function zipTensors(name: string, a: Tensor, b: Tensor, fn: BinaryFn, c = 0): Tensor {
   const { data, shape } = zip(name, a.data, a.shape, b.data, b.shape, fn, c)
   return new Tensor(data, shape)

@@ -25,6 +25,16 @@ export interface TensorOptions {
   requiresGrad?: boolean
 }
 
+/**
+ * An n-d array of float32 (default) or float64 numbers that can take part in automatic
+ * differentiation: contiguous row-major `data`, a `shape`, and, when it needs a gradient, the
+ * tape `entry` that produced it. Every core op is also a fluent method (`x.mul(x).sum()`).
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true })
+ * const y = x.mul(x).sum()      // y = Σ x²
+ * y.backward()
+ * x.grad!.toArray()             // [[2, 4], [6, 8]] = 2x
+ */
 export class Tensor {
   /** Contiguous row-major storage. Writing into it changes the tensor (and any view of it). */
   data: TypedArray
@@ -135,50 +145,89 @@ export class Tensor {
   }
 
   // ----- fluent versions of the common ops (each is also a function in src/ops) -----
+  /** x + b, broadcasting. */
   add(b: TensorLike): Tensor { return O.add(this, b) }
+  /** x − b, broadcasting. */
   sub(b: TensorLike): Tensor { return O.sub(this, b) }
+  /** x · b elementwise, broadcasting. */
   mul(b: TensorLike): Tensor { return O.mul(this, b) }
+  /** x / b, broadcasting. */
   div(b: TensorLike): Tensor { return O.div(this, b) }
+  /** xᵖ elementwise; p a number or a tensor. */
   pow(p: TensorLike): Tensor { return O.pow(this, p) }
+  /** −x. */
   neg(): Tensor { return O.neg(this) }
+  /** eˣ. */
   exp(): Tensor { return O.exp(this) }
+  /** ln x. */
   log(): Tensor { return O.log(this) }
+  /** √x. */
   sqrt(): Tensor { return O.sqrt(this) }
+  /** |x|. */
   abs(): Tensor { return O.abs(this) }
+  /** x². */
   square(): Tensor { return O.square(this) }
+  /** tanh x. */
   tanh(): Tensor { return O.tanh(this) }
+  /** σ(x) = 1/(1 + e⁻ˣ). */
   sigmoid(): Tensor { return O.sigmoid(this) }
+  /** max(x, 0). */
   relu(): Tensor { return O.relu(this) }
+  /** x for x > 0, slope·x otherwise (slope 0.01). */
   leakyRelu(slope?: number): Tensor { return O.leakyRelu(this, slope) }
+  /** x·Φ(x) (exact erf form). */
   gelu(): Tensor { return O.gelu(this) }
+  /** max(x, b) elementwise, broadcasting. */
   maximum(b: TensorLike): Tensor { return O.maximum(this, b) }
+  /** min(x, b) elementwise, broadcasting. */
   minimum(b: TensorLike): Tensor { return O.minimum(this, b) }
+  /** x limited to [min, max]. */
   clamp(min?: number | null, max?: number | null): Tensor { return O.clamp(this, min, max) }
+  /** The values as another dtype (differentiable). */
   astype(dtype: DType): Tensor { return O.astype(this, dtype) }
 
+  /** Σ over `axis` (all axes by default). */
   sum(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.sum(this, axis, keepdims) }
+  /** Σx / n over `axis` (all axes by default). */
   mean(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.mean(this, axis, keepdims) }
+  /** Maximum over `axis` (all axes by default). */
   max(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.max(this, axis, keepdims) }
+  /** Minimum over `axis` (all axes by default). */
   min(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.min(this, axis, keepdims) }
+  /** ln Σ eˣ over `axis`, computed stably. */
   logsumexp(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.logsumexp(this, axis, keepdims) }
+  /** Variance Σ(x − x̄)² / (n − correction) over `axis` (correction 0 by default). */
   var(axis?: number | number[] | null, keepdims?: boolean, correction?: number): Tensor { return O.variance(this, axis, keepdims, correction) }
+  /** Index of the maximum along `axis` (no gradient). */
   argmax(axis?: number | null, keepdims?: boolean): Tensor { return O.argmax(this, axis, keepdims) }
 
+  /** Matrix product x·b (1-D, 2-D and batched N-D). */
   matmul(b: Tensor): Tensor { return O.matmul(this, b) }
+  /** Axes reordered; by default the last two swapped. */
   transpose(axes?: number[]): Tensor { return O.transpose(this, axes) }
+  /** Axes reordered: out.shape[i] = x.shape[axes[i]]. */
   permute(axes: number[]): Tensor { return O.permute(this, axes) }
   /** Matrix transpose: swaps the last two axes. */
   get T(): Tensor { return O.transpose(this) }
 
+  /** The same values with another shape (−1 inferred); a view. */
   reshape(shape: number[]): Tensor { return O.reshape(this, shape) }
+  /** Axes startAxis…endAxis merged into one. */
   flatten(startAxis?: number, endAxis?: number): Tensor { return O.flatten(this, startAxis, endAxis) }
+  /** Axes of size 1 removed (all of them, or those named). */
   squeeze(axis?: number | number[]): Tensor { return O.squeeze(this, axis) }
+  /** A new axis of size 1 inserted at `axis`. */
   unsqueeze(axis: number): Tensor { return O.unsqueeze(this, axis) }
+  /** Repeated along broadcast axes to `shape` (NumPy rules). */
   broadcastTo(shape: number[]): Tensor { return O.broadcastTo(this, shape) }
+  /** NumPy-style basic slicing, one spec per axis. */
   slice(ranges: O.SliceSpec[]): Tensor { return O.slice(this, ranges) }
+  /** Entries picked along `axis` by integer indices (NumPy's take). */
   gather(indices: O.IndexLike, axis?: number): Tensor { return O.gather(this, indices, axis) }
 
+  /** eˣ / Σ eˣ along `axis` (last by default). */
   softmax(axis?: number): Tensor { return O.softmax(this, axis) }
+  /** x − ln Σ eˣ along `axis` (last by default). */
   logSoftmax(axis?: number): Tensor { return O.logSoftmax(this, axis) }
 }
 
@@ -297,19 +346,21 @@ export function full(shape: number[], value: number, options: TensorOptions = {}
   return make('full', shape, options, (d) => d.fill(value))
 }
 
-/** Zeros with the shape and dtype of `t`. */
+/** Zeros with the shape and dtype of `t`. @example zerosLike(tensor([1, 2])) // [0, 0] */
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return zeros(t.shape, { dtype: t.dtype, ...options })
 }
 
-/** Ones with the shape and dtype of `t`. */
+/** Ones with the shape and dtype of `t`. @example onesLike(tensor([5, 6])) // [1, 1] */
 export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return ones(t.shape, { dtype: t.dtype, ...options })
 }
 
 /**
- * Evenly spaced values in [start, stop) with `step`, like NumPy: `arange(3)` is [0, 1, 2],
- * `arange(1, 2, 0.25)` is [1, 1.25, 1.5, 1.75].
+ * Evenly spaced values in [start, stop) with `step`, like NumPy: start + k·step for
+ * k = 0 … ⌈(stop − start)/step⌉ − 1.
+ * @example arange(3)            // [0, 1, 2]
+ * @example arange(1, 2, 0.25)   // [1, 1.25, 1.5, 1.75]
  */
 export function arange(start: number, stop?: number, step = 1, options: TensorOptions = {}): Tensor {
   if (stop === undefined) {
@@ -333,14 +384,14 @@ export function linspace(start: number, stop: number, num: number, options: Tens
   })
 }
 
-/** The n×m identity matrix (m = n by default). */
+/** The n×m identity matrix (m = n by default): 1 where i = j, else 0. @example eye(2) // [[1, 0], [0, 1]] */
 export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
   return make('eye', [n, m], options, (d) => {
     for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1
   })
 }
 
-/** Uniform random values in [low, high) from the seeded generator (see `seed`). */
+/** Uniform random values U[low, high) (default [0, 1)) from the seeded generator (see `seed`). @example rand([2, 3], { low: -1, high: 1 }) */
 export function rand(shape: number[], options: TensorOptions & { low?: number; high?: number } = {}): Tensor {
   const rng = defaultRandom()
   const low = options.low ?? 0
@@ -350,7 +401,7 @@ export function rand(shape: number[], options: TensorOptions & { low?: number; h
   })
 }
 
-/** Standard normal values N(mean, std²) from the seeded generator (see `seed`). */
+/** Normal values N(mean, std²) (default N(0, 1)) from the seeded generator (see `seed`). @example randn([3], { std: 0.1 }) */
 export function randn(shape: number[], options: TensorOptions & { mean?: number; std?: number } = {}): Tensor {
   const rng = defaultRandom()
   const mean = options.mean ?? 0
@@ -360,7 +411,7 @@ export function randn(shape: number[], options: TensorOptions & { mean?: number;
   })
 }
 
-/** Numbers become 0-d constants of `like`'s dtype; tensors pass through. */
+/** Numbers become 0-d constants of `like`'s dtype; tensors pass through. @example asTensor(2, x) // a 0-d tensor of x's dtype */
 export function asTensor(x: TensorLike, like?: Tensor): Tensor {
   if (x instanceof Tensor) return x
   if (typeof x !== 'number') throw new Error(`expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`)

@@ -18,8 +18,11 @@ export type TreeDef =
 
 /** A flattened tree: the leaves in order, their dotted paths (`"layers.0.weight"`), the structure. */
 export interface Flat<L = Tensor> {
+  /** The leaves, arrays by index and objects by key in insertion order. */
   leaves: L[]
+  /** Each leaf's dotted path ('' for a lone tensor). */
   paths: string[]
+  /** The structure, for unflatten. */
   def: TreeDef
 }
 
@@ -29,7 +32,10 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-/** Lists the leaves of a tree of Tensors with their paths and the tree's structure. */
+/**
+ * Lists the leaves of a tree of Tensors with their paths and the tree's structure.
+ * @example flatten({ w: zeros([2]), layers: [zeros([3])] }).paths // ['w', 'layers.0']
+ */
 export function flatten(tree: Tree): Flat {
   const leaves: Tensor[] = []
   const paths: string[] = []
@@ -60,7 +66,10 @@ function describeValue(x: unknown): string {
   return `${typeof x} ${String(x)}`
 }
 
-/** Rebuilds a tree of structure `def` around `leaves` (taken in order). */
+/**
+ * Rebuilds a tree of structure `def` around `leaves` (taken in order).
+ * @example unflatten(flatten({ w, b }).def, [gw, gb]) // { w: gw, b: gb }
+ */
 export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
   let k = 0
   const build = (d: TreeDef): Tree<L> => {
@@ -79,20 +88,29 @@ export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
   return out
 }
 
-/** Applies `fn` to every leaf, keeping the structure. */
+/**
+ * Applies `fn` to every leaf, keeping the structure.
+ * @example mapTree({ w, b }, (t) => t.size) // { w: 6, b: 3 } for w [2,3], b [3]
+ */
 export function mapTree<L>(tree: Tree, fn: (leaf: Tensor, path: string) => L): Tree<L> {
   const { leaves, paths, def } = flatten(tree)
   return unflatten(def, leaves.map((t, i) => fn(t, paths[i])))
 }
 
-/** A one-line picture of a structure: `{w: [2,3], b: [3], layers: [[4], [4]]}`. */
+/**
+ * A one-line picture of a structure: `{w: [2,3], b: [3], layers: [[4], [4]]}`.
+ * @example describeTree(flatten({ w: zeros([2, 3]) }).def) // '{w: [2,3]}'
+ */
 export function describeTree(def: TreeDef): string {
   if (def.kind === 'leaf') return fmt(def.shape)
   if (def.kind === 'array') return `[${def.children.map(describeTree).join(', ')}]`
   return `{${def.keys.map((k, i) => `${k}: ${describeTree(def.children[i])}`).join(', ')}}`
 }
 
-/** Whether two structures are the same (same nesting, keys and leaf shapes). */
+/**
+ * Whether two structures are the same (same nesting, keys in the same order, leaf shapes).
+ * @example sameTreeDef(flatten(params).def, flatten(grads).def)
+ */
 export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
   if (a.kind !== b.kind) return false
   if (a.kind === 'leaf') return b.kind === 'leaf' && a.shape.length === b.shape.length && a.shape.every((s, i) => s === b.shape[i])
@@ -105,7 +123,11 @@ export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
   return a.children.every((c, i) => sameTreeDef(c, bc[i]))
 }
 
-/** Throws, showing both structures, unless `tree` has the structure `expected`. */
+/**
+ * Throws, showing both structures, unless `tree` has the structure `expected`; returns the
+ * flattened tree.
+ * @example const { leaves } = assertSameStructure('sgd.update', state.def, grads)
+ */
 export function assertSameStructure(who: string, expected: TreeDef, tree: Tree): Flat {
   const flat = flatten(tree)
   if (!sameTreeDef(expected, flat.def)) {

@@ -77,7 +77,11 @@ export function gemm(
 
 let rowScratch = new Float64Array(64)
 
-/** The `direct` path of `gemm` (exported for tests; any size is correct, small ones are fast). */
+/**
+ * The `direct` path of `gemm`, C = op(A)·op(B) with no packing (exported for tests; any size is
+ * correct, small ones are fast).
+ * @example gemmDirect(false, false, 2, 2, 3, A23, B32, C) // same arguments and result as gemm
+ */
 export function gemmDirect(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: FloatArray, B: FloatArray, C: FloatArray,
@@ -192,7 +196,11 @@ let packA = new Float64Array(MC * KC)
 let packB = new Float64Array(KC * NC)
 const edge = new Float64Array(16)
 
-/** The `packed` JS path of `gemm` (exported for tests; used for float64 and without wasm SIMD). */
+/**
+ * The `packed` JS path of `gemm`, C = op(A)·op(B) over packed float64 panels (exported for tests;
+ * used for float64 and without wasm SIMD).
+ * @example gemmPacked(false, true, 64, 64, 64, A, B, C) // C = A·Bᵀ, same arguments as gemm
+ */
 export function gemmPacked(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: FloatArray, B: FloatArray, C: FloatArray,
@@ -349,7 +357,10 @@ function wasmKernel(): WasmKernel | null {
   return wasmDisabled ? null : wasm
 }
 
-/** Whether the WebAssembly SIMD kernel is in use for float32 (false: the JS kernel runs). */
+/**
+ * Whether the WebAssembly SIMD kernel is in use for float32 (false: the JS kernel runs).
+ * @example if (!wasmSimdAvailable()) console.log('matmul runs the JS kernel')
+ */
 export function wasmSimdAvailable(): boolean {
   return wasmKernel() !== null
 }
@@ -357,6 +368,7 @@ export function wasmSimdAvailable(): boolean {
 /**
  * Turns the WebAssembly kernel off (true) or back on (false), e.g. to compare against the JS
  * kernel or to rule it out while debugging. Returns the previous setting.
+ * @example const was = disableWasmGemm(true); try { compare() } finally { disableWasmGemm(was) }
  */
 export function disableWasmGemm(disabled: boolean): boolean {
   const prev = wasmDisabled
@@ -380,8 +392,11 @@ function wasmHeap(k: WasmKernel, bytes: number): Float32Array | null {
   return k.f32
 }
 
-/** The `wasm` path of `gemm` (float32 only; exported for tests). Returns false (doing nothing)
- *  where the SIMD kernel is unavailable or its memory cannot hold the operands. */
+/**
+ * The `wasm` path of `gemm`, C = op(A)·op(B) (float32 only; exported for tests). Returns false
+ * (doing nothing) where the SIMD kernel is unavailable or its memory cannot hold the operands.
+ * @example if (!gemmWasm(false, false, M, N, K, A, B, C)) gemmPacked(false, false, M, N, K, A, B, C)
+ */
 export function gemmWasm(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: Float32Array, B: Float32Array, C: Float32Array,

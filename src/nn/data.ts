@@ -19,7 +19,9 @@ export interface BatchOptions {
 
 /** One mini-batch: rows of X, the same rows of Y, and which rows they were. */
 export interface Batch {
+  /** The rows of X in this batch. */
   x: Tensor
+  /** The matching rows of Y. */
   y: Tensor
   /** Row indices into X/Y of this batch, in batch order. */
   indices: Int32Array

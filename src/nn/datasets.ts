@@ -8,7 +8,9 @@ import { Tensor } from '../tensor.js'
 
 /** A generated data set: inputs X [n, 2], class ids y [n]. */
 export interface ToyDataset {
+  /** Points, shape [n, 2]. */
   X: Tensor
+  /** Class ids 0 … classes − 1 as float32, shape [n]. */
   y: Tensor
   /** The number of classes. */
   classes: number

@@ -18,6 +18,7 @@ import { Module } from './module.js'
  * drop.eval().forward(ones([4]))   // [1, 1, 1, 1]
  */
 export class Dropout extends Module {
+  /** Probability of zeroing an element while training. */
   readonly p: number
   private readonly rng: Random | null
 

@@ -20,7 +20,9 @@ import { Module } from './module.js'
 export class Embedding extends Module {
   /** The table, shape [numEmbeddings, dim]. */
   weight: Tensor
+  /** Number of rows (ids 0 … numEmbeddings − 1). */
   readonly numEmbeddings: number
+  /** Length of each vector. */
   readonly dim: number
 
   constructor(numEmbeddings: number, dim: number, options: { rng?: Random; dtype?: DType } = {}) {

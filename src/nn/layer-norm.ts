@@ -21,7 +21,9 @@ export class LayerNorm extends Module {
   weight?: Tensor
   /** β, shape normalizedShape. */
   bias?: Tensor
+  /** The trailing axes normalised over. */
   readonly normalizedShape: readonly number[]
+  /** ε added to σ² before the root (default 1e-5). */
   readonly eps: number
 
   constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; dtype?: DType } = {}) {

@@ -41,8 +41,9 @@ export class Linear extends Module {
   weight: Tensor
   /** b, shape [outFeatures] (absent with `bias: false`). */
   bias?: Tensor
-  /** Fixed sizes (not parameters). */
+  /** Size of the last axis of the input (not a parameter). */
   readonly inFeatures: number
+  /** Size of the last axis of the output (not a parameter). */
   readonly outFeatures: number
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {

@@ -41,6 +41,7 @@ export class MLP extends Module {
   private readonly act: Activation
   private readonly outAct: Activation | null
   private readonly actName: string
+  /** The layer sizes n₀, n₁, …, n_k: input, hidden and output. */
   readonly sizes: readonly number[]
 
   constructor(sizes: number[], options: MLPOptions = {}) {

@@ -17,8 +17,11 @@ import { assertSameStructure, flatten, type Tree } from '../tree.js'
 
 /** A tensor written as plain data, as `JSON.parse` returns it: what `serializeStateDict` makes. */
 export interface SerializedTensor {
+  /** Size of each axis. */
   shape: number[]
+  /** 'float32' (default) or 'float64'. */
   dtype?: DType
+  /** The values in row-major order. */
   data: ArrayLike<number>
 }
 

@@ -15,6 +15,7 @@ export type Layer = Module | ((x: Tensor) => Tensor)
  * net.forward(tensor([[0, 1]])).shape // [1, 1]
  */
 export class Sequential extends Module {
+  /** The layers in order: modules or plain functions of a tensor. */
   layers: Layer[]
 
   constructor(...layers: Layer[]) {

@@ -123,7 +123,11 @@ function clip(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v
 }
 
-// out = x viewed through the plan, copied;  ∂x = zeros of x's shape with g written through the plan
+/**
+ * The primitive behind {@link slice}: out = x read through the plan, copied;  ∂x = zeros of x's
+ * shape with g written back through the plan.
+ * @example sliceOp([x], plan) // what slice(x, ranges) records, with the plan it made from ranges
+ */
 export const sliceOp = defineOp<SlicePlan>({
   name: 'slice',
   forward: ([x], p) => {
@@ -205,7 +209,11 @@ function around(shape: readonly number[], axis: number): [outer: number, n: numb
   return [outer, shape[axis], inner]
 }
 
-// out[o, k, j] = x[o, idx[k], j];  ∂x[o, i, j] = Σ_{k : idx[k] = i} g[o, k, j]
+/**
+ * The primitive behind {@link gather} and {@link indexSelect}: out[o, k, j] = x[o, idx[k], j];
+ * ∂x[o, i, j] = Σ_{k : idx[k] = i} g[o, k, j] (repeated indices accumulate).
+ * @example gatherOp([x], { axis: 0, idx: new Int32Array([2, 0]), idxShape: [2] }) // = gather(x, [2, 0])
+ */
 export const gatherOp = defineOp<GatherAttrs>({
   name: 'gather',
   forward: ([x], { axis, idx, idxShape }) => {
@@ -262,7 +270,11 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
 }
 
 // ---- concat ---------------------------------------------------------------------------------
-// out = [x₀ | x₁ | …] along axis;  ∂xᵢ = the block of g where xᵢ was copied
+/**
+ * The primitive behind {@link concat} and {@link stack}: out = [x₀ | x₁ | …] along axis;
+ * ∂xᵢ = the block of g where xᵢ was copied.
+ * @example concatOp([a, b], 0) // = concat([a, b], 0), without its argument checks
+ */
 export const concatOp = defineOp<number>({
   name: 'concat',
   forward: (xs, axis) => {

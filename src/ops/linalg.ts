@@ -117,6 +117,11 @@ function batchIndex(batch: readonly number[], own: readonly number[]): number[] 
 }
 
 // ---- matmul: C = A·B;  ∂A = G·Bᵀ, ∂B = Aᵀ·G (per product, summed where a matrix was shared) ----
+/**
+ * The primitive behind {@link matmul}: C = A·B;  ∂A = G·Bᵀ, ∂B = Aᵀ·G (summed over broadcast
+ * batch dimensions by the engine).
+ * @example matmulOp([a, b], undefined) // = matmul(a, b) for 2-D a and b, without its checks
+ */
 export const matmulOp = defineOp<MatmulPlan | undefined>({
   name: 'matmul',
   forward: ([a, b], plan) => {
@@ -191,6 +196,11 @@ function inversePermutation(axes: readonly number[]): number[] {
   return inv
 }
 
+/**
+ * The primitive behind {@link permute} and {@link transpose}: out.shape[i] = x.shape[axes[i]];
+ * ∂x = g permuted back by the inverse permutation.
+ * @example permuteOp([x], [1, 0]) // = permute(x, [1, 0]) for a matrix
+ */
 export const permuteOp = defineOp<number[]>({
   name: 'permute',
   forward: ([x], axes) => new Tensor(permuteData(x.data, x.shape, axes), axes.map((ax) => x.shape[ax])),

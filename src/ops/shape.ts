@@ -22,6 +22,11 @@ function checkTensor(op: string, x: unknown): Tensor {
 }
 
 // ---- reshape: out = x read with another shape (a view);  ∂x = g read with x's shape ----------
+/**
+ * The primitive behind {@link reshape}, {@link flatten}, {@link squeeze} and {@link unsqueeze}:
+ * the same storage read with another shape;  ∂x = g read with x's shape.
+ * @example reshapeOp([x], [3, 2]) // = reshape(x, [3, 2]) for x of 6 elements
+ */
 export const reshapeOp = defineOp<number[]>({
   name: 'reshape',
   forward: ([x], shape) => new Tensor(x.data, shape.slice()),
@@ -131,6 +136,10 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 }
 
 // ---- broadcastTo: out[i] = x[i with broadcast axes at 0];  ∂x = Σ over broadcast axes of g ----
+/**
+ * The primitive behind {@link broadcastTo}: x repeated along broadcast axes;  ∂x = g summed over them.
+ * @example broadcastToOp([tensor([1, 2])], [3, 2]) // = broadcastTo(tensor([1, 2]), [3, 2])
+ */
 export const broadcastToOp = defineOp<number[]>({
   name: 'broadcastTo',
   forward: ([x], shape) =>
