@@ -100,6 +100,16 @@ describe('Module: parameters, names, modes', () => {
 
     expect(() => net.apply({ layers: [] }, x)).toThrow(/apply \(MLP\): tree structure mismatch/)
   })
+
+  test('apply puts its own parameters back even when forward throws', () => {
+    seed(0)
+    const net = new nn.MLP([2, 3, 1])
+    const own = net.namedParameters().map(([, t]) => t)
+    const other = new nn.MLP([2, 3, 1]).parameters()
+    expect(() => net.apply(other, tensor([[1, 2, 3]]))).toThrow('Linear(2 → 3): input of shape [1,3] must end with 2 features')
+    expect(net.namedParameters().map(([, t]) => t)).toEqual(own)
+    net.namedParameters().forEach(([, t], i) => expect(t).toBe(own[i]))
+  })
 })
 
 describe('stateDict / loadStateDict', () => {
@@ -176,6 +186,11 @@ describe('stateDict / loadStateDict', () => {
     net.loadStateDict({ bias: tensor([5, 6]), other: tensor([1]) }, { strict: false })
     expect(Array.from(net.bias!.data)).toEqual([5, 6])
     expect(() => net.loadStateDict({ bias: tensor([5, 6, 7]) }, { strict: false })).toThrow(/'bias' has shape \[3\], expected \[2\]/)
+    // one bad shape: the names that fit are not loaded either
+    const weight = Array.from(net.weight.data)
+    expect(() => net.loadStateDict({ weight: tensor([[1, 2], [3, 4]]), bias: tensor([1]) }, { strict: false })).toThrow(/Nothing was loaded/)
+    expect(Array.from(net.weight.data)).toEqual(weight)
+    expect(Array.from(net.bias!.data)).toEqual([5, 6])
   })
 })
 

@@ -175,6 +175,13 @@ describe('errors', () => {
     expect(() => a.add(b)).toThrow("add: dtype mismatch: float32 [2] and float64 [1,2]; convert one with .astype('float32')")
   })
 
+  test('a non-tensor, non-number operand names the op and what it got', () => {
+    expect(() => tensor([1, 2]).add('x' as never)).toThrow('add: expected tensors or numbers, got tensor [2] and string')
+    expect(() => tensor([1]).mul(null as never)).toThrow('mul: expected tensors or numbers, got tensor [1] and null')
+    expect(() => tensor([1]).sub(undefined as never)).toThrow('sub: expected tensors or numbers, got tensor [1] and undefined')
+    expect(() => tensor([1]).maximum({} as never)).toThrow('maximum: expected tensors or numbers, got tensor [1] and object')
+  })
+
   test('broadcast failures name both shapes', () => {
     expect(() => tensor([[1, 2, 3]]).add(tensor([1, 2]))).toThrow('add: shapes [1,3] and [2] cannot be broadcast together (axis -1: 3 ≠ 2)')
   })
