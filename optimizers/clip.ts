@@ -12,6 +12,7 @@
  */
 import type { Tensor } from '../src/tensor.js'
 import { flatten, type Tree } from '../src/tree.js'
+import { describeValue } from '../src/describe-value.js'
 
 /**
  * Options of {@link clipGradNorm}.
@@ -26,14 +27,6 @@ export interface ClipGradNormOptions {
   normType?: number | 'inf'
 }
 
-function describe(x: unknown): string {
-  if (x === null) return 'null'
-  if (x === undefined) return 'undefined'
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
-  return `${typeof x} ${String(x)}`
-}
-
 /** The leaves of `tree`, with `who` in the error when the tree is malformed. */
 function leavesOf(who: string, tree: Tree): Tensor[] {
   try {
@@ -46,7 +39,7 @@ function leavesOf(who: string, tree: Tree): Tensor[] {
 function normTypeOf(who: string, normType: unknown): number {
   if (normType === 'inf') return Infinity
   if (typeof normType !== 'number' || Number.isNaN(normType) || !(normType > 0)) {
-    throw new RangeError(`${who}: normType must be a number > 0 or Infinity / 'inf', got ${describe(normType)}`)
+    throw new RangeError(`${who}: normType must be a number > 0 or Infinity / 'inf', got ${describeValue(normType)}`)
   }
   return normType
 }
@@ -115,7 +108,7 @@ export function l2Norm(tree: Tree): number {
 export function clipGradNorm(grads: Tree, maxNorm: number, options: ClipGradNormOptions = {}): number {
   const who = 'clipGradNorm'
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm) || !(maxNorm >= 0)) {
-    throw new RangeError(`${who}: maxNorm must be a number ≥ 0, got ${describe(maxNorm)}`)
+    throw new RangeError(`${who}: maxNorm must be a number ≥ 0, got ${describeValue(maxNorm)}`)
   }
   const { errorIfNonfinite = false, normType = 2 } = options
   const p = normTypeOf(who, normType)
@@ -152,7 +145,7 @@ export function clipGradNorm(grads: Tree, maxNorm: number, options: ClipGradNorm
 export function clipGradValue<T extends Tree>(grads: T, clipValue: number): T {
   const who = 'clipGradValue'
   if (typeof clipValue !== 'number' || Number.isNaN(clipValue) || !(clipValue >= 0)) {
-    throw new RangeError(`${who}: clipValue must be a number ≥ 0, got ${describe(clipValue)}`)
+    throw new RangeError(`${who}: clipValue must be a number ≥ 0, got ${describeValue(clipValue)}`)
   }
   const lo = -clipValue
   const seen = new Set<unknown>()

@@ -28,6 +28,7 @@ import { getActiveBackend } from '../src/backends/index.js'
 import { allocateFloat32Group } from '../src/backends/cpu.js'
 import { makeSchedule, type Schedule, type ScheduleLike } from './schedules.js'
 import { saveState, loadState, type SavedState } from './state-io.js'
+import { describeValue } from '../src/describe-value.js'
 
 export type { Rule, RuleFn, Schedule, ScheduleLike }
 
@@ -333,7 +334,7 @@ function build(name: string, spec: OptimizerSpec): Optimizer {
   }
 
   const checkState = (who: string, state: OptState) => {
-    if (!(state instanceof OptState)) throw new Error(`${who}: expected the state returned by ${name}.init (or loadState), got ${describe(state)}`)
+    if (!(state instanceof OptState)) throw new Error(`${who}: expected the state returned by ${name}.init (or loadState), got ${describeValue(state)}`)
     if (state.optimizer !== name) throw new Error(`${who}: this state was made by '${state.optimizer}', not '${name}'`)
     for (const s of slotNames) {
       if (!(state.slots[s] instanceof Float32Array)) throw new Error(`${who}: the state has no slot '${s}' (it has ${Object.keys(state.slots).join(', ') || 'none'}): made by ${name} with other options?`)
@@ -358,7 +359,7 @@ function build(name: string, spec: OptimizerSpec): Optimizer {
 
     update<T extends Tree>(i: number, grads: Tree, state: OptState<T>): OptState<T> {
       const who = `${name}.update`
-      if (!Number.isInteger(i) || i < 0) throw new Error(`${who}: the step i must be a non-negative integer (0 for the first update), got ${describe(i)}`)
+      if (!Number.isInteger(i) || i < 0) throw new Error(`${who}: the step i must be a non-negative integer (0 for the first update), got ${describeValue(i)}`)
       checkState(who, state)
       const flat = flatten(grads)
       if (!sameTreeDef(state.def, flat.def)) {
@@ -412,14 +413,6 @@ function build(name: string, spec: OptimizerSpec): Optimizer {
 /** The backend for a buffer of this length (src/backends/index.ts: setBackend / 'auto'). */
 function activeBackend(length: number): Backend {
   return getActiveBackend(length)
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null'
-  if (x === undefined) return 'undefined'
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
-  return `${typeof x} ${String(x)}`
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,7 +522,7 @@ function attach(opt: Optimizer, params: Tree): Trainer {
 export function checkRange(who: string, what: string, x: unknown, lo: number, hi: number, closed = false): number {
   if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || (closed ? x > hi : x >= hi)) {
     const range = `${lo === -Infinity ? '(-∞' : `[${lo}`}, ${hi === Infinity ? '∞)' : `${hi}${closed ? ']' : ')'}`}`
-    throw new Error(`${who}: ${what} must be a number in ${range}, got ${describe(x)}`)
+    throw new Error(`${who}: ${what} must be a number in ${range}, got ${describeValue(x)}`)
   }
   return x
 }
@@ -548,7 +541,7 @@ export function checkNonNegative(who: string, what: string, x: unknown): number 
  */
 export function checkStepSize(who: string, x: unknown): Schedule {
   if (typeof x !== 'function' && (typeof x !== 'number' || !Number.isFinite(x))) {
-    throw new Error(`${who}: stepSize must be a finite number or a schedule (i) => number, got ${describe(x)}`)
+    throw new Error(`${who}: stepSize must be a finite number or a schedule (i) => number, got ${describeValue(x)}`)
   }
   return makeSchedule(x as ScheduleLike)
 }
@@ -561,13 +554,13 @@ export function checkStepSize(who: string, x: unknown): Schedule {
  */
 export function readOptions<T extends Record<string, number | boolean>>(who: string, given: unknown, defaults: T): T {
   if (given === undefined) return { ...defaults }
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new Error(`${who}: options must be an object, got ${describe(given)}`)
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new Error(`${who}: options must be an object, got ${describeValue(given)}`)
   const out: Record<string, number | boolean> = { ...defaults }
   for (const [k, v] of Object.entries(given as Record<string, unknown>)) {
     if (!(k in defaults)) throw new Error(`${who}: unknown option '${k}' (known: ${Object.keys(defaults).join(', ')})`)
     if (v === undefined) continue
     const want = typeof defaults[k]
-    if (typeof v !== want || (want === 'number' && !Number.isFinite(v))) throw new Error(`${who}: option ${k} must be a ${want === 'number' ? 'finite number' : want}, got ${describe(v)}`)
+    if (typeof v !== want || (want === 'number' && !Number.isFinite(v))) throw new Error(`${who}: option ${k} must be a ${want === 'number' ? 'finite number' : want}, got ${describeValue(v)}`)
     out[k] = v as number | boolean
   }
   return out as T

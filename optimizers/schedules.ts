@@ -17,6 +17,7 @@
  * The returned schedules are plain functions of `i` with no state: calling one twice with the same
  * `i` gives the same value, so a saved optimizer state resumes the schedule exactly.
  */
+import { describeValue } from '../src/describe-value.js'
 
 /**
  * A step-size schedule: the 0-based step `i` ↦ the step size used at that step.
@@ -33,18 +34,9 @@ export type Schedule = (i: number) => number
  */
 export type ScheduleLike = number | Schedule
 
-function describe(x: unknown): string {
-  if (x === null) return 'null'
-  if (x === undefined) return 'undefined'
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
-  if (typeof x === 'function') return 'a function'
-  return `${typeof x} ${String(x)}`
-}
-
 // Argument checks shared by the factories. Each throws `<schedule>: <argument> must be …, got …`.
 function finite(who: string, name: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new TypeError(`${who}: ${name} must be a finite number, got ${describe(x)}`)
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new TypeError(`${who}: ${name} must be a finite number, got ${describeValue(x)}`)
   return x
 }
 function positive(who: string, name: string, x: unknown): number {
@@ -75,7 +67,7 @@ function integer(who: string, name: string, x: unknown, min: number): number {
 export function makeSchedule(x: ScheduleLike): Schedule {
   if (typeof x === 'function') return x
   if (typeof x === 'number' && Number.isFinite(x)) return constant(x)
-  throw new TypeError(`makeSchedule: expected a finite number or a function (i) => number, got ${describe(x)}`)
+  throw new TypeError(`makeSchedule: expected a finite number or a function (i) => number, got ${describeValue(x)}`)
 }
 
 /**
@@ -138,7 +130,7 @@ export function inverseTimeDecay(stepSize: number, decaySteps: number, decayRate
   finite(who, 'stepSize', stepSize)
   positive(who, 'decaySteps', decaySteps)
   nonNegative(who, 'decayRate', decayRate)
-  if (typeof staircase !== 'boolean') throw new TypeError(`${who}: staircase must be a boolean, got ${describe(staircase)}`)
+  if (typeof staircase !== 'boolean') throw new TypeError(`${who}: staircase must be a boolean, got ${describeValue(staircase)}`)
   if (staircase) {
     return function inverseTimeDecayStaircase(i: number) {
       return stepSize / (1 + decayRate * Math.floor(i / decaySteps))
@@ -199,8 +191,8 @@ export function polynomialDecay(stepSize: number, decaySteps: number, finalStepS
  */
 export function piecewiseConstant(boundaries: readonly number[], values: readonly number[]): Schedule {
   const who = 'piecewiseConstant'
-  if (!Array.isArray(boundaries)) throw new TypeError(`${who}: boundaries must be an array of numbers, got ${describe(boundaries)}`)
-  if (!Array.isArray(values)) throw new TypeError(`${who}: values must be an array of numbers, got ${describe(values)}`)
+  if (!Array.isArray(boundaries)) throw new TypeError(`${who}: boundaries must be an array of numbers, got ${describeValue(boundaries)}`)
+  if (!Array.isArray(values)) throw new TypeError(`${who}: values must be an array of numbers, got ${describeValue(values)}`)
   if (boundaries.length !== values.length - 1) {
     throw new RangeError(`${who}: boundaries must be one shorter than values, got ${boundaries.length} boundaries and ${values.length} values`)
   }

@@ -22,6 +22,7 @@ import type { Tree, TreeDef } from '../src/tree.js'
 import { describeTree, sameTreeDef } from '../src/tree.js'
 import { sizeOf } from '../src/nd.js'
 import type { HyperValue, Optimizer, OptState, LeafInfo } from './optimizer.js'
+import { describeValue } from '../src/describe-value.js'
 
 /** The `format` field of every saved state. */
 export const STATE_FORMAT = 'tapegrad.optimizer-state'
@@ -271,13 +272,10 @@ export function saveState(state: OptState, opt?: Optimizer): SavedState {
 // ---------------------------------------------------------------------------------------------
 // Load
 
+/** As describeValue, with strings quoted (and cut at 40 characters): saved states are text. */
 function describe(x: unknown): string {
-  if (x === null) return 'null'
-  if (x === undefined) return 'undefined'
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
   if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x)}`
-  return `${typeof x} ${String(x)}`
+  return describeValue(x)
 }
 
 /** Checks that `d` is a well-formed TreeDef (it came from JSON) and returns its leaf shapes. */

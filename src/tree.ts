@@ -4,6 +4,7 @@
  * order (arrays by index, objects by key in insertion order) together with a description of the
  * structure, so that `unflatten` can rebuild the same tree around other leaves.
  */
+import { describeValue } from './describe-value.js'
 import { fmt } from './nd.js'
 import { Tensor } from './tensor.js'
 
@@ -57,13 +58,6 @@ export function flatten(tree: Tree): Flat {
   }
   const def = walk(tree, '')
   return { leaves, paths, def }
-}
-
-function describeValue(x: unknown): string {
-  if (x === null) return 'null'
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
-  return `${typeof x} ${String(x)}`
 }
 
 /**
