@@ -161,6 +161,14 @@ describe('loadState refuses bad input and changes nothing', () => {
     snapshot = bits(target)
   })
   const clone = (): SavedState & Record<string, unknown> => JSON.parse(JSON.stringify(good))
+  /** The good state with element `index` of saved array `name` set to `value`. */
+  const withValue = (name: string, index: number, value: number) => {
+    const s = clone()
+    const f = new Float32Array(decodeBase64(s.arrays[name]).buffer)
+    f[index] = value
+    s.arrays[name] = encodeBase64(new Uint8Array(f.buffer))
+    return s
+  }
   const cases: [string, () => unknown, RegExp, (() => Optimizer) | null][] = [
     ['not JSON', () => '{"format": ', /not valid JSON/, null],
     ['not an object', () => [1, 2], /expected a saved state object, got an array/, null],
@@ -204,20 +212,8 @@ describe('loadState refuses bad input and changes nothing', () => {
       s.arrays.x = '*' + s.arrays.x.slice(1)
       return s
     }, /array 'x' is not valid base64: character "\*" at position 0/, null],
-    ['a non-finite value', () => {
-      const s = clone()
-      const f = new Float32Array(decodeBase64(s.arrays.x).buffer)
-      f[7] = NaN
-      s.arrays.x = encodeBase64(new Uint8Array(f.buffer))
-      return s
-    }, /array 'x' has a non-finite value NaN at index 7 \('b' element 1\)/, null],
-    ['an infinite moment', () => {
-      const s = clone()
-      const f = new Float32Array(decodeBase64(s.arrays.v).buffer)
-      f[9] = Infinity
-      s.arrays.v = encodeBase64(new Uint8Array(f.buffer))
-      return s
-    }, /array 'v' has a non-finite value Infinity at index 9 \('s' element 0\)/, null],
+    ['a non-finite value', () => withValue('x', 7, NaN), /array 'x' has a non-finite value NaN at index 7 \('b' element 1\)/, null],
+    ['an infinite moment', () => withValue('v', 9, Infinity), /array 'v' has a non-finite value Infinity at index 9 \('s' element 0\)/, null],
   ]
   test.each(cases)('%s', (_, bad, message, other) => {
     // (every row has 4 entries: with fewer, jest would pass its done callback as `other`)

@@ -7,43 +7,13 @@ import {
   argmax, logsumexp, max, mean, min, sum, tensor, variance, zeros, type Tensor,
 } from '../src/index.js'
 import { average, largest, lse, refReduce, smallest, total, values, varianceOf } from './table/reduce.rows.js'
+import { expectClose, numericGrad, tapeGrad } from './numeric-grad.js'
 
 const f64 = { dtype: 'float64' as const }
 
 /** Flattens nested arrays. */
 function flatOf(x: unknown): number[] {
   return Array.isArray(x) ? x.flatMap(flatOf) : [x as number]
-}
-
-/** ∂f/∂x by central differences (f scalar-valued, x float64, restored afterwards). */
-function numericGrad(f: (x: Tensor) => Tensor, x: Tensor, eps = 1e-6): number[] {
-  const out: number[] = []
-  for (let i = 0; i < x.size; i++) {
-    const v = x.data[i]
-    x.data[i] = v + eps
-    const hi = f(x).item()
-    x.data[i] = v - eps
-    const lo = f(x).item()
-    x.data[i] = v
-    out.push((hi - lo) / (2 * eps))
-  }
-  return out
-}
-
-/** ∂f/∂x from the tape, on a fresh leaf sharing x's values. */
-function tapeGrad(f: (x: Tensor) => Tensor, x: Tensor): number[] {
-  const leaf = tensor(x.data.slice(), { shape: x.shape, dtype: x.dtype, requiresGrad: true })
-  f(leaf).backward()
-  return Array.from(leaf.grad!.data)
-}
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
-  expect(got.length).toBe(want.length)
-  for (let i = 0; i < want.length; i++) {
-    if (!(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])))) {
-      throw new Error(`element ${i}: got ${got[i]}, expected ${want[i]} (tol ${tol})`)
-    }
-  }
 }
 
 type Reducer = (x: Tensor, axis?: number | number[] | null, keepdims?: boolean) => Tensor

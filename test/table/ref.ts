@@ -66,3 +66,14 @@ export function ew(fn: (...v: number[]) => number, ...ts: Tensor[]): NestedArray
   }
   return nest(out, shape)
 }
+
+/**
+ * erf(x) = 2/√π ∫₀ˣ e^(−t²) dt by Simpson's rule on n intervals (n even), independent of the
+ * series in src/math.ts.
+ */
+export function erfRef(x: number, n = 4000): number {
+  const h = x / n
+  let s = 1 + Math.exp(-x * x)
+  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-(i * h) * (i * h))
+  return ((2 / Math.sqrt(Math.PI)) * s * h) / 3
+}
