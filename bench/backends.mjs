@@ -3,9 +3,15 @@
 // headless Chromium (WebGL2), for N = 1e3 … 4e6 float32 parameters. Each step is the real thing
 // an optimizer does: upload of the host arrays, the kernels, readback into the host arrays.
 //
+// The arrays are allocated as the optimizer lifter allocates a state (calibrate.ts `adamArrays`:
+// one WebAssembly memory), so the CPU column times the tier an optimizer state runs — the
+// WebAssembly SIMD kernel where the engine has it (Node 20, Chromium). A second CPU column times
+// the same rules on plain Float32Arrays, i.e. the fused JavaScript loop, for comparison; the
+// bench checks which tier each CPU column actually ran (cpu.ts `lastCpuTier`).
+//
 // Writes the tables into docs/backends.md (between the bench:backends markers) with the machine
 // they came from, and checks that `auto` picks, at every size, the backend that measured fastest
-// among those it may pick (cpu, or gpu.js on a GPU context).
+// among those it may pick (cpu as an optimizer state runs it, or gpu.js on a GPU context).
 //
 // Usage: node bench/backends.mjs [--quick] [--no-browser] [--no-docs]
 import { build } from 'esbuild'
@@ -25,20 +31,27 @@ const MIN_REPS = 5, MAX_REPS = 60, MIN_MS = QUICK ? 150 : 400
 // The benchmark core, shared by Node and the browser page: it times `elementwise` of the Adam
 // rules (src/backends/calibrate.ts) on a list of backends and returns rows.
 const BENCH_CORE = `
-export { cpu } from ${JSON.stringify(join(root, 'src/backends/cpu.ts'))}
+export { cpu, lastCpuTier } from ${JSON.stringify(join(root, 'src/backends/cpu.ts'))}
+import { cpu, lastCpuTier } from ${JSON.stringify(join(root, 'src/backends/cpu.ts'))}
 export { gpujs, loadGpujs } from ${JSON.stringify(join(root, 'src/backends/gpujs.ts'))}
 export { setBackend, getBackend, getActiveBackend } from ${JSON.stringify(join(root, 'src/backends/index.ts'))}
 import { ADAM_RULES, adamArrays, adamScalars } from ${JSON.stringify(join(root, 'src/backends/calibrate.ts'))}
 const now = () => performance.now()
+/** opts.plain: copy the state into plain Float32Arrays (the CPU then runs its JavaScript loop). */
 export function timeStep(backend, n, opts) {
-  const arrays = adamArrays(n)
+  let arrays = adamArrays(n)
+  if (opts.plain) arrays = Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, a.slice()]))
   backend.elementwise(ADAM_RULES, arrays, adamScalars(0), n) // warm-up: compiles kernels
-  // Browsers round performance.now() (to 0.1 ms in Chromium here): time batches of steps that
-  // take ≥ 5 ms each, and report the median per step.
-  let t0 = now()
-  backend.elementwise(ADAM_RULES, arrays, adamScalars(1), n)
-  const once = Math.max(now() - t0, 0.001)
-  const batch = Math.max(1, Math.min(1000, Math.ceil(5 / once)))
+  // Browsers round performance.now() (to 0.1 ms in Chromium here, with jitter): time batches
+  // of steps that take ≥ 5 ms each — the batch doubles until one does — and report the median
+  // per step. (Sizing the batch from one timed step failed: a 6 µs step can read as 0 ms.)
+  let t0, batch = 1
+  for (;;) {
+    t0 = now()
+    for (let b = 0; b < batch; b++) backend.elementwise(ADAM_RULES, arrays, adamScalars(1 + b), n)
+    if (now() - t0 >= 5 || batch >= 1 << 16) break
+    batch *= 2
+  }
   const times = []
   let total = 0
   for (let r = 0; r < opts.maxReps && (r < opts.minReps || total < opts.minMs); r++) {
@@ -50,7 +63,7 @@ export function timeStep(backend, n, opts) {
     if (total > opts.capMs) break
   }
   times.sort((a, b) => a - b)
-  return { ms: times[times.length >> 1], reps: times.length * batch }
+  return { ms: times[times.length >> 1], reps: times.length * batch, tier: backend === cpu ? lastCpuTier() : null }
 }
 `
 
@@ -63,12 +76,18 @@ async function bundle(platform) {
   return outfile
 }
 
+/** The two CPU columns: what an optimizer state runs, and the JavaScript loop for comparison. */
+const CPU_STATE = 'cpu SIMD (state arrays)'
+const CPU_PLAIN = 'cpu JS loop (plain arrays)'
+/** The tier each CPU column must have run (cpu.ts lastCpuTier); the bench fails otherwise. */
+const EXPECTED_TIER = { [CPU_STATE]: 'simd', [CPU_PLAIN]: 'js' }
+
 const fmtN = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : `${n}`)
 const fmtRate = (n, ms) => `${(n / ms / 1e3).toFixed(n / ms / 1e3 >= 10 ? 0 : 1)}`
 
 async function benchNode() {
   const core = await import(pathToFileURL(await bundle('node')).href)
-  const contenders = [['cpu (fused JS loop)', core.cpu, 'cpu']]
+  const contenders = [[CPU_STATE, core.cpu, 'cpu'], [CPU_PLAIN, core.cpu, 'cpu-js', { plain: true }]]
   const skipped = []
   for (const mode of ['cpu', 'webasm', 'headlessgl']) {
     for (const strategy of mode === 'headlessgl' ? ['pipeline', 'kernels'] : ['kernels', 'pipeline']) {
@@ -84,15 +103,15 @@ async function benchNode() {
   const rows = []
   for (const n of SIZES) {
     const row = { n, cells: {} }
-    for (const [name, be] of contenders) {
+    for (const [name, be, , extra] of contenders) {
       // gpu.js 'cpu' mode at 4M takes seconds per step: cap the time, not the sizes.
-      row.cells[name] = core.timeStep(be, n, { minReps: MIN_REPS, maxReps: MAX_REPS, minMs: MIN_MS, capMs: 4000 })
+      row.cells[name] = core.timeStep(be, n, { minReps: MIN_REPS, maxReps: MAX_REPS, minMs: MIN_MS, capMs: 4000, ...extra })
     }
     rows.push(row)
     console.log(`node  N=${fmtN(n).padStart(5)}  ` + contenders.map(([name]) => `${name}: ${row.cells[name].ms.toFixed(3)} ms`).join('  |  '))
   }
   const auto = await core.setBackend('auto')
-  const autoChoice = (n) => (core.getActiveBackend(n).name === 'cpu' ? 'cpu (fused JS loop)' : null)
+  const autoChoice = (n) => (core.getActiveBackend(n).name === 'cpu' ? CPU_STATE : null)
   await core.setBackend('cpu')
   return { where: 'node', contenders: contenders.map(([n, , m]) => [n, m]), skipped, rows, auto, autoChoice: SIZES.map((n) => autoChoice(n) ?? core.getActiveBackend(n).name) }
 }
@@ -105,7 +124,7 @@ import * as core from '/core.js'
 const SIZES = ${JSON.stringify(SIZES)}
 const opts = ${JSON.stringify({ minReps: MIN_REPS, maxReps: MAX_REPS, minMs: MIN_MS, capMs: 6000 })}
 async function run() {
-  const contenders = [['cpu (fused JS loop)', core.cpu, 'cpu']]
+  const contenders = [[${JSON.stringify(CPU_STATE)}, core.cpu, 'cpu'], [${JSON.stringify(CPU_PLAIN)}, core.cpu, 'cpu-js', { plain: true }]]
   const skipped = []
   for (const [mode, strategies] of [['webgl2', ['pipeline', 'kernels']], ['webgl', ['kernels']], ['webasm', ['kernels']]]) {
     for (const strategy of strategies) {
@@ -119,7 +138,7 @@ async function run() {
   const rows = []
   for (const n of SIZES) {
     const row = { n, cells: {} }
-    for (const [name, be] of contenders) row.cells[name] = core.timeStep(be, n, opts)
+    for (const [name, be, , extra] of contenders) row.cells[name] = core.timeStep(be, n, { ...opts, ...extra })
     rows.push(row)
     await new Promise((r) => setTimeout(r, 0))
   }
@@ -127,7 +146,7 @@ async function run() {
   const t0 = performance.now()
   const auto = await core.setBackend('auto', { gpu: new GPU({ mode: 'webgl2' }), recalibrate: true })
   const calibrationMs = performance.now() - t0
-  const autoChoice = SIZES.map((n) => { const b = core.getActiveBackend(n); return b.name === 'cpu' ? 'cpu (fused JS loop)' : b.name + ' ' + b.strategy })
+  const autoChoice = SIZES.map((n) => { const b = core.getActiveBackend(n); return b.name === 'cpu' ? ${JSON.stringify(CPU_STATE)} : b.name + ' ' + b.strategy })
   return { where: 'chromium', contenders: contenders.map(([n, , m]) => [n, m]), skipped, rows, auto: { ...auto }, autoChoice, renderer, calibrationMs, userAgent: navigator.userAgent }
 }
 run().then((r) => { window.__bench = r }, (e) => { window.__bench = { error: String(e && e.stack || e) } })
@@ -168,10 +187,14 @@ function table(result) {
       const s = `${fmtRate(row.n, c.ms)} (${c.ms < 1 ? c.ms.toFixed(3) : c.ms.toFixed(1)} ms)`
       return name === best ? `**${s}**` : s
     })
+    for (const [name, tier] of Object.entries(EXPECTED_TIER)) {
+      if (row.cells[name] && row.cells[name].tier !== tier) violations.push(`${result.where} N=${fmtN(row.n)}: column '${name}' ran the CPU tier '${row.cells[name].tier}', not '${tier}'`)
+    }
     const pick = result.autoChoice[k]
     lines.push(`| ${fmtN(row.n)} | ${cells.join(' | ')} | ${pick} |`)
-    // auto may pick cpu or gpu.js on a GPU context (never gpu.js cpu/webasm): among those it may
-    // pick, the one it picks must not have measured slower than another.
+    // auto may pick cpu (as an optimizer state runs it: the state-arrays column) or gpu.js on a
+    // GPU context (never gpu.js cpu/webasm): among those it may pick, the one it picks must not
+    // have measured slower than another.
     const allowed = result.contenders.filter(([, mode]) => mode === 'cpu' || ['webgl2', 'webgl', 'headlessgl'].includes(mode)).map(([n]) => n)
     const pickName = names.find((n) => n === pick) ?? names.find((n) => n.startsWith(pick.split(' ')[0])) ?? pick
     const bestAllowed = allowed.reduce((a, b) => (row.cells[b].ms < row.cells[a].ms ? b : a))
@@ -195,7 +218,7 @@ async function main() {
     }
   }
   const date = new Date().toISOString().slice(0, 10)
-  const parts = [`Measured ${date} by \`npm run bench:backends\`${QUICK ? ' --quick' : ''} on: ${machine}. No GPU on this machine. Cells: M params/s (median ms per Adam step, upload and readback included); fastest in bold.`]
+  const parts = [`Measured ${date} by \`npm run bench:backends\`${QUICK ? ' --quick' : ''} on: ${machine}. No GPU on this machine; the machine is shared with other jobs, so timings are noisy (compare within one table). Cells: M params/s (median ms per Adam step, upload and readback included); fastest in bold. \`${CPU_STATE}\` is what an optimizer state runs (its arrays share one WebAssembly memory); \`${CPU_PLAIN}\` is the same rules on plain Float32Arrays (checked: the CPU tier each column ran).`]
   const violations = []
   for (const r of results) {
     const t = table(r)
@@ -205,7 +228,7 @@ async function main() {
       : `**Headless Chromium ${r.version}** (renderer: ${r.renderer}${r.skipped.length ? `; not available: ${r.skipped.join('; ')}` : ''}). auto: ${r.auto.name} — ${r.auto.reason} (calibration took ${(r.calibrationMs / 1000).toFixed(1)} s).`
     parts.push(head, t.md)
   }
-  parts.push(violations.length ? `auto check: VIOLATIONS: ${violations.join('; ')}` : 'auto check: at every size, auto picked the fastest of the backends it may pick (within 10% timing noise).')
+  parts.push(violations.length ? `auto check: VIOLATIONS: ${violations.join('; ')}` : 'auto check: at every size, auto picked the fastest of the backends it may pick (within 10% timing noise), and each CPU column ran the tier it is named after.')
   const text = parts.join('\n\n')
   console.log('\n' + text)
   if (!args.has('--no-docs')) {

@@ -15,8 +15,9 @@
  *   earlier rule's target reads the texture, and each written target is read back once at the
  *   end. Saves readbacks and re-uploads of freshly written state on a GL device.
  * The default is 'kernels': on WebGL2 through SwiftShader (the only GL device measured so far)
- * 'pipeline' was no faster — 0.6× to 1.1× the speed of 'kernels', within noise at 1M — and on
- * webasm slower (see docs/backends.md). Measure 'pipeline' on a real GPU before preferring it.
+ * 'pipeline' was no faster — 0.4× to 1.6× the speed of 'kernels' across sizes and runs, slower
+ * at 1M and 4M in every run (see docs/backends.md). Measure 'pipeline' on a real GPU before
+ * preferring it.
  *
  * Kernels are cached by (rule functions, targets, argument names, which are arrays, length):
  * compiling one costs milliseconds to a second, running one microseconds to milliseconds.
