@@ -169,6 +169,15 @@ test('update with a tree of another structure throws an error that shows both st
   expect(Array.from(state.params)).toEqual(before)
 })
 
+test('gradcheck, setBackend and getBackend work as named', async () => {
+  const report = gradcheck((a, b) => a.mul(b).sum(), [tensor([1, 2], { dtype: 'float64' }), tensor([3, 4], { dtype: 'float64' })])
+  expect(report.ok).toBe(true)
+  expect(getBackend().name).toBe('cpu') // the default
+  const info = await setBackend('cpu')
+  expect(info.name).toBe('cpu')
+  expect(getBackend().requested).toBe('cpu')
+})
+
 test('errors name the op and the shapes: matmul [2,3]·[4,5]', () => {
   expect(() => zeros([2, 3]).matmul(zeros([4, 5]))).toThrow('matmul: shapes [2,3] and [4,5] do not align (3 ≠ 4)')
 })
