@@ -206,6 +206,7 @@ export function backward(root: Tensor, cotangent?: Tensor | number, options: Bac
   setOwnsPending(root, !(cotangent instanceof Tensor)) // Tensor.full made it; a cotangent is the caller's
   const prev = gradState.enabled
   gradState.enabled = false
+  let finished = false
   try {
     for (let k = entries.length - 1; k >= 0; k--) {
       const e = entries[k]
@@ -213,7 +214,6 @@ export function backward(root: Tensor, cotangent?: Tensor | number, options: Bac
       e.out.pending = null
       e.ownsPending = false // the op may return g itself or a view of it
       if (!g) continue
-      forgetFresh()
       const grads = e.op.backward(g, e.inputs, e.out, e.attrs)
       for (let i = 0; i < e.inputs.length; i++) {
         const x = e.inputs[i]
@@ -221,7 +221,7 @@ export function backward(root: Tensor, cotangent?: Tensor | number, options: Bac
         if (!x.requiresGrad || !gi) continue
         accumulate(e.op.name, x, gi, freshCount > 0 && claimFresh(gi), e.inputs)
       }
-      forgetFresh()
+      if (freshCount > 0) forgetFresh()
     }
     for (const leaf of leaves) {
       const g = leaf.pending
@@ -237,15 +237,19 @@ export function backward(root: Tensor, cotangent?: Tensor | number, options: Bac
         leaf.grad = owned ? new Tensor(g.data, leaf.shape.slice()) : new Tensor(g.data.slice(), leaf.shape.slice())
       }
     }
+    finished = true // every pending gradient has been consumed and every flag reset on the way
   } finally {
     gradState.enabled = prev
-    for (const e of entries) {
-      e.out.pending = null
-      e.ownsPending = false
-    }
-    for (const leaf of leaves) leaf.pending = null // after an error too: no stale sum leaks into the next pass
-    forgetFresh()
     pass = outerPass
+    if (!finished) {
+      // An error part-way: drop the partial sums (leaves' too), so nothing stale reaches the next pass.
+      for (const e of entries) {
+        e.out.pending = null
+        e.ownsPending = false
+      }
+      for (const leaf of leaves) leaf.pending = null
+      forgetFresh()
+    }
   }
   if (!options.retainGraph) {
     for (const e of entries) {
