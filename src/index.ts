@@ -8,7 +8,7 @@ export {
 } from './tensor.js'
 export type { DType, TypedArray } from './nd.js'
 export { seed, Random, defaultRandom } from './random.js'
-export { backward, grad, valueAndGrad, noGrad, zeroGrad, setDebug, tapeOf, Tape, Entry, type BackwardOptions } from './tape.js'
+export { backward, grad, valueAndGrad, noGrad, zeroGrad, setDebug, tapeOf, freshGradient, Tape, Entry, type BackwardOptions } from './tape.js'
 export { defineOp, mapTensor, zipTensors, type Op, type OpDef } from './op.js'
 export { erf } from './math.js'
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.js'

@@ -12,6 +12,7 @@
  */
 import { allocate, fmt, permute as permuteData } from '../nd.js'
 import { defineOp } from '../op.js'
+import { freshGradient } from '../tape.js'
 import { Tensor } from '../tensor.js'
 import { gemm } from '../kernels/gemm.js'
 
@@ -148,7 +149,7 @@ export const matmulOp = defineOp<MatmulPlan | undefined>({
         const ib = bIndex ? bIndex[t] : t
         gemm(false, true, M, K, N, G, b.data, d, t * M * N, ib * K * N, ia * M * K, p.aShared) // G·Bᵀ
       }
-      gA = new Tensor(d, a.shape.slice())
+      gA = freshGradient(new Tensor(d, a.shape.slice())) // allocated here, kept nowhere else
     }
     if (b.requiresGrad) {
       const d = allocate(b.dtype, b.size)
@@ -157,7 +158,7 @@ export const matmulOp = defineOp<MatmulPlan | undefined>({
         const ib = bIndex ? bIndex[t] : t
         gemm(true, false, K, N, M, a.data, G, d, ia * M * K, t * M * N, ib * K * N, p.bShared) // Aᵀ·G
       }
-      gB = new Tensor(d, b.shape.slice())
+      gB = freshGradient(new Tensor(d, b.shape.slice()))
     }
     return [gA, gB]
   },
