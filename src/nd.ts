@@ -300,6 +300,7 @@ export function addInto(dst: TypedArray, src: TypedArray): void {
   else if (dst.BYTES_PER_ELEMENT === 8 && src.BYTES_PER_ELEMENT === 8) addInto64(dst as Float64Array, src as Float64Array)
   else addIntoMixed(dst, src)
 }
+// Two copies on purpose: one loop per element type keeps each loop monomorphic (see above).
 function addInto32(dst: Float32Array, src: Float32Array): void {
   const n = dst.length
   let i = 0
