@@ -6,7 +6,7 @@
  * triple (`init` / `update` / `getParams`). Writes an SVG of the trajectories over the contour
  * plot and prints the final loss of each optimizer.
  *
- *     npx tsx examples/optimizer-zoo.ts [--out out/optimizer-zoo.svg] [--steps 3000]
+ *     npx tsx examples/optimizer-zoo.ts [--out out/optimizer-zoo.svg] [--steps 3000] [--only adam,sgd]
  *
  * The SVG is written by hand (contours by marching squares): no plotting dependency.
  */
@@ -55,9 +55,11 @@ export interface ZooResult {
 }
 
 /** Runs every optimizer for `steps` updates from START; records the path. */
-export function runZoo(steps: number): ZooResult[] {
+export function runZoo(steps: number, only?: readonly string[]): ZooResult[] {
   const lossAndGrad = valueAndGrad(rosenbrock)
-  return ZOO.map(({ name, label, make, color }) => {
+  const unknown = (only ?? []).filter((n) => !ZOO.some((z) => z.name === n))
+  if (unknown.length) throw new Error(`optimizer-zoo: unknown optimizer ${unknown.join(', ')} (known: ${ZOO.map((z) => z.name).join(', ')})`)
+  return ZOO.filter((z) => !only || only.includes(z.name)).map(({ name, label, make, color }) => {
     const opt = make()
     let state = opt.init({ x: tensor(START[0]), y: tensor(START[1]) })
     const path: Point[] = [[START[0], START[1]]]
@@ -143,11 +145,13 @@ export interface ZooOptions {
   steps?: number
   /** Where to write the SVG (default out/optimizer-zoo.svg). */
   out?: string
+  /** Only these optimizers (by exported name; default all). */
+  only?: string[]
   /** Where the table goes (default console.log). */
   log?: (line: string) => void
 }
 
-/** Parses `--out <path>` and `--steps <n>`. */
+/** Parses `--out <path>`, `--steps <n>` and `--only <name,name,…>`. */
 export function parseArgs(argv: readonly string[]): ZooOptions {
   const o: ZooOptions = {}
   for (let k = 0; k < argv.length; k++) {
@@ -158,12 +162,13 @@ export function parseArgs(argv: readonly string[]): ZooOptions {
       return v
     }
     if (a === '--out') o.out = value()
+    else if (a === '--only') o.only = value().split(',').map((n) => n.trim()).filter(Boolean)
     else if (a === '--steps') {
       const n = Number(value())
       if (!Number.isInteger(n) || n < 1) throw new Error(`optimizer-zoo: --steps must be a positive integer, got ${argv[k]}`)
       o.steps = n
     } else if (a === '--help' || a === '-h') {
-      throw new Error('usage: tsx examples/optimizer-zoo.ts [--out out/optimizer-zoo.svg] [--steps 3000]')
+      throw new Error('usage: tsx examples/optimizer-zoo.ts [--out out/optimizer-zoo.svg] [--steps 3000] [--only adam,sgd]')
     } else throw new Error(`optimizer-zoo: unknown argument ${a}`)
   }
   return o
@@ -174,7 +179,7 @@ export function main(options: ZooOptions = {}): { results: ZooResult[]; svg: str
   const steps = options.steps ?? 3000
   const out = options.out ?? path.join('out', 'optimizer-zoo.svg')
   const log = options.log ?? console.log
-  const results = runZoo(steps)
+  const results = runZoo(steps, options.only)
   const svg = renderSvg(results, steps)
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true })
   fs.writeFileSync(out, svg)

@@ -45,6 +45,20 @@ test('main() writes an SVG with a path per optimizer and prints the final losses
   }
 })
 
+test('--only keeps the named optimizers and refuses unknown names', () => {
+  expect(parseArgs(['--only', 'adam, sgd'])).toEqual({ only: ['adam', 'sgd'] })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-zoo-'))
+  try {
+    const r = main({ steps: 5, out: path.join(dir, 'z.svg'), only: ['adam', 'sgd'], log: () => {} })
+    expect(r.results.map((z) => z.name)).toEqual(['sgd', 'adam'])
+    expect(r.svg.match(/class="trajectory"/g)!.length).toBe(2)
+    expect(() => main({ steps: 5, out: path.join(dir, 'y.svg'), only: ['adma'], log: () => {} })).toThrow(/unknown optimizer adma \(known: sgd, momentum/)
+    expect(fs.existsSync(path.join(dir, 'y.svg'))).toBe(false)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('command line: --out and --steps, with clear errors', () => {
   expect(parseArgs(['--out', 'a.svg', '--steps', '10'])).toEqual({ out: 'a.svg', steps: 10 })
   expect(parseArgs([])).toEqual({})
