@@ -452,5 +452,5 @@ function formatValues(t: Tensor): string {
     const sep = axis === shape.length - 1 ? ', ' : ',\n' + ' '.repeat(8 + axis)
     return `[${parts.join(sep)}]`
   }
-  return rec(0, 0, Math.max(t.size, 1) === 0 ? 1 : t.size)
+  return rec(0, 0, t.size)
 }
