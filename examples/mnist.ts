@@ -166,7 +166,7 @@ function shiftDigits(x: Tensor, k: number, rng: Random): Tensor {
 }
 
 /** Index of the largest of each row's 10 values. */
-function argmaxRows(logits: Float32Array | Float64Array, row: number): number {
+function argmaxRows(logits: ArrayLike<number>, row: number): number {
   let best = 0
   for (let j = 1; j < 10; j++) if (logits[row * 10 + j] > logits[row * 10 + best]) best = j
   return best

@@ -3,6 +3,9 @@
  * the lifter that makes one out of ~20 lines of rules, step-size schedules, gradient clipping
  * and state I/O. See docs/optimizers.md.
  */
+// Tensors made with this entry point alone get their fluent methods too (see src/methods.ts).
+import '../src/methods.js'
+
 export { optimizer, rule, OptState, checkRange, checkNonNegative, checkStepSize, readOptions } from './optimizer.js'
 export type { Optimizer, OptimizerFactory, OptimizerSpec, Trainer, HyperValue, LeafInfo, HookContext, ExtraSpec, Rule, RuleFn } from './optimizer.js'
 export { firstMoment, secondMoment, runningMax, descend, heavyBall, nesterovStep } from './rules.js'

@@ -15,10 +15,17 @@
 import ndarray from 'ndarray'
 import ops from 'ndarray-ops'
 
-/** The element types a tensor can have. float32 is the default; float64 is for gradcheck. */
-export type DType = 'float32' | 'float64'
+/**
+ * The element types a tensor can have. float32 is the default; float64 is for gradcheck; int32
+ * holds labels and indices (no gradients, refused by float ops).
+ */
+export type DType = 'float32' | 'float64' | 'int32'
+/** The floating-point element types: the ones gradients flow through. */
+export type FloatDType = 'float32' | 'float64'
 /** The storage of a tensor. */
-export type TypedArray = Float32Array | Float64Array
+export type TypedArray = Float32Array | Float64Array | Int32Array
+/** The storage of a floating-point tensor. */
+export type FloatArray = Float32Array | Float64Array
 /** A scijs ndarray view over a tensor's storage. */
 export type NdView = ndarray.NdArray<TypedArray>
 
@@ -32,7 +39,7 @@ export function allocate(dtype: DType, n: number): TypedArray {
     const reused = takeRecycled(dtype, n)
     if (reused !== null) return reused
   }
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)
+  return dtype === 'float64' ? new Float64Array(n) : dtype === 'int32' ? new Int32Array(n) : new Float32Array(n)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -61,10 +68,9 @@ let recycledBytes = 0
 
 /** A recycled buffer of exactly this dtype and length, zeroed, or null. */
 function takeRecycled(dtype: DType, n: number): TypedArray | null {
-  const bytes = dtype === 'float64' ? 8 : 4
   for (let k = recycled.length - 1; k >= 0; k--) {
     const b = recycled[k]
-    if (b.length === n && b.BYTES_PER_ELEMENT === bytes) {
+    if (b.length === n && dtypeOf(b) === dtype) {
       recycled.splice(k, 1)
       recycledBytes -= b.byteLength
       return b.fill(0)
@@ -98,8 +104,9 @@ export function recycleStats(): { buffers: number; bytes: number } {
 /** The dtype of a typed array. */
 export function dtypeOf(data: TypedArray): DType {
   // BYTES_PER_ELEMENT is a plain property load; `instanceof` walks the prototype chain and
-  // showed up at ~15% of a small op's profile.
-  return data.BYTES_PER_ELEMENT === 8 ? 'float64' : 'float32'
+  // showed up at ~15% of a small op's profile, so it only separates the two 4-byte types.
+  // (Tensor caches its dtype, so ops rarely get here.)
+  return data.BYTES_PER_ELEMENT === 8 ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32'
 }
 
 /** Number of elements of a shape (1 for the 0-d shape `[]`). */
@@ -393,61 +400,4 @@ export function zip(
     ;(loops[0] as BinaryLoop)(ab, bb, out, n, c)
   }
   return { data: out, shape }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reductions along one axis: the array is seen as [outer, n, inner].
-
-/** Sums `axis` away (the result keeps the axis as size 1). */
-export function sumAxis(data: TypedArray, shape: readonly number[], axis: number): TypedArray {
-  const n = shape[axis]
-  let outer = 1
-  for (let i = 0; i < axis; i++) outer *= shape[i]
-  let inner = 1
-  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]
-  const out = allocate(dtypeOf(data), outer * inner)
-  if (inner === 1) {
-    for (let o = 0; o < outer; o++) {
-      let s = 0
-      const base = o * n
-      for (let k = 0; k < n; k++) s += data[base + k]
-      out[o] = s
-    }
-    return out
-  }
-  for (let o = 0; o < outer; o++) {
-    const ob = o * inner
-    for (let k = 0; k < n; k++) {
-      const base = (o * n + k) * inner
-      for (let j = 0; j < inner; j++) out[ob + j] += data[base + j]
-    }
-  }
-  return out
-}
-
-/**
- * Sums a gradient of shape `shape` back to `target` (the input's shape before broadcasting):
- * leading axes that broadcasting added are summed away, and so are axes where the input had
- * size 1. This is the engine's single un-broadcast, so op authors never write one.
- */
-export function unbroadcast(data: TypedArray, shape: readonly number[], target: readonly number[]): TypedArray {
-  if (sameShape(shape, target)) return data
-  const lead = shape.length - target.length
-  if (sizeOf(target) === 1) {
-    let s = 0
-    for (let i = 0; i < data.length; i++) s += data[i]
-    const out = allocate(dtypeOf(data), 1)
-    out[0] = s
-    return out
-  }
-  let cur = data
-  const curShape = shape.slice()
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    const want = axis < lead ? 1 : target[axis - lead]
-    if (curShape[axis] !== want) {
-      cur = sumAxis(cur, curShape, axis)
-      curShape[axis] = 1
-    }
-  }
-  return cur
 }

@@ -1,16 +1,27 @@
 /**
- * Tensor: an n-d array of float32 (default) or float64 numbers that can take part in automatic
- * differentiation.
+ * Tensor: an n-d array of float32 (default), float64 or int32 numbers that can take part in
+ * automatic differentiation.
  *
  * Storage is always one contiguous, row-major typed array (`data`); `nd` gives the scijs ndarray
  * view of it (created lazily and cached, since building an ndarray costs ~300 ns and most ops
  * never need strides). A tensor produced by an op on tensors that need gradients carries the tape
  * `entry` that made it; leaves with `requiresGrad` receive `.grad` from `backward()`.
+ *
+ * This file knows nothing of the engine or the ops (dependencies run one way: storage → Tensor →
+ * engine → ops → fluent methods). The fluent methods (`x.mul(y).sum()`) and `backward()` are
+ * installed on the class by src/methods.ts, which every entry point of the library loads.
  */
 import { allocate, dtypeOf, fmt, sizeOf, view, type DType, type NdView, type TypedArray } from './nd.js'
 import { defaultRandom } from './random.js'
-import { backward as runBackward, type BackwardOptions, type Entry } from './tape.js'
-import * as O from './ops/index.js'
+
+/**
+ * The tape's record of the op that produced a tensor. The engine defines it (`Entry` in
+ * src/recording.ts); a Tensor only holds on to it.
+ */
+export interface TapeLink {
+  /** Position on the tape: entries are numbered in the order they were recorded. */
+  readonly id: number
+}
 
 /** Anything accepted where a tensor is: a Tensor or a plain number (a 0-d constant). */
 export type TensorLike = Tensor | number
@@ -26,7 +37,7 @@ export interface TensorOptions {
 }
 
 /**
- * An n-d array of float32 (default) or float64 numbers that can take part in automatic
+ * An n-d array of float32 (default), float64 or int32 numbers that can take part in automatic
  * differentiation: contiguous row-major `data`, a `shape`, and, when it needs a gradient, the
  * tape `entry` that produced it. Every core op is also a fluent method (`x.mul(x).sum()`).
  * @example
@@ -45,14 +56,20 @@ export class Tensor {
   /** ∂L/∂this after `backward()` (leaves only; accumulates across calls). */
   grad: Tensor | null = null
   /** The tape entry that produced this tensor; null for leaves. */
-  entry: Entry | null = null
+  entry: TapeLink | null = null
   /** Optional name shown on the tape and in graph pictures (e.g. a parameter path). */
   label: string | null = null
   /** Gradient being accumulated during a backward sweep (engine scratch). */
   pending: Tensor | null = null
+  /** Whether the engine owns `pending`'s storage outright (engine scratch, see grad-buffers.ts). */
+  pendingOwned = false
   /** Graph-walk scratch mark (engine scratch). */
   visit = 0
   private _nd: NdView | null = null
+  // The dtype, cached for the storage it was read from: ops ask for it often, and `data` may be
+  // swapped for another array (optimizers do) — so it is recomputed when `data` changed.
+  private _dtype: DType
+  private _dtypeOf: TypedArray
 
   /** Wraps existing contiguous storage (no copy). Prefer `tensor()` for user data. */
   constructor(data: TypedArray, shape: number[]) {
@@ -61,6 +78,8 @@ export class Tensor {
     }
     this.data = data
     this.shape = shape
+    this._dtype = dtypeOf(data)
+    this._dtypeOf = data
   }
 
   /** A tensor of `shape` filled with `value`. */
@@ -70,9 +89,13 @@ export class Tensor {
     return new Tensor(d, shape.slice())
   }
 
-  /** 'float32' or 'float64'. */
+  /** 'float32', 'float64' or 'int32'. */
   get dtype(): DType {
-    return dtypeOf(this.data)
+    if (this._dtypeOf !== this.data) {
+      this._dtype = dtypeOf(this.data)
+      this._dtypeOf = this.data
+    }
+    return this._dtype
   }
 
   /** Number of elements. */
@@ -130,105 +153,17 @@ export class Tensor {
   /** Marks this tensor as a leaf that needs a gradient; returns it. */
   requireGrad(flag = true): this {
     if (this.entry && !flag) throw new Error('requireGrad: cannot turn gradients off on a tensor produced by an op; use detach()')
+    if (flag && this.dtype === 'int32') {
+      throw new Error(`requireGrad: an int32 tensor ${fmt(this.shape)} cannot have a gradient; convert it with .astype('float32')`)
+    }
     this.requiresGrad = flag
     return this
-  }
-
-  /** Runs reverse mode from this tensor (see `backward` in tape.ts). */
-  backward(cotangent?: Tensor | number, options?: BackwardOptions): void {
-    runBackward(this, cotangent, options)
   }
 
   /** Sets `.grad` to zeros (keeping its buffer). */
   zeroGrad(): void {
     this.grad?.data.fill(0)
   }
-
-  // ----- fluent versions of the common ops (each is also a function in src/ops) -----
-  /** x + b, broadcasting. */
-  add(b: TensorLike): Tensor { return O.add(this, b) }
-  /** x − b, broadcasting. */
-  sub(b: TensorLike): Tensor { return O.sub(this, b) }
-  /** x · b elementwise, broadcasting. */
-  mul(b: TensorLike): Tensor { return O.mul(this, b) }
-  /** x / b, broadcasting. */
-  div(b: TensorLike): Tensor { return O.div(this, b) }
-  /** xᵖ elementwise; p a number or a tensor. */
-  pow(p: TensorLike): Tensor { return O.pow(this, p) }
-  /** −x. */
-  neg(): Tensor { return O.neg(this) }
-  /** eˣ. */
-  exp(): Tensor { return O.exp(this) }
-  /** ln x. */
-  log(): Tensor { return O.log(this) }
-  /** √x. */
-  sqrt(): Tensor { return O.sqrt(this) }
-  /** |x|. */
-  abs(): Tensor { return O.abs(this) }
-  /** x². */
-  square(): Tensor { return O.square(this) }
-  /** tanh x. */
-  tanh(): Tensor { return O.tanh(this) }
-  /** σ(x) = 1/(1 + e⁻ˣ). */
-  sigmoid(): Tensor { return O.sigmoid(this) }
-  /** max(x, 0). */
-  relu(): Tensor { return O.relu(this) }
-  /** x for x > 0, slope·x otherwise (slope 0.01). */
-  leakyRelu(slope?: number): Tensor { return O.leakyRelu(this, slope) }
-  /** x·Φ(x) (exact erf form). */
-  gelu(): Tensor { return O.gelu(this) }
-  /** max(x, b) elementwise, broadcasting. */
-  maximum(b: TensorLike): Tensor { return O.maximum(this, b) }
-  /** min(x, b) elementwise, broadcasting. */
-  minimum(b: TensorLike): Tensor { return O.minimum(this, b) }
-  /** x limited to [min, max]. */
-  clamp(min?: number | null, max?: number | null): Tensor { return O.clamp(this, min, max) }
-  /** The values as another dtype (differentiable). */
-  astype(dtype: DType): Tensor { return O.astype(this, dtype) }
-
-  /** Σ over `axis` (all axes by default). */
-  sum(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.sum(this, axis, keepdims) }
-  /** Σx / n over `axis` (all axes by default). */
-  mean(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.mean(this, axis, keepdims) }
-  /** Maximum over `axis` (all axes by default). */
-  max(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.max(this, axis, keepdims) }
-  /** Minimum over `axis` (all axes by default). */
-  min(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.min(this, axis, keepdims) }
-  /** ln Σ eˣ over `axis`, computed stably. */
-  logsumexp(axis?: number | number[] | null, keepdims?: boolean): Tensor { return O.logsumexp(this, axis, keepdims) }
-  /** Variance Σ(x − x̄)² / (n − correction) over `axis` (correction 0 by default). */
-  var(axis?: number | number[] | null, keepdims?: boolean, correction?: number): Tensor { return O.variance(this, axis, keepdims, correction) }
-  /** Index of the maximum along `axis` (no gradient). */
-  argmax(axis?: number | null, keepdims?: boolean): Tensor { return O.argmax(this, axis, keepdims) }
-
-  /** Matrix product x·b (1-D, 2-D and batched N-D). */
-  matmul(b: Tensor): Tensor { return O.matmul(this, b) }
-  /** Axes reordered; by default the last two swapped. */
-  transpose(axes?: number[]): Tensor { return O.transpose(this, axes) }
-  /** Axes reordered: out.shape[i] = x.shape[axes[i]]. */
-  permute(axes: number[]): Tensor { return O.permute(this, axes) }
-  /** Matrix transpose: swaps the last two axes. */
-  get T(): Tensor { return O.transpose(this) }
-
-  /** The same values with another shape (−1 inferred); a view. */
-  reshape(shape: number[]): Tensor { return O.reshape(this, shape) }
-  /** Axes startAxis…endAxis merged into one. */
-  flatten(startAxis?: number, endAxis?: number): Tensor { return O.flatten(this, startAxis, endAxis) }
-  /** Axes of size 1 removed (all of them, or those named). */
-  squeeze(axis?: number | number[]): Tensor { return O.squeeze(this, axis) }
-  /** A new axis of size 1 inserted at `axis`. */
-  unsqueeze(axis: number): Tensor { return O.unsqueeze(this, axis) }
-  /** Repeated along broadcast axes to `shape` (NumPy rules). */
-  broadcastTo(shape: number[]): Tensor { return O.broadcastTo(this, shape) }
-  /** NumPy-style basic slicing, one spec per axis. */
-  slice(ranges: O.SliceSpec[]): Tensor { return O.slice(this, ranges) }
-  /** Entries picked along `axis` by integer indices (NumPy's take). */
-  gather(indices: O.IndexLike, axis?: number): Tensor { return O.gather(this, indices, axis) }
-
-  /** eˣ / Σ eˣ along `axis` (last by default). */
-  softmax(axis?: number): Tensor { return O.softmax(this, axis) }
-  /** x − ln Σ eˣ along `axis` (last by default). */
-  logSoftmax(axis?: number): Tensor { return O.logSoftmax(this, axis) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,10 +185,35 @@ export interface TensorInputOptions extends TensorOptions {
   checkFinite?: boolean
 }
 
+/** Checks a dtype argument: one of the three storage types. */
+function checkDType(who: string, dtype: unknown): DType {
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
+    throw new Error(`${who}: unsupported dtype '${String(dtype)}' (use 'float32', 'float64' or 'int32')`)
+  }
+  return dtype
+}
+
+/** Random values are real numbers: refuse an int32 request rather than truncate them. */
+function floatOnly(who: string, dtype: DType | undefined): void {
+  if (dtype === 'int32') throw new Error(`${who}: dtype 'int32' is not supported (random values are real); use 'float32' or 'float64'`)
+}
+
+/** Sets requiresGrad on a new tensor, refusing int32 (gradients are real-valued). */
+function requireGradOn(who: string, t: Tensor): Tensor {
+  if (t.dtype === 'int32') {
+    throw new Error(`${who}: an int32 tensor ${fmt(t.shape)} cannot require a gradient; use dtype 'float32' or 'float64'`)
+  }
+  t.requiresGrad = true
+  return t
+}
+
 /**
- * Creates a tensor from nested arrays, a number, or a typed array (copied).
- * @example tensor([[1, 2], [3, 4]])                    // shape [2,2], float32
- * @example tensor(new Float64Array(6), { shape: [2, 3] }) // dtype follows the array: float64
+ * Creates a tensor from nested arrays, a number, or a typed array (copied). The dtype follows a
+ * Float64Array or Int32Array input and is float32 otherwise, unless `dtype` says. int32 tensors
+ * hold labels and indices: their values must be integers in [−2³¹, 2³¹).
+ * @example tensor([[1, 2], [3, 4]]).shape                   // [2, 2]
+ * @example tensor(new Float64Array(6), { shape: [2, 3] }).dtype // 'float64'
+ * @example tensor([3, 1], { dtype: 'int32' }).dtype          // 'int32'
  */
 export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, options: TensorInputOptions = {}): Tensor {
   let flat: ArrayLike<number>
@@ -277,8 +237,8 @@ export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, opt
     }
     shape = s
   }
-  const dtype: DType = options.dtype ?? (values instanceof Float64Array ? 'float64' : 'float32')
-  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`tensor: unsupported dtype '${dtype}' (use 'float32' or 'float64')`)
+  const inferred: DType = values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int32' : 'float32'
+  const dtype = checkDType('tensor', options.dtype ?? inferred)
   const data = allocate(dtype, flat.length)
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i]
@@ -286,11 +246,13 @@ export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, opt
     if (options.checkFinite && !Number.isFinite(v)) {
       throw new Error(`tensor: non-finite value ${v} at flat index ${i} of shape ${fmt(shape)} (checkFinite)`)
     }
+    if (dtype === 'int32' && (v | 0) !== v) {
+      throw new Error(`tensor: ${v} at flat index ${i} of shape ${fmt(shape)} is not an int32 value (an integer in [-2147483648, 2147483647])`)
+    }
     data[i] = v
   }
   const t = new Tensor(data, shape)
-  if (options.requiresGrad) t.requiresGrad = true
-  return t
+  return options.requiresGrad ? requireGradOn('tensor', t) : t
 }
 
 function inferShape(values: NestedArray[]): number[] {
@@ -324,11 +286,10 @@ function flattenNested(values: NestedArray[], shape: number[]): number[] {
 
 function make(who: string, shape: number[], options: TensorOptions, fill: (d: TypedArray) => void): Tensor {
   const s = checkShape(who, shape)
-  const d = allocate(options.dtype ?? 'float32', sizeOf(s))
+  const d = allocate(checkDType(who, options.dtype ?? 'float32'), sizeOf(s))
   fill(d)
   const t = new Tensor(d, s)
-  if (options.requiresGrad) t.requiresGrad = true
-  return t
+  return options.requiresGrad ? requireGradOn(who, t) : t
 }
 
 /** A tensor of zeros. @example zeros([2, 3]) */
@@ -393,6 +354,7 @@ export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
 
 /** Uniform random values U[low, high) (default [0, 1)) from the seeded generator (see `seed`). @example rand([2, 3], { low: -1, high: 1 }) */
 export function rand(shape: number[], options: TensorOptions & { low?: number; high?: number } = {}): Tensor {
+  floatOnly('rand', options.dtype)
   const rng = defaultRandom()
   const low = options.low ?? 0
   const high = options.high ?? 1
@@ -403,6 +365,7 @@ export function rand(shape: number[], options: TensorOptions & { low?: number; h
 
 /** Normal values N(mean, std²) (default N(0, 1)) from the seeded generator (see `seed`). @example randn([3], { std: 0.1 }) */
 export function randn(shape: number[], options: TensorOptions & { mean?: number; std?: number } = {}): Tensor {
+  floatOnly('randn', options.dtype)
   const rng = defaultRandom()
   const mean = options.mean ?? 0
   const std = options.std ?? 1

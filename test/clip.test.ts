@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Tensor, tensor } from '../src/tensor.js'
+import { Tensor, tensor, valueAndGrad } from '../src/index.js'
 import { flatten, type Tree } from '../src/tree.js'
-import { valueAndGrad } from '../src/tape.js'
 import { clipGradNorm, clipGradValue, gradsOf, l2Norm } from '../optimizers/clip.js'
 
 const RTOL = 1e-5

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import type { TypedArray } from '../src/nd.js'
 import * as nn from '../src/nn/index.js'
 import { main as moons } from '../examples/moons.js'
 import { accuracy, loadMnist, main as mnist, parseCommandLine } from '../examples/mnist.js'
@@ -38,7 +39,7 @@ describe('mnist', () => {
     const counts = new Array(10).fill(0)
     for (const v of test.y.data) counts[v]++
     expect(counts.every((c) => c > 100)).toBe(true) // every digit is in the test set
-    const key = (X: Float32Array | Float64Array, i: number) => Array.from(X.subarray(i * 784, i * 784 + 784), (v) => Math.round(v * 255)).join(',')
+    const key = (X: TypedArray, i: number) => Array.from(X.subarray(i * 784, i * 784 + 784), (v) => Math.round(v * 255)).join(',')
     const trainKeys = new Set(Array.from({ length: 8000 }, (_, i) => key(train.X.data, i)))
     let shared = 0
     for (let i = 0; i < 2000; i++) if (trainKeys.has(key(test.X.data, i))) shared++

@@ -12,8 +12,8 @@ import vm from 'node:vm'
 import { defineOp, seed, Tensor, tensor, randn, setDebug } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import { adam } from '../optimizers/index.js'
-import { allocate, recycle, recycleStats } from '../src/nd.js'
-import { freshGradient } from '../src/tape.js'
+import { allocate, recycle, recycleStats, type TypedArray } from '../src/nd.js'
+import { freshGradient } from '../src/grad-buffers.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
@@ -95,12 +95,14 @@ const BIG = 20000 // above the recycling threshold of nd.ts (16384 elements)
 const freshIdentity = defineOp({
   name: 'freshIdentity',
   forward: ([x]) => new Tensor(x.data.slice(), x.shape.slice()),
-  backward: (g) => {
+  backward: (g) => [g],
+  tangent: ([dx]) => dx,
+  fastBackward: (g) => {
     lastFresh = g.data.slice()
     return [freshGradient(new Tensor(lastFresh, g.shape.slice()))]
   },
 })
-let lastFresh: Float32Array | Float64Array | null = null
+let lastFresh: TypedArray | null = null
 
 /** out = x; backward always returns the same constant tensor K (kept, so NOT fresh). */
 function constantGradientOp(K: Tensor) {
@@ -108,6 +110,7 @@ function constantGradientOp(K: Tensor) {
     name: 'constantGradient',
     forward: ([x]) => new Tensor(x.data.slice(), x.shape.slice()),
     backward: () => [K],
+    tangent: ([dx]) => dx,
   })
 }
 
@@ -179,6 +182,7 @@ describe('gradient buffer ownership', () => {
       backward: () => {
         throw new Error('boom (backward): failed on purpose')
       },
+      tangent: ([dx]) => dx,
     })
     const x = tensor([1, 2, 3], { requiresGrad: true })
     // The mul(2) branch reaches x first (newest entries run first), then boom throws.
@@ -192,7 +196,9 @@ describe('gradient buffer ownership', () => {
     const nanGrad = defineOp({
       name: 'nanGrad',
       forward: ([x]) => new Tensor(x.data.slice(), x.shape.slice()),
-      backward: (g) => [freshGradient(new Tensor(g.data.map(() => NaN), g.shape.slice()))],
+      backward: (g) => [g],
+      tangent: ([dx]) => dx,
+      fastBackward: (g) => [freshGradient(new Tensor(g.data.map(() => NaN), g.shape.slice()))],
     })
     const x = tensor([1, 2], { requiresGrad: true })
     setDebug({ checkFinite: true })

@@ -1,16 +1,40 @@
 /**
  * The one table of ops. Every function exported from src/ops has a row (test/table/*.rows.ts);
- * each case is checked forward against an independent reference and backward against central
- * finite differences in float64 (gradcheck). The meta-test at the bottom fails when an export
- * has no row, so a new op cannot land untested.
+ * each case is checked
+ *   1. forward, against an independent reference;
+ *   2. first derivative, by gradcheck (central finite differences, float64);
+ *   3. second derivative, by gradgradcheck (the recorded backward rules, differentiated again);
+ *   4. forward mode against reverse mode: ⟨J·t, u⟩ = ⟨t, Jᵀ·u⟩, and H·t by forward-over-reverse
+ *      against reverse-over-reverse (test/table/checks.ts).
+ * The meta-tests at the bottom fail when an export has no row, or when a primitive's backward,
+ * tangent or fastBackward rule never ran in the table — so a new op cannot land untested.
  */
 import { join } from 'node:path'
 import * as ops from '../src/ops/index.js'
-import { gradcheck, Tensor, type NestedArray } from '../src/index.js'
+import { gradcheck, gradgradcheck, Tensor, type NestedArray } from '../src/index.js'
+import { definedOps } from '../src/op.js'
+import type { OpDef } from '../src/op-rules.js'
+import { checkJvpAgainstVjp, checkSecondOrderModes } from './table/checks.js'
 import type { OpRow } from './table/types.js'
 
+// Count every rule call of every primitive while the table runs (this file's modules only).
+type RuleName = 'backward' | 'tangent' | 'fastBackward'
+const calls = new Map<OpDef<any>, Record<RuleName, number>>()
+for (const def of definedOps()) {
+  const count = { backward: 0, tangent: 0, fastBackward: 0 }
+  calls.set(def, count)
+  for (const rule of ['backward', 'tangent', 'fastBackward'] as RuleName[]) {
+    const fn = def[rule] as ((...args: unknown[]) => unknown) | undefined
+    if (!fn) continue
+    ;(def as unknown as Record<string, unknown>)[rule] = (...args: unknown[]) => {
+      count[rule]++
+      return fn.apply(def, args)
+    }
+  }
+}
+
 // One rows file per file of src/ops (test/table/optimizers.rows.ts is the optimizers' table).
-const AREAS = ['elementwise', 'reduce', 'linalg', 'shape', 'indexing', 'composite']
+const AREAS = ['elementwise', 'trig', 'activations', 'reduce', 'linalg', 'shape', 'indexing', 'composite']
 const rowFiles = AREAS.map((a) => `${a}.rows.ts`)
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const rows: OpRow[] = rowFiles.flatMap((f) => require(join(__dirname, 'table', f)).rows as OpRow[])
@@ -45,10 +69,17 @@ describe.each(rows.map((r) => [r.op, r] as const))('%s', (_name, row) => {
       const ok = Object.is(got[i], want[i]) || Math.abs(got[i] - want[i]) <= tol + 1e-9 * Math.abs(want[i])
       if (!ok) throw new Error(`${row.op} / ${c.label}: forward element ${i}: got ${got[i]}, expected ${want[i]}`)
     }
-    if (c.gradcheck !== false) {
-      const report = gradcheck(c.f, c.inputs(), { wrt: c.wrt })
-      if (!report.ok) throw new Error(`${row.op} / ${c.label}: ${report.message}`)
+    if (c.gradcheck === false) return
+    const where = `${row.op} / ${c.label}`
+    const wrt = c.wrt ?? xs.map((_, i) => i)
+    const first = gradcheck(c.f, c.inputs(), { wrt: c.wrt })
+    if (!first.ok) throw new Error(`${where}: ${first.message}`)
+    if (c.secondOrder !== false) {
+      const second = gradgradcheck(c.f, c.inputs(), { wrt: c.wrt })
+      if (!second.ok) throw new Error(`${where}: ${second.message}`)
     }
+    checkJvpAgainstVjp(where, c.f, c.inputs(), wrt)
+    checkSecondOrderModes(where, c.f, c.inputs(), wrt)
   })
 })
 
@@ -63,4 +94,14 @@ test('every exported op has a row in the table', () => {
   // and every row names a real export
   const unknown = [...covered].filter((name) => !exported.includes(name))
   expect(unknown).toEqual([])
+})
+
+test('every primitive had its backward, tangent and fastBackward rules run by the table', () => {
+  const missing: string[] = []
+  for (const [def, count] of calls) {
+    if (count.backward === 0) missing.push(`${def.name}: backward`)
+    if (count.tangent === 0) missing.push(`${def.name}: tangent`)
+    if (def.fastBackward && count.fastBackward === 0) missing.push(`${def.name}: fastBackward`)
+  }
+  expect(missing).toEqual([])
 })

@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check'
 import { add, tensor, zeros, Tensor, flattenTree as flatten, unflattenTree as unflatten, mapTree, describeTree, type Tree } from '../src/index.js'
-import { broadcastShapes, unbroadcast } from '../src/nd.js'
+import { broadcastShapes } from '../src/nd.js'
+import { unbroadcast } from '../src/reductions.js'
 import { reshape } from '../src/ops/index.js'
 import { sameTreeDef } from '../src/tree.js'
 

@@ -8,7 +8,7 @@
  * transpose): fanIn = shape[0], fanOut = shape[1]; extra trailing axes multiply both (a receptive
  * field); a 1-D shape [n] has fanIn = fanOut = n. Pass `fanIn`/`fanOut` to override.
  */
-import { allocate, fmt, sizeOf, type DType } from '../nd.js'
+import { allocate, fmt, sizeOf, type DType, type FloatArray } from '../nd.js'
 import { defaultRandom, type Random } from '../random.js'
 import { Tensor } from '../tensor.js'
 
@@ -78,7 +78,9 @@ function checked(who: string, shape: readonly number[], options: InitOptions): {
 }
 
 function build(shape: readonly number[], options: InitOptions, fill: (d: Float32Array | Float64Array, rng: Random) => void): Tensor {
-  const d = allocate(options.dtype ?? 'float32', sizeOf(shape))
+  const dtype = options.dtype ?? 'float32'
+  if (dtype === 'int32') throw new Error(`initializer: dtype 'int32' is not supported for parameters of shape ${fmt(shape)}; use 'float32' or 'float64'`)
+  const d = allocate(dtype, sizeOf(shape)) as FloatArray
   fill(d, options.rng ?? defaultRandom())
   const t = new Tensor(d, shape.slice())
   t.requiresGrad = options.requiresGrad ?? true

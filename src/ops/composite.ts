@@ -8,9 +8,10 @@
  */
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
-import { abs, add, exp, log, maximum, mul, neg, square, sub } from './elementwise.js'
+import { add, exp, log, mul, neg, pow, square, sub } from './elementwise.js'
 import { max, mean, sum } from './reduce.js'
-import { noGrad } from '../tape.js'
+import { softplus } from './activations.js'
+import { noGrad } from '../recording.js'
 
 /** How a loss reduces its per-element values: their mean (default), their sum, or not at all. */
 export type Reduction = 'mean' | 'sum' | 'none'
@@ -94,7 +95,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   const a = oneAxis('softmax', x.shape, axis)
   if (x.shape[a] === 0) return x.clone() // nothing to normalise; keeps the empty shape
   const e = exp(shiftByMax(x, a))
-  return mul(e, sum(e, a, true).pow(-1))
+  return mul(e, pow(sum(e, a, true), -1))
 }
 
 /**
@@ -207,16 +208,16 @@ export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'me
 
 /**
  * Binary cross-entropy on logits x with targets t ∈ [0, 1] (same shape, or a number):
- *   loss = −t·log σ(x) − (1 − t)·log(1 − σ(x)) = max(x, 0) − x·t + log(1 + e^(−|x|))
- * The right-hand form never exponentiates a positive number, so it is finite for any x; its
- * gradient is σ(x) − t. `max(x, 0)` is `maximum`, whose tie rule (½ at x = 0) together with
- * |x|'s zero derivative at 0 gives exactly σ(0) − t = ½ − t there.
- * @example binaryCrossEntropyWithLogits(tensor([0]), tensor([1])) // ln 2
+ *   loss = −t·log σ(x) − (1 − t)·log(1 − σ(x)) = softplus(x) − x·t
+ * softplus is computed stably (src/ops/activations.ts), so the loss is finite for any x; its
+ * gradient is σ(x) − t and its second derivative σ(x)·(1 − σ(x)), smooth everywhere.
+ * @example binaryCrossEntropyWithLogits(tensor([0]), tensor([1])).item() // 0.6931 (= ln 2)
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
   checkTensor('binaryCrossEntropyWithLogits', 'logits', logits)
   const t = sameShapeTarget('binaryCrossEntropyWithLogits', logits, target)
-  const x = logits
-  const loss = add(sub(maximum(x, 0), mul(x, t)), log(add(exp(neg(abs(x))), 1)))
+  // Not max(x, 0) + ln(1 + e^(−|x|)) − x·t: that spelling has kinks at 0 (max and |x|) that
+  // break the second derivative there.
+  const loss = sub(softplus(logits), mul(logits, t))
   return reduce('binaryCrossEntropyWithLogits', loss, reduction)
 }

@@ -1,19 +1,22 @@
 /**
  * Indexing ops: slice, gather / indexSelect, concat, stack, split.
  *
- * Three primitives. `slice` reads a strided ndarray view of x (offset + per-axis strides, the
- * same view `.lo/.hi/.step/.pick` would build, made in one construction) and copies it to
- * contiguous storage; its backward writes g through the same view into zeros of x's shape.
- * `gather` copies rows picked by integer indices; its backward scatter-adds, so an index that
- * appears twice receives both gradients (what an embedding table needs). `concat` copies blocks;
- * its backward cuts g back into them. `indexSelect`, `stack` and `split` are composites.
+ * Three primitives, each with its transpose as a primitive too, so that their backward rules can
+ * be differentiated again. `slice` reads a strided ndarray view of x (offset + per-axis strides,
+ * the same view `.lo/.hi/.step/.pick` would build, made in one construction) and copies it to
+ * contiguous storage; its backward, `unslice`, writes g through the same view into zeros of x's
+ * shape. `gather` copies rows picked by integer indices; its backward, `scatterAdd`, adds them
+ * back, so an index that appears twice receives both gradients (what an embedding table needs).
+ * `concat` copies blocks; its backward slices g back into them. `indexSelect`, `stack` and
+ * `split` are composites.
  *
  * Common contiguous cases skip the strided machinery: a slice that is one contiguous block
  * (`x[2:5]`, `x[i]`, a split along axis 0) is one `TypedArray.slice`; gather and concat copy whole
  * rows/blocks with `TypedArray.set`.
  */
 import { allocate, fmt, gatherStrided, normalizeAxis, scatterStrided, sizeOf, stridesOf, type TypedArray } from '../nd.js'
-import { defineOp } from '../op.js'
+import { defineOp, type Op } from '../op.js'
+import { checkTensor } from '../check.js'
 import { Tensor, tensor, type NestedArray } from '../tensor.js'
 import { unsqueeze } from './shape.js'
 
@@ -31,11 +34,6 @@ export type SliceSpec = null | number | [start?: number | null, stop?: number | 
  * or a single number (a 0-d index, which drops the axis).
  */
 export type IndexLike = Tensor | NestedArray | Int32Array | ArrayLike<number>
-
-function checkTensor(op: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`)
-  return x
-}
 
 /** dst[d…d+n) = src[s…s+n): a plain loop for short runs, `set` (memcpy) for long ones. */
 function copyRun(src: TypedArray, s: number, dst: TypedArray, d: number, n: number): void {
@@ -124,24 +122,43 @@ function clip(v: number, lo: number, hi: number): number {
 }
 
 /**
- * The primitive behind {@link slice}: out = x read through the plan, copied;  ∂x = zeros of x's
- * shape with g written back through the plan.
+ * The primitive behind {@link slice}: out = x read through the plan, copied;  x̄ = unslice(g)
+ * (g written back through the plan into zeros of x's shape);  ȯut = slice(ẋ).
  * @example sliceOp([x], plan) // what slice(x, ranges) records, with the plan it made from ranges
  */
-export const sliceOp = defineOp<SlicePlan>({
+export const sliceOp: Op<SlicePlan> = defineOp<SlicePlan>({
   name: 'slice',
+  integers: true,
   forward: ([x], p) => {
     const n = sizeOf(p.shape)
     if (p.block) return new Tensor(x.data.slice(p.offset, p.offset + n), p.shape.slice())
     return new Tensor(gatherStrided(x.data, p.shape, p.strides, p.offset), p.shape.slice())
   },
-  backward: (g, [x], _out, p) => {
-    const gx = allocate(g.dtype, x.size)
-    if (g.size === 0) return [new Tensor(gx, x.shape.slice())]
+  backward: (g, [x], _out, p) => [unsliceOp([g], { plan: p, shape: x.shape })],
+  tangent: ([dx], _x, _out, p) => sliceOp([dx], p),
+})
+
+/** Attributes of `unsliceOp`: the slice plan and the shape of the sliced tensor. */
+interface UnslicePlan {
+  plan: SlicePlan
+  shape: number[]
+}
+
+/**
+ * The transpose of a slice (its backward): out = zeros of `shape` with g written through the
+ * plan;  ḡ = slice(out̄);  ȯut = unslice(ġ). Not exported: only slice's rules use it.
+ */
+const unsliceOp: Op<UnslicePlan> = defineOp<UnslicePlan>({
+  name: 'unslice',
+  forward: ([g], { plan: p, shape }) => {
+    const gx = allocate(g.dtype, sizeOf(shape))
+    if (g.size === 0) return new Tensor(gx, shape.slice())
     if (p.block) gx.set(g.data, p.offset)
     else scatterStrided(gx, p.shape, p.strides, p.offset, g.data)
-    return [new Tensor(gx, x.shape.slice())]
+    return new Tensor(gx, shape.slice())
   },
+  backward: (gg, _g, _out, { plan }) => [sliceOp([gg], plan)],
+  tangent: ([dg], _g, _out, attrs) => unsliceOp([dg], attrs),
 })
 
 /**
@@ -211,11 +228,13 @@ function around(shape: readonly number[], axis: number): [outer: number, n: numb
 
 /**
  * The primitive behind {@link gather} and {@link indexSelect}: out[o, k, j] = x[o, idx[k], j];
- * ∂x[o, i, j] = Σ_{k : idx[k] = i} g[o, k, j] (repeated indices accumulate).
+ * x̄ = scatterAdd(g): x̄[o, i, j] = Σ_{k : idx[k] = i} g[o, k, j] (repeated indices accumulate);
+ * ȯut = gather(ẋ).
  * @example gatherOp([x], { axis: 0, idx: new Int32Array([2, 0]), idxShape: [2] }) // = gather(x, [2, 0])
  */
-export const gatherOp = defineOp<GatherAttrs>({
+export const gatherOp: Op<GatherAttrs> = defineOp<GatherAttrs>({
   name: 'gather',
+  integers: true,
   forward: ([x], { axis, idx, idxShape }) => {
     const [outer, n, inner] = around(x.shape, axis)
     const m = idx.length
@@ -226,10 +245,21 @@ export const gatherOp = defineOp<GatherAttrs>({
     }
     return new Tensor(out, [...x.shape.slice(0, axis), ...idxShape, ...x.shape.slice(axis + 1)])
   },
-  backward: (g, [x], _out, { axis, idx }) => {
-    const [outer, n, inner] = around(x.shape, axis)
+  backward: (g, [x], _out, attrs) => [scatterAddOp([g], { ...attrs, shape: x.shape })],
+  tangent: ([dx], _x, _out, attrs) => gatherOp([dx], attrs),
+})
+
+/**
+ * The transpose of a gather (its backward): zeros of `shape` into which g's rows are added at the
+ * gathered indices;  ḡ = gather(out̄);  ȯut = scatterAdd(ġ). Not exported: only gather's rules
+ * use it.
+ */
+const scatterAddOp: Op<GatherAttrs & { shape: number[] }> = defineOp<GatherAttrs & { shape: number[] }>({
+  name: 'scatterAdd',
+  forward: ([g], { axis, idx, shape }) => {
+    const [outer, n, inner] = around(shape, axis)
     const m = idx.length
-    const gx = allocate(g.dtype, x.size)
+    const gx = allocate(g.dtype, sizeOf(shape))
     const gd = g.data
     for (let o = 0; o < outer; o++) {
       for (let k = 0; k < m; k++) {
@@ -238,8 +268,10 @@ export const gatherOp = defineOp<GatherAttrs>({
         for (let j = 0; j < inner; j++) gx[t + j] += gd[s + j]
       }
     }
-    return [new Tensor(gx, x.shape.slice())]
+    return new Tensor(gx, shape.slice())
   },
+  backward: (gg, _g, _out, { axis, idx, idxShape }) => [gatherOp([gg], { axis, idx, idxShape })],
+  tangent: ([dg], _g, _out, attrs) => scatterAddOp([dg], attrs),
 })
 
 /**
@@ -272,11 +304,12 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
 // ---- concat ---------------------------------------------------------------------------------
 /**
  * The primitive behind {@link concat} and {@link stack}: out = [x₀ | x₁ | …] along axis;
- * ∂xᵢ = the block of g where xᵢ was copied.
+ * x̄ᵢ = the block of g where xᵢ was copied (a slice);  ȯut = concat of the ẋᵢ.
  * @example concatOp([a, b], 0) // = concat([a, b], 0), without its argument checks
  */
-export const concatOp = defineOp<number>({
+export const concatOp: Op<number> = defineOp<number>({
   name: 'concat',
+  integers: true,
   forward: (xs, axis) => {
     const shape = xs[0].shape.slice()
     let total = 0
@@ -295,6 +328,16 @@ export const concatOp = defineOp<number>({
     return new Tensor(out, shape)
   },
   backward: (g, xs, _out, axis) => {
+    const lead: SliceSpec[] = new Array(axis).fill(null)
+    let at = 0
+    return xs.map((t) => {
+      const from = at
+      at += t.shape[axis]
+      return t.requiresGrad ? slice(g, [...lead, [from, at]]) : null
+    })
+  },
+  tangent: (dxs, _xs, _out, axis) => concatOp(dxs, axis),
+  fastBackward: (g, xs, _out, axis) => {
     const [outer, , inner] = around(g.shape, axis)
     const row = g.shape[axis] * inner
     let at = 0

@@ -4,17 +4,22 @@
  *
  * One primitive carries every matmul: it sees its operands as stacks of matrices
  * A[…, M, K] · B[…, K, N] and runs one `gemm` per pair of matrices (src/kernels/gemm.ts). Its
- * backward is the chain rule of C = A·B,
- *   ∂L/∂A = G·Bᵀ,   ∂L/∂B = Aᵀ·G,
- * computed by the same kernel reading Bᵀ and Aᵀ in place (no transposed copies). Where one matrix
- * of A or B served several products (broadcast batch axes), its gradient is the sum over them,
- * accumulated straight into a gradient of the input's own shape.
+ * rules are those of the bilinear map C = A·B:
+ *   backward  Ā = G·Bᵀ,   B̄ = Aᵀ·G          tangent  Ċ = Ȧ·B + A·Ḃ
+ * written with matmul itself, so they differentiate again. The first-order `fastBackward` runs
+ * the same kernel reading Bᵀ and Aᵀ in place (no transposed copies); where one matrix of A or B
+ * served several products (broadcast batch axes), its gradient is the sum over them, accumulated
+ * straight into a gradient of the input's own shape.
  */
-import { allocate, fmt, permute as permuteData } from '../nd.js'
-import { defineOp } from '../op.js'
-import { freshGradient } from '../tape.js'
+import { allocate, fmt, permute as permuteData, type FloatArray } from '../nd.js'
+import { defineOp, type Op } from '../op.js'
+import { checkTensor } from '../check.js'
+import { freshGradient } from '../grad-buffers.js'
 import { Tensor } from '../tensor.js'
 import { gemm } from '../kernels/gemm.js'
+import { add } from './elementwise.js'
+import { sum } from './reduce.js'
+import { reshapeOp } from './shape.js'
 
 /**
  * How one matmul maps onto gemm calls. Worked out (and validated) once by `matmul()`, then
@@ -128,35 +133,47 @@ export const matmulOp = defineOp<MatmulPlan | undefined>({
   forward: ([a, b], plan) => {
     const p = plan ?? planMatmul(a.shape, b.shape)
     const { M, N, K, count, aIndex, bIndex } = p
-    const out = allocate(a.dtype, count * M * N)
+    const out = allocate(a.dtype, count * M * N) as FloatArray
     for (let t = 0; t < count; t++) {
       const ia = aIndex ? aIndex[t] : t
       const ib = bIndex ? bIndex[t] : t
-      gemm(false, false, M, N, K, a.data, b.data, out, ia * M * K, ib * K * N, t * M * N)
+      gemm(false, false, M, N, K, a.data as FloatArray, b.data as FloatArray, out, ia * M * K, ib * K * N, t * M * N)
     }
     return new Tensor(out, p.outShape.slice())
   },
-  backward: (g, [a, b], _out, plan) => {
+  backward: (g, [a, b]) => {
+    // As matrices: a 1-D operand is a row [1,K] (left) or a column [K,1] (right), as in the
+    // forward; the engine sums the gradients back over broadcast batch axes and drops those 1s.
+    const a2 = a.ndim === 1 ? reshapeOp([a], [1, a.size]) : a
+    const b2 = b.ndim === 1 ? reshapeOp([b], [b.size, 1]) : b
+    const g2 = reshapeOp([g], matrixShape(a2.shape, b2.shape))
+    return [
+      a.requiresGrad ? asOperand(matmul(g2, transpose(b2)), a) : null, // Ā = G·Bᵀ
+      b.requiresGrad ? asOperand(matmul(transpose(a2), g2), b) : null, // B̄ = Aᵀ·G
+    ]
+  },
+  tangent: ([da, db], [a, b]) => add(matmul(da, b), matmul(a, db)), // Ċ = Ȧ·B + A·Ḃ
+  fastBackward: (g, [a, b], _out, plan) => {
     const p = plan ?? planMatmul(a.shape, b.shape)
     const { M, N, K, count, aIndex, bIndex } = p
-    const G = g.data
+    const G = g.data as FloatArray
     let gA: Tensor | null = null
     let gB: Tensor | null = null
     if (a.requiresGrad) {
-      const d = allocate(a.dtype, a.size)
+      const d = allocate(a.dtype, a.size) as FloatArray
       for (let t = 0; t < count; t++) {
         const ia = aIndex ? aIndex[t] : t
         const ib = bIndex ? bIndex[t] : t
-        gemm(false, true, M, K, N, G, b.data, d, t * M * N, ib * K * N, ia * M * K, p.aShared) // G·Bᵀ
+        gemm(false, true, M, K, N, G, b.data as FloatArray, d, t * M * N, ib * K * N, ia * M * K, p.aShared) // G·Bᵀ
       }
       gA = freshGradient(new Tensor(d, a.shape.slice())) // allocated here, kept nowhere else
     }
     if (b.requiresGrad) {
-      const d = allocate(b.dtype, b.size)
+      const d = allocate(b.dtype, b.size) as FloatArray
       for (let t = 0; t < count; t++) {
         const ia = aIndex ? aIndex[t] : t
         const ib = bIndex ? bIndex[t] : t
-        gemm(true, false, K, N, M, a.data, G, d, ia * M * K, t * M * N, ib * K * N, p.bShared) // Aᵀ·G
+        gemm(true, false, K, N, M, a.data as FloatArray, G, d, ia * M * K, t * M * N, ib * K * N, p.bShared) // Aᵀ·G
       }
       gB = freshGradient(new Tensor(d, b.shape.slice()))
     }
@@ -164,9 +181,29 @@ export const matmulOp = defineOp<MatmulPlan | undefined>({
   },
 })
 
-function checkTensor(op: string, x: unknown, what: string): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${x === null ? 'null' : typeof x}`)
-  return x
+/**
+ * A gradient computed for an operand seen as a matrix, back in the operand's own shape: for a 1-D
+ * operand, the batch axes are summed and the matrix's axis of size 1 dropped. (An N-D operand's
+ * batch axes are summed by the engine, which aligns shapes on the right.)
+ */
+function asOperand(g: Tensor, x: Tensor): Tensor {
+  if (x.ndim !== 1) return g
+  const batch = Array.from({ length: g.ndim - 2 }, (_, i) => i)
+  return reshapeOp([batch.length > 0 ? sum(g, batch) : g], x.shape)
+}
+
+/** The shape of A·B for operands that are both at least 2-D: batch axes broadcast, then [M, N]. */
+function matrixShape(a: readonly number[], b: readonly number[]): number[] {
+  const batchA = a.slice(0, -2)
+  const batchB = b.slice(0, -2)
+  const n = Math.max(batchA.length, batchB.length)
+  const batch: number[] = []
+  for (let i = 0; i < n; i++) {
+    const da = i < n - batchA.length ? 1 : batchA[i - (n - batchA.length)]
+    const db = i < n - batchB.length ? 1 : batchB[i - (n - batchB.length)]
+    batch.push(da === 1 ? db : da)
+  }
+  return [...batch, a[a.length - 2], b[b.length - 1]]
 }
 
 /**
@@ -202,10 +239,12 @@ function inversePermutation(axes: readonly number[]): number[] {
  * ∂x = g permuted back by the inverse permutation.
  * @example permuteOp([x], [1, 0]) // = permute(x, [1, 0]) for a matrix
  */
-export const permuteOp = defineOp<number[]>({
+export const permuteOp: Op<number[]> = defineOp<number[]>({
   name: 'permute',
+  integers: true,
   forward: ([x], axes) => new Tensor(permuteData(x.data, x.shape, axes), axes.map((ax) => x.shape[ax])),
-  backward: (g, [x], _out, axes) => [new Tensor(permuteData(g.data, g.shape, inversePermutation(axes)), x.shape.slice())],
+  backward: (g, _x, _out, axes) => [permuteOp([g], inversePermutation(axes))],
+  tangent: ([dx], _x, _out, axes) => permuteOp([dx], axes),
 })
 
 /** Checks that `axes` is a permutation of x's axes (negative axes count from the end). */

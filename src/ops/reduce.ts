@@ -6,16 +6,17 @@
  * PyTorch's `dim=[]` would reduce everything). `keepdims` keeps each reduced axis as size 1, so
  * the result broadcasts against the input.
  *
- * Primitives are `sum`, `max` and `min`; the rest are composites of them. The loops view the
- * input as [outer, n, inner] around each contiguous run of reduced axes (see `sumAxis` in nd.ts):
- * reducing the last axis of a [B, N] array is a row loop with independent accumulators, reducing
- * the first axis (a bias gradient) adds whole rows. Non-adjacent axes are reduced one run at a
- * time, the last run first. float32 sums accumulate in float64 and are rounded once at the end.
+ * Primitives are `sum`, `max` and `min`; the rest are composites of them. Their loops are in
+ * src/reductions.ts (shared with the engine's un-broadcast); float32 sums accumulate in float64
+ * and are rounded once at the end.
  */
-import { allocate, broadcastTo, dtypeOf, fmt, sizeOf, type TypedArray } from '../nd.js'
-import { defineOp } from '../op.js'
+import { allocate, dtypeOf, fmt, sizeOf, type TypedArray } from '../nd.js'
+import { expand, MAX, MIN, product, reduceData, reducedCount, reducedShape, runsOf, SUM } from '../reductions.js'
+import { defineOp, type Op } from '../op.js'
+import { checkTensor } from '../check.js'
 import { Tensor } from '../tensor.js'
 import { exp, log, mul, square, sub, add } from './elementwise.js'
+import { broadcastToOp, reshapeOp } from './shape.js'
 
 /** The axis argument of reductions: one axis, several, or null/undefined for all of them. */
 export type AxisLike = number | readonly number[] | null | undefined
@@ -27,10 +28,6 @@ export interface ReduceAttrs {
   keepdims: boolean
 }
 
-function checkTensor(op: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`)
-  return x
-}
 
 /**
  * Turns an axis argument into sorted, distinct, non-negative axes of `shape`; throws an error
@@ -63,230 +60,20 @@ function normalizeAxes(op: string, shape: readonly number[], axis: AxisLike): nu
   return out.sort((p, q) => p - q)
 }
 
-/** The shape after reducing `axes` (kept as size 1 with keepdims). */
-function reducedShape(shape: readonly number[], axes: readonly number[], keepdims: boolean): number[] {
-  const out: number[] = []
-  let k = 0
-  for (let i = 0; i < shape.length; i++) {
-    if (k < axes.length && axes[k] === i) {
-      k++
-      if (keepdims) out.push(1)
-    } else out.push(shape[i])
-  }
-  return out
+/** g (the reduced result's gradient) repeated along the reduced axes to x's shape, differentiably. */
+function spread(g: Tensor, x: Tensor, axes: number[]): Tensor {
+  return broadcastToOp([reshapeOp([g], reducedShape(x.shape, axes, true))], x.shape)
 }
 
-/** Number of elements each output element is reduced from. */
-function reducedCount(shape: readonly number[], axes: readonly number[]): number {
-  let n = 1
-  for (const a of axes) n *= shape[a]
-  return n
-}
-
-/**
- * Maximal runs [first, last] of reduced axes that are contiguous in memory: two reduced axes
- * belong to one run when every axis between them has size 1. Axes of size 1 reduce nothing and
- * are left out. Returned last run first.
- */
-function runsOf(shape: readonly number[], axes: readonly number[]): [number, number][] {
-  const runs: [number, number][] = []
-  for (const a of axes) {
-    if (shape[a] === 1) continue
-    const last = runs[runs.length - 1]
-    let joins = last !== undefined
-    if (last) for (let i = last[1] + 1; i < a; i++) if (shape[i] !== 1) joins = false
-    if (joins) last[1] = a
-    else runs.push([a, a])
-  }
-  return runs.reverse()
-}
-
-function product(shape: readonly number[], from: number, to: number): number {
-  let n = 1
-  for (let i = from; i < to; i++) n *= shape[i]
-  return n
-}
-
-const SUM = 0
-const MAX = 1
-const MIN = 2
-type Kind = typeof SUM | typeof MAX | typeof MIN
-
-/**
- * Sums [outer, n, inner] over n, accumulating in float64 (float32 input is rounded once).
- * Both loops keep several independent adds in flight: four accumulators along a row, or four
- * rows at a time into the row accumulator — a single dependent chain of adds runs ~3× slower.
- */
-function sumRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
-  const out = allocate(dtypeOf(data), outer * inner)
-  if (inner === 1) {
-    for (let o = 0; o < outer; o++) {
-      const base = o * n
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0
-      let k = 0
-      for (; k + 3 < n; k += 4) {
-        s0 += data[base + k]
-        s1 += data[base + k + 1]
-        s2 += data[base + k + 2]
-        s3 += data[base + k + 3]
-      }
-      for (; k < n; k++) s0 += data[base + k]
-      out[o] = s0 + s1 + (s2 + s3)
-    }
-    return out
-  }
-  const acc = new Float64Array(inner)
-  for (let o = 0; o < outer; o++) {
-    acc.fill(0)
-    let k = 0
-    for (; k + 3 < n; k += 4) {
-      const b0 = (o * n + k) * inner
-      const b1 = b0 + inner
-      const b2 = b1 + inner
-      const b3 = b2 + inner
-      for (let j = 0; j < inner; j++) acc[j] += data[b0 + j] + data[b1 + j] + (data[b2 + j] + data[b3 + j])
-    }
-    for (; k < n; k++) {
-      const base = (o * n + k) * inner
-      for (let j = 0; j < inner; j++) acc[j] += data[base + j]
-    }
-    out.set(acc, o * inner)
-  }
-  return out
-}
-
-// max and min use Math.max/Math.min: NaN propagates through them (as in NumPy and PyTorch) with
-// no extra test per element. Along a long row, four independent running maxima (~2–3× faster
-// than one chain, measured); across rows (inner > 1) a plain row-update loop measured fastest.
-// maxRun and minRun are two copies on purpose: one function taking Math.max/Math.min as a
-// parameter measured 7–13× slower once both were in use (the call in the inner loop turns
-// polymorphic and is no longer inlined).
-
-/** Max of [outer, n, inner] over n (n ≥ 1). */
-function maxRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
-  const out = allocate(dtypeOf(data), outer * inner)
-  if (inner === 1) {
-    for (let o = 0; o < outer; o++) {
-      const base = o * n
-      let m0 = data[base]
-      let k = 1
-      if (n >= 32) {
-        let m1 = m0, m2 = m0, m3 = m0
-        for (; k + 3 < n; k += 4) {
-          m0 = Math.max(m0, data[base + k])
-          m1 = Math.max(m1, data[base + k + 1])
-          m2 = Math.max(m2, data[base + k + 2])
-          m3 = Math.max(m3, data[base + k + 3])
-        }
-        m0 = Math.max(Math.max(m0, m1), Math.max(m2, m3))
-      }
-      for (; k < n; k++) m0 = Math.max(m0, data[base + k])
-      out[o] = m0
-    }
-    return out
-  }
-  for (let o = 0; o < outer; o++) {
-    const ob = o * inner
-    const b = o * n * inner
-    out.set(data.subarray(b, b + inner), ob)
-    for (let k = 1; k < n; k++) {
-      const base = b + k * inner
-      for (let j = 0; j < inner; j++) out[ob + j] = Math.max(out[ob + j], data[base + j])
-    }
-  }
-  return out
-}
-
-/** Min of [outer, n, inner] over n (n ≥ 1). */
-function minRun(data: TypedArray, outer: number, n: number, inner: number): TypedArray {
-  const out = allocate(dtypeOf(data), outer * inner)
-  if (inner === 1) {
-    for (let o = 0; o < outer; o++) {
-      const base = o * n
-      let m0 = data[base]
-      let k = 1
-      if (n >= 32) {
-        let m1 = m0, m2 = m0, m3 = m0
-        for (; k + 3 < n; k += 4) {
-          m0 = Math.min(m0, data[base + k])
-          m1 = Math.min(m1, data[base + k + 1])
-          m2 = Math.min(m2, data[base + k + 2])
-          m3 = Math.min(m3, data[base + k + 3])
-        }
-        m0 = Math.min(Math.min(m0, m1), Math.min(m2, m3))
-      }
-      for (; k < n; k++) m0 = Math.min(m0, data[base + k])
-      out[o] = m0
-    }
-    return out
-  }
-  for (let o = 0; o < outer; o++) {
-    const ob = o * inner
-    const b = o * n * inner
-    out.set(data.subarray(b, b + inner), ob)
-    for (let k = 1; k < n; k++) {
-      const base = b + k * inner
-      for (let j = 0; j < inner; j++) out[ob + j] = Math.min(out[ob + j], data[base + j])
-    }
-  }
-  return out
-}
-
-/**
- * Reduces `axes` (normalised) of contiguous `data` of `shape`; the result is in row-major order
- * of the reduced shape (the same with or without keepdims). Always fresh storage.
- */
-function reduceData(kind: Kind, data: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
-  const runs = runsOf(shape, axes)
-  if (runs.length === 0) return data.slice()
-  let cur = data
-  const curShape = shape.slice()
-  for (const [first, last] of runs) {
-    const outer = product(curShape, 0, first)
-    const n = product(curShape, first, last + 1)
-    const inner = product(curShape, last + 1, curShape.length)
-    cur = kind === SUM ? sumRun(cur, outer, n, inner) : kind === MAX ? maxRun(cur, outer, n, inner) : minRun(cur, outer, n, inner)
-    for (let i = first; i <= last; i++) curShape[i] = 1
-  }
-  return cur
-}
-
-/**
- * Copies `data`, laid out in the keepdims shape of a reduction of `axes`, back out to `shape`
- * (every reduced axis repeated). One run is a plain loop; anything else goes through a stride-0
- * ndarray view.
- */
-function expand(data: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
-  const size = sizeOf(shape)
-  if (data.length === size) return data
-  if (data.length === 1) return allocate(dtypeOf(data), size).fill(data[0])
-  const runs = runsOf(shape, axes)
-  if (runs.length === 1) {
-    const [first, last] = runs[0]
-    const outer = product(shape, 0, first)
-    const n = product(shape, first, last + 1)
-    const inner = product(shape, last + 1, shape.length)
-    const out = allocate(dtypeOf(data), size)
-    if (inner === 1) {
-      for (let o = 0; o < outer; o++) out.fill(data[o], o * n, (o + 1) * n)
-    } else {
-      for (let o = 0; o < outer; o++) {
-        const row = data.subarray(o * inner, (o + 1) * inner)
-        for (let k = 0; k < n; k++) out.set(row, (o * n + k) * inner)
-      }
-    }
-    return out
-  }
-  return broadcastTo(data, reducedShape(shape, axes, true), shape)
-}
-
-// ---- sum: out = Σ x over axes;  ∂x = g repeated along the reduced axes ------------------------
+// ---- sum: out = Σ x over axes;  x̄ = g repeated along the reduced axes;  ȯut = Σ ẋ --------------
 /** The sum primitive: attributes are normalised axes (sorted, distinct, non-negative). Use `sum`.
  *  @example sumOp([x], { axes: [0], keepdims: false }) // same as sum(x, 0) */
-export const sumOp = defineOp<ReduceAttrs>({
+export const sumOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: 'sum',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(SUM, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
-  backward: (g, [x], _out, { axes }) => [new Tensor(expand(g.data, x.shape, axes), x.shape.slice())],
+  backward: (g, [x], _out, { axes }) => [spread(g, x, axes)],
+  tangent: ([dx], _x, _out, attrs) => sumOp([dx], attrs),
+  fastBackward: (g, [x], _out, { axes }) => [new Tensor(expand(g.data, x.shape, axes), x.shape.slice())],
 })
 /**
  * Σ of the elements over `axis` (all axes by default). The sum of no elements is 0.
@@ -393,6 +180,16 @@ function extremumGradRun(xd: TypedArray, od: TypedArray, gd: TypedArray, outer: 
   return grad
 }
 
+/**
+ * The share of the gradient each element of x gets in max/min over `axes`: 1/k for each of the k
+ * elements equal to the extremum, 0 elsewhere — a constant of the graph (it changes only where x
+ * has ties, which have measure zero).
+ */
+function extremumShare(x: Tensor, out: Tensor, axes: number[]): Tensor {
+  const ones = new Tensor(allocate(out.dtype, out.size).fill(1), out.shape.slice())
+  return extremumGrad(ones, x, out, axes)[0]
+}
+
 function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
   if (reducedCount(x.shape, axes) === 0) {
     throw new Error(`${op}: cannot reduce over zero elements (axes [${axes.join(',')}] of shape ${fmt(x.shape)}); it has no identity`)
@@ -404,7 +201,9 @@ function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
 export const maxOp = defineOp<ReduceAttrs>({
   name: 'max',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MAX, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
-  backward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
+  backward: (g, [x], out, { axes }) => [mul(spread(g, x, axes), extremumShare(x, out, axes))],
+  tangent: ([dx], [x], out, attrs) => sumOp([mul(dx, extremumShare(x, out, attrs.axes))], attrs),
+  fastBackward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
 })
 /**
  * Maximum over `axis` (all axes by default); NaN propagates. The gradient goes to the maximal
@@ -424,7 +223,9 @@ export function max(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
 export const minOp = defineOp<ReduceAttrs>({
   name: 'min',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MIN, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
-  backward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
+  backward: (g, [x], out, { axes }) => [mul(spread(g, x, axes), extremumShare(x, out, axes))],
+  tangent: ([dx], [x], out, attrs) => sumOp([mul(dx, extremumShare(x, out, attrs.axes))], attrs),
+  fastBackward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
 })
 /**
  * Minimum over `axis` (all axes by default); NaN propagates; ties share the gradient equally
@@ -498,8 +299,7 @@ export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correctio
 /**
  * Index of the maximum along `axis`, or the flat (row-major) index over all elements when
  * `axis` is null/undefined. The first maximal index wins; a NaN counts as the maximum (as
- * NumPy). Not differentiable: returns a new tensor of indices with x's dtype and
- * requiresGrad false. With keepdims the reduced axis (all axes, for axis null) stays as size 1.
+ * NumPy). Not differentiable: returns a new int32 tensor of indices (requiresGrad false). With keepdims the reduced axis (all axes, for axis null) stays as size 1.
  * @example argmax(tensor([[1, 9, 9], [4, 0, 2]]), 1) // [1, 0]
  * @example argmax(tensor([[1, 9], [4, 0]]))          // 1 (flat index)
  */
@@ -523,7 +323,7 @@ export function argmax(x: Tensor, axis?: number | null, keepdims = false): Tenso
     n = x.size
     inner = 1
   }
-  const out = allocate(x.dtype, outer * inner)
+  const out = allocate('int32', outer * inner)
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * n * inner + j

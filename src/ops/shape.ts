@@ -13,24 +13,22 @@
  * view of that storage too — as with PyTorch's `view`. Use `.clone()` for an independent copy.
  */
 import { allocate, broadcastTo as materialise, fmt, normalizeAxis, sameShape, sizeOf } from '../nd.js'
-import { defineOp } from '../op.js'
+import { defineOp, type Op } from '../op.js'
+import { checkTensor } from '../check.js'
 import { Tensor } from '../tensor.js'
 
-function checkTensor(op: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`)
-  return x
-}
-
-// ---- reshape: out = x read with another shape (a view);  ∂x = g read with x's shape ----------
+// ---- reshape: out = x read with another shape (a view);  x̄ = g read with x's shape -----------
 /**
  * The primitive behind {@link reshape}, {@link flatten}, {@link squeeze} and {@link unsqueeze}:
- * the same storage read with another shape;  ∂x = g read with x's shape.
+ * the same storage read with another shape;  x̄ = g read with x's shape;  ȯut = ẋ reshaped.
  * @example reshapeOp([x], [3, 2]) // = reshape(x, [3, 2]) for x of 6 elements
  */
-export const reshapeOp = defineOp<number[]>({
+export const reshapeOp: Op<number[]> = defineOp<number[]>({
   name: 'reshape',
+  integers: true,
   forward: ([x], shape) => new Tensor(x.data, shape.slice()),
-  backward: (g, [x]) => [new Tensor(g.data, x.shape.slice())],
+  backward: (g, [x]) => [reshapeOp([g], x.shape)],
+  tangent: ([dx], _x, _out, shape) => reshapeOp([dx], shape),
 })
 
 /**
@@ -135,17 +133,20 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   return reshapeOp([x], shape)
 }
 
-// ---- broadcastTo: out[i] = x[i with broadcast axes at 0];  ∂x = Σ over broadcast axes of g ----
+// ---- broadcastTo: out[i] = x[i with broadcast axes at 0];  x̄ = Σ over broadcast axes of g -----
 /**
- * The primitive behind {@link broadcastTo}: x repeated along broadcast axes;  ∂x = g summed over them.
+ * The primitive behind {@link broadcastTo}: x repeated along broadcast axes;  x̄ = g summed over
+ * them (by the engine's un-broadcast);  ȯut = ẋ repeated the same way.
  * @example broadcastToOp([tensor([1, 2])], [3, 2]) // = broadcastTo(tensor([1, 2]), [3, 2])
  */
-export const broadcastToOp = defineOp<number[]>({
+export const broadcastToOp: Op<number[]> = defineOp<number[]>({
   name: 'broadcastTo',
+  integers: true,
   forward: ([x], shape) =>
     new Tensor(sizeOf(shape) === 0 ? allocate(x.dtype, 0) : materialise(x.data, x.shape, shape), shape.slice()),
-  // The engine sums g back over the broadcast axes (nd.unbroadcast) to x's shape.
+  // The engine sums g back over the broadcast axes (reductions.ts unbroadcast) to x's shape.
   backward: (g) => [g],
+  tangent: ([dx], _x, _out, shape) => broadcastToOp([dx], shape),
 })
 
 /**

@@ -11,7 +11,7 @@
  * tape it walked.
  */
 import { fmt } from '../nd.js'
-import { tapeOf } from '../tape.js'
+import { tapeOf } from '../tape-view.js'
 import { Tensor } from '../tensor.js'
 
 /** Options of `toDot`. */
@@ -122,11 +122,11 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
     for (const t of e.inputs) visitInput(t)
     const opId = `op${k}`
     const attrs = describeAttrs(e.attrs)
-    lines.push(`  ${opId} [shape=ellipse, style=filled, fillcolor="#fff2cc", label=${q(`#${k + 1} ${e.op.name}${attrs ? `\n${attrs}` : ''}`)}];`)
+    lines.push(`  ${opId} [shape=ellipse, style=filled, fillcolor="#fff2cc", label=${q(`#${k + 1} ${e.op}${attrs ? `\n${attrs}` : ''}`)}];`)
     e.inputs.forEach((t, i) => lines.push(`  ${id(t)} -> ${opId}${e.inputs.length > 1 ? ` [label=${q(String(i))}]` : ''};`))
-    seen.add(e.out)
-    tensorNode(e.out, 'value')
-    lines.push(`  ${opId} -> ${id(e.out)};`)
+    seen.add(e.output)
+    tensorNode(e.output, 'value')
+    lines.push(`  ${opId} -> ${id(e.output)};`)
   })
   const title = options.title ?? 'tape'
   return [

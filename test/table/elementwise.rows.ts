@@ -6,7 +6,7 @@ import type { OpCase, OpRow } from './types.js'
 type T = tg.Tensor
 
 /** Standard cases for a binary op: same shape, row/column/scalar/both-sides broadcasting, numbers. */
-function binary(op: (a: T, b: T | number) => T, ref: (a: number, b: number) => number, lo = -2, hi = 2): OpCase[] {
+export function binary(op: (a: T, b: T | number) => T, ref: (a: number, b: number) => number, lo = -2, hi = 2): OpCase[] {
   const pairs: [string, number[], number[]][] = [
     ['same shape [2,3]', [2, 3], [2, 3]],
     ['row broadcast [2,3] & [3]', [2, 3], [3]],
@@ -26,7 +26,7 @@ function binary(op: (a: T, b: T | number) => T, ref: (a: number, b: number) => n
 }
 
 /** Standard cases for a unary op at several shapes (values in [lo, hi]). */
-function unary(op: (x: T) => T, ref: (x: number) => number, lo = -2, hi = 2, extra: OpCase[] = []): OpCase[] {
+export function unary(op: (x: T) => T, ref: (x: number) => number, lo = -2, hi = 2, extra: OpCase[] = []): OpCase[] {
   return [
     { label: '0-d', inputs: () => [f64(0.7 * (hi - lo) / 2 + (lo + hi) / 2)], f: op, expected: (x) => ew(ref, x) },
     { label: '[5]', inputs: () => [det([5], lo, hi, 3)], f: op, expected: (x) => ew(ref, x) },
@@ -52,6 +52,32 @@ export const rows: OpRow[] = [
       { label: 'constant exponent -0.5', inputs: () => [det([4], 0.5, 2, 9)], f: (x) => tg.pow(x, -0.5), expected: (x) => ew((v) => v ** -0.5, x) },
       { label: 'number base 2^x', inputs: () => [det([3], -1, 1, 4)], f: (x) => tg.pow(2, x), expected: (x) => ew((v) => 2 ** v, x) },
     ],
+  },
+  {
+    op: 'xlogy',
+    cases: [
+      ...binary(tg.xlogy, (a, b) => a * Math.log(b), 0.5, 2),
+      { label: 'x = 0 gives 0 even at y = 0', inputs: () => [f64([0, 0, 2]), f64([0, 3, 5])], f: (x, y) => tg.xlogy(x, y), expected: [0, 0, 2 * Math.log(5)], gradcheck: false },
+    ],
+  },
+  {
+    op: 'logaddexp',
+    cases: [
+      ...binary(tg.logaddexp, (a, b) => Math.log(Math.exp(a) + Math.exp(b))),
+      { label: 'large equal arguments stay finite', inputs: () => [f64([1000, -1000])], f: (a) => tg.logaddexp(a, a), expected: [1000 + Math.LN2, -1000 + Math.LN2], atol: 1e-12 },
+      { label: 'one side dominates', inputs: () => [f64([800, -5])], f: (a) => tg.logaddexp(a, tg.tensor([0], { dtype: 'float64' })), expected: [800, Math.log1p(Math.exp(-5))], atol: 1e-12 },
+    ],
+  },
+  { op: 'log1p', cases: unary(tg.log1p, Math.log1p, -0.5, 2, [{ label: 'tiny x keeps its digits', inputs: () => [f64([1e-12])], f: tg.log1p, expected: [1e-12 - 5e-25], atol: 1e-27 }]) },
+  { op: 'expm1', cases: unary(tg.expm1, Math.expm1, -2, 2, [{ label: 'tiny x keeps its digits', inputs: () => [f64([1e-12])], f: tg.expm1, expected: [1e-12 + 5e-25], atol: 1e-27 }]) },
+  { op: 'sign', cases: unary(tg.sign, Math.sign, -2, 2, [{ label: 'zeros and NaN kept', inputs: () => [f64([-0, 0, NaN, -3])], f: tg.sign, expected: [-0, 0, NaN, -1], gradcheck: false }]) },
+  { op: 'floor', cases: unary(tg.floor, Math.floor, -3, 3) },
+  { op: 'ceil', cases: unary(tg.ceil, Math.ceil, -3, 3) },
+  {
+    op: 'round',
+    cases: unary(tg.round, Math.round, -3, 3, [
+      { label: 'ties to even', inputs: () => [f64([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999])], f: tg.round, expected: [0, 2, 2, -0, -2, -2, 2], gradcheck: false },
+    ]),
   },
   { op: 'neg', cases: unary(tg.neg, (x) => -x) },
   { op: 'exp', cases: unary(tg.exp, Math.exp) },
@@ -113,6 +139,13 @@ export const rows: OpRow[] = [
         expected: [Math.fround(0.1), Math.fround(-1 / 3), 0],
         // finite differences cannot see through float32 rounding; the cast's gradient is
         // tested in test/tape.test.ts ('astype casts the gradient back')
+        gradcheck: false,
+      },
+      {
+        label: 'float64 -> int32 truncates toward zero (no gradient)',
+        inputs: () => [f64([1.7, -1.7, 3])],
+        f: (x) => tg.astype(tg.astype(x, 'int32'), 'float64'),
+        expected: [1, -1, 3],
         gradcheck: false,
       },
     ],

@@ -86,6 +86,14 @@ export const rows: OpRow[] = [
       sliceCase('[4,70]: x[1:3] contiguous rows', [4, 70], [[1, 3]], 7),
       sliceCase('[4,6]: x[:, 2:5] strided columns', [4, 6], [null, [2, 5]], 8),
       { label: '0-d with no specs', inputs: () => [f64(1.25)], f: (x) => x.slice([]), expected: 1.25, shape: [] },
+      {
+        // The cotangent reaching the slice depends on x here, so second-order checks differentiate
+        // slice's backward (unslice) itself, in both modes.
+        label: 'squared after a strided slice (unslice differentiated)',
+        inputs: () => [det([4, 6], -1, 1, 12)],
+        f: (x) => tg.square(tg.slice(x, [[1, 4], [null, null, 2]])),
+        expected: (x) => (sliceRef(x.toArray(), [[1, 4], [null, null, 2]]) as number[][]).map((r) => r.map((v) => v * v)),
+      },
     ],
   },
   {
@@ -125,6 +133,13 @@ export const rows: OpRow[] = [
         shape: [2, 3, 70],
       },
       { label: 'empty indices', inputs: () => [grid()], f: (x) => tg.gather(x, []), expected: [], shape: [0, 4] },
+      {
+        // As for slice: the cotangent depends on x, so scatterAdd's own rules are exercised.
+        label: 'squared after a gather with repeats (scatterAdd differentiated)',
+        inputs: () => [det([3, 4], -1, 1, 13)],
+        f: (x) => tg.square(tg.gather(x, [2, 0, 2])),
+        expected: (x) => (takeRef(x.toArray(), [2, 0, 2], 0) as number[][]).map((r) => r.map((v) => v * v)),
+      },
     ],
   },
   {

@@ -20,8 +20,14 @@ export interface OpCase {
   expected: NestedArray | ((...xs: Tensor[]) => NestedArray)
   /** Expected output shape (checked when given). */
   shape?: number[]
-  /** Run gradcheck (default true). False only for ops without a gradient (argmax). */
+  /**
+   * Run the derivative checks (default true): gradcheck, gradgradcheck, jvp against vjp, and
+   * forward-over-reverse against reverse-over-reverse. False only where finite differences cannot
+   * see the derivative (a non-differentiable point, a cast through float32).
+   */
   gradcheck?: boolean
+  /** Skip gradgradcheck only (e.g. a kink hit by the finite differences of the gradient). */
+  secondOrder?: boolean
   /** Indices of inputs to gradcheck (default: all). */
   wrt?: number[]
   /** Forward tolerance (default 1e-9 relative + 1e-9 absolute in float64). */

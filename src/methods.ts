@@ -1,0 +1,155 @@
+/**
+ * The fluent methods of Tensor (`x.mul(y).sum().backward()`), installed on the class here, at the
+ * end of the dependency chain storage → Tensor → engine → ops → methods. Each method is the op of
+ * the same name from src/ops (or `backward` from src/tape.ts) with `this` as its first argument.
+ *
+ * This module's only job is that side effect, so package.json lists it under `sideEffects` and
+ * every entry point imports it: bundlers keep it even when nothing imports a name from it.
+ */
+import type { DType } from './nd.js'
+import * as O from './ops/index.js'
+import { backward, type BackwardOptions } from './tape.js'
+import { Tensor, type TensorLike } from './tensor.js'
+
+declare module './tensor.js' {
+  interface Tensor {
+    /**
+     * Runs reverse mode from this tensor: fills `.grad` of the leaves it depends on (see
+     * `backward` in tape.ts). `x.backward()`, `x.backward(cotangent)`, `x.backward({ createGraph })`
+     * or `x.backward(cotangent, options)`.
+     */
+    backward(cotangent?: Tensor | number | BackwardOptions, options?: BackwardOptions): void
+    /** x + b, broadcasting. */
+    add(b: TensorLike): Tensor
+    /** x − b, broadcasting. */
+    sub(b: TensorLike): Tensor
+    /** x · b elementwise, broadcasting. */
+    mul(b: TensorLike): Tensor
+    /** x / b, broadcasting. */
+    div(b: TensorLike): Tensor
+    /** xᵖ elementwise; p a number or a tensor. */
+    pow(p: TensorLike): Tensor
+    /** −x. */
+    neg(): Tensor
+    /** eˣ. */
+    exp(): Tensor
+    /** ln x. */
+    log(): Tensor
+    /** √x. */
+    sqrt(): Tensor
+    /** |x|. */
+    abs(): Tensor
+    /** x². */
+    square(): Tensor
+    /** tanh x. */
+    tanh(): Tensor
+    /** σ(x) = 1/(1 + e⁻ˣ). */
+    sigmoid(): Tensor
+    /** max(x, 0). */
+    relu(): Tensor
+    /** x for x > 0, slope·x otherwise (slope 0.01). */
+    leakyRelu(slope?: number): Tensor
+    /** x·Φ(x) (exact erf form). */
+    gelu(): Tensor
+    /** max(x, b) elementwise, broadcasting. */
+    maximum(b: TensorLike): Tensor
+    /** min(x, b) elementwise, broadcasting. */
+    minimum(b: TensorLike): Tensor
+    /** x limited to [min, max]. */
+    clamp(min?: number | null, max?: number | null): Tensor
+    /** The values as another dtype (differentiable between float dtypes). */
+    astype(dtype: DType): Tensor
+    /** Σ over `axis` (all axes by default). */
+    sum(axis?: number | number[] | null, keepdims?: boolean): Tensor
+    /** Σx / n over `axis` (all axes by default). */
+    mean(axis?: number | number[] | null, keepdims?: boolean): Tensor
+    /** Maximum over `axis` (all axes by default). */
+    max(axis?: number | number[] | null, keepdims?: boolean): Tensor
+    /** Minimum over `axis` (all axes by default). */
+    min(axis?: number | number[] | null, keepdims?: boolean): Tensor
+    /** ln Σ eˣ over `axis`, computed stably. */
+    logsumexp(axis?: number | number[] | null, keepdims?: boolean): Tensor
+    /** Variance Σ(x − x̄)² / (n − correction) over `axis` (correction 0 by default). */
+    var(axis?: number | number[] | null, keepdims?: boolean, correction?: number): Tensor
+    /** Index of the maximum along `axis` (int32, no gradient). */
+    argmax(axis?: number | null, keepdims?: boolean): Tensor
+    /** Matrix product x·b (1-D, 2-D and batched N-D). */
+    matmul(b: Tensor): Tensor
+    /** Axes reordered; by default the last two swapped. */
+    transpose(axes?: number[]): Tensor
+    /** Axes reordered: out.shape[i] = x.shape[axes[i]]. */
+    permute(axes: number[]): Tensor
+    /** Matrix transpose: swaps the last two axes. */
+    readonly T: Tensor
+    /** The same values with another shape (−1 inferred); a view. */
+    reshape(shape: number[]): Tensor
+    /** Axes startAxis…endAxis merged into one. */
+    flatten(startAxis?: number, endAxis?: number): Tensor
+    /** Axes of size 1 removed (all of them, or those named). */
+    squeeze(axis?: number | number[]): Tensor
+    /** A new axis of size 1 inserted at `axis`. */
+    unsqueeze(axis: number): Tensor
+    /** Repeated along broadcast axes to `shape` (NumPy rules). */
+    broadcastTo(shape: number[]): Tensor
+    /** NumPy-style basic slicing, one spec per axis. */
+    slice(ranges: O.SliceSpec[]): Tensor
+    /** Entries picked along `axis` by integer indices (NumPy's take). */
+    gather(indices: O.IndexLike, axis?: number): Tensor
+    /** eˣ / Σ eˣ along `axis` (last by default). */
+    softmax(axis?: number): Tensor
+    /** x − ln Σ eˣ along `axis` (last by default). */
+    logSoftmax(axis?: number): Tensor
+  }
+}
+
+const methods: ThisType<Tensor> & Record<string, (this: Tensor, ...args: any[]) => unknown> = {
+  backward(cotangent?: Tensor | number | BackwardOptions, options?: BackwardOptions) { backward(this, cotangent, options) },
+  add(b: TensorLike) { return O.add(this, b) },
+  sub(b: TensorLike) { return O.sub(this, b) },
+  mul(b: TensorLike) { return O.mul(this, b) },
+  div(b: TensorLike) { return O.div(this, b) },
+  pow(p: TensorLike) { return O.pow(this, p) },
+  neg() { return O.neg(this) },
+  exp() { return O.exp(this) },
+  log() { return O.log(this) },
+  sqrt() { return O.sqrt(this) },
+  abs() { return O.abs(this) },
+  square() { return O.square(this) },
+  tanh() { return O.tanh(this) },
+  sigmoid() { return O.sigmoid(this) },
+  relu() { return O.relu(this) },
+  leakyRelu(slope?: number) { return O.leakyRelu(this, slope) },
+  gelu() { return O.gelu(this) },
+  maximum(b: TensorLike) { return O.maximum(this, b) },
+  minimum(b: TensorLike) { return O.minimum(this, b) },
+  clamp(min?: number | null, max?: number | null) { return O.clamp(this, min, max) },
+  astype(dtype: DType) { return O.astype(this, dtype) },
+  sum(axis?: O.AxisLike, keepdims?: boolean) { return O.sum(this, axis, keepdims) },
+  mean(axis?: O.AxisLike, keepdims?: boolean) { return O.mean(this, axis, keepdims) },
+  max(axis?: O.AxisLike, keepdims?: boolean) { return O.max(this, axis, keepdims) },
+  min(axis?: O.AxisLike, keepdims?: boolean) { return O.min(this, axis, keepdims) },
+  logsumexp(axis?: O.AxisLike, keepdims?: boolean) { return O.logsumexp(this, axis, keepdims) },
+  var(axis?: O.AxisLike, keepdims?: boolean, correction?: number) { return O.variance(this, axis, keepdims, correction) },
+  argmax(axis?: number | null, keepdims?: boolean) { return O.argmax(this, axis, keepdims) },
+  matmul(b: Tensor) { return O.matmul(this, b) },
+  transpose(axes?: number[]) { return O.transpose(this, axes) },
+  permute(axes: number[]) { return O.permute(this, axes) },
+  reshape(shape: number[]) { return O.reshape(this, shape) },
+  flatten(startAxis?: number, endAxis?: number) { return O.flatten(this, startAxis, endAxis) },
+  squeeze(axis?: number | number[]) { return O.squeeze(this, axis) },
+  unsqueeze(axis: number) { return O.unsqueeze(this, axis) },
+  broadcastTo(shape: number[]) { return O.broadcastTo(this, shape) },
+  slice(ranges: O.SliceSpec[]) { return O.slice(this, ranges) },
+  gather(indices: O.IndexLike, axis?: number) { return O.gather(this, indices, axis) },
+  softmax(axis?: number) { return O.softmax(this, axis) },
+  logSoftmax(axis?: number) { return O.logSoftmax(this, axis) },
+}
+
+for (const [name, fn] of Object.entries(methods)) {
+  Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false })
+}
+Object.defineProperty(Tensor.prototype, 'T', {
+  get(this: Tensor) { return O.transpose(this) },
+  configurable: true,
+  enumerable: false,
+})
