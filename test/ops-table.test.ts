@@ -4,8 +4,9 @@
  *   1. forward, against an independent reference;
  *   2. first derivative, by gradcheck (central finite differences, float64);
  *   3. second derivative, by gradgradcheck (the recorded backward rules, differentiated again);
- *   4. forward mode against reverse mode: ⟨J·t, u⟩ = ⟨t, Jᵀ·u⟩, and H·t by forward-over-reverse
- *      against reverse-over-reverse (test/table/checks.ts).
+ *   4. forward mode against reverse mode: ⟨J·t, u⟩ = ⟨t, Jᵀ·u⟩; H·t four ways (forward and
+ *      reverse over each other); and the full Jacobian by jacfwd against jacrev
+ *      (test/table/checks.ts).
  * The meta-tests at the bottom fail when an export has no row, or when a primitive's backward,
  * tangent or fastBackward rule never ran in the table — so a new op cannot land untested.
  */
@@ -14,7 +15,7 @@ import * as ops from '../src/ops/index.js'
 import { gradcheck, gradgradcheck, Tensor, type NestedArray } from '../src/index.js'
 import { definedOps } from '../src/op.js'
 import type { OpDef } from '../src/op-rules.js'
-import { checkJvpAgainstVjp, checkSecondOrderModes } from './table/checks.js'
+import { checkJacobians, checkJvpAgainstVjp, checkSecondOrderModes } from './table/checks.js'
 import type { OpRow } from './table/types.js'
 
 // Count every rule call of every primitive while the table runs (this file's modules only).
@@ -38,6 +39,9 @@ const AREAS = ['elementwise', 'trig', 'activations', 'reduce', 'linalg', 'shape'
 const rowFiles = AREAS.map((a) => `${a}.rows.ts`)
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const rows: OpRow[] = rowFiles.flatMap((f) => require(join(__dirname, 'table', f)).rows as OpRow[])
+
+/** The ops for which jacfwd and jacrev were compared on at least one case. */
+const jacobiansChecked = new Set<string>()
 
 function flat(x: NestedArray): number[] {
   return Array.isArray(x) ? x.flatMap(flat) : [x]
@@ -80,6 +84,7 @@ describe.each(rows.map((r) => [r.op, r] as const))('%s', (_name, row) => {
     }
     checkJvpAgainstVjp(where, c.f, c.inputs(), wrt)
     checkSecondOrderModes(where, c.f, c.inputs(), wrt)
+    if (checkJacobians(where, c.f, c.inputs(), wrt)) jacobiansChecked.add(row.op)
   })
 })
 
@@ -104,4 +109,9 @@ test('every primitive had its backward, tangent and fastBackward rules run by th
     if (def.fastBackward && count.fastBackward === 0) missing.push(`${def.name}: fastBackward`)
   }
   expect(missing).toEqual([])
+})
+
+test('jacfwd and jacrev were compared on every differentiable op', () => {
+  const differentiable = rows.filter((r) => r.cases.some((c) => c.gradcheck !== false)).map((r) => r.op)
+  expect(differentiable.filter((op) => !jacobiansChecked.has(op))).toEqual([])
 })

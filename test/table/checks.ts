@@ -10,7 +10,7 @@
  *   equals ∇ₓ⟨G(x), t⟩ (both are H·t, H the symmetric Hessian of ⟨f, u⟩) — this runs the tangent
  *   rules of the ops that backward rules are made of.
  */
-import { concat, jvp, reshape, Tensor, vjp } from '../../src/index.js'
+import { concat, jacfwd, jacrev, jvp, reshape, Tensor, vjp } from '../../src/index.js'
 import { det } from './ref.js'
 
 function flat(ts: Tensor[]): number[] {
@@ -81,4 +81,31 @@ export function checkSecondOrderModes(name: string, f: (...xs: Tensor[]) => Tens
   if (!close(sHt, expected, Math.abs(sHt) + Math.abs(expected))) {
     throw new Error(`${name}: ⟨s, H·t⟩: forward-over-forward ${sHt}, reverse-over-reverse ${expected}`)
   }
+}
+
+/** Inputs larger than this skip the full-Jacobian check (it costs one jvp per input element). */
+export const JACOBIAN_MAX_SIZE = 64
+
+/**
+ * Throws unless jacfwd and jacrev give the same full Jacobian with respect to each checked input
+ * (the others held fixed). Returns whether any input was small enough to check.
+ */
+export function checkJacobians(name: string, f: (...xs: Tensor[]) => Tensor, xs: Tensor[], wrt: number[]): boolean {
+  let checked = false
+  for (const i of wrt) {
+    if (xs[i].size > JACOBIAN_MAX_SIZE) continue
+    const fi = (z: Tensor) => f(...xs.map((x, k) => (k === i ? z : x)))
+    const forward = jacfwd(fi)(xs[i])
+    const reverse = jacrev(fi)(xs[i])
+    if (forward.shape.join() !== reverse.shape.join()) {
+      throw new Error(`${name}: jacfwd shape [${forward.shape}] but jacrev shape [${reverse.shape}] (input ${i})`)
+    }
+    for (let k = 0; k < forward.size; k++) {
+      const a = forward.data[k]
+      const b = reverse.data[k]
+      if (!close(a, b, Math.abs(a) + Math.abs(b))) throw new Error(`${name}: Jacobian entry ${k} w.r.t. input ${i}: jacfwd ${a}, jacrev ${b}`)
+    }
+    checked = true
+  }
+  return checked
 }
