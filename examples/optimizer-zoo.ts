@@ -14,6 +14,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { tensor, valueAndGrad, type Tensor } from '../src/index.js'
 import * as O from '../optimizers/index.js'
+import { contour, num, toPixels, type View } from './contour.js'
 import { isMain } from './is-main.js'
 
 type Point = [number, number]
@@ -78,39 +79,11 @@ export function runZoo(steps: number, only?: readonly string[]): ZooResult[] {
 // ---------------------------------------------------------------------------------------------
 // SVG
 
-const VIEW = { x0: -2, x1: 2, y0: -1, y1: 3 }
 const SIZE = 640
+const VIEW: View = { x0: -2, x1: 2, y0: -1, y1: 3, size: SIZE }
 const LEGEND = 300
-const sx = (x: number) => ((x - VIEW.x0) / (VIEW.x1 - VIEW.x0)) * SIZE
-const sy = (y: number) => SIZE - ((y - VIEW.y0) / (VIEW.y1 - VIEW.y0)) * SIZE
-const num = (v: number) => (Math.round(v * 10) / 10).toString()
-
-/** Contour segments of f at `level` on a grid (marching squares, one segment per crossing pair). */
-function contour(level: number, n: number): string {
-  const xs = Array.from({ length: n + 1 }, (_, i) => VIEW.x0 + ((VIEW.x1 - VIEW.x0) * i) / n)
-  const ys = Array.from({ length: n + 1 }, (_, j) => VIEW.y0 + ((VIEW.y1 - VIEW.y0) * j) / n)
-  const v = xs.map((x) => ys.map((y) => f(x, y) - level))
-  const parts: string[] = []
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      // corners counter-clockwise: (i,j) (i+1,j) (i+1,j+1) (i,j+1)
-      const c: [number, number, number][] = [[xs[i], ys[j], v[i][j]], [xs[i + 1], ys[j], v[i + 1][j]], [xs[i + 1], ys[j + 1], v[i + 1][j + 1]], [xs[i], ys[j + 1], v[i][j + 1]]]
-      const hits: Point[] = []
-      for (let e = 0; e < 4; e++) {
-        const [ax, ay, av] = c[e]
-        const [bx, by, bv] = c[(e + 1) % 4]
-        if ((av < 0) !== (bv < 0)) {
-          const t = av / (av - bv)
-          hits.push([ax + t * (bx - ax), ay + t * (by - ay)])
-        }
-      }
-      for (let h = 0; h + 1 < hits.length; h += 2) {
-        parts.push(`M${num(sx(hits[h][0]))} ${num(sy(hits[h][1]))}L${num(sx(hits[h + 1][0]))} ${num(sy(hits[h + 1][1]))}`)
-      }
-    }
-  }
-  return parts.join('')
-}
+const sx = (x: number) => toPixels(VIEW, x, 0)[0]
+const sy = (y: number) => toPixels(VIEW, 0, y)[1]
 
 /** The picture: contours of log f, one `<path class="trajectory">` per optimizer, a legend. */
 export function renderSvg(results: ZooResult[], steps: number): string {
@@ -121,7 +94,7 @@ export function renderSvg(results: ZooResult[], steps: number): string {
   lines.push(`<rect width="${SIZE + LEGEND}" height="${SIZE}" fill="white"/>`)
   levels.forEach((level, k) => {
     const shade = Math.round(200 - (k * 100) / levels.length)
-    lines.push(`<path class="contour" data-level="${level}" d="${contour(level, 120)}" fill="none" stroke="rgb(${shade},${shade},${shade})" stroke-width="0.7"/>`)
+    lines.push(`<path class="contour" data-level="${level}" d="${contour(f, VIEW, level, 120)}" fill="none" stroke="rgb(${shade},${shade},${shade})" stroke-width="0.7"/>`)
   })
   for (const r of results) {
     const stride = Math.max(1, Math.ceil(r.path.length / 600))

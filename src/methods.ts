@@ -51,6 +51,48 @@ declare module './tensor.js' {
     leakyRelu(slope?: number): Tensor
     /** x·Φ(x) (exact erf form). */
     gelu(): Tensor
+    /** ln(1 + x), accurate for small x. */
+    log1p(): Tensor
+    /** eˣ − 1, accurate for small x. */
+    expm1(): Tensor
+    /** x·ln y (0 where x = 0). */
+    xlogy(y: TensorLike): Tensor
+    /** ln(eˣ + eᵇ), computed stably. */
+    logaddexp(b: TensorLike): Tensor
+    /** sin x. */
+    sin(): Tensor
+    /** cos x. */
+    cos(): Tensor
+    /** tan x. */
+    tan(): Tensor
+    /** arctan x. */
+    atan(): Tensor
+    /** atan2(this, x): the angle of the point (x, this). */
+    atan2(x: TensorLike): Tensor
+    /** sinh x. */
+    sinh(): Tensor
+    /** cosh x. */
+    cosh(): Tensor
+    /** asinh x. */
+    asinh(): Tensor
+    /** ln(1 + e^(βx))/β, a smooth relu (β = 1). */
+    softplus(beta?: number): Tensor
+    /** x·σ(x). */
+    silu(): Tensor
+    /** x for x > 0, α(eˣ − 1) otherwise (α = 1). */
+    elu(alpha?: number): Tensor
+    /** x/(1 + |x|). */
+    softsign(): Tensor
+    /** x limited to [min, max] (default [−1, 1]). */
+    hardtanh(min?: number, max?: number): Tensor
+    /** −1, 0 or 1 by the sign of x (zero gradient). */
+    sign(): Tensor
+    /** ⌊x⌋ (zero gradient). */
+    floor(): Tensor
+    /** ⌈x⌉ (zero gradient). */
+    ceil(): Tensor
+    /** x rounded to the nearest integer, ties to even (zero gradient). */
+    round(): Tensor
     /** max(x, b) elementwise, broadcasting. */
     maximum(b: TensorLike): Tensor
     /** min(x, b) elementwise, broadcasting. */
@@ -120,6 +162,27 @@ const methods: ThisType<Tensor> & Record<string, (this: Tensor, ...args: any[]) 
   relu() { return O.relu(this) },
   leakyRelu(slope?: number) { return O.leakyRelu(this, slope) },
   gelu() { return O.gelu(this) },
+  log1p() { return O.log1p(this) },
+  expm1() { return O.expm1(this) },
+  xlogy(y: TensorLike) { return O.xlogy(this, y) },
+  logaddexp(b: TensorLike) { return O.logaddexp(this, b) },
+  sin() { return O.sin(this) },
+  cos() { return O.cos(this) },
+  tan() { return O.tan(this) },
+  atan() { return O.atan(this) },
+  atan2(x: TensorLike) { return O.atan2(this, x) },
+  sinh() { return O.sinh(this) },
+  cosh() { return O.cosh(this) },
+  asinh() { return O.asinh(this) },
+  softplus(beta?: number) { return O.softplus(this, beta) },
+  silu() { return O.silu(this) },
+  elu(alpha?: number) { return O.elu(this, alpha) },
+  softsign() { return O.softsign(this) },
+  hardtanh(min?: number, max?: number) { return O.hardtanh(this, min, max) },
+  sign() { return O.sign(this) },
+  floor() { return O.floor(this) },
+  ceil() { return O.ceil(this) },
+  round() { return O.round(this) },
   maximum(b: TensorLike) { return O.maximum(this, b) },
   minimum(b: TensorLike) { return O.minimum(this, b) },
   clamp(min?: number | null, max?: number | null) { return O.clamp(this, min, max) },

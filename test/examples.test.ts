@@ -11,6 +11,7 @@ import { main as moons } from '../examples/moons.js'
 import { accuracy, loadMnist, main as mnist, parseCommandLine } from '../examples/mnist.js'
 import { main as gameLoop } from '../examples/game-loop.js'
 import { main as tape } from '../examples/tape.js'
+import { main as newton, parseArgs as newtonArgs } from '../examples/newton.js'
 
 const quiet = () => {}
 let tmp: string
@@ -109,4 +110,20 @@ test("tape: micrograd's lecture neuron, its tape, DOT and SVG", async () => {
   expect(r.svg).toContain('<svg')
   expect(r.files.map((f) => path.basename(f))).toEqual(['tape.dot', 'tape.svg'])
   expect(fs.readFileSync(r.files[1], 'utf8')).toBe(r.svg)
+})
+
+test("newton: Newton's method reaches Rosenbrock's minimum in a few steps, through the textbook iterates", () => {
+  const out = path.join(tmp, 'newton.svg')
+  const r = newton({ out, log: quiet })
+  const last = r.iterates[r.iterates.length - 1]
+  expect(r.iterates.length).toBeLessThanOrEqual(11)
+  expect(last.point[0]).toBeCloseTo(1, 9)
+  expect(last.point[1]).toBeCloseTo(1, 9)
+  // pure Newton from (−1.2, 1) overshoots into the valley's far side first (Nocedal & Wright's example)
+  expect(r.iterates[2].point[0]).toBeCloseTo(0.763115, 5)
+  expect(r.iterates[2].point[1]).toBeCloseTo(-3.175034, 5)
+  expect(r.svg.match(/class="iterate"/g)!.length).toBe(r.iterates.length)
+  expect(fs.readFileSync(out, 'utf8')).toBe(r.svg)
+  expect(newtonArgs(['--steps', '3', '--start', '0,0'])).toEqual({ steps: 3, start: [0, 0] })
+  expect(() => newtonArgs(['--start', '1'])).toThrow('newton: --start must be two numbers like -1.2,1, got 1')
 })
