@@ -112,6 +112,13 @@ describe('state files written by earlier versions load and resume bit-identicall
   // Each file: for every case of fixtures/optimizer_states.ts, the state saved after STEPS
   // updates and the state after STEPS more. Written once by that version's code, never rewritten.
   const files = ['optimizer-states-v1.json']
+  // Cases whose math was fixed after the file was written: they load, and resume with the fixed
+  // math, so they no longer reproduce `after` (the fix itself is tested in optimizers.test.ts).
+  const fixedSince: Record<string, Record<string, string>> = {
+    'optimizer-states-v1.json': {
+      lion: 'v1 dropped lion\'s decoupled weightDecay when maximize was set',
+    },
+  }
   for (const file of files) {
     const data = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', file), 'utf8'))
     test(`${file}: covers every case`, () => {
@@ -124,6 +131,10 @@ describe('state files written by earlier versions load and resume bit-identicall
       const resumed = runSteps(opt, loadState(JSON.stringify(saved), opt), STEPS, STEPS)
       const now = saveState(resumed)
       expect(now.step).toBe(after.step)
+      if (fixedSince[file]?.[label]) {
+        expect(now.arrays).not.toEqual(after.arrays)
+        return
+      }
       expect(now.arrays).toEqual(after.arrays)
       expect(now.extra).toEqual(after.extra)
     })
