@@ -34,7 +34,7 @@ export const adam = optimizer(
   ({ b1, b2, amsgrad }) => ({
     // Divisions by bias(i, β) as multiplications by 1/bias, computed once per step on the host:
     // the same numbers up to one rounding, and one division per element instead of three.
-    scalars: (i: number) => ({ invBias1: 1 / (1 - b1 ** (i + 1)), invBias2: 1 / (1 - b2 ** (i + 1)) }),
+    scalars: (i) => ({ invBias1: 1 / (1 - b1 ** (i + 1)), invBias2: 1 / (1 - b2 ** (i + 1)) }),
     rules: [
       rule('m', ['g', 'm', 'b1'], movingAverage), //                    m = lerp(g, m, b1)
       rule('v', ['g', 'v', 'b2'], movingAverageOfSquare), //            v = lerp(g², v, b2)

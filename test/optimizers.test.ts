@@ -10,6 +10,8 @@ import { optimizer, rule, OptState, interval, HYPER_PARAMETERS, type Optimizer, 
 import { Tensor, tensor, zeros } from '../src/tensor.js'
 import { describeTree, flatten } from '../src/tree.js'
 import { rows, instances } from './table/optimizers.rows.js'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 
 const params = () => ({
   layers: [
@@ -461,5 +463,16 @@ describe('attach()', () => {
     expect(() => O.adam(0.1).attach(tensor([1], { dtype: 'float64' }))).toThrow(/attach: 'params' \[1\] is float64; .*astype\('float32'\)/)
     const w = tensor([1])
     expect(() => O.adam(0.1).attach({ a: w, b: w })).toThrow(/attach: the tensor at 'b' also appears at 'a'/)
+  })
+})
+
+describe('docs/adam.md', () => {
+  test('shows optimizers/adam.ts as it is: every code line of its block is a line of the file', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'adam.md'), 'utf8')
+    const block = doc.slice(doc.indexOf("export const adam = optimizer("), doc.indexOf('```', doc.indexOf("export const adam = optimizer(")))
+    const source = fs.readFileSync(path.join(__dirname, '..', 'optimizers', 'adam.ts'), 'utf8').split('\n')
+    const lines = block.split('\n').filter((l) => l.trim())
+    expect(lines.length).toBeGreaterThan(15)
+    expect(lines.filter((l) => !source.includes(l))).toEqual([])
   })
 })
