@@ -231,7 +231,7 @@ function build(
   const gradient = gradientTransform(named, hyper)
   const rules = Object.freeze(gradient ? [GRADIENT_RULE, ...written.rules] : written.rules)
   const layout = stateLayout(name, written, gradient !== null)
-  const scalarsOf = stepScalars(name, hyper, stepSize, written.scalars, gradient, layout)
+  const scalarsOf = stepScalars(name, hyper, stepSize, rules, written.scalars, gradient, layout)
   return assemble({ name, hyper, stepSize, rules, layout, scalarsOf, extra: written.extra })
 }
 
@@ -304,24 +304,30 @@ function stateLayout(name: string, spec: CheckedSpec, transformsGradient: boolea
   return Object.freeze({ slots, initialValues, scratch, extraSizes, transformsGradient })
 }
 
-/** The scalars of step i: `lr`, every numeric hyper-parameter, the spec's own, the gradient rule's. */
+/** The scalars of step i: `lr`, the numeric hyper-parameters, the spec's own, the gradient rule's. */
 function stepScalars(
   name: string,
   hyper: Readonly<Record<string, HyperValue>>,
   stepSize: Schedule,
+  rules: readonly Rule[],
   own: ((i: number) => Record<string, number>) | undefined,
   gradient: Record<string, number> | null,
   layout: StateLayout,
 ): (i: number) => Record<string, number> {
+  // Only the names some rule reads: the backend gets exactly the scalars the rules use.
+  const read = new Set(rules.flatMap((r) => r.args))
   const constants: Record<string, number> = {}
-  for (const [k, v] of Object.entries(hyper)) if (typeof v === 'number' && k !== 'stepSize') constants[k] = v
+  for (const [k, v] of Object.entries(hyper)) {
+    if (typeof v === 'number' && k !== 'stepSize' && read.has(k)) constants[k] = v
+  }
   const arrays = ['x', 'g', 'grad', ...layout.slots, ...layout.scratch]
-  for (const k of ['lr', ...Object.keys(constants)]) {
+  for (const k of [...(read.has('lr') ? ['lr'] : []), ...Object.keys(constants)]) {
     if (arrays.includes(k)) {
       throw new Error(`optimizer '${name}': '${k}' is both a scalar of the step and an array; rename the slot`)
     }
   }
-  return (i) => ({ lr: stepSize(i), ...constants, ...(own ? own(i) : {}), ...gradient })
+  const withLr = read.has('lr')
+  return (i) => ({ ...(withLr ? { lr: stepSize(i) } : {}), ...constants, ...(own ? own(i) : {}), ...gradient })
 }
 
 // ---------------------------------------------------------------------------------------------

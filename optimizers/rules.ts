@@ -7,20 +7,20 @@
  */
 
 /**
- * avg ← lerp(g, avg, β) = (avg − g)·β + g: the moving average of the gradient (Adam's m).
+ * m ← lerp(g, m, β) = (m − g)·β + g: the moving average of the gradient (Adam's m).
  * @example rule('m', ['g', 'm', 'b1'], movingAverage)
  */
-export function movingAverage(g: number, avg: number, beta: number) {
-  return (avg - g) * beta + g
+export function movingAverage(g: number, m: number, beta: number) {
+  return (m - g) * beta + g
 }
 
 /**
- * avg ← lerp(g², avg, β) = (avg − g²)·β + g²: the moving average of the squared gradient (Adam's v).
+ * v ← lerp(g², v, β) = (v − g²)·β + g²: the moving average of the squared gradient (Adam's v).
  * @example rule('v', ['g', 'v', 'b2'], movingAverageOfSquare)
  */
-export function movingAverageOfSquare(g: number, avg: number, beta: number) {
+export function movingAverageOfSquare(g: number, v: number, beta: number) {
   const g2 = g * g
-  return (avg - g2) * beta + g2
+  return (v - g2) * beta + g2
 }
 
 /**
