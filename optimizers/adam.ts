@@ -23,9 +23,9 @@ import { movingAverage, movingAverageOfSquare, runningMax } from './rules.js'
  *
  * @example
  * const opt = adam(1e-3)                       // adam(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
- * let state = opt.init(params)
- * state = opt.update(i, grads, state)
- * params = opt.getParams(state)
+ * let state = opt.init({ w: tensor([1, 2]) })
+ * state = opt.update(0, { w: tensor([3, -0.01]) }, state)   // i = 0: the first step
+ * opt.getParams(state).w.toArray()             // [0.999, 2.001]: the first step is stepSize·sign(g)
  */
 export const adam = optimizer(
   'adam',

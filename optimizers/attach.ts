@@ -21,8 +21,12 @@ import { saveState, loadState, type SavedState } from './state-io.js'
  * If code later replaces a tensor's `data` or `.grad` (or sets `.grad = null`), `step()`
  * notices, copies the values in (a missing gradient counts as zero) and re-points it.
  * @example
- * const train = adam(1e-3).attach(net.parameters())
- * train.zeroGrad(); loss().backward(); train.step()
+ * const w = tensor([1, 2], { requiresGrad: true })
+ * const train = sgd(0.1).attach({ w })
+ * w.square().sum().backward()   // w.grad = 2w, accumulated into the optimizer's gradient buffer
+ * train.step()
+ * w.toArray()                   // [0.8, 1.6]
+ * train.zeroGrad()
  */
 export interface Trainer {
   /** The optimizer this loop runs. */
@@ -46,8 +50,10 @@ export interface Trainer {
 }
 
 /**
- * Takes over the tensors of `params` for `opt` (see {@link Trainer}).
- * @example const train = attach(sgd(0.1), { w, b })
+ * Takes over the tensors of `params` for `opt` (see {@link Trainer}); what `opt.attach(params)` calls.
+ * @example
+ * const w = tensor([1, 2], { requiresGrad: true })
+ * attach(sgd(0.1), { w }).stepCount   // 0
  */
 export function attach(opt: Optimizer, params: Tree): Trainer {
   const { leaves, paths } = flatten(params)

@@ -92,7 +92,10 @@ const SIMD_MIN_SIZE = 256
 /**
  * A zeroed state (slots at their initial values) for a tree of this structure: every array
  * allocated, nothing copied in.
- * @example createState('adam', opt.hyper, layout, flatten(params).def, flatten(params).paths)
+ * @example
+ * const opt = adam(1e-3)
+ * const { def, paths } = flatten({ w: zeros([2, 3]) })
+ * createState('adam', opt.hyper, opt.layout, def, paths).slots.m.length   // 6
  */
 export function createState(
   optimizer: string,

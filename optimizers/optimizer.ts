@@ -165,7 +165,8 @@ export type OptimizerFactory<A extends unknown[], S = (hyper: never) => Optimize
  * }))
  * const opt = mySgd(0.1)
  * const state = opt.update(0, { w: tensor([1, 1]) }, opt.init({ w: tensor([1, 2]) }))
- * opt.getParams(state)   // { w: tensor([0.9, 1.9]) }
+ * opt.getParams(state).w.toArray()   // [0.9, 1.9]
+ * mySgd(0.1, { weightDecay: -1 })    // throws: mySgd: weightDecay must be a number in [0, ∞), got number -1
  */
 export function optimizer<
   F extends (...args: never[]) => NamedArguments,
