@@ -1,5 +1,5 @@
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
-import { descend } from './rules.js'
+import { optimizer, rule, type Options, type ScheduleLike } from './optimizer.js'
+import { addSquare, descend } from './rules.js'
 
 /**
  * Adagrad (Duchi, Hazan & Singer, 2011): every parameter's step is divided by the root of the
@@ -20,40 +20,32 @@ import { descend } from './rules.js'
  * const opt = adagrad(0.01)                        // PyTorch's Adagrad
  * const jaxAdagrad = adagrad(0.01, 0.9, { eps: 0 }) // JAX's example_libraries adagrad
  */
-export const adagrad = optimizer('adagrad', (stepSize: ScheduleLike, momentum: number = 0, options?: { eps?: number; lrDecay?: number; initialAccumulatorValue?: number; weightDecay?: number; maximize?: boolean }) => {
-  const lr = checkStepSize('adagrad', stepSize)
-  checkRange('adagrad', 'momentum', momentum, 0, 1)
-  const o = readOptions('adagrad', options, { eps: 1e-10, lrDecay: 0, initialAccumulatorValue: 0, weightDecay: 0, maximize: false })
-  for (const k of ['eps', 'lrDecay', 'initialAccumulatorValue'] as const) checkRange('adagrad', k, o[k], 0, Infinity)
-  const scaled = momentum > 0
-  return {
-    slots: (scaled ? { sum: o.initialAccumulatorValue, m: 0 } : { sum: o.initialAccumulatorValue }) as Record<string, number>,
-    scalars: (i: number) => ({ lr: lr(i) / (1 + i * o.lrDecay), eps: o.eps, momentum }),
+export const adagrad = optimizer(
+  'adagrad',
+  (stepSize: ScheduleLike, momentum = 0, options?: AdagradOptions) => ({ stepSize, momentum, options }),
+  ({ stepSize, momentum, lrDecay, initialAccumulatorValue }) => ({
+    initialValues: { sum: initialAccumulatorValue },
+    scalars: (i) => ({ decayedLr: stepSize(i) / (1 + i * lrDecay) }),
     rules: [
-      rule('sum', ['sum', 'g'], accumulateSquare),
-      ...(scaled
-        ? [rule('m', ['m', 'g', 'sum', 'eps', 'momentum'], adagradMomentum), rule('x', ['x', 'm', 'lr'], descend)]
-        : [rule('x', ['x', 'g', 'sum', 'lr', 'eps'], adagradStep)]),
+      rule('sum', ['sum', 'g'], addSquare),
+      momentum > 0 && rule('m', ['m', 'g', 'sum', 'eps', 'momentum'], adagradMomentum),
+      momentum > 0
+        ? rule('x', ['x', 'm', 'decayedLr'], descend)
+        : rule('x', ['x', 'g', 'sum', 'decayedLr', 'eps'], adagradStep),
     ],
-    stepSize: lr,
-    hyper: { stepSize, momentum, ...o },
-    weightDecay: o.weightDecay,
-    maximize: o.maximize,
-  }
-})
+  }),
+  { options: { eps: 1e-10, lrDecay: 0, initialAccumulatorValue: 0 } },
+)
 
-/** s ← s + g². */
-function accumulateSquare(sum: number, g: number) {
-  return sum + g * g
-}
+type AdagradOptions = Options<{ eps: number; lrDecay: number; initialAccumulatorValue: number }>
 
-/** x ← x − lr·g/(√s + eps). */
+/** x ← x − lr·g/(√s + eps), unchanged where s = 0. */
 function adagradStep(x: number, g: number, sum: number, lr: number, eps: number) {
   if (sum > 0) return x - (lr * g) / (Math.sqrt(sum) + eps)
   return x
 }
 
-/** m ← momentum·m + (1 − momentum)·g/(√s + eps). */
+/** m ← momentum·m + (1 − momentum)·d, d = g/(√s + eps) (0 where s = 0). */
 function adagradMomentum(m: number, g: number, sum: number, eps: number, momentum: number) {
   let d = 0
   if (sum > 0) d = g / (Math.sqrt(sum) + eps)

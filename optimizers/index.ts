@@ -1,14 +1,22 @@
 /**
  * tapegrad/optimizers — the optimizers (JAX's nine plus AdamW, NAdam, RAdam, Adadelta, Lion),
- * the lifter that makes one out of ~20 lines of rules, step-size schedules, gradient clipping
+ * the lifter that makes one out of its math and defaults, step-size schedules, gradient clipping
  * and state I/O. See docs/optimizers.md.
  */
 // Tensors made with this entry point alone get their fluent methods too (see src/methods.ts).
 import '../src/methods.js'
 
-export { optimizer, rule, OptState, checkRange, checkNonNegative, checkStepSize, readOptions } from './optimizer.js'
-export type { Optimizer, OptimizerFactory, OptimizerSpec, Trainer, HyperValue, LeafInfo, HookContext, ExtraSpec, Rule, RuleFn } from './optimizer.js'
-export { firstMoment, secondMoment, runningMax, descend, heavyBall, nesterovStep } from './rules.js'
+export { optimizer, rule, OptState } from './optimizer.js'
+export type {
+  Optimizer, OptimizerFactory, OptimizerSpec, Declarations, Trainer, HyperValue, LeafInfo, StateLayout, HookContext,
+  ExtraSpec, Rule, RuleFn, Options,
+} from './optimizer.js'
+export {
+  HYPER_PARAMETERS, interval, nonNegative, fraction, flag, stepSizeOrSchedule, type Constraint,
+} from './hyper-parameters.js'
+export {
+  movingAverage, movingAverageOfSquare, runningMax, addSquare, descend, accumulateVelocity, nesterovStep,
+} from './rules.js'
 
 export { sgd } from './sgd.js'
 export { momentum } from './momentum.js'
@@ -16,7 +24,7 @@ export { nesterov } from './nesterov.js'
 export { adagrad } from './adagrad.js'
 export { rmsprop } from './rmsprop.js'
 export { rmspropMomentum } from './rmspropMomentum.js'
-export { adam, adamStep } from './adam.js'
+export { adam } from './adam.js'
 export { adamax } from './adamax.js'
 export { sm3 } from './sm3.js'
 export { adamw } from './adamw.js'

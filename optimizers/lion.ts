@@ -1,5 +1,6 @@
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { firstMoment } from './rules.js'
+import { optimizer, rule, type ScheduleLike } from './optimizer.js'
+import { interval } from './hyper-parameters.js'
+import { movingAverage } from './rules.js'
 
 /**
  * Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2; optax.lion):
@@ -18,22 +19,19 @@ import { firstMoment } from './rules.js'
  * @example
  * const opt = lion(1e-4)
  */
-export const lion = optimizer('lion', (stepSize: ScheduleLike, b1: number = 0.9, b2: number = 0.99, weightDecay: number = 0, options?: { maximize?: boolean }) => {
-  const lr = checkStepSize('lion', stepSize)
-  checkRange('lion', 'b1', b1, 0, 1, true)
-  checkRange('lion', 'b2', b2, 0, 1, true)
-  checkNonNegative('lion', 'weightDecay', weightDecay)
-  const { maximize } = readOptions('lion', options, { maximize: false })
-  return {
-    slots: ['m'],
-    scalars: (i: number) => ({ lr: lr(i), b1, b2, weightDecay }),
+export const lion = optimizer(
+  'lion',
+  (stepSize: ScheduleLike, b1 = 0.9, b2 = 0.99, weightDecay = 0, options?: { maximize?: boolean }) =>
+    ({ stepSize, b1, b2, weightDecay, options }),
+  () => ({
     // x before m: the step uses the momentum of the previous step.
-    rules: [rule('x', ['x', 'g', 'm', 'b1', 'lr', 'weightDecay'], lionStep), rule('m', ['g', 'm', 'b2'], firstMoment)],
-    stepSize: lr,
-    hyper: { stepSize, b1, b2, weightDecay, maximize },
-    maximize,
-  }
-})
+    rules: [
+      rule('x', ['x', 'g', 'm', 'b1', 'lr', 'weightDecay'], lionStep),
+      rule('m', ['g', 'm', 'b2'], movingAverage),
+    ],
+  }),
+  { constraints: { b1: interval(0, 1, true), b2: interval(0, 1, true) } },
+)
 
 /** x ← x − lr·(sign(lerp(g, m, b1)) + λ·x). */
 function lionStep(x: number, g: number, m: number, b1: number, lr: number, weightDecay: number) {

@@ -1,5 +1,5 @@
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
-import { descend, heavyBall } from './rules.js'
+import { optimizer, rule, type Options, type ScheduleLike } from './optimizer.js'
+import { descend, accumulateVelocity } from './rules.js'
 
 /**
  * SGD with (heavy-ball) momentum in JAX's form (`jax.example_libraries.optimizers.momentum`):
@@ -13,17 +13,8 @@ import { descend, heavyBall } from './rules.js'
  * @example
  * const opt = momentum(0.01, 0.9)
  */
-export const momentum = optimizer('momentum', (stepSize: ScheduleLike, mass: number = 0.9, options?: { weightDecay?: number; maximize?: boolean }) => {
-  const lr = checkStepSize('momentum', stepSize)
-  checkRange('momentum', 'mass', mass, 0, 1, true)
-  const { weightDecay, maximize } = readOptions('momentum', options, { weightDecay: 0, maximize: false })
-  return {
-    slots: ['v'],
-    scalars: (i: number) => ({ lr: lr(i), mass }),
-    rules: [rule('v', ['v', 'g', 'mass'], heavyBall), rule('x', ['x', 'v', 'lr'], descend)],
-    stepSize: lr,
-    hyper: { stepSize, mass, weightDecay, maximize },
-    weightDecay,
-    maximize,
-  }
-})
+export const momentum = optimizer(
+  'momentum',
+  (stepSize: ScheduleLike, mass = 0.9, options?: Options) => ({ stepSize, mass, options }),
+  () => ({ rules: [rule('v', ['v', 'g', 'mass'], accumulateVelocity), rule('x', ['x', 'v', 'lr'], descend)] }),
+)

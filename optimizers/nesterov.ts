@@ -1,5 +1,5 @@
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type ScheduleLike } from './optimizer.js'
-import { heavyBall, nesterovStep } from './rules.js'
+import { optimizer, rule, type Options, type ScheduleLike } from './optimizer.js'
+import { accumulateVelocity, nesterovStep } from './rules.js'
 
 /**
  * SGD with Nesterov momentum in JAX's form (`jax.example_libraries.optimizers.nesterov`):
@@ -13,17 +13,10 @@ import { heavyBall, nesterovStep } from './rules.js'
  * @example
  * const opt = nesterov(0.01, 0.9)
  */
-export const nesterov = optimizer('nesterov', (stepSize: ScheduleLike, mass: number = 0.9, options?: { weightDecay?: number; maximize?: boolean }) => {
-  const lr = checkStepSize('nesterov', stepSize)
-  checkRange('nesterov', 'mass', mass, 0, 1, true)
-  const { weightDecay, maximize } = readOptions('nesterov', options, { weightDecay: 0, maximize: false })
-  return {
-    slots: ['v'],
-    scalars: (i: number) => ({ lr: lr(i), mass }),
-    rules: [rule('v', ['v', 'g', 'mass'], heavyBall), rule('x', ['x', 'g', 'v', 'lr', 'mass'], nesterovStep)],
-    stepSize: lr,
-    hyper: { stepSize, mass, weightDecay, maximize },
-    weightDecay,
-    maximize,
-  }
-})
+export const nesterov = optimizer(
+  'nesterov',
+  (stepSize: ScheduleLike, mass = 0.9, options?: Options) => ({ stepSize, mass, options }),
+  () => ({
+    rules: [rule('v', ['v', 'g', 'mass'], accumulateVelocity), rule('x', ['x', 'g', 'v', 'lr', 'mass'], nesterovStep)],
+  }),
+)

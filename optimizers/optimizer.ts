@@ -1,97 +1,59 @@
 /**
- * The lifter: turns an optimizer written as data — state slots, host-side scalars, per-element
- * rules over numbers — into the JAX triple `{ init, update, getParams }` over parameter trees,
- * and into a PyTorch-style `attach(params)` loop over tensors with `.grad`.
+ * The lifter: turns an optimizer written as data — its arguments by name, per-element rules over
+ * numbers, host-side scalars — into the JAX triple `{ init, update, getParams }` over parameter
+ * trees, and into a PyTorch-style `attach(params)` loop over tensors with `.grad`.
  *
- * What the lifter does so that an optimizer file does not have to:
- * - keeps the parameters and every slot in ONE flat Float32Array each, across the whole tree
- *   (leaf k lives at `[offset_k, offset_k + size_k)` in every buffer), so one step is one pass
- *   of the backend over a few long arrays, whatever the number of tensors;
- * - gathers the gradient tree into a flat buffer (one native copy per leaf, skipped where the
- *   gradient already is a view of that buffer, as it is after `attach`);
- * - checks that the gradient tree has the structure of the parameters (the error shows both);
- * - computes the scalars once per step on the host (step size from the schedule, bias
- *   corrections, …) and hands rules + arrays + scalars to the active backend, which runs them
- *   in place (cpu: one generated fused loop; gpujs: kernels from the same rule functions);
- * - applies the two gradient options every PyTorch optimizer has, in PyTorch's order, for every
- *   optimizer: `maximize` (g ← −g) then coupled L2 `weightDecay` (g ← g + λ·x);
- * - records the hyper-parameters, so that saved state can be checked against the optimizer that
- *   loads it (see state-io.ts).
+ * An optimizer file holds only its math (in TSDoc), its defaults, its rules and its scalars:
  *
- * An optimizer is then ~20 lines (see adam.ts and docs/optimizers.md, "Write your own").
+ *     export const adam = optimizer(
+ *       'adam',
+ *       (stepSize: ScheduleLike, b1: number = 0.9, …, options?: Options<{ amsgrad: boolean }>) =>
+ *         ({ stepSize, b1, …, options }),                               // the arguments by name
+ *       ({ b1, b2, amsgrad }) => ({ scalars: (i) => …, rules: [rule('m', ['g', 'm', 'b1'], …), …] }),
+ *       { options: { amsgrad: false } },                               // the options' defaults
+ *     )
+ *
+ * The lifter does the rest, for every optimizer:
+ * - checks every hyper-parameter by name against one table (hyper-parameters.ts), before
+ *   anything is built, and records them (defaults filled in) for saved state;
+ * - makes the step-size schedule, and hands the rules `lr` = stepSize(i) and every numeric
+ *   hyper-parameter (`b1`, `eps`, …) as scalars of the step, by name;
+ * - gives every optimizer the two gradient options of PyTorch, applied in PyTorch's order by a
+ *   first rule: `maximize` (g ← −g), then coupled L2 `weightDecay` (g ← g + λ·x). An optimizer
+ *   that takes `weightDecay` as a positional hyper-parameter (adamw, lion) applies it itself;
+ * - infers the state's slots from the rules' targets, keeps the parameters and every slot in
+ *   ONE flat Float32Array each across the whole tree (leaf k at `[offset_k, offset_k + size_k)`
+ *   in every buffer), so that a step is one pass of the backend over a few long arrays;
+ * - gathers the gradient tree into a flat buffer (skipped where it already is a view of that
+ *   buffer, as after `attach`), after checking its structure against the parameters';
+ * - computes the scalars once per step on the host and hands rules + arrays + scalars to the
+ *   active backend, which runs them in place (cpu: one generated fused loop; gpujs: kernels
+ *   compiled from the same rule functions).
  */
-import { Tensor } from '../src/tensor.js'
+import type { Tensor } from '../src/tensor.js'
 import { flatten, unflatten, describeTree, sameTreeDef, type Tree, type TreeDef } from '../src/tree.js'
-import { sizeOf, fmt } from '../src/nd.js'
-import type { Backend, Rule, RuleFn } from '../src/backends/backend.js'
 import { getActiveBackend } from '../src/backends/index.js'
-import { allocateFloat32Group } from '../src/backends/cpu.js'
-import { makeSchedule, type Schedule, type ScheduleLike } from './schedules.js'
-import { saveState, loadState, type SavedState } from './state-io.js'
 import { describeValue } from '../src/describe-value.js'
+import { makeSchedule, type Schedule, type ScheduleLike } from './schedules.js'
+import { rule, type Rule, type RuleFn } from './rule.js'
+import {
+  readHyperParameters,
+  GRADIENT_OPTIONS,
+  type Constraint,
+  type HyperValue,
+  type NamedArguments,
+  type Options,
+  type Resolved,
+} from './hyper-parameters.js'
+import { OptState, createState, type LeafInfo, type StateLayout } from './opt-state.js'
+import { attach, type Trainer } from './attach.js'
+import { saveState, loadState, type SavedState } from './state-io.js'
 
-export type { Rule, RuleFn, Schedule, ScheduleLike }
-
-// ---------------------------------------------------------------------------------------------
-// Rules
-
-/**
- * One per-element rule: `target[i] = fn(…args at i)`. Each name in `args` is the flat parameter
- * array `'x'`, the gradient `'g'`, a slot (`'m'`, `'v'`, …) read at index i, or a host-side
- * scalar of the step (`'lr'`, `'b1'`, …). Rules run in order; a rule sees the values the rules
- * before it computed at the same index.
- *
- * `fn` must be a `function` declaration over numbers with one parameter per name in `args`:
- * gpu.js compiles its source (it cannot read arrow functions, methods, closures or objects), and
- * the names are listed explicitly rather than read from the source, so that a minifier renaming
- * the parameters cannot change what binds to what. No `**` inside rules (gpu.js rejects it):
- * compute powers on the host, once per step, and pass them as scalars.
- *
- * @example
- * function descend(x: number, g: number, lr: number) { return x - lr * g }
- * const sgdRule = rule('x', ['x', 'g', 'lr'], descend)
- */
-export function rule(target: string, args: readonly string[], fn: RuleFn): Rule {
-  if (typeof target !== 'string' || !target) throw new Error(`rule: target must be a non-empty array name, got ${String(target)}`)
-  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || !a)) {
-    throw new Error(`rule '${target}': args must be an array of names, got ${JSON.stringify(args)}`)
-  }
-  if (typeof fn !== 'function') throw new Error(`rule '${target}': fn must be a function, got ${typeof fn}`)
-  const name = fn.name || 'anonymous'
-  // Arrow functions and methods have no prototype; `function` declarations and expressions do.
-  if (!Object.prototype.hasOwnProperty.call(fn, 'prototype')) {
-    throw new Error(`rule '${target}': '${name}' must be a \`function\` declaration over numbers (gpu.js cannot compile arrow functions or methods)`)
-  }
-  if (fn.length !== args.length) {
-    throw new Error(`rule '${target}': '${name}' takes ${fn.length} parameters but ${args.length} names are listed [${args.join(', ')}]`)
-  }
-  if (/\*\*/.test(stripComments(Function.prototype.toString.call(fn)))) {
-    throw new Error(`rule '${target}': '${name}' uses '**'; compute powers on the host once per step and pass them as scalars (gpu.js cannot compile '**')`)
-  }
-  return Object.freeze({ target, args: Object.freeze(args.slice()), fn })
-}
-
-function stripComments(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
-}
+export { rule, OptState }
+export type { Rule, RuleFn, Schedule, ScheduleLike, Options, HyperValue, LeafInfo, StateLayout, Trainer }
 
 // ---------------------------------------------------------------------------------------------
-// Specs
-
-/** A hyper-parameter as recorded for saved state: a number, a flag, a string, or a schedule. */
-export type HyperValue = number | boolean | string | null | Schedule
-
-/** Where one leaf of the parameter tree lives in the flat buffers. */
-export interface LeafInfo {
-  /** Dotted path of the leaf in the tree ('layers.0.weight'). */
-  readonly path: string
-  /** Its shape. */
-  readonly shape: readonly number[]
-  /** Where its first element sits in the flat buffers. */
-  readonly offset: number
-  /** Its number of elements. */
-  readonly size: number
-}
+// What an optimizer file writes
 
 /** What the host-side hooks of an optimizer with non-elementwise state (SM3) receive. */
 export interface HookContext {
@@ -117,85 +79,37 @@ export interface ExtraSpec {
 }
 
 /**
- * What an optimizer factory returns: the optimizer as data.
+ * An optimizer's math, as its spec function returns it.
  *
- * Array names the rules may use: `'x'` (parameters), `'g'` (gradient), the slots and the scratch
- * arrays. Scalar names: whatever `scalars(i)` returns.
+ * Array names the rules may use: `'x'` (parameters), `'g'` (gradient), the slots (every rule
+ * target other than `'x'` and the scratch arrays: zero-initialised, saved with the state) and
+ * the scratch arrays. Scalar names: `'lr'` (= stepSize(i)), every numeric hyper-parameter by its
+ * name, and whatever `scalars(i)` returns (which wins over the first two).
  */
 export interface OptimizerSpec {
-  /** Per-element state besides the parameters, zero-initialised (`['m', 'v']`), or with initial
-   *  values (`{ sum: 0.1 }`). Saved with the state. */
-  slots?: readonly string[] | Readonly<Record<string, number>>
-  /** Per-element work arrays that are rewritten every step: allocated once, never saved. */
-  scratch?: readonly string[]
+  /** The per-element rules, run in order at every index; `false` entries are left out, so that
+   *  `amsgrad && rule(…)` reads as it means. */
+  readonly rules: readonly (Rule | false)[]
   /** Host-side scalars of step i (0-based), computed once per step. All must be finite. */
-  scalars?: (i: number) => Record<string, number>
-  /** The per-element rules, run in order at every index. */
-  rules: readonly Rule[]
-  /** The step-size schedule (what `currentStepSize` reports). */
-  stepSize?: Schedule
-  /** The hyper-parameters, with defaults filled in: recorded in saved state, checked on load. */
-  hyper?: Readonly<Record<string, HyperValue>>
-  /** Coupled L2 weight decay λ, applied to the gradient before the rules: g ← g + λ·x. */
-  weightDecay?: number
-  /** Maximize the objective instead of minimizing it: g ← −g (before the weight decay). */
-  maximize?: boolean
+  readonly scalars?: (i: number) => Record<string, number>
+  /** Slots that do not start at 0, with their initial values (`{ sum: 0.1 }`). */
+  readonly initialValues?: Readonly<Record<string, number>>
+  /** Per-element work arrays rewritten every step: allocated once, never saved. */
+  readonly scratch?: readonly string[]
   /** Non-elementwise state and host hooks (SM3). */
-  extra?: ExtraSpec
+  readonly extra?: ExtraSpec
+}
+
+/** What an optimizer declares besides its arguments and its math. */
+export interface Declarations<D> {
+  /** Its own options with their defaults (`weightDecay` and `maximize` are every optimizer's). */
+  readonly options?: D
+  /** Constraints for hyper-parameters the table does not have, or that differ from it. */
+  readonly constraints?: Readonly<Record<string, Constraint>>
 }
 
 // ---------------------------------------------------------------------------------------------
-// State
-
-/**
- * An optimizer's state: plain data. The parameters and every slot are one flat Float32Array
- * each across the whole tree; `def` and `leaves` say where each tensor of the tree lives.
- * `update` changes it in place. `saveState`/`loadState` (state-io.ts) turn it into JSON and back.
- * @example
- * const state = adam(1e-3).init({ w: zeros([2, 3]), b: zeros([3]) })
- * state.size                 // 9
- * state.leaves[1]            // { path: 'b', shape: [3], offset: 6, size: 3 }
- * state.slots.m.length       // 9
- */
-export class OptState<T extends Tree = Tree> {
-  /** Type only, never set: the type of the tree `init` was given, so that `getParams` returns
-   *  that type (`params = opt.getParams(state)` type-checks where `params` is `{ w, b }`). */
-  declare readonly paramsType?: T
-  /** Tensors viewing `params` (no copies), built once: what getParams returns. */
-  views: Tensor[]
-  /** The arrays handed to the backend, built once per state ('g' is bound per step). */
-  readonly arrays: Record<string, Float32Array>
-  constructor(
-    /** Name of the optimizer that made it ('adam', …). */
-    readonly optimizer: string,
-    /** Its hyper-parameters (what saveState records). */
-    readonly hyper: Readonly<Record<string, HyperValue>>,
-    /** The structure of the parameter tree. */
-    readonly def: TreeDef,
-    /** Where each leaf lives in the flat buffers, in tree order. */
-    readonly leaves: readonly LeafInfo[],
-    /** Total number of parameters. */
-    readonly size: number,
-    /** The flat parameters. */
-    readonly params: Float32Array,
-    /** The gradient buffer: gradients are gathered here (attach points `.grad` at views of it). */
-    readonly grad: Float32Array,
-    /** The per-element slots ('m', 'v', …), each `size` long. */
-    readonly slots: Readonly<Record<string, Float32Array>>,
-    /** Work arrays rewritten every step (not saved). */
-    readonly scratch: Readonly<Record<string, Float32Array>>,
-    /** Non-elementwise state (SM3's per-axis accumulators). */
-    readonly extra: Readonly<Record<string, Float32Array>>,
-    /** The number of updates applied: the `i` of the next update. */
-    public step: number,
-  ) {
-    this.views = leaves.map((l) => new Tensor(params.subarray(l.offset, l.offset + l.size), l.shape.slice()))
-    this.arrays = { x: params, ...slots, ...scratch }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The optimizer object
+// What the lifter returns
 
 /** The JAX triple (plus `attach` and state I/O) that every optimizer factory returns. */
 export interface Optimizer {
@@ -221,347 +135,308 @@ export interface Optimizer {
   loadState<T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>): OptState<T>
   /** Builds an empty state for a tree structure (used by loadState). @internal */
   createState(def: TreeDef, paths: readonly string[]): OptState
-  /** The names of the saved per-element arrays ('x' and the slots) and the extra arrays. @internal */
-  readonly layout: { readonly slots: readonly string[]; extraSizes(leaves: readonly LeafInfo[]): Record<string, number> }
+  /** Which arrays the state holds (used by loadState). @internal */
+  readonly layout: StateLayout
 }
 
-/** A factory made by {@link optimizer}: `adam(1e-3)` etc. Carries its name for tests and tools. */
-export type OptimizerFactory<A extends unknown[]> = ((...args: A) => Optimizer) & { readonly optimizerName: string }
-
-/** Sign and decay applied to the raw gradient: g ← sign·grad + λ·x (PyTorch's order). */
-function decayedGradient(grad: number, x: number, gradSign: number, weightDecay: number) {
-  return gradSign * grad + weightDecay * x
+/**
+ * A factory made by {@link optimizer}: `adam(1e-3)` etc. It carries its name, and its math as
+ * `spec` (so that another optimizer can build on it, as adamw does on adam).
+ */
+export type OptimizerFactory<A extends unknown[], S = (hyper: never) => OptimizerSpec> = ((...args: A) => Optimizer) & {
+  readonly optimizerName: string
+  readonly spec: S
 }
-const GRADIENT_RULE = rule('g', ['grad', 'x', 'gradSign', 'weightDecay'], decayedGradient)
 
 /**
  * Lifts an optimizer written as data into the JAX triple over parameter trees.
  *
- * `factory` takes the optimizer's hyper-parameters and returns an {@link OptimizerSpec}; the
- * result is a function with the same parameters that returns an {@link Optimizer}.
- *
+ * @param name      recorded in saved state and named by every error ('adam')
+ * @param args      the factory's signature, with its defaults: returns its arguments by name,
+ *                  the options object as given (`({ stepSize, b1, options })`)
+ * @param spec      the math: from the checked hyper-parameters (the step size as a schedule,
+ *                  every option filled in), the rules and the scalars
+ * @param declared  the optimizer's own options with their defaults, and constraints for
+ *                  hyper-parameters the table does not have
  * @example
  * function descend(x: number, g: number, lr: number) { return x - lr * g }
- * export const sgd = optimizer('sgd', (stepSize: ScheduleLike) => {
- *   const lr = makeSchedule(stepSize)
- *   return { scalars: (i) => ({ lr: lr(i) }), rules: [rule('x', ['x', 'g', 'lr'], descend)], stepSize: lr, hyper: { stepSize } }
- * })
- * const opt = sgd(0.1)
- * let state = opt.init({ w: tensor([1, 2]) })
- * state = opt.update(0, { w: tensor([1, 1]) }, state)
- * opt.getParams(state)   // { w: tensor([0.9, 1.9]) }
+ * const mySgd = optimizer('mySgd', (stepSize: ScheduleLike, options?: Options) => ({ stepSize, options }), () => ({
+ *   rules: [rule('x', ['x', 'g', 'lr'], descend)],
+ * }))
+ * const opt = mySgd(0.1)
+ * const state = opt.update(0, { w: tensor([1, 1]) }, opt.init({ w: tensor([1, 2]) }))
+ * opt.getParams(state).w.toArray()   // [0.9, 1.9]
+ * mySgd(0.1, { weightDecay: -1 })    // throws: mySgd: weightDecay must be a number in [0, ∞), got number -1
  */
-export function optimizer<A extends unknown[]>(name: string, factory: (...args: A) => OptimizerSpec): OptimizerFactory<A> {
-  if (typeof name !== 'string' || !name) throw new Error(`optimizer: name must be a non-empty string, got ${String(name)}`)
-  if (typeof factory !== 'function') throw new Error(`optimizer '${name}': factory must be a function, got ${typeof factory}`)
-  const make = (...args: A): Optimizer => build(name, factory(...args))
+export function optimizer<
+  F extends (...args: never[]) => NamedArguments,
+  R extends OptimizerSpec,
+  D extends Record<string, HyperValue> = {},
+>(
+  name: string,
+  args: F,
+  spec: (hyper: Resolved<ReturnType<F>, D>) => R,
+  declared: Declarations<D> = {},
+): OptimizerFactory<Parameters<F>, (hyper: Resolved<ReturnType<F>, D>) => R> {
+  checkDeclaration(name, args, spec, declared)
+  const make = (...given: Parameters<F>): Optimizer => build(name, args(...given), spec as never, declared)
   Object.defineProperty(make, 'name', { value: name })
   Object.defineProperty(make, 'optimizerName', { value: name, enumerable: true })
-  return make as OptimizerFactory<A>
+  Object.defineProperty(make, 'spec', { value: spec, enumerable: true })
+  return make as never
 }
 
-function slotTable(spec: OptimizerSpec): [string, number][] {
-  const s = spec.slots ?? []
-  if (Array.isArray(s)) return (s as readonly string[]).map((n) => [n, 0])
-  return Object.entries(s as Record<string, number>)
+function checkDeclaration(name: string, args: unknown, spec: unknown, declared: Declarations<unknown>): void {
+  if (typeof name !== 'string' || !name) {
+    throw new Error(`optimizer: name must be a non-empty string, got ${describeValue(name)}`)
+  }
+  const who = `optimizer '${name}'`
+  if (typeof args !== 'function') {
+    throw new Error(`${who}: args must be a function returning the arguments by name, got ${describeValue(args)}`)
+  }
+  if (typeof spec !== 'function') {
+    throw new Error(`${who}: spec must be a function of the hyper-parameters, got ${describeValue(spec)}`)
+  }
+  for (const common of Object.keys(GRADIENT_OPTIONS)) {
+    if (declared.options && common in (declared.options as object)) {
+      throw new Error(`${who}: '${common}' is an option of every optimizer (the lifter applies it); do not declare it`)
+    }
+  }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Building an optimizer: named steps, top to bottom
+
+/** Everything `update` needs, decided once per factory call. */
+interface Built {
+  readonly name: string
+  readonly hyper: Readonly<Record<string, HyperValue>>
+  readonly stepSize: Schedule
+  readonly rules: readonly Rule[]
+  readonly layout: StateLayout
+  readonly scalarsOf: (i: number) => Record<string, number>
+  readonly extra: ExtraSpec | undefined
+}
+
+/** One factory call: check the hyper-parameters, run the spec, decide the gradient rule, the
+ *  state's arrays and the step's scalars, then assemble the optimizer object. */
+function build(
+  name: string,
+  named: NamedArguments,
+  spec: (hyper: object) => OptimizerSpec,
+  declared: Declarations<object>,
+): Optimizer {
+  const hyper = Object.freeze(readHyperParameters(name, named, optionDefaults(named, declared), declared.constraints))
+  const stepSize = makeSchedule(hyper.stepSize as ScheduleLike)
+  const written = checkSpec(name, spec({ ...hyper, stepSize }))
+  const gradient = gradientTransform(named, hyper)
+  const rules = Object.freeze(gradient ? [GRADIENT_RULE, ...written.rules] : written.rules)
+  const layout = stateLayout(name, written, gradient !== null)
+  const scalarsOf = stepScalars(name, hyper, stepSize, rules, written.scalars, gradient, layout)
+  return assemble({ name, hyper, stepSize, rules, layout, scalarsOf, extra: written.extra })
+}
+
+/** The optimizer's own options, then the two every optimizer has — except a `weightDecay` that
+ *  it takes positionally (decoupled decay, applied by its own rules). */
+function optionDefaults(named: NamedArguments, declared: Declarations<object>): Record<string, HyperValue> {
+  const { weightDecay, maximize } = GRADIENT_OPTIONS
+  const own = (declared.options ?? {}) as Record<string, HyperValue>
+  return 'weightDecay' in named ? { ...own, maximize } : { ...own, weightDecay, maximize }
+}
+
+/** A spec with its `false` rules left out. */
+type CheckedSpec = Omit<OptimizerSpec, 'rules'> & { readonly rules: readonly Rule[] }
+
+/** The spec as written, with its rules and names checked; `false` rules left out. */
+function checkSpec(name: string, spec: OptimizerSpec): CheckedSpec {
+  const who = `optimizer '${name}'`
+  if (!spec || !Array.isArray(spec.rules)) {
+    throw new Error(`${who}: the spec must have a rules array, got ${describeValue(spec)}`)
+  }
+  spec.rules.forEach((r, k) => {
+    if (r !== false && (!r || typeof r.fn !== 'function')) {
+      throw new Error(`${who}: rules[${k}] must be made by rule() (or be false), got ${describeValue(r)}`)
+    }
+  })
+  const rules = spec.rules.filter((r): r is Rule => r !== false)
+  if (spec.scalars !== undefined && typeof spec.scalars !== 'function') {
+    throw new Error(`${who}: scalars must be a function of the step i, got ${describeValue(spec.scalars)}`)
+  }
+  return { ...spec, rules }
+}
+
+/** The scalars of the lifter's first rule, or null when the gradient is used as it is. */
+function gradientTransform(named: NamedArguments, hyper: Readonly<Record<string, HyperValue>>) {
+  const coupledWeightDecay = 'weightDecay' in named ? 0 : (hyper.weightDecay as number)
+  const gradientSign = hyper.maximize ? -1 : 1
+  return coupledWeightDecay === 0 && gradientSign === 1 ? null : { gradientSign, coupledWeightDecay }
+}
+
+/** g ← sign·grad + λ·x: `maximize`, then coupled weight decay (PyTorch's order). */
+function decayedGradient(grad: number, x: number, gradientSign: number, coupledWeightDecay: number) {
+  return gradientSign * grad + coupledWeightDecay * x
+}
+const GRADIENT_RULE = rule('g', ['grad', 'x', 'gradientSign', 'coupledWeightDecay'], decayedGradient)
 
 const RESERVED = new Set(['x', 'g', 'grad'])
-/** States with fewer parameters use plain arrays (the JS loop), see createState. */
-const SIMD_MIN_SIZE = 256
 
-function build(name: string, spec: OptimizerSpec): Optimizer {
-  if (!spec || !Array.isArray(spec.rules)) throw new Error(`optimizer '${name}': the factory must return a spec with a rules array`)
-  const slots = slotTable(spec)
-  const scratchNames = (spec.scratch ?? []).slice()
-  for (const n of [...slots.map(([s]) => s), ...scratchNames]) {
-    if (RESERVED.has(n)) throw new Error(`optimizer '${name}': '${n}' is reserved (x: parameters, g: gradient) and cannot be a slot`)
+/** The state's arrays: the slots are the rules' targets other than 'x' and the scratch arrays. */
+function stateLayout(name: string, spec: CheckedSpec, transformsGradient: boolean): StateLayout {
+  const who = `optimizer '${name}'`
+  const scratch = (spec.scratch ?? []).slice()
+  const targets = [...new Set(spec.rules.map((r) => r.target))]
+  const slots = targets.filter((t) => t !== 'x' && !scratch.includes(t))
+  for (const n of [...slots, ...scratch]) {
+    if (RESERVED.has(n)) {
+      throw new Error(`${who}: '${n}' is reserved (x: parameters, g: gradient) and cannot be a slot or a scratch array`)
+    }
   }
-  for (const [s, v] of slots) if (!Number.isFinite(v)) throw new Error(`optimizer '${name}': initial value of slot '${s}' must be finite, got ${v}`)
-  const weightDecay = spec.weightDecay ?? 0
-  const maximize = spec.maximize ?? false
-  if (!Number.isFinite(weightDecay)) throw new Error(`${name}: weightDecay must be a finite number, got ${weightDecay}`)
-  const transformGrad = weightDecay !== 0 || maximize
-  // With a gradient transform the rules read 'g' from a scratch buffer written by the first rule,
-  // so the caller's gradients are never changed.
-  const rules: readonly Rule[] = Object.freeze(transformGrad ? [GRADIENT_RULE, ...spec.rules] : spec.rules.slice())
-  const scalarsOf: (i: number) => Record<string, number> = spec.scalars ?? (() => ({}))
-  const stepSize: Schedule = spec.stepSize ?? (() => NaN)
-  const hyper = Object.freeze({ ...(spec.hyper ?? {}) })
+  const initialValues = { ...(spec.initialValues ?? {}) }
+  for (const [s, v] of Object.entries(initialValues)) {
+    if (!slots.includes(s)) {
+      throw new Error(`${who}: initialValues names '${s}', which no rule writes (slots: ${slots.join(', ') || 'none'})`)
+    }
+    if (!Number.isFinite(v)) {
+      throw new Error(`${who}: the initial value of slot '${s}' must be finite, got ${describeValue(v)}`)
+    }
+  }
   const extra = spec.extra
-  const slotNames = slots.map(([s]) => s)
+  const extraSizes = (leaves: readonly LeafInfo[]) => (extra ? extra.sizes(leaves) : {})
+  return Object.freeze({ slots, initialValues, scratch, extraSizes, transformsGradient })
+}
 
-  const createState = (def: TreeDef, paths: readonly string[]): OptState => {
-    const leaves: LeafInfo[] = []
-    let offset = 0
-    const walk = (d: TreeDef) => {
-      if (d.kind === 'leaf') {
-        const size = sizeOf(d.shape)
-        leaves.push({ path: paths[leaves.length] ?? String(leaves.length), shape: d.shape.slice(), offset, size })
-        offset += size
-      } else d.children.forEach(walk)
-    }
-    walk(def)
-    const size = offset
-    const extraSizes = extra ? extra.sizes(leaves) : {}
-    const extraNames = Object.keys(extraSizes)
-    const names = ['x', 'grad', ...slotNames, ...scratchNames, ...(transformGrad ? ['g'] : [])]
-    const lengths = [...names.map(() => size), ...extraNames.map((n) => extraSizes[n])]
-    // One allocation for all of a state's arrays: on the CPU backend they then share one
-    // WebAssembly memory, which lets it run the rules as a SIMD kernel (src/backends/cpu-simd.ts;
-    // same bits as the JS loop, 2× faster from ~1000 parameters). Small states get plain arrays:
-    // there SIMD gains nothing, and a WebAssembly memory costs ~50 µs and 64 KiB to make.
-    const buffers = size >= SIMD_MIN_SIZE ? allocateFloat32Group(lengths) : lengths.map((n) => new Float32Array(n))
-    const byName: Record<string, Float32Array> = {}
-    names.forEach((n, k) => (byName[n] = buffers[k]))
-    const slotArrays: Record<string, Float32Array> = {}
-    for (const [s, v] of slots) {
-      slotArrays[s] = byName[s]
-      if (v !== 0) byName[s].fill(v)
-    }
-    const scratch: Record<string, Float32Array> = {}
-    for (const s of scratchNames) scratch[s] = byName[s]
-    const extraArrays: Record<string, Float32Array> = {}
-    extraNames.forEach((n, k) => (extraArrays[n] = buffers[names.length + k]))
-    const state = new OptState(name, hyper, def, leaves, size, byName.x, byName.grad, slotArrays, scratch, extraArrays, 0)
-    // The gradient rule reads the gathered gradient as 'grad' and writes 'g'; without it the
-    // rules read the gathered gradient directly as 'g'.
-    if (transformGrad) {
-      state.arrays.grad = byName.grad
-      state.arrays.g = byName.g
-    } else state.arrays.g = byName.grad
-    return state
+/** The scalars of step i: `lr`, the numeric hyper-parameters, the spec's own, the gradient rule's. */
+function stepScalars(
+  name: string,
+  hyper: Readonly<Record<string, HyperValue>>,
+  stepSize: Schedule,
+  rules: readonly Rule[],
+  own: ((i: number) => Record<string, number>) | undefined,
+  gradient: Record<string, number> | null,
+  layout: StateLayout,
+): (i: number) => Record<string, number> {
+  // Only the names some rule reads: the backend gets exactly the scalars the rules use.
+  const read = new Set(rules.flatMap((r) => r.args))
+  const constants: Record<string, number> = {}
+  for (const [k, v] of Object.entries(hyper)) {
+    if (typeof v === 'number' && k !== 'stepSize' && read.has(k)) constants[k] = v
   }
-
-  const checkState = (who: string, state: OptState) => {
-    if (!(state instanceof OptState)) throw new Error(`${who}: expected the state returned by ${name}.init (or loadState), got ${describeValue(state)}`)
-    if (state.optimizer !== name) throw new Error(`${who}: this state was made by '${state.optimizer}', not '${name}'`)
-    for (const s of slotNames) {
-      if (!(state.slots[s] instanceof Float32Array)) throw new Error(`${who}: the state has no slot '${s}' (it has ${Object.keys(state.slots).join(', ') || 'none'}): made by ${name} with other options?`)
+  const arrays = ['x', 'g', 'grad', ...layout.slots, ...layout.scratch]
+  for (const k of [...(read.has('lr') ? ['lr'] : []), ...Object.keys(constants)]) {
+    if (arrays.includes(k)) {
+      throw new Error(`optimizer '${name}': '${k}' is both a scalar of the step and an array; rename the slot`)
     }
-    if (transformGrad && !state.arrays.g) throw new Error(`${who}: the state was made by ${name} without weightDecay/maximize; make it with this optimizer's init`)
   }
+  const withLr = read.has('lr')
+  return (i) => ({ ...(withLr ? { lr: stepSize(i) } : {}), ...constants, ...(own ? own(i) : {}), ...gradient })
+}
 
+// ---------------------------------------------------------------------------------------------
+// The optimizer object
+
+function assemble(built: Built): Optimizer {
+  const { name, hyper, stepSize, rules, layout } = built
   const opt: Optimizer = {
     name,
     hyper,
     stepSize,
     rules,
-    layout: { slots: slotNames, extraSizes: (leaves) => (extra ? extra.sizes(leaves) : {}) },
-    createState,
-
+    layout,
+    createState: (def, paths) => createState(name, hyper, layout, def, paths),
     init<T extends Tree>(params: T): OptState<T> {
       const { leaves, paths, def } = flatten(params)
-      const state = createState(def, paths)
+      const state = opt.createState(def, paths)
       leaves.forEach((t, k) => state.params.set(t.data, state.leaves[k].offset))
       return state as OptState<T>
     },
-
     update<T extends Tree>(i: number, grads: Tree, state: OptState<T>): OptState<T> {
-      const who = `${name}.update`
-      if (!Number.isInteger(i) || i < 0) throw new Error(`${who}: the step i must be a non-negative integer (0 for the first update), got ${describeValue(i)}`)
-      checkState(who, state)
-      const flat = flatten(grads)
-      if (!sameTreeDef(state.def, flat.def)) {
-        throw new Error(`${who}: the gradient tree does not have the structure of the parameters:\n  parameters ${describeTree(state.def)}\n  gradients  ${describeTree(flat.def)}`)
-      }
-      // Scalars first: a bad schedule value must fail before anything is written.
-      const scalars = scalarsOf(i)
-      for (const k in scalars) {
-        if (!Number.isFinite(scalars[k])) throw new Error(`${who}: step ${i}: the scalar '${k}' is ${scalars[k]} (a step-size schedule returning a non-finite value?)`)
-      }
-      if (transformGrad) {
-        scalars.gradSign = maximize ? -1 : 1
-        scalars.weightDecay = weightDecay
-      }
-      const g = state.grad
-      for (let k = 0; k < flat.leaves.length; k++) {
-        const src = flat.leaves[k].data
-        const { offset, size } = state.leaves[k]
-        // Already a view of the gradient buffer (attach): nothing to copy.
-        if (src.buffer === g.buffer && src.byteOffset === g.byteOffset + 4 * offset && src.length === size) continue
-        g.set(src, offset)
-      }
-      const ctx: HookContext | null = extra ? { i, arrays: state.arrays, extra: state.extra, leaves: state.leaves } : null
-      if (extra?.before) extra.before(ctx!)
-      if (state.size > 0) activeBackend(state.size).elementwise(rules, state.arrays, scalars, state.size)
-      if (extra?.after) extra.after(ctx!)
-      state.step = i + 1
-      return state
+      return updateState(built, i, grads, state)
     },
-
     getParams<T extends Tree>(state: OptState<T>): T {
-      checkState(`${name}.getParams`, state)
+      checkState(`${name}.getParams`, built, state)
       return unflatten(state.def, state.views) as T
     },
-
-    attach(params: Tree): Trainer {
-      return attach(opt, params)
-    },
-
-    saveState(state: OptState): SavedState {
-      return saveState(state, opt)
-    },
-
-    loadState<T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>): OptState<T> {
-      return loadState(json, opt, into)
-    },
+    attach: (params) => attach(opt, params),
+    saveState: (state) => saveState(state, opt),
+    loadState: <T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>) => loadState(json, opt, into),
   }
   return Object.freeze(opt)
 }
 
-/** The backend for a buffer of this length (src/backends/index.ts: setBackend / 'auto'). */
-function activeBackend(length: number): Backend {
-  return getActiveBackend(length)
+/** One update, in place: every check first, then the writes. */
+function updateState<T extends Tree>(built: Built, i: number, grads: Tree, state: OptState<T>): OptState<T> {
+  const who = `${built.name}.update`
+  if (!Number.isInteger(i) || i < 0) {
+    const expected = 'a non-negative integer (0 for the first update)'
+    throw new Error(`${who}: the step i must be ${expected}, got ${describeValue(i)}`)
+  }
+  checkState(who, built, state)
+  const gradients = gradientLeaves(who, state, grads)
+  const scalars = scalarsAt(who, built, i) // a bad schedule value must fail before anything is written
+  gatherGradient(state, gradients)
+  runRules(built, state, i, scalars)
+  state.step = i + 1
+  return state
 }
 
-// ---------------------------------------------------------------------------------------------
-// PyTorch style
-
-/**
- * The PyTorch-style loop made by `opt.attach(params)`: `loss.backward(); train.step(); train.zeroGrad()`.
- *
- * At attach time the optimizer takes over the tensors: each parameter's `data` is re-pointed to
- * its view of the state's flat buffer (values copied first), and each `.grad` to its view of the
- * flat gradient buffer. The model keeps the same Tensor objects; `backward()` accumulates into
- * `.grad` in place, so `step()` runs one fused pass over the flat buffers with no copying at all.
- * (Re-pointing was chosen over copying in and out every step: copying costs two extra passes
- * over memory per step and keeps two versions of the parameters that can drift apart.)
- * If code later replaces a tensor's `data` or `.grad` (or sets `.grad = null`), `step()`
- * notices, copies the values in (a missing gradient counts as zero) and re-points it.
- */
-export interface Trainer {
-  /** The optimizer this loop runs. */
-  readonly optimizer: Optimizer
-  /** The tree of tensors that was attached (the same objects). */
-  readonly params: Tree
-  /** The optimizer state (flat buffers shared with the tensors). */
-  readonly state: OptState
-  /** Number of steps taken so far (= the `i` of the next step). */
-  readonly stepCount: number
-  /** The step size the next `step()` uses: `stepSize(stepCount)`. */
-  readonly currentStepSize: number
-  /** One optimizer step from the tensors' `.grad`; updates the tensors in place. */
-  step(): void
-  /** Sets every gradient to zero (one fill of the flat gradient buffer). */
-  zeroGrad(): void
-  /** `saveState(this.state)`. */
-  saveState(): SavedState
-  /** Validates `json` against this optimizer and tree, then loads it in place (the tensors see the loaded values). */
-  loadState(json: SavedState | string): void
-}
-
-function attach(opt: Optimizer, params: Tree): Trainer {
-  const who = `${opt.name}.attach`
-  const { leaves, paths } = flatten(params)
-  const seen = new Map<Tensor, string>()
-  leaves.forEach((t, k) => {
-    if (seen.has(t)) throw new Error(`${who}: the tensor at '${paths[k]}' also appears at '${seen.get(t)}'; pass each parameter once`)
-    seen.set(t, paths[k])
-    if (t.dtype !== 'float32') {
-      throw new Error(`${who}: '${paths[k] || 'params'}' ${fmt(t.shape)} is ${t.dtype}; optimizer state is float32 and attach shares storage with the tensors: convert it first (t.astype('float32'))`)
-    }
-  })
-  const state = opt.init(params)
-  const pviews = state.views
-  const gviews = state.leaves.map((l) => state.grad.subarray(l.offset, l.offset + l.size))
-  // Re-point: the tensors now live in the optimizer's buffers.
-  const bind = (k: number) => {
-    const t = leaves[k]
-    if (t.data !== pviews[k].data) {
-      pviews[k].data.set(t.data)
-      t.data = pviews[k].data
-    }
-    const g = t.grad
-    if (!g || g.data !== gviews[k]) {
-      if (g) gviews[k].set(g.data)
-      else gviews[k].fill(0)
-      t.grad = new Tensor(gviews[k], t.shape.slice())
+/** The state must come from this optimizer's init (or loadState), with the arrays its options need. */
+function checkState(who: string, built: Built, state: OptState): void {
+  const { name, layout } = built
+  if (!(state instanceof OptState)) {
+    throw new Error(`${who}: expected the state returned by ${name}.init (or loadState), got ${describeValue(state)}`)
+  }
+  if (state.optimizer !== name) throw new Error(`${who}: this state was made by '${state.optimizer}', not '${name}'`)
+  for (const s of layout.slots) {
+    if (!(state.slots[s] instanceof Float32Array)) {
+      const has = Object.keys(state.slots).join(', ') || 'none'
+      throw new Error(`${who}: the state has no slot '${s}' (it has ${has}): made by ${name} with other options?`)
     }
   }
-  leaves.forEach((_, k) => bind(k))
-  state.views = leaves
-  const gradTree = () => unflatten(state.def, leaves.map((t) => t.grad!))
-  return {
-    optimizer: opt,
-    params,
-    state,
-    get stepCount() {
-      return state.step
-    },
-    get currentStepSize() {
-      return opt.stepSize(state.step)
-    },
-    step() {
-      for (let k = 0; k < leaves.length; k++) {
-        const t = leaves[k]
-        if (t.data !== pviews[k].data || !t.grad || t.grad.data !== gviews[k]) bind(k)
-      }
-      opt.update(state.step, gradTree(), state)
-    },
-    zeroGrad() {
-      state.grad.fill(0)
-      for (let k = 0; k < leaves.length; k++) if (!leaves[k].grad || leaves[k].grad!.data !== gviews[k]) bind(k)
-    },
-    saveState() {
-      return saveState(state, opt)
-    },
-    loadState(json: SavedState | string) {
-      loadState(json, opt, state)
-    },
+  if (layout.transformsGradient && state.arrays.g === state.grad) {
+    const fix = "make it with this optimizer's init"
+    throw new Error(`${who}: the state was made by ${name} without weightDecay/maximize; ${fix}`)
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Argument checks shared by the optimizer files
-
-/**
- * `x` must be a finite number in [lo, hi) (or [lo, hi] with `closed`); returns it.
- * @example checkRange('adam', 'b1', b1, 0, 1)   // adam: b1 must be a number in [0, 1), got number 1
- */
-export function checkRange(who: string, what: string, x: unknown, lo: number, hi: number, closed = false): number {
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || (closed ? x > hi : x >= hi)) {
-    const range = `${lo === -Infinity ? '(-∞' : `[${lo}`}, ${hi === Infinity ? '∞)' : `${hi}${closed ? ']' : ')'}`}`
-    throw new Error(`${who}: ${what} must be a number in ${range}, got ${describeValue(x)}`)
+/** The leaves of the gradient tree, which must have the structure of the parameters. */
+function gradientLeaves(who: string, state: OptState, grads: Tree): readonly Tensor[] {
+  const flat = flatten(grads)
+  if (!sameTreeDef(state.def, flat.def)) {
+    const both = `  parameters ${describeTree(state.def)}\n  gradients  ${describeTree(flat.def)}`
+    throw new Error(`${who}: the gradient tree does not have the structure of the parameters:\n${both}`)
   }
-  return x
+  return flat.leaves
 }
 
-/**
- * `x` must be a finite number ≥ 0; returns it.
- * @example checkNonNegative('adam', 'eps', eps)
- */
-export function checkNonNegative(who: string, what: string, x: unknown): number {
-  return checkRange(who, what, x, 0, Infinity)
+/** The step's scalars, every one finite. */
+function scalarsAt(who: string, built: Built, i: number): Record<string, number> {
+  const scalars = built.scalarsOf(i)
+  for (const k in scalars) {
+    if (!Number.isFinite(scalars[k])) {
+      const hint = '(a step-size schedule returning a non-finite value?)'
+      throw new Error(`${who}: step ${i}: the scalar '${k}' is ${scalars[k]} ${hint}`)
+    }
+  }
+  return scalars
 }
 
-/**
- * A step size must be a finite number or a schedule function; returns it as a schedule.
- * @example const lr = checkStepSize('adam', stepSize); lr(i)
- */
-export function checkStepSize(who: string, x: unknown): Schedule {
-  if (typeof x !== 'function' && (typeof x !== 'number' || !Number.isFinite(x))) {
-    throw new Error(`${who}: stepSize must be a finite number or a schedule (i) => number, got ${describeValue(x)}`)
+/** Copies each gradient leaf into the flat gradient buffer, unless it already is its view (attach). */
+function gatherGradient(state: OptState, gradients: readonly Tensor[]): void {
+  const g = state.grad
+  for (let k = 0; k < gradients.length; k++) {
+    const src = gradients[k].data
+    const { offset, size } = state.leaves[k]
+    if (src.buffer === g.buffer && src.byteOffset === g.byteOffset + 4 * offset && src.length === size) continue
+    g.set(src, offset)
   }
-  return makeSchedule(x as ScheduleLike)
 }
 
-/**
- * Merges an options object over its defaults, rejecting names it does not know (so a typo such
- * as `weight_decay` is an error, not a silently ignored option) and values of the wrong type.
- * @example
- * const { weightDecay, amsgrad } = readOptions('adam', options, { weightDecay: 0, amsgrad: false })
- */
-export function readOptions<T extends Record<string, number | boolean>>(who: string, given: unknown, defaults: T): T {
-  if (given === undefined) return { ...defaults }
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new Error(`${who}: options must be an object, got ${describeValue(given)}`)
-  const out: Record<string, number | boolean> = { ...defaults }
-  for (const [k, v] of Object.entries(given as Record<string, unknown>)) {
-    if (!(k in defaults)) throw new Error(`${who}: unknown option '${k}' (known: ${Object.keys(defaults).join(', ')})`)
-    if (v === undefined) continue
-    const want = typeof defaults[k]
-    if (typeof v !== want || (want === 'number' && !Number.isFinite(v))) throw new Error(`${who}: option ${k} must be a ${want === 'number' ? 'finite number' : want}, got ${describeValue(v)}`)
-    out[k] = v as number | boolean
-  }
-  return out as T
+/** The host hooks around the rules, and the rules on the backend for this state's size. */
+function runRules(built: Built, state: OptState, i: number, scalars: Record<string, number>): void {
+  const { extra } = built
+  const ctx: HookContext = { i, arrays: state.arrays, extra: state.extra, leaves: state.leaves }
+  extra?.before?.(ctx)
+  // src/backends/index.ts: setBackend / 'auto' decide which backend runs a buffer of this length.
+  if (state.size > 0) getActiveBackend(state.size).elementwise(built.rules, state.arrays, scalars, state.size)
+  extra?.after?.(ctx)
 }

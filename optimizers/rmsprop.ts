@@ -1,5 +1,5 @@
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { secondMoment, firstMoment, descend } from './rules.js'
+import { optimizer, rule, type Options, type ScheduleLike } from './optimizer.js'
+import { movingAverageOfSquare, movingAverage, descend } from './rules.js'
 
 /**
  * RMSprop (Tieleman & Hinton, 2012, Lecture 6.5): divide the step by a running root mean square
@@ -21,40 +21,48 @@ import { secondMoment, firstMoment, descend } from './rules.js'
  * const opt = rmsprop(1e-3)
  * const torchLike = rmsprop(1e-2, 0.99, 1e-8, { epsInSqrt: false, centered: true })
  */
-export const rmsprop = optimizer('rmsprop', (stepSize: ScheduleLike, gamma: number = 0.9, eps: number = 1e-8, options?: { centered?: boolean; momentum?: number; epsInSqrt?: boolean; weightDecay?: number; maximize?: boolean }) => {
-  const lr = checkStepSize('rmsprop', stepSize)
-  checkRange('rmsprop', 'gamma', gamma, 0, 1)
-  checkNonNegative('rmsprop', 'eps', eps)
-  const o = readOptions('rmsprop', options, { centered: false, momentum: 0, epsInSqrt: true, weightDecay: 0, maximize: false })
-  checkRange('rmsprop', 'momentum', o.momentum, 0, 1)
-  const mean = o.centered ? 'mg' : 'zero'
-  // One scalar is eps and the other 0: √(a + epsIn) + epsOut covers both placements.
-  const scalars = (i: number) => ({ lr: lr(i), gamma, epsIn: o.epsInSqrt ? eps : 0, epsOut: o.epsInSqrt ? 0 : eps, momentum: o.momentum, zero: 0 })
-  const averages = [rule('avg', ['g', 'avg', 'gamma'], secondMoment), ...(o.centered ? [rule('mg', ['g', 'mg', 'gamma'], firstMoment)] : [])]
-  const direction = ['g', 'avg', mean, 'epsIn', 'epsOut']
-  return {
-    slots: [...(o.centered ? ['avg', 'mg'] : ['avg']), ...(o.momentum > 0 ? ['buf'] : [])],
-    scalars,
-    rules: o.momentum > 0
-      ? [...averages, rule('buf', ['buf', ...direction, 'momentum'], rmsMomentum), rule('x', ['x', 'buf', 'lr'], descend)]
-      : [...averages, rule('x', ['x', ...direction, 'lr'], rmsStep)],
-    stepSize: lr,
-    hyper: { stepSize, gamma, eps, ...o },
-    weightDecay: o.weightDecay,
-    maximize: o.maximize,
-  }
-})
+export const rmsprop = optimizer(
+  'rmsprop',
+  (stepSize: ScheduleLike, gamma = 0.9, eps = 1e-8, options?: RmspropOptions) => ({ stepSize, gamma, eps, options }),
+  ({ eps, centered, momentum, epsInSqrt }) => {
+    const direction = ['g', 'avg', centered ? 'mg' : 'zero', 'epsInsideRoot', 'epsOutsideRoot']
+    return {
+      scalars: () => epsPlacement(eps, epsInSqrt),
+      rules: [
+        rule('avg', ['g', 'avg', 'gamma'], movingAverageOfSquare),
+        centered && rule('mg', ['g', 'mg', 'gamma'], movingAverage),
+        ...(momentum > 0
+          ? [rule('buf', ['buf', ...direction, 'momentum'], rmspropVelocity), rule('x', ['x', 'buf', 'lr'], descend)]
+          : [rule('x', ['x', ...direction, 'lr'], rmspropStep)]),
+      ],
+    }
+  },
+  { options: { centered: false, momentum: 0, epsInSqrt: true } },
+)
+
+type RmspropOptions = Options<{ centered: boolean; momentum: number; epsInSqrt: boolean }>
 
 /**
- * x ← x − lr·g/(√(a − c² + epsIn) + epsOut): RMSprop's step, eps inside the root (epsIn) or
- * outside (epsOut), c the running mean of g when centered (else 0).
- * @example rule('x', ['x', 'g', 'avg', 'zero', 'epsIn', 'epsOut', 'lr'], rmsStep) // as rmsprop uses it
+ * Where eps goes, as two scalars of which one is eps and the other 0: √(a + epsInsideRoot) +
+ * epsOutsideRoot covers both placements; `zero` stands for the mean of an uncentered RMSprop.
+ * @example epsPlacement(1e-8, true)   // { epsInsideRoot: 1e-8, epsOutsideRoot: 0, zero: 0 }
  */
-export function rmsStep(x: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, lr: number) {
+export function epsPlacement(eps: number, epsInSqrt: boolean) {
+  return { epsInsideRoot: epsInSqrt ? eps : 0, epsOutsideRoot: epsInSqrt ? 0 : eps, zero: 0 }
+}
+
+/**
+ * x ← x − lr·g/(√(a − c² + epsInsideRoot) + epsOutsideRoot): RMSprop's step, c the running mean
+ * of g when centered (else 0).
+ * @example rule('x', ['x', 'g', 'avg', 'zero', 'epsInsideRoot', 'epsOutsideRoot', 'lr'], rmspropStep)
+ */
+function rmspropStep(x: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, lr: number) {
   return x - (lr * g) / (Math.sqrt(avg - mean * mean + epsIn) + epsOut)
 }
 
-/** b ← μ·b + g/(√(a − c² + epsIn) + epsOut). */
-function rmsMomentum(buf: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, momentum: number) {
+/** b ← μ·b + g/(√(a − c² + epsInsideRoot) + epsOutsideRoot): PyTorch's momentum buffer. */
+function rmspropVelocity(
+  buf: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, momentum: number,
+) {
   return momentum * buf + g / (Math.sqrt(avg - mean * mean + epsIn) + epsOut)
 }

@@ -1,5 +1,6 @@
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
-import { secondMoment, firstMoment } from './rules.js'
+import { optimizer, rule, type Options, type ScheduleLike } from './optimizer.js'
+import { movingAverageOfSquare, movingAverage } from './rules.js'
+import { epsPlacement } from './rmsprop.js'
 
 /**
  * RMSprop with momentum in JAX's form (`jax.example_libraries.optimizers.rmsprop_momentum`):
@@ -16,34 +17,33 @@ import { secondMoment, firstMoment } from './rules.js'
  * @example
  * const opt = rmspropMomentum(1e-3)          // rmspropMomentum(stepSize, gamma, eps, momentum)
  */
-export const rmspropMomentum = optimizer('rmspropMomentum', (stepSize: ScheduleLike, gamma: number = 0.9, eps: number = 1e-8, momentum: number = 0.9, options?: { centered?: boolean; epsInSqrt?: boolean; weightDecay?: number; maximize?: boolean }) => {
-  const lr = checkStepSize('rmspropMomentum', stepSize)
-  checkRange('rmspropMomentum', 'gamma', gamma, 0, 1)
-  checkNonNegative('rmspropMomentum', 'eps', eps)
-  checkRange('rmspropMomentum', 'momentum', momentum, 0, 1)
-  const o = readOptions('rmspropMomentum', options, { centered: false, epsInSqrt: true, weightDecay: 0, maximize: false })
-  return {
-    slots: o.centered ? ['avg', 'mg', 'mom'] : ['avg', 'mom'],
-    scalars: (i: number) => ({ lr: lr(i), gamma, momentum, epsIn: o.epsInSqrt ? eps : 0, epsOut: o.epsInSqrt ? 0 : eps, zero: 0 }),
+export const rmspropMomentum = optimizer(
+  'rmspropMomentum',
+  (stepSize: ScheduleLike, gamma = 0.9, eps = 1e-8, momentum = 0.9, options?: RmspropMomentumOptions) =>
+    ({ stepSize, gamma, eps, momentum, options }),
+  ({ eps, centered, epsInSqrt }) => ({
+    scalars: () => epsPlacement(eps, epsInSqrt),
     rules: [
-      rule('avg', ['g', 'avg', 'gamma'], secondMoment),
-      ...(o.centered ? [rule('mg', ['g', 'mg', 'gamma'], firstMoment)] : []),
-      rule('mom', ['mom', 'g', 'avg', o.centered ? 'mg' : 'zero', 'epsIn', 'epsOut', 'lr', 'momentum'], rmsStepMomentum),
-      rule('x', ['x', 'mom'], subtract),
+      rule('avg', ['g', 'avg', 'gamma'], movingAverageOfSquare),
+      centered && rule('mg', ['g', 'mg', 'gamma'], movingAverage),
+      rule('mom', ['mom', 'g', 'avg', centered ? 'mg' : 'zero', ...EPS, 'lr', 'momentum'], scaledVelocity),
+      rule('x', ['x', 'mom'], takeStep),
     ],
-    stepSize: lr,
-    hyper: { stepSize, gamma, eps, momentum, ...o },
-    weightDecay: o.weightDecay,
-    maximize: o.maximize,
-  }
-})
+  }),
+  { options: { centered: false, epsInSqrt: true } },
+)
 
-/** b ← μ·b + lr·g/(√(a − c² + epsIn) + epsOut). */
-function rmsStepMomentum(mom: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, lr: number, momentum: number) {
+type RmspropMomentumOptions = Options<{ centered: boolean; epsInSqrt: boolean }>
+const EPS = ['epsInsideRoot', 'epsOutsideRoot']
+
+/** b ← μ·b + lr·g/(√(a − c² + epsInsideRoot) + epsOutsideRoot): the buffer holds the step. */
+function scaledVelocity(
+  mom: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, lr: number, momentum: number,
+) {
   return momentum * mom + (lr * g) / (Math.sqrt(avg - mean * mean + epsIn) + epsOut)
 }
 
 /** x ← x − b. */
-function subtract(x: number, b: number) {
-  return x - b
+function takeStep(x: number, step: number) {
+  return x - step
 }

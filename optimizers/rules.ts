@@ -1,34 +1,42 @@
 /**
  * Rule functions shared by several optimizers — building blocks for writing your own.
  *
- * Each is a `function` declaration over numbers (what gpu.js can compile, see `rule` in
- * optimizer.ts). The running averages are written as `lerp(a, b, t) = (b − a)·t + a`, JAX's
- * reading of an exponential moving average: `lerp(g, m, β) = β·m + (1 − β)·g`.
+ * Each is a `function` declaration over numbers (what gpu.js can compile, see rule.ts). The
+ * running averages are written as `lerp(a, b, t) = (b − a)·t + a`, JAX's reading of an
+ * exponential moving average: `lerp(g, avg, β) = β·avg + (1 − β)·g`.
  */
 
 /**
- * m ← lerp(g, m, β) = (m − g)·β + g: the running mean of the gradient (Adam's first moment).
- * @example rule('m', ['g', 'm', 'b1'], firstMoment)
+ * m ← lerp(g, m, β) = (m − g)·β + g: the moving average of the gradient (Adam's m).
+ * @example rule('m', ['g', 'm', 'b1'], movingAverage)
  */
-export function firstMoment(g: number, m: number, beta: number) {
+export function movingAverage(g: number, m: number, beta: number) {
   return (m - g) * beta + g
 }
 
 /**
- * v ← lerp(g², v, β) = (v − g²)·β + g²: the running mean of the squared gradient.
- * @example rule('v', ['g', 'v', 'b2'], secondMoment)
+ * v ← lerp(g², v, β) = (v − g²)·β + g²: the moving average of the squared gradient (Adam's v).
+ * @example rule('v', ['g', 'v', 'b2'], movingAverageOfSquare)
  */
-export function secondMoment(g: number, v: number, beta: number) {
+export function movingAverageOfSquare(g: number, v: number, beta: number) {
   const g2 = g * g
   return (v - g2) * beta + g2
 }
 
 /**
- * max(a, b): AMSGrad's running maximum of v.
+ * max(a, b): a running maximum (AMSGrad's largest v so far).
  * @example rule('vmax', ['vmax', 'v'], runningMax)
  */
 export function runningMax(a: number, b: number) {
   return Math.max(a, b)
+}
+
+/**
+ * sum ← sum + g²: the sum of squared gradients (Adagrad's accumulator).
+ * @example rule('sum', ['sum', 'g'], addSquare)
+ */
+export function addSquare(sum: number, g: number) {
+  return sum + g * g
 }
 
 /**
@@ -41,14 +49,14 @@ export function descend(x: number, d: number, lr: number) {
 
 /**
  * v ← mass·v + g: the heavy-ball velocity (JAX's momentum).
- * @example rule('v', ['v', 'g', 'mass'], heavyBall)
+ * @example rule('v', ['v', 'g', 'mass'], accumulateVelocity)
  */
-export function heavyBall(v: number, g: number, mass: number) {
+export function accumulateVelocity(v: number, g: number, mass: number) {
   return mass * v + g
 }
 
 /**
- * x ← x − lr·(g + μ·v): Nesterov's look-ahead step.
+ * x ← x − lr·(g + mass·v): Nesterov's look-ahead step.
  * @example rule('x', ['x', 'g', 'v', 'lr', 'mass'], nesterovStep)
  */
 export function nesterovStep(x: number, g: number, v: number, lr: number, mass: number) {

@@ -10,7 +10,8 @@
  * - {@link linearWarmup}, {@link cosineDecay}, {@link warmupCosineDecay} follow optax
  *   (`optax/schedules/_schedule.py`: `warmup_constant_schedule`, `cosine_decay_schedule`,
  *   `warmup_cosine_decay_schedule`), argument names in camelCase.
- * - {@link oneCycle} follows `torch.optim.lr_scheduler.OneCycleLR` (cosine anneal, two phases),
+ * - {@link oneCycle} follows `torch.optim.lr_scheduler.OneCycleLR` (cos or linear anneal, two or
+ *   three phases),
  *   {@link stepDecay} follows `torch.optim.lr_scheduler.StepLR`.
  *
  * Every factory checks its arguments and throws an error that names the schedule and the argument.
@@ -325,31 +326,55 @@ export function warmupCosineDecay(
   }
 }
 
+/** Options of {@link oneCycle}, with PyTorch's meaning. @example { annealStrategy: 'linear', threePhase: true } */
+export interface OneCycleOptions {
+  /** How each phase goes from its start value to its end value: 'cos' (default) or 'linear'. */
+  annealStrategy?: 'cos' | 'linear'
+  /** Three phases instead of two: up to the peak, back down to the initial value over as many
+   *  steps, then down to the minimum (PyTorch's `three_phase`). Default false. */
+  threePhase?: boolean
+}
+
 /**
  * The one-cycle policy (Smith & Topin, "Super-Convergence", 2017), exactly as PyTorch's
- * `OneCycleLR(max_lr = maxStepSize, total_steps = totalSteps, pct_start, anneal_strategy = 'cos',
- * div_factor, final_div_factor, three_phase = False)`:
+ * `OneCycleLR(max_lr = maxStepSize, total_steps = totalSteps, pct_start, anneal_strategy,
+ * div_factor, final_div_factor, three_phase)`:
  *   initial = maxStepSize / divFactor        min = initial / finalDivFactor
  *   e = pctStart · totalSteps − 1            (the last step of the warmup phase)
- *   anneal(a, b, p) = b + (a − b) · (1 + cos(π · p)) / 2
- *   i ≤ e:  s(i) = anneal(initial, maxStepSize, i / e)
- *   i > e:  s(i) = anneal(maxStepSize, min, (i − e) / (totalSteps − 1 − e))
+ *   cos:     anneal(a, b, p) = b + (a − b) · (1 + cos(π · p)) / 2
+ *   linear:  anneal(a, b, p) = (b − a) · p + a
+ *   two phases (default)                         three phases (threePhase: true)
+ *     0 … e:        initial → maxStepSize          0 … e:          initial → maxStepSize
+ *     e … T − 1:    maxStepSize → min              e … 2e:         maxStepSize → initial
+ *                                                  2e … T − 1:     initial → min
+ * where step i of a phase from step a to step b is at p = (i − a) / (b − a), and T = totalSteps.
  *
  * Steps past the cycle (i ≥ totalSteps, where torch raises) stay at s(totalSteps − 1) = min.
- * A zero-length phase (e = 0) starts at its start value instead of torch's division by zero.
+ * A zero-length first phase (e = 0) starts at its start value instead of torch's division by zero.
  *
  * @param maxStepSize    the peak step size
  * @param totalSteps     integer ≥ 1, the length of the cycle
  * @param pctStart       fraction of the cycle spent warming up, in [0, 1] (default 0.3)
  * @param divFactor      > 0, initial = maxStepSize / divFactor (default 25)
  * @param finalDivFactor > 0, min = initial / finalDivFactor (default 1e4)
+ * @param options        `annealStrategy` ('cos' or 'linear'), `threePhase`
  * @example
  * const s = oneCycle(0.1, 100)
  * s(0)   // 0.004
  * s(29)  // 0.1    (e = 0.3 · 100 − 1 = 29)
  * s(99)  // 4e-7
+ * const t = oneCycle(0.1, 100, 0.3, 25, 1e4, { annealStrategy: 'linear', threePhase: true })
+ * t(29)  // 0.1
+ * t(58)  // 0.004  (back at the initial value at 2e)
  */
-export function oneCycle(maxStepSize: number, totalSteps: number, pctStart = 0.3, divFactor = 25.0, finalDivFactor = 1e4): Schedule {
+export function oneCycle(
+  maxStepSize: number,
+  totalSteps: number,
+  pctStart = 0.3,
+  divFactor = 25.0,
+  finalDivFactor = 1e4,
+  options: OneCycleOptions = {},
+): Schedule {
   const who = 'oneCycle'
   finite(who, 'maxStepSize', maxStepSize)
   integer(who, 'totalSteps', totalSteps, 1)
@@ -357,21 +382,62 @@ export function oneCycle(maxStepSize: number, totalSteps: number, pctStart = 0.3
   if (pctStart < 0 || pctStart > 1) throw new RangeError(`${who}: pctStart must be in [0, 1], got ${pctStart}`)
   positive(who, 'divFactor', divFactor)
   positive(who, 'finalDivFactor', finalDivFactor)
+  const { annealStrategy, threePhase } = oneCycleOptions(options)
   const initial = maxStepSize / divFactor
   const min = initial / finalDivFactor
-  const end1 = pctStart * totalSteps - 1
-  const end2 = totalSteps - 1
+  const warmupEnd = pctStart * totalSteps - 1
+  const last = totalSteps - 1
+  // torch's phases: each runs from the previous one's end step to its own.
+  const up = phase(warmupEnd, initial, maxStepSize)
+  const phases = threePhase
+    ? [up, phase(2 * pctStart * totalSteps - 2, maxStepSize, initial), phase(last, initial, min)]
+    : [up, phase(last, maxStepSize, min)]
+  const anneal = annealStrategy === 'cos' ? annealCos : annealLinear
   return function oneCycleSchedule(i: number) {
-    const t = Math.min(i, end2)
-    // torch: the first phase whose end_step ≥ step, or the last phase.
-    if (t <= end1) return anneal(initial, maxStepSize, end1 > 0 ? t / end1 : 0)
-    const span = end2 - end1
-    return anneal(maxStepSize, min, span > 0 ? (t - end1) / span : 0)
+    const t = Math.min(i, last)
+    // torch: the first phase whose end step is ≥ t, or the last phase.
+    let start = 0
+    let k = 0
+    while (k < phases.length - 1 && t > phases[k].end) start = phases[k++].end
+    const { end, from, to } = phases[k]
+    return anneal(from, to, end - start > 0 ? (t - start) / (end - start) : 0)
   }
 }
 
-function anneal(start: number, end: number, pct: number): number {
+function phase(end: number, from: number, to: number) {
+  return { end, from, to }
+}
+
+function oneCycleOptions(options: unknown): Required<OneCycleOptions> {
+  const who = 'oneCycle'
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(
+      `${who}: options must be an object { annealStrategy, threePhase }, got ${describeValue(options)}`,
+    )
+  }
+  for (const k of Object.keys(options)) {
+    if (k !== 'annealStrategy' && k !== 'threePhase') {
+      throw new TypeError(`${who}: unknown option '${k}' (known: annealStrategy, threePhase)`)
+    }
+  }
+  const { annealStrategy = 'cos', threePhase = false } = options as OneCycleOptions
+  if (annealStrategy !== 'cos' && annealStrategy !== 'linear') {
+    throw new RangeError(`${who}: annealStrategy must be 'cos' or 'linear', got ${describeValue(annealStrategy)}`)
+  }
+  if (typeof threePhase !== 'boolean') {
+    throw new TypeError(`${who}: threePhase must be a boolean, got ${describeValue(threePhase)}`)
+  }
+  return { annealStrategy, threePhase }
+}
+
+/** torch's `_annealing_cos`: from `start` at pct 0 to `end` at pct 1 along a half cosine. */
+function annealCos(start: number, end: number, pct: number): number {
   return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1)
+}
+
+/** torch's `_annealing_linear`. */
+function annealLinear(start: number, end: number, pct: number): number {
+  return (end - start) * pct + start
 }
 
 /**

@@ -1,4 +1,5 @@
-import { optimizer, rule, checkStepSize, checkRange, checkNonNegative, readOptions, type ScheduleLike } from './optimizer.js'
+import { optimizer, rule, type Options, type ScheduleLike } from './optimizer.js'
+import { interval } from './hyper-parameters.js'
 import { descend, nesterovStep } from './rules.js'
 
 /**
@@ -15,32 +16,30 @@ import { descend, nesterovStep } from './rules.js'
  * @example
  * const opt = sgd(0.1, { momentum: 0.9, nesterov: true })
  */
-export const sgd = optimizer('sgd', (stepSize: ScheduleLike, options?: { momentum?: number; dampening?: number; nesterov?: boolean; weightDecay?: number; maximize?: boolean }) => {
-  const lr = checkStepSize('sgd', stepSize)
-  const o = readOptions('sgd', options, { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false })
-  checkRange('sgd', 'momentum', o.momentum, 0, 1, true)
-  checkNonNegative('sgd', 'dampening', o.dampening)
-  if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error('sgd: nesterov momentum requires a momentum > 0 and zero dampening')
-  const hyper = { stepSize, ...o }
-  if (o.momentum === 0) {
-    return { scalars: (i: number) => ({ lr: lr(i) }), rules: [rule('x', ['x', 'g', 'lr'], descend)], stepSize: lr, hyper, weightDecay: o.weightDecay, maximize: o.maximize }
-  }
-  return {
-    slots: ['buf'],
-    // PyTorch starts the buffer at g (no dampening on the first step): keep = 1 at i = 0.
-    scalars: (i: number) => ({ lr: lr(i), momentum: o.momentum, keep: i === 0 ? 1 : 1 - o.dampening }),
-    rules: [
-      rule('buf', ['buf', 'g', 'momentum', 'keep'], dampedMomentum),
-      o.nesterov ? rule('x', ['x', 'g', 'buf', 'lr', 'momentum'], nesterovStep) : rule('x', ['x', 'buf', 'lr'], descend),
-    ],
-    stepSize: lr,
-    hyper,
-    weightDecay: o.weightDecay,
-    maximize: o.maximize,
-  }
-})
+export const sgd = optimizer(
+  'sgd',
+  (stepSize: ScheduleLike, options?: Options<{ momentum: number; dampening: number; nesterov: boolean }>) =>
+    ({ stepSize, options }),
+  ({ momentum, dampening, nesterov }) => {
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new Error('sgd: nesterov momentum requires a momentum > 0 and zero dampening')
+    }
+    if (momentum === 0) return { rules: [rule('x', ['x', 'g', 'lr'], descend)] }
+    return {
+      // PyTorch starts the buffer at g (no dampening on the first step).
+      scalars: (i) => ({ gradientWeight: i === 0 ? 1 : 1 - dampening }),
+      rules: [
+        rule('buf', ['buf', 'g', 'momentum', 'gradientWeight'], dampedMomentum),
+        nesterov
+          ? rule('x', ['x', 'g', 'buf', 'lr', 'momentum'], nesterovStep)
+          : rule('x', ['x', 'buf', 'lr'], descend),
+      ],
+    }
+  },
+  { options: { momentum: 0, dampening: 0, nesterov: false }, constraints: { momentum: interval(0, 1, true) } },
+)
 
-/** b ← μ·b + keep·g (keep = 1 − dampening). */
-function dampedMomentum(buf: number, g: number, momentum: number, keep: number) {
-  return momentum * buf + keep * g
+/** b ← μ·b + w·g, w = 1 − dampening (1 on the first step). */
+function dampedMomentum(buf: number, g: number, momentum: number, gradientWeight: number) {
+  return momentum * buf + gradientWeight * g
 }

@@ -1,5 +1,5 @@
-import { optimizer, rule, checkStepSize, checkRange, readOptions, type HookContext, type LeafInfo, type ScheduleLike } from './optimizer.js'
-import { descend } from './rules.js'
+import { optimizer, rule, type HookContext, type LeafInfo, type Options, type ScheduleLike } from './optimizer.js'
+import { addSquare, descend } from './rules.js'
 
 /**
  * SM3 (Anil, Gupta, Koren & Singer, 2019, "Memory-Efficient Adaptive Optimization"), in JAX's
@@ -19,27 +19,19 @@ import { descend } from './rules.js'
  * @example
  * const opt = sm3(0.1)                          // sm3(stepSize, momentum = 0.9)
  */
-export const sm3 = optimizer('sm3', (stepSize: ScheduleLike, momentum: number = 0.9, options?: { weightDecay?: number; maximize?: boolean }) => {
-  const lr = checkStepSize('sm3', stepSize)
-  checkRange('sm3', 'momentum', momentum, 0, 1)
-  const { weightDecay, maximize } = readOptions('sm3', options, { weightDecay: 0, maximize: false })
-  return {
-    slots: ['m'],
+export const sm3 = optimizer(
+  'sm3',
+  (stepSize: ScheduleLike, momentum = 0.9, options?: Options) => ({ stepSize, momentum, options }),
+  () => ({
     scratch: ['nu'],
-    scalars: (i: number) => ({ lr: lr(i), momentum }),
-    rules: [rule('nu', ['nu', 'g'], addSquare), rule('m', ['m', 'g', 'nu', 'momentum'], sm3Momentum), rule('x', ['x', 'm', 'lr'], descend)],
-    extra: { sizes: (leaves: readonly LeafInfo[]) => ({ acc: leaves.reduce((n, l) => n + axesOf(l).reduce((a, b) => a + b, 0), 0) }), before: gatherMin, after: scatterMax },
-    stepSize: lr,
-    hyper: { stepSize, momentum, weightDecay, maximize },
-    weightDecay,
-    maximize,
-  }
-})
-
-/** ν ← ν + g². */
-function addSquare(nu: number, g: number) {
-  return nu + g * g
-}
+    rules: [
+      rule('nu', ['nu', 'g'], addSquare), // ν = min over axes (gathered by `before`) + g²
+      rule('m', ['m', 'g', 'nu', 'momentum'], sm3Momentum),
+      rule('x', ['x', 'm', 'lr'], descend),
+    ],
+    extra: { sizes: accumulatorSizes, before: gatherMin, after: scatterMax },
+  }),
+)
 
 /** m ← momentum·m + (1 − momentum)·g/√ν. */
 function sm3Momentum(m: number, g: number, nu: number, momentum: number) {
@@ -49,6 +41,11 @@ function sm3Momentum(m: number, g: number, nu: number, momentum: number) {
 }
 
 const axesOf = (l: LeafInfo) => (l.shape.length === 0 ? [1] : l.shape)
+
+/** One accumulator per index of every axis of every leaf. */
+function accumulatorSizes(leaves: readonly LeafInfo[]): Record<string, number> {
+  return { acc: leaves.reduce((n, l) => n + axesOf(l).reduce((a, b) => a + b, 0), 0) }
+}
 
 /** Visits every element of every leaf with the positions of its per-axis accumulators. */
 function forEachElement(ctx: HookContext, visit: (flat: number, acc: Float32Array, slots: number[]) => void): void {

@@ -310,12 +310,48 @@ function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][]): 
  * const state = loadState(JSON.parse(text), adam(1e-3))
  * const params = adam(1e-3).getParams(state)
  */
-export function loadState<T extends Tree = Tree>(json: SavedState | string, opt: Optimizer, into?: OptState<T>): OptState<T> {
+export function loadState<T extends Tree = Tree>(
+  json: SavedState | string,
+  opt: Optimizer,
+  into?: OptState<T>,
+): OptState<T> {
   const who = 'loadState'
+  checkOptimizer(who, opt)
+  const saved = parseSaved(who, json)
+  const step = checkHeader(who, saved, opt)
+  checkHyper(who, saved, opt, step)
+  const tree = readTree(who, saved)
+  if (into) checkTargetTree(who, into, opt, tree)
+  const arrays = readArrays(who, saved, opt, tree)
+  const extra = readExtra(who, saved, opt, tree)
+  if (into) checkTargetArrays(who, into, opt, tree, extra)
+  // Everything is valid: only now write.
+  const state = into ?? (opt.createState(tree.def, tree.paths) as OptState<T>)
+  state.params.set(arrays.x)
+  for (const k of opt.layout.slots) state.slots[k].set(arrays[k])
+  for (const k of Object.keys(extra)) state.extra[k].set(extra[k])
+  state.step = step
+  return state
+}
+
+/** The tree a saved state describes: its structure, leaves and size. */
+interface SavedTree {
+  readonly def: TreeDef
+  readonly paths: string[]
+  readonly leaves: LeafInfo[]
+  readonly size: number
+}
+
+function checkOptimizer(who: string, opt: Optimizer): void {
   if (!opt || typeof opt.update !== 'function' || typeof opt.createState !== 'function') {
-    throw new Error(`${who}: pass the optimizer to load into, made by the same call that saved the state (e.g. loadState(json, adam(1e-3))), got ${describe(opt)}`)
+    const which = 'made by the same call that saved the state (e.g. loadState(json, adam(1e-3)))'
+    throw new Error(`${who}: pass the optimizer to load into, ${which}, got ${describe(opt)}`)
   }
-  let obj: unknown = json
+}
+
+/** The saved object, from JSON text or as given. */
+function parseSaved(who: string, json: unknown): Partial<SavedState> & Record<string, unknown> {
+  let obj = json
   if (typeof json === 'string') {
     try {
       obj = JSON.parse(json)
@@ -323,81 +359,138 @@ export function loadState<T extends Tree = Tree>(json: SavedState | string, opt:
       throw new Error(`${who}: the text is not valid JSON: ${(e as Error).message}`)
     }
   }
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`${who}: expected a saved state object, got ${describe(obj)}`)
-  const s = obj as Partial<SavedState> & Record<string, unknown>
-  if (s.format !== STATE_FORMAT) throw new Error(`${who}: not a tapegrad optimizer state (format ${describe(s.format)}, expected '${STATE_FORMAT}')`)
-  if (s.version !== STATE_VERSION) throw new Error(`${who}: unsupported state version ${describe(s.version)}; this tapegrad reads version ${STATE_VERSION}`)
-  if (s.optimizer !== opt.name) throw new Error(`${who}: the state was saved by '${String(s.optimizer)}', but it is being loaded into '${opt.name}'`)
-  if (!Number.isInteger(s.step) || (s.step as number) < 0) throw new Error(`${who}: step must be a non-negative integer, got ${describe(s.step)}`)
-  const step = s.step as number
-  if (!s.hyper || typeof s.hyper !== 'object') throw new Error(`${who}: hyper must be an object of hyper-parameters, got ${describe(s.hyper)}`)
-  const diffs = hyperDifferences(s.hyper as Record<string, unknown>, opt, step)
-  if (diffs.length) throw new Error(`${who}: the hyper-parameters of '${opt.name}' differ from the saved ones (make the optimizer with the same arguments):\n  ${diffs.join('\n  ')}`)
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new Error(`${who}: expected a saved state object, got ${describe(obj)}`)
+  }
+  return obj as Partial<SavedState> & Record<string, unknown>
+}
+
+/** Format, version, optimizer, dtype and encoding; returns the saved step. */
+function checkHeader(who: string, s: Partial<SavedState>, opt: Optimizer): number {
+  if (s.format !== STATE_FORMAT) {
+    throw new Error(`${who}: not a tapegrad optimizer state (format ${describe(s.format)}, expected '${STATE_FORMAT}')`)
+  }
+  if (s.version !== STATE_VERSION) {
+    const readable = `this tapegrad reads version ${STATE_VERSION}`
+    throw new Error(`${who}: unsupported state version ${describe(s.version)}; ${readable}`)
+  }
+  if (s.optimizer !== opt.name) {
+    const savedBy = `the state was saved by '${String(s.optimizer)}'`
+    throw new Error(`${who}: ${savedBy}, but it is being loaded into '${opt.name}'`)
+  }
+  if (!Number.isInteger(s.step) || (s.step as number) < 0) {
+    throw new Error(`${who}: step must be a non-negative integer, got ${describe(s.step)}`)
+  }
   if (s.dtype !== 'float32') throw new Error(`${who}: dtype must be 'float32', got ${describe(s.dtype)}`)
   if (s.encoding !== 'base64-le') throw new Error(`${who}: encoding must be 'base64-le', got ${describe(s.encoding)}`)
+  return s.step as number
+}
 
+/** The saved hyper-parameters must be this optimizer's (schedules compared by their samples). */
+function checkHyper(who: string, s: Partial<SavedState>, opt: Optimizer, step: number): void {
+  if (!s.hyper || typeof s.hyper !== 'object') {
+    throw new Error(`${who}: hyper must be an object of hyper-parameters, got ${describe(s.hyper)}`)
+  }
+  const diffs = hyperDifferences(s.hyper as Record<string, unknown>, opt, step)
+  if (diffs.length) {
+    const differ = `the hyper-parameters of '${opt.name}' differ from the saved ones`
+    const fix = '(make the optimizer with the same arguments)'
+    throw new Error(`${who}: ${differ} ${fix}:\n  ${diffs.join('\n  ')}`)
+  }
+}
+
+/** The saved tree: well-formed, its size as recorded; leaf paths where they are given. */
+function readTree(who: string, s: Partial<SavedState>): SavedTree {
   const shapes: number[][] = []
   checkTreeDef(who, s.tree, '', shapes)
   const def = s.tree as TreeDef
   const size = shapes.reduce((a, sh) => a + sizeOf(sh), 0)
-  if (s.size !== size) throw new Error(`${who}: size is ${describe(s.size)} but the tree ${describeTree(def)} holds ${size} parameters`)
-  if (into) {
-    if (into.optimizer !== opt.name) throw new Error(`${who}: the target state was made by '${into.optimizer}', not '${opt.name}'`)
-    if (!sameTreeDef(into.def, def)) throw new Error(`${who}: the saved tree does not have the structure of the target state:\n  target ${describeTree(into.def)}\n  saved  ${describeTree(def)}`)
+  if (s.size !== size) {
+    throw new Error(`${who}: size is ${describe(s.size)} but the tree ${describeTree(def)} holds ${size} parameters`)
   }
-  const paths = Array.isArray(s.paths) && s.paths.length === shapes.length && s.paths.every((p) => typeof p === 'string') ? (s.paths as string[]) : shapes.map((_, k) => String(k))
+  const given = s.paths
+  const named = Array.isArray(given) && given.length === shapes.length && given.every((p) => typeof p === 'string')
+  const paths = named ? (given as string[]) : shapes.map((_, k) => String(k))
+  return { def, paths, leaves: pathsToLeaves(shapes, paths), size }
+}
 
-  // Arrays: exactly 'x' and the slots, each `size` finite float32 numbers.
-  if (!s.arrays || typeof s.arrays !== 'object') throw new Error(`${who}: arrays must be an object, got ${describe(s.arrays)}`)
+/** Loading in place: the target must be this optimizer's, with the saved tree's structure. */
+function checkTargetTree(who: string, into: OptState, opt: Optimizer, tree: SavedTree): void {
+  if (into.optimizer !== opt.name) {
+    throw new Error(`${who}: the target state was made by '${into.optimizer}', not '${opt.name}'`)
+  }
+  if (!sameTreeDef(into.def, tree.def)) {
+    const both = `  target ${describeTree(into.def)}\n  saved  ${describeTree(tree.def)}`
+    throw new Error(`${who}: the saved tree does not have the structure of the target state:\n${both}`)
+  }
+}
+
+/** Exactly 'x' and the slots, each `size` finite float32 numbers. */
+function readArrays(who: string, s: Partial<SavedState>, opt: Optimizer, tree: SavedTree) {
+  if (!s.arrays || typeof s.arrays !== 'object') {
+    throw new Error(`${who}: arrays must be an object, got ${describe(s.arrays)}`)
+  }
   const expected = ['x', ...opt.layout.slots]
   const found = Object.keys(s.arrays)
   const missing = expected.filter((k) => !found.includes(k))
   const unexpected = found.filter((k) => !expected.includes(k))
   if (missing.length || unexpected.length) {
-    throw new Error(`${who}: the saved arrays are [${found.join(', ')}], '${opt.name}' with these options needs [${expected.join(', ')}]` +
-      (missing.length ? ` (missing: ${missing.join(', ')})` : '') + (unexpected.length ? ` (unexpected: ${unexpected.join(', ')})` : ''))
+    const needs = `'${opt.name}' with these options needs [${expected.join(', ')}]`
+    throw new Error(
+      `${who}: the saved arrays are [${found.join(', ')}], ${needs}` +
+        (missing.length ? ` (missing: ${missing.join(', ')})` : '') +
+        (unexpected.length ? ` (unexpected: ${unexpected.join(', ')})` : ''),
+    )
   }
-  const leaves = pathsToLeaves(shapes, paths)
   const decoded: Record<string, Float32Array> = {}
   for (const k of expected) {
-    const a = decodeFloats(who, `array '${k}'`, (s.arrays as Record<string, unknown>)[k], size)
-    checkFinite(who, `array '${k}'`, a, leaves)
+    const a = decodeFloats(who, `array '${k}'`, (s.arrays as Record<string, unknown>)[k], tree.size)
+    checkFinite(who, `array '${k}'`, a, tree.leaves)
     decoded[k] = a
   }
-  const extraSizes = opt.layout.extraSizes(leaves)
-  const extraIn = (s.extra ?? {}) as Record<string, unknown>
-  if (typeof extraIn !== 'object') throw new Error(`${who}: extra must be an object, got ${describe(extraIn)}`)
-  const extraNames = Object.keys(extraSizes)
-  const extraFound = Object.keys(extraIn)
-  if (extraNames.length !== extraFound.length || extraNames.some((n) => !extraFound.includes(n))) {
-    throw new Error(`${who}: the saved extra state is [${extraFound.join(', ')}], '${opt.name}' needs [${extraNames.join(', ')}]`)
+  return decoded
+}
+
+/** The extra (non-elementwise) arrays: exactly those the optimizer has, of their lengths for this tree. */
+function readExtra(who: string, s: Partial<SavedState>, opt: Optimizer, tree: SavedTree): Record<string, Float32Array> {
+  const sizes = opt.layout.extraSizes(tree.leaves)
+  const given = (s.extra ?? {}) as Record<string, unknown>
+  if (typeof given !== 'object') throw new Error(`${who}: extra must be an object, got ${describe(given)}`)
+  const names = Object.keys(sizes)
+  const found = Object.keys(given)
+  if (names.length !== found.length || names.some((n) => !found.includes(n))) {
+    throw new Error(`${who}: the saved extra state is [${found.join(', ')}], '${opt.name}' needs [${names.join(', ')}]`)
   }
-  const decodedExtra: Record<string, Float32Array> = {}
-  for (const k of extraNames) {
-    const e = extraIn[k] as { length?: unknown; data?: unknown }
-    if (!e || typeof e !== 'object' || e.length !== extraSizes[k]) {
-      throw new Error(`${who}: extra '${k}' must hold ${extraSizes[k]} numbers for this tree, got ${describe(e?.length)}`)
+  const decoded: Record<string, Float32Array> = {}
+  for (const k of names) {
+    const e = given[k] as { length?: unknown; data?: unknown }
+    if (!e || typeof e !== 'object' || e.length !== sizes[k]) {
+      throw new Error(`${who}: extra '${k}' must hold ${sizes[k]} numbers for this tree, got ${describe(e?.length)}`)
     }
-    const a = decodeFloats(who, `extra '${k}'`, e.data, extraSizes[k])
+    const a = decodeFloats(who, `extra '${k}'`, e.data, sizes[k])
     checkFinite(who, `extra '${k}'`, a, null)
-    decodedExtra[k] = a
+    decoded[k] = a
   }
+  return decoded
+}
 
-  if (into) {
-    const missing = [...opt.layout.slots.filter((k) => !(into.slots[k] instanceof Float32Array) || into.slots[k].length !== size),
-      ...extraNames.filter((k) => !(into.extra[k] instanceof Float32Array) || into.extra[k].length !== extraSizes[k])]
-    if (into.size !== size || missing.length) {
-      throw new Error(`${who}: the target state does not have the arrays '${opt.name}' with these options needs (${missing.join(', ') || `size ${into.size} ≠ ${size}`}): was it made with other options?`)
-    }
+/** Loading in place: the target must have every array the saved state fills, of its size. */
+function checkTargetArrays(
+  who: string,
+  into: OptState,
+  opt: Optimizer,
+  tree: SavedTree,
+  extra: Record<string, Float32Array>,
+): void {
+  const fits = (a: unknown, length: number) => a instanceof Float32Array && a.length === length
+  const wrongSlots = opt.layout.slots.filter((k) => !fits(into.slots[k], tree.size))
+  const wrongExtra = Object.keys(extra).filter((k) => !fits(into.extra[k], extra[k].length))
+  const missing = [...wrongSlots, ...wrongExtra]
+  if (into.size !== tree.size || missing.length) {
+    const what = missing.join(', ') || `size ${into.size} ≠ ${tree.size}`
+    const needs = `the arrays '${opt.name}' with these options needs (${what})`
+    throw new Error(`${who}: the target state does not have ${needs}: was it made with other options?`)
   }
-
-  // Everything is valid: only now write.
-  const state = into ?? (opt.createState(def, paths) as OptState<T>)
-  state.params.set(decoded.x)
-  for (const k of opt.layout.slots) state.slots[k].set(decoded[k])
-  for (const k of extraNames) state.extra[k].set(decodedExtra[k])
-  state.step = step
-  return state
 }
 
 function pathsToLeaves(shapes: number[][], paths: string[]): LeafInfo[] {

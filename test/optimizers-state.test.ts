@@ -14,6 +14,7 @@ import { saveState, loadState, type SavedState, type OptState, type Optimizer } 
 import { encodeBase64, decodeBase64, swap32 } from '../optimizers/state-io.js'
 import { tensor } from '../src/tensor.js'
 import { instances, resumeGrads } from './table/optimizers.rows.js'
+import { STATE_CASES, STEPS, runSteps } from './fixtures/optimizer_states.js'
 
 const params = () => ({ w: tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]]), b: tensor([0.1, -0.2, 0.3]), s: tensor(2) })
 
@@ -102,6 +103,42 @@ process.stdout.write(JSON.stringify(out))
     run(c, 20, 40)
     expect(bits(c.state)).toBe(bits(a.state))
   })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Files written by earlier versions
+
+describe('state files written by earlier versions load and resume bit-identically', () => {
+  // Each file: for every case of fixtures/optimizer_states.ts, the state saved after STEPS
+  // updates and the state after STEPS more. Written once by that version's code, never rewritten.
+  const files = ['optimizer-states-v1.json']
+  // Cases whose math was fixed after the file was written: they load, and resume with the fixed
+  // math, so they no longer reproduce `after` (the fix itself is tested in optimizers.test.ts).
+  const fixedSince: Record<string, Record<string, string>> = {
+    'optimizer-states-v1.json': {
+      lion: 'v1 dropped lion\'s decoupled weightDecay when maximize was set',
+    },
+  }
+  for (const file of files) {
+    const data = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', file), 'utf8'))
+    test(`${file}: covers every case`, () => {
+      expect(data.steps).toBe(STEPS)
+      expect(Object.keys(data.cases).sort()).toEqual(Object.keys(STATE_CASES).sort())
+    })
+    test.each(Object.keys(data.cases))(`${file}: %s`, (label) => {
+      const { saved, after } = data.cases[label] as { saved: SavedState; after: SavedState }
+      const opt = STATE_CASES[label]()
+      const resumed = runSteps(opt, loadState(JSON.stringify(saved), opt), STEPS, STEPS)
+      const now = saveState(resumed)
+      expect(now.step).toBe(after.step)
+      if (fixedSince[file]?.[label]) {
+        expect(now.arrays).not.toEqual(after.arrays)
+        return
+      }
+      expect(now.arrays).toEqual(after.arrays)
+      expect(now.extra).toEqual(after.extra)
+    })
+  }
 })
 
 // ---------------------------------------------------------------------------------------------

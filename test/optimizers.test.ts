@@ -6,10 +6,12 @@
  * argument checks) is at the end. Step-by-step values against PyTorch: optimizers-torch.test.ts.
  */
 import * as O from '../optimizers/index.js'
-import { optimizer, rule, OptState, type Optimizer } from '../optimizers/index.js'
+import { optimizer, rule, OptState, interval, HYPER_PARAMETERS, type Optimizer, type Options, type ScheduleLike } from '../optimizers/index.js'
 import { Tensor, tensor, zeros } from '../src/tensor.js'
 import { describeTree, flatten } from '../src/tree.js'
 import { rows, instances } from './table/optimizers.rows.js'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 
 const params = () => ({
   layers: [
@@ -166,16 +168,93 @@ describe('optimizer() and rule()', () => {
     return x - lr * g
   }
 
+  const mySgd = optimizer('mySgd', (stepSize: ScheduleLike, options?: Options) => ({ stepSize, options }), () => ({
+    rules: [rule('x', ['x', 'g', 'lr'], descend)],
+  }))
+
   test('a custom optimizer in a few lines gets the whole machinery', () => {
-    const mySgd = optimizer('mySgd', (lr: number) => ({ scalars: () => ({ lr }), rules: [rule('x', ['x', 'g', 'lr'], descend)], hyper: { stepSize: lr } }))
     expect(mySgd.optimizerName).toBe('mySgd')
     const opt = mySgd(0.5)
+    expect(opt.hyper).toEqual({ stepSize: 0.5, weightDecay: 0, maximize: false })
     let s = opt.init({ a: tensor([1, 2]), b: tensor(3) })
     s = opt.update(0, { a: tensor([2, 2]), b: tensor(-2) }, s)
     const p = opt.getParams(s) as { a: Tensor; b: Tensor }
     expect(Array.from(p.a.data)).toEqual([0, 1])
     expect(p.b.item()).toBe(4)
     expect(O.saveState(s).optimizer).toBe('mySgd')
+    // weightDecay and maximize come with it, checked by name
+    const ascending = mySgd(0.5, { maximize: true })
+    expect(ascending.update(0, tensor([2]), ascending.init(tensor([1]))).params[0]).toBe(2)
+    // a state made without the gradient transform has no array for it: refused, not misread
+    expect(() => ascending.update(0, tensor([2]), mySgd(0.5).init(tensor([1])))).toThrow(/made by mySgd without weightDecay\/maximize/)
+    expect(() => mySgd(0.5, { weightDecay: -1 })).toThrow(/mySgd: weightDecay must be a number in \[0, ∞\), got number -1/)
+  })
+
+  test('hyper-parameters are checked by name against one table, before the spec runs', () => {
+    let specRan = false
+    const opt = optimizer('checked', (stepSize: ScheduleLike, b1 = 0.9, eps = 1e-8) => ({ stepSize, b1, eps }), () => {
+      specRan = true
+      return { rules: [rule('x', ['x', 'g', 'lr'], descend)] }
+    })
+    expect(() => opt(0.1, 1)).toThrow(/checked: b1 must be a number in \[0, 1\), got number 1/)
+    expect(() => opt(0.1, 0.9, NaN)).toThrow(/checked: eps must be a number in \[0, ∞\), got number NaN/)
+    expect(() => opt('fast' as never)).toThrow(/checked: stepSize must be a finite number or a schedule \(i\) => number, got string fast/)
+    expect(specRan).toBe(false)
+    expect(HYPER_PARAMETERS.b1.expected).toBe('a number in [0, 1)')
+  })
+
+  test('a name the table does not have needs a declared constraint; a declared one wins over the table', () => {
+    const noConstraint = optimizer('tau', (stepSize: ScheduleLike, tau = 0.5) => ({ stepSize, tau }), () => ({ rules: [] }))
+    expect(() => noConstraint(0.1)).toThrow(/optimizer 'tau': 'tau' is not a hyper-parameter of the table .*constraints: \{ tau: interval\(0, 1\) \}/)
+    const declared = optimizer('tau', (stepSize: ScheduleLike, tau = 0.5, b1 = 1) => ({ stepSize, tau, b1 }), () => ({ rules: [] }), {
+      constraints: { tau: interval(0, 1, true), b1: interval(0, 1, true) },
+    })
+    expect(declared(0.1).hyper).toMatchObject({ tau: 0.5, b1: 1 })
+    expect(() => declared(0.1, 2)).toThrow(/tau: tau must be a number in \[0, 1\], got number 2/)
+    expect(() => optimizer('x', (stepSize: ScheduleLike) => ({ stepSize }), () => ({ rules: [] }), { options: { maximize: true } })).toThrow(
+      /'maximize' is an option of every optimizer/,
+    )
+  })
+
+  test('the rules see lr = stepSize(i) and every numeric hyper-parameter by name; spec scalars win', () => {
+    function step(x: number, g: number, lr: number, scale: number, offset: number) {
+      return x - lr * scale * g + offset
+    }
+    const opt = optimizer(
+      'scaled',
+      (stepSize: ScheduleLike, scale = 2, options?: Options<{ offset: number }>) => ({ stepSize, scale, options }),
+      () => ({ rules: [rule('x', ['x', 'g', 'lr', 'scale', 'offset'], step)] }),
+      { options: { offset: 0 }, constraints: { scale: interval(0, 10), offset: interval(-1, 1) } },
+    )
+    const s = opt((i) => 0.1 * (i + 1), 3, { offset: 0.5 }).update(1, tensor([1]), opt(0.1).init(tensor([1])))
+    expect(s.params[0]).toBeCloseTo(1 - 0.2 * 3 * 1 + 0.5, 6)
+    const own = optimizer('own', (stepSize: ScheduleLike) => ({ stepSize }), () => ({
+      scalars: () => ({ lr: 1 }),
+      rules: [rule('x', ['x', 'g', 'lr'], descend)],
+    }))
+    expect(own(0.1).update(0, tensor([1]), own(0.1).init(tensor([5]))).params[0]).toBe(4)
+  })
+
+  test('slots are the rules\' targets; initialValues start them elsewhere than 0; scratch is not saved', () => {
+    function accumulate(s: number, g: number) {
+      return s + g
+    }
+    const opt = optimizer('sum', (stepSize: ScheduleLike) => ({ stepSize }), () => ({
+      initialValues: { total: 10 },
+      scratch: ['work'],
+      rules: [rule('work', ['work', 'g'], accumulate), rule('total', ['total', 'work'], accumulate), false, rule('x', ['x', 'total', 'lr'], descend)],
+    }))
+    const o = opt(1)
+    expect(o.layout.slots).toEqual(['total'])
+    const s = o.update(0, tensor([1, 2]), o.init(tensor([0, 0])))
+    expect(Array.from(s.slots.total)).toEqual([11, 12])
+    expect(Object.keys(O.saveState(s).arrays)).toEqual(['x', 'total'])
+    const bad = optimizer('bad', (stepSize: ScheduleLike) => ({ stepSize }), () => ({ initialValues: { nope: 1 }, rules: [] }))
+    expect(() => bad(1)).toThrow(/initialValues names 'nope', which no rule writes/)
+    const clash = optimizer('clash', (stepSize: ScheduleLike, eps = 1e-8) => ({ stepSize, eps }), () => ({
+      rules: [rule('eps', ['eps', 'g'], accumulate)],
+    }))
+    expect(() => clash(1)).toThrow(/'eps' is both a scalar of the step and an array/)
   })
 
   test('rule() rejects arrow functions, **, and a wrong number of names', () => {
@@ -193,9 +272,9 @@ describe('optimizer() and rule()', () => {
     expect(rule('x', ['x'], starInComment).fn).toBe(starInComment)
   })
 
-  test('slots named x or g are rejected', () => {
-    const bad = optimizer('bad', () => ({ slots: ['g'], rules: [rule('x', ['x', 'g', 'lr'], descend)] }))
-    expect(() => bad()).toThrow(/'g' is reserved/)
+  test('slots named g or grad are rejected', () => {
+    const bad = optimizer('bad', (stepSize: ScheduleLike) => ({ stepSize }), () => ({ rules: [rule('g', ['g', 'x', 'lr'], descend)] }))
+    expect(() => bad(1)).toThrow(/'g' is reserved/)
   })
 
   test('weightDecay and maximize are applied to the gradient, for any optimizer, in PyTorch order', () => {
@@ -215,12 +294,48 @@ describe('optimizer() and rule()', () => {
     expect(Array.from(sb.params)).toEqual(Array.from(sc.params))
   })
 
+  // lion and adamw take weightDecay positionally (decoupled): maximize must not touch it. Before
+  // the lifter named its own scalars apart, lion with maximize silently dropped its weight decay.
+  const ascents: [string, (maximize: boolean) => Optimizer][] = [
+    ['lion', (maximize) => O.lion(0.01, 0.9, 0.99, 0.1, { maximize })],
+    ['adamw', (maximize) => O.adamw(0.05, 0.9, 0.999, 1e-8, 0.1, { maximize })],
+    ['adam, coupled weightDecay', (maximize) => O.adam(0.05, 0.9, 0.999, 1e-8, { weightDecay: 0.1, maximize })],
+    ['sm3, coupled weightDecay', (maximize) => O.sm3(0.05, 0.5, { weightDecay: 0.1, maximize })],
+  ]
+  test.each(ascents)('%s: maximize on g takes the same steps as minimizing on −g, weight decay included', (_, make) => {
+    const up = make(true)
+    const down = make(false)
+    let a = up.init(tensor([1, -2, 3]))
+    let b = down.init(tensor([1, -2, 3]))
+    for (let i = 0; i < 5; i++) {
+      a = up.update(i, tensor([0.5, -0.2, 0.1 * i]), a)
+      b = down.update(i, tensor([-0.5, 0.2, -0.1 * i]), b)
+    }
+    expect(Array.from(a.params).every((v, k) => v === b.params[k])).toBe(true)
+    expect(Array.from(a.params)).not.toEqual(Array.from(make(true).init(tensor([1, -2, 3])).params))
+  })
+
+  test('lion: the decoupled weight decay acts with and without maximize', () => {
+    const run = (weightDecay: number) => {
+      const opt = O.lion(0.01, 0.9, 0.99, weightDecay, { maximize: true })
+      return opt.update(0, tensor([0.5]), opt.init(tensor([2]))).params[0]
+    }
+    // x ← x − lr·(sign(c) + λ·x) with g' = −0.5: sign(c) = −1
+    expect(run(0)).toBeCloseTo(2 + 0.01, 6)
+    expect(run(0.5)).toBeCloseTo(2 - 0.01 * (-1 + 0.5 * 2), 6)
+  })
+
   test('argument checks name the optimizer and the argument', () => {
     expect(() => O.adam(NaN)).toThrow(/adam: stepSize must be a finite number or a schedule/)
     expect(() => O.adam(1e-3, 1)).toThrow(/adam: b1 must be a number in \[0, 1\), got number 1/)
     expect(() => O.adam(1e-3, 0.9, 0.999, -1)).toThrow(/adam: eps must be a number in \[0, ∞\)/)
-    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { weight_decay: 0.1 } as never)).toThrow(/adam: unknown option 'weight_decay' \(known: weightDecay, amsgrad, maximize\)/)
-    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { amsgrad: 1 } as never)).toThrow(/adam: option amsgrad must be a boolean, got number 1/)
+    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { weight_decay: 0.1 } as never)).toThrow(/adam: unknown option 'weight_decay' \(known: amsgrad, weightDecay, maximize\)/)
+    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { amsgrad: 1 } as never)).toThrow(/adam: amsgrad must be a boolean, got number 1/)
+    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, 'fast' as never)).toThrow(/adam: options must be an object, got string fast/)
+    expect(() => O.adamw(1e-3, 0.9, 0.999, 1e-8, 0.1, { weightDecay: 0.1 } as never)).toThrow(/adamw: unknown option 'weightDecay' \(known: amsgrad, maximize\)/)
+    expect(() => O.sgd(0.1, { weightDecay: -0.1 })).toThrow(/sgd: weightDecay must be a number in \[0, ∞\), got number -0.1/)
+    expect(O.sgd(0.1, { momentum: 1 }).hyper.momentum).toBe(1) // sgd's momentum may be 1 (declared), adagrad's not
+    expect(() => O.adagrad(0.1, 1)).toThrow(/adagrad: momentum must be a number in \[0, 1\), got number 1/)
     expect(() => O.sgd(0.1, { nesterov: true })).toThrow(/nesterov momentum requires a momentum > 0 and zero dampening/)
     expect(() => O.rmsprop(0.1, 0.9, 1e-8, { momentum: 1 })).toThrow(/rmsprop: momentum must be a number in \[0, 1\)/)
   })
@@ -348,5 +463,16 @@ describe('attach()', () => {
     expect(() => O.adam(0.1).attach(tensor([1], { dtype: 'float64' }))).toThrow(/attach: 'params' \[1\] is float64; .*astype\('float32'\)/)
     const w = tensor([1])
     expect(() => O.adam(0.1).attach({ a: w, b: w })).toThrow(/attach: the tensor at 'b' also appears at 'a'/)
+  })
+})
+
+describe('docs/adam.md', () => {
+  test('shows optimizers/adam.ts as it is: every code line of its block is a line of the file', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'adam.md'), 'utf8')
+    const block = doc.slice(doc.indexOf("export const adam = optimizer("), doc.indexOf('```', doc.indexOf("export const adam = optimizer(")))
+    const source = fs.readFileSync(path.join(__dirname, '..', 'optimizers', 'adam.ts'), 'utf8').split('\n')
+    const lines = block.split('\n').filter((l) => l.trim())
+    expect(lines.length).toBeGreaterThan(15)
+    expect(lines.filter((l) => !source.includes(l))).toEqual([])
   })
 })

@@ -160,6 +160,30 @@ describe('behaviour the 30-step fixtures do not pin down', () => {
     // one-step cycle is at min = maxStepSize / divFactor / finalDivFactor
     expect(oneCycle(1, 1)(0)).toBeCloseTo(4e-6, 20)
   })
+  it('oneCycle three phases: up to the peak at e, back to the initial value at 2e, down to min at the end', () => {
+    for (const annealStrategy of ['cos', 'linear'] as const) {
+      const s = oneCycle(0.1, 100, 0.3, 25, 1e4, { annealStrategy, threePhase: true })
+      expect(s(0)).toBeCloseTo(0.004, 15)
+      expect(s(29)).toBeCloseTo(0.1, 15)
+      expect(s(58)).toBeCloseTo(0.004, 15)
+      expect(s(99)).toBeCloseTo(4e-7, 18)
+      expect(s(1e6)).toBe(s(99))
+    }
+    // linear: halfway through each phase is halfway between its ends
+    const lin = oneCycle(1, 21, 0.5, 4, 10, { annealStrategy: 'linear' }) // e = 9.5, phase 2 ends at 20
+    expect(lin(0)).toBe(0.25)
+    expect(lin(9.5 / 2)).toBeCloseTo((0.25 + 1) / 2, 15)
+    expect(lin(9.5 + 10.5 / 2)).toBeCloseTo((1 + 0.025) / 2, 15)
+    // cos and linear agree at the phase ends and differ in between
+    const cos = oneCycle(1, 21, 0.5, 4, 10)
+    expect(cos(20)).toBeCloseTo(lin(20), 15)
+    expect(Math.abs(cos(3) - lin(3))).toBeGreaterThan(0.01)
+    // pctStart > 0.5: the cycle ends during the way back down, as in torch
+    const late = oneCycle(1, 10, 0.8, 5, 1, { annealStrategy: 'linear', threePhase: true }) // e = 7, 2e = 14
+    expect(late(9)).toBeCloseTo(1 + ((0.2 - 1) * 2) / 7, 15)
+    // the defaults are the two-phase cosine schedule
+    expect(oneCycle(0.1, 30, 0.3, 25, 1e4, {})(12)).toBe(oneCycle(0.1, 30)(12))
+  })
   it('stepDecay multiplies by gamma exactly at multiples of stepSizeEvery', () => {
     const s = stepDecay(0.1, 30, 0.1)
     expect(s(29)).toBe(0.1)
@@ -222,6 +246,10 @@ describe('argument errors name the schedule and the argument', () => {
     ['oneCycle pctStart NaN', () => oneCycle(0.1, 10, NaN), 'oneCycle: pctStart must be a finite number, got number NaN'],
     ['oneCycle divFactor', () => oneCycle(0.1, 10, 0.3, 0), 'oneCycle: divFactor must be > 0, got 0'],
     ['oneCycle finalDivFactor', () => oneCycle(0.1, 10, 0.3, 25, -1), 'oneCycle: finalDivFactor must be > 0, got -1'],
+    ['oneCycle annealStrategy', () => oneCycle(0.1, 10, 0.3, 25, 1e4, { annealStrategy: 'cosine' as 'cos' }), "oneCycle: annealStrategy must be 'cos' or 'linear', got string cosine"],
+    ['oneCycle threePhase', () => oneCycle(0.1, 10, 0.3, 25, 1e4, { threePhase: 1 as unknown as boolean }), 'oneCycle: threePhase must be a boolean, got number 1'],
+    ['oneCycle unknown option', () => oneCycle(0.1, 10, 0.3, 25, 1e4, { three_phase: true } as never), 'oneCycle: unknown option \'three_phase\' (known: annealStrategy, threePhase)'],
+    ['oneCycle options', () => oneCycle(0.1, 10, 0.3, 25, 1e4, 'linear' as never), 'oneCycle: options must be an object { annealStrategy, threePhase }, got string linear'],
     ['stepDecay stepSize', () => stepDecay(NaN, 10, 0.1), 'stepDecay: stepSize must be a finite number, got number NaN'],
     ['stepDecay stepSizeEvery', () => stepDecay(0.1, 0, 0.1), 'stepDecay: stepSizeEvery must be an integer ≥ 1, got 0'],
     ['stepDecay stepSizeEvery fractional', () => stepDecay(0.1, 1.5, 0.1), 'stepDecay: stepSizeEvery must be an integer ≥ 1, got 1.5'],
