@@ -5,7 +5,7 @@
 import { Tensor } from '../src/tensor.js'
 import { flatten, unflatten, type Tree } from '../src/tree.js'
 import { fmt } from '../src/nd.js'
-import type { Optimizer } from './optimizer.js'
+import type { OptimizerCore } from './optimizer-core.js'
 import type { OptState } from './opt-state.js'
 import { saveState, loadState, type SavedState } from './state-io.js'
 
@@ -28,9 +28,9 @@ import { saveState, loadState, type SavedState } from './state-io.js'
  * w.toArray()                   // [0.8, 1.6]
  * train.zeroGrad()
  */
-export interface Trainer {
+export interface TrainerOf<O extends OptimizerCore> {
   /** The optimizer this loop runs. */
-  readonly optimizer: Optimizer
+  readonly optimizer: O
   /** The tree of tensors that was attached (the same objects). */
   readonly params: Tree
   /** The optimizer state (flat buffers shared with the tensors). */
@@ -50,12 +50,12 @@ export interface Trainer {
 }
 
 /**
- * Takes over the tensors of `params` for `opt` (see {@link Trainer}); what `opt.attach(params)` calls.
+ * Takes over the tensors of `params` for `opt` (see {@link TrainerOf}); what `opt.attach(params)` calls.
  * @example
  * const w = tensor([1, 2], { requiresGrad: true })
  * attach(sgd(0.1), { w }).stepCount   // 0
  */
-export function attach(opt: Optimizer, params: Tree): Trainer {
+export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf<O> {
   const { leaves, paths } = flatten(params)
   checkAttachable(`${opt.name}.attach`, leaves, paths)
   const state = opt.init(params)

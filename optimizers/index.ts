@@ -8,7 +8,7 @@ import '../src/methods.js'
 
 export { optimizer, rule, OptState } from './optimizer.js'
 export type {
-  Optimizer, OptimizerFactory, OptimizerSpec, Declarations, Trainer, HyperValue, LeafInfo, StateLayout, HookContext,
+  Optimizer, OptimizerCore, OptimizerFactory, OptimizerSpec, Declarations, Trainer, HyperValue, LeafInfo, StateLayout, HookContext,
   ExtraSpec, Rule, RuleFn, Options,
 } from './optimizer.js'
 export {

@@ -46,11 +46,12 @@ import {
   type Resolved,
 } from './hyper-parameters.js'
 import { OptState, createState, type LeafInfo, type StateLayout } from './opt-state.js'
-import { attach, type Trainer } from './attach.js'
+import { attach, type TrainerOf } from './attach.js'
+import type { OptimizerCore } from './optimizer-core.js'
 import { saveState, loadState, type SavedState } from './state-io.js'
 
 export { rule, OptState }
-export type { Rule, RuleFn, Schedule, ScheduleLike, Options, HyperValue, LeafInfo, StateLayout, Trainer }
+export type { Rule, RuleFn, Schedule, ScheduleLike, Options, HyperValue, LeafInfo, StateLayout, OptimizerCore }
 
 // ---------------------------------------------------------------------------------------------
 // What an optimizer file writes
@@ -112,32 +113,17 @@ export interface Declarations<D> {
 // What the lifter returns
 
 /** The JAX triple (plus `attach` and state I/O) that every optimizer factory returns. */
-export interface Optimizer {
-  /** 'adam', 'sgd', … — recorded in saved state. */
-  readonly name: string
-  /** The hyper-parameters with defaults filled in. */
-  readonly hyper: Readonly<Record<string, HyperValue>>
-  /** The step-size schedule: `stepSize(i)` is the step size of update i. */
-  readonly stepSize: Schedule
-  /** The per-element rules this optimizer runs (after the gradient rule, if any). */
-  readonly rules: readonly Rule[]
-  /** Copies the parameter tree into a fresh state (flat float32 buffers, zeroed slots). */
-  init<T extends Tree>(params: T): OptState<T>
-  /** Applies update `i` (0-based) with gradients shaped like the parameters; in place; returns `state`. */
-  update<T extends Tree>(i: number, grads: Tree, state: OptState<T>): OptState<T>
-  /** The parameters as a tree of Tensors that are views of the state's flat buffer (no copies). */
-  getParams<T extends Tree>(state: OptState<T>): T
+export interface Optimizer extends OptimizerCore {
   /** PyTorch style: takes over the tensors of `params` (see {@link Trainer}). */
   attach(params: Tree): Trainer
   /** `saveState(state)`: a versioned JSON-safe object. */
   saveState(state: OptState): SavedState
   /** `loadState(json, this, into)`: validates everything, then builds (or fills `into`). */
   loadState<T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>): OptState<T>
-  /** Builds an empty state for a tree structure (used by loadState). @internal */
-  createState(def: TreeDef, paths: readonly string[]): OptState
-  /** Which arrays the state holds (used by loadState). @internal */
-  readonly layout: StateLayout
 }
+
+/** The PyTorch-style loop made by `opt.attach(params)` (see attach.ts). */
+export type Trainer = TrainerOf<Optimizer>
 
 /**
  * A factory made by {@link optimizer}: `adam(1e-3)` etc. It carries its name, and its math as

@@ -21,7 +21,9 @@
 import type { Tree, TreeDef } from '../src/tree.js'
 import { describeTree, sameTreeDef } from '../src/tree.js'
 import { sizeOf } from '../src/nd.js'
-import type { HyperValue, Optimizer, OptState, LeafInfo } from './optimizer.js'
+import type { HyperValue } from './hyper-parameters.js'
+import type { LeafInfo, OptState } from './opt-state.js'
+import type { OptimizerCore } from './optimizer-core.js'
 import { describeValue } from '../src/describe-value.js'
 
 /** The `format` field of every saved state. */
@@ -193,7 +195,7 @@ function showHyper(v: unknown): string {
 }
 
 /** Differences between saved hyper-parameters and those of `opt`, one line each. */
-function hyperDifferences(saved: Record<string, unknown>, opt: Optimizer, step: number): string[] {
+function hyperDifferences(saved: Record<string, unknown>, opt: OptimizerCore, step: number): string[] {
   const diffs: string[] = []
   const mine = opt.hyper
   for (const k of Object.keys(mine)) {
@@ -243,7 +245,7 @@ function hyperDifferences(saved: Record<string, unknown>, opt: Optimizer, step: 
  * // later, in another process:
  * state = loadState(readFileSync('opt.json', 'utf8'), adam(1e-3))
  */
-export function saveState(state: OptState, opt?: Optimizer): SavedState {
+export function saveState(state: OptState, opt?: OptimizerCore): SavedState {
   if (!state || !(state.params instanceof Float32Array) || !state.def) throw new Error(`saveState: expected an optimizer state (from init or loadState), got ${describe(state)}`)
   if (opt && opt.name !== state.optimizer) throw new Error(`saveState: the state was made by '${state.optimizer}', not '${opt.name}'`)
   const hyperSource = opt ? opt.hyper : state.hyper
@@ -312,7 +314,7 @@ function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][]): 
  */
 export function loadState<T extends Tree = Tree>(
   json: SavedState | string,
-  opt: Optimizer,
+  opt: OptimizerCore,
   into?: OptState<T>,
 ): OptState<T> {
   const who = 'loadState'
@@ -342,7 +344,7 @@ interface SavedTree {
   readonly size: number
 }
 
-function checkOptimizer(who: string, opt: Optimizer): void {
+function checkOptimizer(who: string, opt: OptimizerCore): void {
   if (!opt || typeof opt.update !== 'function' || typeof opt.createState !== 'function') {
     const which = 'made by the same call that saved the state (e.g. loadState(json, adam(1e-3)))'
     throw new Error(`${who}: pass the optimizer to load into, ${which}, got ${describe(opt)}`)
@@ -366,7 +368,7 @@ function parseSaved(who: string, json: unknown): Partial<SavedState> & Record<st
 }
 
 /** Format, version, optimizer, dtype and encoding; returns the saved step. */
-function checkHeader(who: string, s: Partial<SavedState>, opt: Optimizer): number {
+function checkHeader(who: string, s: Partial<SavedState>, opt: OptimizerCore): number {
   if (s.format !== STATE_FORMAT) {
     throw new Error(`${who}: not a tapegrad optimizer state (format ${describe(s.format)}, expected '${STATE_FORMAT}')`)
   }
@@ -387,7 +389,7 @@ function checkHeader(who: string, s: Partial<SavedState>, opt: Optimizer): numbe
 }
 
 /** The saved hyper-parameters must be this optimizer's (schedules compared by their samples). */
-function checkHyper(who: string, s: Partial<SavedState>, opt: Optimizer, step: number): void {
+function checkHyper(who: string, s: Partial<SavedState>, opt: OptimizerCore, step: number): void {
   if (!s.hyper || typeof s.hyper !== 'object') {
     throw new Error(`${who}: hyper must be an object of hyper-parameters, got ${describe(s.hyper)}`)
   }
@@ -415,7 +417,7 @@ function readTree(who: string, s: Partial<SavedState>): SavedTree {
 }
 
 /** Loading in place: the target must be this optimizer's, with the saved tree's structure. */
-function checkTargetTree(who: string, into: OptState, opt: Optimizer, tree: SavedTree): void {
+function checkTargetTree(who: string, into: OptState, opt: OptimizerCore, tree: SavedTree): void {
   if (into.optimizer !== opt.name) {
     throw new Error(`${who}: the target state was made by '${into.optimizer}', not '${opt.name}'`)
   }
@@ -426,7 +428,7 @@ function checkTargetTree(who: string, into: OptState, opt: Optimizer, tree: Save
 }
 
 /** Exactly 'x' and the slots, each `size` finite float32 numbers. */
-function readArrays(who: string, s: Partial<SavedState>, opt: Optimizer, tree: SavedTree) {
+function readArrays(who: string, s: Partial<SavedState>, opt: OptimizerCore, tree: SavedTree) {
   if (!s.arrays || typeof s.arrays !== 'object') {
     throw new Error(`${who}: arrays must be an object, got ${describe(s.arrays)}`)
   }
@@ -452,7 +454,7 @@ function readArrays(who: string, s: Partial<SavedState>, opt: Optimizer, tree: S
 }
 
 /** The extra (non-elementwise) arrays: exactly those the optimizer has, of their lengths for this tree. */
-function readExtra(who: string, s: Partial<SavedState>, opt: Optimizer, tree: SavedTree): Record<string, Float32Array> {
+function readExtra(who: string, s: Partial<SavedState>, opt: OptimizerCore, tree: SavedTree): Record<string, Float32Array> {
   const sizes = opt.layout.extraSizes(tree.leaves)
   const given = (s.extra ?? {}) as Record<string, unknown>
   if (typeof given !== 'object') throw new Error(`${who}: extra must be an object, got ${describe(given)}`)
@@ -478,7 +480,7 @@ function readExtra(who: string, s: Partial<SavedState>, opt: Optimizer, tree: Sa
 function checkTargetArrays(
   who: string,
   into: OptState,
-  opt: Optimizer,
+  opt: OptimizerCore,
   tree: SavedTree,
   extra: Record<string, Float32Array>,
 ): void {
