@@ -26,7 +26,7 @@
  * loads it (nor the gpujs/calibration code, which esbuild splits into its own chunk).
  */
 import type { Backend } from './backend.js'
-import { cpu } from './cpu.js'
+import { allocateFloat32Group, cpu, lastCpuTier } from './cpu.js'
 
 export { lastCpuTier } from './cpu.js'
 import { setElementwiseHook } from '../nd.js'
@@ -68,6 +68,12 @@ export interface BackendInfo {
   /** With a calibration: its measurements (milliseconds per Adam step). */
   readonly calibration?: readonly CalibrationRow[]
 }
+
+/** The `code` of the error `importGpujs` throws when gpu.js is not installed (gpujs.ts `GPUJS_MISSING`:
+ *  the same string, written twice so that checking it does not load the gpu.js glue). */
+const GPUJS_MISSING_CODE = 'ERR_TAPEGRAD_GPUJS_MISSING'
+const GPUJS_INSTALL_HINT_SHORT = 'it is an optional peer dependency: `npm install gpu.js`, or load gpu-browser.min.js ' +
+  'in the page, or pass { gpu: new GPU() }'
 
 /** Tensor ops shorter than this never go to gpu.js, whatever the threshold: a kernel is compiled
  *  per (function, length), so small, varied shapes would spend their time compiling. */
@@ -145,7 +151,9 @@ function writeStored(key: string, value: { threshold: number; rows: readonly Cal
 /**
  * Chooses the backend for optimizer updates (and large elementwise tensor ops).
  * Resolves to what `getBackend()` then reports. `'cpu'` takes effect immediately; `'gpujs'` and
- * `'auto'` load gpu.js first (await them before the next step).
+ * `'auto'` load gpu.js first (await them before the next step). gpu.js is an optional peer
+ * dependency: without it, `'gpujs'` rejects with an error that says how to install it, and
+ * `'auto'` keeps the CPU backend and says why in `getBackend().reason`.
  *
  * @example
  * await setBackend('auto')                           // gpu.js where measured faster, else cpu
@@ -160,90 +168,110 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
   checkThreshold(options.threshold)
   const gen = ++generation
   if (choice === 'cpu') return commit({ info: CPU_INFO, gpujs: null, threshold: Infinity }, gen)
+  // 'gpujs' rejects (changing nothing) when gpu.js cannot start; 'auto' always resolves.
+  const next = choice === 'gpujs' ? await forcedGpujs(options) : await autoChoice(options)
+  return commit(next, gen)
+}
 
-  // gpu.js and the kernel code are loaded only from here on.
-  const [{ gpujs, importGpujs }, calibration] = await Promise.all([import('./gpujs.js'), import('./calibrate.js')])
+/** `'gpujs'`: gpu.js for every buffer of at least `threshold` (default 0) elements. */
+async function forcedGpujs(options: SetBackendOptions): Promise<State> {
+  const backend = await startGpujs('gpujs', options)
+  const threshold = options.threshold ?? 0
+  const reason = `forced: gpu.js in ${backend.mode} mode${threshold > 0 ? ` for buffers of ≥ ${threshold} elements` : ''}`
+  return { info: { requested: 'gpujs', name: 'gpujs', mode: backend.mode, threshold, reason }, gpujs: backend, threshold }
+}
+
+/**
+ * `'auto'` (module comment): gpu.js only on a GPU context and from a measured size on; the CPU
+ * backend otherwise, with the reason. Never throws.
+ */
+async function autoChoice(options: SetBackendOptions): Promise<State> {
   let backend: GpujsBackend
   try {
-    if (options.gpu) {
-      backend = gpujs({ gpu: options.gpu, strategy: options.strategy })
-    } else {
-      const lib: GpuModuleLike = await importGpujs()
-      let gpu: GpuLike
-      try {
-        gpu = new lib.GPU({ mode: options.mode ?? 'gpu' })
-      } catch (e) {
-        throw new Error(`setBackend('${choice}'): gpu.js mode '${options.mode ?? 'gpu'}' is not available here: ${(e as Error).message}`)
-      }
-      backend = gpujs({ gpu, lib, strategy: options.strategy }, true)
-    }
+    backend = await startGpujs('auto', options)
   } catch (e) {
-    if (choice === 'gpujs') throw e
-    return commit(cpuState('auto', `gpu.js could not start: ${(e as Error).message}`), gen)
+    return cpuState('auto', (e as { code?: string }).code === GPUJS_MISSING_CODE
+      ? `gpu.js is not installed, so the CPU backend runs everything (${GPUJS_INSTALL_HINT_SHORT})`
+      : `gpu.js could not start: ${(e as Error).message}`)
   }
-
-  if (choice === 'gpujs') {
-    const threshold = options.threshold ?? 0
-    return commit({
-      info: { requested: 'gpujs', name: 'gpujs', mode: backend.mode, threshold, reason: `forced: gpu.js in ${backend.mode} mode${threshold > 0 ? ` for buffers of ≥ ${threshold} elements` : ''}` },
-      gpujs: backend,
-      threshold,
-    }, gen)
-  }
-
-  // auto
   if (!backend.isGpu) {
     backend.destroy()
-    const why = backend.mode === 'webasm'
-      ? 'gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU backend'
-      : `gpu.js would run in ${backend.mode} mode, which is not a GPU`
-    return commit(cpuState('auto', `no GPU context (no WebGL2/WebGL/headless-gl): ${why}`), gen)
+    return cpuState('auto', `no GPU context (no WebGL2/WebGL/headless-gl): ${whyNotAGpu(backend.mode)}`)
   }
-  let renderer = ''
-  let threshold: number
-  let rows: readonly CalibrationRow[] | undefined
-  let how: string
+  let found: FoundThreshold
   try {
-    // Run one tiny kernel so the GL context exists and the renderer can be named.
-    const probe = new Float32Array(4)
-    backend.elementwise(calibration.ADAM_RULES, { x: probe, g: probe.slice(), m: probe.slice(), v: probe.slice() }, calibration.adamScalars(0), 4)
-    renderer = backend.renderer()
-    const key = `${backend.mode}|${renderer}`
-    if (options.threshold !== undefined) {
-      threshold = options.threshold
-      how = 'threshold set by the caller'
-    } else {
-      const cached = options.recalibrate ? null : calibrations.get(key) ?? readStored(key)
-      if (cached) {
-        ;({ threshold, rows } = cached)
-        how = 'calibrated earlier on this device (cached)'
-      } else {
-        // A separate backend on the same GPU, so the calibration's large kernels can be freed.
-        const probeBackend = gpujs({ gpu: backend.gpu })
-        try {
-          ;({ threshold, rows } = await calibration.calibrate(cpu, probeBackend))
-        } finally {
-          probeBackend.destroy()
-        }
-        how = 'calibrated now on this device'
-      }
-      calibrations.set(key, { threshold, rows: rows ?? [] })
-      writeStored(key, { threshold, rows: rows ?? [] })
-    }
+    found = await findThreshold(backend, options)
   } catch (e) {
     backend.destroy()
-    return commit(cpuState('auto', `gpu.js ${backend.mode} failed while probing the device: ${(e as Error).message}`), gen)
+    return cpuState('auto', `gpu.js ${backend.mode} failed while probing the device: ${(e as Error).message}`)
   }
+  const { threshold, rows, renderer, how } = found
   const where = `gpu.js ${backend.mode}${renderer ? ` on ${renderer}` : ''}`
   if (!Number.isFinite(threshold)) {
     backend.destroy()
-    return commit(cpuState('auto', `${where} was slower than the CPU backend at every measured size (${how})`, { renderer, calibration: rows }), gen)
+    return cpuState('auto', `${where} was slower than the CPU backend at every measured size (${how})`, { renderer, calibration: rows })
   }
-  return commit({
-    info: { requested: 'auto', name: 'gpujs', mode: backend.mode, threshold, renderer, calibration: rows, reason: `${where} for buffers of ≥ ${threshold} elements, the CPU backend below (${how})` },
-    gpujs: backend,
-    threshold,
-  }, gen)
+  const reason = `${where} for buffers of ≥ ${threshold} elements, the CPU backend below (${how})`
+  return { info: { requested: 'auto', name: 'gpujs', mode: backend.mode, threshold, renderer, calibration: rows, reason }, gpujs: backend, threshold }
+}
+
+/** A gpu.js backend on the caller's `GPU` instance, or on a new `GPU({ mode })` (loading gpu.js). */
+async function startGpujs(choice: 'gpujs' | 'auto', options: SetBackendOptions): Promise<GpujsBackend> {
+  // gpu.js and the kernel code are loaded only from here on.
+  const { gpujs, importGpujs } = await import('./gpujs.js')
+  if (options.gpu) return gpujs({ gpu: options.gpu, strategy: options.strategy })
+  const lib: GpuModuleLike = await importGpujs(`setBackend('${choice}')`)
+  const mode = options.mode ?? 'gpu'
+  let gpu: GpuLike
+  try {
+    gpu = new lib.GPU({ mode })
+  } catch (e) {
+    throw new Error(`setBackend('${choice}'): gpu.js mode '${mode}' is not available here: ${(e as Error).message}`)
+  }
+  return gpujs({ gpu, lib, strategy: options.strategy }, true)
+}
+
+/** The reason `'auto'` gives when gpu.js would run on the CPU. */
+function whyNotAGpu(mode: string): string {
+  return mode === 'webasm'
+    ? 'gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU backend'
+    : `gpu.js would run in ${mode} mode, which is not a GPU`
+}
+
+interface FoundThreshold {
+  readonly threshold: number
+  readonly rows?: readonly CalibrationRow[]
+  readonly renderer: string
+  /** How the threshold was found, in words (for the reason). */
+  readonly how: string
+}
+
+/** The threshold for `'auto'`: the caller's, one calibrated earlier on this device, or a new calibration. */
+async function findThreshold(backend: GpujsBackend, options: SetBackendOptions): Promise<FoundThreshold> {
+  const calibration = await import('./calibrate.js')
+  // Run one tiny kernel so the GL context exists and the renderer can be named.
+  const probe = new Float32Array(4)
+  backend.elementwise(calibration.ADAM_RULES, { x: probe, g: probe.slice(), m: probe.slice(), v: probe.slice() }, calibration.adamScalars(0), 4)
+  const renderer = backend.renderer()
+  if (options.threshold !== undefined) return { threshold: options.threshold, renderer, how: 'threshold set by the caller' }
+  const key = `${backend.mode}|${renderer}`
+  const cached = options.recalibrate ? null : calibrations.get(key) ?? readStored(key)
+  if (cached) {
+    calibrations.set(key, cached)
+    return { ...cached, renderer, how: 'calibrated earlier on this device (cached)' }
+  }
+  // A separate backend on the same GPU, so the calibration's large kernels can be freed.
+  const { gpujs } = await import('./gpujs.js')
+  const probeBackend = gpujs({ gpu: backend.gpu })
+  let measured: { threshold: number; rows: readonly CalibrationRow[] }
+  try {
+    measured = await calibration.calibrate({ backend: cpu, allocate: allocateFloat32Group, tier: lastCpuTier }, probeBackend)
+  } finally {
+    probeBackend.destroy()
+  }
+  calibrations.set(key, measured)
+  writeStored(key, measured)
+  return { ...measured, renderer, how: 'calibrated now on this device' }
 }
 
 /**
