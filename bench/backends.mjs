@@ -3,11 +3,12 @@
 // headless Chromium (WebGL2), for N = 1e3 … 4e6 float32 parameters. Each step is the real thing
 // an optimizer does: upload of the host arrays, the kernels, readback into the host arrays.
 //
-// The arrays are allocated as the optimizer lifter allocates a state (calibrate.ts `adamArrays` with
-// cpu.ts `allocateFloat32Group`: one WebAssembly memory), so the CPU column times the tier an optimizer state runs — the
-// WebAssembly SIMD kernel where the engine has it (Node 20, Chromium). A second CPU column times
-// the same rules on plain Float32Arrays, i.e. the fused JavaScript loop, for comparison; the
-// bench checks which tier each CPU column actually ran (cpu.ts `lastCpuTier`).
+// The arrays are allocated as the optimizer lifter allocates a state (calibrate.ts `adamArrays`
+// with cpu.ts `allocateFloat32Group`: one WebAssembly memory), so the CPU column times the tier
+// an optimizer state runs — the WebAssembly SIMD kernel where the engine has it (Node 20,
+// Chromium). A second CPU column times the same rules on plain Float32Arrays, i.e. the fused
+// JavaScript loop, for comparison; the bench checks which tier each CPU column actually ran
+// (cpu.ts `lastCpuTier`).
 //
 // Writes the tables into docs/backends.md (between the bench:backends markers) with the machine
 // they came from, and checks that `auto` picks, at every size, the backend that measured fastest

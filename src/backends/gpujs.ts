@@ -377,8 +377,9 @@ export const GPUJS_INSTALL_HINT = 'gpu.js is an optional peer dependency of tape
  * Whether `error` (from `import('gpu.js')`) says that gpu.js itself cannot be found — not one of
  * its own imports, which means a broken install rather than a missing one. The wordings: Node ESM
  * ("Cannot find package 'gpu.js' imported from …"), Node/jest require ("Cannot find module
- * 'gpu.js'"), Chromium ('Failed to resolve module specifier "gpu.js"'), Firefox ('The specifier
- * “gpu.js” was a bare specifier …') and Safari ("Module name, 'gpu.js' does not resolve …").
+ * 'gpu.js'"), Chromium ("Failed to resolve module specifier 'gpu.js'", with double quotes in
+ * older versions), Firefox ('The specifier “gpu.js” was a bare specifier …') and Safari
+ * ("Module name, 'gpu.js' does not resolve …").
  * @example isGpujsMissing(new Error("Cannot find package 'gpu.js' imported from /app/x.js"))   // true
  */
 export function isGpujsMissing(error: unknown): boolean {
@@ -408,7 +409,7 @@ export async function importGpujs(who = 'gpujs'): Promise<GpuModuleLike> {
   } catch (e) {
     const missing = isGpujsMissing(e)
     const error = new Error(missing
-      ? `${who}: gpu.js is not installed. ${GPUJS_INSTALL_HINT}. (${(e as Error).message})`
+      ? `${who}: gpu.js is not installed. ${GPUJS_INSTALL_HINT}. The import failed with: ${(e as Error).message}`
       : `${who}: gpu.js is installed but failed to load: ${(e as Error).message}`, { cause: e })
     if (missing) (error as Error & { code?: string }).code = GPUJS_MISSING
     throw error
