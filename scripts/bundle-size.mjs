@@ -40,12 +40,13 @@ export const CASES = [
   },
   {
     name: 'a game agent: + nn.MLP, mse',
-    source: "import { nn } from 'tapegrad'\nexport { tensor, grad } from 'tapegrad'\nexport { adam } from 'tapegrad/optimizers'\n" +
-      'export const MLP = nn.MLP, mse = nn.mse',
+    source: "import { nn } from 'tapegrad'\nexport { tensor, grad } from 'tapegrad'\n" +
+      "export { adam } from 'tapegrad/optimizers'\nexport const MLP = nn.MLP, mse = nn.mse",
   },
   {
     name: 'tensor, grad + adam + setBackend',
-    source: "export { tensor, grad, setBackend, getBackend } from 'tapegrad'\nexport { adam } from 'tapegrad/optimizers'",
+    source: "export { tensor, grad, setBackend, getBackend } from 'tapegrad'\n" +
+      "export { adam } from 'tapegrad/optimizers'",
   },
   {
     name: 'the whole library',
@@ -78,7 +79,10 @@ export function partOf(file) {
 /** The file's name within the package (`src/backends/cpu-simd`), or `npm: pkg/path`. */
 function fileLabel(file) {
   const part = partOf(file)
-  if (part.startsWith('npm: ')) return `${part}/${file.split(/node_modules[\\/]/).pop().split(/[\\/]/).slice(part.split('/').length).join('/')}`
+  if (part.startsWith('npm: ')) {
+    const inside = file.split(/node_modules[\\/]/).pop().split(/[\\/]/).slice(part.split('/').length)
+    return `${part}/${inside.join('/')}`
+  }
   const m = /(?:^|[\\/])((?:src|optimizers)[\\/].*?)\.(?:ts|js)$/.exec(file)
   return m ? m[1].split(sep).join('/') : file
 }
@@ -174,12 +178,15 @@ export function formatReport(report, { parts = false } = {}) {
   const lines = [`tapegrad bundle sizes (esbuild, minified ESM, split, tree-shaken; gzip per file) from ${report.from}`]
   for (const c of report.cases) {
     const budget = c.budget ? `  budget ${c.budgetOf} ≤ ${c.budget} KB: ${c.overBudget ? 'OVER' : 'ok'}` : ''
-    lines.push(`  ${c.name.padEnd(36)} eager ${kb(c.eager.min).padStart(6)} KB min ${kb(c.eager.gzip).padStart(5)} KB gzip` +
-      `  lazy +${kb(c.lazy.gzip).padStart(4)} KB gzip${budget}`)
+    const eager = `eager ${kb(c.eager.min).padStart(6)} KB min ${kb(c.eager.gzip).padStart(5)} KB gzip`
+    lines.push(`  ${c.name.padEnd(36)} ${eager}  lazy +${kb(c.lazy.gzip).padStart(4)} KB gzip${budget}`)
     if (parts) {
-      for (const [p, b] of Object.entries(c.parts).sort((a, z) => z[1] - a[1])) lines.push(`      ${kb(b).padStart(6)} KB min  ${p}`)
+      for (const [p, b] of Object.entries(c.parts).sort((a, z) => z[1] - a[1])) {
+        lines.push(`      ${kb(b).padStart(6)} KB min  ${p}`)
+      }
       const top = Object.entries(c.files).sort((a, z) => z[1].bytes - a[1].bytes).slice(0, 12)
-      lines.push(`      largest files: ${top.map(([f, v]) => `${f}${v.lazy ? ' (lazy)' : ''} ${kb(v.bytes)}`).join(', ')}`)
+      const named = top.map(([f, v]) => `${f}${v.lazy ? ' (lazy)' : ''} ${kb(v.bytes)}`)
+      lines.push(`      largest files (KB min): ${named.join(', ')}`)
     }
   }
   return lines

@@ -79,7 +79,9 @@ export function adamScalars(i: number): Record<string, number> {
  * const a = adamArrays(1 << 16, allocateFloat32Group)
  * cpu.elementwise(ADAM_RULES, a, adamScalars(0), 1 << 16)   // lastCpuTier() === 'simd' on Node 20
  */
-export function adamArrays(n: number, allocate: (lengths: readonly number[]) => Float32Array[]): Record<string, Float32Array> {
+export function adamArrays(
+  n: number, allocate: (lengths: readonly number[]) => Float32Array[],
+): Record<string, Float32Array> {
   const [x, g, m, v] = allocate([n, n, n, n])
   for (let i = 0; i < n; i++) {
     x[i] = Math.sin(i * 0.7)
@@ -133,7 +135,9 @@ function median(xs: number[]): number {
  * Median milliseconds of one Adam step of `backend` over `arrays` (after one warm-up run).
  * @example timeAdamStep(cpu, adamArrays(1 << 20, allocateFloat32Group), 1 << 20, 5)   // ≈ 2 ms on the SIMD tier
  */
-export function timeAdamStep(backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number): number {
+export function timeAdamStep(
+  backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number,
+): number {
   backend.elementwise(ADAM_RULES, arrays, adamScalars(0), length)
   return timeRuns(backend, arrays, length, reps)
 }
@@ -155,7 +159,9 @@ function timeRuns(backend: Backend, arrays: Record<string, Float32Array>, length
  * const cpuSide = { backend: cpu, allocate: allocateFloat32Group, tier: lastCpuTier }
  * const { threshold } = await calibrate(cpuSide, gpuBackend)   // e.g. 262144 on a laptop GPU
  */
-export async function calibrate(cpuSide: CpuSide, gpu: Backend, sizes: readonly number[] = CALIBRATION_SIZES): Promise<Calibration> {
+export async function calibrate(
+  cpuSide: CpuSide, gpu: Backend, sizes: readonly number[] = CALIBRATION_SIZES,
+): Promise<Calibration> {
   const cpu = cpuSide.backend
   const rows: CalibrationRow[] = []
   let threshold = Infinity

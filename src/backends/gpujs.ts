@@ -369,9 +369,9 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
 export const GPUJS_MISSING = 'ERR_TAPEGRAD_GPUJS_MISSING'
 
 /** How to get gpu.js: the end of the error that says it is missing. */
-export const GPUJS_INSTALL_HINT = 'gpu.js is an optional peer dependency of tapegrad: install it with `npm install gpu.js` ' +
-  '(a bundler then puts it in a lazily loaded chunk), or load gpu-browser.min.js in the page (it defines the global ' +
-  "GPU), or pass a GPU instance: setBackend('gpujs', { gpu: new GPU() })"
+export const GPUJS_INSTALL_HINT = 'gpu.js is an optional peer dependency of tapegrad: install it with ' +
+  '`npm install gpu.js` (a bundler then puts it in a lazily loaded chunk), or load gpu-browser.min.js in the page ' +
+  "(it defines the global GPU), or pass a GPU instance: setBackend('gpujs', { gpu: new GPU() })"
 
 /**
  * Whether `error` (from `import('gpu.js')`) says that gpu.js itself cannot be found — not one of

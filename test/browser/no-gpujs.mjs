@@ -43,14 +43,18 @@ export async function noGpujsChecks(browser, url) {
     await page.waitForFunction(() => window.__noGpujs !== undefined, null, { timeout: 60_000 })
     const r = await page.evaluate(() => window.__noGpujs)
     if (r.error) return [[false, `without gpu.js: the page failed: ${r.error}`]]
-    const hint = /gpu\.js is not installed\. gpu\.js is an optional peer dependency of tapegrad: install it with `npm install gpu\.js`/
+    const hint = /gpu\.js is not installed\. gpu\.js is an optional peer dependency of tapegrad: install it with `npm/
+    const rejected = !r.hasGpujsGlobal && r.code === 'ERR_TAPEGRAD_GPUJS_MISSING' && hint.test(r.gpujs) &&
+      /Failed to resolve module specifier/.test(r.gpujs)
     return [
-      [!r.hasGpujsGlobal && r.code === 'ERR_TAPEGRAD_GPUJS_MISSING' && hint.test(r.gpujs) && /Failed to resolve module specifier/.test(r.gpujs),
+      [rejected,
         `without gpu.js: setBackend('gpujs') rejects with the install hint (${r.gpujs})`],
-      [r.afterGpujs.name === 'cpu', `without gpu.js: after the rejected setBackend('gpujs') the backend is still ${r.afterGpujs.name}`],
+      [r.afterGpujs.name === 'cpu',
+        `without gpu.js: after the rejected setBackend('gpujs') the backend is still ${r.afterGpujs.name}`],
       [r.auto.name === 'cpu' && /^gpu\.js is not installed, so the CPU backend runs everything/.test(r.auto.reason),
         `without gpu.js: setBackend('auto') runs on ${r.auto.name}: ${r.auto.reason}`],
-      [r.w.map((v) => Math.round(v * 1e6) / 1e6).join() === '0.9,-0.9', `without gpu.js: an Adam step runs (${r.w.join(', ')})`],
+      [r.w.map((v) => Math.round(v * 1e6) / 1e6).join() === '0.9,-0.9',
+        `without gpu.js: an Adam step runs (${r.w.join(', ')})`],
     ]
   } catch (e) {
     return [[false, `without gpu.js: ${e.message.split('\n')[0]}`]]
