@@ -228,6 +228,33 @@ describe('without gpu.js (an optional peer dependency, not installed here)', () 
   })
 })
 
+describe('bundled by an app', () => {
+  test("tree shaking keeps Tensor's fluent methods (package.json sideEffects lists src/methods.ts)", async () => {
+    // src/methods.ts installs the methods as a side effect of being imported; were it marked
+    // side-effect free, a bundler would drop it and `x.mul` would be undefined in the app.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require('esbuild') as typeof import('esbuild')
+    const source = `
+      import { tensor, grad } from 'tapegrad'
+      import { adam } from 'tapegrad/optimizers'
+      const g = grad((x) => x.mul(x).sum())(tensor([1, 2, 3]))
+      const opt = adam(0.1)
+      let state = opt.init({ w: tensor([1, -1]) })
+      state = opt.update(0, { w: tensor([2, -3]) }, state)
+      console.log(JSON.stringify({ g: g.toArray(), w: Array.from(opt.getParams(state).w.data) }))`
+    const result = await esbuild.build({
+      absWorkingDir: app, stdin: { contents: source, resolveDir: app }, bundle: true, format: 'esm', platform: 'node',
+      minify: true, write: false, logLevel: 'silent', external: ['gpu.js', '@viz-js/viz'],
+    })
+    expect(result.warnings.map((w) => w.text)).toEqual([])
+    const file = path.join(work, 'app-bundle.mjs')
+    fs.writeFileSync(file, result.outputFiles[0].text)
+    const out = JSON.parse(run(process.execPath, [file], work))
+    expect(out.g).toEqual([2, 4, 6])
+    expect(out.w.map((v: number) => Math.round(v * 1e6) / 1e6)).toEqual([0.9, -0.9])
+  })
+})
+
 describe('browser bundle budgets (scripts/bundle-size.mjs on the installed package)', () => {
   interface Case {
     name: string
