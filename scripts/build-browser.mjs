@@ -25,6 +25,7 @@ import { gzipSync } from 'node:zlib'
 import { readFileSync, rmSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BROWSER_BUILD } from './bundle-size.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist', 'browser')
@@ -41,18 +42,12 @@ export async function buildBrowser({ log = !quiet } = {}) {
       backends: 'src/backends/index.ts',
     },
     outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
+    ...BROWSER_BUILD,
     sourcemap: false,
     // gpu.js stays out: the page loads it (its browser build is ~640 kB minified).
     external: ['gpu.js'],
     metafile: true,
     logLevel: 'warning',
-    legalComments: 'none',
   })
   const outputs = result.metafile.outputs
   /** Files an output loads statically (import-statements), itself included. */

@@ -56,6 +56,17 @@ export const CASES = [
   },
 ]
 
+/** How an app for the browser is bundled: shared with scripts/build-browser.mjs (the prebuilt bundle). */
+export const BROWSER_BUILD = {
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+}
+
 /** The package's own entries, for the sources mode (what package.json `exports` maps them to in dist/). */
 const SOURCE_ENTRIES = { tapegrad: 'src/index.ts', 'tapegrad/optimizers': 'optimizers/index.ts' }
 const OPTIONAL_PEERS = ['gpu.js', '@viz-js/viz']
@@ -106,13 +117,7 @@ export async function measureCase(source, { from = null } = {}) {
     const result = await build({
       absWorkingDir: resolveDir,
       stdin: { contents: source, resolveDir, loader: 'js', sourcefile: 'app.js' },
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      minify: true,
-      legalComments: 'none',
+      ...BROWSER_BUILD,
       external: OPTIONAL_PEERS,
       outdir,
       write: false,

@@ -2,7 +2,8 @@
 // gpu-browser.js, so the bundle's import('gpu.js') fails in Chromium as it does in an app whose
 // bundler left gpu.js out (an optional peer dependency that is not installed).
 // setBackend('gpujs') must reject with the install hint and change nothing; setBackend('auto')
-// must keep the CPU backend and say why; an Adam step still runs.
+// must keep the CPU backend and say why; an Adam step still runs. The same steps as the Node
+// check in test/install.test.ts: there Node's resolver fails, here Chromium's.
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tapegrad without gpu.js</title>
 <script type="module">
