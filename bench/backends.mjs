@@ -3,11 +3,12 @@
 // headless Chromium (WebGL2), for N = 1e3 … 4e6 float32 parameters. Each step is the real thing
 // an optimizer does: upload of the host arrays, the kernels, readback into the host arrays.
 //
-// The arrays are allocated as the optimizer lifter allocates a state (calibrate.ts `adamArrays`:
-// one WebAssembly memory), so the CPU column times the tier an optimizer state runs — the
-// WebAssembly SIMD kernel where the engine has it (Node 20, Chromium). A second CPU column times
-// the same rules on plain Float32Arrays, i.e. the fused JavaScript loop, for comparison; the
-// bench checks which tier each CPU column actually ran (cpu.ts `lastCpuTier`).
+// The arrays are allocated as the optimizer lifter allocates a state (calibrate.ts `adamArrays`
+// with cpu.ts `allocateFloat32Group`: one WebAssembly memory), so the CPU column times the tier
+// an optimizer state runs — the WebAssembly SIMD kernel where the engine has it (Node 20,
+// Chromium). A second CPU column times the same rules on plain Float32Arrays, i.e. the fused
+// JavaScript loop, for comparison; the bench checks which tier each CPU column actually ran
+// (cpu.ts `lastCpuTier`).
 //
 // Writes the tables into docs/backends.md (between the bench:backends markers) with the machine
 // they came from, and checks that `auto` picks, at every size, the backend that measured fastest
@@ -32,14 +33,14 @@ const MIN_REPS = 5, MAX_REPS = 60, MIN_MS = QUICK ? 150 : 400
 // rules (src/backends/calibrate.ts) on a list of backends and returns rows.
 const BENCH_CORE = `
 export { cpu, lastCpuTier } from ${JSON.stringify(join(root, 'src/backends/cpu.ts'))}
-import { cpu, lastCpuTier } from ${JSON.stringify(join(root, 'src/backends/cpu.ts'))}
+import { allocateFloat32Group, cpu, lastCpuTier } from ${JSON.stringify(join(root, 'src/backends/cpu.ts'))}
 export { gpujs, loadGpujs } from ${JSON.stringify(join(root, 'src/backends/gpujs.ts'))}
 export { setBackend, getBackend, getActiveBackend } from ${JSON.stringify(join(root, 'src/backends/index.ts'))}
 import { ADAM_RULES, adamArrays, adamScalars } from ${JSON.stringify(join(root, 'src/backends/calibrate.ts'))}
 const now = () => performance.now()
 /** opts.plain: copy the state into plain Float32Arrays (the CPU then runs its JavaScript loop). */
 export function timeStep(backend, n, opts) {
-  let arrays = adamArrays(n)
+  let arrays = adamArrays(n, allocateFloat32Group)
   if (opts.plain) arrays = Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, a.slice()]))
   backend.elementwise(ADAM_RULES, arrays, adamScalars(0), n) // warm-up: compiles kernels
   // Browsers round performance.now() (to 0.1 ms in Chromium here, with jitter): time batches

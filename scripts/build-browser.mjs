@@ -5,12 +5,16 @@
 //   dist/browser/optimizers.js   tapegrad/optimizers
 //   dist/browser/backends.js     setBackend / getBackend / getActiveBackend
 //   dist/browser/chunk-*.js      code shared between the entries
-//   dist/browser/<name>-*.js     chunks behind a dynamic import(): the gpu.js backend and the
-//                                calibration (fetched only by setBackend('gpujs'|'auto')), and
-//                                any other lazily loaded module of the core
+//   dist/browser/<name>-*.js     chunks behind a dynamic import(): the gpu.js glue and the
+//                                calibration (chooseGpujs-*.js, fetched only by
+//                                setBackend('gpujs'|'auto')), and Graphviz for toSvg
 //
-// A page loads gpu.js itself (`<script src="gpu-browser.min.js">`, which defines the global
-// `GPU`), or passes a GPU instance: `await setBackend('gpujs', { gpu: new GPU({ mode: 'webgl2' }) })`.
+// gpu.js is an optional peer dependency of tapegrad and stays out of this build. A page loads it
+// itself (`<script src="gpu-browser.min.js">`, which defines the global `GPU`; the browser test
+// serves it from the devDependency), or passes a GPU instance:
+// `await setBackend('gpujs', { gpu: new GPU({ mode: 'webgl2' }) })`. Without either,
+// setBackend('gpujs') rejects with how to install it and 'auto' stays on the CPU.
+// What an app's own bundler makes of the package, and the size budgets: scripts/bundle-size.mjs.
 // One build with code splitting, so the three entries share one Tensor class and one backend state.
 //
 // Prints the size of each entry with everything it loads statically, minified and gzipped, and
@@ -21,6 +25,7 @@ import { gzipSync } from 'node:zlib'
 import { readFileSync, rmSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BROWSER_BUILD } from './bundle-size.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist', 'browser')
@@ -37,18 +42,12 @@ export async function buildBrowser({ log = !quiet } = {}) {
       backends: 'src/backends/index.ts',
     },
     outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
+    ...BROWSER_BUILD,
     sourcemap: false,
     // gpu.js stays out: the page loads it (its browser build is ~640 kB minified).
     external: ['gpu.js'],
     metafile: true,
     logLevel: 'warning',
-    legalComments: 'none',
   })
   const outputs = result.metafile.outputs
   /** Files an output loads statically (import-statements), itself included. */

@@ -8,18 +8,20 @@
  * Tolerances. In gpu.js 'cpu' mode the arithmetic is JavaScript's, so results agree elementwise
  * at rtol 1e-5 (atol 1e-8). The float32-arithmetic modes (webasm here, WebGL in browsers) round
  * every intermediate to float32, and a rule with cancellation amplifies that rounding: Adam's
- * seed form v = (v − g²)·b2 + g² at b2 = 0.999 loses three digits to the subtraction, and an
+ * lerp form v = (v − g²)·b2 + g² at b2 = 0.999 loses three digits to the subtraction, and an
  * element of m that cancels to ~0 has no relative accuracy left on any float32 device. So there
- * the check is normwise per array, max|a − b| ≤ 1e-5 · max|b| — which still catches any wrong
- * formula, index or argument order (those are O(1) wrong) — and the elementwise figures are
- * printed. Element functions (tensor ops) on O(1) data: elementwise rtol 1e-5, atol 1e-6.
+ * the check is normwise per array, max|a − b| ≤ 1e-5 · max|b| (2e-4 for Adam's v) — which still
+ * catches any wrong formula, index or argument order (those are O(1) wrong) — and the
+ * elementwise figures are printed. Element functions (tensor ops) on O(1) data: elementwise
+ * rtol 1e-5, atol 1e-6.
  */
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Rule } from '../src/backends/backend.js'
-import { cpu, simdAvailable } from '../src/backends/cpu.js'
-import { loadGpujs, gpujs, type GpujsBackend, type GpujsMode, type GpujsStrategy } from '../src/backends/gpujs.js'
+import { allocateFloat32Group, cpu, simdAvailable } from '../src/backends/cpu.js'
+import { loadGpujs, gpujs, isGpujsMissing } from '../src/backends/gpujs.js'
+import type { GpujsBackend, GpujsMode, GpujsStrategy } from '../src/backends/gpujs.js'
 import { functionSource } from '../src/backends/kernelSource.js'
 import { ADAM_RULES, adamArrays, adamScalars } from '../src/backends/calibrate.js'
 import { getActiveBackend, getBackend, setBackend } from '../src/backends/index.js'
@@ -192,7 +194,7 @@ describe('gpujs.elementwise equals cpu.elementwise', () => {
     test(`Adam rules, 5 steps, 100k elements (${strategy})`, eachMode(async (shared, mode) => {
       const be = gpujs({ gpu: shared.gpu, strategy })
       const n = 100_000
-      const want = adamArrays(n), got = cloneArrays(want)
+      const want = adamArrays(n, allocateFloat32Group), got = cloneArrays(want)
       for (let step = 0; step < 5; step++) {
         const g = fill(n, 100 + step)
         want.g.set(g); got.g.set(g)
@@ -201,7 +203,11 @@ describe('gpujs.elementwise equals cpu.elementwise', () => {
       }
       const report: string[] = []
       for (const k of ['x', 'm', 'v']) {
-        const d = expectClose(`${mode}/${strategy} ${k}`, mode, got[k], want[k])
+        // v = (v − g²)·b2 + g² (the lerp form Adam runs) loses ~3 digits to the subtraction in
+        // float32 arithmetic (see the next test); the parameters and m keep normwise 1e-5.
+        const lerpV = k === 'v' && mode !== 'cpu'
+        const d = lerpV ? diff(got[k], want[k]) : expectClose(`${mode}/${strategy} ${k}`, mode, got[k], want[k])
+        if (lerpV) expect(d.normRel).toBeLessThan(2e-4)
         report.push(`${k}: rel ${d.maxRel.toExponential(1)} norm ${d.normRel.toExponential(1)} outside-allclose ${d.violations}`)
       }
       // eslint-disable-next-line no-console
@@ -212,30 +218,37 @@ describe('gpujs.elementwise equals cpu.elementwise', () => {
     }))
   }
 
-  test("the seed's lerp form of Adam in float32: params to 1e-5, the v slot only to ~1e-4", eachMode((be, mode) => {
-    // lerp(g², v, b2) = (v − g²)·b2 + g²: fine in float64 (the CPU loop), three digits short in
-    // float32 arithmetic. Why calibrate.ts writes v + (g² − v)·(1 − b2); see docs/backends.md.
-    function lerpVelocity(g: number, m: number, b1: number) { return (m - g) * b1 + g }
-    function lerpSpeedSquared(g: number, v: number, b2: number) { return (v - g * g) * b2 + g * g }
-    const rules: Rule[] = [
-      { target: 'm', args: ['g', 'm', 'b1'], fn: lerpVelocity },
-      { target: 'v', args: ['g', 'v', 'b2'], fn: lerpSpeedSquared },
+  test("float32: PyTorch's form of Adam's moments keeps v to 1e-5, the lerp form to ~1e-4", eachMode((be, mode) => {
+    // lerp(g², v, b2) = (v − g²)·b2 + g² (optimizers/rules.ts) is exact enough in float64 (the CPU
+    // loop) but three digits short in float32 arithmetic (webasm here, WebGL in browsers).
+    // torch.optim.Adam's exp_avg.lerp_(grad, 1 − β), i.e. m + (g − m)·(1 − β) with 1 − β from the
+    // host, is the same value without the cancellation. Measured here, for docs/backends.md.
+    function torchFirstMoment(g: number, m: number, omb1: number) { return m + (g - m) * omb1 }
+    function torchSecondMoment(g: number, v: number, omb2: number) { return v + (g * g - v) * omb2 }
+    const torchRules: Rule[] = [
+      { target: 'm', args: ['g', 'm', 'omb1'], fn: torchFirstMoment },
+      { target: 'v', args: ['g', 'v', 'omb2'], fn: torchSecondMoment },
       ADAM_RULES[2],
     ]
     const n = 100_000
-    const want = adamArrays(n), got = cloneArrays(want)
-    for (let step = 0; step < 5; step++) {
-      const g = fill(n, 100 + step)
-      want.g.set(g); got.g.set(g)
-      const s = { ...adamScalars(step), b1: 0.9, b2: 0.999 }
-      reference(rules, want, s, n)
-      be.elementwise(rules, got, s, n)
+    const rel: Record<string, number> = {}
+    for (const [form, rules] of [['lerp', ADAM_RULES], ['torch', torchRules]] as const) {
+      const want = adamArrays(n, allocateFloat32Group), got = cloneArrays(want)
+      for (let step = 0; step < 5; step++) {
+        const g = fill(n, 100 + step)
+        want.g.set(g); got.g.set(g)
+        const s = { ...adamScalars(step), omb1: 1 - 0.9, omb2: 1 - 0.999 }
+        reference(rules, want, s, n)
+        be.elementwise(rules, got, s, n)
+      }
+      expectClose(`${mode} ${form}-form x`, mode === 'cpu' ? 'cpu' : 'f32', got.x, want.x)
+      rel[form] = diff(got.v, want.v).normRel
     }
-    expectClose(`${mode} lerp-form x`, mode === 'cpu' ? 'cpu' : 'f32', got.x, want.x)
-    const v = diff(got.v, want.v)
-    expect(v.normRel).toBeLessThan(mode === 'cpu' ? 1e-7 : 2e-4)
+    expect(rel.torch).toBeLessThan(mode === 'cpu' ? 1e-7 : 1e-5)
+    expect(rel.lerp).toBeLessThan(mode === 'cpu' ? 1e-7 : 2e-4)
+    const [lerp, torch] = [rel.lerp.toExponential(1), rel.torch.toExponential(1)]
     // eslint-disable-next-line no-console
-    console.log(`lerp-form Adam on ${mode}: v normwise rel ${v.normRel.toExponential(1)}, elementwise ${v.maxRel.toExponential(1)}`)
+    console.log(`Adam's v on ${mode}, normwise rel: lerp form ${lerp}, torch form ${torch}`)
   }))
 
   test('a target written twice, a rule reading an earlier target, arrays longer than length', eachMode((be, mode) => {
@@ -570,6 +583,55 @@ describe('setBackend / getBackend / getActiveBackend', () => {
   })
 })
 
+describe('what the calibration times is what an Adam step runs', () => {
+  test('ADAM_RULES and adamScalars(i) are the rules and scalars adam(1e-3) hands the backend at step i', async () => {
+    await setBackend('cpu')
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { adam } = require('../optimizers/index.js') as typeof import('../optimizers/index.js')
+    // The rule as gpu.js compiles it: target, argument names, and the function's source (renamed).
+    const form = (r: Rule) => ({ target: r.target, args: r.args, source: functionSource(r.fn, 'rule').source })
+    const spy = jest.spyOn(cpu, 'elementwise')
+    try {
+      const opt = adam(1e-3)
+      let state = opt.init({ w: new Tensor(fill(1000, 1), [1000]) })
+      for (let i = 0; i < 3; i++) {
+        state = opt.update(i, { w: new Tensor(fill(1000, 2 + i), [1000]) }, state)
+        expect(spy).toHaveBeenCalledTimes(i + 1)
+        const [rules, arrays, scalars, length] = spy.mock.calls[i]
+        expect(rules.map(form)).toEqual(ADAM_RULES.map(form))
+        expect(scalars).toEqual(adamScalars(i))
+        expect(length).toBe(1000)
+        for (const name of ['x', 'g', 'm', 'v']) expect(arrays[name]).toBeInstanceOf(Float32Array)
+      }
+    } finally {
+      spy.mockRestore()
+    }
+  })
+})
+
+describe('gpu.js missing', () => {
+  test('the wordings of a missing gpu.js are recognised; a missing dependency of gpu.js is not', () => {
+    const missing = [
+      "Cannot find package 'gpu.js' imported from /app/node_modules/tapegrad/dist/src/backends/gpujs.js", // Node ESM
+      "Cannot find module 'gpu.js' from 'src/backends/gpujs.ts'", // jest / require
+      "Failed to resolve module specifier 'gpu.js'", // Chromium 156 (test/browser checks it there)
+      'Failed to resolve module specifier "gpu.js". Relative references must start with either "/", "./", or "../".',
+      'The specifier “gpu.js” was a bare specifier, but was not remapped to anything.', // Firefox
+      "Module name, 'gpu.js' does not resolve to a valid URL.", // Safari
+    ]
+    for (const m of missing) expect([m, isGpujsMissing(new TypeError(m))]).toEqual([m, true])
+    const broken = [
+      "Cannot find package 'acorn' imported from /app/node_modules/gpu.js/src/utils.js",
+      "Cannot find module './kernel' from 'node_modules/gpu.js/src/index.js'",
+      'WebGL is not supported',
+    ]
+    for (const m of broken) expect([m, isGpujsMissing(new Error(m))]).toEqual([m, false])
+  })
+  // The missing-module path itself runs for real in test/install.test.ts (Node, a project
+  // installed from the packed tarball without gpu.js) and in test/browser (Chromium, a page
+  // without gpu-browser.js).
+})
+
 // ---------------------------------------------------------------------------------------------
 // The rules survive toolchains: tsc's dist/ build and an esbuild-minified bundle, run in a
 // child Node process (ESM), give the numbers the sources give.
@@ -597,6 +659,7 @@ describe('rules survive toolchains', () => {
     const entry = path.join(work, 'entry.ts')
     fs.writeFileSync(entry, [
       `export { setBackend, getActiveBackend } from ${JSON.stringify(path.join(root, 'src/backends/index.ts'))}`,
+      `export { allocateFloat32Group } from ${JSON.stringify(path.join(root, 'src/backends/cpu.ts'))}`,
       `export { ADAM_RULES, adamArrays, adamScalars } from ${JSON.stringify(path.join(root, 'src/backends/calibrate.ts'))}`,
       `export { Tensor } from ${JSON.stringify(path.join(root, 'src/tensor.ts'))}`,
       `export { flatten } from ${JSON.stringify(path.join(root, 'src/tree.ts'))}`,
@@ -608,6 +671,7 @@ describe('rules survive toolchains', () => {
     const distEntry = path.join(work, 'dist-entry.js')
     fs.writeFileSync(distEntry, [
       `export { setBackend, getActiveBackend } from './dist/src/backends/index.js'`,
+      `export { allocateFloat32Group } from './dist/src/backends/cpu.js'`,
       `export { ADAM_RULES, adamArrays, adamScalars } from './dist/src/backends/calibrate.js'`,
       `export { Tensor } from './dist/src/tensor.js'`,
       `export { flatten } from './dist/src/tree.js'`,
@@ -622,7 +686,7 @@ describe('rules survive toolchains', () => {
 
     // In-process (sources) reference for the Adam rules.
     const n = 4096
-    const want = adamArrays(n)
+    const want = adamArrays(n, allocateFloat32Group)
     for (let i = 0; i < 5; i++) {
       want.g.set(fill(n, 100 + i))
       cpu.elementwise(ADAM_RULES, want, adamScalars(i), n)
@@ -662,7 +726,7 @@ async function runBuild(file) {
   for (const [key, choice, mode] of [['cpu', 'cpu'], ['gpujs-cpu', 'gpujs', 'cpu'], ['gpujs-webasm', 'gpujs', 'webasm']]) {
     await lib.setBackend(choice, { mode, threshold: 0 })
     const r = (result[key] = {})
-    const n = 4096, a = lib.adamArrays(n)
+    const n = 4096, a = lib.adamArrays(n, lib.allocateFloat32Group)
     for (let i = 0; i < 5; i++) { a.g.set(fill(n, 100 + i)); lib.getActiveBackend(n).elementwise(lib.ADAM_RULES, a, lib.adamScalars(i), n) }
     r.ADAM_RULES = [Array.from(a.x)]
     for (const [name, make] of Object.entries(lib.optimizers)) {

@@ -3,10 +3,12 @@
  * backend faster than the CPU backend on *this* device?
  *
  * It times one Adam step (three rules over four float32 arrays, upload and readback included)
- * on both backends. The arrays are allocated the way the optimizer lifter allocates a state
- * (`allocateFloat32Group`: one WebAssembly memory), so the CPU side is the tier an optimizer
- * state really runs: the WebAssembly SIMD kernel where the engine has SIMD, else the fused
- * JavaScript loop (or, under a CSP without 'unsafe-eval', the interpreter). Plain
+ * on both backends — the very rules `adam()` hands the backend (optimizers/adam.ts, with
+ * `firstMoment` and `secondMoment` from optimizers/rules.ts), so the crossover is measured on
+ * the kernels an optimizer step then runs. The arrays are allocated the way the optimizer lifter
+ * allocates a state (`allocateFloat32Group`: one WebAssembly memory), so the CPU side is the tier
+ * an optimizer state really runs: the WebAssembly SIMD kernel where the engine has SIMD, else the
+ * fused JavaScript loop (or, under a CSP without 'unsafe-eval', the interpreter). Plain
  * Float32Arrays would time the JavaScript loop, about half the SIMD kernel's speed, and could
  * hand gpu.js a size at which it loses to what the optimizer actually runs.
  *
@@ -18,61 +20,86 @@
  * size. When gpu.js loses already at 4M (software WebGL, webasm), the threshold is Infinity:
  * the CPU runs everything.
  * Cost: on a real GPU around 0.5 s; where gpu.js loses at once, one size (about 0.3–2 s).
+ *
+ * This file is loaded lazily (by `setBackend('auto')`) and imports nothing from cpu.ts: the CPU
+ * side comes in as a {@link CpuSide}. A static import would make bundlers put cpu.ts in a chunk
+ * of its own, shared with this one (esbuild does), which every page with an optimizer would
+ * then fetch as one more file.
  */
 import type { Backend, Rule } from './backend.js'
-import { allocateFloat32Group, cpu as cpuBackend, lastCpuTier } from './cpu.js'
 
-// Adam written for float32 devices: m ← m + (g − m)·(1 − b1), with 1 − b1 computed on the host.
-// The same value as the seed's lerp(g, m, b1) = (m − g)·b1 + g, but without its cancellation:
-// at b2 = 0.999 the lerp form subtracts two numbers ~1000× larger than the result, and a device
-// computing in float32 (WebGL, webasm) loses three digits of v to it (measured 7e-5 relative
-// against the CPU loop, whose arithmetic is float64); this form stays within 3e-7.
-function velocity(g: number, m: number, omb1: number): number {
-  return m + (g - m) * omb1
+// Adam's rules as `adam()` builds them. src/ may not import optimizers/ (the dependencies run
+// one way), so these are copies — kept identical by test/backends.test.ts, which compares them
+// with the rules and scalars an `adam(1e-3)` step hands the backend.
+// From optimizers/rules.ts: m ← lerp(g, m, β) = (m − g)·β + g.
+function firstMoment(g: number, m: number, beta: number) {
+  return (m - g) * beta + g
 }
-function speedSquared(g: number, v: number, omb2: number): number {
-  return v + (g * g - v) * omb2
+// From optimizers/rules.ts: v ← lerp(g², v, β) = (v − g²)·β + g².
+function secondMoment(g: number, v: number, beta: number) {
+  const g2 = g * g
+  return (v - g2) * beta + g2
 }
-function adamStep(x: number, m: number, v: number, lr: number, bc1: number, bc2: number, eps: number): number {
-  return x - (lr * (m / bc1)) / (Math.sqrt(v / bc2) + eps)
+// From optimizers/adam.ts: x ← x − lr·velocity/(speed + eps), with 1/bias computed on the host.
+function adamStep(x: number, m: number, v: number, lr: number, invBias1: number, invBias2: number, eps: number) {
+  const velocity = m * invBias1
+  const speed = Math.sqrt(v * invBias2)
+  return x - (lr * velocity) / (speed + eps)
 }
 
 /**
- * Adam's three rules: the workload the calibration and the benchmark time.
- * @example cpu.elementwise(ADAM_RULES, adamArrays(n), adamScalars(0), n)
+ * Adam's three rules, as `adam(1e-3)` hands them to the backend: the workload the calibration
+ * and the benchmark time.
+ * @example cpu.elementwise(ADAM_RULES, adamArrays(n, allocateFloat32Group), adamScalars(0), n)
  */
 export const ADAM_RULES: readonly Rule[] = [
-  { target: 'm', args: ['g', 'm', 'omb1'], fn: velocity },
-  { target: 'v', args: ['g', 'v', 'omb2'], fn: speedSquared },
-  { target: 'x', args: ['x', 'm', 'v', 'lr', 'bc1', 'bc2', 'eps'], fn: adamStep },
+  { target: 'm', args: ['g', 'm', 'b1'], fn: firstMoment },
+  { target: 'v', args: ['g', 'v', 'b2'], fn: secondMoment },
+  { target: 'x', args: ['x', 'm', 'v', 'lr', 'invBias1', 'invBias2', 'eps'], fn: adamStep },
 ]
 
 /**
- * Adam's scalars at step i (0-based): lr 1e-3, b1 0.9, b2 0.999, eps 1e-8, with
- * omb1 = 1 − b1, omb2 = 1 − b2, bc1 = 1 − b1^(i+1), bc2 = 1 − b2^(i+1).
- * @example adamScalars(0).bc1   // 0.1 (up to rounding)
+ * Adam's scalars at step i (0-based), as `adam(1e-3)` computes them: lr 1e-3, b1 0.9,
+ * b2 0.999, eps 1e-8, invBias1 = 1/(1 − b1^(i+1)), invBias2 = 1/(1 − b2^(i+1)).
+ * @example adamScalars(0).invBias1   // 10 (up to rounding)
  */
 export function adamScalars(i: number): Record<string, number> {
-  const b1 = 0.9, b2 = 0.999
-  return { lr: 1e-3, omb1: 1 - b1, omb2: 1 - b2, eps: 1e-8, bc1: 1 - Math.pow(b1, i + 1), bc2: 1 - Math.pow(b2, i + 1) }
+  const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8
+  const bias = (beta: number) => 1 - beta ** (i + 1)
+  return { lr, b1, b2, eps, invBias1: 1 / bias(b1), invBias2: 1 / bias(b2) }
 }
 
 /**
- * Fresh Adam state of n elements with deterministic, varied values, allocated as an optimizer
- * state is: the four arrays in one WebAssembly memory (`allocateFloat32Group`), so the CPU
- * backend runs them on its SIMD tier where it exists — as it runs a real Adam state. (States
- * under 256 parameters get plain arrays from the lifter; the sizes timed here are all larger.)
+ * Fresh Adam state of n elements with deterministic, varied values, allocated by `allocate`.
+ * Pass `allocateFloat32Group` (src/backends/cpu.ts) to allocate it as an optimizer state is: the
+ * four arrays in one WebAssembly memory, so the CPU backend runs them on its SIMD tier where it
+ * exists — as it runs a real Adam state. (States under 256 parameters get plain arrays from the
+ * lifter; the sizes timed here are all larger.)
  * @example
- * const a = adamArrays(1 << 16)
+ * const a = adamArrays(1 << 16, allocateFloat32Group)
  * cpu.elementwise(ADAM_RULES, a, adamScalars(0), 1 << 16)   // lastCpuTier() === 'simd' on Node 20
  */
-export function adamArrays(n: number): Record<string, Float32Array> {
-  const [x, g, m, v] = allocateFloat32Group([n, n, n, n])
+export function adamArrays(
+  n: number, allocate: (lengths: readonly number[]) => Float32Array[],
+): Record<string, Float32Array> {
+  const [x, g, m, v] = allocate([n, n, n, n])
   for (let i = 0; i < n; i++) {
     x[i] = Math.sin(i * 0.7)
     g[i] = Math.cos(i * 0.37)
   }
   return { x, g, m, v }
+}
+
+/**
+ * The CPU side of the calibration: the backend, how an optimizer state allocates its arrays,
+ * and which CPU tier ran the last call. `setBackend` passes
+ * `{ backend: cpu, allocate: allocateFloat32Group, tier: lastCpuTier }`.
+ */
+export interface CpuSide {
+  readonly backend: Backend
+  allocate(lengths: readonly number[]): Float32Array[]
+  /** 'simd', 'js' or 'interpreter' (null before any call, or for a CPU backend without tiers). */
+  tier(): string | null
 }
 
 /** One row of the calibration: milliseconds per Adam step on each backend at `length`. */
@@ -93,7 +120,7 @@ export interface Calibration {
 
 /**
  * The sizes the calibration times, largest first: 4M, 1M, 256k, 64k, 16k, 4k elements.
- * @example await calibrate(cpu, gpuBackend, CALIBRATION_SIZES.slice(0, 2))   // only 4M and 1M
+ * @example await calibrate(cpuSide, gpuBackend, CALIBRATION_SIZES.slice(0, 2))   // only 4M and 1M
  */
 export const CALIBRATION_SIZES: readonly number[] = [1 << 22, 1 << 20, 1 << 18, 1 << 16, 1 << 14, 1 << 12]
 
@@ -106,9 +133,11 @@ function median(xs: number[]): number {
 
 /**
  * Median milliseconds of one Adam step of `backend` over `arrays` (after one warm-up run).
- * @example timeAdamStep(cpu, adamArrays(1 << 20), 1 << 20, 5)   // ≈ 2 ms on the SIMD tier
+ * @example timeAdamStep(cpu, adamArrays(1 << 20, allocateFloat32Group), 1 << 20, 5)   // ≈ 2 ms on the SIMD tier
  */
-export function timeAdamStep(backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number): number {
+export function timeAdamStep(
+  backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number,
+): number {
   backend.elementwise(ADAM_RULES, arrays, adamScalars(0), length)
   return timeRuns(backend, arrays, length, reps)
 }
@@ -127,13 +156,17 @@ function timeRuns(backend: Backend, arrays: Record<string, Float32Array>, length
  * Measures the crossover of `gpu` against `cpu` (see the module comment).
  *
  * @example
- * const { threshold } = await calibrate(cpu, gpuBackend)   // e.g. 262144 on a laptop GPU
+ * const cpuSide = { backend: cpu, allocate: allocateFloat32Group, tier: lastCpuTier }
+ * const { threshold } = await calibrate(cpuSide, gpuBackend)   // e.g. 262144 on a laptop GPU
  */
-export async function calibrate(cpu: Backend, gpu: Backend, sizes: readonly number[] = CALIBRATION_SIZES): Promise<Calibration> {
+export async function calibrate(
+  cpuSide: CpuSide, gpu: Backend, sizes: readonly number[] = CALIBRATION_SIZES,
+): Promise<Calibration> {
+  const cpu = cpuSide.backend
   const rows: CalibrationRow[] = []
   let threshold = Infinity
   const largest = Math.max(...sizes)
-  const arrays = adamArrays(largest)
+  const arrays = adamArrays(largest, cpuSide.allocate)
   for (const length of [...sizes].sort((a, b) => b - a)) {
     const reps = Math.max(3, Math.min(9, Math.ceil((1 << 20) / length)))
     // One timed run each first: a device 2× slower or worse is decided without more runs
@@ -144,7 +177,7 @@ export async function calibrate(cpu: Backend, gpu: Backend, sizes: readonly numb
       gpuMs = timeRuns(gpu, arrays, length, reps)
       cpuMs = timeRuns(cpu, arrays, length, reps)
     }
-    const cpuTier = cpu === cpuBackend ? lastCpuTier() ?? undefined : undefined
+    const cpuTier = cpuSide.tier() ?? undefined
     rows.push(cpuTier ? { length, cpuMs, gpuMs, cpuTier } : { length, cpuMs, gpuMs })
     // Let the page breathe between sizes (the calibration may run on a main thread).
     await new Promise((resolve) => setTimeout(resolve, 0))

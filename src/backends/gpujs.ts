@@ -29,7 +29,8 @@
  * differ by device).
  *
  * gpu.js is never imported by this file at run time: pass a `GPU` instance (`gpujs({ gpu })`)
- * or call `loadGpujs()`, which imports it dynamically.
+ * or call `loadGpujs()`, which imports it dynamically. It is an optional peer dependency: without
+ * it installed, `loadGpujs()` (and `setBackend('gpujs')`) throws an error that says how to get it.
  */
 import type { Backend, Rule } from './backend.js'
 import { functionSource, HELPERS } from './kernelSource.js'
@@ -364,18 +365,57 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
   }
 }
 
-/** The gpu.js module: the browser global `GPU` when a page loaded gpu-browser.js, else `import('gpu.js')`. */
-export async function importGpujs(): Promise<GpuModuleLike> {
+/** `code` of the error thrown when gpu.js is not installed (and not on the page). */
+export const GPUJS_MISSING = 'ERR_TAPEGRAD_GPUJS_MISSING'
+
+/** How to get gpu.js: the end of the error that says it is missing. */
+export const GPUJS_INSTALL_HINT = 'gpu.js is an optional peer dependency of tapegrad: install it with ' +
+  '`npm install gpu.js` (a bundler then puts it in a lazily loaded chunk), or load gpu-browser.min.js in the page ' +
+  "(it defines the global GPU), or pass a GPU instance: setBackend('gpujs', { gpu: new GPU() })"
+
+/**
+ * Whether `error` (from `import('gpu.js')`) says that gpu.js itself cannot be found — not one of
+ * its own imports, which means a broken install rather than a missing one. The wordings: Node ESM
+ * ("Cannot find package 'gpu.js' imported from …"), Node/jest require ("Cannot find module
+ * 'gpu.js'"), Chromium ("Failed to resolve module specifier 'gpu.js'", with double quotes in
+ * older versions), Firefox ('The specifier “gpu.js” was a bare specifier …') and Safari
+ * ("Module name, 'gpu.js' does not resolve …").
+ * @example isGpujsMissing(new Error("Cannot find package 'gpu.js' imported from /app/x.js"))   // true
+ */
+export function isGpujsMissing(error: unknown): boolean {
+  const message = String((error as { message?: unknown } | null)?.message ?? error)
+  return /Cannot find (?:package|module) ['"]gpu\.js['"]/.test(message) ||
+    /specifier ["“']gpu\.js["”']/.test(message) ||
+    /['"]gpu\.js['"] does not resolve/.test(message)
+}
+
+/**
+ * The gpu.js module: the browser global `GPU` when a page loaded gpu-browser.js, else
+ * `import('gpu.js')`. When gpu.js is not installed, throws an error (code {@link GPUJS_MISSING})
+ * that starts with `who` and says how to install it.
+ * @example const { GPU } = await importGpujs("setBackend('gpujs')")
+ */
+export async function importGpujs(who = 'gpujs'): Promise<GpuModuleLike> {
   const global = (globalThis as { GPU?: { prototype?: { createKernel?: unknown }; GPU?: unknown } }).GPU
   if (global && global.prototype && typeof global.prototype.createKernel === 'function') {
     // gpu-browser.js puts the GPU class itself on the global, with the module's exports as statics.
     return global as unknown as GpuModuleLike
   }
-  // A literal specifier: bundlers turn it into a lazy chunk (or leave it external), never into
-  // part of the core bundle.
-  const mod = (await import('gpu.js')) as { GPU?: unknown; default?: { GPU?: unknown } }
+  let mod: { GPU?: unknown; default?: { GPU?: unknown } }
+  try {
+    // A literal specifier inside try: a bundler that finds gpu.js installed turns it into a lazy
+    // chunk, one that does not leaves the import() as it is instead of failing the build.
+    mod = (await import('gpu.js')) as typeof mod
+  } catch (e) {
+    const missing = isGpujsMissing(e)
+    const error = new Error(missing
+      ? `${who}: gpu.js is not installed. ${GPUJS_INSTALL_HINT}. The import failed with: ${(e as Error).message}`
+      : `${who}: gpu.js is installed but failed to load: ${(e as Error).message}`, { cause: e })
+    if (missing) (error as Error & { code?: string }).code = GPUJS_MISSING
+    throw error
+  }
   const lib = (mod.GPU ? mod : mod.default) as GpuModuleLike | undefined
-  if (!lib || typeof lib.GPU !== 'function') throw new Error("gpujs: import('gpu.js') did not provide a GPU class")
+  if (!lib || typeof lib.GPU !== 'function') throw new Error(`${who}: import('gpu.js') did not provide a GPU class`)
   return lib
 }
 
@@ -387,7 +427,7 @@ export async function importGpujs(): Promise<GpuModuleLike> {
  * backend.name   // 'gpujs/webasm'
  */
 export async function loadGpujs(options: { mode?: GpujsMode; strategy?: GpujsStrategy } = {}): Promise<GpujsBackend> {
-  const lib = await importGpujs()
+  const lib = await importGpujs('loadGpujs')
   const mode = options.mode ?? 'gpu'
   let gpu: GpuLike
   try {

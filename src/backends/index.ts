@@ -22,71 +22,35 @@
  * know which backend runs them. While gpu.js is active, large float32 elementwise tensor ops
  * (nd.ts `map`/`zip`, forward and backward) run through it too, above the same threshold.
  *
- * gpu.js is imported only by `setBackend('gpujs' | 'auto')`, dynamically: the CPU path never
- * loads it (nor the gpujs/calibration code, which esbuild splits into its own chunk).
+ * gpu.js is an optional peer dependency, imported only by `setBackend('gpujs' | 'auto')`,
+ * dynamically, together with the code that starts it and decides (chooseGpujs.ts, gpujs.ts,
+ * kernelSource.ts, calibrate.ts: one lazily loaded chunk in a bundle). The CPU path never loads
+ * any of it. Without gpu.js, `'gpujs'` rejects with an error that says how to install it, and
+ * `'auto'` stays on the CPU and says why.
  */
 import type { Backend } from './backend.js'
-import { cpu } from './cpu.js'
+import { allocateFloat32Group, cpu, lastCpuTier } from './cpu.js'
+import { setElementwiseHook } from '../nd.js'
+import type { BackendChoice, BackendInfo, BackendState, SetBackendOptions } from './chooseGpujs.js'
 
 export { lastCpuTier } from './cpu.js'
-import { setElementwiseHook } from '../nd.js'
-import type { GpujsBackend, GpujsMode, GpujsStrategy, GpuLike, GpuModuleLike } from './gpujs.js'
-import type { CalibrationRow } from './calibrate.js'
-
-/** The backends one can ask for. */
-export type BackendChoice = 'cpu' | 'gpujs' | 'auto'
-
-export interface SetBackendOptions {
-  /** A gpu.js `GPU` instance the page already has (e.g. `new GPU({ mode: 'webgl2' })`). */
-  gpu?: GpuLike
-  /** gpu.js mode for a GPU we create (default 'gpu': the best GL context, else webasm). */
-  mode?: GpujsMode
-  /** Buffers with at least this many elements use gpu.js; smaller ones the CPU. For 'auto' this
-   *  replaces the calibration; for 'gpujs' the default is 0 (everything). */
-  threshold?: number
-  /** 'auto': measure again even if a cached calibration exists. */
-  recalibrate?: boolean
-  /** Chaining of consecutive rules on gpu.js (default 'kernels'; 'pipeline' keeps them on the device). */
-  strategy?: GpujsStrategy
-}
-
-/** What `getBackend()` reports. */
-export interface BackendInfo {
-  /** What was asked for. */
-  readonly requested: BackendChoice
-  /** The backend that runs buffers at or above `threshold`: 'cpu' or 'gpujs'. */
-  readonly name: 'cpu' | 'gpujs'
-  /** For gpujs the gpu.js kernel mode ('webgl2', 'webgl', 'headlessgl', 'webasm', 'cpu'); 'js' for the CPU
-   *  backend, whichever of its tiers runs (SIMD kernel, JavaScript loop, interpreter: see `lastCpuTier()`). */
-  readonly mode: string
-  /** Why this backend runs, in words. */
-  readonly reason: string
-  /** With gpujs: buffers shorter than this run on the CPU. */
-  readonly threshold?: number
-  /** With gpujs on a GL context: the GL renderer string. */
-  readonly renderer?: string
-  /** With a calibration: its measurements (milliseconds per Adam step). */
-  readonly calibration?: readonly CalibrationRow[]
-}
+export type { BackendChoice, BackendInfo, SetBackendOptions } from './chooseGpujs.js'
 
 /** Tensor ops shorter than this never go to gpu.js, whatever the threshold: a kernel is compiled
  *  per (function, length), so small, varied shapes would spend their time compiling. */
 export const MIN_OP_LENGTH = 1 << 16
 
-interface State {
-  info: BackendInfo
-  gpujs: GpujsBackend | null
-  threshold: number
+const CPU_INFO: BackendInfo = {
+  requested: 'cpu', name: 'cpu', mode: 'js',
+  reason: 'the default: the CPU backend (optimizer states run as a WebAssembly SIMD kernel where the engine has ' +
+    'SIMD, else the fused JavaScript loop)',
 }
-
-const CPU_INFO: BackendInfo = { requested: 'cpu', name: 'cpu', mode: 'js', reason: 'the default: the CPU backend (optimizer states run as a WebAssembly SIMD kernel where the engine has SIMD, else the fused JavaScript loop)' }
-let state: State = { info: CPU_INFO, gpujs: null, threshold: Infinity }
+let state: BackendState = { info: CPU_INFO, gpujs: null, threshold: Infinity }
 /** Every setBackend call bumps this; a slower earlier call must not overwrite a later one. */
 let generation = 0
-/** Calibrated thresholds for this session, by "mode|renderer". */
-const calibrations = new Map<string, { threshold: number; rows: readonly CalibrationRow[] }>()
 
-function installHook(s: State): void {
+/** While gpu.js runs large buffers, large elementwise tensor ops go to it too (nd.ts's hook). */
+function installHook(s: BackendState): void {
   if (!s.gpujs || !Number.isFinite(s.threshold)) {
     setElementwiseHook(null)
     return
@@ -95,7 +59,8 @@ function installHook(s: State): void {
   setElementwiseHook({ threshold: Math.max(s.threshold, MIN_OP_LENGTH), unary: be.unary, binary: be.binary })
 }
 
-function commit(next: State, gen: number): BackendInfo {
+/** Makes `next` the backend, unless a later `setBackend` call was made meanwhile. */
+function commit(next: BackendState, gen: number): BackendInfo {
   if (gen !== generation) {
     // A later setBackend call won; free what this one built unless it is in use.
     if (next.gpujs && next.gpujs !== state.gpujs) next.gpujs.destroy()
@@ -107,45 +72,18 @@ function commit(next: State, gen: number): BackendInfo {
   return state.info
 }
 
-function cpuState(requested: BackendChoice, reason: string, extra: Partial<BackendInfo> = {}): State {
-  return { info: { requested, name: 'cpu', mode: 'js', reason, ...extra }, gpujs: null, threshold: Infinity }
-}
-
 function checkThreshold(t: unknown): void {
   if (t !== undefined && !(typeof t === 'number' && t >= 0 && !Number.isNaN(t))) {
     throw new Error(`setBackend: threshold must be a number ≥ 0 (Infinity allowed), got ${String(t)}`)
   }
 }
 
-function storageKey(key: string): string {
-  return `tapegrad.backends.calibration:${key}`
-}
-
-function readStored(key: string): { threshold: number; rows: readonly CalibrationRow[] } | null {
-  try {
-    const ls = (globalThis as { localStorage?: Storage }).localStorage
-    const text = ls?.getItem(storageKey(key))
-    if (!text) return null
-    const parsed = JSON.parse(text) as { threshold: number | null; rows: CalibrationRow[] }
-    return { threshold: parsed.threshold === null ? Infinity : parsed.threshold, rows: parsed.rows }
-  } catch {
-    return null
-  }
-}
-
-function writeStored(key: string, value: { threshold: number; rows: readonly CalibrationRow[] }): void {
-  try {
-    const ls = (globalThis as { localStorage?: Storage }).localStorage
-    ls?.setItem(storageKey(key), JSON.stringify({ threshold: Number.isFinite(value.threshold) ? value.threshold : null, rows: value.rows }))
-  } catch {
-    // Storage may be disabled (private mode, opaque origins): the session cache still holds it.
-  }
-}
-
 /**
  * Chooses the backend for optimizer updates (and large elementwise tensor ops).
  * Resolves to what `getBackend()` then reports. `'cpu'` takes effect immediately; `'gpujs'` and
- * `'auto'` load gpu.js first (await them before the next step).
+ * `'auto'` load gpu.js first (await them before the next step). gpu.js is an optional peer
+ * dependency: without it, `'gpujs'` rejects with an error that says how to install it, and
+ * `'auto'` keeps the CPU backend and says why in `getBackend().reason`.
  *
  * @example
  * await setBackend('auto')                           // gpu.js where measured faster, else cpu
@@ -160,90 +98,10 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
   checkThreshold(options.threshold)
   const gen = ++generation
   if (choice === 'cpu') return commit({ info: CPU_INFO, gpujs: null, threshold: Infinity }, gen)
-
-  // gpu.js and the kernel code are loaded only from here on.
-  const [{ gpujs, importGpujs }, calibration] = await Promise.all([import('./gpujs.js'), import('./calibrate.js')])
-  let backend: GpujsBackend
-  try {
-    if (options.gpu) {
-      backend = gpujs({ gpu: options.gpu, strategy: options.strategy })
-    } else {
-      const lib: GpuModuleLike = await importGpujs()
-      let gpu: GpuLike
-      try {
-        gpu = new lib.GPU({ mode: options.mode ?? 'gpu' })
-      } catch (e) {
-        throw new Error(`setBackend('${choice}'): gpu.js mode '${options.mode ?? 'gpu'}' is not available here: ${(e as Error).message}`)
-      }
-      backend = gpujs({ gpu, lib, strategy: options.strategy }, true)
-    }
-  } catch (e) {
-    if (choice === 'gpujs') throw e
-    return commit(cpuState('auto', `gpu.js could not start: ${(e as Error).message}`), gen)
-  }
-
-  if (choice === 'gpujs') {
-    const threshold = options.threshold ?? 0
-    return commit({
-      info: { requested: 'gpujs', name: 'gpujs', mode: backend.mode, threshold, reason: `forced: gpu.js in ${backend.mode} mode${threshold > 0 ? ` for buffers of ≥ ${threshold} elements` : ''}` },
-      gpujs: backend,
-      threshold,
-    }, gen)
-  }
-
-  // auto
-  if (!backend.isGpu) {
-    backend.destroy()
-    const why = backend.mode === 'webasm'
-      ? 'gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU backend'
-      : `gpu.js would run in ${backend.mode} mode, which is not a GPU`
-    return commit(cpuState('auto', `no GPU context (no WebGL2/WebGL/headless-gl): ${why}`), gen)
-  }
-  let renderer = ''
-  let threshold: number
-  let rows: readonly CalibrationRow[] | undefined
-  let how: string
-  try {
-    // Run one tiny kernel so the GL context exists and the renderer can be named.
-    const probe = new Float32Array(4)
-    backend.elementwise(calibration.ADAM_RULES, { x: probe, g: probe.slice(), m: probe.slice(), v: probe.slice() }, calibration.adamScalars(0), 4)
-    renderer = backend.renderer()
-    const key = `${backend.mode}|${renderer}`
-    if (options.threshold !== undefined) {
-      threshold = options.threshold
-      how = 'threshold set by the caller'
-    } else {
-      const cached = options.recalibrate ? null : calibrations.get(key) ?? readStored(key)
-      if (cached) {
-        ;({ threshold, rows } = cached)
-        how = 'calibrated earlier on this device (cached)'
-      } else {
-        // A separate backend on the same GPU, so the calibration's large kernels can be freed.
-        const probeBackend = gpujs({ gpu: backend.gpu })
-        try {
-          ;({ threshold, rows } = await calibration.calibrate(cpu, probeBackend))
-        } finally {
-          probeBackend.destroy()
-        }
-        how = 'calibrated now on this device'
-      }
-      calibrations.set(key, { threshold, rows: rows ?? [] })
-      writeStored(key, { threshold, rows: rows ?? [] })
-    }
-  } catch (e) {
-    backend.destroy()
-    return commit(cpuState('auto', `gpu.js ${backend.mode} failed while probing the device: ${(e as Error).message}`), gen)
-  }
-  const where = `gpu.js ${backend.mode}${renderer ? ` on ${renderer}` : ''}`
-  if (!Number.isFinite(threshold)) {
-    backend.destroy()
-    return commit(cpuState('auto', `${where} was slower than the CPU backend at every measured size (${how})`, { renderer, calibration: rows }), gen)
-  }
-  return commit({
-    info: { requested: 'auto', name: 'gpujs', mode: backend.mode, threshold, renderer, calibration: rows, reason: `${where} for buffers of ≥ ${threshold} elements, the CPU backend below (${how})` },
-    gpujs: backend,
-    threshold,
-  }, gen)
+  // 'gpujs' rejects (changing nothing) when gpu.js cannot start; 'auto' always resolves.
+  const { chooseGpujs } = await import('./chooseGpujs.js')
+  const next = await chooseGpujs(choice, options, { backend: cpu, allocate: allocateFloat32Group, tier: lastCpuTier })
+  return commit(next, gen)
 }
 
 /**

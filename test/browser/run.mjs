@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildBrowser } from '../../scripts/build-browser.mjs'
 import { launchChromium, serve } from '../../scripts/serve.mjs'
+import { NO_GPUJS_ROUTES, noGpujsChecks } from './no-gpujs.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const TIMEOUT_MS = 240_000
@@ -63,6 +64,7 @@ async function main() {
   const cspRoutes = Object.fromEntries(CSP_CASES.map((c, k) => [`/csp/${k}.html`, { body: cspPage(c.policy) }]))
   const server = await serve({
     ...cspRoutes,
+    ...NO_GPUJS_ROUTES,
     '/index.html': join(root, 'test', 'browser', 'index.html'),
     '/favicon.ico': { body: '', type: 'image/x-icon' },
     '/test/browser/': join(root, 'test', 'browser'),
@@ -89,7 +91,7 @@ async function main() {
     const result = await page.evaluate(() => window.__result)
     for (const line of result.lines) console.log(line)
     let pass = result.pass
-    for (const [ok, line] of await cspChecks(browser, server.url)) {
+    for (const [ok, line] of [...await cspChecks(browser, server.url), ...await noGpujsChecks(browser, server.url)]) {
       if (!ok) pass = false
       console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`)
     }
