@@ -7,7 +7,6 @@ import { flatten, unflatten, type Tree } from '../src/tree.js'
 import { fmt } from '../src/nd.js'
 import type { OptimizerCore } from './optimizer-core.js'
 import type { OptState } from './opt-state.js'
-import { saveState, loadState, type SavedState } from './state-io.js'
 
 /**
  * The PyTorch-style loop made by `opt.attach(params)`: `loss.backward(); train.step(); train.zeroGrad()`.
@@ -43,10 +42,6 @@ export interface TrainerOf<O extends OptimizerCore> {
   step(): void
   /** Sets every gradient to zero (one fill of the flat gradient buffer). */
   zeroGrad(): void
-  /** `saveState(this.state)`. */
-  saveState(): SavedState
-  /** Validates `json` against this optimizer and tree, then loads it in place (the tensors see the loaded values). */
-  loadState(json: SavedState | string): void
 }
 
 /**
@@ -98,12 +93,6 @@ export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf
     zeroGrad() {
       state.grad.fill(0)
       for (let k = 0; k < leaves.length; k++) if (!leaves[k].grad || leaves[k].grad!.data !== gviews[k]) bind(k)
-    },
-    saveState() {
-      return saveState(state, opt)
-    },
-    loadState(json: SavedState | string) {
-      loadState(json, opt, state)
     },
   }
 }

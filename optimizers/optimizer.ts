@@ -48,7 +48,6 @@ import {
 import { OptState, createState, type LeafInfo, type StateLayout } from './opt-state.js'
 import { attach, type TrainerOf } from './attach.js'
 import type { OptimizerCore } from './optimizer-core.js'
-import { saveState, loadState, type SavedState } from './state-io.js'
 
 export { rule, OptState }
 export type { Rule, RuleFn, Schedule, ScheduleLike, Options, HyperValue, LeafInfo, StateLayout, OptimizerCore }
@@ -112,14 +111,14 @@ export interface Declarations<D> {
 // ---------------------------------------------------------------------------------------------
 // What the lifter returns
 
-/** The JAX triple (plus `attach` and state I/O) that every optimizer factory returns. */
+/**
+ * The JAX triple (plus `attach`) that every optimizer factory returns. State I/O is the pair of
+ * functions `saveState(state)` / `loadState(json, opt, into?)` (state-io.ts), not methods, so
+ * that an app that never saves state does not bundle it.
+ */
 export interface Optimizer extends OptimizerCore {
   /** PyTorch style: takes over the tensors of `params` (see {@link Trainer}). */
   attach(params: Tree): Trainer
-  /** `saveState(state)`: a versioned JSON-safe object. */
-  saveState(state: OptState): SavedState
-  /** `loadState(json, this, into)`: validates everything, then builds (or fills `into`). */
-  loadState<T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>): OptState<T>
 }
 
 /** The PyTorch-style loop made by `opt.attach(params)` (see attach.ts). */
@@ -343,8 +342,6 @@ function assemble(built: Built): Optimizer {
       return unflatten(state.def, state.views) as T
     },
     attach: (params) => attach(opt, params),
-    saveState: (state) => saveState(state, opt),
-    loadState: <T extends Tree = Tree>(json: SavedState | string, into?: OptState<T>) => loadState(json, opt, into),
   }
   return Object.freeze(opt)
 }

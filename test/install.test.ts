@@ -297,10 +297,12 @@ describe('browser bundle budgets (scripts/bundle-size.mjs on the installed packa
         if (c.files[f]) expect([c.name, f, c.files[f].lazy]).toEqual([c.name, f, true])
       }
     }
-    // Tree shaking drops nn, viz and the other optimizers from the small case.
+    // Tree shaking drops nn, viz, the state I/O (saveState/loadState are functions, not methods)
+    // and the other optimizers from the small case: only adam and the lifter's files remain.
     const small = report.cases.find((c) => c.name === 'tensor, grad + adam')!
     const eagerFiles = Object.keys(small.files).filter((f) => !small.files[f].lazy)
-    const unused = /^src\/(nn|viz)\/|^optimizers\/(?!adam|optimizer|rules|schedules|state-io)/
+    const lifter = 'adam|optimizer|optimizer-core|rules?|schedules|hyper-parameters|opt-state|attach'
+    const unused = new RegExp(`^src/(nn|viz|io)/|^optimizers/(?!(${lifter})$)`)
     expect(eagerFiles.filter((f) => unused.test(f))).toEqual([])
   })
 })

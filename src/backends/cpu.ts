@@ -29,8 +29,8 @@
  * loop, about twice as fast. The JavaScript loop is the fallback and the definition.
  *
  * `new Function` needs a Content-Security-Policy that allows `'unsafe-eval'` in browsers (as
- * do ndarray and gpu.js). Where code generation is forbidden the backend falls back to a plain
- * per-element interpreter: correct, several times slower.
+ * does gpu.js). Where code generation is forbidden the backend falls back to a plain per-element
+ * interpreter: correct, several times slower.
  */
 import type { Backend, Rule, RuleFn } from './backend.js'
 import { compileSimd, runSimd, simdActive, type SimdKernel } from './cpu-simd.js'
