@@ -43,6 +43,9 @@ export interface BatchNormOptions {
  *   eval:      y = (x − μ̂) / √(σ̂² + ε) · γ + β          (μ̂, σ̂²: the running estimates)
  * and, after each training step, μ̂ ← (1 − m)·μ̂ + m·μ_B, σ̂² ← (1 − m)·σ̂² + m·n/(n − 1)·σ²_B,
  * with m the momentum and n the number of values per channel.
+ * @example
+ * const norms: BatchNorm[] = [new BatchNorm1d(4), new BatchNorm2d(4, { momentum: null })]
+ * norms.map((bn) => bn.namedBuffers().map(([name]) => name)) // runningMean, runningVar, numBatchesTracked each
  */
 export abstract class BatchNorm extends Module {
   /** γ, shape [numFeatures] (absent with `affine: false`). */
@@ -161,7 +164,7 @@ export abstract class BatchNorm extends Module {
  * @example
  * const bn = new BatchNorm1d(2)
  * bn.forward(tensor([[1, 10], [3, 30]])) // ≈ [[-1, -1], [1, 1]]
- * bn.runningMean!.toArray()               // [0.2, 2]  (= 0.9·0 + 0.1·[2, 20])
+ * bn.runningMean!.toArray()               // ≈ [0.2, 2]  (= 0.9·0 + 0.1·[2, 20])
  * bn.eval().forward(tensor([[0.2, 2]]))   // ≈ [[0, 0]] with the running estimates
  */
 export class BatchNorm1d extends BatchNorm {

@@ -47,7 +47,7 @@ export function gateCount(kind: CellKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1
 }
 
-/** Number of state tensors a cell carries: 2 for an LSTM ([h, c]), else 1 ([h]). */
+/** Number of state tensors a cell carries: 2 for an LSTM ([h, c]), else 1 ([h]). @example stateCount('gru') // 1 */
 export function stateCount(kind: CellKind): number {
   return kind === 'lstm' ? 2 : 1
 }
@@ -110,6 +110,9 @@ export interface PreparedCell {
  * along as the last row, multiplied by a constant 1 (without bias: [x, h]·[W_ih,k | W_hh,k]ᵀ).
  * That saves a broadcast add per gate and step, and the sum over the batch in its backward.
  * These are ops on the tape, so gradients flow back to the parameters in their own layout.
+ * @example
+ * const p = prepareCell('lstm', initCellWeights('lstm', 16, 128), 128)
+ * p.gates.map((g) => g.w.shape) // four times [145, 128]: 16 inputs + 128 hidden + the bias row
  */
 export function prepareCell(kind: CellKind, p: CellWeights, hiddenSize: number): PreparedCell {
   const wx = split(p.weightIh, hiddenSize)
@@ -155,6 +158,9 @@ function affine(v: Tensor, gate: Gate): Tensor {
  *          z = σ(W_iz·x + b_iz + W_hz·h + b_hz)           update gate
  *          n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))  candidate (r inside, as PyTorch)
  *          h' = (1 − z) ⊙ n + z ⊙ h  = n + z ⊙ (h − n)
+ * @example
+ * const p = prepareCell('lstm', initCellWeights('lstm', 3, 4), 4)
+ * const [h, c] = cellStep(p, randn([2, 3]), [zeros([2, 4]), zeros([2, 4])]) // both [2, 4]
  */
 export function cellStep(p: PreparedCell, x: Tensor, state: readonly Tensor[]): Tensor[] {
   const h = state[0]
@@ -186,6 +192,7 @@ export function cellStep(p: PreparedCell, x: Tensor, state: readonly Tensor[]): 
 /**
  * Throws unless `options` is an object whose keys are all in `allowed`: a misspelt or an
  * unsupported PyTorch option (`bidirectional`, `dropout`, `projSize`) must not be ignored.
+ * @example checkOptions('LSTM', { bidirectional: true }, ['numLayers']) // throws: unknown option 'bidirectional' (not supported)
  */
 export function checkOptions(who: string, options: unknown, allowed: readonly string[]): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -199,12 +206,15 @@ export function checkOptions(who: string, options: unknown, allowed: readonly st
   }
 }
 
-/** Throws unless `v` is a positive integer. */
+/** Throws unless `v` is a positive integer. @example checkSize('LSTM', 'hiddenSize', 0) // throws: must be a positive integer */
 export function checkSize(who: string, what: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${who}: ${what} must be a positive integer, got ${describeValue(v)}`)
 }
 
-/** Throws unless `t` is a tensor of `shape` and `dtype`; `expected` explains the shape. */
+/**
+ * Throws unless `t` is a tensor of `shape` and `dtype`; `expected` explains the shape.
+ * @example checkState('LSTMCell', 'h', zeros([2, 64]), [4, 128], 'float32', 'batch 4, hidden 128') // throws: h has shape [2,64], expected [4,128] (batch 4, hidden 128)
+ */
 export function checkState(who: string, name: string, t: unknown, shape: readonly number[], dtype: DType, expected: string): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`${who}: ${name} must be a Tensor of shape ${fmt(shape)}, got ${describeValue(t)}`)
   if (t.ndim !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
@@ -216,7 +226,10 @@ export function checkState(who: string, name: string, t: unknown, shape: readonl
   return t
 }
 
-/** Throws unless the input `x` is a tensor with one of `ranks` axes, ending in `inputSize`, of `dtype`. */
+/**
+ * Throws unless the input `x` is a tensor with one of `ranks` axes, ending in `inputSize`, of `dtype`.
+ * @example checkInput('LSTMCell', zeros([2, 7]), [1, 2], '[N, 8] or [8]', 8, 'float32') // throws: input has shape [2,7], expected [N, 8] or [8] …
+ */
 export function checkInput(who: string, x: unknown, ranks: readonly number[], layout: string, inputSize: number, dtype: DType): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${who}: input must be a Tensor ${layout}, got ${describeValue(x)}`)
   if (!ranks.includes(x.ndim) || x.shape[x.ndim - 1] !== inputSize) {

@@ -26,6 +26,9 @@ const CELL_OPTIONS = ['bias', 'rng', 'dtype'] as const
 /**
  * What the three cells share: parameters in PyTorch's layout, the argument checks, and the
  * unbatched form (x of shape [in] and a state of shape [H] work as a batch of one).
+ * @example
+ * const cells: RecurrentCell<unknown>[] = [new RNNCell(3, 4), new LSTMCell(3, 4), new GRUCell(3, 4)]
+ * cells.map((c) => c.weightIh.shape) // [[4, 3], [16, 3], [12, 3]]
  */
 export abstract class RecurrentCell<Out> extends Module<Out> {
   /** [W_i·; …] stacked over the G gates, shape [G·H, inputSize]; PyTorch's `weight_ih`. */

@@ -43,6 +43,9 @@ type LayerParam = `weightIhL${number}` | `weightHhL${number}` | `biasIhL${number
  * What the three layers share: L cells' parameters as fields weightIhL{k}, weightHhL{k},
  * biasIhL{k}, biasHhL{k} (in PyTorch's order, so the state dict lists them as PyTorch does), the
  * argument checks and the loop over layers and time.
+ * @example
+ * const layers: Recurrent<unknown>[] = [new RNN(3, 4), new LSTM(3, 4, { numLayers: 2 }), new GRU(3, 4)]
+ * layers.map((l) => l.weightHhL0!.shape) // [[4, 4], [16, 4], [12, 4]]
  */
 export abstract class Recurrent<Out> extends Module<Out> {
   /** Layer k's weights: weightIhL{k} [G·H, in or H], weightHhL{k} [G·H, H], biasIhL{k}, biasHhL{k} [G·H]. */
