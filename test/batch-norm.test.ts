@@ -3,7 +3,7 @@
  * running statistics, errors that change nothing, state dict round trips with buffers, gradients.
  * (Values against PyTorch are in nn-torch.test.ts.)
  */
-import { gradcheck, noGrad, ones, randn, seed, tensor, Tensor, valueAndGrad, zeros, type Tree } from '../src/index.js'
+import { gradcheck, gradgradcheck, noGrad, ones, randn, seed, tensor, Tensor, valueAndGrad, zeros, type Tree } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import { adam } from '../optimizers/index.js'
 
@@ -139,6 +139,7 @@ describe('BatchNorm', () => {
       expect(bn.runningVar!.data[c]).toBeCloseTo(0.9 + 0.1 * s.variance[c] * (n / (n - 1)), 12) // unbiased
     }
     expect(bn.numBatchesTracked!.item()).toBe(1)
+    expect(bn.numBatchesTracked!.dtype).toBe('int32') // an integer count, as PyTorch's int64
   })
 
   test('eval: the running statistics normalise, as constants, and nothing moves', () => {
@@ -189,6 +190,9 @@ describe('BatchNorm', () => {
     const f = (xx: Tensor, g: Tensor, b: Tensor) => bn.apply({ weight: g, bias: b }, xx).mul(w).sum()
     const report = gradcheck(f, [x, tensor([1.5, 0.5], { dtype: 'float64' }), tensor([0.1, -0.2], { dtype: 'float64' })])
     expect(report.message).toMatch(/passed/)
+    // Second derivatives through the batch statistics (the engine's recorded backward).
+    const w2 = randn([3, 2, 2, 2], { dtype: 'float64' })
+    expect(gradgradcheck((xx) => bn.forward(xx).mul(w2).tanh().sum(), [randn([3, 2, 2, 2], { dtype: 'float64' })]).message).toMatch(/passed/)
   })
 
   test('errors name the layer and the shapes and change no state', () => {
@@ -207,6 +211,7 @@ describe('BatchNorm', () => {
     expect(() => one.eval().forward(randn([1, 2]))).toThrow(
       'BatchNorm1d: expected more than 1 value per channel when using batch statistics (trackRunningStats: false), got input [1,2]',
     )
+    expect(() => new nn.BatchNorm1d(2, { dtype: 'int32' as never })).toThrow("BatchNorm1d: dtype must be 'float32' or 'float64', got int32")
     expect(() => new nn.BatchNorm1d(0)).toThrow('BatchNorm1d: numFeatures must be a positive integer, got 0')
     expect(() => new nn.BatchNorm1d(2, { momentum: 1.5 })).toThrow('BatchNorm1d: momentum must be a number in [0, 1] or null, got 1.5')
     expect(() => new nn.BatchNorm1d(2).forward(randn([2, 2, 2, 2]))).toThrow('BatchNorm1d: expected an input [N, C] or [N, C, L], got [2,2,2,2]')

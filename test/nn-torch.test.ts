@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Tensor, noGrad, type DType } from '../src/index.js'
+import { Tensor, noGrad } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 
 interface Packed {
@@ -42,6 +42,8 @@ const fixtures: { torch: string; cases: Case[] } = JSON.parse(readFileSync(join(
 function camel(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 }
+
+type DType = 'float32' | 'float64'
 
 function toTensor(p: Packed, dtype: DType, requiresGrad = false): Tensor {
   const data = dtype === 'float64' ? Float64Array.from(p.data) : Float32Array.from(p.data)

@@ -5,7 +5,7 @@
  * (Values against PyTorch are in nn-torch.test.ts.)
  */
 import {
-  gradcheck, noGrad, permute, Random, randn, seed, slice, stack, tensor, Tensor, valueAndGrad, zeros, type Tree,
+  gradcheck, gradgradcheck, jvp, noGrad, permute, Random, randn, seed, slice, stack, tensor, Tensor, valueAndGrad, zeros, type Tree,
 } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import { adam } from '../optimizers/index.js'
@@ -184,6 +184,22 @@ describe('gradients', () => {
     expect(gradcheck((a, b, d) => { const [h2, c2] = lstm.forward(a, [b, d]); return h2.mul(c2).sum() }, [x, h, c]).message).toMatch(/passed/)
     expect(gradcheck((a, b) => gru.forward(a, b).square().sum(), [x, h]).message).toMatch(/passed/)
     expect(gradcheck((a, b) => rnn.forward(a, b).square().sum(), [x, h]).message).toMatch(/passed/)
+  })
+
+  test('second derivatives and forward mode come with the composites (gradgradcheck, jvp vs finite differences)', () => {
+    seed(11)
+    const lstm = new nn.LSTM(2, 3, f64)
+    const gru = new nn.GRUCell(2, 3, f64)
+    const x = randn([4, 1, 2], f64)
+    const f = (w: Tensor, xx: Tensor) => lstm.apply({ ...lstm.parameters(), weightHhL0: w }, xx)[0].square().sum()
+    expect(gradgradcheck(f, [lstm.weightHhL0!, x]).message).toMatch(/passed/)
+    expect(gradgradcheck((a, h) => gru.forward(a, h).tanh().sum(), [randn([2, 2], f64), randn([2, 3], f64)]).message).toMatch(/passed/)
+    const t = randn([4, 1, 2], f64)
+    const g = (xx: Tensor) => lstm.forward(xx)[0].sum()
+    const [, dy] = jvp(g, [x], [t])
+    const eps = 1e-6
+    const numeric = (g(x.add(t.mul(eps))).item() - g(x.sub(t.mul(eps))).item()) / (2 * eps)
+    expect(dy.item()).toBeCloseTo(numeric, 7)
   })
 
   test('a 1,000-step sequence runs forward and backward without overflowing the stack', () => {

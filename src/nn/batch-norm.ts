@@ -9,7 +9,7 @@
  * with the unbiased batch variance (n/(n − 1)·σ²) for the running variance and the biased one for
  * normalising. In `eval()` mode the running estimates normalise instead, as constants.
  */
-import { allocate, fmt, type DType } from '../nd.js'
+import { allocate, fmt, type FloatDType } from '../nd.js'
 import { add, mul, pow, square, sub } from '../ops/elementwise.js'
 import { mean } from '../ops/reduce.js'
 import { reshape } from '../ops/shape.js'
@@ -32,8 +32,8 @@ export interface BatchNormOptions {
    * `eval()` mode too, and the module has no buffers.
    */
   trackRunningStats?: boolean
-  /** Element type of the parameters and buffers (default 'float32'). */
-  dtype?: DType
+  /** Element type of the parameters and running statistics (default 'float32'). */
+  dtype?: FloatDType
 }
 
 /**
@@ -56,7 +56,7 @@ export abstract class BatchNorm extends Module {
   runningMean?: Tensor
   /** σ̂², a buffer of shape [numFeatures] starting at 1 (absent with `trackRunningStats: false`). */
   runningVar?: Tensor
-  /** Number of training batches seen, a 0-d buffer (PyTorch's `num_batches_tracked`). */
+  /** Number of training batches seen, a 0-d int32 buffer (PyTorch's int64 `num_batches_tracked`). */
   numBatchesTracked?: Tensor
   /** Number of channels C (the size of axis 1 of the input). */
   readonly numFeatures: number
@@ -75,10 +75,11 @@ export abstract class BatchNorm extends Module {
     if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) {
       throw new Error(`${who}: momentum must be a number in [0, 1] or null, got ${momentum}`)
     }
+    const dtype = options.dtype ?? 'float32'
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${who}: dtype must be 'float32' or 'float64', got ${String(dtype)}`)
     this.numFeatures = numFeatures
     this.eps = eps
     this.momentum = momentum
-    const dtype = options.dtype
     if (options.affine ?? true) {
       this.weight = ones([numFeatures], { dtype, requiresGrad: true })
       this.bias = zeros([numFeatures], { dtype, requiresGrad: true })
@@ -86,7 +87,7 @@ export abstract class BatchNorm extends Module {
     if (options.trackRunningStats ?? true) {
       this.registerBuffer('runningMean', zeros([numFeatures], { dtype }))
       this.registerBuffer('runningVar', ones([numFeatures], { dtype }))
-      this.registerBuffer('numBatchesTracked', zeros([], { dtype }))
+      this.registerBuffer('numBatchesTracked', zeros([], { dtype: 'int32' }))
     }
   }
 

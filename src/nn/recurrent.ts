@@ -12,8 +12,7 @@
  * into gates, saves the G slices per step, whose backward passes each write a full [N, G·H]
  * gradient.
  */
-import type { DType } from '../nd.js'
-import { fmt } from '../nd.js'
+import { fmt, type DType, type FloatDType } from '../nd.js'
 import { add, mul, relu, sigmoid, sub, tanh } from '../ops/elementwise.js'
 import { concat, split } from '../ops/indexing.js'
 import { matmul, transpose } from '../ops/linalg.js'
@@ -30,7 +29,7 @@ export interface RecurrentOptions {
   /** Generator for the initial weights (default: the global one, see `seed`). */
   rng?: Random
   /** Element type of the parameters (default 'float32'). */
-  dtype?: DType
+  dtype?: FloatDType
 }
 
 /** The activation of a plain (Elman) RNN: h' = act(W_ih·x + b_ih + W_hh·h + b_hh). */
