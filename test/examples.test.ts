@@ -12,6 +12,7 @@ import { accuracy, loadMnist, main as mnist, parseCommandLine } from '../example
 import { main as gameLoop } from '../examples/game-loop.js'
 import { main as tape } from '../examples/tape.js'
 import { main as newton, parseArgs as newtonArgs } from '../examples/newton.js'
+import { Bigram, encodeBatch, loadNames, main as names, parseCommandLine as parseNamesCommandLine, vocabularyOf } from '../examples/names.js'
 
 const quiet = () => {}
 let tmp: string
@@ -126,4 +127,64 @@ test("newton: Newton's method reaches Rosenbrock's minimum in a few steps, throu
   expect(fs.readFileSync(out, 'utf8')).toBe(r.svg)
   expect(newtonArgs(['--steps', '3', '--start', '0,0'])).toEqual({ steps: 3, start: [0, 0] })
   expect(() => newtonArgs(['--start', '1'])).toThrow('newton: --start must be two numbers like -1.2,1, got 1')
+})
+
+describe('names', () => {
+  test('the data: 8,849 names, 8,422 distinct, split 90/10 by a fixed seed, disjoint', () => {
+    const { train, dev, total } = loadNames()
+    expect(total).toBe(8849)
+    expect(train.length + dev.length).toBe(8422)
+    expect(dev.length).toBe(842)
+    const seen = new Set(train)
+    expect(dev.filter((n) => seen.has(n))).toEqual([])
+    expect(loadNames().dev).toEqual(dev)
+    expect(vocabularyOf([...train, ...dev])).toBe('.-abcdefghijklmnopqrstuvwxyz')
+  })
+
+  test('batches are time-major, start with ".", end by predicting "." and mask the padding', () => {
+    const b = encodeBatch(['ab', 'c'], '.abc')
+    expect(b.inputs).toEqual([[0, 0], [1, 3], [2, 0]])
+    expect(b.targets).toEqual([1, 3, 2, 0, 0, 0])
+    expect(Array.from(b.mask.data)).toEqual([1, 1, 1, 1, 1, 0])
+    expect(b.count).toBe(5)
+    expect(() => encodeBatch(['a!'], '.abc')).toThrow("names: 'a!' has the character '!', which is not in the model's characters '.abc'")
+  })
+
+  test('the bigram baseline: (count + 1) smoothing, per character', () => {
+    // '.ab.' has 3 transitions, each seen once; every row has 3 + 1 + 1 + 1 = 4 in total (3 + 1 smoothing):
+    // p = (1 + 1) / (1 + 3) = 1/2 each, so the loss is ln 2.
+    expect(new Bigram('.ab', ['ab']).loss(['ab'])).toBeCloseTo(Math.log(2), 12)
+  })
+
+  test('a small LSTM beats the bigram on dev; its saved model loads back and gives the same numbers and samples', () => {
+    const out = path.join(tmp, 'names.json')
+    const small = { limit: 1500, epochs: 2, hidden: 48, embedding: 16, batchSize: 32, samples: 8, out, progress: false, log: quiet }
+    const r = names(small)
+    expect(r.epochs).toHaveLength(2)
+    expect(r.model.dev).toBeLessThan(r.bigram.dev - 0.05)
+    expect(r.samples).toHaveLength(8)
+    for (const s of r.samples) expect(s).toMatch(/^[-a-z]*$/)
+    const again = names({ ...small, load: out })
+    expect(again.epochs).toEqual([])
+    expect(again.model.dev).toBe(r.model.dev)
+    expect(again.model.train).toBe(r.model.train)
+    expect(again.samples).toEqual(r.samples)
+    fs.writeFileSync(path.join(tmp, 'not-a-model.json'), JSON.stringify({ 'layers.0.weight': { shape: [1], data: [0] } }))
+    expect(() => names({ ...small, load: path.join(tmp, 'not-a-model.json') })).toThrow(/is not a model saved by examples\/names.ts/)
+    expect(() => names({ ...small, load: path.join(tmp, 'missing.json') })).toThrow(/names: cannot read the model file/)
+  })
+
+  test('command line: options, --help, and clear errors', () => {
+    expect(parseNamesCommandLine(['--epochs', '3', '--cell', 'gru', '--hidden', '64', '--load', 'm.json', '--samples', '0', '--no-save'])).toEqual({
+      epochs: 3,
+      cell: 'gru',
+      hidden: 64,
+      samples: 0,
+      load: 'm.json',
+      out: null,
+    })
+    expect(parseNamesCommandLine(['--help'])).toBe('help')
+    expect(() => parseNamesCommandLine(['--cell', 'transformer'])).toThrow("--cell: expected lstm or gru, got 'transformer'")
+    expect(() => parseNamesCommandLine(['--limit', '0'])).toThrow("--limit: expected an integer ≥ 1, got '0'")
+  })
 })

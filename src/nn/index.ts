@@ -23,3 +23,8 @@ export {
 } from './init.js'
 export { batches, numBatches, type Batch, type BatchOptions } from './data.js'
 export { moons, xor, spirals, blobs, type ToyDataset, type ToyOptions } from './datasets.js'
+export { BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batch-norm.js'
+export { Dropout2d } from './dropout2d.js'
+export { RecurrentCell, RNNCell, LSTMCell, GRUCell, type RNNCellOptions } from './rnn-cell.js'
+export { Recurrent, RNN, LSTM, GRU, type RecurrentLayerOptions, type RNNOptions } from './rnn.js'
+export { type RecurrentOptions, type Nonlinearity, type CellKind } from './recurrent.js'

@@ -9,7 +9,10 @@
  * That tree is what `grad`, `valueAndGrad` and the optimizers take.
  *
  * Keep state that is not a parameter (sizes, flags, random generators, functions) in fields of
- * other types: every tensor reachable from a field is a parameter.
+ * other types: every tensor reachable from a field is a parameter — except buffers. A buffer is a
+ * tensor field declared with `registerBuffer` (BatchNorm's running statistics): it is saved by
+ * `stateDict` and restored by `loadStateDict`, but it is not a parameter, so `parameters()`,
+ * `grad` and the optimizers never see it (PyTorch's `register_buffer`).
  */
 import { fmt, sameShape, type DType } from '../nd.js'
 import { Tensor } from '../tensor.js'
@@ -25,7 +28,7 @@ export interface SerializedTensor {
   data: ArrayLike<number>
 }
 
-/** Parameter name → tensor, e.g. `{ 'layers.0.weight': Tensor[2,16], … }`. */
+/** Parameter or buffer name → tensor, e.g. `{ 'layers.0.weight': Tensor[2,16], … }`. */
 export type StateDict = Record<string, Tensor>
 
 /** Options of `loadStateDict`. */
@@ -50,6 +53,8 @@ interface Walked {
   slots: Slot[]
   paths: string[]
   leaves: Tensor[]
+  /** Parameters and buffers together, in field order: what `stateDict` holds. */
+  state: [string, Tensor][]
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -60,7 +65,8 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 /**
  * Base class of layers and nets. Subclasses assign their parameters (tensors with
- * `requiresGrad`) and submodules to fields and implement `forward`.
+ * `requiresGrad`) and submodules to fields and implement `forward`. `Out` is what `forward`
+ * returns: a Tensor for most layers, `[output, state]` for the recurrent ones.
  *
  * @example
  * class Affine extends Module {
@@ -71,12 +77,38 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
  * const m = new Affine()
  * m.namedParameters().map(([name]) => name) // ['weight', 'bias']
  */
-export abstract class Module {
-  /** Training mode (true) or evaluation mode (false); changes what Dropout does. */
+export abstract class Module<Out = Tensor> {
+  /** Training mode (true) or evaluation mode (false); changes what Dropout and BatchNorm do. */
   training = true
+  /** Names of the fields holding buffers (a private field: the walks over fields never see it). */
+  #bufferNames = new Set<string>()
 
   /** Computes the module's output. */
-  abstract forward(...inputs: any[]): Tensor
+  abstract forward(...inputs: any[]): Out
+
+  /**
+   * Declares the tensor field `name` a buffer and assigns `value` to it: state that `stateDict`
+   * saves and `loadStateDict` restores but that is not a parameter (no gradient, not in
+   * `parameters()`), such as BatchNorm's running mean. Update a buffer in place (write into its
+   * `.data`) or assign a new tensor to the same field; both stay buffers.
+   * @example
+   * class Counter extends Module {
+   *   count!: Tensor
+   *   constructor() { super(); this.registerBuffer('count', zeros([])) }
+   *   override forward(x: Tensor) { this.count.data[0]++; return x }
+   * }
+   * new Counter().stateDict() // { count: tensor(0) }; parameters() is {}
+   */
+  protected registerBuffer(name: string, value: Tensor): void {
+    if (!(value instanceof Tensor)) throw new Error(`registerBuffer (${this.constructor.name}): '${name}' must be a Tensor, got ${describe(value)}`)
+    this.#bufferNames.add(name)
+    ;(this as unknown as Record<string, unknown>)[name] = value
+  }
+
+  /** Whether the field `name` holds a buffer (see `registerBuffer`). */
+  isBuffer(name: string): boolean {
+    return this.#bufferNames.has(name)
+  }
 
   /** The parameters as a tree shaped like the module: `{ layers: [{ weight, bias }, …] }`. */
   parameters(): { [key: string]: Tree } {
@@ -96,9 +128,16 @@ export abstract class Module {
     return n
   }
 
+  /** `[path, tensor]` for every buffer (see `registerBuffer`): `[['layers.1.runningMean', μ], …]`. */
+  namedBuffers(): [string, Tensor][] {
+    const w = walkModule(this, '')
+    const params = new Set(w.paths)
+    return w.state.filter(([p]) => !params.has(p))
+  }
+
   /** The direct and indirect submodules with their paths, this module first (path ''). */
-  namedModules(): [string, Module][] {
-    const out: [string, Module][] = []
+  namedModules(): [string, Module<unknown>][] {
+    const out: [string, Module<unknown>][] = []
     const visit = (value: unknown, path: string): void => {
       if (value instanceof Module) {
         out.push([path, value])
@@ -130,17 +169,19 @@ export abstract class Module {
   }
 
   /**
-   * A snapshot of the parameters by name (copies, with no history): saving it and loading it
-   * back with `loadStateDict` restores the module exactly. See `serializeStateDict` for JSON.
+   * A snapshot of the parameters and buffers by name, in field order (copies, with no history):
+   * saving it and loading it back with `loadStateDict` restores the module exactly. See
+   * `serializeStateDict` for JSON.
    */
   stateDict(): StateDict {
     const out: StateDict = {}
-    for (const [name, t] of this.namedParameters()) out[name] = t.clone()
+    for (const [name, t] of walkModule(this, '').state) out[name] = t.clone()
     return out
   }
 
   /**
-   * Copies values into the parameters, in place (so optimizers attached to them keep working).
+   * Copies values into the parameters and buffers, in place (so optimizers attached to them keep
+   * working).
    * Every name and shape is checked first; on any mismatch it throws an error that lists all of
    * them and changes nothing. Values may be Tensors or `{ shape, data }` objects (parsed JSON).
    * @example net.loadStateDict(JSON.parse(fs.readFileSync('weights.json', 'utf8')))
@@ -151,7 +192,7 @@ export abstract class Module {
       throw new Error(`${who}: expected an object of parameter name → tensor, got ${describe(dict)}`)
     }
     const strict = options.strict ?? true
-    const own = this.namedParameters()
+    const own = walkModule(this, '').state
     const expected = new Map(own)
     const problems: string[] = []
     const missing = own.map(([n]) => n).filter((n) => !Object.prototype.hasOwnProperty.call(dict, n))
@@ -183,7 +224,7 @@ export abstract class Module {
    * const loss = (p: Tree, x: Tensor, y: Tensor) => nn.mse(net.apply(p, x), y)
    * const [value, grads] = valueAndGrad(loss)(net.parameters(), x, y)
    */
-  apply(params: Tree, ...inputs: unknown[]): Tensor {
+  apply(params: Tree, ...inputs: unknown[]): Out {
     const w = walkModule(this, '')
     const flat = assertSameStructure(`apply (${this.constructor.name})`, flatten(w.tree ?? {}).def, params)
     const saved = w.slots.map((s) => s.owner[s.key])
@@ -241,14 +282,17 @@ function checkEntry(value: unknown, target: Tensor): ArrayLike<number> | string 
 }
 
 /** Walks a module's fields: the parameter tree, the slots holding each tensor, paths, leaves. */
-function walkModule(root: Module, rootPath: string): Walked {
+function walkModule(root: Module<unknown>, rootPath: string): Walked {
   const slots: Slot[] = []
   const paths: string[] = []
   const leaves: Tensor[] = []
+  const state: [string, Tensor][] = []
   const seen = new Set<unknown>()
   const walk = (value: unknown, path: string, owner: Record<string | number, unknown> | null, key: string | number): Tree | null => {
     if (value instanceof Tensor) {
       if (owner === null) return null
+      state.push([path, value])
+      if (owner instanceof Module && owner.isBuffer(String(key))) return null
       slots.push({ owner, key })
       paths.push(path)
       leaves.push(value)
@@ -279,5 +323,5 @@ function walkModule(root: Module, rootPath: string): Walked {
     return null
   }
   const tree = walk(root, rootPath, null, '')
-  return { tree, slots, paths, leaves }
+  return { tree, slots, paths, leaves, state }
 }
