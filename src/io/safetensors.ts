@@ -1,0 +1,433 @@
+/**
+ * safetensors files — Hugging Face's format (github.com/huggingface/safetensors), the door
+ * through which weights travel between tapegrad, PyTorch, JAX/Flax and NumPy.
+ *
+ * A file is three parts:
+ *
+ *     8 bytes    N, the length of the header: an unsigned little-endian 64-bit integer
+ *     N bytes    the header: UTF-8 JSON that starts with `{`, padded with spaces to a multiple of 8:
+ *                { "__metadata__": { "key": "value", … },
+ *                  "name": { "dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end] }, … }
+ *     the rest   the byte buffer: each tensor's values, row-major and little-endian, in
+ *                bytes [begin, end) counted from the start of the buffer
+ *
+ * The tensors tile the buffer exactly — sorted by `begin`, each starts where the one before ends,
+ * the first at 0 and the last at the end of the file — so there are no gaps, no overlaps and
+ * nothing hidden after the last tensor. `end − begin` is the element count times the dtype's size.
+ *
+ * The writer makes the same bytes as the Rust/Python library (`safetensors.torch.save_file`):
+ * tensors ordered by dtype (F64, then F32, then I32) and within a dtype by name (byte order of
+ * UTF-8), `__metadata__` first in the header, compact JSON, space padding.
+ *
+ * The reader checks everything before it returns anything, and refuses a corrupt or foreign file
+ * with an error that says what is wrong: a truncated file, a header length past the end of the
+ * file or over 100 MB (the Rust reader's limit), a header that is not UTF-8 JSON, duplicate names,
+ * a bad shape, an unknown or unsupported dtype, offsets that overlap, leave gaps, run past the end
+ * or do not match shape × dtype size, and metadata that is not a string → string map.
+ *
+ * dtypes: F32 ↔ float32, F64 ↔ float64, I32 ↔ int32 (Int32Array storage). I64 (PyTorch's default
+ * integer type, e.g. BatchNorm's `num_batches_tracked`) is read as int32 when every value fits in
+ * int32, and refused, naming the tensor and the value, when one does not: an exact conversion or
+ * a clear error, never a wrapped-around number. Other dtypes (F16, BF16, U8, …) are refused with the
+ * PyTorch call that converts them.
+ */
+import { describeValue } from '../describe-value.js'
+import { fmt, type TypedArray } from '../nd.js'
+import { Tensor } from '../tensor.js'
+
+/** The most header bytes a file may have: the Rust reader's limit (100 MB). */
+export const SAFETENSORS_MAX_HEADER = 100_000_000
+
+/** What {@link loadSafetensors} returns. */
+export interface SafetensorsContents {
+  /** The tensors by name, in the order of their data in the file. */
+  tensors: Record<string, Tensor>
+  /** The `__metadata__` map (empty when the file has none). */
+  metadata: Record<string, string>
+}
+
+/** The dtypes tapegrad writes and reads, by their safetensors names. */
+const DTYPES = {
+  F64: { bytes: 8, rank: 2, read: (v: DataView, at: number) => v.getFloat64(at, true) },
+  F32: { bytes: 4, rank: 1, read: (v: DataView, at: number) => v.getFloat32(at, true) },
+  I32: { bytes: 4, rank: 0, read: (v: DataView, at: number) => v.getInt32(at, true) },
+} as const
+type Code = keyof typeof DTYPES
+
+/** Read (as int32, when every value fits), never written. */
+const I64_BYTES = 8
+
+/** The other dtypes of the format, by the PyTorch call that converts each to one tapegrad reads. */
+const FOREIGN: Record<string, string> = {
+  F16: 't.float()', BF16: 't.float()', F8_E5M2: 't.float()', F8_E4M3: 't.float()', F8_E8M0: 't.float()',
+  F8_E4M3FNUZ: 't.float()', F8_E5M2FNUZ: 't.float()', F4: 't.float()', F6_E2M3: 't.float()', F6_E3M2: 't.float()',
+  U8: 't.to(torch.int32)', I8: 't.to(torch.int32)', I16: 't.to(torch.int32)', U16: 't.to(torch.int32)',
+  U32: 't.to(torch.int32) if every value fits, else t.double()', U64: 't.to(torch.int32) if every value fits, else t.double()',
+  BOOL: 't.to(torch.int32)', C64: 'torch.view_as_real(t) (complex numbers have no tapegrad dtype)',
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+const utf8 = new TextEncoder()
+
+// ---------------------------------------------------------------------------------------------
+// Save
+
+/**
+ * Writes tensors (and an optional string → string metadata map) as a safetensors file.
+ *
+ * The bytes are those `safetensors.torch.save_file` writes for the same tensors: tensors ordered
+ * by dtype (F64, F32, I32) then by name, header JSON padded with spaces to a multiple of 8 bytes.
+ * float32 tensors are written as F32, float64 as F64, int32 as I32. PyTorch reads the file with
+ * `safetensors.torch.load_file(path)`, JAX/Flax with `safetensors.flax.load_file(path)`, NumPy
+ * with `safetensors.numpy.load_file(path)`.
+ *
+ * @param tensors name → Tensor, e.g. `net.stateDict({ format: 'torch' })`. Names are any strings
+ *   but `__metadata__`.
+ * @param metadata optional free-form strings stored in the header (`__metadata__`).
+ * @example
+ * const bytes = saveSafetensors({ w: tensor([[1, 2], [3, 4]]) }, { note: 'hello' })
+ * bytes.length                       // 104: 8 + 80 header bytes + 16 data bytes
+ * loadSafetensors(bytes).metadata    // { note: 'hello' }
+ * // Node: fs.writeFileSync('model.safetensors', bytes)
+ */
+export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  const who = 'saveSafetensors'
+  if (!isPlainRecord(tensors)) {
+    throw new Error(`${who}: expected an object of name → Tensor (e.g. net.stateDict()), got ${describe(tensors)}`)
+  }
+  const entries = Object.keys(tensors).map((name) => {
+    if (name === '__metadata__') throw new Error(`${who}: '__metadata__' is reserved for the metadata map; rename that tensor`)
+    if (!wellFormed(name)) throw new Error(`${who}: the name ${JSON.stringify(name)} has a lone UTF-16 surrogate, which UTF-8 cannot hold`)
+    const t = tensors[name]
+    if (!(t instanceof Tensor)) throw new Error(`${who}: '${name}' must be a Tensor, got ${describe(t)}`)
+    return { name, key: utf8.encode(name), code: codeOf(who, name, t.data), tensor: t }
+  })
+  // The Rust writer's order: larger dtypes first (keeps every tensor aligned to its element size
+  // when the header is a multiple of 8), then by name as bytes.
+  entries.sort((a, b) => DTYPES[b.code].rank - DTYPES[a.code].rank || compareBytes(a.key, b.key))
+
+  const parts: string[] = []
+  if (metadata !== undefined) parts.push(`"__metadata__":${metadataJson(who, metadata)}`)
+  let offset = 0
+  for (const e of entries) {
+    const end = offset + e.tensor.data.byteLength
+    parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.code}","shape":${JSON.stringify(e.tensor.shape)},"data_offsets":[${offset},${end}]}`)
+    offset = end
+  }
+  const json = utf8.encode(`{${parts.join(',')}}`)
+  const n = Math.ceil(json.length / 8) * 8
+  if (n > SAFETENSORS_MAX_HEADER) throw new Error(`${who}: the header would be ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER}`)
+
+  const out = new Uint8Array(8 + n + offset)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, n, true) // the high 32 bits of the u64 stay 0: n ≤ 10⁸
+  out.set(json, 8)
+  out.fill(0x20, 8 + json.length, 8 + n)
+  let at = 8 + n
+  for (const { tensor } of entries) {
+    writeLittleEndian(out, at, tensor.data)
+    at += tensor.data.byteLength
+  }
+  return out
+}
+
+/** The safetensors dtype of a tensor's storage. */
+function codeOf(who: string, name: string, data: TypedArray | Int32Array): Code {
+  if (data instanceof Float32Array) return 'F32'
+  if (data instanceof Float64Array) return 'F64'
+  if (data instanceof Int32Array) return 'I32'
+  throw new Error(`${who}: '${name}' is stored in ${describeValue(data)}, expected a Float32Array, Float64Array or Int32Array`)
+}
+
+function metadataJson(who: string, metadata: unknown): string {
+  if (!isPlainRecord(metadata)) throw new Error(`${who}: metadata must be an object of string → string, got ${describe(metadata)}`)
+  const parts = Object.keys(metadata).map((k) => {
+    const v = metadata[k]
+    if (typeof v !== 'string') {
+      throw new Error(`${who}: metadata '${k}' must be a string (the format allows only strings), got ${describe(v)}; use JSON.stringify for numbers and objects`)
+    }
+    if (!wellFormed(k) || !wellFormed(v)) throw new Error(`${who}: metadata '${k}' has a lone UTF-16 surrogate, which UTF-8 cannot hold`)
+    return `${JSON.stringify(k)}:${JSON.stringify(v)}`
+  })
+  return `{${parts.join(',')}}`
+}
+
+function writeLittleEndian(out: Uint8Array, at: number, data: TypedArray | Int32Array): void {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  if (LITTLE_ENDIAN) {
+    out.set(bytes, at)
+    return
+  }
+  const k = data.BYTES_PER_ELEMENT
+  for (let i = 0; i < bytes.length; i += k) for (let j = 0; j < k; j++) out[at + i + j] = bytes[i + k - 1 - j]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+/** One header entry, checked. */
+interface Entry {
+  name: string
+  code: Code | 'I64'
+  shape: number[]
+  begin: number
+  end: number
+}
+
+/**
+ * Reads a safetensors file: the tensors by name and the metadata map.
+ *
+ * Everything is checked before anything is returned (see the list at the top of this file);
+ * a corrupt or foreign file is refused with an `Error` that names what is wrong. The input may
+ * be any `Uint8Array` (a Node `Buffer`, a view at an odd offset of a larger buffer) or an
+ * `ArrayBuffer`; values are copied out, so the tensors do not share its memory.
+ * I64 tensors (PyTorch's integer default) become int32 when every value fits, else are refused.
+ *
+ * @example
+ * const { tensors, metadata } = loadSafetensors(saveSafetensors({ b: tensor([1, 2]) }, { epoch: '3' }))
+ * tensors.b.toArray()   // [1, 2]
+ * metadata.epoch        // '3'
+ * // Node: loadSafetensors(fs.readFileSync('model.safetensors'))
+ * // a browser: loadSafetensors(new Uint8Array(await (await fetch(url)).arrayBuffer()))
+ */
+export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsContents {
+  const who = 'loadSafetensors'
+  const file = asBytes(bytes)
+  if (!file) throw new Error(`${who}: expected the file's bytes as a Uint8Array or ArrayBuffer, got ${describe(bytes)}`)
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength)
+  const n = readHeaderLength(who, view)
+  const header = parseHeader(who, file.subarray(8, 8 + n))
+  const dataLength = file.length - 8 - n
+  const { entries, metadata } = readEntries(who, header)
+  checkTiling(who, entries, dataLength)
+
+  const base = 8 + n
+  const i64 = entries.filter((e) => e.code === 'I64')
+  for (const e of i64) checkInt32Range(who, e, view, base)
+  const tensors: Record<string, Tensor> = {}
+  for (const e of entries) define(tensors, e.name, new Tensor(decode(file, view, base, e) as TypedArray, e.shape))
+  return { tensors, metadata }
+}
+
+function readHeaderLength(who: string, view: DataView): number {
+  const size = view.byteLength
+  if (size < 8) {
+    throw new Error(`${who}: the file is ${size} bytes, too short for the 8-byte header length that starts every safetensors file (truncated, or not a safetensors file)`)
+  }
+  const n = view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true)
+  if (n > SAFETENSORS_MAX_HEADER) {
+    throw new Error(`${who}: the header length is ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER} (100 MB): not a safetensors file, or a corrupt one`)
+  }
+  if (8 + n > size) {
+    throw new Error(`${who}: the header length ${n} runs past the end of the file (${size} bytes, so at most ${size - 8} header bytes): the file is truncated or corrupt`)
+  }
+  if (n === 0) throw new Error(`${who}: the header is empty (length 0); it must be a JSON object`)
+  return n
+}
+
+function parseHeader(who: string, bytes: Uint8Array): Record<string, unknown> {
+  if (bytes[0] !== 0x7b) {
+    throw new Error(`${who}: the header must start with '{' (byte 0x7b), found byte 0x${bytes[0].toString(16).padStart(2, '0')}: not a safetensors file, or a corrupt one`)
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    throw new Error(`${who}: the header (${bytes.length} bytes) is not valid UTF-8`)
+  }
+  let header: unknown
+  try {
+    header = JSON.parse(text)
+  } catch (e) {
+    throw new Error(`${who}: the header is not valid JSON: ${(e as Error).message}`)
+  }
+  if (!isPlainRecord(header)) throw new Error(`${who}: the header must be a JSON object, got ${describe(header)}`)
+  const dup = duplicateKey(text)
+  if (dup) throw new Error(`${who}: the header has the key ${JSON.stringify(dup.key)} twice${dup.inside ? ` inside ${JSON.stringify(dup.inside)}` : ''}; names must be unique`)
+  return header
+}
+
+function readEntries(who: string, header: Record<string, unknown>): { entries: Entry[]; metadata: Record<string, string> } {
+  const metadata: Record<string, string> = {}
+  const entries: Entry[] = []
+  for (const name of Object.keys(header)) {
+    const info = header[name]
+    if (name === '__metadata__') {
+      if (info === null) continue // serde reads `null` as no metadata: so do we
+      if (!isPlainRecord(info)) throw new Error(`${who}: __metadata__ must be an object of string → string, got ${describe(info)}`)
+      for (const k of Object.keys(info)) {
+        if (typeof info[k] !== 'string') throw new Error(`${who}: __metadata__ '${k}' is ${describe(info[k])}; the format allows only string values`)
+        define(metadata, k, info[k] as string)
+      }
+      continue
+    }
+    entries.push(readEntry(who, name, info))
+  }
+  return { entries, metadata }
+}
+
+function readEntry(who: string, name: string, info: unknown): Entry {
+  const where = `tensor '${name}'`
+  if (!isPlainRecord(info)) throw new Error(`${who}: ${where} must be an object { dtype, shape, data_offsets }, got ${describe(info)}`)
+  const { dtype, shape, data_offsets: offsets } = info
+  if (typeof dtype !== 'string') throw new Error(`${who}: ${where} has no dtype string (got ${describe(dtype)})`)
+  let bytes: number
+  if (Object.hasOwn(DTYPES, dtype)) bytes = DTYPES[dtype as Code].bytes
+  else if (dtype === 'I64') bytes = I64_BYTES
+  else if (Object.hasOwn(FOREIGN, dtype)) {
+    throw new Error(`${who}: ${where} has dtype ${dtype}, which tapegrad does not read (it reads ${supported()}); ` +
+      `convert it before saving, in PyTorch: ${FOREIGN[dtype]}`)
+  } else throw new Error(`${who}: ${where} has the unknown dtype ${JSON.stringify(dtype)}; tapegrad reads ${supported()}`)
+  if (!Array.isArray(shape) || shape.some((s) => !Number.isSafeInteger(s) || s < 0)) {
+    throw new Error(`${who}: ${where} must have a shape of non-negative integers, got ${JSON.stringify(shape)}`)
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
+    throw new Error(`${who}: ${where} must have data_offsets [begin, end] of two non-negative integers, got ${JSON.stringify(offsets)}`)
+  }
+  const [begin, end] = offsets as number[]
+  if (end < begin) throw new Error(`${who}: ${where} has data_offsets [${begin}, ${end}]: the end is before the beginning`)
+  let size = bytes
+  for (const s of shape as number[]) size *= s
+  if (!Number.isSafeInteger(size)) throw new Error(`${who}: ${where} has shape ${fmt(shape)}, too large for any file`)
+  if (end - begin !== size) {
+    throw new Error(`${who}: ${where} (${dtype}, shape ${fmt(shape)}) needs ${size} bytes, but its data_offsets [${begin}, ${end}] hold ${end - begin}`)
+  }
+  return { name, code: dtype as Code | 'I64', shape: (shape as number[]).slice(), begin, end }
+}
+
+function supported(): string {
+  return 'F32, F64, I32, and I64 when every value fits in int32'
+}
+
+/** Sorted by where they start, the tensors must cover [0, dataLength) exactly once. */
+function checkTiling(who: string, entries: Entry[], dataLength: number): void {
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end)
+  let at = 0
+  let previous: Entry | null = null
+  for (const e of entries) {
+    if (e.begin > at) {
+      const after = previous ? `between tensor '${previous.name}' and '${e.name}'` : `before tensor '${e.name}'`
+      throw new Error(`${who}: bytes ${at}–${e.begin} of the data belong to no tensor (a gap ${after}); the format allows no holes`)
+    }
+    if (e.begin < at) {
+      throw new Error(`${who}: tensor '${e.name}' (bytes ${e.begin}–${e.end}) overlaps tensor '${previous!.name}' (bytes ${previous!.begin}–${previous!.end})`)
+    }
+    if (e.end > dataLength) {
+      throw new Error(`${who}: tensor '${e.name}' ends at byte ${e.end} of the data, past its end (${dataLength} bytes after the header): the file is truncated or corrupt`)
+    }
+    at = e.end
+    previous = e
+  }
+  if (at !== dataLength) {
+    const what = previous ? `the tensors end at byte ${at}` : 'there are no tensors'
+    throw new Error(`${who}: the data is ${dataLength} bytes but ${what}: ${dataLength - at} bytes after them belong to no tensor`)
+  }
+}
+
+function checkInt32Range(who: string, e: Entry, view: DataView, base: number): void {
+  for (let at = base + e.begin, i = 0; at < base + e.end; at += I64_BYTES, i++) {
+    // A 64-bit value fits in int32 when its high word is the sign extension of its low word.
+    const low = view.getInt32(at, true)
+    if (view.getInt32(at + 4, true) !== (low < 0 ? -1 : 0)) {
+      throw new Error(`${who}: tensor '${e.name}' (I64, shape ${fmt(e.shape)}) holds ${view.getBigInt64(at, true)} at flat index ${i}, outside int32; ` +
+        `tapegrad reads I64 as int32 only when every value fits: in PyTorch save it as t.to(torch.int32) if it fits, or t.double()`)
+    }
+  }
+}
+
+/** The values of one checked entry, copied into a fresh array (so `file` may be at any offset). */
+function decode(file: Uint8Array, view: DataView, base: number, e: Entry): Float32Array | Float64Array | Int32Array {
+  const count = (e.end - e.begin) / (e.code === 'I64' ? I64_BYTES : DTYPES[e.code].bytes)
+  if (e.code === 'I64') {
+    const out = new Int32Array(count)
+    for (let i = 0; i < count; i++) out[i] = view.getInt32(base + e.begin + 8 * i, true) // the low word: range checked
+    return out
+  }
+  if (LITTLE_ENDIAN) {
+    const copy = file.slice(base + e.begin, base + e.end) // a fresh buffer: aligned for any dtype
+    return e.code === 'F32' ? new Float32Array(copy.buffer) : e.code === 'F64' ? new Float64Array(copy.buffer) : new Int32Array(copy.buffer)
+  }
+  const out = e.code === 'F32' ? new Float32Array(count) : e.code === 'F64' ? new Float64Array(count) : new Int32Array(count)
+  const { bytes, read } = DTYPES[e.code]
+  for (let i = 0; i < count; i++) out[i] = read(view, base + e.begin + bytes * i)
+  return out
+}
+
+/**
+ * The first key that appears twice in one JSON object of `text` (valid JSON), or null.
+ * `JSON.parse` silently keeps the last of duplicate keys; the format forbids them. A string is a
+ * key exactly when it opens an object or follows a comma inside one.
+ */
+function duplicateKey(text: string): { key: string; inside: string | null } | null {
+  const seen: (Set<string> | null)[] = [] // per open container: the keys so far, null for arrays
+  const names: (string | null)[] = [] // per open container: the key it is the value of
+  let lastKey: string | null = null
+  let previous = ''
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '"') {
+      let j = i + 1
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
+      const keys = seen[seen.length - 1]
+      if (keys && (previous === '{' || previous === ',')) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string
+        if (keys.has(key)) return { key, inside: names[names.length - 1] }
+        keys.add(key)
+        lastKey = key
+      }
+      previous = '"'
+      i = j
+    } else if (c === '{' || c === '[') {
+      seen.push(c === '{' ? new Set() : null)
+      names.push(previous === ':' ? lastKey : null)
+      previous = c
+    } else if (c === '}' || c === ']') {
+      seen.pop()
+      names.pop()
+      previous = c
+    } else if (c === ',' || c === ':') {
+      previous = c
+    } else if (c !== ' ' && c !== '\n' && c !== '\r' && c !== '\t') {
+      previous = 'value'
+    }
+  }
+  return null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+/** The bytes of a Uint8Array (a Node Buffer too) or an ArrayBuffer; null for anything else. */
+function asBytes(x: unknown): Uint8Array | null {
+  // Not `instanceof`: a Buffer or an ArrayBuffer from another realm (a worker, a vm context) fails it.
+  if (ArrayBuffer.isView(x) && (x as Uint8Array).BYTES_PER_ELEMENT === 1) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength)
+  if (Object.prototype.toString.call(x) === '[object ArrayBuffer]') return new Uint8Array(x as ArrayBuffer)
+  return null
+}
+
+function isPlainRecord(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== 'object') return false
+  const proto = Object.getPrototypeOf(x)
+  return proto === Object.prototype || proto === null
+}
+
+/** Sets `obj[key]` as an own property, also for the key "__proto__" (which `=` would not). */
+function define<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+/** Whether a string has no lone surrogate (so that UTF-8 encodes it as it is). */
+function wellFormed(s: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i]
+  return a.length - b.length
+}
+
+function describe(x: unknown): string {
+  if (x instanceof Tensor) return `a Tensor ${fmt(x.shape)}`
+  return describeValue(x)
+}
