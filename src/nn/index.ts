@@ -23,3 +23,5 @@ export {
 } from './init.js'
 export { batches, numBatches, type Batch, type BatchOptions } from './data.js'
 export { moons, xor, spirals, blobs, type ToyDataset, type ToyOptions } from './datasets.js'
+export { torchEntry, transposedEntry, prefixEntries, type TorchEntry } from './torch-entries.js'
+export type { StateDictOptions, StateDictFormat } from './module.js'
