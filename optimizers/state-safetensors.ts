@@ -66,7 +66,11 @@ export function saveStateSafetensors(state: OptState, opt?: Optimizer): Uint8Arr
  * @example
  * const state = loadStateSafetensors(fs.readFileSync('opt.safetensors'), adam(1e-3))
  */
-export function loadStateSafetensors<T extends Tree = Tree>(bytes: Uint8Array | ArrayBuffer, opt: Optimizer, into?: OptState<T>): OptState<T> {
+export function loadStateSafetensors<T extends Tree = Tree>(
+  bytes: Uint8Array | ArrayBuffer,
+  opt: Optimizer,
+  into?: OptState<T>,
+): OptState<T> {
   const who = 'loadStateSafetensors'
   let file: ReturnType<typeof loadSafetensors>
   try {
@@ -76,9 +80,15 @@ export function loadStateSafetensors<T extends Tree = Tree>(bytes: Uint8Array | 
   }
   const { tensors, metadata } = file
   if (metadata.format !== STATE_FORMAT) {
-    throw new Error(`${who}: not a tapegrad optimizer state (metadata format ${describe(metadata.format)}, expected '${STATE_FORMAT}')`)
+    const found = describe(metadata.format)
+    throw new Error(`${who}: not a tapegrad optimizer state (metadata format ${found}, expected '${STATE_FORMAT}')`)
   }
-  const saved: Record<string, unknown> = { format: metadata.format, optimizer: metadata.optimizer, dtype: 'float32', encoding: 'base64-le' }
+  const saved: Record<string, unknown> = {
+    format: metadata.format,
+    optimizer: metadata.optimizer,
+    dtype: 'float32',
+    encoding: 'base64-le',
+  }
   for (const k of JSON_KEYS) {
     if (!Object.hasOwn(metadata, k)) throw new Error(`${who}: the metadata has no '${k}'`)
     try {
@@ -91,7 +101,8 @@ export function loadStateSafetensors<T extends Tree = Tree>(bytes: Uint8Array | 
   const extra: Record<string, { length: number; data: string }> = {}
   for (const [name, t] of Object.entries(tensors)) {
     if (!(t.data instanceof Float32Array) || t.ndim !== 1) {
-      throw new Error(`${who}: tensor '${name}' must be a flat F32 array, got ${t.dtype} of shape [${t.shape.join(',')}]`)
+      const got = `${t.dtype} of shape [${t.shape.join(',')}]`
+      throw new Error(`${who}: tensor '${name}' must be a flat F32 array, got ${got}`)
     }
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)
     const data = encodeBase64(LITTLE_ENDIAN ? bytes : swap32(bytes))

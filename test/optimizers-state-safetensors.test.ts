@@ -12,7 +12,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import * as O from '../optimizers/index.js'
-import { loadStateSafetensors, saveStateSafetensors, saveState, type OptState, type Optimizer } from '../optimizers/index.js'
+import { loadStateSafetensors, saveStateSafetensors, saveState } from '../optimizers/index.js'
+import type { OptState, Optimizer } from '../optimizers/index.js'
 import { loadSafetensors, saveSafetensors, tensor, Tensor } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import { instances, resumeGrads } from './table/optimizers.rows.js'
@@ -27,7 +28,8 @@ function steps(opt: Optimizer, state: OptState, from: number, to: number): OptSt
 /** Every number of the state as bits: parameters, slots, extra state, and the step. */
 function bits(state: OptState): string {
   const arrays = [state.params, ...Object.values(state.slots), ...Object.values(state.extra)]
-  return `${state.step}:` + arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|')
+  const hex = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')
+  return `${state.step}:` + arrays.map(hex).join('|')
 }
 
 describe('save after 20 steps, load, 20 more = 40 uninterrupted steps (bit-identical)', () => {
@@ -45,7 +47,8 @@ describe('save after 20 steps, load, 20 more = 40 uninterrupted steps (bit-ident
       const expected: Record<string, string> = {}
       instances().forEach(({ label, make }, k) => {
         const opt = make()
-        fs.writeFileSync(path.join(dir, `${k}.safetensors`), saveStateSafetensors(steps(opt, opt.init(params()), 0, 20)))
+        const bytes = saveStateSafetensors(steps(opt, opt.init(params()), 0, 20))
+        fs.writeFileSync(path.join(dir, `${k}.safetensors`), bytes)
         expected[label] = bits(steps(opt, opt.init(params()), 0, 40))
       })
       const root = path.resolve(__dirname, '..')
@@ -60,13 +63,15 @@ instances().forEach(({ label, make }, k) => {
   let state = loadStateSafetensors(fs.readFileSync(${JSON.stringify(dir)} + '/' + k + '.safetensors'), opt)
   for (let i = 20; i < 40; i++) state = opt.update(i, resumeGrads(i, opt.getParams(state)) as never, state)
   const arrays = [state.params, ...Object.values(state.slots), ...Object.values(state.extra)]
-  out[label] = state.step + ':' + arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|')
+  const hex = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')
+  out[label] = state.step + ':' + arrays.map(hex).join('|')
 })
 process.stdout.write(JSON.stringify(out))
 `,
       )
       const tsx = path.join(root, 'node_modules', '.bin', 'tsx')
-      const got = JSON.parse(execFileSync(tsx, [path.join(dir, 'resume.ts')], { cwd: root, encoding: 'utf8', timeout: 60000 }))
+      const stdout = execFileSync(tsx, [path.join(dir, 'resume.ts')], { cwd: root, encoding: 'utf8', timeout: 60000 })
+      const got = JSON.parse(stdout)
       for (const { label } of instances()) expect(`${label} ${got[label]}`).toBe(`${label} ${expected[label]}`)
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
@@ -87,7 +92,7 @@ process.stdout.write(JSON.stringify(out))
 })
 
 describe('the file', () => {
-  test('holds x and the slots as flat F32 tensors, SM3\'s extra state, and the hyper-parameters in the metadata', () => {
+  test('holds x and the slots as flat F32 tensors, SM3\'s extra state, the hyper-parameters in the metadata', () => {
     const opt = O.adam(1e-3, 0.9, 0.999, 1e-8, { amsgrad: true })
     const state = steps(opt, opt.init(params()), 0, 3)
     const { tensors, metadata } = loadSafetensors(saveStateSafetensors(state))
@@ -97,7 +102,8 @@ describe('the file', () => {
     expect(metadata.format).toBe('tapegrad.optimizer-state')
     expect(metadata.optimizer).toBe('adam')
     expect([metadata.version, metadata.step, metadata.size]).toEqual(['1', '3', '10'])
-    expect(JSON.parse(metadata.hyper)).toEqual({ stepSize: 0.001, b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: true, maximize: false })
+    expect(JSON.parse(metadata.hyper))
+      .toEqual({ stepSize: 0.001, b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: true, maximize: false })
     expect(JSON.parse(metadata.paths)).toEqual(['w', 'b', 's'])
     // the same content as the JSON path
     const json = saveState(state)
@@ -105,7 +111,8 @@ describe('the file', () => {
     const sm3 = O.sm3(0.1)
     const s3 = steps(sm3, sm3.init(params()), 0, 2)
     const t3 = loadSafetensors(saveStateSafetensors(s3)).tensors
-    expect(Object.keys(t3).filter((k) => k.startsWith('extra.')).sort()).toEqual(Object.keys(s3.extra).map((k) => `extra.${k}`).sort())
+    const extra = Object.keys(t3).filter((k) => k.startsWith('extra.'))
+    expect(extra.sort()).toEqual(Object.keys(s3.extra).map((k) => `extra.${k}`).sort())
   })
 })
 
@@ -131,21 +138,47 @@ describe('foreign and corrupt files are refused and change nothing', () => {
       const sgd = O.sgd(0.05, { momentum: 0.9 })
       return saveStateSafetensors(steps(sgd, sgd.init(params()), 0, 3))
     }, /^loadStateSafetensors: the state was saved by 'sgd', but it is being loaded into 'adam'/, null],
-    ['other hyper-parameters', () => good, /^loadStateSafetensors: the hyper-parameters of 'adam' differ .*\n {2}'b1': saved 0\.9, this optimizer has 0\.95/, () => O.adam(0.05, 0.95, 0.999, 1e-8, { amsgrad: true })],
+    ['other hyper-parameters', () => good,
+      /^loadStateSafetensors: the hyper-parameters of 'adam' differ .*\n {2}'b1': saved 0\.9, this optimizer has 0\.95/,
+      () => O.adam(0.05, 0.95, 0.999, 1e-8, { amsgrad: true })],
     ['other options', () => good, /'amsgrad': saved true, this optimizer has false/, () => O.adam(0.05)],
-    ['a weights file, not an optimizer state', () => saveSafetensors(new nn.Linear(2, 2).stateDict()), /^loadStateSafetensors: not a tapegrad optimizer state \(metadata format undefined, expected 'tapegrad.optimizer-state'\)/, null],
-    ['another format', () => edited((_, m) => (m.format = 'other')), /not a tapegrad optimizer state \(metadata format 'other'/, null],
-    ['a newer version', () => edited((_, m) => (m.version = '2')), /unsupported state version number 2; this tapegrad reads version 1/, null],
-    ['a step that is not JSON', () => edited((_, m) => (m.step = 'five')), /^loadStateSafetensors: metadata 'step' is not valid JSON/, null],
-    ['a negative step', () => edited((_, m) => (m.step = '-1')), /step must be a non-negative integer, got number -1/, null],
-    ['no hyper-parameters', () => edited((_, m) => delete m.hyper), /^loadStateSafetensors: the metadata has no 'hyper'/, null],
-    ['another tree', () => edited((_, m) => (m.tree = m.tree.replace('[2,3]', '[3,2]'))), /does not have the structure of the target state/, null],
-    ['a missing slot', () => edited((t) => delete t.vmax), /the saved arrays are \[.*\], 'adam' with these options needs \[x, m, v, vmax\] \(missing: vmax\)/, null],
+    ['a weights file, not an optimizer state', () => saveSafetensors(new nn.Linear(2, 2).stateDict()),
+      /^loadStateSafetensors: not a tapegrad optimizer state \(metadata format undefined, expected 'tapegrad\.optimizer/,
+      null],
+    ['another format', () => edited((_, m) => (m.format = 'other')),
+      /not a tapegrad optimizer state \(metadata format 'other'/,
+      null],
+    ['a newer version', () => edited((_, m) => (m.version = '2')),
+      /unsupported state version number 2; this tapegrad reads version 1/,
+      null],
+    ['a step that is not JSON', () => edited((_, m) => (m.step = 'five')),
+      /^loadStateSafetensors: metadata 'step' is not valid JSON/,
+      null],
+    ['a negative step', () => edited((_, m) => (m.step = '-1')),
+      /step must be a non-negative integer, got number -1/,
+      null],
+    ['no hyper-parameters', () => edited((_, m) => delete m.hyper),
+      /^loadStateSafetensors: the metadata has no 'hyper'/,
+      null],
+    ['another tree', () => edited((_, m) => (m.tree = m.tree.replace('[2,3]', '[3,2]'))),
+      /does not have the structure of the target state/,
+      null],
+    ['a missing slot', () => edited((t) => delete t.vmax),
+      /the saved arrays are \[.*\], 'adam' with these options needs \[x, m, v, vmax\] \(missing: vmax\)/,
+      null],
     ['an unexpected tensor', () => edited((t) => (t.u = t.m)), /\(unexpected: u\)/, null],
-    ['a float64 slot', () => edited((t) => (t.m = t.m.astype('float64'))), /^loadStateSafetensors: tensor 'm' must be a flat F32 array, got float64 of shape \[10\]/, null],
-    ['a 2-D slot', () => edited((t) => (t.m = t.m.reshape([2, 5]))), /tensor 'm' must be a flat F32 array, got float32 of shape \[2,5\]/, null],
-    ['a short slot', () => edited((t) => (t.v = new Tensor(t.v.data.slice(0, 9), [9]))), /array 'v' holds 36 bytes, expected 40 \(10 float32 numbers\): truncated/, null],
-    ['a non-finite moment', () => edited((t) => (t.v.data[9] = Infinity)), /array 'v' has a non-finite value Infinity at index 9 \('s' element 0\)/, null],
+    ['a float64 slot', () => edited((t) => (t.m = t.m.astype('float64'))),
+      /^loadStateSafetensors: tensor 'm' must be a flat F32 array, got float64 of shape \[10\]/,
+      null],
+    ['a 2-D slot', () => edited((t) => (t.m = t.m.reshape([2, 5]))),
+      /tensor 'm' must be a flat F32 array, got float32 of shape \[2,5\]/,
+      null],
+    ['a short slot', () => edited((t) => (t.v = new Tensor(t.v.data.slice(0, 9), [9]))),
+      /array 'v' holds 36 bytes, expected 40 \(10 float32 numbers\): truncated/,
+      null],
+    ['a non-finite moment', () => edited((t) => (t.v.data[9] = Infinity)),
+      /array 'v' has a non-finite value Infinity at index 9 \('s' element 0\)/,
+      null],
   ]
   test.each(cases)('%s', (_, bad, message, other) => {
     const opt = other ? other() : make()
@@ -155,7 +188,7 @@ describe('foreign and corrupt files are refused and change nothing', () => {
     expect(target.step).toBe(5)
   })
 
-  test('fuzz: every truncation, every bit flip of the header; never an error from inside, never a half-written state', () => {
+  test('fuzz: every truncation, every bit flip of the header; no error from inside, no half-written state', () => {
     const n = Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true))
     const counts: Record<string, number> = {}
     const goodBits = bits(loadStateSafetensors(good, make()))
@@ -164,7 +197,8 @@ describe('foreign and corrupt files are refused and change nothing', () => {
       try {
         const loaded = loadStateSafetensors(bytes, make(), target)
         outcome = bits(loaded) === goodBits ? 'loaded the same state' : 'loaded another state'
-        if (outcome === 'loaded another state') outcome += ` (${bits(loaded).split(':')[0] === '5' ? 'values' : 'step'})`
+        const sameStep = bits(loaded).split(':')[0] === '5'
+        if (outcome === 'loaded another state') outcome += ` (${sameStep ? 'values' : 'step'})`
         loadStateSafetensors(good, make(), target) // back to the good state for the next attempt's snapshot
         snapshot = bits(target)
       } catch (e) {
@@ -175,7 +209,9 @@ describe('foreign and corrupt files are refused and change nothing', () => {
       counts[`${kind}: ${outcome}`] = (counts[`${kind}: ${outcome}`] ?? 0) + 1
       return outcome
     }
-    for (let length = 0; length < good.length; length++) expect(attempt('truncation', good.subarray(0, length))).toBe('refused')
+    for (let length = 0; length < good.length; length++) {
+      expect(attempt('truncation', good.subarray(0, length))).toBe('refused')
+    }
     for (let byte = 0; byte < 8 + n; byte++) {
       for (let bit = 0; bit < 8; bit++) {
         const damaged = good.slice()
@@ -183,7 +219,8 @@ describe('foreign and corrupt files are refused and change nothing', () => {
         attempt('bit flip', damaged)
       }
     }
-    console.log(`optimizer-state safetensors fuzz:\n  ${Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join('\n  ')}`)
+    const lines = Object.entries(counts).map(([k, v]) => `${k}: ${v}`)
+    console.log(`optimizer-state safetensors fuzz:\n  ${lines.join('\n  ')}`)
     // What a flip can change undetected is the step count (a digit of "step" turned into another
     // digit): the file format has no checksum, like the JSON path. Everything else is refused.
     expect(Object.keys(counts).filter((k) => k.includes('another state') && !k.endsWith('(step)'))).toEqual([])

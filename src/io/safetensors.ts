@@ -34,11 +34,22 @@
 import { describeValue } from '../describe-value.js'
 import { fmt, type TypedArray } from '../nd.js'
 import { Tensor } from '../tensor.js'
+import { duplicateKey } from './duplicate-key.js'
 
-/** The most header bytes a file may have: the Rust reader's limit (100 MB). */
+/**
+ * The most header bytes a file may have: the Rust reader's limit (100 MB); `loadSafetensors`
+ * refuses a longer header before reading it, and `saveSafetensors` will not write one.
+ * @example SAFETENSORS_MAX_HEADER // 100000000
+ */
 export const SAFETENSORS_MAX_HEADER = 100_000_000
 
-/** What {@link loadSafetensors} returns. */
+/**
+ * What {@link loadSafetensors} returns.
+ * @example
+ * const { tensors, metadata } = loadSafetensors(saveSafetensors({ w: zeros([2]) }))
+ * Object.keys(tensors)   // ['w']
+ * metadata               // {}
+ */
 export interface SafetensorsContents {
   /** The tensors by name, in the order of their data in the file. */
   tensors: Record<string, Tensor>
@@ -56,14 +67,18 @@ type Code = keyof typeof DTYPES
 
 /** Read (as int32, when every value fits), never written. */
 const I64_BYTES = 8
+const SUPPORTED = 'F32, F64, I32, and I64 when every value fits in int32'
 
 /** The other dtypes of the format, by the PyTorch call that converts each to one tapegrad reads. */
+const TO_FLOAT = 't.float()'
+const TO_INT32 = 't.to(torch.int32)'
+const TO_INT32_OR_DOUBLE = 't.to(torch.int32) if every value fits, else t.double()'
 const FOREIGN: Record<string, string> = {
-  F16: 't.float()', BF16: 't.float()', F8_E5M2: 't.float()', F8_E4M3: 't.float()', F8_E8M0: 't.float()',
-  F8_E4M3FNUZ: 't.float()', F8_E5M2FNUZ: 't.float()', F4: 't.float()', F6_E2M3: 't.float()', F6_E3M2: 't.float()',
-  U8: 't.to(torch.int32)', I8: 't.to(torch.int32)', I16: 't.to(torch.int32)', U16: 't.to(torch.int32)',
-  U32: 't.to(torch.int32) if every value fits, else t.double()', U64: 't.to(torch.int32) if every value fits, else t.double()',
-  BOOL: 't.to(torch.int32)', C64: 'torch.view_as_real(t) (complex numbers have no tapegrad dtype)',
+  F16: TO_FLOAT, BF16: TO_FLOAT, F8_E5M2: TO_FLOAT, F8_E4M3: TO_FLOAT, F8_E8M0: TO_FLOAT, F8_E4M3FNUZ: TO_FLOAT,
+  F8_E5M2FNUZ: TO_FLOAT, F4: TO_FLOAT, F6_E2M3: TO_FLOAT, F6_E3M2: TO_FLOAT,
+  U8: TO_INT32, I8: TO_INT32, I16: TO_INT32, U16: TO_INT32, BOOL: TO_INT32,
+  U32: TO_INT32_OR_DOUBLE, U64: TO_INT32_OR_DOUBLE,
+  C64: 'torch.view_as_real(t) (complex numbers have no tapegrad dtype)',
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
@@ -86,41 +101,45 @@ const utf8 = new TextEncoder()
  * @param metadata optional free-form strings stored in the header (`__metadata__`).
  * @example
  * const bytes = saveSafetensors({ w: tensor([[1, 2], [3, 4]]) }, { note: 'hello' })
- * bytes.length                       // 104: 8 + 80 header bytes + 16 data bytes
+ * bytes.length                       // 120: 8 + 96 header bytes + 16 data bytes
  * loadSafetensors(bytes).metadata    // { note: 'hello' }
  * // Node: fs.writeFileSync('model.safetensors', bytes)
  */
 export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
-  const who = 'saveSafetensors'
+  const refuse: Refuse = refuser('saveSafetensors')
   if (!isPlainRecord(tensors)) {
-    throw new Error(`${who}: expected an object of name → Tensor (e.g. net.stateDict()), got ${describe(tensors)}`)
+    refuse(`expected an object of name → Tensor (e.g. net.stateDict()), got ${describe(tensors)}`)
   }
   const entries = Object.keys(tensors).map((name) => {
-    if (name === '__metadata__') throw new Error(`${who}: '__metadata__' is reserved for the metadata map; rename that tensor`)
-    if (!wellFormed(name)) throw new Error(`${who}: the name ${JSON.stringify(name)} has a lone UTF-16 surrogate, which UTF-8 cannot hold`)
+    if (name === '__metadata__') refuse(`'__metadata__' is reserved for the metadata map; rename that tensor`)
+    if (!wellFormed(name)) {
+      refuse(`the name ${JSON.stringify(name)} has a lone UTF-16 surrogate, which UTF-8 cannot hold`)
+    }
     const t = tensors[name]
-    if (!(t instanceof Tensor)) throw new Error(`${who}: '${name}' must be a Tensor, got ${describe(t)}`)
-    return { name, key: utf8.encode(name), code: codeOf(who, name, t.data), tensor: t }
+    if (!(t instanceof Tensor)) refuse(`'${name}' must be a Tensor, got ${describe(t)}`)
+    return { name, key: utf8.encode(name), code: codeOf(refuse, name, t.data), tensor: t }
   })
   // The Rust writer's order: larger dtypes first (keeps every tensor aligned to its element size
   // when the header is a multiple of 8), then by name as bytes.
   entries.sort((a, b) => DTYPES[b.code].rank - DTYPES[a.code].rank || compareBytes(a.key, b.key))
 
   const parts: string[] = []
-  if (metadata !== undefined) parts.push(`"__metadata__":${metadataJson(who, metadata)}`)
+  if (metadata !== undefined) parts.push(`"__metadata__":${metadataJson(refuse, metadata)}`)
   let offset = 0
-  for (const e of entries) {
-    const end = offset + e.tensor.data.byteLength
-    parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.code}","shape":${JSON.stringify(e.tensor.shape)},"data_offsets":[${offset},${end}]}`)
+  for (const { name, code, tensor } of entries) {
+    const end = offset + tensor.data.byteLength
+    const shape = JSON.stringify(tensor.shape)
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${code}","shape":${shape},"data_offsets":[${offset},${end}]}`)
     offset = end
   }
   const json = utf8.encode(`{${parts.join(',')}}`)
   const n = Math.ceil(json.length / 8) * 8
-  if (n > SAFETENSORS_MAX_HEADER) throw new Error(`${who}: the header would be ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER}`)
+  if (n > SAFETENSORS_MAX_HEADER) {
+    refuse(`the header would be ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER}`)
+  }
 
   const out = new Uint8Array(8 + n + offset)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, n, true) // the high 32 bits of the u64 stay 0: n ≤ 10⁸
+  new DataView(out.buffer).setUint32(0, n, true) // the high 32 bits of the u64 stay 0: n ≤ 10⁸
   out.set(json, 8)
   out.fill(0x20, 8 + json.length, 8 + n)
   let at = 8 + n
@@ -132,21 +151,22 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
 }
 
 /** The safetensors dtype of a tensor's storage. */
-function codeOf(who: string, name: string, data: TypedArray | Int32Array): Code {
+function codeOf(refuse: Refuse, name: string, data: TypedArray | Int32Array): Code {
   if (data instanceof Float32Array) return 'F32'
   if (data instanceof Float64Array) return 'F64'
   if (data instanceof Int32Array) return 'I32'
-  throw new Error(`${who}: '${name}' is stored in ${describeValue(data)}, expected a Float32Array, Float64Array or Int32Array`)
+  return refuse(`'${name}' is stored in ${describeValue(data)}, expected a Float32Array, Float64Array or Int32Array`)
 }
 
-function metadataJson(who: string, metadata: unknown): string {
-  if (!isPlainRecord(metadata)) throw new Error(`${who}: metadata must be an object of string → string, got ${describe(metadata)}`)
+function metadataJson(refuse: Refuse, metadata: unknown): string {
+  if (!isPlainRecord(metadata)) refuse(`metadata must be an object of string → string, got ${describe(metadata)}`)
   const parts = Object.keys(metadata).map((k) => {
     const v = metadata[k]
     if (typeof v !== 'string') {
-      throw new Error(`${who}: metadata '${k}' must be a string (the format allows only strings), got ${describe(v)}; use JSON.stringify for numbers and objects`)
+      refuse(`metadata '${k}' must be a string (the format allows only strings), got ${describe(v)}; ` +
+        'use JSON.stringify for numbers and objects')
     }
-    if (!wellFormed(k) || !wellFormed(v)) throw new Error(`${who}: metadata '${k}' has a lone UTF-16 surrogate, which UTF-8 cannot hold`)
+    if (!wellFormed(k) || !wellFormed(v)) refuse(`metadata '${k}' has a lone UTF-16 surrogate, which UTF-8 cannot hold`)
     return `${JSON.stringify(k)}:${JSON.stringify(v)}`
   })
   return `{${parts.join(',')}}`
@@ -174,6 +194,8 @@ interface Entry {
   end: number
 }
 
+const refuseLoad: Refuse = refuser('loadSafetensors')
+
 /**
  * Reads a safetensors file: the tensors by name and the metadata map.
  *
@@ -191,216 +213,197 @@ interface Entry {
  * // a browser: loadSafetensors(new Uint8Array(await (await fetch(url)).arrayBuffer()))
  */
 export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsContents {
-  const who = 'loadSafetensors'
   const file = asBytes(bytes)
-  if (!file) throw new Error(`${who}: expected the file's bytes as a Uint8Array or ArrayBuffer, got ${describe(bytes)}`)
+  if (!file) refuseLoad(`expected the file's bytes as a Uint8Array or ArrayBuffer, got ${describe(bytes)}`)
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength)
-  const n = readHeaderLength(who, view)
-  const header = parseHeader(who, file.subarray(8, 8 + n))
-  const dataLength = file.length - 8 - n
-  const { entries, metadata } = readEntries(who, header)
-  checkTiling(who, entries, dataLength)
-
-  const base = 8 + n
-  const i64 = entries.filter((e) => e.code === 'I64')
-  for (const e of i64) checkInt32Range(who, e, view, base)
+  const n = readHeaderLength(view)
+  const { entries, metadata } = readEntries(parseHeader(file.subarray(8, 8 + n)))
+  checkTiling(entries, file.length - 8 - n)
+  const base = 8 + n // where the data starts
+  for (const e of entries) if (e.code === 'I64') checkInt32Range(e, view, base)
   const tensors: Record<string, Tensor> = {}
   for (const e of entries) define(tensors, e.name, new Tensor(decode(file, view, base, e) as TypedArray, e.shape))
   return { tensors, metadata }
 }
 
-function readHeaderLength(who: string, view: DataView): number {
+function readHeaderLength(view: DataView): number {
   const size = view.byteLength
   if (size < 8) {
-    throw new Error(`${who}: the file is ${size} bytes, too short for the 8-byte header length that starts every safetensors file (truncated, or not a safetensors file)`)
+    refuseLoad(`the file is ${size} bytes, too short for the 8-byte header length that starts every safetensors file ` +
+      '(truncated, or not a safetensors file)')
   }
   const n = view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true)
   if (n > SAFETENSORS_MAX_HEADER) {
-    throw new Error(`${who}: the header length is ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER} (100 MB): not a safetensors file, or a corrupt one`)
+    refuseLoad(`the header length is ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER} (100 MB): ` +
+      'not a safetensors file, or a corrupt one')
   }
   if (8 + n > size) {
-    throw new Error(`${who}: the header length ${n} runs past the end of the file (${size} bytes, so at most ${size - 8} header bytes): the file is truncated or corrupt`)
+    refuseLoad(`the header length ${n} runs past the end of the file (${size} bytes, so at most ${size - 8} ` +
+      'header bytes): the file is truncated or corrupt')
   }
-  if (n === 0) throw new Error(`${who}: the header is empty (length 0); it must be a JSON object`)
+  if (n === 0) refuseLoad('the header is empty (length 0); it must be a JSON object')
   return n
 }
 
-function parseHeader(who: string, bytes: Uint8Array): Record<string, unknown> {
+function parseHeader(bytes: Uint8Array): Record<string, unknown> {
   if (bytes[0] !== 0x7b) {
-    throw new Error(`${who}: the header must start with '{' (byte 0x7b), found byte 0x${bytes[0].toString(16).padStart(2, '0')}: not a safetensors file, or a corrupt one`)
+    const found = bytes[0].toString(16).padStart(2, '0')
+    refuseLoad(`the header must start with '{' (byte 0x7b), found byte 0x${found}: ` +
+      'not a safetensors file, or a corrupt one')
   }
-  let text: string
+  let text = ''
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
   } catch {
-    throw new Error(`${who}: the header (${bytes.length} bytes) is not valid UTF-8`)
+    refuseLoad(`the header (${bytes.length} bytes) is not valid UTF-8`)
   }
   let header: unknown
   try {
     header = JSON.parse(text)
   } catch (e) {
-    throw new Error(`${who}: the header is not valid JSON: ${(e as Error).message}`)
+    refuseLoad(`the header is not valid JSON: ${(e as Error).message}`)
   }
-  if (!isPlainRecord(header)) throw new Error(`${who}: the header must be a JSON object, got ${describe(header)}`)
+  if (!isPlainRecord(header)) refuseLoad(`the header must be a JSON object, got ${describe(header)}`)
   const dup = duplicateKey(text)
-  if (dup) throw new Error(`${who}: the header has the key ${JSON.stringify(dup.key)} twice${dup.inside ? ` inside ${JSON.stringify(dup.inside)}` : ''}; names must be unique`)
+  if (dup) {
+    const inside = dup.inside === null ? '' : ` inside ${JSON.stringify(dup.inside)}`
+    refuseLoad(`the header has the key ${JSON.stringify(dup.key)} twice${inside}; names must be unique`)
+  }
   return header
 }
 
-function readEntries(who: string, header: Record<string, unknown>): { entries: Entry[]; metadata: Record<string, string> } {
+function readEntries(header: Record<string, unknown>): { entries: Entry[]; metadata: Record<string, string> } {
   const metadata: Record<string, string> = {}
   const entries: Entry[] = []
   for (const name of Object.keys(header)) {
     const info = header[name]
-    if (name === '__metadata__') {
-      if (info === null) continue // serde reads `null` as no metadata: so do we
-      if (!isPlainRecord(info)) throw new Error(`${who}: __metadata__ must be an object of string → string, got ${describe(info)}`)
-      for (const k of Object.keys(info)) {
-        if (typeof info[k] !== 'string') throw new Error(`${who}: __metadata__ '${k}' is ${describe(info[k])}; the format allows only string values`)
-        define(metadata, k, info[k] as string)
-      }
+    if (name !== '__metadata__') {
+      entries.push(readEntry(name, info))
       continue
     }
-    entries.push(readEntry(who, name, info))
+    if (info === null) continue // serde reads `null` as no metadata: so do we
+    if (!isPlainRecord(info)) refuseLoad(`__metadata__ must be an object of string → string, got ${describe(info)}`)
+    for (const k of Object.keys(info)) {
+      const v = info[k]
+      if (typeof v !== 'string') {
+        refuseLoad(`__metadata__ '${k}' is ${describe(v)}; the format allows only string values`)
+      }
+      define(metadata, k, v)
+    }
   }
   return { entries, metadata }
 }
 
-function readEntry(who: string, name: string, info: unknown): Entry {
+function readEntry(name: string, info: unknown): Entry {
   const where = `tensor '${name}'`
-  if (!isPlainRecord(info)) throw new Error(`${who}: ${where} must be an object { dtype, shape, data_offsets }, got ${describe(info)}`)
+  if (!isPlainRecord(info)) {
+    refuseLoad(`${where} must be an object { dtype, shape, data_offsets }, got ${describe(info)}`)
+  }
   const { dtype, shape, data_offsets: offsets } = info
-  if (typeof dtype !== 'string') throw new Error(`${who}: ${where} has no dtype string (got ${describe(dtype)})`)
-  let bytes: number
-  if (Object.hasOwn(DTYPES, dtype)) bytes = DTYPES[dtype as Code].bytes
-  else if (dtype === 'I64') bytes = I64_BYTES
-  else if (Object.hasOwn(FOREIGN, dtype)) {
-    throw new Error(`${who}: ${where} has dtype ${dtype}, which tapegrad does not read (it reads ${supported()}); ` +
+  if (typeof dtype !== 'string') refuseLoad(`${where} has no dtype string (got ${describe(dtype)})`)
+  if (Object.hasOwn(FOREIGN, dtype)) {
+    refuseLoad(`${where} has dtype ${dtype}, which tapegrad does not read (it reads ${SUPPORTED}); ` +
       `convert it before saving, in PyTorch: ${FOREIGN[dtype]}`)
-  } else throw new Error(`${who}: ${where} has the unknown dtype ${JSON.stringify(dtype)}; tapegrad reads ${supported()}`)
+  }
+  if (!Object.hasOwn(DTYPES, dtype) && dtype !== 'I64') {
+    refuseLoad(`${where} has the unknown dtype ${JSON.stringify(dtype)}; tapegrad reads ${SUPPORTED}`)
+  }
+  const code = dtype as Code | 'I64'
   if (!Array.isArray(shape) || shape.some((s) => !Number.isSafeInteger(s) || s < 0)) {
-    throw new Error(`${who}: ${where} must have a shape of non-negative integers, got ${JSON.stringify(shape)}`)
+    refuseLoad(`${where} must have a shape of non-negative integers, got ${JSON.stringify(shape)}`)
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
-    throw new Error(`${who}: ${where} must have data_offsets [begin, end] of two non-negative integers, got ${JSON.stringify(offsets)}`)
+    const got = JSON.stringify(offsets)
+    refuseLoad(`${where} must have data_offsets [begin, end] of two non-negative integers, got ${got}`)
   }
   const [begin, end] = offsets as number[]
-  if (end < begin) throw new Error(`${who}: ${where} has data_offsets [${begin}, ${end}]: the end is before the beginning`)
-  let size = bytes
+  if (end < begin) refuseLoad(`${where} has data_offsets [${begin}, ${end}]: the end is before the beginning`)
+  let size = code === 'I64' ? I64_BYTES : DTYPES[code].bytes
   for (const s of shape as number[]) size *= s
-  if (!Number.isSafeInteger(size)) throw new Error(`${who}: ${where} has shape ${fmt(shape)}, too large for any file`)
+  if (!Number.isSafeInteger(size)) refuseLoad(`${where} has shape ${fmt(shape)}, too large for any file`)
   if (end - begin !== size) {
-    throw new Error(`${who}: ${where} (${dtype}, shape ${fmt(shape)}) needs ${size} bytes, but its data_offsets [${begin}, ${end}] hold ${end - begin}`)
+    refuseLoad(`${where} (${dtype}, shape ${fmt(shape)}) needs ${size} bytes, ` +
+      `but its data_offsets [${begin}, ${end}] hold ${end - begin}`)
   }
-  return { name, code: dtype as Code | 'I64', shape: (shape as number[]).slice(), begin, end }
-}
-
-function supported(): string {
-  return 'F32, F64, I32, and I64 when every value fits in int32'
+  return { name, code, shape: (shape as number[]).slice(), begin, end }
 }
 
 /** Sorted by where they start, the tensors must cover [0, dataLength) exactly once. */
-function checkTiling(who: string, entries: Entry[], dataLength: number): void {
+function checkTiling(entries: Entry[], dataLength: number): void {
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end)
   let at = 0
   let previous: Entry | null = null
   for (const e of entries) {
     if (e.begin > at) {
-      const after = previous ? `between tensor '${previous.name}' and '${e.name}'` : `before tensor '${e.name}'`
-      throw new Error(`${who}: bytes ${at}–${e.begin} of the data belong to no tensor (a gap ${after}); the format allows no holes`)
+      const gap = previous ? `between tensor '${previous.name}' and '${e.name}'` : `before tensor '${e.name}'`
+      refuseLoad(`bytes ${at}–${e.begin} of the data belong to no tensor (a gap ${gap}); the format allows no holes`)
     }
-    if (e.begin < at) {
-      throw new Error(`${who}: tensor '${e.name}' (bytes ${e.begin}–${e.end}) overlaps tensor '${previous!.name}' (bytes ${previous!.begin}–${previous!.end})`)
+    if (previous && e.begin < at) {
+      refuseLoad(`tensor '${e.name}' (bytes ${e.begin}–${e.end}) overlaps tensor '${previous.name}' ` +
+        `(bytes ${previous.begin}–${previous.end})`)
     }
     if (e.end > dataLength) {
-      throw new Error(`${who}: tensor '${e.name}' ends at byte ${e.end} of the data, past its end (${dataLength} bytes after the header): the file is truncated or corrupt`)
+      refuseLoad(`tensor '${e.name}' ends at byte ${e.end} of the data, past its end ` +
+        `(${dataLength} bytes after the header): the file is truncated or corrupt`)
     }
     at = e.end
     previous = e
   }
   if (at !== dataLength) {
     const what = previous ? `the tensors end at byte ${at}` : 'there are no tensors'
-    throw new Error(`${who}: the data is ${dataLength} bytes but ${what}: ${dataLength - at} bytes after them belong to no tensor`)
+    refuseLoad(`the data is ${dataLength} bytes but ${what}: ${dataLength - at} bytes after them belong to no tensor`)
   }
 }
 
-function checkInt32Range(who: string, e: Entry, view: DataView, base: number): void {
+function checkInt32Range(e: Entry, view: DataView, base: number): void {
   for (let at = base + e.begin, i = 0; at < base + e.end; at += I64_BYTES, i++) {
     // A 64-bit value fits in int32 when its high word is the sign extension of its low word.
     const low = view.getInt32(at, true)
     if (view.getInt32(at + 4, true) !== (low < 0 ? -1 : 0)) {
-      throw new Error(`${who}: tensor '${e.name}' (I64, shape ${fmt(e.shape)}) holds ${view.getBigInt64(at, true)} at flat index ${i}, outside int32; ` +
-        `tapegrad reads I64 as int32 only when every value fits: in PyTorch save it as t.to(torch.int32) if it fits, or t.double()`)
+      const value = view.getBigInt64(at, true)
+      refuseLoad(`tensor '${e.name}' (I64, shape ${fmt(e.shape)}) holds ${value} at flat index ${i}, outside int32; ` +
+        'tapegrad reads I64 as int32 only when every value fits: in PyTorch save it as ' +
+        't.to(torch.int32) if it fits, or t.double()')
     }
   }
 }
 
 /** The values of one checked entry, copied into a fresh array (so `file` may be at any offset). */
 function decode(file: Uint8Array, view: DataView, base: number, e: Entry): Float32Array | Float64Array | Int32Array {
-  const count = (e.end - e.begin) / (e.code === 'I64' ? I64_BYTES : DTYPES[e.code].bytes)
+  const start = base + e.begin
   if (e.code === 'I64') {
-    const out = new Int32Array(count)
-    for (let i = 0; i < count; i++) out[i] = view.getInt32(base + e.begin + 8 * i, true) // the low word: range checked
+    const out = new Int32Array((e.end - e.begin) / I64_BYTES)
+    // the low word of each value (the range was checked)
+    for (let i = 0; i < out.length; i++) out[i] = view.getInt32(start + I64_BYTES * i, true)
     return out
   }
-  if (LITTLE_ENDIAN) {
-    const copy = file.slice(base + e.begin, base + e.end) // a fresh buffer: aligned for any dtype
-    return e.code === 'F32' ? new Float32Array(copy.buffer) : e.code === 'F64' ? new Float64Array(copy.buffer) : new Int32Array(copy.buffer)
-  }
-  const out = e.code === 'F32' ? new Float32Array(count) : e.code === 'F64' ? new Float64Array(count) : new Int32Array(count)
   const { bytes, read } = DTYPES[e.code]
-  for (let i = 0; i < count; i++) out[i] = read(view, base + e.begin + bytes * i)
+  const count = (e.end - e.begin) / bytes
+  const make = e.code === 'F32' ? Float32Array : e.code === 'F64' ? Float64Array : Int32Array
+  if (LITTLE_ENDIAN) return new make(file.slice(start, base + e.end).buffer) // a fresh buffer: aligned for any dtype
+  const out = new make(count)
+  for (let i = 0; i < count; i++) out[i] = read(view, start + bytes * i)
   return out
-}
-
-/**
- * The first key that appears twice in one JSON object of `text` (valid JSON), or null.
- * `JSON.parse` silently keeps the last of duplicate keys; the format forbids them. A string is a
- * key exactly when it opens an object or follows a comma inside one.
- */
-function duplicateKey(text: string): { key: string; inside: string | null } | null {
-  const seen: (Set<string> | null)[] = [] // per open container: the keys so far, null for arrays
-  const names: (string | null)[] = [] // per open container: the key it is the value of
-  let lastKey: string | null = null
-  let previous = ''
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (c === '"') {
-      let j = i + 1
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
-      const keys = seen[seen.length - 1]
-      if (keys && (previous === '{' || previous === ',')) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string
-        if (keys.has(key)) return { key, inside: names[names.length - 1] }
-        keys.add(key)
-        lastKey = key
-      }
-      previous = '"'
-      i = j
-    } else if (c === '{' || c === '[') {
-      seen.push(c === '{' ? new Set() : null)
-      names.push(previous === ':' ? lastKey : null)
-      previous = c
-    } else if (c === '}' || c === ']') {
-      seen.pop()
-      names.pop()
-      previous = c
-    } else if (c === ',' || c === ':') {
-      previous = c
-    } else if (c !== ' ' && c !== '\n' && c !== '\r' && c !== '\t') {
-      previous = 'value'
-    }
-  }
-  return null
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
+type Refuse = (message: string) => never
+
+/** A function that throws `who: message`: every error of this file names the function that refused. */
+function refuser(who: string): Refuse {
+  return (message) => {
+    throw new Error(`${who}: ${message}`)
+  }
+}
+
 /** The bytes of a Uint8Array (a Node Buffer too) or an ArrayBuffer; null for anything else. */
 function asBytes(x: unknown): Uint8Array | null {
   // Not `instanceof`: a Buffer or an ArrayBuffer from another realm (a worker, a vm context) fails it.
-  if (ArrayBuffer.isView(x) && (x as Uint8Array).BYTES_PER_ELEMENT === 1) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength)
+  if (ArrayBuffer.isView(x) && (x as Uint8Array).BYTES_PER_ELEMENT === 1) {
+    return new Uint8Array(x.buffer, x.byteOffset, x.byteLength)
+  }
   if (Object.prototype.toString.call(x) === '[object ArrayBuffer]') return new Uint8Array(x as ArrayBuffer)
   return null
 }

@@ -32,10 +32,11 @@ export type StateDict = Record<string, Tensor>
 /**
  * The names and layouts of a state dict: 'tapegrad' (the parameter paths, `layers.0.weight`
  * [in, out]) or 'torch' (PyTorch's, `0.weight` [out, in]: what `torch.nn` loads; see `torchEntries`).
+ * @example const format: StateDictFormat = 'torch'
  */
 export type StateDictFormat = 'tapegrad' | 'torch'
 
-/** Options of `stateDict`. */
+/** Options of `stateDict`. @example net.stateDict({ format: 'torch' }) */
 export interface StateDictOptions {
   /** 'tapegrad' (default) or 'torch': PyTorch's names and layouts. */
   format?: StateDictFormat
@@ -159,8 +160,8 @@ export abstract class Module {
    * layouts (see `torchEntries`), which `torch.nn` modules load with `load_state_dict`.
    * @example
    * const net = new MLP([3, 4, 2])
-   * Object.keys(net.stateDict())                                  // ['layers.0.weight', 'layers.0.bias', …]
-   * net.stateDict({ format: 'torch' })['0.weight'].shape          // [4, 3]: torch's [out, in]
+   * Object.keys(net.stateDict())   // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
+   * net.stateDict({ format: 'torch' })['0.weight'].shape   // [4, 3]: torch's [out, in]
    * // saveSafetensors(net.stateDict({ format: 'torch' })) is a file torch's load_file reads
    */
   stateDict(options: StateDictOptions = {}): StateDict {
@@ -206,7 +207,10 @@ export abstract class Module {
     const entries = this.torchEntries()
     const seen = new Set<string>()
     for (const e of entries) {
-      if (seen.has(e.name)) throw new Error(`torchEntries (${this.constructor.name}): the name '${e.name}' is given twice; each entry needs its own name`)
+      if (seen.has(e.name)) {
+        const who = `torchEntries (${this.constructor.name})`
+        throw new Error(`${who}: the name '${e.name}' is given twice; each entry needs its own name`)
+      }
       seen.add(e.name)
     }
     return entries
@@ -229,9 +233,7 @@ export abstract class Module {
       throw new Error(`${who}: expected an object of parameter name → tensor, got ${describe(dict)}`)
     }
     const strict = options.strict ?? true
-    const own: Target[] = torch
-      ? this.checkedTorchEntries().map((e) => ({ name: e.name, shape: e.shape, dtype: e.dtype, write: (v) => e.load(v) }))
-      : this.namedParameters().map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype, write: (v) => t.data.set(v.data) }))
+    const own: Target[] = torch ? torchTargets(this.checkedTorchEntries()) : parameterTargets(this.namedParameters())
     const expected = new Set(own.map((t) => t.name))
     const problems: string[] = []
     const missing = own.map((t) => t.name).filter((n) => !Object.prototype.hasOwnProperty.call(dict, n))
@@ -278,11 +280,24 @@ export abstract class Module {
   }
 }
 
+/** What loadStateDict writes in PyTorch's format: the entries, through their `load`. */
+function torchTargets(entries: TorchEntry[]): Target[] {
+  return entries.map((e) => ({ name: e.name, shape: e.shape, dtype: e.dtype, write: (v: Tensor) => e.load(v) }))
+}
+
+/** What loadStateDict writes in tapegrad's format: the parameters, copied into in place. */
+function parameterTargets(named: [string, Tensor][]): Target[] {
+  return named.map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype, write: (v: Tensor) => t.data.set(v.data) }))
+}
+
 function readFormat(who: string, options: unknown): StateDictFormat {
-  if (options === null || typeof options !== 'object') throw new Error(`${who}: options must be an object, got ${describe(options)}`)
+  if (options === null || typeof options !== 'object') {
+    throw new Error(`${who}: options must be an object, got ${describe(options)}`)
+  }
   const format = (options as { format?: unknown }).format ?? 'tapegrad'
   if (format !== 'tapegrad' && format !== 'torch') {
-    throw new Error(`${who}: format must be 'tapegrad' or 'torch', got ${typeof format === 'string' ? `'${format}'` : describe(format)}`)
+    const got = typeof format === 'string' ? `'${format}'` : describe(format)
+    throw new Error(`${who}: format must be 'tapegrad' or 'torch', got ${got}`)
   }
   return format
 }

@@ -41,7 +41,7 @@ export interface TorchEntry {
 
 /**
  * An entry stored as it is in tapegrad (same shape and layout), under PyTorch's `name`.
- * @example torchEntry('running_mean', bn.runningMean).name // 'running_mean'
+ * @example torchEntry('running_mean', zeros([4])).shape // [4]: as it is, under torch's name
  */
 export function torchEntry(name: string, tensor: Tensor): TorchEntry {
   return {
@@ -59,7 +59,9 @@ export function torchEntry(name: string, tensor: Tensor): TorchEntry {
  * @example transposedEntry('weight', tensor([[1, 2, 3]])).read().toArray() // [[1], [2], [3]]
  */
 export function transposedEntry(name: string, tensor: Tensor): TorchEntry {
-  if (tensor.ndim !== 2) throw new Error(`transposedEntry: '${name}' must be a matrix, got shape [${tensor.shape.join(',')}]`)
+  if (tensor.ndim !== 2) {
+    throw new Error(`transposedEntry: '${name}' must be a matrix, got shape [${tensor.shape.join(',')}]`)
+  }
   const [a, b] = tensor.shape
   return {
     name,
