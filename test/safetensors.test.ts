@@ -468,8 +468,8 @@ describe('fuzz: damaged files are refused and change nothing', () => {
     }
   })
 
-  test('loadStateDict with wrong names, shapes, dtypes or values refuses them all and changes nothing', () => {
-    const good = loadSafetensors(file).tensors
+  test.each(['torch', 'tapegrad'] as const)('loadStateDict (%s) refuses wrong names, shapes, dtypes or values', (format) => {
+    const good = format === 'torch' ? loadSafetensors(file).tensors : source.stateDict()
     const bad: Record<string, unknown>[] = []
     for (const name of Object.keys(good)) {
       const t = good[name]
@@ -479,31 +479,34 @@ describe('fuzz: damaged files are refused and change nothing', () => {
       bad.push({ ...good, [`${name}x`]: t })
       bad.push({ ...good, [name]: new Tensor(t.data.slice(), [...t.shape, 1]) })
       if (t.ndim !== 1) bad.push({ ...good, [name]: new Tensor(t.data.slice(), [t.size]) })
-      if (t.ndim === 2 && t.shape[0] !== t.shape[1]) { // tapegrad's layout where torch's is expected
+      if (t.ndim === 2 && t.shape[0] !== t.shape[1]) { // the other format's layout
         bad.push({ ...good, [name]: new Tensor(t.data.slice(), [t.shape[1], t.shape[0]]) })
       }
       bad.push({ ...good, [name]: int32(t.data, t.shape) })
+      bad.push({ ...good, [name]: { shape: t.shape, dtype: 'int32', data: Array.from(t.data, Math.round) } })
       bad.push({ ...good, [name]: { shape: t.shape, data: Array.from(t.data, (v, i) => (i === 0 ? 'x' : v)) } })
       bad.push({ ...good, [name]: { shape: t.shape, data: Array.from(t.data).slice(1) } })
+      bad.push({ ...good, [name]: { shape: 'x', data: [] } })
       bad.push({ ...good, [name]: null })
     }
+    const who = format === 'torch' ? "loadStateDict \\(MLP, format 'torch'\\)" : 'loadStateDict \\(MLP\\)'
+    const message = new RegExp(`^${who}: the state dict does not fit: .*Nothing was loaded`)
     for (const dict of bad) {
       const outcome = (() => {
         seed(99)
         const target = new nn.MLP([3, 4, 2])
         const before = target.namedParameters().map(([, t]) => bitsOf(t)).join('|')
         try {
-          target.loadStateDict(dict as Record<string, Tensor>, { format: 'torch' })
+          target.loadStateDict(dict as Record<string, Tensor>, { format })
         } catch (e) {
           expect((e as Error).constructor).toBe(Error)
-          const message = /^loadStateDict \(MLP, format 'torch'\): the state dict does not fit: .*Nothing was loaded/
           expect((e as Error).message).toMatch(message)
           expect(target.namedParameters().map(([, t]) => bitsOf(t)).join('|')).toBe(before)
           return 'refused by loadStateDict'
         }
         return 'loaded'
       })()
-      tally('bad state dict', outcome)
+      tally(`bad state dict (${format})`, outcome)
       const show = (v: unknown) => (v instanceof Tensor ? `${kindOf(v)} [${v.shape}]` : JSON.stringify(v)?.slice(0, 60))
       const what = Object.entries(dict).map(([k, v]) => `${k}: ${show(v)}`).join(', ')
       expect(`${what} → ${outcome}`).toBe(`${what} → refused by loadStateDict`)
