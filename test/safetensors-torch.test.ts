@@ -124,6 +124,27 @@ describe('torch → tapegrad', () => {
       expect([k, Array.from(got.data)]).toEqual([k, want])
     }
     expect(Array.from(tensors['bn.num_batches_tracked'].data)).toEqual([7])
+    const dtypes = ['labels.i32', 'ids.i64', 'weight.f64'].map((k) => tensors[k].dtype)
+    expect(dtypes).toEqual(['int32', 'int32', 'float64'])
+  })
+
+  test('an int32 tensor of a module (a counter like num_batches_tracked) loads torch\'s I64 exactly', () => {
+    class Counter extends nn.Module {
+      count = tensor(0, { dtype: 'int32' })
+      override forward(x: Tensor) { return x }
+      override torchEntries() { return [nn.torchEntry('num_batches_tracked', this.count)] }
+    }
+    const c = new Counter()
+    const fromTorch = loadSafetensors(read(fixtures.torch_mixed.file)).tensors['bn.num_batches_tracked']
+    c.loadStateDict({ num_batches_tracked: fromTorch }, { format: 'torch' })
+    expect([c.count.dtype, c.count.item()]).toEqual(['int32', 7])
+    const back = loadSafetensors(saveSafetensors(c.stateDict({ format: 'torch' }))).tensors.num_batches_tracked
+    expect([back.dtype, back.item()]).toEqual(['int32', 7]) // written as I32, which torch copies into its int64 buffer
+    for (const bad of [2.5, 2 ** 31, NaN]) {
+      expect(() => c.loadStateDict({ num_batches_tracked: tensor(bad, { dtype: 'float64' }) }, { format: 'torch' }))
+        .toThrow(new RegExp(`'num_batches_tracked' has ${bad} at flat index 0, which int32 cannot hold exactly`))
+    }
+    expect(c.count.item()).toBe(7)
   })
 })
 
@@ -201,7 +222,7 @@ describe("stateDict({ format: 'torch' }) and loadStateDict(d, { format: 'torch' 
     const f64 = { weight: tensor([[0.1, 0.2]], { dtype: 'float64' }), bias: tensor([1], { dtype: 'float64' }) }
     lin.loadStateDict(f64, { format: 'torch' })
     expect(Array.from(lin.weight.data)).toEqual([Math.fround(0.1), Math.fround(0.2)])
-    const ints = new Tensor(Int32Array.of(1, 2) as unknown as Float32Array, [1, 2])
+    const ints = tensor([[1, 2]], { dtype: 'int32' })
     expect(() => lin.loadStateDict({ weight: ints, bias: tensor([1]) }, { format: 'torch' }))
       .toThrow(/'weight' is int32, expected floating-point values \(float32\)/)
   })

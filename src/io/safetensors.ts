@@ -151,7 +151,7 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
 }
 
 /** The safetensors dtype of a tensor's storage. */
-function codeOf(refuse: Refuse, name: string, data: TypedArray | Int32Array): Code {
+function codeOf(refuse: Refuse, name: string, data: TypedArray): Code {
   if (data instanceof Float32Array) return 'F32'
   if (data instanceof Float64Array) return 'F64'
   if (data instanceof Int32Array) return 'I32'
@@ -172,7 +172,7 @@ function metadataJson(refuse: Refuse, metadata: unknown): string {
   return `{${parts.join(',')}}`
 }
 
-function writeLittleEndian(out: Uint8Array, at: number, data: TypedArray | Int32Array): void {
+function writeLittleEndian(out: Uint8Array, at: number, data: TypedArray): void {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   if (LITTLE_ENDIAN) {
     out.set(bytes, at)
@@ -222,7 +222,7 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
   const base = 8 + n // where the data starts
   for (const e of entries) if (e.code === 'I64') checkInt32Range(e, view, base)
   const tensors: Record<string, Tensor> = {}
-  for (const e of entries) define(tensors, e.name, new Tensor(decode(file, view, base, e) as TypedArray, e.shape))
+  for (const e of entries) define(tensors, e.name, new Tensor(decode(file, view, base, e), e.shape))
   return { tensors, metadata }
 }
 
@@ -369,7 +369,7 @@ function checkInt32Range(e: Entry, view: DataView, base: number): void {
 }
 
 /** The values of one checked entry, copied into a fresh array (so `file` may be at any offset). */
-function decode(file: Uint8Array, view: DataView, base: number, e: Entry): Float32Array | Float64Array | Int32Array {
+function decode(file: Uint8Array, view: DataView, base: number, e: Entry): TypedArray {
   const start = base + e.begin
   if (e.code === 'I64') {
     const out = new Int32Array((e.end - e.begin) / I64_BYTES)

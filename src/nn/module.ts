@@ -344,10 +344,10 @@ function checkEntry(value: unknown, target: Target): Tensor | string {
   const d = data as ArrayLike<number>
   const size = sizeOf(target.shape)
   if (d.length !== size) return `has ${d.length} values for shape ${fmt(shape)} (${size} expected)`
-  const integer = (target.dtype as string) === 'int32'
+  const integer = target.dtype === 'int32'
   // Integers where weights belong mean a wrong or corrupt file (an I32 tensor read from a weight's
   // bytes), not something to convert.
-  if (!integer && (d instanceof Int32Array || (value as SerializedTensor).dtype === ('int32' as DType))) {
+  if (!integer && (d instanceof Int32Array || (value as SerializedTensor).dtype === 'int32')) {
     return `is int32, expected floating-point values (${target.dtype})`
   }
   for (let i = 0; i < d.length; i++) {
