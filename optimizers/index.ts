@@ -41,3 +41,4 @@ export {
   type Schedule, type ScheduleLike,
 } from './schedules.js'
 export { l2Norm, clipGradNorm, clipGradValue, gradsOf, type ClipGradNormOptions } from './clip.js'
+export { saveStateSafetensors, loadStateSafetensors } from './state-safetensors.js'

@@ -28,3 +28,4 @@ export { setBackend, getBackend, getActiveBackend, type BackendChoice, type Back
 export type { Backend, Rule, RuleFn } from './backends/backend.js'
 export * as nn from './nn/index.js'
 export { toDot, toSvg, type DotOptions } from './viz/index.js'
+export { saveSafetensors, loadSafetensors, SAFETENSORS_MAX_HEADER, type SafetensorsContents } from './io/safetensors.js'

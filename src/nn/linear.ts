@@ -2,8 +2,8 @@
  * `Linear`: the dense layer y = x·W + b.
  *
  * The weight is stored as [inFeatures, outFeatures] (as in JAX/Flax `Dense`), so the forward pass
- * is one matmul with no transpose. (PyTorch stores [out, in] and computes x·Wᵀ; when loading
- * PyTorch weights, transpose them.)
+ * is one matmul with no transpose. PyTorch stores [out, in] and computes x·Wᵀ:
+ * `stateDict({ format: 'torch' })` and `loadStateDict(d, { format: 'torch' })` transpose it.
  */
 import { fmt } from '../nd.js'
 import { add } from '../ops/elementwise.js'
@@ -13,6 +13,7 @@ import type { Random } from '../random.js'
 import { Tensor, zeros } from '../tensor.js'
 import { resolveInit, type Initializer, type InitName } from './init.js'
 import { Module } from './module.js'
+import { torchEntry, transposedEntry, type TorchEntry } from './torch-entries.js'
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -67,6 +68,13 @@ export class Linear extends Module {
     }
     const y = matmul(x, this.weight)
     return this.bias ? add(y, this.bias) : y
+  }
+
+  /** As torch's `nn.Linear`: `weight` [out, in] (the transpose of ours), `bias` [out]. */
+  override torchEntries(): TorchEntry[] {
+    const entries = [transposedEntry('weight', this.weight)]
+    if (this.bias) entries.push(torchEntry('bias', this.bias))
+    return entries
   }
 
   override toString(): string {

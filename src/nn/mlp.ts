@@ -8,6 +8,7 @@ import { resolveActivation, type Activation, type ActivationName } from './activ
 import type { Initializer, InitName } from './init.js'
 import { Linear } from './linear.js'
 import { Module } from './module.js'
+import { prefixEntries, type TorchEntry } from './torch-entries.js'
 
 /** Options of `MLP`. */
 export interface MLPOptions {
@@ -69,6 +70,14 @@ export class MLP extends Module {
       if (i + 1 < n) h = this.act(h)
     }
     return this.outAct ? this.outAct(h) : h
+  }
+
+  /**
+   * As the PyTorch net `nn.Sequential(nn.Linear(n₀, n₁), act, nn.Linear(n₁, n₂), …)`: layer i's
+   * entries under its position 2i there (`0.weight`, `2.weight`, …), the activations between.
+   */
+  override torchEntries(): TorchEntry[] {
+    return this.layers.flatMap((l, i) => prefixEntries(String(2 * i), l.torchEntries()))
   }
 
   override toString(): string {

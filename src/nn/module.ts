@@ -14,9 +14,10 @@
  * `stateDict` and restored by `loadStateDict`, but it is not a parameter, so `parameters()`,
  * `grad` and the optimizers never see it (PyTorch's `register_buffer`).
  */
-import { fmt, sameShape, type DType } from '../nd.js'
+import { allocate, fmt, sameShape, sizeOf, type DType } from '../nd.js'
 import { Tensor } from '../tensor.js'
 import { assertSameStructure, flatten, type Tree } from '../tree.js'
+import { prefixEntries, torchEntry, type TorchEntry } from './torch-entries.js'
 
 /** A tensor written as plain data, as `JSON.parse` returns it: what `serializeStateDict` makes. */
 export interface SerializedTensor {
@@ -31,6 +32,19 @@ export interface SerializedTensor {
 /** Parameter or buffer name → tensor, e.g. `{ 'layers.0.weight': Tensor[2,16], … }`. */
 export type StateDict = Record<string, Tensor>
 
+/**
+ * The names and layouts of a state dict: 'tapegrad' (the parameter paths, `layers.0.weight`
+ * [in, out]) or 'torch' (PyTorch's, `0.weight` [out, in]: what `torch.nn` loads; see `torchEntries`).
+ * @example const format: StateDictFormat = 'torch'
+ */
+export type StateDictFormat = 'tapegrad' | 'torch'
+
+/** Options of `stateDict`. @example net.stateDict({ format: 'torch' }) */
+export interface StateDictOptions {
+  /** 'tapegrad' (default) or 'torch': PyTorch's names and layouts. */
+  format?: StateDictFormat
+}
+
 /** Options of `loadStateDict`. */
 export interface LoadStateDictOptions {
   /**
@@ -39,6 +53,16 @@ export interface LoadStateDictOptions {
    * Shapes must match either way.
    */
   strict?: boolean
+  /** 'tapegrad' (default) or 'torch': the dict has PyTorch's names and layouts. */
+  format?: StateDictFormat
+}
+
+/** A tensor `loadStateDict` writes: its name, shape and dtype, and how to write it. */
+interface Target {
+  name: string
+  shape: readonly number[]
+  dtype: DType
+  write(value: Tensor): void
 }
 
 /** Where a parameter lives: `owner[key]`. `apply` swaps tensors in and out through these. */
@@ -171,12 +195,65 @@ export abstract class Module<Out = Tensor> {
   /**
    * A snapshot of the parameters and buffers by name, in field order (copies, with no history):
    * saving it and loading it back with `loadStateDict` restores the module exactly. See
-   * `serializeStateDict` for JSON.
+   * `serializeStateDict` for JSON and `saveSafetensors` for safetensors files. With
+   * `{ format: 'torch' }`: PyTorch's names and layouts (see `torchEntries`), which `torch.nn`
+   * modules load with `load_state_dict`.
+   * @example
+   * const net = new MLP([3, 4, 2])
+   * Object.keys(net.stateDict())   // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
+   * net.stateDict({ format: 'torch' })['0.weight'].shape   // [4, 3]: torch's [out, in]
+   * // saveSafetensors(net.stateDict({ format: 'torch' })) is a file torch's load_file reads
    */
-  stateDict(): StateDict {
+  stateDict(options: StateDictOptions = {}): StateDict {
     const out: StateDict = {}
-    for (const [name, t] of walkModule(this, '').state) out[name] = t.clone()
+    if (readFormat(`stateDict (${this.constructor.name})`, options) === 'torch') {
+      for (const e of this.checkedTorchEntries()) define(out, e.name, e.read())
+      return out
+    }
+    for (const [name, t] of walkModule(this, '').state) define(out, name, t.clone())
     return out
+  }
+
+  /**
+   * How this module's state appears in a PyTorch `state_dict`: one entry per tensor, with
+   * PyTorch's name (relative to this module), shape and layout, and how to read and write it.
+   * The default is the identity: every tensor field under its field name, and the entries of
+   * every submodule under the submodule's name (`encoder.weight`). Layers whose names or layouts
+   * differ from PyTorch's override it (Linear transposes its weight; Sequential and MLP number
+   * their layers as `nn.Sequential` does) with `torchEntry`, `transposedEntry`, `prefixEntries`.
+   * @example
+   * class Scale extends Module {
+   *   gamma = ones([3], { requiresGrad: true })
+   *   override forward(x: Tensor) { return x.mul(this.gamma) }
+   *   override torchEntries() { return [torchEntry('weight', this.gamma)] }   // torch calls it 'weight'
+   * }
+   * Object.keys(new Scale().stateDict({ format: 'torch' })) // ['weight']
+   */
+  torchEntries(): TorchEntry[] {
+    const out: TorchEntry[] = []
+    const visit = (value: unknown, path: string): void => {
+      if (value instanceof Tensor) out.push(torchEntry(path, value))
+      else if (value instanceof Module) out.push(...prefixEntries(path, value.torchEntries()))
+      else if (Array.isArray(value)) value.forEach((v, i) => visit(v, join(path, String(i))))
+      else if (isPlainObject(value)) for (const key of Object.keys(value)) visit(value[key], join(path, key))
+    }
+    for (const key of Object.keys(this)) visit((this as unknown as Record<string, unknown>)[key], key)
+    return out
+  }
+
+  /** `torchEntries()` after the checks the walk over fields does (no shared module, no cycle), names unique. */
+  private checkedTorchEntries(): TorchEntry[] {
+    walkModule(this, '') // throws on a module reached twice, which would otherwise recurse forever
+    const entries = this.torchEntries()
+    const seen = new Set<string>()
+    for (const e of entries) {
+      if (seen.has(e.name)) {
+        const who = `torchEntries (${this.constructor.name})`
+        throw new Error(`${who}: the name '${e.name}' is given twice; each entry needs its own name`)
+      }
+      seen.add(e.name)
+    }
+    return entries
   }
 
   /**
@@ -184,36 +261,38 @@ export abstract class Module<Out = Tensor> {
    * working).
    * Every name and shape is checked first; on any mismatch it throws an error that lists all of
    * them and changes nothing. Values may be Tensors or `{ shape, data }` objects (parsed JSON).
+   * With `{ format: 'torch' }` the names and shapes are PyTorch's (see `torchEntries`): a
+   * `torch.nn` model's `state_dict()`, e.g. read from a safetensors file by `loadSafetensors`.
+   * Values are converted to each parameter's dtype.
    * @example net.loadStateDict(JSON.parse(fs.readFileSync('weights.json', 'utf8')))
+   * @example net.loadStateDict(loadSafetensors(fs.readFileSync('model.safetensors')).tensors, { format: 'torch' })
    */
   loadStateDict(dict: Record<string, Tensor | SerializedTensor>, options: LoadStateDictOptions = {}): void {
-    const who = `loadStateDict (${this.constructor.name})`
+    const torch = readFormat(`loadStateDict (${this.constructor.name})`, options) === 'torch'
+    const who = `loadStateDict (${this.constructor.name}${torch ? ", format 'torch'" : ''})`
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict) || dict instanceof Tensor) {
       throw new Error(`${who}: expected an object of parameter name → tensor, got ${describe(dict)}`)
     }
     const strict = options.strict ?? true
-    const own = walkModule(this, '').state
-    const expected = new Map(own)
+    const own: Target[] = torch ? torchTargets(this.checkedTorchEntries()) : parameterTargets(walkModule(this, '').state)
+    const expected = new Set(own.map((t) => t.name))
     const problems: string[] = []
-    const missing = own.map(([n]) => n).filter((n) => !Object.prototype.hasOwnProperty.call(dict, n))
+    const missing = own.map((t) => t.name).filter((n) => !Object.prototype.hasOwnProperty.call(dict, n))
     const unexpected = Object.keys(dict).filter((n) => !expected.has(n))
     if (strict && missing.length) problems.push(`missing ${missing.map((n) => `'${n}'`).join(', ')}`)
     if (strict && unexpected.length) problems.push(`unexpected ${unexpected.map((n) => `'${n}'`).join(', ')}`)
-    const writes: [Tensor, ArrayLike<number>][] = []
-    for (const [name, target] of own) {
-      if (!Object.prototype.hasOwnProperty.call(dict, name)) continue
-      const problem = checkEntry(dict[name], target)
-      if (typeof problem === 'string') problems.push(`'${name}' ${problem}`)
+    const writes: [Target, Tensor][] = []
+    for (const target of own) {
+      if (!Object.prototype.hasOwnProperty.call(dict, target.name)) continue
+      const problem = checkEntry(dict[target.name], target)
+      if (typeof problem === 'string') problems.push(`'${target.name}' ${problem}`)
       else writes.push([target, problem])
     }
     if (problems.length) {
-      const names = own.map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')
+      const names = own.map((t) => `${t.name} ${fmt(t.shape)}`).join(', ')
       throw new Error(`${who}: the state dict does not fit: ${problems.join('; ')}. Nothing was loaded. Expected: ${names}`)
     }
-    for (const [target, values] of writes) {
-      const d = target.data
-      for (let i = 0; i < d.length; i++) d[i] = values[i]
-    }
+    for (const [target, value] of writes) target.write(value)
   }
 
   /**
@@ -242,6 +321,33 @@ export abstract class Module<Out = Tensor> {
   }
 }
 
+/** What loadStateDict writes in PyTorch's format: the entries, through their `load`. */
+function torchTargets(entries: TorchEntry[]): Target[] {
+  return entries.map((e) => ({ name: e.name, shape: e.shape, dtype: e.dtype, write: (v: Tensor) => e.load(v) }))
+}
+
+/** What loadStateDict writes in tapegrad's format: the parameters and buffers, copied into in place. */
+function parameterTargets(named: [string, Tensor][]): Target[] {
+  return named.map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype, write: (v: Tensor) => t.data.set(v.data) }))
+}
+
+function readFormat(who: string, options: unknown): StateDictFormat {
+  if (options === null || typeof options !== 'object') {
+    throw new Error(`${who}: options must be an object, got ${describe(options)}`)
+  }
+  const format = (options as { format?: unknown }).format ?? 'tapegrad'
+  if (format !== 'tapegrad' && format !== 'torch') {
+    const got = typeof format === 'string' ? `'${format}'` : describe(format)
+    throw new Error(`${who}: format must be 'tapegrad' or 'torch', got ${got}`)
+  }
+  return format
+}
+
+/** Sets `obj[key]` as an own property, also for the key "__proto__" (which `=` would not). */
+function define<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key
 }
@@ -253,8 +359,11 @@ function describe(x: unknown): string {
   return typeof x
 }
 
-/** Checks one state-dict value against its parameter; returns the values or a problem. */
-function checkEntry(value: unknown, target: Tensor): ArrayLike<number> | string {
+/**
+ * Checks one state-dict value against its target; returns the value as a fresh tensor of the
+ * target's dtype (so that writing can no longer fail) or a problem.
+ */
+function checkEntry(value: unknown, target: Target): Tensor | string {
   let shape: unknown
   let data: unknown
   if (value instanceof Tensor) {
@@ -274,11 +383,24 @@ function checkEntry(value: unknown, target: Tensor): ArrayLike<number> | string 
     return `has no data array`
   }
   const d = data as ArrayLike<number>
-  if (d.length !== target.size) return `has ${d.length} values for shape ${fmt(shape)} (${target.size} expected)`
+  const size = sizeOf(target.shape)
+  if (d.length !== size) return `has ${d.length} values for shape ${fmt(shape)} (${size} expected)`
+  const integer = target.dtype === 'int32'
+  // Integers where weights belong mean a wrong or corrupt file (an I32 tensor read from a weight's
+  // bytes), not something to convert.
+  if (!integer && (d instanceof Int32Array || (value as SerializedTensor).dtype === 'int32')) {
+    return `is int32, expected floating-point values (${target.dtype})`
+  }
   for (let i = 0; i < d.length; i++) {
     if (typeof d[i] !== 'number') return `has a non-number value (${describe(d[i])}) at flat index ${i}`
+    // An Int32Array would truncate 2.5 to 2 and wrap 2³¹ to −2³¹: refuse instead.
+    if (integer && !(Number.isInteger(d[i]) && d[i] >= -(2 ** 31) && d[i] < 2 ** 31)) {
+      return `has ${d[i]} at flat index ${i}, which int32 cannot hold exactly`
+    }
   }
-  return d
+  const out = allocate(target.dtype, size)
+  for (let i = 0; i < size; i++) out[i] = d[i]
+  return new Tensor(out, target.shape.slice())
 }
 
 /** Walks a module's fields: the parameter tree, the slots holding each tensor, paths, leaves. */

@@ -3,6 +3,7 @@
  */
 import type { Tensor } from '../tensor.js'
 import { Module } from './module.js'
+import { prefixEntries, type TorchEntry } from './torch-entries.js'
 
 /** A layer of a `Sequential`: a module, or a plain function such as `nn.relu`. */
 export type Layer = Module | ((x: Tensor) => Tensor)
@@ -32,6 +33,11 @@ export class Sequential extends Module {
     let h = x
     for (const l of this.layers) h = l instanceof Module ? l.forward(h) : l(h)
     return h
+  }
+
+  /** As torch's `nn.Sequential`: each layer's entries under its position (`2.weight`). */
+  override torchEntries(): TorchEntry[] {
+    return this.layers.flatMap((l, i) => (l instanceof Module ? prefixEntries(String(i), l.torchEntries()) : []))
   }
 
   override toString(): string {
