@@ -26,7 +26,6 @@
 //   model.differentModel?: string - set by a library that cannot express this model (brain.js'
 //     recurrent.LSTM: its own cell, per-sequence RMSProp updates); the string says how it differs.
 //     Such a contender is timed on the same batches but not verified, and its row says why.
-//   model.charsPerStep?: characters trained per trainStep if not 32·32.
 //
 // Verification (before timing): 3 steps from the shared init on batches 0, 1, 2 against the
 // float64 reference (lib/lstm-reference.mjs): each returned loss within 1e-4·max(1, |ref|), and the
@@ -50,7 +49,7 @@ async function runChild({ impl, params }) {
   const model = await impl.create({ ...CHAR_LSTM, init, ...hp });
   const prepared = model.prepareBatch ? await Promise.all(batches.map((b) => model.prepareBatch(b))) : [];
   const train = (b, wantLoss) => model.trainStep(batches[b], wantLoss, prepared[b]);
-  const charsPerStep = model.charsPerStep ?? CHAR_LSTM.batchSize * CHAR_LSTM.seqLen;
+  const charsPerStep = CHAR_LSTM.batchSize * CHAR_LSTM.seqLen;
 
   // ---- verify ----
   let verified = null;
