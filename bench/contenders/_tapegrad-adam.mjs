@@ -1,4 +1,4 @@
-// Workload A of ../shared/bench (one Adam step on N float32 parameters with a given gradient),
+// Workload A of the peer benchmark (one Adam step on N float32 parameters with a given gradient),
 // for bench/contenders/tapegrad.mjs. Imports the built library (npx tsc -p tsconfig.build.json).
 //
 // Variants:
