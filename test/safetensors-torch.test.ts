@@ -108,6 +108,29 @@ describe('torch → tapegrad', () => {
     expect(Buffer.from(saveSafetensors(again, metadata)).equals(Buffer.from(read(fx.file)))).toBe(true)
   })
 
+  test('torch_recurrent: BatchNorm1d (with running statistics), a 2-layer LSTM and a GRUCell load by PyTorch names and run as in torch', () => {
+    const fx = fixtures.torch_recurrent
+    class Holder extends nn.Module<Tensor> {
+      bn = new nn.BatchNorm1d(4)
+      lstm = new nn.LSTM(4, 5, { numLayers: 2 })
+      cell = new nn.GRUCell(5, 3)
+      override forward(x: Tensor) { return x }
+    }
+    seed(0)
+    const m = new Holder()
+    expect(Object.keys(m.stateDict({ format: 'torch' }))).toEqual(fx.keys) // torch's own names, in torch's order
+    m.loadStateDict(loadSafetensors(read(fx.file)).tensors, { format: 'torch' })
+    m.eval()
+    const x = fromJson(fx.inputs) // [T, N, in]
+    const [T, N] = x.shape
+    const y = noGrad(() => m.bn.forward(x.reshape([T * N, 4])).reshape([T, N, 4]))
+    const [out] = noGrad(() => m.lstm.forward(y))
+    expectAllClose(out, fx.lstm_out)
+    const z = noGrad(() => m.cell.forward(out.slice([T - 1])))
+    expectAllClose(z, fx.cell_out)
+    expect(m.bn.numBatchesTracked.item()).toBe(3) // torch's I64 counter, read as int32
+  })
+
   test('torch_mixed: F64, I32, I64 (as int32), 0-d, 0-size, unicode names and several metadata keys', () => {
     const fx = fixtures.torch_mixed
     const { tensors, metadata } = loadSafetensors(read(fx.file))

@@ -217,8 +217,10 @@ export abstract class Module<Out = Tensor> {
   /**
    * How this module's state appears in a PyTorch `state_dict`: one entry per tensor, with
    * PyTorch's name (relative to this module), shape and layout, and how to read and write it.
-   * The default is the identity: every tensor field under its field name, and the entries of
-   * every submodule under the submodule's name (`encoder.weight`). Layers whose names or layouts
+   * The default keeps shapes and layouts and writes names the way PyTorch spells attributes,
+   * snake_case: every tensor field under its field name (`runningMean` → `running_mean`,
+   * `weightIhL0` → `weight_ih_l0`), and the entries of every submodule under the submodule's
+   * name (`encoder.weight`). Layers whose names or layouts
    * differ from PyTorch's override it (Linear transposes its weight; Sequential and MLP number
    * their layers as `nn.Sequential` does) with `torchEntry`, `transposedEntry`, `prefixEntries`.
    * @example
@@ -235,9 +237,9 @@ export abstract class Module<Out = Tensor> {
       if (value instanceof Tensor) out.push(torchEntry(path, value))
       else if (value instanceof Module) out.push(...prefixEntries(path, value.torchEntries()))
       else if (Array.isArray(value)) value.forEach((v, i) => visit(v, join(path, String(i))))
-      else if (isPlainObject(value)) for (const key of Object.keys(value)) visit(value[key], join(path, key))
+      else if (isPlainObject(value)) for (const key of Object.keys(value)) visit(value[key], join(path, snakeCase(key)))
     }
-    for (const key of Object.keys(this)) visit((this as unknown as Record<string, unknown>)[key], key)
+    for (const key of Object.keys(this)) visit((this as unknown as Record<string, unknown>)[key], snakeCase(key))
     return out
   }
 
@@ -346,6 +348,11 @@ function readFormat(who: string, options: unknown): StateDictFormat {
 /** Sets `obj[key]` as an own property, also for the key "__proto__" (which `=` would not). */
 function define<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+/** PyTorch's spelling of a field name: `runningMean` → `running_mean`, `weightIhL0` → `weight_ih_l0`. */
+function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
 }
 
 function join(path: string, key: string): string {
