@@ -128,7 +128,7 @@ describe('torch → tapegrad', () => {
     expectAllClose(out, fx.lstm_out)
     const z = noGrad(() => m.cell.forward(out.slice([T - 1])))
     expectAllClose(z, fx.cell_out)
-    expect(m.bn.numBatchesTracked.item()).toBe(3) // torch's I64 counter, read as int32
+    expect(m.bn.numBatchesTracked!.item()).toBe(3) // torch's I64 counter, read as int32
   })
 
   test('torch_mixed: F64, I32, I64 (as int32), 0-d, 0-size, unicode names and several metadata keys', () => {
