@@ -41,7 +41,9 @@ export function normalizeAxes(op: string, shape: readonly number[], axis: AxisLi
     return all
   }
   const list = typeof axis === 'number' ? [axis] : axis
-  if (!Array.isArray(list)) throw new Error(`${op}: axis must be a number, an array of numbers or null, got ${describeArg(axis)}`)
+  if (!Array.isArray(list)) {
+    throw new Error(`${op}: axis must be a number, an array of numbers or null, got ${describeArg(axis)}`)
+  }
   const seen = new Array<boolean>(nd).fill(false)
   const out: number[] = []
   for (const a of list) {

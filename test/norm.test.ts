@@ -13,31 +13,42 @@ function allFiniteZero(t: Tensor): void {
 
 describe('the gradient of norm at exactly 0 is 0, never NaN', () => {
   const ords: NormOrd[] = [2, 'fro', 1, Infinity, -Infinity, 3, 1.5, 0.5]
-  test.each(ords.map((o) => [String(o), o] as const))('ord %s: grad, createGraph backward, hessian, jvp', (_name, ord) => {
-    for (const dtype of ['float32', 'float64'] as const) {
-      const x = zeros([3], { dtype })
-      expect(norm(x, ord).item()).toBe(0)
-      allFiniteZero(grad((z: Tensor) => norm(z, ord))(x))
-      // PyTorch style, with the backward pass recorded and differentiated again.
-      const leaf = zeros([3], { dtype, requiresGrad: true })
-      norm(leaf, ord).backward({ createGraph: true })
-      const g = leaf.grad!
-      allFiniteZero(g)
-      const leaf2 = zeros([3], { dtype, requiresGrad: true })
-      norm(leaf2, ord).backward({ createGraph: true })
-      const gg = leaf2.grad!
-      leaf2.grad = null
-      gg.sum().backward()
-      allFiniteZero(leaf2.grad!)
-      // JAX style: the Hessian and a forward-mode tangent.
-      allFiniteZero(hessian((z: Tensor) => norm(z, ord))(x))
-      const [, t] = jvp((z: Tensor) => norm(z, ord), [x], [tensor([1, -2, 3], { dtype })])
-      allFiniteZero(t)
-    }
-  })
+  test.each(ords.map((o) => [String(o), o] as const))(
+    'ord %s: grad, createGraph backward, hessian, jvp',
+    (_name, ord) => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const x = zeros([3], { dtype })
+        expect(norm(x, ord).item()).toBe(0)
+        allFiniteZero(grad((z: Tensor) => norm(z, ord))(x))
+        // PyTorch style, with the backward pass recorded and differentiated again.
+        const leaf = zeros([3], { dtype, requiresGrad: true })
+        norm(leaf, ord).backward({ createGraph: true })
+        const g = leaf.grad!
+        allFiniteZero(g)
+        const leaf2 = zeros([3], { dtype, requiresGrad: true })
+        norm(leaf2, ord).backward({ createGraph: true })
+        const gg = leaf2.grad!
+        leaf2.grad = null
+        gg.sum().backward()
+        allFiniteZero(leaf2.grad!)
+        // JAX style: the Hessian and a forward-mode tangent.
+        allFiniteZero(hessian((z: Tensor) => norm(z, ord))(x))
+        const [, t] = jvp((z: Tensor) => norm(z, ord), [x], [tensor([1, -2, 3], { dtype })])
+        allFiniteZero(t)
+      }
+    },
+  )
 
   test('a zero lane gets gradient 0; the other lanes get x/‖x‖', () => {
-    const g = grad((x: Tensor) => norm(x, 2, 1).sum())(tensor([[0, 0], [3, 4]], f64))
+    const g = grad((x: Tensor) => norm(x, 2, 1).sum())(
+      tensor(
+        [
+          [0, 0],
+          [3, 4],
+        ],
+        f64,
+      ),
+    )
     expect(Array.from(g.data.subarray(0, 2))).toEqual([0, 0])
     expect(g.data[2]).toBeCloseTo(0.6, 15)
     expect(g.data[3]).toBeCloseTo(0.8, 15)
@@ -57,14 +68,26 @@ describe('the gradient of norm at exactly 0 is 0, never NaN', () => {
 
 describe('values', () => {
   test("'fro' is the 2-norm of all elements; matrices are not given induced norms", () => {
-    const A = tensor([[1, -2], [3, -4]], f64)
+    const A = tensor(
+      [
+        [1, -2],
+        [3, -4],
+      ],
+      f64,
+    )
     expect(norm(A, 'fro').item()).toBeCloseTo(Math.sqrt(30), 14)
     expect(norm(A).item()).toBeCloseTo(Math.sqrt(30), 14)
     expect(norm(A, 1).item()).toBe(10) // entrywise, not NumPy's max column sum (6)
   })
 
   test('the fluent form is the same function', () => {
-    const x = tensor([[3, 4], [6, 8]], f64)
+    const x = tensor(
+      [
+        [3, 4],
+        [6, 8],
+      ],
+      f64,
+    )
     expect(x.norm().item()).toBeCloseTo(Math.sqrt(125), 13)
     expect(x.norm(2, 1, true).toArray()).toEqual([[5], [10]])
   })
@@ -77,17 +100,23 @@ describe('values', () => {
 describe('errors name norm, the ord and the shape', () => {
   const x = zeros([2, 3])
   test.each([0, -1, -2.5, NaN])('ord %s', (ord) => {
-    expect(() => norm(x, ord)).toThrow(new RegExp(`^norm: ord ${ord} is not supported for shape \\[2,3\\] \\(expected 2, 1, Infinity`))
+    expect(() => norm(x, ord)).toThrow(
+      new RegExp(`^norm: ord ${ord} is not supported for shape \\[2,3\\] \\(expected 2, 1, Infinity`),
+    )
   })
   test("'nuc' and other strings", () => {
-    expect(() => norm(x, 'nuc' as NormOrd)).toThrow(/^norm: ord 'nuc' is not supported for shape \[2,3\].*matrix norms such as 'nuc' are not provided/)
+    expect(() => norm(x, 'nuc' as NormOrd)).toThrow(
+      /^norm: ord 'nuc' is not supported for shape \[2,3\].*matrix norms such as 'nuc' are not provided/,
+    )
   })
   test('bad axes', () => {
     expect(() => norm(x, 2, 2)).toThrow(/^norm: axis 2 is out of range for shape \[2,3\]/)
     expect(() => norm(x, 2, [0, 0])).toThrow(/^norm: axis 0 appears more than once/)
   })
   test('the ∞-norms of zero elements', () => {
-    expect(() => norm(zeros([0, 2]), Infinity, 0)).toThrow(/^norm: the ∞-norm of zero elements is undefined \(axes \[0\] of shape \[0,2\]\)/)
+    expect(() => norm(zeros([0, 2]), Infinity, 0)).toThrow(
+      /^norm: the ∞-norm of zero elements is undefined \(axes \[0\] of shape \[0,2\]\)/,
+    )
     expect(() => norm(zeros([0]), -Infinity)).toThrow(/^norm: the −∞-norm of zero elements is undefined/)
   })
   test('a non-tensor', () => {

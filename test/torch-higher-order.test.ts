@@ -94,7 +94,8 @@ const impls: Record<string, Impl> = {
   'grad2 concat then sin [2,3]&[2,2] axis 1': binary((a, b) => tg.sin(tg.concat([a, b], 1))),
   'grad2 cumsum axis 1 then sin [2,4]': unary((x) => tg.sin(tg.cumsum(x, 1))),
   'grad2 prod axis 1 [3,4]': unary((x) => tg.prod(x, 1)),
-  'grad2 prod axis 1 with one zero and two zeros in a row [[2,0,3,1],[0,1.5,0,2],[1.5,2,-1,0.5]]': unary((x) => tg.prod(x, 1)),
+  'grad2 prod axis 1 with one zero and two zeros in a row [[2,0,3,1],[0,1.5,0,2],[1.5,2,-1,0.5]]':
+    unary((x) => tg.prod(x, 1)),
   'grad2 norm ord 2 axis 1 [3,4]': unary((x) => tg.norm(x, 2, 1)),
   'grad2 norm ord 1 all [2,3] then square': unary((x) => tg.square(tg.norm(x, 1))),
   'grad2 norm ord 3 axis 0 [4,2]': unary((x) => tg.norm(x, 3, 0)),

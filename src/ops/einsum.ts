@@ -24,7 +24,10 @@ import { reshape } from './shape.js'
 /** Two operands must share one dtype; the error names the op (not the mul or matmul inside it). */
 function checkSameDtype(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
-    throw new Error(`${op}: dtype mismatch: ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}; convert one with .astype('${a.dtype}')`)
+    throw new Error(
+      `${op}: dtype mismatch: ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}; ` +
+        `convert one with .astype('${a.dtype}')`,
+    )
   }
 }
 
@@ -38,17 +41,23 @@ const LETTER = /^[a-zA-Z]$/
 
 /** Parses and checks `spec` against the operands' shapes; every error quotes spec and shapes. */
 function parseSpec(spec: unknown, operands: Tensor[]): Spec {
-  if (typeof spec !== 'string') throw new Error(`einsum: spec must be a string such as 'ij,jk->ik', got ${describeArg(spec)}`)
+  if (typeof spec !== 'string')
+    throw new Error(`einsum: spec must be a string such as 'ij,jk->ik', got ${describeArg(spec)}`)
   const shapes = operands.map((t) => fmt(t.shape))
   const where = `('${spec}', ${operands.length === 1 ? `shape ${shapes[0]}` : `shapes ${shapes.join(' and ')}`})`
   const s = spec.replace(/\s+/g, '')
-  if (s.includes('.')) throw new Error(`einsum: ellipsis '...' is not supported; name every axis with a letter ${where}`)
+  if (s.includes('.'))
+    throw new Error(`einsum: ellipsis '...' is not supported; name every axis with a letter ${where}`)
   const sides = s.split('->')
   if (sides.length > 2) throw new Error(`einsum: spec has more than one '->' ${where}`)
   const inputs = sides[0].split(',').map((part) => [...part])
-  if (inputs.length > 2) throw new Error(`einsum: at most two operands are supported, the spec names ${inputs.length} ${where}`)
+  if (inputs.length > 2)
+    throw new Error(`einsum: at most two operands are supported, the spec names ${inputs.length} ${where}`)
   if (inputs.length !== operands.length) {
-    throw new Error(`einsum: the spec names ${inputs.length} operand${inputs.length === 1 ? '' : 's'}, got ${operands.length} ${where}`)
+    throw new Error(
+      `einsum: the spec names ${inputs.length} operand${inputs.length === 1 ? '' : 's'}, ` +
+        `got ${operands.length} ${where}`,
+    )
   }
   const sizes = new Map<string, { size: number; operand: number }>()
   inputs.forEach((letters, k) => {
@@ -57,16 +66,23 @@ function parseSpec(spec: unknown, operands: Tensor[]): Spec {
       if (!LETTER.test(c)) throw new Error(`einsum: '${c}' in operand ${k} is not an index letter (a–z, A–Z) ${where}`)
     }
     if (letters.length !== shape.length) {
-      throw new Error(`einsum: operand ${k} has ${shape.length} axes but ${letters.length} indices '${letters.join('')}' ${where}`)
+      throw new Error(
+        `einsum: operand ${k} has ${shape.length} axes but ${letters.length} indices '${letters.join('')}' ${where}`,
+      )
     }
     letters.forEach((c, axis) => {
       if (letters.indexOf(c) !== axis) {
-        throw new Error(`einsum: index ${c} appears twice in operand ${k}; diagonals and traces are not supported ${where}`)
+        throw new Error(
+          `einsum: index ${c} appears twice in operand ${k}; diagonals and traces are not supported ${where}`,
+        )
       }
       const seen = sizes.get(c)
       if (seen === undefined) sizes.set(c, { size: shape[axis], operand: k })
       else if (seen.size !== shape[axis]) {
-        throw new Error(`einsum: index ${c} has size ${seen.size} in operand ${seen.operand} and ${shape[axis]} in operand ${k} ${where}`)
+        throw new Error(
+          `einsum: index ${c} has size ${seen.size} in operand ${seen.operand} ` +
+            `and ${shape[axis]} in operand ${k} ${where}`,
+        )
       }
     })
   })
@@ -89,7 +105,10 @@ function parseSpec(spec: unknown, operands: Tensor[]): Spec {
 /** x with axes named `from` reordered to `to` (the same letters); no op when already in order. */
 function arrange(x: Tensor, from: string[], to: string[]): Tensor {
   if (from.every((c, i) => c === to[i])) return x
-  return permute(x, to.map((c) => from.indexOf(c)))
+  return permute(
+    x,
+    to.map((c) => from.indexOf(c)),
+  )
 }
 
 /** Sums the axes of x whose letters `drop` selects; returns the result and its letters. */
@@ -132,8 +151,18 @@ function contract(a0: Tensor, ia0: string[], b0: Tensor, ib0: string[], out: str
     // Broadcasting: A as [batch, free_A, 1…, contracted], B as [batch, 1…, free_B, contracted].
     const ones = (n: number) => new Array<number>(n).fill(1)
     const sContracted = sizesOf(a, ia, contracted)
-    const A = reshape(arrange(a, ia, [...batch, ...freeA, ...contracted]), [...sBatch, ...sFreeA, ...ones(freeB.length), ...sContracted])
-    const B = reshape(arrange(b, ib, [...batch, ...freeB, ...contracted]), [...sBatch, ...ones(freeA.length), ...sFreeB, ...sContracted])
+    const A = reshape(arrange(a, ia, [...batch, ...freeA, ...contracted]), [
+      ...sBatch,
+      ...sFreeA,
+      ...ones(freeB.length),
+      ...sContracted,
+    ])
+    const B = reshape(arrange(b, ib, [...batch, ...freeB, ...contracted]), [
+      ...sBatch,
+      ...ones(freeA.length),
+      ...sFreeB,
+      ...sContracted,
+    ])
     result = mul(A, B)
     letters = [...batch, ...freeA, ...freeB, ...contracted]
     if (contracted.length > 0) [result, letters] = sumOut(result, letters, (c) => contracted.includes(c))
@@ -183,7 +212,10 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   checkTensor('outer', a, 'the first operand')
   checkTensor('outer', b, 'the second operand')
   if (a.ndim !== 1 || b.ndim !== 1) {
-    throw new Error(`outer: expected two 1-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (flatten them first, or use einsum)`)
+    throw new Error(
+      `outer: expected two 1-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} ` +
+        '(flatten them first, or use einsum)',
+    )
   }
   checkSameDtype('outer', a, b)
   return mul(reshape(a, [a.size, 1]), b)
@@ -198,9 +230,12 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   checkTensor('dot', a, 'the first operand')
   checkTensor('dot', b, 'the second operand')
   if (a.ndim !== 1 || b.ndim !== 1) {
-    throw new Error(`dot: expected two 1-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (use matmul for matrices)`)
+    throw new Error(
+      `dot: expected two 1-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (use matmul for matrices)`,
+    )
   }
-  if (a.size !== b.size) throw new Error(`dot: the vectors differ in length: shapes ${fmt(a.shape)} and ${fmt(b.shape)}`)
+  if (a.size !== b.size)
+    throw new Error(`dot: the vectors differ in length: shapes ${fmt(a.shape)} and ${fmt(b.shape)}`)
   checkSameDtype('dot', a, b)
   return matmul(a, b)
 }

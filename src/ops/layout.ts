@@ -58,25 +58,35 @@ function checkWidths(x: Tensor, widths: unknown): [number, number][] {
   const n = x.ndim
   const example = `[${x.shape.map(() => '[before, after]').join(', ')}]`
   if (!Array.isArray(widths)) {
-    throw new Error(`pad: widths must be one [before, after] pair per axis, ${example} for shape ${fmt(x.shape)}; got ${describeArg(widths)}`)
+    throw new Error(
+      `pad: widths must be one [before, after] pair per axis, ${example} for shape ${fmt(x.shape)}; ` +
+        `got ${describeArg(widths)}`,
+    )
   }
   if (widths.length > 0 && widths.every((w) => typeof w === 'number')) {
     // PyTorch's F.pad reads a flat list from the last axis; NumPy reads a flat pair as the
     // widths of every axis. Rather than guess, ask for the unambiguous form.
     throw new Error(
-      `pad: widths [${widths.join(', ')}] is a flat list; give one [before, after] pair per axis, ${example} for shape ` +
+      `pad: widths [${widths.join(', ')}] is a flat list; give one [before, after] pair per axis, ` +
+        `${example} for shape ` +
         `${fmt(x.shape)} (NumPy's form; PyTorch's flat F.pad form, last axis first, is not accepted: ` +
         `F.pad(x, (1, 2)) on a 2-D x is [[0, 0], [1, 2]] here)`,
     )
   }
   if (widths.length !== n) {
-    throw new Error(`pad: widths has ${widths.length} pair${widths.length === 1 ? '' : 's'} for shape ${fmt(x.shape)}, which has ${n} axes (expected ${example})`)
+    throw new Error(
+      `pad: widths has ${widths.length} pair${widths.length === 1 ? '' : 's'} for shape ${fmt(x.shape)}, ` +
+        `which has ${n} axes (expected ${example})`,
+    )
   }
   return widths.map((w, k): [number, number] => {
     const ok = Array.isArray(w) && w.length === 2 && w.every((v) => Number.isInteger(v) && v >= 0)
     if (!ok) {
       const got = Array.isArray(w) ? `[${w.map(String).join(', ')}]` : describeArg(w)
-      throw new Error(`pad: widths for axis ${k} must be [before, after], two non-negative integers, got ${got} (shape ${fmt(x.shape)})`)
+      throw new Error(
+        `pad: widths for axis ${k} must be [before, after], two non-negative integers, ` +
+          `got ${got} (shape ${fmt(x.shape)})`,
+      )
     }
     return [w[0], w[1]]
   })
@@ -95,7 +105,8 @@ function checkWidths(x: Tensor, widths: unknown): [number, number][] {
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
   checkTensor('pad', x)
   const w = checkWidths(x, widths)
-  if (typeof value !== 'number') throw new Error(`pad: value must be a number, got ${describeArg(value)} (shape ${fmt(x.shape)})`)
+  if (typeof value !== 'number')
+    throw new Error(`pad: value must be a number, got ${describeArg(value)} (shape ${fmt(x.shape)})`)
   if (x.dtype === 'int32' && !Number.isInteger(value)) {
     throw new Error(`pad: value ${value} is not an integer, but x is int32 ${fmt(x.shape)}`)
   }
@@ -113,7 +124,10 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
 export function flip(x: Tensor, axis?: AxisLike): Tensor {
   checkTensor('flip', x)
   const axes = normalizeAxes('flip', x.shape, axis)
-  return slice(x, x.shape.map((_, k): SliceSpec => (axes.includes(k) ? [null, null, -1] : null)))
+  return slice(
+    x,
+    x.shape.map((_, k): SliceSpec => (axes.includes(k) ? [null, null, -1] : null)),
+  )
 }
 
 // ---- tile: x repeated reps[k] times along axis k ------------------------------------------------
@@ -140,7 +154,10 @@ export function tile(x: Tensor, reps: number | readonly number[]): Tensor {
   const r = [...new Array<number>(d - list.length).fill(1), ...list]
   const spread = shape.flatMap((s) => [1, s])
   const target = shape.flatMap((s, k) => [r[k], s])
-  return reshape(broadcastTo(reshape(x, spread), target), shape.map((s, k) => s * r[k]))
+  return reshape(
+    broadcastTo(reshape(x, spread), target),
+    shape.map((s, k) => s * r[k]),
+  )
 }
 
 // ---- tril / triu: x kept on one side of the k-th diagonal, 0 elsewhere --------------------------
@@ -150,8 +167,10 @@ const upper = (i: number, j: number, k: number) => j - i >= k
 /** where(mask, x, 0) with the constant [M, N] mask keep(i, j, k), over the last two axes of x. */
 function triangle(op: string, x: Tensor, k: number, keep: (i: number, j: number, k: number) => boolean): Tensor {
   checkTensor(op, x)
-  if (x.ndim < 2) throw new Error(`${op}: x must have at least 2 axes (a matrix, or a batch of them), got shape ${fmt(x.shape)}`)
-  if (!Number.isInteger(k)) throw new Error(`${op}: k must be an integer (the diagonal offset), got ${describeArg(k)} (shape ${fmt(x.shape)})`)
+  if (x.ndim < 2)
+    throw new Error(`${op}: x must have at least 2 axes (a matrix, or a batch of them), got shape ${fmt(x.shape)}`)
+  if (!Number.isInteger(k))
+    throw new Error(`${op}: k must be an integer (the diagonal offset), got ${describeArg(k)} (shape ${fmt(x.shape)})`)
   const M = x.shape[x.ndim - 2]
   const N = x.shape[x.ndim - 1]
   const mask = allocate('int32', M * N)

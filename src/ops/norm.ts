@@ -54,9 +54,11 @@ function scaleOf(x: Tensor, axes: number[]): Tensor {
 function readOrd(ord: unknown, x: Tensor): number {
   if (ord === undefined || ord === null || ord === 'fro') return 2
   if (typeof ord === 'number' && (ord > 0 || ord === -Infinity)) return ord
+  const shown = typeof ord === 'string' ? `'${ord}'` : typeof ord === 'number' ? String(ord) : describeArg(ord)
   throw new Error(
-    `norm: ord ${typeof ord === 'string' ? `'${ord}'` : typeof ord === 'number' ? ord : describeArg(ord)} is not supported for shape ${fmt(x.shape)} ` +
-      `(expected 2, 1, Infinity, -Infinity, 'fro' or a number p > 0; norm is entrywise, matrix norms such as 'nuc' are not provided)`,
+    `norm: ord ${shown} is not supported for shape ${fmt(x.shape)} ` +
+      `(expected 2, 1, Infinity, -Infinity, 'fro' or a number p > 0; ` +
+      `norm is entrywise, matrix norms such as 'nuc' are not provided)`,
   )
 }
 
@@ -87,7 +89,10 @@ export function norm(x: Tensor, ord: NormOrd = 2, axis?: AxisLike, keepdims = fa
   if (p === 1) return sum(abs(x), axes, k)
   if (p === Infinity || p === -Infinity) {
     if (reducedCount(x.shape, axes) === 0) {
-      throw new Error(`norm: the ${p > 0 ? '' : '−'}∞-norm of zero elements is undefined (axes [${axes.join(',')}] of shape ${fmt(x.shape)})`)
+      throw new Error(
+        `norm: the ${p > 0 ? '' : '−'}∞-norm of zero elements is undefined ` +
+          `(axes [${axes.join(',')}] of shape ${fmt(x.shape)})`,
+      )
     }
     return p > 0 ? max(abs(x), axes, k) : min(abs(x), axes, k)
   }

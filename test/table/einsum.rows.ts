@@ -35,21 +35,44 @@ function refEinsum(spec: string, ...xs: Tensor[]): NestedArray {
   return nest(result, outShape)
 }
 
-const ops = (...shapes: number[][]) => () => shapes.map((s, k) => det(s, -1, 1, 10 + k))
+const ops =
+  (...shapes: number[][]) =>
+  () =>
+    shapes.map((s, k) => det(s, -1, 1, 10 + k))
 function spec(s: string, ...shapes: number[][]) {
-  return { label: `'${s}' on ${shapes.map((sh) => `[${sh}]`).join(', ')}`, inputs: ops(...shapes), f: (...xs: Tensor[]) => einsum(s, xs[0], xs[1]), expected: (...xs: Tensor[]) => refEinsum(s, ...xs) }
+  return {
+    label: `'${s}' on ${shapes.map((sh) => `[${sh}]`).join(', ')}`,
+    inputs: ops(...shapes),
+    f: (...xs: Tensor[]) => einsum(s, xs[0], xs[1]),
+    expected: (...xs: Tensor[]) => refEinsum(s, ...xs),
+  }
 }
 /** An implicit spec, checked against the explicit one NumPy's rule gives. */
 function implicit(s: string, explicit: string, ...shapes: number[][]) {
-  return { ...spec(explicit, ...shapes), label: `implicit '${s}' = '${explicit}'`, f: (...xs: Tensor[]) => einsum(s, xs[0], xs[1]) }
+  return {
+    ...spec(explicit, ...shapes),
+    label: `implicit '${s}' = '${explicit}'`,
+    f: (...xs: Tensor[]) => einsum(s, xs[0], xs[1]),
+  }
 }
 
 export const rows: OpRow[] = [
   {
     op: 'einsum',
     cases: [
-      { label: 'by hand matmul', inputs: () => [f64([[1, 2]]), f64([[3], [4]])], f: (a, b) => einsum('ij,jk->ik', a, b), expected: [[11]] },
-      { label: 'by hand dot', inputs: () => [f64([1, 2, 3]), f64([4, 5, 6])], f: (a, b) => einsum('i,i->', a, b), expected: 32, shape: [] },
+      {
+        label: 'by hand matmul',
+        inputs: () => [f64([[1, 2]]), f64([[3], [4]])],
+        f: (a, b) => einsum('ij,jk->ik', a, b),
+        expected: [[11]],
+      },
+      {
+        label: 'by hand dot',
+        inputs: () => [f64([1, 2, 3]), f64([4, 5, 6])],
+        f: (a, b) => einsum('i,i->', a, b),
+        expected: 32,
+        shape: [],
+      },
       spec('ij,jk->ik', [2, 3], [3, 4]),
       spec('bij,bjk->bik', [2, 2, 3], [2, 3, 2]),
       spec('i,i->', [4], [4]),
@@ -77,23 +100,59 @@ export const rows: OpRow[] = [
       implicit('i,i', 'i,i->', [3], [3]),
       implicit('bi,bi', 'bi,bi->', [2, 3], [2, 3]),
       implicit('ba,ac', 'ba,ac->bc', [2, 3], [3, 2]),
-      { ...spec('ij,jk->ik', [2, 3], [3, 2]), label: "spaces are ignored: ' ij , jk -> ik '", f: (a: Tensor, b: Tensor) => einsum(' ij , jk -> ik ', a, b) },
+      {
+        ...spec('ij,jk->ik', [2, 3], [3, 2]),
+        label: "spaces are ignored: ' ij , jk -> ik '",
+        f: (a: Tensor, b: Tensor) => einsum(' ij , jk -> ik ', a, b),
+      },
       {
         label: "of its own square: 'ij,ij->i' of x² and x (cotangent depends on x)",
         inputs: ops([2, 3]),
         f: (x) => einsum('ij,ij->i', x.mul(x), x),
-        expected: (x) => refEinsum('ij,ij->i', f64(nest(Array.from(x.data).map((v) => v * v), [2, 3])), x),
+        expected: (x) =>
+          refEinsum(
+            'ij,ij->i',
+            f64(
+              nest(
+                Array.from(x.data).map((v) => v * v),
+                [2, 3],
+              ),
+            ),
+            x,
+          ),
       },
-      { label: 'contracting an empty index: [2,0]·[0,3] is zeros', inputs: () => [zeros([2, 0], { dtype: 'float64' }), zeros([0, 3], { dtype: 'float64' })], f: (a, b) => einsum('ij,jk->ik', a, b), expected: [[0, 0, 0], [0, 0, 0]] },
+      {
+        label: 'contracting an empty index: [2,0]·[0,3] is zeros',
+        inputs: () => [zeros([2, 0], { dtype: 'float64' }), zeros([0, 3], { dtype: 'float64' })],
+        f: (a, b) => einsum('ij,jk->ik', a, b),
+        expected: [
+          [0, 0, 0],
+          [0, 0, 0],
+        ],
+      },
     ],
   },
   {
     op: 'outer',
     cases: [
-      { label: 'by hand', inputs: () => [f64([1, 2]), f64([3, 4, 5])], f: outer, expected: [[3, 4, 5], [6, 8, 10]] },
+      {
+        label: 'by hand',
+        inputs: () => [f64([1, 2]), f64([3, 4, 5])],
+        f: outer,
+        expected: [
+          [3, 4, 5],
+          [6, 8, 10],
+        ],
+      },
       { label: '[4] and [3]', inputs: ops([4], [3]), f: outer, expected: (a, b) => refEinsum('i,j->ij', a, b) },
       { label: 'x with itself', inputs: ops([3]), f: (x) => outer(x, x), expected: (x) => refEinsum('i,j->ij', x, x) },
-      { label: 'empty [0] and [2]', inputs: () => [zeros([0], { dtype: 'float64' }), f64([1, 2])], f: outer, expected: [], shape: [0, 2] },
+      {
+        label: 'empty [0] and [2]',
+        inputs: () => [zeros([0], { dtype: 'float64' }), f64([1, 2])],
+        f: outer,
+        expected: [],
+        shape: [0, 2],
+      },
     ],
   },
   {
@@ -101,8 +160,20 @@ export const rows: OpRow[] = [
     cases: [
       { label: 'by hand', inputs: () => [f64([1, 2, 3]), f64([4, 5, 6])], f: dot, expected: 32, shape: [] },
       { label: '[5] · [5]', inputs: ops([5], [5]), f: dot, expected: (a, b) => refEinsum('i,i->', a, b), shape: [] },
-      { label: 'x · x = ‖x‖²', inputs: ops([4]), f: (x) => dot(x, x), expected: (x) => refEinsum('i,i->', x, x), shape: [] },
-      { label: 'empty vectors: 0', inputs: () => [zeros([0], { dtype: 'float64' }), zeros([0], { dtype: 'float64' })], f: dot, expected: 0, shape: [] },
+      {
+        label: 'x · x = ‖x‖²',
+        inputs: ops([4]),
+        f: (x) => dot(x, x),
+        expected: (x) => refEinsum('i,i->', x, x),
+        shape: [],
+      },
+      {
+        label: 'empty vectors: 0',
+        inputs: () => [zeros([0], { dtype: 'float64' }), zeros([0], { dtype: 'float64' })],
+        f: dot,
+        expected: 0,
+        shape: [],
+      },
     ],
   },
 ]
