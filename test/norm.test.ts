@@ -13,42 +13,32 @@ function allFiniteZero(t: Tensor): void {
 
 describe('the gradient of norm at exactly 0 is 0, never NaN', () => {
   const ords: NormOrd[] = [2, 'fro', 1, Infinity, -Infinity, 3, 1.5, 0.5]
-  test.each(ords.map((o) => [String(o), o] as const))(
-    'ord %s: grad, createGraph backward, hessian, jvp',
-    (_name, ord) => {
-      for (const dtype of ['float32', 'float64'] as const) {
-        const x = zeros([3], { dtype })
-        expect(norm(x, ord).item()).toBe(0)
-        allFiniteZero(grad((z: Tensor) => norm(z, ord))(x))
-        // PyTorch style, with the backward pass recorded and differentiated again.
-        const leaf = zeros([3], { dtype, requiresGrad: true })
-        norm(leaf, ord).backward({ createGraph: true })
-        const g = leaf.grad!
-        allFiniteZero(g)
-        const leaf2 = zeros([3], { dtype, requiresGrad: true })
-        norm(leaf2, ord).backward({ createGraph: true })
-        const gg = leaf2.grad!
-        leaf2.grad = null
-        gg.sum().backward()
-        allFiniteZero(leaf2.grad!)
-        // JAX style: the Hessian and a forward-mode tangent.
-        allFiniteZero(hessian((z: Tensor) => norm(z, ord))(x))
-        const [, t] = jvp((z: Tensor) => norm(z, ord), [x], [tensor([1, -2, 3], { dtype })])
-        allFiniteZero(t)
-      }
-    },
-  )
+  const cases = ords.map((o) => [String(o), o] as const)
+  test.each(cases)('ord %s: grad, createGraph backward, hessian, jvp', (_name, ord) => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = zeros([3], { dtype })
+      expect(norm(x, ord).item()).toBe(0)
+      allFiniteZero(grad((z: Tensor) => norm(z, ord))(x))
+      // PyTorch style, with the backward pass recorded and differentiated again.
+      const leaf = zeros([3], { dtype, requiresGrad: true })
+      norm(leaf, ord).backward({ createGraph: true })
+      const g = leaf.grad!
+      allFiniteZero(g)
+      const leaf2 = zeros([3], { dtype, requiresGrad: true })
+      norm(leaf2, ord).backward({ createGraph: true })
+      const gg = leaf2.grad!
+      leaf2.grad = null
+      gg.sum().backward()
+      allFiniteZero(leaf2.grad!)
+      // JAX style: the Hessian and a forward-mode tangent.
+      allFiniteZero(hessian((z: Tensor) => norm(z, ord))(x))
+      const [, t] = jvp((z: Tensor) => norm(z, ord), [x], [tensor([1, -2, 3], { dtype })])
+      allFiniteZero(t)
+    }
+  })
 
   test('a zero lane gets gradient 0; the other lanes get x/‖x‖', () => {
-    const g = grad((x: Tensor) => norm(x, 2, 1).sum())(
-      tensor(
-        [
-          [0, 0],
-          [3, 4],
-        ],
-        f64,
-      ),
-    )
+    const g = grad((x: Tensor) => norm(x, 2, 1).sum())(tensor([[0, 0], [3, 4]], f64))
     expect(Array.from(g.data.subarray(0, 2))).toEqual([0, 0])
     expect(g.data[2]).toBeCloseTo(0.6, 15)
     expect(g.data[3]).toBeCloseTo(0.8, 15)
@@ -68,26 +58,14 @@ describe('the gradient of norm at exactly 0 is 0, never NaN', () => {
 
 describe('values', () => {
   test("'fro' is the 2-norm of all elements; matrices are not given induced norms", () => {
-    const A = tensor(
-      [
-        [1, -2],
-        [3, -4],
-      ],
-      f64,
-    )
+    const A = tensor([[1, -2], [3, -4]], f64)
     expect(norm(A, 'fro').item()).toBeCloseTo(Math.sqrt(30), 14)
     expect(norm(A).item()).toBeCloseTo(Math.sqrt(30), 14)
     expect(norm(A, 1).item()).toBe(10) // entrywise, not NumPy's max column sum (6)
   })
 
   test('the fluent form is the same function', () => {
-    const x = tensor(
-      [
-        [3, 4],
-        [6, 8],
-      ],
-      f64,
-    )
+    const x = tensor([[3, 4], [6, 8]], f64)
     expect(x.norm().item()).toBeCloseTo(Math.sqrt(125), 13)
     expect(x.norm(2, 1, true).toArray()).toEqual([[5], [10]])
   })

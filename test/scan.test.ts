@@ -18,43 +18,20 @@ describe('prod with zeros', () => {
     expect(flat(grad((z: Tensor) => prod(z))(x))).toEqual([0, 0, 0, 0])
     // ∂²/∂xᵢ∂xⱼ Π x = Π_{k≠i,j} x_k: non-zero only for the pair of zeros (1, 3): 2·5 = 10.
     const H = hessian((z: Tensor) => prod(z))(x)
-    const want = [
-      [0, 0, 0, 0],
-      [0, 0, 0, 10],
-      [0, 0, 0, 0],
-      [0, 10, 0, 0],
-    ]
+    const want = [[0, 0, 0, 0], [0, 0, 0, 10], [0, 0, 0, 0], [0, 10, 0, 0]]
     expect(H.toArray()).toEqual(want)
   })
 
   test('one zero: the Hessian row of the zero holds the products of the remaining pairs', () => {
     // x = [2, 0, 5]: ∂²/∂x₀∂x₁ = 5, ∂²/∂x₁∂x₂ = 2, ∂²/∂x₀∂x₂ = x₁ = 0.
-    expect(hessian((z: Tensor) => prod(z))(tensor([2, 0, 5], f64)).toArray()).toEqual([
-      [0, 5, 0],
-      [5, 0, 2],
-      [0, 2, 0],
-    ])
+    expect(hessian((z: Tensor) => prod(z))(tensor([2, 0, 5], f64)).toArray()).toEqual([[0, 5, 0], [5, 0, 2], [0, 2, 0]])
   })
 
   test('the first-order fast path and the recorded rule agree, zeros or not', () => {
-    const x = tensor(
-      [
-        [1.5, 0, 2, -1],
-        [0, 3, 0, 2],
-        [0.5, -2, 4, 1],
-      ],
-      f64,
-    )
-    const fast = grad((z: Tensor) =>
-      prod(z, 1)
-        .mul(tensor([1, -2, 3], f64))
-        .sum(),
-    )(x)
+    const x = tensor([[1.5, 0, 2, -1], [0, 3, 0, 2], [0.5, -2, 4, 1]], f64)
+    const fast = grad((z: Tensor) => prod(z, 1).mul(tensor([1, -2, 3], f64)).sum())(x)
     const leaf = x.clone().requireGrad()
-    prod(leaf, 1)
-      .mul(tensor([1, -2, 3], f64))
-      .sum()
-      .backward({ createGraph: true })
+    prod(leaf, 1).mul(tensor([1, -2, 3], f64)).sum().backward({ createGraph: true })
     expect(flat(leaf.grad!)).toEqual(flat(fast))
     expect(flat(fast)).toEqual([0, -3, 0, 0, 0, 0, 0, 0, -24, 6, -3, -12])
   })
@@ -67,22 +44,8 @@ describe('prod with zeros', () => {
   })
 
   test('the fluent form is the same function', () => {
-    expect(
-      tensor([
-        [1, 2],
-        [3, 4],
-      ])
-        .prod(0)
-        .toArray(),
-    ).toEqual([3, 8])
-    expect(
-      tensor([
-        [1, 2],
-        [3, 4],
-      ])
-        .prod(null, true)
-        .toArray(),
-    ).toEqual([[24]])
+    expect(tensor([[1, 2], [3, 4]]).prod(0).toArray()).toEqual([3, 8])
+    expect(tensor([[1, 2], [3, 4]]).prod(null, true).toArray()).toEqual([[24]])
   })
 })
 
@@ -98,25 +61,8 @@ describe('cumsum', () => {
   })
 
   test('the fluent form is the same function', () => {
-    expect(
-      tensor([
-        [1, 2],
-        [3, 4],
-      ])
-        .cumsum(0)
-        .toArray(),
-    ).toEqual([
-      [1, 2],
-      [4, 6],
-    ])
-    expect(
-      tensor([
-        [1, 2],
-        [3, 4],
-      ])
-        .cumsum()
-        .toArray(),
-    ).toEqual([1, 3, 6, 10])
+    expect(tensor([[1, 2], [3, 4]]).cumsum(0).toArray()).toEqual([[1, 2], [4, 6]])
+    expect(tensor([[1, 2], [3, 4]]).cumsum().toArray()).toEqual([1, 3, 6, 10])
   })
 })
 

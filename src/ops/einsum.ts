@@ -41,18 +41,21 @@ const LETTER = /^[a-zA-Z]$/
 
 /** Parses and checks `spec` against the operands' shapes; every error quotes spec and shapes. */
 function parseSpec(spec: unknown, operands: Tensor[]): Spec {
-  if (typeof spec !== 'string')
+  if (typeof spec !== 'string') {
     throw new Error(`einsum: spec must be a string such as 'ij,jk->ik', got ${describeArg(spec)}`)
+  }
   const shapes = operands.map((t) => fmt(t.shape))
   const where = `('${spec}', ${operands.length === 1 ? `shape ${shapes[0]}` : `shapes ${shapes.join(' and ')}`})`
   const s = spec.replace(/\s+/g, '')
-  if (s.includes('.'))
+  if (s.includes('.')) {
     throw new Error(`einsum: ellipsis '...' is not supported; name every axis with a letter ${where}`)
+  }
   const sides = s.split('->')
   if (sides.length > 2) throw new Error(`einsum: spec has more than one '->' ${where}`)
   const inputs = sides[0].split(',').map((part) => [...part])
-  if (inputs.length > 2)
+  if (inputs.length > 2) {
     throw new Error(`einsum: at most two operands are supported, the spec names ${inputs.length} ${where}`)
+  }
   if (inputs.length !== operands.length) {
     throw new Error(
       `einsum: the spec names ${inputs.length} operand${inputs.length === 1 ? '' : 's'}, ` +
@@ -105,10 +108,8 @@ function parseSpec(spec: unknown, operands: Tensor[]): Spec {
 /** x with axes named `from` reordered to `to` (the same letters); no op when already in order. */
 function arrange(x: Tensor, from: string[], to: string[]): Tensor {
   if (from.every((c, i) => c === to[i])) return x
-  return permute(
-    x,
-    to.map((c) => from.indexOf(c)),
-  )
+  const axes = to.map((c) => from.indexOf(c))
+  return permute(x, axes)
 }
 
 /** Sums the axes of x whose letters `drop` selects; returns the result and its letters. */
@@ -151,18 +152,10 @@ function contract(a0: Tensor, ia0: string[], b0: Tensor, ib0: string[], out: str
     // Broadcasting: A as [batch, free_A, 1…, contracted], B as [batch, 1…, free_B, contracted].
     const ones = (n: number) => new Array<number>(n).fill(1)
     const sContracted = sizesOf(a, ia, contracted)
-    const A = reshape(arrange(a, ia, [...batch, ...freeA, ...contracted]), [
-      ...sBatch,
-      ...sFreeA,
-      ...ones(freeB.length),
-      ...sContracted,
-    ])
-    const B = reshape(arrange(b, ib, [...batch, ...freeB, ...contracted]), [
-      ...sBatch,
-      ...ones(freeA.length),
-      ...sFreeB,
-      ...sContracted,
-    ])
+    const shapeA = [...sBatch, ...sFreeA, ...ones(freeB.length), ...sContracted]
+    const shapeB = [...sBatch, ...ones(freeA.length), ...sFreeB, ...sContracted]
+    const A = reshape(arrange(a, ia, [...batch, ...freeA, ...contracted]), shapeA)
+    const B = reshape(arrange(b, ib, [...batch, ...freeB, ...contracted]), shapeB)
     result = mul(A, B)
     letters = [...batch, ...freeA, ...freeB, ...contracted]
     if (contracted.length > 0) [result, letters] = sumOut(result, letters, (c) => contracted.includes(c))
@@ -234,8 +227,9 @@ export function dot(a: Tensor, b: Tensor): Tensor {
       `dot: expected two 1-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (use matmul for matrices)`,
     )
   }
-  if (a.size !== b.size)
+  if (a.size !== b.size) {
     throw new Error(`dot: the vectors differ in length: shapes ${fmt(a.shape)} and ${fmt(b.shape)}`)
+  }
   checkSameDtype('dot', a, b)
   return matmul(a, b)
 }

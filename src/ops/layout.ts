@@ -105,8 +105,9 @@ function checkWidths(x: Tensor, widths: unknown): [number, number][] {
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
   checkTensor('pad', x)
   const w = checkWidths(x, widths)
-  if (typeof value !== 'number')
+  if (typeof value !== 'number') {
     throw new Error(`pad: value must be a number, got ${describeArg(value)} (shape ${fmt(x.shape)})`)
+  }
   if (x.dtype === 'int32' && !Number.isInteger(value)) {
     throw new Error(`pad: value ${value} is not an integer, but x is int32 ${fmt(x.shape)}`)
   }
@@ -124,10 +125,8 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
 export function flip(x: Tensor, axis?: AxisLike): Tensor {
   checkTensor('flip', x)
   const axes = normalizeAxes('flip', x.shape, axis)
-  return slice(
-    x,
-    x.shape.map((_, k): SliceSpec => (axes.includes(k) ? [null, null, -1] : null)),
-  )
+  const specs = x.shape.map((_, k): SliceSpec => (axes.includes(k) ? [null, null, -1] : null))
+  return slice(x, specs)
 }
 
 // ---- tile: x repeated reps[k] times along axis k ------------------------------------------------
@@ -154,10 +153,8 @@ export function tile(x: Tensor, reps: number | readonly number[]): Tensor {
   const r = [...new Array<number>(d - list.length).fill(1), ...list]
   const spread = shape.flatMap((s) => [1, s])
   const target = shape.flatMap((s, k) => [r[k], s])
-  return reshape(
-    broadcastTo(reshape(x, spread), target),
-    shape.map((s, k) => s * r[k]),
-  )
+  const result = shape.map((s, k) => s * r[k])
+  return reshape(broadcastTo(reshape(x, spread), target), result)
 }
 
 // ---- tril / triu: x kept on one side of the k-th diagonal, 0 elsewhere --------------------------
@@ -167,10 +164,12 @@ const upper = (i: number, j: number, k: number) => j - i >= k
 /** where(mask, x, 0) with the constant [M, N] mask keep(i, j, k), over the last two axes of x. */
 function triangle(op: string, x: Tensor, k: number, keep: (i: number, j: number, k: number) => boolean): Tensor {
   checkTensor(op, x)
-  if (x.ndim < 2)
+  if (x.ndim < 2) {
     throw new Error(`${op}: x must have at least 2 axes (a matrix, or a batch of them), got shape ${fmt(x.shape)}`)
-  if (!Number.isInteger(k))
+  }
+  if (!Number.isInteger(k)) {
     throw new Error(`${op}: k must be an integer (the diagonal offset), got ${describeArg(k)} (shape ${fmt(x.shape)})`)
+  }
   const M = x.shape[x.ndim - 2]
   const N = x.shape[x.ndim - 1]
   const mask = allocate('int32', M * N)
