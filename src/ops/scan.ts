@@ -21,6 +21,7 @@
 import { allocate, dtypeOf, type TypedArray } from '../nd.js'
 import { product, reducedShape } from '../reductions.js'
 import { defineOp, type Op } from '../op.js'
+import { freshGradient } from '../grad-buffers.js'
 import { checkTensor, describeArg, normalizeAxes, type AxisLike } from '../check.js'
 import { Tensor } from '../tensor.js'
 import { mul } from './elementwise.js'
@@ -183,7 +184,8 @@ export const prodOp: Op<number> = defineOp<number>({
   tangent: ([dx], [x], _out, axis) => sum(mul(dx, productOfOthers(x, axis)), axis, true),
   fastBackward: (g, [x], _out, axis) => {
     const [outer, n, inner] = around(x.shape, axis)
-    return [new Tensor(gradOfProducts(g.data, x.data, outer, n, inner), x.shape.slice())]
+    // Storage allocated here and kept nowhere else: the engine may accumulate into it in place.
+    return [freshGradient(new Tensor(gradOfProducts(g.data, x.data, outer, n, inner), x.shape.slice()))]
   },
 })
 
