@@ -18,7 +18,7 @@
  *
  * Both accumulate in float64 (JavaScript numbers) and round once per element of the output.
  */
-import { allocate, dtypeOf, type TypedArray } from '../nd.js'
+import { allocate, dtypeOf, fmt, type TypedArray } from '../nd.js'
 import { product, reducedShape } from '../reductions.js'
 import { defineOp, type Op } from '../op.js'
 import { freshGradient } from '../grad-buffers.js'
@@ -37,7 +37,9 @@ function around(shape: readonly number[], axis: number): [outer: number, n: numb
 
 /** One axis, for ops that take exactly one: a number in [−ndim, ndim), made non-negative. */
 function oneAxis(op: string, shape: readonly number[], axis: unknown): number {
-  if (typeof axis !== 'number') throw new Error(`${op}: axis must be one integer, got ${describeArg(axis)}`)
+  if (typeof axis !== 'number') {
+    throw new Error(`${op}: axis must be one integer, got ${describeArg(axis)} (shape ${fmt(shape)})`)
+  }
   return normalizeAxes(op, shape, axis)[0]
 }
 
