@@ -137,6 +137,26 @@ declare module './tensor.js' {
     slice(ranges: O.SliceSpec[]): Tensor
     /** Entries picked along `axis` by integer indices (NumPy's take). */
     gather(indices: O.IndexLike, axis?: number): Tensor
+    /** Running sums along `axis` (the flattened tensor without one). */
+    cumsum(axis?: number | null): Tensor
+    /** Π over `axis` (all axes by default); zero-safe gradient. */
+    prod(axis?: number | number[] | null, keepdims?: boolean): Tensor
+    /** Entrywise norm over `axis` (all axes by default): ord 2, 1, ±Infinity, 'fro' or p > 0. */
+    norm(ord?: O.NormOrd, axis?: number | number[] | null, keepdims?: boolean): Tensor
+    /** Constant padding: one [before, after] pair per axis (NumPy's form). */
+    pad(widths: readonly (readonly [number, number])[], value?: number): Tensor
+    /** The elements in reverse order along `axis` (all axes by default). */
+    flip(axis?: number | number[] | null): Tensor
+    /** Repeated reps[k] times along axis k (NumPy's tile). */
+    tile(reps: number | readonly number[]): Tensor
+    /** The lower triangle (j − i ≤ k) of the last two axes, 0 elsewhere. */
+    tril(k?: number): Tensor
+    /** The upper triangle (j − i ≥ k) of the last two axes, 0 elsewhere. */
+    triu(k?: number): Tensor
+    /** The outer product of two vectors: out[i, j] = x[i]·b[j]. */
+    outer(b: Tensor): Tensor
+    /** The dot product of two vectors of one length. */
+    dot(b: Tensor): Tensor
     /** eˣ / Σ eˣ along `axis` (last by default). */
     softmax(axis?: number): Tensor
     /** x − ln Σ eˣ along `axis` (last by default). */
@@ -204,6 +224,16 @@ const methods: ThisType<Tensor> & Record<string, (this: Tensor, ...args: any[]) 
   broadcastTo(shape: number[]) { return O.broadcastTo(this, shape) },
   slice(ranges: O.SliceSpec[]) { return O.slice(this, ranges) },
   gather(indices: O.IndexLike, axis?: number) { return O.gather(this, indices, axis) },
+  cumsum(axis?: number | null) { return O.cumsum(this, axis) },
+  prod(axis?: O.AxisLike, keepdims?: boolean) { return O.prod(this, axis, keepdims) },
+  norm(ord?: O.NormOrd, axis?: O.AxisLike, keepdims?: boolean) { return O.norm(this, ord, axis, keepdims) },
+  pad(widths: readonly (readonly [number, number])[], value?: number) { return O.pad(this, widths, value) },
+  flip(axis?: O.AxisLike) { return O.flip(this, axis) },
+  tile(reps: number | readonly number[]) { return O.tile(this, reps) },
+  tril(k?: number) { return O.tril(this, k) },
+  triu(k?: number) { return O.triu(this, k) },
+  outer(b: Tensor) { return O.outer(this, b) },
+  dot(b: Tensor) { return O.dot(this, b) },
   softmax(axis?: number) { return O.softmax(this, axis) },
   logSoftmax(axis?: number) { return O.logSoftmax(this, axis) },
 }

@@ -35,7 +35,10 @@ for (const def of definedOps()) {
 }
 
 // One rows file per file of src/ops (test/table/optimizers.rows.ts is the optimizers' table).
-const AREAS = ['elementwise', 'trig', 'activations', 'reduce', 'linalg', 'shape', 'indexing', 'composite']
+const AREAS = [
+  'elementwise', 'trig', 'activations', 'reduce', 'linalg', 'shape', 'indexing', 'composite',
+  'scan', 'layout', 'norm', 'einsum',
+]
 const rowFiles = AREAS.map((a) => `${a}.rows.ts`)
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const rows: OpRow[] = rowFiles.flatMap((f) => require(join(__dirname, 'table', f)).rows as OpRow[])

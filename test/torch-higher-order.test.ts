@@ -92,6 +92,16 @@ const impls: Record<string, Impl> = {
   'grad2 gather rows with repeats then exp [4,3] idx [2,0,2]': unary((x) => tg.exp(tg.gather(x, [2, 0, 2]))),
   'grad2 max over axis 1 of x² [3,4]': unary((x) => tg.max(tg.mul(x, x), 1)),
   'grad2 concat then sin [2,3]&[2,2] axis 1': binary((a, b) => tg.sin(tg.concat([a, b], 1))),
+  'grad2 cumsum axis 1 then sin [2,4]': unary((x) => tg.sin(tg.cumsum(x, 1))),
+  'grad2 prod axis 1 [3,4]': unary((x) => tg.prod(x, 1)),
+  'grad2 prod axis 1 with one zero and two zeros in a row [[2,0,3,1],[0,1.5,0,2],[1.5,2,-1,0.5]]':
+    unary((x) => tg.prod(x, 1)),
+  'grad2 norm ord 2 axis 1 [3,4]': unary((x) => tg.norm(x, 2, 1)),
+  'grad2 norm ord 1 all [2,3] then square': unary((x) => tg.square(tg.norm(x, 1))),
+  'grad2 norm ord 3 axis 0 [4,2]': unary((x) => tg.norm(x, 3, 0)),
+  'grad2 pad [[1,0],[2,1]] value 0.5 then square [2,3]': unary((x) => tg.square(tg.pad(x, [[1, 0], [2, 1]], 0.5))),
+  "grad2 einsum 'ij,jk->ik' [2,3]&[3,4]": binary((a, b) => tg.einsum('ij,jk->ik', a, b)),
+  'grad2 outer [3]&[4]': binary(tg.outer),
   'hvp cross-entropy of softmax logits [3,4] labels [1,0,3]': ([x]) => tg.crossEntropy(x, [1, 0, 3]),
   'hvp log-softmax weighted sum [2,5]': ([x], [w]) => tg.logSoftmax(x, -1).mul(w).sum(),
   'hvp tanh MLP 3-4-2 loss wrt flat weights [26]': ([theta], [x, y]) => {

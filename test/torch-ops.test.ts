@@ -21,6 +21,7 @@ import {
   matmul, transpose, permute, reshape, flatten, squeeze, unsqueeze, broadcastTo,
   slice, gather, indexSelect, concat, stack, split,
   softmax, logSoftmax, crossEntropy, mse, binaryCrossEntropyWithLogits,
+  cumsum, prod, norm, pad, flip, tile, tril, triu, outer, dot, einsum,
 } from '../src/index.js'
 
 const RTOL = 1e-4
@@ -181,6 +182,52 @@ const impls: Record<string, Impl> = {
   'binaryCrossEntropyWithLogits mean at ±50 and ±1000': ([x, t]) => binaryCrossEntropyWithLogits(x, t),
   'binaryCrossEntropyWithLogits sum (gradient to the target too)': ([x, t]) => binaryCrossEntropyWithLogits(x, t, 'sum'),
   'binaryCrossEntropyWithLogits none [2,3]': ([x, t]) => binaryCrossEntropyWithLogits(x, t, 'none'),
+
+  // ---- running sums and products
+  'cumsum [3,4] axis 1': ([x]) => cumsum(x, 1),
+  'cumsum [2,3,4] axis -3': ([x]) => x.cumsum(-3),
+  'cumsum flattened [2,3] (no axis)': ([x]) => cumsum(x),
+  'prod [3,4] axis 1': ([x]) => prod(x, 1),
+  'prod [2,3] all': ([x]) => x.prod(),
+  'prod axis 1 with one zero and two zeros in a row [[2,0,3],[0,1.5,0],[1.5,2,-1]]': ([x]) => prod(x, 1),
+  'prod [2,3,2] axes [0,2] keepdims': ([x]) => prod(x, [0, 2], true),
+
+  // ---- norm
+  'norm [3,4] default (2-norm of all elements)': ([x]) => norm(x),
+  "norm [3,3] 'fro'": ([x]) => x.norm('fro'),
+  'norm [3,4] ord 2 axis 1 keepdims': ([x]) => norm(x, 2, 1, true),
+  'norm [3,4] ord 1 axis 0': ([x]) => norm(x, 1, 0),
+  'norm [3,4] ord Infinity axis -1': ([x]) => norm(x, Infinity, -1),
+  'norm [3,4] ord -Infinity axis 0': ([x]) => norm(x, -Infinity, 0),
+  'norm [2,3,2] ord 3 axes [0,2]': ([x]) => norm(x, 3, [0, 2]),
+  'norm [2,4] ord 0.5 axis 1': ([x]) => norm(x, 0.5, 1),
+  'norm ord 2 axis 1 with a zero row (gradient 0 there) [[0,0,0],[3,-4,1]]': ([x]) => norm(x, 2, 1),
+
+  // ---- layout
+  'pad [4] widths [[1,2]]': ([x]) => pad(x, [[1, 2]]),
+  'pad [2,3] widths [[2,0],[1,1]] value 2.5': ([x]) => pad(x, [[2, 0], [1, 1]], 2.5),
+  'pad [2,2,3] widths [[0,1],[0,0],[2,1]] value -1': ([x]) => x.pad([[0, 1], [0, 0], [2, 1]], -1),
+  'flip [2,3,4] axes [0,2]': ([x]) => flip(x, [0, 2]),
+  'flip [3,2] every axis': ([x]) => x.flip(),
+  'tile [2,3] reps [2,2]': ([x]) => tile(x, [2, 2]),
+  'tile [2] reps [2,1,3]': ([x]) => x.tile([2, 1, 3]),
+  'tril [3,4] k 0': ([x]) => tril(x),
+  'tril [4,3] k -1': ([x]) => x.tril(-1),
+  'triu [2,3,3] k 1': ([x]) => triu(x, 1),
+
+  // ---- einsum, outer, dot
+  'outer [3] [4]': ([a, b]) => outer(a, b),
+  'dot [5] [5]': ([a, b]) => a.dot(b),
+  "einsum 'ij,jk->ik' [2,3] [3,4]": ([a, b]) => einsum('ij,jk->ik', a, b),
+  "einsum 'bij,bjk->bik' [2,2,3] [2,3,2]": ([a, b]) => einsum('bij,bjk->bik', a, b),
+  "einsum 'i,i->' [4] [4]": ([a, b]) => einsum('i,i->', a, b),
+  "einsum 'ij->ji' [2,3]": ([x]) => einsum('ij->ji', x),
+  "einsum 'bi,bi->b' [3,4] [3,4]": ([a, b]) => einsum('bi,bi->b', a, b),
+  "einsum implicit 'ij,jk' [3,2] [2,4]": ([a, b]) => einsum('ij,jk', a, b),
+  "einsum implicit 'ba,ac' [2,3] [3,2]": ([a, b]) => einsum('ba,ac', a, b),
+  "einsum 'bij,bkj->bik' [2,2,3] [2,4,3]": ([a, b]) => einsum('bij,bkj->bik', a, b),
+  "einsum 'ijk,jl->lik' [2,3,2] [3,2]": ([a, b]) => einsum('ijk,jl->lik', a, b),
+  "einsum 'ij->i' [3,4]": ([x]) => einsum('ij->i', x),
 
   // ---- graphs: reuse, diamonds, small nets
   'reused input x*x + x': ([x]) => x.mul(x).add(x),

@@ -13,51 +13,18 @@
 import { allocate, dtypeOf, fmt, sizeOf, type TypedArray } from '../nd.js'
 import { expand, MAX, MIN, product, reduceData, reducedCount, reducedShape, runsOf, SUM } from '../reductions.js'
 import { defineOp, type Op } from '../op.js'
-import { checkTensor } from '../check.js'
+import { checkTensor, normalizeAxes, type AxisLike } from '../check.js'
 import { Tensor } from '../tensor.js'
 import { exp, log, mul, square, sub, add } from './elementwise.js'
 import { broadcastToOp, reshapeOp } from './shape.js'
 
-/** The axis argument of reductions: one axis, several, or null/undefined for all of them. */
-export type AxisLike = number | readonly number[] | null | undefined
+export type { AxisLike } from '../check.js'
 
 /** Attributes of the reduction primitives. */
 export interface ReduceAttrs {
   /** Normalised axes: non-negative, sorted, distinct. */
   axes: number[]
   keepdims: boolean
-}
-
-
-/**
- * Turns an axis argument into sorted, distinct, non-negative axes of `shape`; throws an error
- * naming the op, the axis and the shape when one is out of range, repeated or not an integer.
- */
-function normalizeAxes(op: string, shape: readonly number[], axis: AxisLike): number[] {
-  const nd = shape.length
-  if (axis === null || axis === undefined) {
-    const all = new Array<number>(nd)
-    for (let i = 0; i < nd; i++) all[i] = i
-    return all
-  }
-  const list = typeof axis === 'number' ? [axis] : axis
-  if (!Array.isArray(list)) throw new Error(`${op}: axis must be a number, an array of numbers or null, got ${typeof axis}`)
-  const seen = new Array<boolean>(nd).fill(false)
-  const out: number[] = []
-  for (const a of list) {
-    if (typeof a !== 'number' || !Number.isInteger(a)) {
-      throw new Error(`${op}: axis ${String(a)} is not an integer (shape ${fmt(shape)})`)
-    }
-    if (a < -nd || a >= nd) {
-      const range = nd === 0 ? 'a 0-d tensor has no axes' : `valid axes are ${-nd}..${nd - 1}`
-      throw new Error(`${op}: axis ${a} is out of range for shape ${fmt(shape)} (${range})`)
-    }
-    const k = a < 0 ? a + nd : a
-    if (seen[k]) throw new Error(`${op}: axis ${a} appears more than once in [${list.join(',')}] (shape ${fmt(shape)})`)
-    seen[k] = true
-    out.push(k)
-  }
-  return out.sort((p, q) => p - q)
 }
 
 /** g (the reduced result's gradient) repeated along the reduced axes to x's shape, differentiably. */
