@@ -1,0 +1,2 @@
+/** Worker-test helper: a module that throws while it loads. */
+throw new Error('this module fails to load')
