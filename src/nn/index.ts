@@ -16,7 +16,7 @@ export { Dropout } from './dropout.js'
 export { Embedding } from './embedding.js'
 export { LayerNorm } from './layer-norm.js'
 export { relu, tanh, sigmoid, gelu, leakyRelu, softmax, logSoftmax, activations, resolveActivation, type Activation, type ActivationName } from './activations.js'
-export { mse, crossEntropy, binaryCrossEntropyWithLogits, hinge, type CrossEntropyOptions, type Labels, type Reduction } from './losses.js'
+export { mse, crossEntropy, binaryCrossEntropyWithLogits, hinge, huber, type CrossEntropyOptions, type Labels, type Reduction } from './losses.js'
 export {
   xavierUniform, xavierNormal, heUniform, heNormal, uniform, normal, fans, calculateGain, initializers, resolveInit,
   type InitOptions, type Initializer, type InitName,

@@ -1,10 +1,10 @@
 /**
  * Losses under `nn`. mse, crossEntropy and binaryCrossEntropyWithLogits are the core's composites
- * (src/ops/composite.ts); `hinge` is written here, the same way: a plain function of primitives,
- * with no backward of its own.
+ * (src/ops/composite.ts); `hinge` and `huber` are written here, the same way: plain functions of
+ * primitives, with no backward of their own.
  */
 import { mean, sum } from '../ops/reduce.js'
-import { relu, sub, mul } from '../ops/elementwise.js'
+import { abs, add, minimum, relu, square, sub, mul } from '../ops/elementwise.js'
 import { fmt } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import type { Reduction } from '../ops/composite.js'
@@ -35,4 +35,39 @@ export function hinge(scores: Tensor, target: TensorLike, options: { reduction?:
   if (reduction === 'sum') return sum(loss)
   if (reduction === 'none') return loss
   throw new Error(`hinge: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`)
+}
+
+/**
+ * Huber loss of predictions p against targets y (the same shape, or a number), elementwise on
+ * the error d = p − y with threshold δ > 0:
+ *   lossᵢ = ½·dᵢ²              where |dᵢ| ≤ δ
+ *   lossᵢ = δ·(|dᵢ| − ½·δ)     elsewhere
+ * reduced by `reduction` ('mean' by default, 'sum', 'none'). Quadratic near 0 and linear far
+ * away: its gradient is d clipped to [−δ, δ], so one wild target cannot blow up a step. This is
+ * the error clipping of DQN (Mnih et al., 2015) and `torch.nn.functional.huber_loss(p, y,
+ * delta=δ)`. Written with q = min(|d|, δ) as ½·q² + δ·(|d| − q), which is the same piecewise
+ * function and needs no branch.
+ * @example huber(tensor([0.5, 3]), tensor([0, 0])) // mean(½·0.25, 1·(3 − ½)) = 1.3125
+ */
+export function huber(pred: Tensor, target: TensorLike, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
+  if (!(pred instanceof Tensor)) throw new Error(`huber: predictions must be a Tensor, got ${pred === null ? 'null' : typeof pred}`)
+  if (target instanceof Tensor) {
+    if (target.shape.length !== pred.shape.length || target.shape.some((s, i) => s !== pred.shape[i])) {
+      throw new Error(`huber: predictions ${fmt(pred.shape)} and target ${fmt(target.shape)} must have the same shape`)
+    }
+  } else if (typeof target !== 'number') {
+    throw new Error(`huber: target must be a Tensor or a number, got ${target === null ? 'null' : typeof target}`)
+  }
+  const delta = options.delta ?? 1
+  if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) throw new Error(`huber: delta must be a positive finite number, got ${String(delta)}`)
+  const reduction = options.reduction ?? 'mean'
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new Error(`huber: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`)
+  }
+  const a = abs(sub(pred, target))
+  const q = minimum(a, delta)
+  const loss = add(mul(square(q), 0.5), mul(sub(a, q), delta))
+  if (reduction === 'mean') return mean(loss)
+  if (reduction === 'sum') return sum(loss)
+  return loss
 }
