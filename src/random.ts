@@ -55,6 +55,27 @@ export class Random {
     return Math.floor(this.next() * n)
   }
 
+  /**
+   * The generator's whole state, for saving: the 32-bit counter and the cached second normal
+   * value (null when none is cached). `setState` of it continues the same sequence.
+   * @example
+   * const r = new Random(1); r.next()
+   * const saved = r.getState()
+   * const a = r.next(); r.setState(saved); r.next() === a // true
+   */
+  getState(): [number, number | null] {
+    return [this.state, this.spare]
+  }
+
+  /** Restores what `getState` returned; throws (changing nothing) on anything else. */
+  setState(saved: readonly [number, number | null]): void {
+    if (!Array.isArray(saved) || saved.length !== 2 || !Number.isInteger(saved[0]) || saved[0] < 0 || saved[0] > 0xffffffff || (saved[1] !== null && !Number.isFinite(saved[1]))) {
+      throw new Error(`Random.setState: expected [state (a 32-bit unsigned integer), spare (a finite number or null)], got ${JSON.stringify(saved)}`)
+    }
+    this.state = saved[0]
+    this.spare = saved[1]
+  }
+
   /** Fisher–Yates shuffle of `array` in place; returns it. */
   shuffle<T extends { length: number; [i: number]: any }>(array: T): T {
     for (let i = array.length - 1; i > 0; i--) {
