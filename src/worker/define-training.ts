@@ -25,7 +25,7 @@ const registered: TrainingSpec<any>[] = []
  *   loss: (net, { x, y }) => nn.crossEntropy(net.forward(x), y),
  * })
  */
-export function defineTraining<M extends Module>(spec: TrainingSpec<M>): TrainingSpec<M> {
+export function defineTraining<M extends Module, Extra extends object = object>(spec: TrainingSpec<M> & Extra): TrainingSpec<M> & Extra {
   checkSpec(spec)
   const self = workerSelf()
   if (self) {
