@@ -9,28 +9,9 @@
  */
 import { parseArgs } from 'node:util'
 import { Random, rl } from '../src/index.js'
-import { adam } from '../optimizers/index.js'
 import { Catch } from './rl/catch.js'
+import { catchAgentOptions } from './rl/catch-agent-options.js'
 import { isMain } from './is-main.js'
-
-/** The agent's options, shared with the browser page (examples/web/catch-agent.ts). */
-export function catchAgentOptions(seed: number): rl.DQNOptions {
-  return {
-    stateSize: Catch.stateSize,
-    actions: Catch.actions,
-    hidden: [64],
-    optimizer: () => adam(2e-3),
-    gamma: 0.97,
-    batchSize: 32,
-    replaySize: 10_000,
-    learnStart: 500,
-    trainEvery: 1,
-    targetUpdate: 200,
-    epsilon: (step: number) => Math.max(0.05, 1 - step / 6000),
-    seed,
-    name: 'catch',
-  }
-}
 
 export interface CatchOptions {
   episodes: number

@@ -16,7 +16,7 @@ export const DQN_VERSION = 1
 export interface SavedDQN {
   format: typeof DQN_FORMAT
   version: number
-  /** The options that shape the agent (checked on load). */
+  /** The options that shape the agent (checked on load, except the seed, which is informative). */
   options: Record<string, number | string | number[]>
   /** ε, step and episode counters, the exploration generator. */
   actor: SavedActor
@@ -40,7 +40,8 @@ export function checkSavedDQN(who: string, saved: SavedDQN | string, o: Resolved
   if (s.version !== DQN_VERSION) throw new Error(`${who}: saved with version ${JSON.stringify(s.version)}, this code reads version ${DQN_VERSION}`)
   const mine = savedOptions(o)
   const theirs = (s.options ?? {}) as Record<string, unknown>
-  const diffs = Object.keys(mine).filter((k) => JSON.stringify(mine[k]) !== JSON.stringify(theirs[k]))
+  // The seed only chose the starting point; the file holds the generators' states themselves.
+  const diffs = Object.keys(mine).filter((k) => k !== 'seed' && JSON.stringify(mine[k]) !== JSON.stringify(theirs[k]))
   if (diffs.length) {
     throw new Error(`${who}: the file was saved by an agent with other options: ${diffs.map((k) => `${k} ${JSON.stringify(theirs[k])} (this agent: ${JSON.stringify(mine[k])})`).join(', ')}`)
   }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { buildBrowser } from '../../scripts/build-browser.mjs'
 import { launchChromium, serve } from '../../scripts/serve.mjs'
 import { NO_GPUJS_ROUTES, noGpujsChecks } from './no-gpujs.mjs'
+import { webChecks } from './web-checks.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const TIMEOUT_MS = 240_000
@@ -95,6 +96,11 @@ async function main() {
     for (const line of result.lines) console.log(line)
     let pass = result.pass
     for (const [ok, line] of [...await cspChecks(browser, server.url), ...await noGpujsChecks(browser, server.url)]) {
+      if (!ok) pass = false
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`)
+    }
+    // The demo site (examples/web): frame times while training, the DQN page (web-checks.mjs).
+    for (const [ok, line] of await webChecks()) {
       if (!ok) pass = false
       console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`)
     }
