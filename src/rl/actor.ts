@@ -6,7 +6,7 @@
  */
 import type { MLP } from '../nn/mlp.js'
 import { Random } from '../random.js'
-import { noGrad } from '../tape.js'
+import { noGrad } from '../recording.js'
 import { Tensor } from '../tensor.js'
 import { epsilonAt, type ResolvedDQNOptions } from './dqn-options.js'
 import type { Transition } from './dqn-learner.js'
