@@ -19,6 +19,7 @@ import { mul } from '../ops/elementwise.js'
 import { max, sum } from '../ops/reduce.js'
 import { Random } from '../random.js'
 import { noGrad } from '../recording.js'
+import { backward } from '../tape.js'
 import { Tensor } from '../tensor.js'
 import type { Learner } from '../worker/training-spec.js'
 import { qNetwork, type ResolvedDQNOptions } from './dqn-options.js'
@@ -150,7 +151,7 @@ export class DQNLearner implements Learner {
     const qa = sum(mul(this.online.forward(this.s), this.mask), 1) // Q(s, a) of the actions taken
     const loss = huber(qa, this.y, { delta: o.huberDelta })
     this.loop.zeroGrad()
-    loss.backward()
+    backward(loss)
     this.loop.step()
     this.updates++
     if (this.updates % o.targetUpdate === 0) copyWeights(this.online, this.target)

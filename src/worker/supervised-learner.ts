@@ -5,6 +5,7 @@ import type { SavedState } from '../../optimizers/state-io.js'
 import { describeValue } from '../describe-value.js'
 import { fmt } from '../nd.js'
 import type { Module } from '../nn/module.js'
+import { backward } from '../tape.js'
 import { Tensor } from '../tensor.js'
 import { specName, type Learner, type TrainingSpec } from './training-spec.js'
 
@@ -24,7 +25,7 @@ export function supervisedLearner<M extends Module>(spec: TrainingSpec<M>, model
         throw new Error(`${who}: loss(model, batch) must return a one-element Tensor, got ${loss instanceof Tensor ? `shape ${fmt(loss.shape)}` : describeValue(loss)}`)
       }
       train.zeroGrad()
-      loss.backward()
+      backward(loss)
       train.step()
       return loss.item()
     },
