@@ -58,8 +58,13 @@ function randomPolicyMean(): number {
 
 function drawGame(ctx: CanvasRenderingContext2D, game: Catch, flash: number): void {
   const { width: w, height: h } = ctx.canvas
-  ctx.fillStyle = flash > 0 ? '#eaf7ee' : flash < 0 ? '#fbeceb' : '#ffffff'
+  ctx.fillStyle = '#ffffff'
   ctx.fillRect(0, 0, w, h)
+  if (flash !== 0) {
+    // A short glow along the floor: green for a catch, red for a miss.
+    ctx.fillStyle = flash > 0 ? `rgba(28, 124, 58, ${0.05 * flash})` : `rgba(179, 38, 30, ${-0.05 * flash})`
+    ctx.fillRect(0, h - 30, w, 30)
+  }
   ctx.fillStyle = '#e8ebf2'
   for (let k = 1; k < FALL_STEPS; k++) ctx.fillRect(0, (k / FALL_STEPS) * (h - 24), w, 1)
   ctx.beginPath()
@@ -99,7 +104,7 @@ function drawCurve(ctx: CanvasRenderingContext2D, rewards: number[], randomMean:
     ctx.lineTo(x1, Y(randomMean))
     ctx.stroke()
     ctx.setLineDash([])
-    ctx.fillText('random policy', x0 + 6, Y(randomMean) - 5)
+    ctx.fillText('random policy', x1 - 80, Y(randomMean) + 14)
   }
   ctx.strokeStyle = '#2856b8'
   ctx.lineWidth = 2
