@@ -10,7 +10,7 @@
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
-import { startTraining } from '../src/index.js'
+import { startTraining } from '../src/worker/index.js'
 import { loadMnist } from '../examples/mnist.js'
 import spec from '../examples/web/mnist-training.js'
 

@@ -8,7 +8,8 @@
  *   npx tsx examples/rl-catch.ts --episodes 1000 --seed 3
  */
 import { parseArgs } from 'node:util'
-import { Random, rl } from '../src/index.js'
+import { Random } from '../src/index.js'
+import * as rl from '../src/rl/index.js'
 import { Catch } from './rl/catch.js'
 import { catchAgentOptions } from './rl/catch-agent-options.js'
 import { isMain } from './is-main.js'

@@ -44,6 +44,12 @@ export const CASES = [
       "export { adam } from 'tapegrad/optimizers'\nexport const MLP = nn.MLP, mse = nn.mse",
   },
   {
+    name: 'a game agent in a worker: + rl',
+    source: "import { nn } from 'tapegrad'\nexport { tensor, grad } from 'tapegrad'\n" +
+      "export { adam } from 'tapegrad/optimizers'\nexport const MLP = nn.MLP, mse = nn.mse\n" +
+      "export { defineTraining, startTraining } from 'tapegrad/worker'\nexport { DQN, dqnTraining, startDQN } from 'tapegrad/rl'",
+  },
+  {
     name: 'tensor, grad + adam + setBackend',
     source: "export { tensor, grad, setBackend, getBackend } from 'tapegrad'\n" +
       "export { adam } from 'tapegrad/optimizers'",
@@ -68,7 +74,7 @@ export const BROWSER_BUILD = {
 }
 
 /** The package's own entries, for the sources mode (what package.json `exports` maps them to in dist/). */
-const SOURCE_ENTRIES = { tapegrad: 'src/index.ts', 'tapegrad/optimizers': 'optimizers/index.ts' }
+const SOURCE_ENTRIES = { tapegrad: 'src/index.ts', 'tapegrad/optimizers': 'optimizers/index.ts', 'tapegrad/worker': 'src/worker/index.ts', 'tapegrad/rl': 'src/rl/index.ts' }
 const OPTIONAL_PEERS = ['gpu.js', '@viz-js/viz']
 
 /** A part of the bundle an input file belongs to: its folder in the package, or its npm package. */
@@ -111,7 +117,7 @@ export async function measureCase(source, { from = null } = {}) {
       : [{
           name: 'tapegrad-sources',
           setup(b) {
-            b.onResolve({ filter: /^tapegrad(\/optimizers)?$/ }, (a) => ({ path: join(root, SOURCE_ENTRIES[a.path]) }))
+            b.onResolve({ filter: /^tapegrad(\/optimizers|\/worker|\/rl)?$/ }, (a) => ({ path: join(root, SOURCE_ENTRIES[a.path]) }))
           },
         }]
     const result = await build({

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 const root = path.join(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
@@ -89,3 +90,52 @@ test('files outside the exports map are not importable by deep path', () => {
   `)
   expect(out.trim()).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED')
 })
+
+test("'tapegrad/worker' and 'tapegrad/rl' by name: the README's train-in-a-worker snippet in a real worker, and a DQN", () => {
+  // The two files of the README, as a user writes them (plain ESM, imports by package name).
+  fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ type: 'module' }))
+  fs.writeFileSync(
+    path.join(work, 'training.js'),
+    `import { nn } from 'tapegrad'
+import { adam } from 'tapegrad/optimizers'
+import { defineTraining } from 'tapegrad/worker'
+
+export default defineTraining({
+  model: (rng) => new nn.MLP([2, 16, 1], { activation: 'tanh', rng }),
+  optimizer: () => adam(3e-2),
+  loss: (net, { x, y }) => nn.mse(net.forward(x), y),
+})
+`,
+  )
+  const out = runModule(`
+    import { noGrad, Random, tensor } from 'tapegrad'
+    import { startTraining } from 'tapegrad/worker'
+    import { DQN } from 'tapegrad/rl'
+    const { default: spec } = await import(${JSON.stringify(pathToFileURL(path.join(work, 'training.js')).href)})
+    const trainer = await startTraining(spec, { worker: new URL(${JSON.stringify(pathToFileURL(path.join(work, 'training.js')).href)}) })
+    const rng = new Random(1)
+    let x0 = null
+    for (let i = 0; i < 500; i++) {
+      const x = Float32Array.from({ length: 64 }, () => rng.uniform(-1, 1))
+      const y = Float32Array.from({ length: 32 }, (_, k) => x[2 * k] * x[2 * k + 1])
+      if (i === 0) x0 = x
+      await trainer.train({ x: { data: x, shape: [32, 2] }, y: { data: y, shape: [32, 1] } })
+    }
+    await trainer.flush()
+    const prediction = noGrad(() => trainer.model.forward(tensor([[0.5, 0.5]]))).item()
+    const inWorker = trainer.inWorker, step = trainer.step, loss = trainer.loss, moved = x0.byteLength === 0
+    await trainer.terminate()
+    const agent = new DQN({ stateSize: 2, actions: 2, seed: 0 })
+    const a = agent.act([0, 1])
+    agent.learn(1, [1, 0], true)
+    console.log(JSON.stringify({ inWorker, step, loss, prediction, moved, action: a, steps: agent.steps }))
+  `)
+  const r = JSON.parse(out)
+  expect(r.inWorker).toBe(true)
+  expect(r.step).toBe(500)
+  expect(r.moved).toBe(true)
+  expect(r.loss).toBeLessThan(0.005)
+  expect(Math.abs(r.prediction - 0.25)).toBeLessThan(0.05) // the README says ≈ 0.25
+  expect([0, 1]).toContain(r.action)
+  expect(r.steps).toBe(1)
+}, 60_000)

@@ -4,7 +4,8 @@
  */
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { noGrad, Random, startTraining, Tensor, type Trainer, type TrainingSpec } from '../src/index.js'
+import { noGrad, Random, Tensor } from '../src/index.js'
+import { startTraining, type Trainer, type TrainingSpec } from '../src/worker/index.js'
 import * as nn from '../src/nn/index.js'
 import spec from './worker/mlp-training.js'
 

@@ -2,7 +2,7 @@
  * The DQN options of the Catch agent, shared by the Node example (examples/rl-catch.ts), its
  * test, and the browser page's worker module (examples/web/catch-agent.ts).
  */
-import { rl } from '../../src/index.js'
+import * as rl from '../../src/rl/index.js'
 import { adam } from '../../optimizers/index.js'
 import { Catch } from './catch.js'
 

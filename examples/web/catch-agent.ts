@@ -4,7 +4,8 @@
  * Both read the seed from their own URL's `?seed=` (the page passes its query on to the worker's
  * URL), so that both threads build the same agent.
  */
-import { defineTraining, rl } from '../../src/index.js'
+import { defineTraining } from '../../src/worker/index.js'
+import * as rl from '../../src/rl/index.js'
 import { catchAgentOptions } from '../rl/catch-agent-options.js'
 
 /** The seed in this module's location (`?seed=N`, default 0). */

@@ -10,7 +10,8 @@
  *
  * For test/browser/web-checks.mjs the page keeps its numbers in `window.__catch`.
  */
-import { Random, rl } from '../../src/index.js'
+import { Random } from '../../src/index.js'
+import * as rl from '../../src/rl/index.js'
 import { BALL_RADIUS, Catch, FALL_STEPS, PADDLE_HALF } from '../rl/catch.js'
 import spec, { seedFromLocation } from './catch-agent.js'
 

@@ -3,7 +3,8 @@
  * cross-entropy. The page imports it for the model factory (its copy of the net classifies a
  * digit every frame) and runs it as the worker's module: `defineTraining` serves it there.
  */
-import { defineTraining, nn } from '../../src/index.js'
+import { nn } from '../../src/index.js'
+import { defineTraining } from '../../src/worker/index.js'
 import { adam } from '../../optimizers/index.js'
 
 export default defineTraining({

@@ -13,7 +13,8 @@
  * runs them all (`&steps=N`, default 300) and leaves the numbers in `window.__frames` for
  * test/browser/web-checks.mjs.
  */
-import { noGrad, startTraining, Tensor, type Trainer } from '../../src/index.js'
+import { noGrad, Tensor } from '../../src/index.js'
+import { startTraining, type Trainer } from '../../src/worker/index.js'
 import type * as nn from '../../src/nn/index.js'
 import spec from './mnist-training.js'
 

@@ -18,7 +18,7 @@ export interface DQNTrainingSpec extends TrainingSpec<MLP> {
  * `startDQN` on the main thread.
  * @example
  * // catch-agent.ts: the worker's module, imported by the page too
- * export default defineTraining(rl.dqnTraining({ stateSize: 4, actions: 3, hidden: [64], seed: 1 }))
+ * export default defineTraining(dqnTraining({ stateSize: 4, actions: 3, hidden: [64], seed: 1 }))
  */
 export function dqnTraining(options: DQNOptions): DQNTrainingSpec {
   const o = resolveDQNOptions('dqnTraining', options)

@@ -1,7 +1,11 @@
 /**
- * `rl`: a DQN agent with a two-call API (`act`, `learn`), on this thread (`DQN`) or learning in
- * a worker (`dqnTraining` + `startDQN`). See docs/worker-and-games.md.
+ * tapegrad/rl — a DQN agent with a two-call API (`act`, `learn`), on this thread (`DQN`) or
+ * learning in a worker (`dqnTraining` + `startDQN`, with tapegrad/worker's `defineTraining`).
+ * A separate entry point, like tapegrad/worker. See docs/worker-and-games.md.
  */
+// Tensors made with this entry point alone get their fluent methods too (see src/methods.ts).
+import '../methods.js'
+
 export { DQN } from './dqn.js'
 export { dqnTraining, type DQNTrainingSpec } from './dqn-training.js'
 export { startDQN, type StartDQNOptions, type WorkerDQN } from './start-dqn.js'

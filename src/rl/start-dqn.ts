@@ -56,8 +56,8 @@ export interface WorkerDQN {
 /**
  * Starts a DQN agent on `spec` (made with `dqnTraining`, in the module the worker runs).
  * @example
- * import spec from './catch-agent.js'   // export default defineTraining(rl.dqnTraining({ … }))
- * const agent = await rl.startDQN(spec, { worker: new URL('./catch-agent.js', import.meta.url) })
+ * import spec from './catch-agent.js'   // export default defineTraining(dqnTraining({ … }))
+ * const agent = await startDQN(spec, { worker: new URL('./catch-agent.js', import.meta.url) })
  * const action = agent.act(state)          // each frame, on the main thread
  * agent.learn(reward, nextState, done)     // the transition goes to the worker
  */

@@ -42,7 +42,18 @@ export interface WorkerEndpoint {
 
 interface NodeProcess {
   versions?: { node?: string }
+  execArgv?: string[]
   getBuiltinModule?: (id: string) => unknown
+}
+
+/** `args` without `--input-type=…` / `--input-type …`. */
+function withoutInputType(args: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--input-type') i++
+    else if (!args[i].startsWith('--input-type=')) out.push(args[i])
+  }
+  return out
 }
 
 function nodeProcess(): NodeProcess | null {
@@ -69,7 +80,10 @@ export function createWorker(who: string, url: string | URL, nodeOptions: NodeWo
   if (wt) {
     if ('workerData' in (nodeOptions as object)) throw new Error(`${who}: workerOptions.workerData is set by the trainer; pass data to your worker through argv or env`)
     const target = typeof url === 'string' && /^file:/.test(url) ? new URL(url) : url
-    return new wt.Worker(target, { ...nodeOptions, workerData: WORKER_DATA }) as unknown as WorkerLike
+    // A worker inherits this process's execArgv unless told otherwise; `--input-type` (as in
+    // `node --input-type=module -e …`) is only valid for string input and would make it fail.
+    const execArgv = nodeOptions.execArgv ?? withoutInputType(nodeProcess()!.execArgv ?? [])
+    return new wt.Worker(target, { ...nodeOptions, execArgv, workerData: WORKER_DATA }) as unknown as WorkerLike
   }
   const BrowserWorker = (globalThis as { Worker?: new (url: string | URL, options: object) => WorkerLike }).Worker
   if (typeof BrowserWorker !== 'function') throw new Error(`${who}: this environment has neither Web Workers nor Node's worker_threads`)

@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.js'
 
 /**
  * What trains the model, one batch at a time. The supervised spec (optimizer + loss) makes one;
- * a reinforcement learner (rl.dqnTraining) brings its own, with a replay buffer and a target
+ * a reinforcement learner (dqnTraining in tapegrad/rl) brings its own, with a replay buffer and a target
  * network, and takes its optimizer steps inside `learn`.
  */
 export interface Learner {

@@ -1,5 +1,6 @@
 /** Worker-test helper: the DQN learner of the Chain tests, as a training worker's module. */
-import { defineTraining, rl } from '../../src/index.js'
+import { defineTraining } from '../../src/worker/index.js'
+import * as rl from '../../src/rl/index.js'
 import { adam } from '../../optimizers/index.js'
 
 /** The chain agent's options (test/rl.test.ts uses them for the main-thread DQN too). */

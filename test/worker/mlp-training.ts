@@ -2,7 +2,8 @@
  * A training spec for the worker tests: a 4-16-3 tanh MLP on a fixed classification task.
  * `fail: true` in a batch makes the loss throw, to test that errors reach the main thread.
  */
-import { defineTraining, nn, type Tensor } from '../../src/index.js'
+import { nn, type Tensor } from '../../src/index.js'
+import { defineTraining } from '../../src/worker/index.js'
 import { adam } from '../../optimizers/index.js'
 
 export default defineTraining({

@@ -1,5 +1,6 @@
 /** Worker-test helpers: a spec whose model differs from mlp-training's (4-8-3), for the layout check. */
-import { defineTraining, nn } from '../../src/index.js'
+import { nn } from '../../src/index.js'
+import { defineTraining } from '../../src/worker/index.js'
 import { adam } from '../../optimizers/index.js'
 
 export default defineTraining({
