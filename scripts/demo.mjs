@@ -6,6 +6,7 @@
 //   /               index.html: links to the pages
 //   /catch.html     a DQN agent learns catch-the-ball live, training in a Web Worker
 //   /worker.html    frame times while an MNIST MLP trains, in a worker and on the main thread
+//   /teach.html     a tape stepped backward one entry at a time; an optimizer race on Rosenbrock
 //
 // Data: /data/mnist.bin holds the first digits of the `mnist` package, packed here (see
 // packMnist) so that a page fetches 2 MB of bytes instead of 21 MB of JSON.
@@ -96,5 +97,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`port ${port} is in use; picking a free one`)
     server = await serveWeb({ port: 0 })
   }
-  console.log(`tapegrad demo: ${server.url}/  (catch: ${server.url}/catch.html, frame times while training: ${server.url}/worker.html). Ctrl-C stops it.`)
+  console.log(`tapegrad demo: ${server.url}/  (catch: ${server.url}/catch.html, frame times while training: ${server.url}/worker.html, inside the tape: ${server.url}/teach.html). Ctrl-C stops it.`)
 }

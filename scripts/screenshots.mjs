@@ -2,9 +2,9 @@
 // Takes the demo site's screenshots for the docs, with the same headless Chromium as the tests:
 //   docs/catch.png   the Catch page after the agent has learned (seed 0, 500 balls at 60× speed,
 //                    then back to live speed for the picture)
-//   docs/teach.png   the teaching page, half-way through stepping a tape backward (when the page exists)
+//   docs/teach.png   the teaching page, two entries into stepping tanh(x·y + b) backward, and the
+//                    optimizer race after 600 steps
 // Usage: npm run demo:screenshots
-import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildWeb, serveWeb } from './demo.mjs'
@@ -26,7 +26,7 @@ async function shoot(page, file) {
     const r = document.body.getBoundingClientRect()
     return { x: Math.max(0, r.x - 16), y: 0, width: r.width + 32, height: r.bottom + 16 }
   })
-  await page.screenshot({ path: file, clip: box })
+  await page.screenshot({ path: file, clip: box, fullPage: true })
   console.log(`wrote ${file.slice(root.length + 1)} (${Math.round(box.width)}×${Math.round(box.height)})`)
 }
 
@@ -41,13 +41,18 @@ try {
   await new Promise((r) => setTimeout(r, 2500))
   await shoot(page, join(root, 'docs', 'catch.png'))
   await page.close()
-  if (existsSync(join(root, 'examples', 'web', 'teach.ts'))) {
-    const teach = await browser.newPage({ viewport: { width: 1100, height: 900 } })
-    await teach.goto(`${server.url}/teach.html?steps=4`)
-    await waitFor(teach, () => window.__teach && window.__teach.ready, 60_000, 'the teaching page')
-    await new Promise((r) => setTimeout(r, 2500))
-    await shoot(teach, join(root, 'docs', 'teach.png'))
-  }
+  const teach = await browser.newPage({ viewport: { width: 1100, height: 900 } })
+  await teach.goto(`${server.url}/teach.html?steps=2`)
+  await waitFor(teach, () => window.__teach && window.__teach.ready, 60_000, 'the teaching page')
+  await teach.evaluate(async () => {
+    const r = window.__teach.race
+    r.pause()
+    r.reset()
+    r.advance(600)
+    await window.__teach.drawn()
+  })
+  await new Promise((r) => setTimeout(r, 500))
+  await shoot(teach, join(root, 'docs', 'teach.png'))
 } finally {
   await browser.close()
   await server.close()

@@ -22,6 +22,13 @@ export interface DotOptions {
   rankdir?: 'LR' | 'TB'
   /** Graph name in the DOT output (default 'tape'). */
   title?: string
+  /**
+   * Where a tensor's gradient comes from (default: its `.grad`). A backward stepper's
+   * `steps.gradient` shows ∂root/∂t as it accumulates, intermediate tensors included.
+   */
+  gradient?: (t: Tensor) => Tensor | null
+  /** Tape positions (0-based, as in `tapeOf(root).entries`) to draw highlighted, with their inputs and output. */
+  highlight?: readonly number[]
 }
 
 /** Escapes text for a double-quoted DOT string. */
@@ -84,6 +91,12 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
     throw new Error(`toDot: ${(e as Error).message.replace(/^tapeOf: /, '')}`)
   }
   const names = namesOf(options)
+  const gradientOf = options.gradient ?? ((t: Tensor) => t.grad)
+  const marked = new Set<number>(options.highlight ?? [])
+  const hot = new Set<Tensor>()
+  entries.forEach((e, k) => {
+    if (marked.has(k)) [...e.inputs, e.output].forEach((t) => hot.add(t))
+  })
   const ids = new Map<Tensor, string>()
   const lines: string[] = []
   const id = (t: Tensor): string => {
@@ -100,7 +113,8 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
     if (name) parts.push(name)
     parts.push(`${t.ndim === 0 ? 'scalar' : fmt(t.shape)}${t.dtype === 'float64' ? ' f64' : ''}`)
     if (t.size === 1) parts.push(`value ${num(t.data[0])}`)
-    if (t.grad && t.grad.size === 1) parts.push(`grad ${num(t.grad.data[0])}`)
+    const g = gradientOf(t)
+    if (g && g.size === 1) parts.push(`grad ${num(g.data[0])}`)
     if (role === 'leaf') parts.push('requiresGrad')
     const style =
       role === 'leaf'
@@ -108,7 +122,7 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
         : role === 'const'
           ? 'style="dashed,rounded", color="#888888", fontcolor="#555555"'
           : 'style="rounded"'
-    const border = t === root ? ', peripheries=2' : ''
+    const border = (t === root ? ', peripheries=2' : '') + (hot.has(t) ? ', color="#d62828", penwidth=2' : '')
     lines.push(`  ${id(t)} [shape=box, ${style}${border}, label=${q(parts.join('\n'))}];`)
   }
   const seen = new Set<Tensor>()
@@ -122,7 +136,8 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
     for (const t of e.inputs) visitInput(t)
     const opId = `op${k}`
     const attrs = describeAttrs(e.attrs)
-    lines.push(`  ${opId} [shape=ellipse, style=filled, fillcolor="#fff2cc", label=${q(`#${k + 1} ${e.op}${attrs ? `\n${attrs}` : ''}`)}];`)
+    const fill = marked.has(k) ? 'fillcolor="#ffd166", color="#d62828", penwidth=2' : 'fillcolor="#fff2cc"'
+    lines.push(`  ${opId} [shape=ellipse, style=filled, ${fill}, label=${q(`#${k + 1} ${e.op}${attrs ? `\n${attrs}` : ''}`)}];`)
     e.inputs.forEach((t, i) => lines.push(`  ${id(t)} -> ${opId}${e.inputs.length > 1 ? ` [label=${q(String(i))}]` : ''};`))
     seen.add(e.output)
     tensorNode(e.output, 'value')

@@ -10,6 +10,12 @@
 //    reward of balls 401–500 must be clearly above a random policy's (by 0.5; the run is the
 //    same on every machine, see catch.ts). Then the agent is saved (download), a fresh page
 //    loads the file, and the loaded agent plays as well at once.
+// 3. teach.html: stepping the tape backward one entry at a time (tapeOf(f).backwardSteps()) ends
+//    with backward()'s gradients — in float64, to 1e-12 relative: backward() runs some ops'
+//    first-order rules as fused loops (fastBackward), which round differently in the last bits
+//    than the differentiable rules the stepper runs — through the API and the page's buttons; the
+//    tape is drawn; a bad expression is refused; in the optimizer race Adam's move is
+//    −stepSize·m̂/√v̂ as the page draws it.
 //
 // The pages run in a Chromium of their own, without a GPU (CHROMIUM_ARGS_NO_GPU): they need no
 // WebGL, and SwiftShader's emulated compositing would dominate the frame times being measured.
@@ -111,11 +117,74 @@ async function catchCheck(browser, url) {
   return results
 }
 
-const CHECKS = { frames: framesCheck, catch: catchCheck }
+/** Expressions whose stepped gradients must equal backward()'s: fan-out, constants, every function. */
+const TEACH_EXPRESSIONS = [
+  'tanh(x*y + b)',
+  'x*x + x',
+  'exp(-x^2) * sin(y) / (1 + b^2)',
+  'sigmoid(a*x + b) - relu(x - y)^2 + max(x, y) * min(a, 3)',
+  'sqrt(log(1 + x^2)) * cos(x*y) + abs(y) - square(b)',
+  '(x - 2)^3 / 7 + x^y',
+]
+
+async function teachCheck(browser, url) {
+  const results = []
+  const { page, broken } = await open(browser, url, '/teach.html', '__teach', 60_000)
+  try {
+    // 1. The stepping API against backward(), on several expressions.
+    for (const expr of TEACH_EXPRESSIONS) {
+      const r = await page.evaluate((e) => window.__teach.check(e, { x: 0.7, y: 1.3, b: -0.4, a: 1.5 }), expr)
+      const show = (g) => Object.entries(g).map(([n, v]) => `${n} ${Number(v).toPrecision(6)}`).join(', ')
+      const how = r.bitForBit ? 'bit for bit' : `to ${r.difference.toExponential(1)} (fused first-order rules in backward())`
+      results.push([r.agree && r.steps === r.entries, `teach: f = ${expr}: ${r.steps} backward steps over ${r.entries} tape entries; the stepped gradients ${r.agree ? `equal backward()'s ${how}` : `DIFFER from backward()'s by ${r.difference.toExponential(1)}`} (${show(r.stepped)})`])
+    }
+    // 2. The same through the page: type, record, click "step backward" until done, read the table.
+    await page.fill('#expr', 'tanh(x*y + b) * x')
+    await page.dispatchEvent('#expr', 'input')
+    await page.fill('#var-x', '0.3')
+    await page.click('#build')
+    let clicks = 0
+    while (!(await page.textContent('#message')).startsWith('done') && clicks < 50) {
+      await page.click('#step')
+      clicks++
+    }
+    const rows = await page.$$eval('#values tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)))
+    const leaves = rows.filter((r) => r[3] !== '')
+    const message = await page.textContent('#message')
+    const tableOk = leaves.length === 3 && leaves.every((r) => r[2] === r[3]) && /^done: every gradient equals what f\.backward\(\) gives/.test(message)
+    results.push([tableOk, `teach page: 'tanh(x*y + b) * x' stepped with the button (${clicks} clicks): ${leaves.map((r) => `∂f/∂${r[0]} ${r[2]} (backward ${r[3]})`).join(', ')}; "${message}"`])
+    const svg = await page.$eval('#graph', (g) => g.innerHTML)
+    results.push([/<svg/.test(svg) && svg.includes('#1 mul') && svg.includes('tanh'), `teach page: the tape is drawn by Graphviz (${(svg.length / 1024).toFixed(1)} KB of SVG)`])
+    // 3. A bad expression is refused with where and what.
+    await page.fill('#expr', 'tanh(x*')
+    await page.click('#build')
+    const error = await page.textContent('#message')
+    results.push([/^at 8: expected a number, a variable, a function or '\(', found the end$/.test(error), `teach page: a bad expression is refused: "${error}"`])
+    // 4. The race: Adam's move is −stepSize · m̂/√v̂, and the optimizers go downhill.
+    const race = await page.evaluate(() => {
+      const r = window.__teach.race
+      r.pause()
+      r.reset()
+      r.advance(400)
+      return { adam: r.adam(), positions: r.positions() }
+    })
+    const a = race.adam
+    const rel = Math.max(...[0, 1].map((i) => Math.abs(a.move[i] + a.stepSize * a.ratio[i]) / Math.max(1e-12, Math.abs(a.move[i]))))
+    const start = (1 + 1.2) ** 2 + 100 * (1 - 1.44) ** 2
+    const downhill = race.positions.every((p) => Number.isFinite(p.f) && p.f < start)
+    results.push([rel < 1e-4 && downhill, `teach page race, 400 steps: Adam's move = −stepSize·m̂/√v̂ (max rel. difference ${rel.toExponential(1)}); f from ${start.toFixed(2)} to ${race.positions.map((p) => `${p.name} ${p.f.toExponential(2)}`).join(', ')}`])
+    if (broken()) results.push([false, `teach page: ${broken()}`])
+  } finally {
+    await page.close()
+  }
+  return results
+}
+
+const CHECKS = { frames: framesCheck, catch: catchCheck, teach: teachCheck }
 
 /**
  * Builds and serves the demo site, runs the checks (all, or those named in `only`: 'frames',
- * 'catch') in a GPU-less Chromium; returns [ok, line] pairs.
+ * 'catch', 'teach') in a GPU-less Chromium; returns [ok, line] pairs.
  */
 export async function webChecks({ only = Object.keys(CHECKS) } = {}) {
   await buildWeb()
