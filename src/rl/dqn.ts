@@ -23,15 +23,13 @@ import { checkSavedDQN, DQN_FORMAT, DQN_VERSION, type SavedDQN } from './saved-d
 /**
  * A DQN agent.
  * @example
- * const agent = new DQN({ stateSize: 4, actions: 3, hidden: [32], seed: 1 })
- * let state = game.reset()
- * for (let t = 0; t < 10_000; t++) {
- *   const action = agent.act(state)
- *   const { nextState, reward, done } = game.step(action)
- *   agent.learn(reward, nextState, done)
- *   state = done ? game.reset() : nextState
- * }
- * localStorage.agent = JSON.stringify(agent.save())
+ * const agent = new DQN({ stateSize: 2, actions: 2, hidden: [16], seed: 1 })
+ * const action = agent.act([0, 1])        // 0 or 1: random while ε is high, later argmax Q
+ * agent.learn(1, [1, 0], true)            // its reward, the next state, and the episode ended
+ * agent.steps                             // 1
+ * const copy = new DQN({ stateSize: 2, actions: 2, hidden: [16], seed: 1 })
+ * copy.load(JSON.stringify(agent.save())) // the whole agent: weights, optimizer, replay, ε, …
+ * copy.steps                              // 1
  */
 export class DQN {
   readonly options: ResolvedDQNOptions
