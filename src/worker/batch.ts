@@ -11,10 +11,9 @@
  */
 import { fmt, sizeOf } from '../nd.js'
 import { Tensor } from '../tensor.js'
-import type { PackedArray } from './protocol.js'
+import type { BatchArray, PackedArray } from './protocol.js'
 
-/** An array a batch may carry (int32 labels join when the int32 dtype lands). */
-export type BatchArray = Float32Array | Float64Array
+export type { BatchArray }
 
 /**
  * One entry of a batch: an array (a vector, shape `[length]`), an array with its shape, or a

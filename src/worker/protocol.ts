@@ -8,7 +8,9 @@
  * main thread views it and sends the buffer it held before back. So each side always has a
  * buffer of its own and neither waits for the other (see docs/worker-and-games.md).
  */
-import type { BatchArray } from './batch.js'
+
+/** An array a batch may carry (int32 labels join when the int32 dtype lands). */
+export type BatchArray = Float32Array | Float64Array
 
 /** Marks our messages. */
 export const TAG = 'tapegrad.training'
