@@ -10,8 +10,8 @@
  * then one optimizer step on the online network's parameters; every `targetUpdate` steps the
  * online network is copied into the target network.
  */
-import type { SavedState } from '../../optimizers/state-io.js'
-import type { Trainer as OptimizerLoop } from '../../optimizers/optimizer.js'
+import { loadState, saveState, type SavedState } from '../../optimizers/state-io.js'
+import type { Optimizer, Trainer as OptimizerLoop } from '../../optimizers/optimizer.js'
 import { describeValue } from '../describe-value.js'
 import { huber } from '../nn/losses.js'
 import type { MLP } from '../nn/mlp.js'
@@ -73,6 +73,7 @@ export class DQNLearner implements Learner {
   transitions = 0
   /** Gradient steps taken. */
   updates = 0
+  private readonly opt: Optimizer
   private readonly loop: OptimizerLoop
   private readonly rng: Random
   private readonly batch: TransitionBatch
@@ -92,6 +93,7 @@ export class DQNLearner implements Learner {
     copyWeights(online, this.target)
     const opt = o.optimizer()
     if (!opt || typeof opt.attach !== 'function') throw new Error(`DQN '${o.name}': optimizer() must return an optimizer (e.g. adam(1e-3)), got ${describeValue(opt)}`)
+    this.opt = opt
     this.loop = opt.attach(online.parameters())
     this.replay = new ReplayBuffer(o.replaySize, o.stateSize)
     // The sampler's own stream (seed + 1), apart from the initial weights (seed) and the
@@ -201,7 +203,7 @@ export class DQNLearner implements Learner {
     return {
       transitions: this.transitions,
       updates: this.updates,
-      optimizer: this.loop.saveState(),
+      optimizer: saveState(this.loop.state, this.opt),
       target: encodeFloat32(flat),
       replay: this.replay.save(),
       rng: this.rng.getState(),
@@ -222,7 +224,7 @@ export class DQNLearner implements Learner {
     probe.setState(s.rng as [number, number | null]) // throws on a bad state
     // The optimizer state is checked completely before anything is written (state-io.ts); the
     // other parts were checked above, so nothing can fail after the first write.
-    this.loop.loadState(s.optimizer as SavedState)
+    loadState(s.optimizer as SavedState, this.opt, this.loop.state)
     writeReplay()
     let k = 0
     for (const [, t] of this.target.namedParameters()) {

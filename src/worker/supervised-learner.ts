@@ -1,7 +1,7 @@
 /**
  * The learner of a supervised training spec: one optimizer step per batch.
  */
-import type { SavedState } from '../../optimizers/state-io.js'
+import { loadState, saveState, type SavedState } from '../../optimizers/state-io.js'
 import { describeValue } from '../describe-value.js'
 import { fmt } from '../nd.js'
 import type { Module } from '../nn/module.js'
@@ -30,12 +30,12 @@ export function supervisedLearner<M extends Module>(spec: TrainingSpec<M>, model
       return loss.item()
     },
     save() {
-      return { optimizer: train.saveState() }
+      return { optimizer: saveState(train.state, opt) }
     },
     load(saved) {
       const s = saved as { optimizer?: SavedState } | null
       if (s === null || typeof s !== 'object' || !s.optimizer) throw new Error(`${who}: load: expected { optimizer: saved optimizer state }, got ${describeValue(saved)}`)
-      train.loadState(s.optimizer)
+      loadState(s.optimizer, opt, train.state) // in place: the attached tensors see the loaded values
     },
   }
 }
