@@ -86,7 +86,9 @@ export class Tape {
           const e = raw[k]
           const g = grads.get(e.out)
           if (g === undefined) continue
-          const inputGrads = noGrad(() => e.op.backward(g, e.inputs, e.out, e.attrs))
+          // The rule a first-order backward() runs, so the gradients are backward()'s, bit for bit.
+          const rule = e.op.fastBackward ?? e.op.backward
+          const inputGrads = noGrad(() => rule(g, e.inputs, e.out, e.attrs))
           e.inputs.forEach((x, i) => {
             const gi = inputGrads[i]
             if (!gi || !x.requiresGrad) return

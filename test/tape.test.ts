@@ -201,3 +201,27 @@ describe('errors', () => {
     expect(() => tensor([-1]).log()).not.toThrow()
   })
 })
+
+describe('tapeOf(t).backwardSteps()', () => {
+  test('stepping the tape one entry at a time ends with the gradients backward() gives, bit for bit', () => {
+    const make = () => {
+      const x = tensor([[0.3, -1.2, 2.0]], { requiresGrad: true })
+      const W = tensor([[0.5, -0.25], [1.5, 0.75], [-1, 2]], { requiresGrad: true })
+      const b = tensor([0.1, -0.2], { requiresGrad: true })
+      const y = x.matmul(W).add(b).tanh().square().add(1).log().sqrt().sum() // sqrt and log have fused rules
+      return { x, W, b, y }
+    }
+    const a = make()
+    const steps = tapeOf(a.y).backwardSteps()
+    let n = 0
+    while (steps.next()) n++
+    expect(n).toBe(tapeOf(a.y).entries.length)
+    expect(steps.done).toBe(true)
+    const r = make()
+    r.y.backward()
+    for (const k of ['x', 'W', 'b'] as const) {
+      expect(Array.from(steps.gradient(a[k])!.data)).toEqual(Array.from(r[k].grad!.data))
+    }
+    expect(a.x.grad).toBeNull() // stepping writes no .grad
+  })
+})

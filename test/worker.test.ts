@@ -196,7 +196,7 @@ describe('startTraining: failures reach the main thread', () => {
   test('bad batches and options are refused before anything is sent', async () => {
     const t = await startTraining(spec)
     await expect(t.train({})).rejects.toThrow("startTraining 'mlp': train: the batch has no arrays")
-    await expect(t.train({ x: [1, 2] as unknown as Float32Array })).rejects.toThrow("batch entry 'x' must be a Float32Array, a Float64Array, { data, shape } or a Tensor, got an array")
+    await expect(t.train({ x: [1, 2] as unknown as Float32Array })).rejects.toThrow("batch entry 'x' must be a Float32Array, a Float64Array, an Int32Array (labels), { data, shape } or a Tensor, got an array")
     await expect(t.train({ x: { data: new Float32Array(5), shape: [2, 3] } })).rejects.toThrow("batch entry 'x' has 5 values, which do not fit shape [2,3] (6)")
     await expect(startTraining(spec, { maxQueued: 0 })).rejects.toThrow('maxQueued must be an integer ≥ 1, got number 0')
     await expect(startTraining(spec, { workers: 2 } as object)).rejects.toThrow("unknown option 'workers'")
@@ -210,5 +210,19 @@ describe('startTraining: failures reach the main thread', () => {
     await t.terminate()
     await pending
     await expect(t.train(batch(1))).rejects.toThrow('the trainer was terminated')
+  })
+})
+
+describe('batches of labels', () => {
+  test('an Int32Array travels as int32 (labels for crossEntropy), moved like the float arrays', async () => {
+    const { packBatch, unpackBatch, moveLocally } = await import('../src/worker/batch.js')
+    const labels = new Int32Array([3, 1, 4])
+    const packed = packBatch('train', { labels, x: { data: new Float32Array(6), shape: [3, 2] } })
+    expect(packed.transfer).toContain(labels.buffer)
+    const got = unpackBatch(moveLocally(packed))
+    expect(labels.byteLength).toBe(0) // moved, not copied
+    expect(got.labels.dtype).toBe('int32')
+    expect(got.labels.toArray()).toEqual([3, 1, 4])
+    expect(got.x.dtype).toBe('float32')
   })
 })

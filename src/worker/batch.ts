@@ -9,7 +9,7 @@
  * which is exactly the trap of copying more than was meant. Tensors are copied too: emptying the
  * storage of a Tensor the caller still holds would turn later reads of it into silent garbage.
  */
-import { fmt, sizeOf } from '../nd.js'
+import { dtypeOf, fmt, sizeOf } from '../nd.js'
 import { Tensor } from '../tensor.js'
 import type { BatchArray, PackedArray } from './protocol.js'
 
@@ -32,7 +32,7 @@ export interface PackedBatch {
 }
 
 function isBatchArray(x: unknown): x is BatchArray {
-  return x instanceof Float32Array || x instanceof Float64Array
+  return x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array
 }
 
 function describe(x: unknown): string {
@@ -80,7 +80,7 @@ export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
       shape = [v.length]
     } else if (v !== null && typeof v === 'object' && 'data' in v && 'shape' in v) {
       const { data: d, shape: s } = v as { data: unknown; shape: unknown }
-      if (!isBatchArray(d)) throw new Error(`${who}: batch entry '${name}'.data must be a Float32Array or Float64Array, got ${describe(d)}`)
+      if (!isBatchArray(d)) throw new Error(`${who}: batch entry '${name}'.data must be a Float32Array, Float64Array or Int32Array, got ${describe(d)}`)
       if (!Array.isArray(s) || s.some((n) => !Number.isInteger(n) || n < 0)) {
         throw new Error(`${who}: batch entry '${name}'.shape must be an array of non-negative integers, got ${JSON.stringify(s)}`)
       }
@@ -88,7 +88,7 @@ export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
       data = d
       shape = s.slice()
     } else {
-      throw new Error(`${who}: batch entry '${name}' must be a Float32Array, a Float64Array, { data, shape } or a Tensor, got ${describe(v)}`)
+      throw new Error(`${who}: batch entry '${name}' must be a Float32Array, a Float64Array, an Int32Array (labels), { data, shape } or a Tensor, got ${describe(v)}`)
     }
     if (!copy && (!movable(data) || transfer.includes(data.buffer as ArrayBuffer))) copy = true
     if (copy) {
@@ -96,7 +96,7 @@ export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
       copiedBytes += data.byteLength
     }
     transfer.push(data.buffer as ArrayBuffer)
-    arrays.push({ name, data, shape })
+    arrays.push({ name, data, shape, dtype: dtypeOf(data) })
   }
   return { arrays, transfer, copiedBytes }
 }
@@ -106,12 +106,14 @@ export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
  * Each array is re-viewed with this module's own constructors: an array that arrived through
  * `postMessage` or `structuredClone` can belong to another JavaScript realm (a vm context, as
  * under jest), where `instanceof Float32Array` is false and the kernels would take another path.
- * @example unpackBatch([{ name: 'x', data: new Float32Array(6), shape: [2, 3] }]).x.shape // [2, 3]
+ * @example unpackBatch([{ name: 'x', data: new Float32Array(6), shape: [2, 3], dtype: 'float32' }]).x.shape // [2, 3]
  */
 export function unpackBatch(arrays: readonly PackedArray[]): Record<string, Tensor> {
   const out: Record<string, Tensor> = {}
-  for (const { name, data: d, shape } of arrays) {
-    const data = d.BYTES_PER_ELEMENT === 8 ? new Float64Array(d.buffer, d.byteOffset, d.length) : new Float32Array(d.buffer, d.byteOffset, d.length)
+  for (const { name, data: d, shape, dtype } of arrays) {
+    const b = d.buffer
+    const data = dtype === 'float64' ? new Float64Array(b, d.byteOffset, d.length)
+      : dtype === 'int32' ? new Int32Array(b, d.byteOffset, d.length) : new Float32Array(b, d.byteOffset, d.length)
     out[name] = new Tensor(data, shape.slice())
   }
   return out

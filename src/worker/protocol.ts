@@ -10,7 +10,7 @@
  */
 
 /** An array a batch may carry (int32 labels join when the int32 dtype lands). */
-export type BatchArray = Float32Array | Float64Array
+export type BatchArray = Float32Array | Float64Array | Int32Array
 
 /** Marks our messages. */
 export const TAG = 'tapegrad.training'
@@ -22,6 +22,8 @@ export interface PackedArray {
   readonly name: string
   readonly data: BatchArray
   readonly shape: readonly number[]
+  /** The element type, told by the sender: across realms `instanceof` cannot tell it. */
+  readonly dtype: 'float32' | 'float64' | 'int32'
 }
 
 /** Where each parameter lives in the flat weight buffer, in `namedParameters()` order. */
