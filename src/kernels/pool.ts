@@ -1,0 +1,96 @@
+/**
+ * Max-pooling kernels on contiguous NCHW storage.
+ *
+ * Max pooling is split into finding each window's argmax (a flat index into x) and moving values
+ * by those indices: the forward pass gathers x at them, its gradient scatter-adds g back to them.
+ * Both movements are linear and each other's adjoint, which is what lets the op's backward be a
+ * differentiable op itself (the gradient of the scatter is the gather again).
+ */
+
+/** The shapes of a pooling window sliding over NCHW input. */
+export interface Pool2dGeometry {
+  /** N, C: samples and channels (each channel plane is pooled on its own). */
+  batch: number
+  channels: number
+  /** H, W: input height and width. */
+  height: number
+  width: number
+  /** kH, kW: window height and width. */
+  kernelH: number
+  kernelW: number
+  /** sH, sW: strides. */
+  strideH: number
+  strideW: number
+  /** pT, pL: implicit padding before the first row / column (never the max: it is −∞). */
+  padTop: number
+  padLeft: number
+  /** dH, dW: dilation (spacing between window taps). */
+  dilationH: number
+  dilationW: number
+  /** Ho, Wo: output height and width. */
+  outH: number
+  outW: number
+}
+
+/**
+ * For every window, the flat index into x of its largest element:
+ *   idx[n, c, oh, ow] = argmax over (i, j) of x[n, c, oh·sH − pT + i·dH, ow·sW − pL + j·dW]
+ * over the positions inside the input (padding is −∞, as in PyTorch). Windows are scanned row by
+ * row and the first maximum wins a tie; a NaN replaces whatever was found before it (PyTorch's
+ * CPU rule `val > max || isnan(val)`), so NaN propagates. Returns false if some window held no input
+ * position at all (only padding: possible with a dilation wider than the input), whose index
+ * is then −1.
+ * @example maxPool2dArgmax(x, geometry, idx) // idx.length = N·C·Ho·Wo
+ */
+export function maxPool2dArgmax(x: Float32Array | Float64Array, g: Pool2dGeometry, idx: Int32Array): boolean {
+  const { batch: N, channels: C, height: H, width: W, kernelH: kH, kernelW: kW, strideH: sH, strideW: sW } = g
+  const { padTop: pT, padLeft: pL, dilationH: dH, dilationW: dW, outH: Ho, outW: Wo } = g
+  let k = 0
+  let ok = true
+  for (let plane = 0; plane < N * C; plane++) {
+    const base = plane * H * W
+    for (let oh = 0; oh < Ho; oh++) {
+      const h0 = oh * sH - pT
+      for (let ow = 0; ow < Wo; ow++, k++) {
+        const w0 = ow * sW - pL
+        let best = -Infinity
+        let at = -1
+        for (let i = 0; i < kH; i++) {
+          const ih = h0 + i * dH
+          if (ih < 0 || ih >= H) continue
+          const row = base + ih * W
+          for (let j = 0; j < kW; j++) {
+            const iw = w0 + j * dW
+            if (iw < 0 || iw >= W) continue
+            const v = x[row + iw]
+            // `at < 0`: a window of −∞ values still points at its first element.
+            if (v > best || v !== v || at < 0) {
+              best = v
+              at = row + iw
+            }
+          }
+        }
+        idx[k] = at
+        if (at < 0) ok = false
+      }
+    }
+  }
+  return ok
+}
+
+/**
+ * out[k] = x[idx[k]] (out is overwritten).
+ * @example gatherAt(x, idx, out) // max pooling's forward, given the argmax indices
+ */
+export function gatherAt(x: Float32Array | Float64Array, idx: Int32Array, out: Float32Array | Float64Array): void {
+  for (let k = 0; k < idx.length; k++) out[k] = x[idx[k]]
+}
+
+/**
+ * dx[idx[k]] += g[k] for every k (dx is added into: zero it first for a fresh gradient). An index
+ * that appears in several windows receives the sum of their gradients.
+ * @example scatterAddAt(g, idx, dx) // max pooling's gradient, given the argmax indices
+ */
+export function scatterAddAt(g: Float32Array | Float64Array, idx: Int32Array, dx: Float32Array | Float64Array): void {
+  for (let k = 0; k < idx.length; k++) dx[idx[k]] += g[k]
+}

@@ -1,0 +1,239 @@
+/**
+ * Pooling over NCHW images, PyTorch's `F.max_pool2d`, `F.avg_pool2d` and
+ * `F.adaptive_avg_pool2d` (argument names, defaults, output sizes and gradients).
+ *
+ * Max pooling finds each window's argmax once (src/kernels/pool.ts) and is then a pair of linear
+ * primitives over those indices: the forward gathers x at them, the backward scatter-adds g back
+ * to them (an element that is the max of two overlapping windows gets both gradients), and each
+ * is the other's gradient, so second derivatives and tangents are gathers and scatters again.
+ * Average pooling is a composite: a convolution of each channel with a constant kH×kW kernel of
+ * 1/(kH·kW) (zero padding counted, PyTorch's default `count_include_pad=True`), so its gradients
+ * are convolutions. Adaptive average pooling is a mean (output size 1) or two matmuls with the
+ * averaging matrices of PyTorch's windows.
+ */
+import { allocate, fmt, type DType } from '../nd.js'
+import { defineOp, type Op } from '../op.js'
+import { freshGradient } from '../tape.js'
+import { Tensor } from '../tensor.js'
+import { describeValue } from '../describe-value.js'
+import { gatherAt, maxPool2dArgmax, scatterAddAt, type Pool2dGeometry } from '../kernels/pool.js'
+import { conv2dOp } from './conv.js'
+import { matmul, transpose } from './linalg.js'
+import { mean } from './reduce.js'
+import { reshape } from './shape.js'
+import { fmtWindow, perAxis, type SpatialArg } from './window-args.js'
+
+/** Options of `maxPool2d` (PyTorch's names; `stride` defaults to the kernel size). */
+export interface MaxPool2dOptions {
+  /** Step of the window (default: the kernel size, i.e. windows that do not overlap). */
+  stride?: SpatialArg
+  /** Implicit −∞ padding on both sides, at most half the kernel size (default 0). */
+  padding?: SpatialArg
+  /** Spacing between window taps (default 1). */
+  dilation?: SpatialArg
+}
+
+/** Options of `avgPool2d` (PyTorch's names; `stride` defaults to the kernel size). */
+export interface AvgPool2dOptions {
+  /** Step of the window (default: the kernel size). */
+  stride?: SpatialArg
+  /** Zero padding on both sides, at most half the kernel size (default 0); zeros count in the mean. */
+  padding?: SpatialArg
+}
+
+/** Where max pooling took each output from. */
+export interface MaxPoolIndices {
+  /** Flat index into x of each output element's source (the argmax of its window). */
+  idx: Int32Array
+  /** Shape of x. */
+  inShape: number[]
+  /** Shape of the pooled output. */
+  outShape: number[]
+}
+
+/** Checks a pooling call and works out its geometry; errors name `op` and the shapes. */
+function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2dOptions): Pool2dGeometry {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: input must be a Tensor [N, C, H, W], got ${describeValue(x)}`)
+  if (options === null || typeof options !== 'object') throw new Error(`${op}: options must be an object, got ${describeValue(options)}`)
+  if (x.ndim !== 4) {
+    const hint = x.ndim === 3 ? ' (one sample: add the batch axis with unsqueeze(x, 0))' : ''
+    throw new Error(`${op}: input must be 4-D [N, C, H, W], got shape ${fmt(x.shape)}${hint}`)
+  }
+  const kernel = perAxis(op, 'kernelSize', kernelSize, 2, 1)
+  const stride = perAxis(op, 'stride', options.stride ?? kernel, 2, 1)
+  const padding = perAxis(op, 'padding', options.padding ?? 0, 2, 0)
+  const dilation = perAxis(op, 'dilation', options.dilation ?? 1, 2, 1)
+  if (padding.some((p, i) => 2 * p > kernel[i])) {
+    throw new Error(`${op}: padding ${fmt(padding)} must be at most half the kernel size ${fmtWindow(kernel)} (as in PyTorch)`)
+  }
+  const [N, C, H, W] = x.shape
+  const effective = kernel.map((k, i) => dilation[i] * (k - 1) + 1)
+  const padded = [H + 2 * padding[0], W + 2 * padding[1]]
+  if (effective.some((k, i) => k > padded[i])) {
+    const dilated = dilation.some((d) => d !== 1) ? ` (${fmtWindow(effective)} dilated)` : ''
+    throw new Error(`${op}: kernel ${fmtWindow(kernel)}${dilated} is larger than the padded input ${fmtWindow(padded)} (input ${fmt(x.shape)}, padding ${fmt(padding)})`)
+  }
+  const out = padded.map((p, i) => Math.floor((p - effective[i]) / stride[i]) + 1)
+  return {
+    batch: N, channels: C, height: H, width: W, kernelH: kernel[0], kernelW: kernel[1], strideH: stride[0], strideW: stride[1],
+    padTop: padding[0], padLeft: padding[1], dilationH: dilation[0], dilationW: dilation[1], outH: out[0], outW: out[1],
+  }
+}
+
+// ---- max pooling: a gather by the argmax indices and its adjoint, a scatter-add ---------------
+
+/**
+ * The primitive behind {@link maxPool2d}: out[k] = x[idx[k]], the values at each window's argmax;
+ * ∂x = maxPool2dBackward(g) (g scatter-added to the indices); tangent: the same gather of ẋ.
+ * @example maxPool2dOp([x], { idx, inShape: x.shape, outShape: [N, C, Ho, Wo] })
+ */
+export const maxPool2dOp: Op<MaxPoolIndices> = defineOp<MaxPoolIndices>({
+  name: 'maxPool2d',
+  forward: ([x], at) => {
+    const out = allocate(x.dtype, at.idx.length)
+    gatherAt(x.data, at.idx, out)
+    return new Tensor(out, at.outShape.slice())
+  },
+  backward: (g, _inputs, _out, at) => [freshGradient(maxPool2dBackwardOp([g], at))],
+})
+
+/**
+ * The gradient of max pooling as a primitive: dx = zeros of x's shape with dx[idx[k]] += g[k]
+ * (overlapping windows that share a max add up). Linear in g; its gradient is the gather
+ * maxPool2dOp(G), its tangent the same scatter of ġ.
+ * @example maxPool2dBackwardOp([g], indices) // shape indices.inShape
+ */
+export const maxPool2dBackwardOp: Op<MaxPoolIndices> = defineOp<MaxPoolIndices>({
+  name: 'maxPool2dBackward',
+  forward: ([g], at) => {
+    const dx = allocate(g.dtype, at.inShape.reduce((a, b) => a * b, 1))
+    scatterAddAt(g.data, at.idx, dx)
+    return new Tensor(dx, at.inShape.slice())
+  },
+  backward: (G, _inputs, _out, at) => [freshGradient(maxPool2dOp([G], at))],
+})
+
+/** Forward-mode rule of {@link maxPool2dOp}: the gather of ẋ at the same indices. */
+function maxPool2dTangent([dx]: Tensor[], _inputs: Tensor[], at: MaxPoolIndices): Tensor {
+  return maxPool2dOp([dx], at)
+}
+
+/** Forward-mode rule of {@link maxPool2dBackwardOp}: the scatter of ġ to the same indices. */
+function maxPool2dBackwardTangent([dg]: Tensor[], _inputs: Tensor[], at: MaxPoolIndices): Tensor {
+  return maxPool2dBackwardOp([dg], at)
+}
+
+/**
+ * 2-D max pooling, PyTorch's `F.max_pool2d`: each output is the largest input in its window,
+ *   y[n, c, p, q] = max_{i < kH, j < kW} x[n, c, p·sH − padH + i·dH, q·sW − padW + j·dW]
+ * over positions inside x (padding is −∞ and at most half the kernel). x is [N, C, H, W]; the
+ * output is [N, C, Ho, Wo] with Ho = ⌊(H + 2·padH − dH·(kH − 1) − 1) / sH⌋ + 1 (likewise Wo).
+ * `kernelSize`, `stride` (default: `kernelSize`), `padding` and `dilation` take a number or a pair.
+ * The gradient goes to the argmax of each window (the first maximum in row-major order when
+ * values tie, as PyTorch); an element that is the max of several overlapping windows receives
+ * the sum of their gradients. NaN propagates.
+ * @example
+ * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
+ * maxPool2d(x, 2).toArray()                        // [[[[4, 8], [12, 16]]]]
+ * maxPool2d(x, 3, { stride: 1 }).toArray()         // [[[[13, 14], [15, 16]]]]
+ * maxPool2d(x, 2, { stride: 1, padding: 1 }).shape // [1, 1, 5, 5]
+ */
+export function maxPool2d(x: Tensor, kernelSize: SpatialArg, options: MaxPool2dOptions = {}): Tensor {
+  const geo = planPool('maxPool2d', x, kernelSize, options)
+  const outShape = [geo.batch, geo.channels, geo.outH, geo.outW]
+  const idx = new Int32Array(geo.batch * geo.channels * geo.outH * geo.outW)
+  if (!maxPool2dArgmax(x.data, geo, idx)) {
+    throw new Error(
+      `maxPool2d: with kernel ${fmtWindow([geo.kernelH, geo.kernelW])}, dilation ${fmt([geo.dilationH, geo.dilationW])} and padding ` +
+        `${fmt([geo.padTop, geo.padLeft])}, some windows of input ${fmt(x.shape)} hold only padding`,
+    )
+  }
+  return maxPool2dOp([x], { idx, inShape: x.shape.slice(), outShape })
+}
+
+// ---- average pooling: a depthwise convolution with a constant kernel ---------------------------
+
+/** The constant kernel 1/(kH·kW) of average pooling, in one dtype. */
+function averagingKernel(dtype: DType, kH: number, kW: number): Tensor {
+  const w = allocate(dtype, kH * kW).fill(1 / (kH * kW))
+  return new Tensor(w, [1, 1, kH, kW])
+}
+
+/**
+ * 2-D average pooling, PyTorch's `F.avg_pool2d` with its defaults (`count_include_pad=True`):
+ *   y[n, c, p, q] = (1 / (kH·kW)) · Σ_{i < kH, j < kW} x[n, c, p·sH − padH + i, q·sW − padW + j]
+ * where positions in the zero padding count as 0 and the divisor is always kH·kW. x is
+ * [N, C, H, W]; the output is [N, C, Ho, Wo] with Ho = ⌊(H + 2·padH − kH) / sH⌋ + 1 (likewise Wo).
+ * `kernelSize`, `stride` (default: `kernelSize`) and `padding` (at most half the kernel) take a
+ * number or a pair. Computed as a convolution of every channel with that constant kernel, so
+ * its gradient spreads g/(kH·kW) over each window.
+ * @example
+ * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
+ * avgPool2d(x, 2).toArray()                     // [[[[2.5, 6.5], [10.5, 14.5]]]]
+ * avgPool2d(ones([1, 1, 2, 2]), 2, { stride: 1, padding: 1 }).toArray() // [[[[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]]]]
+ */
+export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dOptions = {}): Tensor {
+  if (options !== null && typeof options === 'object' && (options as MaxPool2dOptions).dilation !== undefined) {
+    throw new Error(`avgPool2d: there is no dilation option (PyTorch's avg_pool2d has none)`)
+  }
+  const p = planPool('avgPool2d', x, kernelSize, options)
+  const planes = p.batch * p.channels
+  // Every channel plane is a sample of a 1-channel convolution: [N·C, 1, H, W], no copy.
+  const geometry = {
+    batch: planes, inChannels: 1, height: p.height, width: p.width, outChannels: 1, kernelH: p.kernelH, kernelW: p.kernelW,
+    strideH: p.strideH, strideW: p.strideW, padTop: p.padTop, padLeft: p.padLeft, dilationH: 1, dilationW: 1, groups: 1,
+    outH: p.outH, outW: p.outW,
+  }
+  const planesIn = reshape(x, [planes, 1, p.height, p.width])
+  const y = conv2dOp([planesIn, averagingKernel(x.dtype, p.kernelH, p.kernelW)], geometry)
+  return reshape(y, [p.batch, p.channels, p.outH, p.outW])
+}
+
+// ---- adaptive average pooling ---------------------------------------------------------------
+
+/**
+ * The [out, n] matrix that averages PyTorch's adaptive windows along one axis: row i averages
+ * positions ⌊i·n/out⌋ … ⌈(i+1)·n/out⌉ − 1.
+ */
+function adaptiveWeights(dtype: DType, n: number, out: number): Tensor {
+  const m = allocate(dtype, out * n)
+  for (let i = 0; i < out; i++) {
+    const start = Math.floor((i * n) / out)
+    const end = Math.ceil(((i + 1) * n) / out)
+    for (let j = start; j < end; j++) m[i * n + j] = 1 / (end - start)
+  }
+  return new Tensor(m, [out, n])
+}
+
+/**
+ * Adaptive 2-D average pooling, PyTorch's `F.adaptive_avg_pool2d`: the output has a fixed size
+ * [oh, ow] whatever the input's, each output averaging the window
+ *   rows ⌊p·H/oh⌋ … ⌈(p+1)·H/oh⌉ − 1,  columns ⌊q·W/ow⌋ … ⌈(q+1)·W/ow⌉ − 1.
+ * `outputSize` is a number or a pair (null in a pair keeps that axis' size). With output size 1
+ * this is global average pooling, the mean over H and W: y = mean(x, [2, 3], keepdims).
+ * x is [N, C, H, W]; the output is [N, C, oh, ow]. Other sizes are computed as A·x·Bᵀ with the
+ * averaging matrices A [oh, H] and B [ow, W], so the gradient spreads g evenly over each window.
+ * @example
+ * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
+ * adaptiveAvgPool2d(x, 1).toArray()       // [[[[8.5]]]]
+ * adaptiveAvgPool2d(x, 2).toArray()       // [[[[2.5, 6.5], [10.5, 14.5]]]]
+ * adaptiveAvgPool2d(x, [1, null]).shape   // [1, 1, 1, 4]
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
+  const op = 'adaptiveAvgPool2d'
+  if (!(x instanceof Tensor)) throw new Error(`${op}: input must be a Tensor [N, C, H, W], got ${describeValue(x)}`)
+  if (x.ndim !== 4) {
+    const hint = x.ndim === 3 ? ' (one sample: add the batch axis with unsqueeze(x, 0))' : ''
+    throw new Error(`${op}: input must be 4-D [N, C, H, W], got shape ${fmt(x.shape)}${hint}`)
+  }
+  const [N, C, H, W] = x.shape
+  const given = Array.isArray(outputSize) && outputSize.length === 2
+    ? [outputSize[0] ?? H, outputSize[1] ?? W]
+    : outputSize
+  const [oh, ow] = perAxis(op, 'outputSize', given, 2, 1)
+  if (H === 0 || W === 0) throw new Error(`${op}: input ${fmt(x.shape)} has an empty spatial axis`)
+  if (oh === 1 && ow === 1) return mean(x, [2, 3], true)
+  const rows = matmul(adaptiveWeights(x.dtype, H, oh), reshape(x, [N * C, H, W])) // [N·C, oh, W]
+  const both = matmul(rows, transpose(adaptiveWeights(x.dtype, W, ow))) // [N·C, oh, ow]
+  return reshape(both, [N, C, oh, ow])
+}

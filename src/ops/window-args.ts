@@ -1,0 +1,35 @@
+/**
+ * Reading the window arguments shared by convolution and pooling (kernel size, stride, padding,
+ * dilation): one number for every spatial axis or one per axis, as in PyTorch, checked with
+ * errors that name the op and the argument.
+ */
+import { describeValue } from '../describe-value.js'
+
+/** A size given once for every spatial axis, or once per axis (`3` or `[3, 5]`). */
+export type SpatialArg = number | readonly number[]
+
+function what(dims: number, min: number): string {
+  const kind = min > 0 ? 'a positive integer' : 'a non-negative integer'
+  return dims === 1 ? `${kind} (or a list of one)` : `${kind} or a list of ${dims} of them`
+}
+
+function show(v: unknown): string {
+  return Array.isArray(v) ? `[${v.map((x) => (typeof x === 'number' ? String(x) : describeValue(x))).join(', ')}]` : describeValue(v)
+}
+
+/**
+ * `value` as one integer ≥ `min` per spatial axis: a number is repeated, a list must have
+ * `dims` entries.
+ * @example perAxis('conv2d', 'stride', 2, 2, 1) // [2, 2]
+ */
+export function perAxis(op: string, name: string, value: unknown, dims: number, min: number): number[] {
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min
+  if (ok(value)) return new Array<number>(dims).fill(value)
+  if (Array.isArray(value) && value.length === dims && value.every(ok)) return value.slice()
+  throw new Error(`${op}: ${name} must be ${what(dims, min)}, got ${show(value)}`)
+}
+
+/** `[2,3]` → `2×3`, `[5]` → `5`: how window sizes are printed in errors. */
+export function fmtWindow(sizes: readonly number[]): string {
+  return sizes.join('×')
+}
