@@ -30,3 +30,6 @@ export { Recurrent, RNN, LSTM, GRU, type RecurrentLayerOptions, type RNNOptions 
 export { type RecurrentOptions, type Nonlinearity, type CellKind } from './recurrent.js'
 export { torchEntry, transposedEntry, prefixEntries, type TorchEntry } from './torch-entries.js'
 export type { StateDictOptions, StateDictFormat } from './module.js'
+export { Conv2d, Conv1d, type ConvLayerOptions } from './conv.js'
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pool.js'
+export { Flatten } from './flatten.js'
