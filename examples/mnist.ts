@@ -148,7 +148,7 @@ export function loadMnist(trainSize = 8000, testSize = 2000): { train: Digits; t
 }
 
 /** Shifts every 28×28 image of a batch by a random (dx, dy) in [−k, k]², filling with 0. */
-function shiftDigits(x: Tensor, k: number, rng: Random): Tensor {
+export function shiftDigits(x: Tensor, k: number, rng: Random): Tensor {
   const n = x.shape[0]
   const src = x.data
   const out = new Float32Array(x.size)
@@ -172,19 +172,25 @@ function argmaxRows(logits: ArrayLike<number>, row: number): number {
   return best
 }
 
-/** Test accuracy of `net` on `digits` (evaluation mode, no tape). */
-export function accuracy(net: nn.Module, digits: Digits): number {
+/** Test accuracy of `net` on `digits` (evaluation mode, no tape), `batchSize` digits at a time
+ *  (so that a conv net's activations for 2,000 digits never have to fit in memory at once). */
+export function accuracy(net: nn.Module, digits: Digits, batchSize = 500): number {
   const wasTraining = net.training
   net.eval()
-  const logits = noGrad(() => net.forward(digits.X))
-  net.train(wasTraining)
   let correct = 0
-  for (let i = 0; i < digits.y.size; i++) if (argmaxRows(logits.data, i) === digits.y.data[i]) correct++
+  try {
+    for (const { x, y } of nn.batches(digits.X, digits.y, { batchSize })) {
+      const logits = noGrad(() => net.forward(x))
+      for (let i = 0; i < y.size; i++) if (argmaxRows(logits.data, i) === y.data[i]) correct++
+    }
+  } finally {
+    net.train(wasTraining)
+  }
   return correct / digits.y.size
 }
 
 /** Looks up an optimizer factory of tapegrad/optimizers by name. */
-function optimizerByName(name: string): (stepSize: optim.ScheduleLike) => optim.Optimizer {
+export function optimizerByName(name: string): (stepSize: optim.ScheduleLike) => optim.Optimizer {
   const f = (optim as Record<string, unknown>)[name]
   if (typeof f !== 'function' || typeof (f as { optimizerName?: unknown }).optimizerName !== 'string') {
     throw new Error(`mnist: unknown optimizer '${name}' (try ${optimizerNames().join(', ')})`)
@@ -192,29 +198,35 @@ function optimizerByName(name: string): (stepSize: optim.ScheduleLike) => optim.
   return f as (stepSize: optim.ScheduleLike) => optim.Optimizer
 }
 
-function optimizerNames(): string[] {
+/** The names `--optimizer` accepts. */
+export function optimizerNames(): string[] {
   return Object.entries(optim)
     .filter(([, f]) => typeof f === 'function' && typeof (f as { optimizerName?: unknown }).optimizerName === 'string')
     .map(([k]) => k)
 }
 
-/** Trains, evaluates after every epoch, saves the weights; see `MnistOptions` for the knobs. */
-export function main(options: Partial<MnistOptions> = {}): MnistResult {
-  const o: MnistOptions = { ...defaults, ...options }
-  const started = performance.now()
-  const log = o.log
-  const { train, test } = loadMnist(o.trainSize, o.testSize)
+/** The knobs of the training loop shared by the MNIST examples (see `MnistOptions`). */
+export type FitOptions = Pick<MnistOptions, 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'seed' | 'augment' | 'progress' | 'log'>
 
-  setSeed(o.seed) // the weights come from the global generator
-  const net = new nn.MLP([D, ...o.hidden, 10]) // ReLU between layers, He init
-  const stepsPerEpoch = nn.numBatches(o.trainSize, o.batchSize)
+/** What `fit` returns. */
+export interface FitResult {
+  epochs: EpochReport[]
+  /** Wall time of the training loop, in seconds. */
+  trainSeconds: number
+}
+
+/**
+ * Trains `net` (any module mapping [n, 784] digits to [n, 10] logits) on `train` with
+ * cross-entropy: shuffled batches, random shifts, the optimizer and schedule of `o`; evaluates on
+ * `test` after every epoch, with a progress bar (or one line per epoch).
+ */
+export function fit(net: nn.Module, train: Digits, test: Digits, o: FitOptions): FitResult {
+  const log = o.log
+  const n = train.y.size
+  const stepsPerEpoch = nn.numBatches(n, o.batchSize)
   const stepSize = o.schedule === 'cosine' ? optim.cosineDecay(o.lr, o.epochs * stepsPerEpoch) : o.lr
   const opt = optimizerByName(o.optimizer)(stepSize).attach(net.parameters())
   const rng = new Random(o.seed + 1) // augmentation
-
-  log(`MNIST: ${o.trainSize} training and ${o.testSize} test digits; ${net} (${net.numParameters().toLocaleString('en-US')} parameters)`)
-  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, seed ${o.seed}`)
-
   const epochs: EpochReport[] = []
   const trainStart = performance.now()
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
@@ -257,14 +269,32 @@ export function main(options: Partial<MnistOptions> = {}): MnistResult {
       log(`epoch ${epoch}/${o.epochs}  loss ${report.loss.toFixed(4)}  train acc ${report.trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${report.seconds.toFixed(1)} s`)
     }
   }
-  const trainSeconds = (performance.now() - trainStart) / 1000
+  return { epochs, trainSeconds: (performance.now() - trainStart) / 1000 }
+}
 
-  let weightsPath: string | null = null
-  if (o.out) {
-    weightsPath = path.resolve(o.out)
-    fs.mkdirSync(path.dirname(weightsPath), { recursive: true })
-    fs.writeFileSync(weightsPath, JSON.stringify(nn.serializeStateDict(net.stateDict())))
-  }
+/** Writes `net`'s state dict as JSON to `file` (folders created); returns the absolute path. */
+export function saveWeights(net: nn.Module, file: string): string {
+  const weightsPath = path.resolve(file)
+  fs.mkdirSync(path.dirname(weightsPath), { recursive: true })
+  fs.writeFileSync(weightsPath, JSON.stringify(nn.serializeStateDict(net.stateDict())))
+  return weightsPath
+}
+
+/** Trains, evaluates after every epoch, saves the weights; see `MnistOptions` for the knobs. */
+export function main(options: Partial<MnistOptions> = {}): MnistResult {
+  const o: MnistOptions = { ...defaults, ...options }
+  const started = performance.now()
+  const log = o.log
+  const { train, test } = loadMnist(o.trainSize, o.testSize)
+
+  setSeed(o.seed) // the weights come from the global generator
+  const net = new nn.MLP([D, ...o.hidden, 10]) // ReLU between layers, He init
+
+  log(`MNIST: ${o.trainSize} training and ${o.testSize} test digits; ${net} (${net.numParameters().toLocaleString('en-US')} parameters)`)
+  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, seed ${o.seed}`)
+
+  const { epochs, trainSeconds } = fit(net, train, test, o)
+  const weightsPath = o.out ? saveWeights(net, o.out) : null
   const testAccuracy = epochs[epochs.length - 1]?.testAccuracy ?? accuracy(net, test)
   const seconds = (performance.now() - started) / 1000
   log(`test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits; wall time ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s)`)
@@ -292,28 +322,30 @@ Usage: npm start -- [options]        (or: npx tsx examples/mnist.ts [options])
   --help              this text
 `
 
-/** Reads command-line arguments into options; throws with a clear message on bad input. */
-export function parseCommandLine(argv: string[]): Partial<MnistOptions> | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      epochs: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
-      optimizer: { type: 'string' },
-      schedule: { type: 'string' },
-      hidden: { type: 'string' },
-      augment: { type: 'string' },
-      seed: { type: 'string' },
-      'train-size': { type: 'string' },
-      'test-size': { type: 'string' },
-      out: { type: 'string' },
-      'no-save': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
-  if (values.help) return 'help'
-  const int = (name: string, v: string | undefined, min: number): number | undefined => {
+/** The command-line options shared by the MNIST examples, as `node:util` parseArgs specs. */
+export const trainingArgs = {
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  schedule: { type: 'string' },
+  augment: { type: 'string' },
+  seed: { type: 'string' },
+  'train-size': { type: 'string' },
+  'test-size': { type: 'string' },
+  out: { type: 'string' },
+  'no-save': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Parsed values of `trainingArgs` (and of whatever an example adds). */
+export type ArgValues = Record<string, string | boolean | undefined>
+
+/** Reads the shared options into `MnistOptions` fields; throws with a clear message on bad input. */
+export function readTrainingArgs(values: ArgValues): Partial<MnistOptions> {
+  const str = (name: string): string | undefined => values[name] as string | undefined
+  const int = (name: string, min: number): number | undefined => {
+    const v = str(name)
     if (v === undefined) return undefined
     const n = Number(v)
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer ≥ ${min}, got '${v}'`)
@@ -323,32 +355,43 @@ export function parseCommandLine(argv: string[]): Partial<MnistOptions> | 'help'
   const set = <K extends keyof MnistOptions>(k: K, v: MnistOptions[K] | undefined) => {
     if (v !== undefined) out[k] = v
   }
-  set('epochs', int('epochs', values.epochs, 1))
-  set('batchSize', int('batch-size', values['batch-size'], 1))
-  set('seed', int('seed', values.seed, 0))
-  set('augment', int('augment', values.augment, 0))
-  set('trainSize', int('train-size', values['train-size'], 1))
-  set('testSize', int('test-size', values['test-size'], 1))
-  if (values.lr !== undefined) {
-    const lr = Number(values.lr)
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`--lr: expected a positive number, got '${values.lr}'`)
+  set('epochs', int('epochs', 1))
+  set('batchSize', int('batch-size', 1))
+  set('seed', int('seed', 0))
+  set('augment', int('augment', 0))
+  set('trainSize', int('train-size', 1))
+  set('testSize', int('test-size', 1))
+  const lrText = str('lr')
+  if (lrText !== undefined) {
+    const lr = Number(lrText)
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`--lr: expected a positive number, got '${lrText}'`)
     out.lr = lr
   }
-  if (values.optimizer !== undefined) {
-    optimizerByName(values.optimizer)
-    out.optimizer = values.optimizer
+  const optimizer = str('optimizer')
+  if (optimizer !== undefined) {
+    optimizerByName(optimizer)
+    out.optimizer = optimizer
   }
-  if (values.schedule !== undefined) {
-    if (values.schedule !== 'cosine' && values.schedule !== 'constant') throw new Error(`--schedule: expected cosine or constant, got '${values.schedule}'`)
-    out.schedule = values.schedule
+  const schedule = str('schedule')
+  if (schedule !== undefined) {
+    if (schedule !== 'cosine' && schedule !== 'constant') throw new Error(`--schedule: expected cosine or constant, got '${schedule}'`)
+    out.schedule = schedule
   }
+  if (str('out') !== undefined) out.out = str('out')!
+  if (values['no-save']) out.out = null
+  return out
+}
+
+/** Reads command-line arguments into options; throws with a clear message on bad input. */
+export function parseCommandLine(argv: string[]): Partial<MnistOptions> | 'help' {
+  const { values } = parseArgs({ args: argv, options: { ...trainingArgs, hidden: { type: 'string' } } })
+  if (values.help) return 'help'
+  const out = readTrainingArgs(values)
   if (values.hidden !== undefined) {
     const sizes = values.hidden.split(',').map((s) => Number(s.trim()))
     if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`--hidden: expected positive integers separated by commas, got '${values.hidden}'`)
     out.hidden = sizes
   }
-  if (values.out !== undefined) out.out = values.out
-  if (values['no-save']) out.out = null
   return out
 }
 

@@ -1,30 +1,62 @@
 /**
  * Times the convolution kernels of src/kernels/conv.ts on the layers of the MNIST CNN
  * (tfjs-examples "mnist-core": conv 5×5×8 and conv 5×5×16, 'same' padding, batch 64):
- * im2col + gemm on the WebAssembly SIMD kernel, im2col + gemm on the plain-JS kernel, and
- * direct loops (written here, for comparison only), for the forward pass, the input gradient
- * and the weight gradient. Also times one whole train step of that net (forward, backward,
- * Adam) through the library.
+ * the library as it runs (stride-1 unfolding on the WebAssembly SIMD gemm), plain im2col on the
+ * SIMD gemm, the library without WebAssembly (im2col on the JS gemm), and direct loops (written
+ * here, for comparison only), for the forward pass, the input gradient and the weight gradient;
+ * then one whole train step of that net (forward, backward, Adam) through the library.
  *
- *   npx tsx scripts/bench-conv.ts            # median of 15 runs after 3 warm-up runs
+ * Times are CPU milliseconds of the process (see `cpuMs`).
+ *
+ *   npx tsx scripts/bench-conv.ts            # medians of 15 round-robin runs after 2 warm-ups
  *   npx tsx scripts/bench-conv.ts --runs 31
  */
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, type Conv2dGeometry } from '../src/kernels/conv.js'
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, disableUnitStridePath, type Conv2dGeometry } from '../src/kernels/conv.js'
 import { disableWasmGemm, type FloatArray } from '../src/kernels/gemm.js'
+import { randn, seed, tensor } from '../src/index.js'
+import * as nn from '../src/nn/index.js'
+import { adam } from '../optimizers/index.js'
+import { MnistCore } from '../examples/mnist-cnn.js'
 
 const runsArg = process.argv.indexOf('--runs')
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15
 
-function median(f: () => void): number {
-  for (let i = 0; i < 3; i++) f()
-  const t: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now()
-    f()
-    t.push(performance.now() - t0)
+/** CPU time of this process in ms (user + system): on a shared, loaded machine it counts the
+ *  time this thread ran, not the time it waited for a core, unlike the wall clock. */
+function cpuMs(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+/**
+ * Medians of the variants' CPU times, measured round-robin (A, B, C, A, B, C, …) so that a
+ * change in the load of a shared machine hits every variant alike.
+ */
+function medians(variants: (() => void)[]): number[] {
+  for (const f of variants) for (let i = 0; i < 2; i++) f()
+  const times = variants.map(() => [] as number[])
+  for (let r = 0; r < RUNS; r++) {
+    variants.forEach((f, k) => {
+      const t0 = cpuMs()
+      f()
+      times[k].push(cpuMs() - t0)
+    })
   }
-  t.sort((a, b) => a - b)
-  return t[t.length >> 1]
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1])
+}
+
+/** Runs f with the WebAssembly gemm and/or the stride-1 path turned off. */
+function withPaths(f: () => void, { wasm = true, unitStride = true }): () => void {
+  return () => {
+    const w = disableWasmGemm(!wasm)
+    const u = disableUnitStridePath(!unitStride)
+    try {
+      f()
+    } finally {
+      disableWasmGemm(w)
+      disableUnitStridePath(u)
+    }
+  }
 }
 
 function random(n: number): Float32Array {
@@ -130,8 +162,8 @@ const layers: [string, Conv2dGeometry][] = [
 ]
 
 const rows: string[] = []
-rows.push('| layer | pass | im2col + gemm (wasm SIMD) | im2col + gemm (JS) | direct loops |')
-rows.push('|---|---|---|---|---|')
+rows.push('| layer | pass | library (wasm SIMD gemm) | plain im2col + wasm SIMD gemm | library without wasm (JS gemm) | direct loops |')
+rows.push('|---|---|---|---|---|---|')
 for (const [name, g] of layers) {
   const x = random(g.batch * g.inChannels * g.height * g.width)
   const w = random(g.outChannels * g.inChannels * g.kernelH * g.kernelW)
@@ -145,12 +177,38 @@ for (const [name, g] of layers) {
     ['weight grad', () => conv2dWeightGrad(x, dy, g, dw), () => directWeightGrad(x, dy, g, dw)],
   ]
   for (const [pass, gemmPath, direct] of passes) {
-    const simd = median(gemmPath)
-    const was = disableWasmGemm(true)
-    const js = median(gemmPath)
-    disableWasmGemm(was)
-    const dir = median(direct)
-    rows.push(`| ${name} | ${pass} | ${simd.toFixed(2)} ms | ${js.toFixed(2)} ms | ${dir.toFixed(2)} ms |`)
+    const t = medians([
+      withPaths(gemmPath, {}),
+      withPaths(gemmPath, { unitStride: false }),
+      withPaths(gemmPath, { wasm: false }), // (the stride-1 path runs on the SIMD gemm only)
+      direct,
+    ])
+    rows.push(`| ${name} | ${pass} | ${t.map((v) => `${v.toFixed(2)} ms`).join(' | ')} |`)
   }
 }
 console.log(rows.join('\n'))
+
+// ---- one train step of the whole net: forward, backward, Adam (batch 64) ------------------------
+seed(0)
+const net = new MnistCore()
+const opt = adam(1e-3).attach(net.parameters())
+const x = randn([64, 784])
+const y = tensor(Array.from({ length: 64 }, (_, i) => i % 10))
+const trainStep = () => {
+  const loss = nn.crossEntropy(net.forward(x), y)
+  opt.zeroGrad()
+  loss.backward()
+  opt.step()
+}
+const wall: number[] = []
+const cpu: number[] = []
+for (let i = 0; i < 3; i++) trainStep()
+for (let i = 0; i < 2 * RUNS; i++) {
+  const t0 = performance.now()
+  const c0 = cpuMs()
+  trainStep()
+  cpu.push(cpuMs() - c0)
+  wall.push(performance.now() - t0)
+}
+const mid = (t: number[]) => t.sort((a, b) => a - b)[t.length >> 1]
+console.log(`\nmnist-core train step (batch 64, forward + backward + Adam): ${mid(cpu).toFixed(1)} ms CPU, ${mid(wall).toFixed(1)} ms wall (medians of ${2 * RUNS})`)

@@ -3,7 +3,7 @@
  * float64 loops written straight from the definitions, on many random geometries: float32 on
  * the WebAssembly SIMD gemm and on the JS fallback, and float64.
  */
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, type Conv2dGeometry } from '../src/kernels/conv.js'
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, disableUnitStridePath, type Conv2dGeometry } from '../src/kernels/conv.js'
 import { disableWasmGemm, wasmSimdAvailable, type FloatArray } from '../src/kernels/gemm.js'
 
 /** A small deterministic generator (independent of src/random). */
@@ -32,14 +32,17 @@ function randomGeometry(rng: () => number, big: boolean): Conv2dGeometry {
     const width = big ? pick(6, 16) : pick(1, 8)
     const kernelH = pick(1, 4)
     const kernelW = pick(1, 4)
-    const strideH = pick(1, 3)
-    const strideW = pick(1, 3)
+    // Half the geometries have stride 1 on both axes: they take the stride-1 path.
+    const unit = rng() < 0.5
+    const strideH = unit ? 1 : pick(1, 3)
+    const strideW = unit ? 1 : pick(1, 3)
     const dilationH = pick(1, 2)
     const dilationW = pick(1, 2)
-    const padTop = pick(0, 2)
-    const padLeft = pick(0, 2)
-    const padBottom = pick(0, 2)
-    const padRight = pick(0, 2)
+    // Up to 3: more than dilation·(kernel − 1) sometimes, which the stride-1 input gradient refuses.
+    const padTop = pick(0, 3)
+    const padLeft = pick(0, 3)
+    const padBottom = pick(0, 3)
+    const padRight = pick(0, 3)
     const outH = Math.floor((height + padTop + padBottom - dilationH * (kernelH - 1) - 1) / strideH) + 1
     const outW = Math.floor((width + padLeft + padRight - dilationW * (kernelW - 1) - 1) / strideW) + 1
     if (outH < 1 || outW < 1) continue
@@ -145,24 +148,39 @@ function checkKernels(seed: number, count: number, f64: boolean, big: boolean): 
   }
 }
 
+/** Runs `f` once with the stride-1 path and once with plain im2col everywhere. */
+function bothPaths(f: () => void): void {
+  f()
+  const was = disableUnitStridePath(true)
+  try {
+    f()
+  } finally {
+    disableUnitStridePath(was)
+  }
+}
+
 describe('conv2d kernels against naive float64 loops', () => {
   test('float64, 300 small random geometries (stride, padding, dilation, groups, rectangular kernels)', () => {
-    checkKernels(1, 300, true, false)
+    bothPaths(() => checkKernels(1, 300, true, false))
   })
   test('float64, 40 larger geometries (packed gemm)', () => {
-    checkKernels(2, 40, true, true)
+    bothPaths(() => checkKernels(2, 40, true, true))
   })
   test('float32 on the WebAssembly SIMD gemm, 300 small and 40 larger geometries', () => {
     expect(wasmSimdAvailable()).toBe(true) // Node ≥ 20 has wasm SIMD: this test must exercise it
-    checkKernels(3, 300, false, false)
-    checkKernels(4, 40, false, true)
+    bothPaths(() => {
+      checkKernels(3, 300, false, false)
+      checkKernels(4, 40, false, true)
+    })
   })
   test('float32 on the plain-JS gemm (no WebAssembly SIMD), same geometries', () => {
     const was = disableWasmGemm(true)
     try {
       expect(wasmSimdAvailable()).toBe(false)
-      checkKernels(3, 300, false, false)
-      checkKernels(4, 40, false, true)
+      bothPaths(() => {
+        checkKernels(3, 300, false, false)
+        checkKernels(4, 40, false, true)
+      })
     } finally {
       disableWasmGemm(was)
     }
@@ -171,11 +189,11 @@ describe('conv2d kernels against naive float64 loops', () => {
     const base = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 }
     const cases: Conv2dGeometry[] = [
       { ...base, batch: 2, inChannels: 6, height: 5, width: 7, outChannels: 4, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, groups: 2, outH: 5, outW: 7 },
-      { ...base, batch: 2, inChannels: 1, height: 28, width: 28, outChannels: 8, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, groups: 1, outH: 28, outW: 28 },
-      { ...base, batch: 2, inChannels: 8, height: 14, width: 14, outChannels: 16, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, groups: 1, outH: 14, outW: 14 },
+      { ...base, batch: 1, inChannels: 1, height: 28, width: 28, outChannels: 8, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, groups: 1, outH: 28, outW: 28 },
+      { ...base, batch: 1, inChannels: 8, height: 14, width: 14, outChannels: 16, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, groups: 1, outH: 14, outW: 14 },
     ]
     const rng = lcg(5)
-    for (const f64 of [true, false]) {
+    for (const f64 of [true, false, false]) {
       for (const g of cases) {
         const x = randomArray(rng, g.batch * g.inChannels * g.height * g.width, f64)
         const w = randomArray(rng, (g.outChannels * g.inChannels * g.kernelH * g.kernelW) / g.groups, f64)
@@ -193,4 +211,41 @@ describe('conv2d kernels against naive float64 loops', () => {
       }
     }
   })
+})
+
+/** Elementwise equality that treats NaN as equal to NaN and allows a relative error. */
+function expectSameValues(got: FloatArray, want: Float64Array, tol: number, what: string): void {
+  for (let k = 0; k < want.length; k++) {
+    const g = got[k]
+    const w = want[k]
+    const same = Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= tol * Math.max(1, Math.abs(w))
+    if (!same) throw new Error(`${what}: element ${k}: got ${g}, expected ${w}`)
+  }
+}
+
+test('non-finite values land where the definition puts them, on every path (no 0·∞ from padding tricks)', () => {
+  const g: Conv2dGeometry = {
+    batch: 2, inChannels: 2, height: 6, width: 5, outChannels: 3, kernelH: 3, kernelW: 2, strideH: 1, strideW: 1,
+    padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1, groups: 1, outH: 6, outW: 6,
+  }
+  const rng = lcg(9)
+  for (const f64 of [true, false]) {
+    const x = randomArray(rng, 2 * 2 * 6 * 5, f64)
+    const w = randomArray(rng, 3 * 2 * 3 * 2, f64)
+    const dy = randomArray(rng, 2 * 3 * 6 * 6, f64)
+    x[7] = Infinity
+    x[40] = NaN
+    w[5] = -Infinity
+    bothPaths(() => {
+      const y = f64 ? new Float64Array(dy.length) : new Float32Array(dy.length)
+      conv2dForward(x, w, null, g, y)
+      expectSameValues(y, refForward(x, w, null, g), 1e-5, 'forward')
+      const dx = f64 ? new Float64Array(x.length) : new Float32Array(x.length)
+      conv2dInputGrad(dy, w, g, dx)
+      expectSameValues(dx, refInputGrad(dy, w, g), 1e-5, 'input grad')
+      const dw = f64 ? new Float64Array(w.length) : new Float32Array(w.length)
+      conv2dWeightGrad(x, dy, g, dw)
+      expectSameValues(dw, refWeightGrad(x, dy, g), 1e-5, 'weight grad')
+    })
+  }
 })

@@ -13,15 +13,30 @@
  * WebAssembly SIMD micro-kernel where available and the packed JS kernel otherwise, and float64
  * always runs the JS kernel.
  *
- * Measured against direct loops (scripts/bench-conv.ts): im2col + gemm wins on every layer of
- * the MNIST nets (see the numbers there), including a single input channel, where the unfolded
- * matrix has only kH·kW rows. A 1×1 convolution with stride 1 and no padding needs no unfolding:
- * the input already is the matrix.
+ * Three ways through, picked per call:
+ * - pointwise: a 1×1 kernel with stride 1 and no padding needs no unfolding, x is the matrix;
+ * - stride 1 on the SIMD gemm (float32): the unfolded rows are block copies of a zero-padded
+ *   image, and the input gradient is the forward convolution of dy with the flipped kernel (see
+ *   the section at the end);
+ * - im2col as above, for everything else (strides, float64, no wasm SIMD).
  *
- * The unfolded matrix is a module-level scratch buffer per dtype that grows on demand, so steady
- * state calls allocate nothing. The kernels assume a valid geometry (the ops check it).
+ * Measured with `npx tsx scripts/bench-conv.ts` on the MNIST CNN's layers at batch 64 (CPU ms,
+ * medians of 15, on the shared 2-core machine under load ≈ 7, so ratios matter more than times):
+ *
+ *   layer, pass               library   plain im2col (SIMD)   im2col, JS gemm   direct loops
+ *   conv1 1→8 28², forward      5.4         5.2                  16.0             34.2
+ *   conv1, weight grad          4.9         6.1                  16.9             27.1
+ *   conv2 8→16 14², forward    10.4        13.6                  52.9            164.3
+ *   conv2, input grad          15.9        19.2                  63.0            187.7
+ *   conv2, weight grad         13.9        20.9                  69.7            175.4
+ *
+ * so im2col + gemm beats direct loops 3–12× even with a single input channel, where the unfolded
+ * matrix has only kH·kW rows (the direct loops: one multiply-add per tap over output rows).
+ *
+ * Scratch buffers are module-level and grow on demand, so steady-state calls allocate nothing.
+ * The kernels assume a valid geometry (the ops check it).
  */
-import { gemm, type FloatArray } from './gemm.js'
+import { gemm, wasmSimdAvailable, type FloatArray } from './gemm.js'
 
 /** Everything a convolution kernel needs to know about the shapes (NCHW, PyTorch's layout). */
 export interface Conv2dGeometry {
@@ -152,6 +167,7 @@ export function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | n
   const Og = O / G
   const K = Cg * g.kernelH * g.kernelW
   const pointwise = isPointwise(g)
+  if (!pointwise && isUnitStride(g, x)) return forwardUnitStride(x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array)
   const col = pointwise ? x : scratch(x, C * g.kernelH * g.kernelW * P)
   for (let n = 0; n < N; n++) {
     if (!pointwise) im2col(x, n, g, col)
@@ -185,6 +201,8 @@ export function conv2dInputGrad(dy: FloatArray, w: FloatArray, g: Conv2dGeometry
     }
     return
   }
+  // The flipped convolution has C/groups output rows per product: too few (≤ 3) for the SIMD tile.
+  if (isUnitStride(g, dy) && Cg >= 4 && allFinite(w) && inputGradUnitStride(dy as Float32Array, w as Float32Array, g, dx as Float32Array)) return
   dx.fill(0)
   const col = scratch(dy, C * g.kernelH * g.kernelW * P)
   for (let n = 0; n < N; n++) {
@@ -212,12 +230,209 @@ export function conv2dWeightGrad(x: FloatArray, dy: FloatArray, g: Conv2dGeometr
     return
   }
   const pointwise = isPointwise(g)
+  if (!pointwise && isUnitStride(g, x) && allFinite(x)) return weightGradUnitStride(x as Float32Array, dy as Float32Array, g, dw as Float32Array)
   const col = pointwise ? x : scratch(x, C * g.kernelH * g.kernelW * P)
   for (let n = 0; n < N; n++) {
     if (!pointwise) im2col(x, n, g, col)
     const colBase = pointwise ? n * C * P : 0
     for (let grp = 0; grp < G; grp++) {
       gemm(false, true, Og, K, P, dy, col, dw, n * O * P + grp * Og * P, colBase + grp * K * P, grp * Og * K, n > 0)
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stride 1: unfolding over the padded width
+//
+// With stride 1, copy the sample once into a zero-padded image xp [C, Hp, Wp] (Hp = Ho + dH·(kH−1),
+// Wp = Wo + dW·(kW−1)) and give the unfolded matrix the padded row length: row (c, i, j) of
+//   colP[(c, i, j), oh·Wp + ow] = xp[c, oh + i·dH, ow + j·dW]
+// is then ONE contiguous run of xp, of length Ho·Wp, starting at c·Hp·Wp + i·dH·Wp + j·dW, so the
+// whole matrix is built by K block copies (copyWithin, a memmove) instead of K·Ho short loops.
+// The price: the product has Ho·Wp columns instead of Ho·Wo, the last Wp − Wo of each output row
+// being junk (they read across the row end) that is dropped; for the weight gradient dy is padded
+// with zeros in those columns, so they contribute 0·x. The input gradient is the forward
+// convolution of dy with the flipped kernel, whose zero padding contributes 0·w. Because 0·∞ is
+// NaN, a weight gradient of an x holding ±∞/NaN, or an input gradient of such a w, takes the
+// exact im2col path instead (whose padding terms are the definition's own). Measured: see the
+// table at the top of this file.
+
+/** Where things lie in the work buffer of the stride-1 path (offsets in elements). */
+interface UnitStrideLayout {
+  Hp: number
+  Wp: number
+  /** Ho·Wp: the row length of the unfolded matrix and of the padded outputs. */
+  HoWp: number
+  /** Hp·Wp: one padded channel plane. */
+  plane: number
+  /** Start of the unfolded matrix [C·kH·kW, Ho·Wp] (after the padded image and its slack). */
+  colOff: number
+  /** Start of the padded outputs / output gradients [O, Ho·Wp]. */
+  yOff: number
+  /** Elements used in all. */
+  size: number
+}
+
+let work = new Float32Array(1024)
+
+let unitStrideDisabled = false
+
+/** Stride 1 on the SIMD gemm (float32: all operands then are, the ops check one dtype). With the
+ *  JS gemm, float64 included, the extra junk columns cost about what the faster unfolding saves
+ *  (measured even or slower with scripts/bench-conv.ts), so those keep plain im2col. */
+function isUnitStride(g: Conv2dGeometry, like: FloatArray): boolean {
+  return !unitStrideDisabled && g.strideH === 1 && g.strideW === 1 && like instanceof Float32Array && wasmSimdAvailable()
+}
+
+/**
+ * Turns the stride-1 path off (true: every convolution runs plain im2col) or back on; returns the
+ * previous setting. For tests and benchmarks that compare the two paths.
+ * @example const was = disableUnitStridePath(true); try { compare() } finally { disableUnitStridePath(was) }
+ */
+export function disableUnitStridePath(disabled: boolean): boolean {
+  const prev = unitStrideDisabled
+  unitStrideDisabled = disabled
+  return prev
+}
+
+/** True when no element is ±∞ or NaN. */
+function allFinite(a: FloatArray): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false
+  return true
+}
+
+function unitStrideLayout(g: Conv2dGeometry): UnitStrideLayout {
+  const Hp = g.outH + g.dilationH * (g.kernelH - 1)
+  const Wp = g.outW + g.dilationW * (g.kernelW - 1)
+  const HoWp = g.outH * Wp
+  const plane = Hp * Wp
+  // The last row of the last plane is read up to dW·(kW − 1) elements past its end (junk columns).
+  const colOff = g.inChannels * plane + g.dilationW * (g.kernelW - 1)
+  const yOff = colOff + g.inChannels * g.kernelH * g.kernelW * HoWp
+  return { Hp, Wp, HoWp, plane, colOff, yOff, size: yOff + g.outChannels * HoWp }
+}
+
+/** The work buffer of the stride-1 path, grown to `n` elements (contents undefined). */
+function workBuffer(n: number): Float32Array {
+  if (work.length < n) work = new Float32Array(Math.max(n, 2 * work.length))
+  return work
+}
+
+/** Writes sample n of x into the zero-padded image at the start of `work`. */
+function padSample(x: Float32Array, n: number, g: Conv2dGeometry, L: UnitStrideLayout, work: Float32Array): void {
+  const { inChannels: C, height: H, width: W, padTop: pT, padLeft: pL } = g
+  work.fill(0, 0, L.colOff)
+  for (let c = 0; c < C; c++) {
+    for (let h = 0; h < H; h++) {
+      const src = ((n * C + c) * H + h) * W
+      const dst = c * L.plane + (h + pT) * L.Wp + pL
+      for (let w = 0; w < W; w++) work[dst + w] = x[src + w]
+    }
+  }
+}
+
+/** Builds the unfolded matrix colP from the padded image: one block copy per row. */
+function unfoldPadded(g: Conv2dGeometry, L: UnitStrideLayout, work: Float32Array): void {
+  let dst = L.colOff
+  for (let c = 0; c < g.inChannels; c++) {
+    for (let i = 0; i < g.kernelH; i++) {
+      for (let j = 0; j < g.kernelW; j++, dst += L.HoWp) {
+        const src = c * L.plane + i * g.dilationH * L.Wp + j * g.dilationW
+        work.copyWithin(dst, src, src + L.HoWp)
+      }
+    }
+  }
+}
+
+/** Copies sample n of dy into the padded-output region, with zeros in the junk columns. */
+function padOutputs(dy: Float32Array, n: number, g: Conv2dGeometry, L: UnitStrideLayout, work: Float32Array): void {
+  const { outChannels: O, outH: Ho, outW: Wo } = g
+  for (let o = 0; o < O; o++) {
+    for (let oh = 0; oh < Ho; oh++) {
+      const src = ((n * O + o) * Ho + oh) * Wo
+      const dst = L.yOff + o * L.HoWp + oh * L.Wp
+      for (let ow = 0; ow < Wo; ow++) work[dst + ow] = dy[src + ow]
+      for (let ow = Wo; ow < L.Wp; ow++) work[dst + ow] = 0
+    }
+  }
+}
+
+function forwardUnitStride(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
+  const { batch: N, outChannels: O, groups: G, outH: Ho, outW: Wo } = g
+  const Og = O / G
+  const K = (g.inChannels / G) * g.kernelH * g.kernelW
+  const L = unitStrideLayout(g)
+  const work = workBuffer(L.size)
+  for (let n = 0; n < N; n++) {
+    padSample(x, n, g, L, work)
+    unfoldPadded(g, L, work)
+    for (let grp = 0; grp < G; grp++) {
+      gemm(false, false, Og, L.HoWp, K, w, work, work, grp * Og * K, L.colOff + grp * K * L.HoWp, L.yOff + grp * Og * L.HoWp)
+    }
+    // Keep the first Wo of every Wp columns, adding the bias.
+    for (let o = 0; o < O; o++) {
+      const b = bias === null ? 0 : bias[o]
+      for (let oh = 0; oh < Ho; oh++) {
+        const src = L.yOff + o * L.HoWp + oh * L.Wp
+        const dst = ((n * O + o) * Ho + oh) * Wo
+        for (let ow = 0; ow < Wo; ow++) y[dst + ow] = work[src + ow] + b
+      }
+    }
+  }
+}
+
+/**
+ * With stride 1 the transposed convolution is an ordinary convolution of dy with the kernel
+ * flipped in space and with its channel axes swapped,
+ *   dx[n, c, h, w] = Σ_{o, i, j} w[o, c, kH−1−i, kW−1−j] · dy[n, o, h − (dH·(kH−1) − pT) + i·dH, …],
+ * i.e. conv2d(dy, w′) with padding dH·(kH−1) − pT before (and likewise after), so it runs the fast
+ * forward path with no scatter of its own. That needs the paddings to be at most dH·(kH−1) (and
+ * dW·(kW−1)); otherwise (or null) returns false and the caller takes the im2col path.
+ */
+function inputGradUnitStride(dy: Float32Array, w: Float32Array, g: Conv2dGeometry, dx: Float32Array): boolean {
+  const { inChannels: C, height: H, width: W, outChannels: O, groups: G, kernelH: kH, kernelW: kW } = g
+  const reachH = g.dilationH * (kH - 1)
+  const reachW = g.dilationW * (kW - 1)
+  const padBottom = g.outH - 1 + reachH - g.padTop - (H - 1)
+  const padRight = g.outW - 1 + reachW - g.padLeft - (W - 1)
+  if (g.padTop > reachH || padBottom > reachH || g.padLeft > reachW || padRight > reachW) return false
+  const Cg = C / G
+  const Og = O / G
+  // w′[grp·Cg + c, o, i, j] = w[grp·Og + o, c, kH−1−i, kW−1−j]
+  if (flipped.length < w.length) flipped = new Float32Array(w.length)
+  const area = kH * kW
+  for (let grp = 0; grp < G; grp++) {
+    for (let o = 0; o < Og; o++) {
+      for (let c = 0; c < Cg; c++) {
+        const src = ((grp * Og + o) * Cg + c) * area
+        const dst = ((grp * Cg + c) * Og + o) * area
+        for (let t = 0; t < area; t++) flipped[dst + t] = w[src + area - 1 - t]
+      }
+    }
+  }
+  const transposed: Conv2dGeometry = {
+    batch: g.batch, inChannels: O, height: g.outH, width: g.outW, outChannels: C, kernelH: kH, kernelW: kW,
+    strideH: 1, strideW: 1, padTop: reachH - g.padTop, padLeft: reachW - g.padLeft,
+    dilationH: g.dilationH, dilationW: g.dilationW, groups: G, outH: H, outW: W,
+  }
+  forwardUnitStride(dy, flipped, null, transposed, dx)
+  return true
+}
+
+let flipped = new Float32Array(0)
+
+function weightGradUnitStride(x: Float32Array, dy: Float32Array, g: Conv2dGeometry, dw: Float32Array): void {
+  const { batch: N, outChannels: O, groups: G } = g
+  const Og = O / G
+  const K = (g.inChannels / G) * g.kernelH * g.kernelW
+  const L = unitStrideLayout(g)
+  const work = workBuffer(L.size)
+  for (let n = 0; n < N; n++) {
+    padSample(x, n, g, L, work)
+    unfoldPadded(g, L, work)
+    padOutputs(dy, n, g, L, work)
+    for (let grp = 0; grp < G; grp++) {
+      gemm(false, true, Og, K, L.HoWp, work, work, dw, L.yOff + grp * Og * L.HoWp, L.colOff + grp * K * L.HoWp, grp * Og * K, n > 0)
     }
   }
 }
