@@ -15,16 +15,16 @@
  * `conv1d` is `conv2d` on a height-1 image: [N, C, L] is read as [N, C, 1, L] and the weight
  * [O, C/groups, k] as [O, C/groups, 1, k], with no copy.
  */
-import { allocate, fmt, sameShape } from '../nd.js'
+import { allocate, fmt, sameShape, type FloatArray } from '../nd.js'
 import { defineOp, type Op } from '../op.js'
-import { freshGradient } from '../tape.js'
+import { freshGradient } from '../grad-buffers.js'
 import { Tensor } from '../tensor.js'
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, type Conv2dGeometry } from '../kernels/conv.js'
 import { describeValue } from '../describe-value.js'
 import { add } from './elementwise.js'
 import { sum } from './reduce.js'
 import { reshape } from './shape.js'
-import { fmtWindow, perAxis, type SpatialArg } from './window-args.js'
+import { floatDtype, fmtWindow, perAxis, type SpatialArg } from './window-args.js'
 
 export type { SpatialArg } from './window-args.js'
 
@@ -51,95 +51,90 @@ function outShape(g: Conv2dGeometry): number[] {
 
 // ---- the three primitives -------------------------------------------------------------------
 
+/** The raw kernels as tensors (no recording): the three primitives' forwards. */
+function convolve(x: Tensor, w: Tensor, b: Tensor | undefined, geo: Conv2dGeometry): Tensor {
+  const y = allocate(x.dtype, geo.batch * geo.outChannels * geo.outH * geo.outW) as FloatArray
+  conv2dForward(x.data as FloatArray, w.data as FloatArray, b ? (b.data as FloatArray) : null, geo, y)
+  return new Tensor(y, outShape(geo))
+}
+
+function inputGrad(dy: Tensor, w: Tensor, geo: Conv2dGeometry): Tensor {
+  const dx = allocate(dy.dtype, geo.batch * geo.inChannels * geo.height * geo.width) as FloatArray
+  conv2dInputGrad(dy.data as FloatArray, w.data as FloatArray, geo, dx)
+  return new Tensor(dx, [geo.batch, geo.inChannels, geo.height, geo.width])
+}
+
+function weightGrad(x: Tensor, dy: Tensor, geo: Conv2dGeometry): Tensor {
+  const shape = [geo.outChannels, geo.inChannels / geo.groups, geo.kernelH, geo.kernelW]
+  const dw = allocate(x.dtype, shape[0] * shape[1] * shape[2] * shape[3]) as FloatArray
+  conv2dWeightGrad(x.data as FloatArray, dy.data as FloatArray, geo, dw)
+  return new Tensor(dw, shape)
+}
+
 /**
  * The primitive behind {@link conv2d} and {@link conv1d} (inputs [x, w] or [x, w, b]):
  *   y[n, o] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x[n, g·Cg + c, oh·sH − pT + i·dH, ow·sW − pL + j·dW]
- * ∂x = conv2dInputGrad(g, w), ∂w = conv2dWeightGrad(x, g), ∂b = Σ g over N, H, W;
- * tangent ẏ = conv2d(ẋ, w) + conv2d(x, ẇ) + ḃ (bilinear in x and w).
+ *   backward  x̄ = conv2dInputGrad(ȳ, w),  w̄ = conv2dWeightGrad(x, ȳ),  b̄ = Σ ȳ over N, Ho, Wo
+ *   tangent   ẏ = conv2d(ẋ, w) + conv2d(x, ẇ) + ḃ   (bilinear in x and w)
+ * Its first-order `fastBackward` calls the same kernels directly.
  * @example conv2dOp([x, w], geometry) // = conv2d(x, w, null, options), without its checks
  */
 export const conv2dOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
   name: 'conv2d',
-  forward: ([x, w, b], geo) => {
-    const y = allocate(x.dtype, geo.batch * geo.outChannels * geo.outH * geo.outW)
-    conv2dForward(x.data, w.data, b ? b.data : null, geo, y)
-    return new Tensor(y, outShape(geo))
-  },
+  forward: ([x, w, b], geo) => convolve(x, w, b, geo),
   backward: (g, [x, w, b], _out, geo) => [
-    x.requiresGrad ? freshGradient(conv2dInputGradOp([g, w], geo)) : null,
-    w.requiresGrad ? freshGradient(conv2dWeightGradOp([x, g], geo)) : null,
+    x.requiresGrad ? conv2dInputGradOp([g, w], geo) : null,
+    w.requiresGrad ? conv2dWeightGradOp([x, g], geo) : null,
+    b && b.requiresGrad ? sum(g, [0, 2, 3]) : null,
+  ],
+  tangent: ([dx, dw, db], [x, w, b], _out, geo) => {
+    const t = add(conv2dOp([dx, w], geo), conv2dOp([x, dw], geo))
+    return b ? add(t, reshape(db, [1, geo.outChannels, 1, 1])) : t
+  },
+  fastBackward: (g, [x, w, b], _out, geo) => [
+    x.requiresGrad ? freshGradient(inputGrad(g, w, geo)) : null, // allocated here, kept nowhere else
+    w.requiresGrad ? freshGradient(weightGrad(x, g, geo)) : null,
     b && b.requiresGrad ? freshGradient(sum(g, [0, 2, 3])) : null,
   ],
 })
 
 /**
- * Forward-mode rule of {@link conv2dOp}: ẏ = conv2d(ẋ, w) + conv2d(x, ẇ) + ḃ.
- * @example conv2dTangent([dx, dw], [x, w], geometry)
- */
-function conv2dTangent([dx, dw, db]: Tensor[], [x, w, b]: Tensor[], geo: Conv2dGeometry): Tensor {
-  let t = add(conv2dOp([dx, w], geo), conv2dOp([x, dw], geo))
-  if (b && db) t = add(t, reshape(db, [1, geo.outChannels, 1, 1]))
-  return t
-}
-
-/**
  * The input gradient of a convolution as a primitive (inputs [dy, w]), the transposed
  * convolution of dy by w:
  *   dx[n, c, ih, iw] = Σ w[o, c, i, j] · dy[n, o, oh, ow]  over the taps with ih = oh·sH − pT + i·dH, iw = ow·sW − pL + j·dW
- * It is linear in dy and in w; ∂dy = conv2d(G, w), ∂w = conv2dWeightGrad(G, dy);
- * tangent ḋx = conv2dInputGrad(ḋy, w) + conv2dInputGrad(dy, ẇ).
+ * It is linear in dy and in w, ⟨conv2dInputGrad(dy, w), Ḡ⟩ = ⟨conv2d(Ḡ, w), dy⟩, so
+ *   backward  d̄y = conv2d(Ḡ, w),  w̄ = conv2dWeightGrad(Ḡ, dy)
+ *   tangent   ḋx = conv2dInputGrad(ḋy, w) + conv2dInputGrad(dy, ẇ)
  * @example conv2dInputGradOp([dy, w], geometry) // shape [N, C, H, W] of the convolution's input
  */
 export const conv2dInputGradOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
   name: 'conv2dInputGrad',
-  forward: ([dy, w], geo) => {
-    const dx = allocate(dy.dtype, geo.batch * geo.inChannels * geo.height * geo.width)
-    conv2dInputGrad(dy.data, w.data, geo, dx)
-    return new Tensor(dx, [geo.batch, geo.inChannels, geo.height, geo.width])
-  },
+  forward: ([dy, w], geo) => inputGrad(dy, w, geo),
   backward: (G, [dy, w], _out, geo) => [
-    dy.requiresGrad ? freshGradient(conv2dOp([G, w], geo)) : null,
-    w.requiresGrad ? freshGradient(conv2dWeightGradOp([G, dy], geo)) : null,
+    dy.requiresGrad ? conv2dOp([G, w], geo) : null,
+    w.requiresGrad ? conv2dWeightGradOp([G, dy], geo) : null,
   ],
+  tangent: ([ddy, dw], [dy, w], _out, geo) => add(conv2dInputGradOp([ddy, w], geo), conv2dInputGradOp([dy, dw], geo)),
 })
-
-/**
- * Forward-mode rule of {@link conv2dInputGradOp}: ḋx = conv2dInputGrad(ḋy, w) + conv2dInputGrad(dy, ẇ).
- * @example conv2dInputGradTangent([ddy, dw], [dy, w], geometry)
- */
-function conv2dInputGradTangent([ddy, dw]: Tensor[], [dy, w]: Tensor[], geo: Conv2dGeometry): Tensor {
-  return add(conv2dInputGradOp([ddy, w], geo), conv2dInputGradOp([dy, dw], geo))
-}
 
 /**
  * The weight gradient of a convolution as a primitive (inputs [x, dy]), the correlation of x
  * with dy summed over the samples:
  *   dw[o, c, i, j] = Σ_{n, oh, ow} dy[n, o, oh, ow] · x[n, g·Cg + c, oh·sH − pT + i·dH, ow·sW − pL + j·dW]
- * It is linear in x and in dy; ∂x = conv2dInputGrad(dy, G), ∂dy = conv2d(x, G);
- * tangent ḋw = conv2dWeightGrad(ẋ, dy) + conv2dWeightGrad(x, ḋy).
+ * It is linear in x and in dy, ⟨conv2dWeightGrad(x, dy), Ḡ⟩ = ⟨conv2d(x, Ḡ), dy⟩, so
+ *   backward  x̄ = conv2dInputGrad(dy, Ḡ),  d̄y = conv2d(x, Ḡ)
+ *   tangent   ḋw = conv2dWeightGrad(ẋ, dy) + conv2dWeightGrad(x, ḋy)
  * @example conv2dWeightGradOp([x, dy], geometry) // shape [O, C/groups, kH, kW] of the weight
  */
 export const conv2dWeightGradOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
   name: 'conv2dWeightGrad',
-  forward: ([x, dy], geo) => {
-    const shape = [geo.outChannels, geo.inChannels / geo.groups, geo.kernelH, geo.kernelW]
-    const dw = allocate(x.dtype, shape[0] * shape[1] * shape[2] * shape[3])
-    conv2dWeightGrad(x.data, dy.data, geo, dw)
-    return new Tensor(dw, shape)
-  },
+  forward: ([x, dy], geo) => weightGrad(x, dy, geo),
   backward: (G, [x, dy], _out, geo) => [
-    x.requiresGrad ? freshGradient(conv2dInputGradOp([dy, G], geo)) : null,
-    dy.requiresGrad ? freshGradient(conv2dOp([x, G], geo)) : null,
+    x.requiresGrad ? conv2dInputGradOp([dy, G], geo) : null,
+    dy.requiresGrad ? conv2dOp([x, G], geo) : null,
   ],
+  tangent: ([dx, ddy], [x, dy], _out, geo) => add(conv2dWeightGradOp([dx, dy], geo), conv2dWeightGradOp([x, ddy], geo)),
 })
-
-/**
- * Forward-mode rule of {@link conv2dWeightGradOp}: ḋw = conv2dWeightGrad(ẋ, dy) + conv2dWeightGrad(x, ḋy).
- * @example conv2dWeightGradTangent([dx, ddy], [x, dy], geometry)
- */
-function conv2dWeightGradTangent([dx, ddy]: Tensor[], [x, dy]: Tensor[], geo: Conv2dGeometry): Tensor {
-  return add(conv2dWeightGradOp([dx, dy], geo), conv2dWeightGradOp([x, ddy], geo))
-}
 
 // ---- argument checks ------------------------------------------------------------------------
 
@@ -160,6 +155,8 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
     throw new Error(`${op}: input must be ${nd}-D ${layout}, got shape ${fmt(x.shape)}${hint}`)
   }
   if (w.ndim !== nd) throw new Error(`${op}: weight must be ${nd}-D ${wLayout}, got shape ${fmt(w.shape)}`)
+  floatDtype(op, x)
+  floatDtype(op, w)
   const groups = options.groups ?? 1
   if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
     throw new Error(`${op}: groups must be a positive integer, got ${describeValue(groups)}`)

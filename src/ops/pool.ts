@@ -11,9 +11,9 @@
  * are convolutions. Adaptive average pooling is a mean (output size 1) or two matmuls with the
  * averaging matrices of PyTorch's windows.
  */
-import { allocate, fmt, type DType } from '../nd.js'
+import { allocate, fmt, type FloatArray, type FloatDType } from '../nd.js'
 import { defineOp, type Op } from '../op.js'
-import { freshGradient } from '../tape.js'
+import { freshGradient } from '../grad-buffers.js'
 import { Tensor } from '../tensor.js'
 import { describeValue } from '../describe-value.js'
 import { gatherAt, maxPool2dArgmax, scatterAddAt, type Pool2dGeometry } from '../kernels/pool.js'
@@ -21,7 +21,7 @@ import { conv2dOp } from './conv.js'
 import { matmul, transpose } from './linalg.js'
 import { mean } from './reduce.js'
 import { reshape } from './shape.js'
-import { fmtWindow, perAxis, type SpatialArg } from './window-args.js'
+import { floatDtype, fmtWindow, perAxis, type SpatialArg } from './window-args.js'
 
 /** Options of `maxPool2d` (PyTorch's names; `stride` defaults to the kernel size). */
 export interface MaxPool2dOptions {
@@ -59,6 +59,7 @@ function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2
     const hint = x.ndim === 3 ? ' (one sample: add the batch axis with unsqueeze(x, 0))' : ''
     throw new Error(`${op}: input must be 4-D [N, C, H, W], got shape ${fmt(x.shape)}${hint}`)
   }
+  floatDtype(op, x)
   const kernel = perAxis(op, 'kernelSize', kernelSize, 2, 1)
   const stride = perAxis(op, 'stride', options.stride ?? kernel, 2, 1)
   const padding = perAxis(op, 'padding', options.padding ?? 0, 2, 0)
@@ -83,44 +84,46 @@ function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2
 // ---- max pooling: a gather by the argmax indices and its adjoint, a scatter-add ---------------
 
 /**
- * The primitive behind {@link maxPool2d}: out[k] = x[idx[k]], the values at each window's argmax;
- * ∂x = maxPool2dBackward(g) (g scatter-added to the indices); tangent: the same gather of ẋ.
+ * The primitive behind {@link maxPool2d}: out[k] = x[idx[k]], the values at each window's argmax
+ * (indices found once, by the forward's caller). Linear in x:
+ *   backward  x̄ = maxPool2dBackward(ȳ)  (ȳ scatter-added to the indices)
+ *   tangent   ẏ = the same gather of ẋ
  * @example maxPool2dOp([x], { idx, inShape: x.shape, outShape: [N, C, Ho, Wo] })
  */
 export const maxPool2dOp: Op<MaxPoolIndices> = defineOp<MaxPoolIndices>({
   name: 'maxPool2d',
-  forward: ([x], at) => {
-    const out = allocate(x.dtype, at.idx.length)
-    gatherAt(x.data, at.idx, out)
-    return new Tensor(out, at.outShape.slice())
-  },
-  backward: (g, _inputs, _out, at) => [freshGradient(maxPool2dBackwardOp([g], at))],
+  forward: ([x], at) => gather(x, at),
+  backward: (g, _inputs, _out, at) => [maxPool2dBackwardOp([g], at)],
+  tangent: ([dx], _inputs, _out, at) => maxPool2dOp([dx], at),
+  fastBackward: (g, _inputs, _out, at) => [freshGradient(scatter(g, at))], // allocated here, kept nowhere else
 })
 
 /**
  * The gradient of max pooling as a primitive: dx = zeros of x's shape with dx[idx[k]] += g[k]
- * (overlapping windows that share a max add up). Linear in g; its gradient is the gather
- * maxPool2dOp(G), its tangent the same scatter of ġ.
+ * (overlapping windows that share a max add up). Linear in g, the adjoint of the gather:
+ *   backward  ḡ = maxPool2d's gather of Ḡ
+ *   tangent   ḋx = the same scatter of ġ
  * @example maxPool2dBackwardOp([g], indices) // shape indices.inShape
  */
 export const maxPool2dBackwardOp: Op<MaxPoolIndices> = defineOp<MaxPoolIndices>({
   name: 'maxPool2dBackward',
-  forward: ([g], at) => {
-    const dx = allocate(g.dtype, at.inShape.reduce((a, b) => a * b, 1))
-    scatterAddAt(g.data, at.idx, dx)
-    return new Tensor(dx, at.inShape.slice())
-  },
-  backward: (G, _inputs, _out, at) => [freshGradient(maxPool2dOp([G], at))],
+  forward: ([g], at) => scatter(g, at),
+  backward: (G, _inputs, _out, at) => [maxPool2dOp([G], at)],
+  tangent: ([dg], _inputs, _out, at) => maxPool2dBackwardOp([dg], at),
 })
 
-/** Forward-mode rule of {@link maxPool2dOp}: the gather of ẋ at the same indices. */
-function maxPool2dTangent([dx]: Tensor[], _inputs: Tensor[], at: MaxPoolIndices): Tensor {
-  return maxPool2dOp([dx], at)
+/** x at the argmax indices, as a tensor of the pooled shape (the raw loop, no recording). */
+function gather(x: Tensor, at: MaxPoolIndices): Tensor {
+  const out = allocate(x.dtype, at.idx.length) as FloatArray
+  gatherAt(x.data as FloatArray, at.idx, out)
+  return new Tensor(out, at.outShape.slice())
 }
 
-/** Forward-mode rule of {@link maxPool2dBackwardOp}: the scatter of ġ to the same indices. */
-function maxPool2dBackwardTangent([dg]: Tensor[], _inputs: Tensor[], at: MaxPoolIndices): Tensor {
-  return maxPool2dBackwardOp([dg], at)
+/** g scatter-added to the argmax indices, as a tensor of x's shape (the raw loop). */
+function scatter(g: Tensor, at: MaxPoolIndices): Tensor {
+  const dx = allocate(g.dtype, at.inShape.reduce((a, b) => a * b, 1)) as FloatArray
+  scatterAddAt(g.data as FloatArray, at.idx, dx)
+  return new Tensor(dx, at.inShape.slice())
 }
 
 /**
@@ -142,7 +145,7 @@ export function maxPool2d(x: Tensor, kernelSize: SpatialArg, options: MaxPool2dO
   const geo = planPool('maxPool2d', x, kernelSize, options)
   const outShape = [geo.batch, geo.channels, geo.outH, geo.outW]
   const idx = new Int32Array(geo.batch * geo.channels * geo.outH * geo.outW)
-  if (!maxPool2dArgmax(x.data, geo, idx)) {
+  if (!maxPool2dArgmax(x.data as FloatArray, geo, idx)) {
     throw new Error(
       `maxPool2d: with kernel ${fmtWindow([geo.kernelH, geo.kernelW])}, dilation ${fmt([geo.dilationH, geo.dilationW])} and padding ` +
         `${fmt([geo.padTop, geo.padLeft])}, some windows of input ${fmt(x.shape)} hold only padding`,
@@ -154,7 +157,7 @@ export function maxPool2d(x: Tensor, kernelSize: SpatialArg, options: MaxPool2dO
 // ---- average pooling: a depthwise convolution with a constant kernel ---------------------------
 
 /** The constant kernel 1/(kH·kW) of average pooling, in one dtype. */
-function averagingKernel(dtype: DType, kH: number, kW: number): Tensor {
+function averagingKernel(dtype: FloatDType, kH: number, kW: number): Tensor {
   const w = allocate(dtype, kH * kW).fill(1 / (kH * kW))
   return new Tensor(w, [1, 1, kH, kW])
 }
@@ -185,7 +188,7 @@ export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dO
     outH: p.outH, outW: p.outW,
   }
   const planesIn = reshape(x, [planes, 1, p.height, p.width])
-  const y = conv2dOp([planesIn, averagingKernel(x.dtype, p.kernelH, p.kernelW)], geometry)
+  const y = conv2dOp([planesIn, averagingKernel(floatDtype('avgPool2d', x), p.kernelH, p.kernelW)], geometry)
   return reshape(y, [p.batch, p.channels, p.outH, p.outW])
 }
 
@@ -195,7 +198,7 @@ export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dO
  * The [out, n] matrix that averages PyTorch's adaptive windows along one axis: row i averages
  * positions ⌊i·n/out⌋ … ⌈(i+1)·n/out⌉ − 1.
  */
-function adaptiveWeights(dtype: DType, n: number, out: number): Tensor {
+function adaptiveWeights(dtype: FloatDType, n: number, out: number): Tensor {
   const m = allocate(dtype, out * n)
   for (let i = 0; i < out; i++) {
     const start = Math.floor((i * n) / out)
@@ -226,6 +229,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (numb
     const hint = x.ndim === 3 ? ' (one sample: add the batch axis with unsqueeze(x, 0))' : ''
     throw new Error(`${op}: input must be 4-D [N, C, H, W], got shape ${fmt(x.shape)}${hint}`)
   }
+  const dtype = floatDtype(op, x)
   const [N, C, H, W] = x.shape
   const given = Array.isArray(outputSize) && outputSize.length === 2
     ? [outputSize[0] ?? H, outputSize[1] ?? W]
@@ -233,7 +237,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (numb
   const [oh, ow] = perAxis(op, 'outputSize', given, 2, 1)
   if (H === 0 || W === 0) throw new Error(`${op}: input ${fmt(x.shape)} has an empty spatial axis`)
   if (oh === 1 && ow === 1) return mean(x, [2, 3], true)
-  const rows = matmul(adaptiveWeights(x.dtype, H, oh), reshape(x, [N * C, H, W])) // [N·C, oh, W]
-  const both = matmul(rows, transpose(adaptiveWeights(x.dtype, W, ow))) // [N·C, oh, ow]
+  const rows = matmul(adaptiveWeights(dtype, H, oh), reshape(x, [N * C, H, W])) // [N·C, oh, W]
+  const both = matmul(rows, transpose(adaptiveWeights(dtype, W, ow))) // [N·C, oh, ow]
   return reshape(both, [N, C, oh, ow])
 }

@@ -4,6 +4,8 @@
  * errors that name the op and the argument.
  */
 import { describeValue } from '../describe-value.js'
+import { fmt, type FloatDType } from '../nd.js'
+import type { Tensor } from '../tensor.js'
 
 /** A size given once for every spatial axis, or once per axis (`3` or `[3, 5]`). */
 export type SpatialArg = number | readonly number[]
@@ -32,4 +34,15 @@ export function perAxis(op: string, name: string, value: unknown, dims: number, 
 /** `[2,3]` → `2×3`, `[5]` → `5`: how window sizes are printed in errors. */
 export function fmtWindow(sizes: readonly number[]): string {
   return sizes.join('×')
+}
+
+/**
+ * x's dtype, refusing int32 in the engine's words (convolution and pooling are float ops; this
+ * check runs before any kernel reads the storage).
+ * @example floatDtype('maxPool2d', x) // 'float32'
+ */
+export function floatDtype(op: string, x: Tensor): FloatDType {
+  const d = x.dtype
+  if (d === 'int32') throw new Error(`${op}: int32 tensor ${fmt(x.shape)} given to a float op; convert it first with .astype('float32')`)
+  return d
 }

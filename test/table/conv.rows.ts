@@ -336,6 +336,13 @@ export const rows: OpRow[] = [
         shape: [1, 2, 2, 2],
       },
       {
+        label: 'squared after pooling (second derivatives go through the scatter, overlapping windows)',
+        inputs: one([1, 2, 5, 5], 78),
+        f: (x) => maxPool2d(x, 3, { stride: 1 }).square(),
+        expected: (x) => (refPool('max', x, [3, 3], [1, 1], [0, 0]) as number[][][][]).map((a) => a.map((b) => b.map((c) => c.map((v) => v * v)))),
+        shape: [1, 2, 3, 3],
+      },
+      {
         label: 'conv, relu, pool (the mnist-core block)',
         inputs: () => [det([1, 1, 6, 6], -1, 1, 76), det([2, 1, 3, 3], -1, 1, 77)],
         f: (x, w) => maxPool2d(conv2d(x, w, null, { padding: 'same' }).relu(), 2),
