@@ -19,7 +19,10 @@ import * as path from 'node:path'
 import { parseArgs } from 'node:util'
 import { seed as setSeed, reshape, relu, type Tensor } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
-import { accuracy, fit, loadMnist, optimizerNames, readTrainingArgs, saveWeights, trainingArgs, type EpochReport, type MnistOptions } from './mnist.js'
+import {
+  accuracy, fit, loadMnist, optimizerNames, readTrainingArgs, saveWeights, trainingArgs,
+  type EpochReport, type MnistOptions,
+} from './mnist.js'
 import { isMain } from './is-main.js'
 
 /**
@@ -48,7 +51,8 @@ export class MnistCore extends nn.Module {
   }
 
   override toString(): string {
-    return `MnistCore(${this.conv1}, relu, ${this.pool}, ${this.conv2}, relu, ${this.pool}, ${this.flatten}, ${this.dense})`
+    const block = (conv: nn.Conv2d) => `${conv}, relu, ${this.pool}`
+    return `MnistCore(${block(this.conv1)}, ${block(this.conv2)}, ${this.flatten}, ${this.dense})`
   }
 }
 
@@ -103,19 +107,26 @@ export function main(options: Partial<MnistCnnOptions> = {}): MnistCnnResult {
     net.loadStateDict(JSON.parse(fs.readFileSync(file, 'utf8')))
     const testAccuracy = accuracy(net, test)
     const seconds = (performance.now() - started) / 1000
-    log(`MNIST CNN: weights from ${path.relative(process.cwd(), file) || file}; test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits (${seconds.toFixed(1)} s)`)
+    const from = path.relative(process.cwd(), file) || file
+    log(`MNIST CNN: weights from ${from}; test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits ` +
+      `(${seconds.toFixed(1)} s)`)
     return { testAccuracy, epochs: [], seconds, trainSeconds: 0, weightsPath: null, net }
   }
 
-  log(`MNIST CNN: ${o.trainSize} training and ${o.testSize} test digits; ${net.numParameters().toLocaleString('en-US')} parameters`)
+  const count = net.numParameters().toLocaleString('en-US')
+  log(`MNIST CNN: ${o.trainSize} training and ${o.testSize} test digits; ${count} parameters`)
   log(`  ${net}`)
-  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, seed ${o.seed}`)
+  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, ` +
+    `seed ${o.seed}`)
   const { epochs, trainSeconds } = fit(net, train, test, o)
   const weightsPath = o.out ? saveWeights(net, o.out) : null
   const testAccuracy = epochs[epochs.length - 1].testAccuracy
   const seconds = (performance.now() - started) / 1000
-  log(`test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits; wall time ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s)`)
-  if (weightsPath) log(`weights saved to ${path.relative(process.cwd(), weightsPath) || weightsPath} (evaluate them with --load)`)
+  log(`test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits; ` +
+    `wall time ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s)`)
+  if (weightsPath) {
+    log(`weights saved to ${path.relative(process.cwd(), weightsPath) || weightsPath} (evaluate them with --load)`)
+  }
   return { testAccuracy, epochs, seconds, trainSeconds, weightsPath, net }
 }
 

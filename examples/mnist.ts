@@ -206,7 +206,9 @@ export function optimizerNames(): string[] {
 }
 
 /** The knobs of the training loop shared by the MNIST examples (see `MnistOptions`). */
-export type FitOptions = Pick<MnistOptions, 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'seed' | 'augment' | 'progress' | 'log'>
+export type FitOptions = Pick<
+  MnistOptions, 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'seed' | 'augment' | 'progress' | 'log'
+>
 
 /** What `fit` returns. */
 export interface FitResult {
@@ -290,8 +292,10 @@ export function main(options: Partial<MnistOptions> = {}): MnistResult {
   setSeed(o.seed) // the weights come from the global generator
   const net = new nn.MLP([D, ...o.hidden, 10]) // ReLU between layers, He init
 
-  log(`MNIST: ${o.trainSize} training and ${o.testSize} test digits; ${net} (${net.numParameters().toLocaleString('en-US')} parameters)`)
-  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, seed ${o.seed}`)
+  const count = net.numParameters().toLocaleString('en-US')
+  log(`MNIST: ${o.trainSize} training and ${o.testSize} test digits; ${net} (${count} parameters)`)
+  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, ` +
+    `seed ${o.seed}`)
 
   const { epochs, trainSeconds } = fit(net, train, test, o)
   const weightsPath = o.out ? saveWeights(net, o.out) : null
@@ -374,7 +378,9 @@ export function readTrainingArgs(values: ArgValues): Partial<MnistOptions> {
   }
   const schedule = str('schedule')
   if (schedule !== undefined) {
-    if (schedule !== 'cosine' && schedule !== 'constant') throw new Error(`--schedule: expected cosine or constant, got '${schedule}'`)
+    if (schedule !== 'cosine' && schedule !== 'constant') {
+      throw new Error(`--schedule: expected cosine or constant, got '${schedule}'`)
+    }
     out.schedule = schedule
   }
   if (str('out') !== undefined) out.out = str('out')!

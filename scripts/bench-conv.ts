@@ -11,7 +11,9 @@
  *   npx tsx scripts/bench-conv.ts            # medians of 15 round-robin runs after 2 warm-ups
  *   npx tsx scripts/bench-conv.ts --runs 31
  */
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, disableUnitStridePath, type Conv2dGeometry } from '../src/kernels/conv.js'
+import {
+  conv2dForward, conv2dInputGrad, conv2dWeightGrad, disableUnitStridePath, type Conv2dGeometry,
+} from '../src/kernels/conv.js'
 import { disableWasmGemm, type FloatArray } from '../src/kernels/gemm.js'
 import { randn, seed, tensor } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
@@ -155,14 +157,20 @@ function directWeightGrad(x: FloatArray, dy: FloatArray, g: Conv2dGeometry, dw: 
 
 // ---- the layers ---------------------------------------------------------------------------------
 
-const one = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, groups: 1, padTop: 2, padLeft: 2, kernelH: 5, kernelW: 5 }
+// 5×5 kernels with 'same' padding, stride 1, as in mnist-core.
+const one = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, groups: 1, padTop: 2, padLeft: 2 }
+const layer = (C: number, H: number, O: number): Conv2dGeometry =>
+  ({ ...one, kernelH: 5, kernelW: 5, batch: 64, inChannels: C, height: H, width: H, outChannels: O, outH: H, outW: H })
 const layers: [string, Conv2dGeometry][] = [
-  ['conv1 [64,1,28,28] * [8,1,5,5]', { ...one, batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 8, outH: 28, outW: 28 }],
-  ['conv2 [64,8,14,14] * [16,8,5,5]', { ...one, batch: 64, inChannels: 8, height: 14, width: 14, outChannels: 16, outH: 14, outW: 14 }],
+  ['conv1 [64,1,28,28] * [8,1,5,5]', layer(1, 28, 8)],
+  ['conv2 [64,8,14,14] * [16,8,5,5]', layer(8, 14, 16)],
 ]
 
 const rows: string[] = []
-rows.push('| layer | pass | library (wasm SIMD gemm) | plain im2col + wasm SIMD gemm | library without wasm (JS gemm) | direct loops |')
+rows.push(
+  '| layer | pass | library (wasm SIMD gemm) | plain im2col + wasm SIMD gemm | library without wasm (JS gemm) ' +
+    '| direct loops |',
+)
 rows.push('|---|---|---|---|---|---|')
 for (const [name, g] of layers) {
   const x = random(g.batch * g.inChannels * g.height * g.width)
@@ -211,4 +219,7 @@ for (let i = 0; i < 2 * RUNS; i++) {
   wall.push(performance.now() - t0)
 }
 const mid = (t: number[]) => t.sort((a, b) => a - b)[t.length >> 1]
-console.log(`\nmnist-core train step (batch 64, forward + backward + Adam): ${mid(cpu).toFixed(1)} ms CPU, ${mid(wall).toFixed(1)} ms wall (medians of ${2 * RUNS})`)
+console.log(
+  `\nmnist-core train step (batch 64, forward + backward + Adam): ${mid(cpu).toFixed(1)} ms CPU, ` +
+    `${mid(wall).toFixed(1)} ms wall (medians of ${2 * RUNS})`,
+)

@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { conv1d, conv2d, Random, seed, tensor, zeros, ones, randn, Tensor } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import * as optim from '../optimizers/index.js'
@@ -205,4 +207,36 @@ test('a small CNN in a Sequential: parameter names by position, and Adam lowers 
   expect(losses[29]).toBeLessThan(0.5 * losses[0])
   expect(net.toString()).toContain('Conv2d(1 → 4, 3×3, padding 1)')
   expect(net.forward(zeros([1, 1, 8, 8]))).toBeInstanceOf(Tensor)
+})
+
+test('a CNN training loop keeps its memory flat (scratch buffers reused, graphs freed)', () => {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as () => void
+  const retained = () => {
+    for (let i = 0; i < 3; i++) gc()
+    const m = process.memoryUsage()
+    return m.heapUsed + m.arrayBuffers
+  }
+  seed(8)
+  const net = new nn.Sequential(
+    new nn.Conv2d(1, 4, 3, { padding: 1 }), nn.relu, new nn.MaxPool2d(2),
+    new nn.Conv2d(4, 8, 3, { padding: 'same' }), nn.relu, new nn.AvgPool2d(2), new nn.Flatten(), new nn.Linear(32, 3),
+  )
+  const train = optim.adam(1e-3).attach(net.parameters())
+  const x = randn([8, 1, 8, 8])
+  const y = Array.from({ length: 8 }, (_, i) => i % 3)
+  const step = () => {
+    const loss = nn.crossEntropy(net.forward(x), y)
+    train.zeroGrad()
+    loss.backward()
+    train.step()
+  }
+  for (let i = 0; i < 300; i++) step() // JIT, scratch buffers at their size
+  const before = retained()
+  for (let i = 0; i < 300; i++) step()
+  const after = retained()
+  // Measured: +0.1–0.25 MB, shrinking with every further interval (V8 settling: 257, 150, 70 KB
+  // over three intervals of 400 steps). Keeping one [8,4,8,8] activation of every step alive
+  // would retain 300 × 8 KB = 2.4 MB here.
+  expect(after - before).toBeLessThan(0.5 * 2 ** 20)
 })

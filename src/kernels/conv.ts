@@ -156,18 +156,23 @@ export function col2im(col: FloatArray, n: number, g: Conv2dGeometry, dx: FloatA
 
 /**
  * y = conv2d(x, w) + b:
- *   y[n, o, oh, ow] = b[o] + Σ_{c ∈ group(o), i, j} w[o, c − c₀, i, j] · x[n, c, oh·sH − pT + i·dH, ow·sW − pL + j·dW]
+ *   y[n, o, oh, ow] = b[o] + Σ_{c ∈ group(o), i, j} w[o, c − c₀, i, j] · x[n, c, oh·sH − pT + i·dH,
+ *                                                                       ow·sW − pL + j·dW]
  * with x [N, C, H, W], w [O, C/groups, kH, kW], b [O] or null, y [N, O, Ho, Wo] (overwritten).
  * @example conv2dForward(x, w, null, geometry, y) // geometry from the op's checks
  */
-export function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray): void {
+export function conv2dForward(
+  x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray,
+): void {
   const { batch: N, inChannels: C, outChannels: O, groups: G } = g
   const P = g.outH * g.outW
   const Cg = C / G
   const Og = O / G
   const K = Cg * g.kernelH * g.kernelW
   const pointwise = isPointwise(g)
-  if (!pointwise && isUnitStride(g, x)) return forwardUnitStride(x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array)
+  if (!pointwise && isUnitStride(g, x)) {
+    return forwardUnitStride(x as Float32Array, w as Float32Array, bias as Float32Array | null, g, y as Float32Array)
+  }
   const col = pointwise ? x : scratch(x, C * g.kernelH * g.kernelW * P)
   for (let n = 0; n < N; n++) {
     if (!pointwise) im2col(x, n, g, col)
@@ -182,7 +187,8 @@ export function conv2dForward(x: FloatArray, w: FloatArray, bias: FloatArray | n
 
 /**
  * dx = ∂⟨dy, conv2d(x, w)⟩/∂x, the transposed convolution of dy by w:
- *   dx[n, c, ih, iw] = Σ_{o ∈ group(c), i, j : ih = oh·sH − pT + i·dH, iw = ow·sW − pL + j·dW} w[o, c − c₀, i, j] · dy[n, o, oh, ow]
+ *   dx[n, c, ih, iw] = Σ w[o, c − c₀, i, j] · dy[n, o, oh, ow]
+ *   over o ∈ group(c) and the taps (i, j) with ih = oh·sH − pT + i·dH, iw = ow·sW − pL + j·dW
  * with dy [N, O, Ho, Wo], w [O, C/groups, kH, kW], dx [N, C, H, W] (overwritten).
  * @example conv2dInputGrad(dy, w, geometry, dx)
  */
@@ -202,7 +208,9 @@ export function conv2dInputGrad(dy: FloatArray, w: FloatArray, g: Conv2dGeometry
     return
   }
   // The flipped convolution has C/groups output rows per product: too few (≤ 3) for the SIMD tile.
-  if (isUnitStride(g, dy) && Cg >= 4 && allFinite(w) && inputGradUnitStride(dy as Float32Array, w as Float32Array, g, dx as Float32Array)) return
+  if (isUnitStride(g, dy) && Cg >= 4 && allFinite(w)) {
+    if (inputGradUnitStride(dy as Float32Array, w as Float32Array, g, dx as Float32Array)) return
+  }
   dx.fill(0)
   const col = scratch(dy, C * g.kernelH * g.kernelW * P)
   for (let n = 0; n < N; n++) {
@@ -230,7 +238,9 @@ export function conv2dWeightGrad(x: FloatArray, dy: FloatArray, g: Conv2dGeometr
     return
   }
   const pointwise = isPointwise(g)
-  if (!pointwise && isUnitStride(g, x) && allFinite(x)) return weightGradUnitStride(x as Float32Array, dy as Float32Array, g, dw as Float32Array)
+  if (!pointwise && isUnitStride(g, x) && allFinite(x)) {
+    return weightGradUnitStride(x as Float32Array, dy as Float32Array, g, dw as Float32Array)
+  }
   const col = pointwise ? x : scratch(x, C * g.kernelH * g.kernelW * P)
   for (let n = 0; n < N; n++) {
     if (!pointwise) im2col(x, n, g, col)
@@ -281,7 +291,8 @@ let unitStrideDisabled = false
  *  JS gemm, float64 included, the extra junk columns cost about what the faster unfolding saves
  *  (measured even or slower with scripts/bench-conv.ts), so those keep plain im2col. */
 function isUnitStride(g: Conv2dGeometry, like: FloatArray): boolean {
-  return !unitStrideDisabled && g.strideH === 1 && g.strideW === 1 && like instanceof Float32Array && wasmSimdAvailable()
+  if (unitStrideDisabled || g.strideH !== 1 || g.strideW !== 1) return false
+  return like instanceof Float32Array && wasmSimdAvailable()
 }
 
 /**
@@ -357,7 +368,9 @@ function padOutputs(dy: Float32Array, n: number, g: Conv2dGeometry, L: UnitStrid
   }
 }
 
-function forwardUnitStride(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array): void {
+function forwardUnitStride(
+  x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array,
+): void {
   const { batch: N, outChannels: O, groups: G, outH: Ho, outW: Wo } = g
   const Og = O / G
   const K = (g.inChannels / G) * g.kernelH * g.kernelW
@@ -367,7 +380,8 @@ function forwardUnitStride(x: Float32Array, w: Float32Array, bias: Float32Array 
     padSample(x, n, g, L, work)
     unfoldPadded(g, L, work)
     for (let grp = 0; grp < G; grp++) {
-      gemm(false, false, Og, L.HoWp, K, w, work, work, grp * Og * K, L.colOff + grp * K * L.HoWp, L.yOff + grp * Og * L.HoWp)
+      const [wAt, colAt, yAt] = [grp * Og * K, L.colOff + grp * K * L.HoWp, L.yOff + grp * Og * L.HoWp]
+      gemm(false, false, Og, L.HoWp, K, w, work, work, wAt, colAt, yAt)
     }
     // Keep the first Wo of every Wp columns, adding the bias.
     for (let o = 0; o < O; o++) {
@@ -384,7 +398,8 @@ function forwardUnitStride(x: Float32Array, w: Float32Array, bias: Float32Array 
 /**
  * With stride 1 the transposed convolution is an ordinary convolution of dy with the kernel
  * flipped in space and with its channel axes swapped,
- *   dx[n, c, h, w] = Σ_{o, i, j} w[o, c, kH−1−i, kW−1−j] · dy[n, o, h − (dH·(kH−1) − pT) + i·dH, …],
+ *   dx[n, c, h, w] = Σ_{o, i, j} w[o, c, kH−1−i, kW−1−j] · dy[n, o, h − (dH·(kH−1) − pT) + i·dH,
+ *                                                             w − (dW·(kW−1) − pL) + j·dW],
  * i.e. conv2d(dy, w′) with padding dH·(kH−1) − pT before (and likewise after), so it runs the fast
  * forward path with no scatter of its own. That needs the paddings to be at most dH·(kH−1) (and
  * dW·(kW−1)); otherwise (or null) returns false and the caller takes the im2col path.
@@ -432,7 +447,8 @@ function weightGradUnitStride(x: Float32Array, dy: Float32Array, g: Conv2dGeomet
     unfoldPadded(g, L, work)
     padOutputs(dy, n, g, L, work)
     for (let grp = 0; grp < G; grp++) {
-      gemm(false, true, Og, K, L.HoWp, work, work, dw, L.yOff + grp * Og * L.HoWp, L.colOff + grp * K * L.HoWp, grp * Og * K, n > 0)
+      const [dyAt, colAt, dwAt] = [L.yOff + grp * Og * L.HoWp, L.colOff + grp * K * L.HoWp, grp * Og * K]
+      gemm(false, true, Og, K, L.HoWp, work, work, dw, dyAt, colAt, dwAt, n > 0)
     }
   }
 }

@@ -57,23 +57,31 @@ abstract class ConvLayer extends Module {
   /** The convolution's options, as passed to the op. */
   readonly options: Readonly<ConvOptions>
 
-  constructor(name: string, dims: 1 | 2, inChannels: number, outChannels: number, kernelSize: SpatialArg, o: ConvLayerOptions) {
+  constructor(
+    name: string, dims: 1 | 2, inChannels: number, outChannels: number, kernelSize: SpatialArg, o: ConvLayerOptions,
+  ) {
     super()
     if (o === null || typeof o !== 'object') throw new Error(`${name}: options must be an object, got ${String(o)}`)
     for (const [what, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`)
     }
     const groups = o.groups ?? 1
-    if (!Number.isInteger(groups) || groups < 1) throw new Error(`${name}: groups must be a positive integer, got ${groups}`)
+    if (!Number.isInteger(groups) || groups < 1) {
+      throw new Error(`${name}: groups must be a positive integer, got ${groups}`)
+    }
     if (inChannels % groups !== 0) throw new Error(`${name}: groups ${groups} does not divide inChannels ${inChannels}`)
-    if (outChannels % groups !== 0) throw new Error(`${name}: groups ${groups} does not divide outChannels ${outChannels}`)
+    if (outChannels % groups !== 0) {
+      throw new Error(`${name}: groups ${groups} does not divide outChannels ${outChannels}`)
+    }
     const kernel = perAxis(name, 'kernelSize', kernelSize, dims, 1)
     // The options are checked here, once, so that a bad one fails at construction as in PyTorch.
     const stride = perAxis(name, 'stride', o.stride ?? 1, dims, 1)
     perAxis(name, 'dilation', o.dilation ?? 1, dims, 1)
     const padding = o.padding ?? 0
     if (padding === 'same') {
-      if (stride.some((s) => s !== 1)) throw new Error(`${name}: padding 'same' needs stride 1 (as in PyTorch), got stride ${fmt(stride)}`)
+      if (stride.some((s) => s !== 1)) {
+        throw new Error(`${name}: padding 'same' needs stride 1 (as in PyTorch), got stride ${fmt(stride)}`)
+      }
     } else if (padding !== 'valid') {
       perAxis(name, 'padding', padding, dims, 0)
     }
@@ -89,7 +97,8 @@ abstract class ConvLayer extends Module {
       this.weight = uniform(shape, -bound, bound, { rng: o.rng, dtype: o.dtype })
     } else {
       const init = resolveInit(name, o.init)
-      this.weight = init(shape, { fanIn, fanOut: (outChannels / groups) * area, gain: o.gain, rng: o.rng, dtype: o.dtype })
+      const fanOut = (outChannels / groups) * area
+      this.weight = init(shape, { fanIn, fanOut, gain: o.gain, rng: o.rng, dtype: o.dtype })
       this.weight.requiresGrad = true
     }
     if (o.bias ?? true) this.bias = uniform([outChannels], -bound, bound, { rng: o.rng, dtype: o.dtype })

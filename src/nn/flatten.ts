@@ -32,14 +32,20 @@ export class Flatten extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new Error(`Flatten: input must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+    if (!(x instanceof Tensor)) {
+      throw new Error(`Flatten: input must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+    }
     // Checked here so that the error speaks of this layer's arguments (the op calls them axes).
     const n = Math.max(x.ndim, 1)
     const [s, e] = [this.startDim, this.endDim].map((d) => (d < 0 ? d + n : d))
     for (const [what, v, at] of [['startDim', this.startDim, s], ['endDim', this.endDim, e]] as const) {
-      if (at < 0 || at >= n) throw new Error(`Flatten: ${what} ${v} is out of range for input ${fmt(x.shape)} (${x.ndim} axes)`)
+      if (at < 0 || at >= n) {
+        throw new Error(`Flatten: ${what} ${v} is out of range for input ${fmt(x.shape)} (${x.ndim} axes)`)
+      }
     }
-    if (s > e) throw new Error(`Flatten: startDim ${this.startDim} comes after endDim ${this.endDim} for input ${fmt(x.shape)}`)
+    if (s > e) {
+      throw new Error(`Flatten: startDim ${this.startDim} comes after endDim ${this.endDim} for input ${fmt(x.shape)}`)
+    }
     return flatten(x, this.startDim, this.endDim)
   }
 

@@ -17,7 +17,8 @@ function checkWindow(name: string, kernelSize: SpatialArg, o: MaxPool2dOptions):
   const padding = perAxis(name, 'padding', o.padding ?? 0, 2, 0)
   perAxis(name, 'dilation', o.dilation ?? 1, 2, 1)
   if (padding.some((p, i) => 2 * p > kernel[i])) {
-    throw new Error(`${name}: padding ${fmt(padding)} must be at most half the kernel size ${fmtWindow(kernel)} (as in PyTorch)`)
+    const half = `at most half the kernel size ${fmtWindow(kernel)} (as in PyTorch)`
+    throw new Error(`${name}: padding ${fmt(padding)} must be ${half}`)
   }
   return kernel
 }
@@ -99,7 +100,10 @@ export class AdaptiveAvgPool2d extends Module {
     const sizes = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize
     const ok = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 1)
     if (!Array.isArray(sizes) || sizes.length !== 2 || !sizes.every(ok)) {
-      throw new Error(`AdaptiveAvgPool2d: outputSize must be a positive integer or a pair of them (null keeps a size), got ${JSON.stringify(outputSize)}`)
+      throw new Error(
+        'AdaptiveAvgPool2d: outputSize must be a positive integer or a pair of them (null keeps a size), ' +
+          `got ${JSON.stringify(outputSize)}`,
+      )
     }
     this.outputSize = sizes.slice()
   }

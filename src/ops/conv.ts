@@ -101,7 +101,8 @@ export const conv2dOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
 /**
  * The input gradient of a convolution as a primitive (inputs [dy, w]), the transposed
  * convolution of dy by w:
- *   dx[n, c, ih, iw] = Σ w[o, c, i, j] · dy[n, o, oh, ow]  over the taps with ih = oh·sH − pT + i·dH, iw = ow·sW − pL + j·dW
+ *   dx[n, c, ih, iw] = Σ w[o, c, i, j] · dy[n, o, oh, ow]
+ *   over the taps with ih = oh·sH − pT + i·dH, iw = ow·sW − pL + j·dW
  * It is linear in dy and in w, ⟨conv2dInputGrad(dy, w), Ḡ⟩ = ⟨conv2d(Ḡ, w), dy⟩, so
  *   backward  d̄y = conv2d(Ḡ, w),  w̄ = conv2dWeightGrad(Ḡ, dy)
  *   tangent   ḋx = conv2dInputGrad(ḋy, w) + conv2dInputGrad(dy, ẇ)
@@ -148,7 +149,9 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   const wLayout = dims === 2 ? '[O, C/groups, kH, kW]' : '[O, C/groups, k]'
   if (!(x instanceof Tensor)) throw new Error(`${op}: input must be a Tensor ${layout}, got ${describeValue(x)}`)
   if (!(w instanceof Tensor)) throw new Error(`${op}: weight must be a Tensor ${wLayout}, got ${describeValue(w)}`)
-  if (options === null || typeof options !== 'object') throw new Error(`${op}: options must be an object, got ${describeValue(options)}`)
+  if (options === null || typeof options !== 'object') {
+    throw new Error(`${op}: options must be an object, got ${describeValue(options)}`)
+  }
   const nd = dims + 2
   if (x.ndim !== nd) {
     const hint = x.ndim === nd - 1 ? ` (one sample: add the batch axis with unsqueeze(x, 0))` : ''
@@ -164,14 +167,22 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   const [N, C] = x.shape
   const [O, Cg] = w.shape
   const withGroups = groups === 1 ? '' : `, groups ${groups}`
-  if (C % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${C} input channels of input ${fmt(x.shape)}`)
-  if (O % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${O} output channels of weight ${fmt(w.shape)}`)
+  if (C % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} does not divide the ${C} input channels of input ${fmt(x.shape)}`)
+  }
+  if (O % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} does not divide the ${O} output channels of weight ${fmt(w.shape)}`)
+  }
   if (Cg * groups !== C) {
-    throw new Error(`${op}: input has ${C} channels, weight expects ${Cg * groups} (weight ${fmt(w.shape)}${withGroups})`)
+    const expects = `weight expects ${Cg * groups} (weight ${fmt(w.shape)}${withGroups})`
+    throw new Error(`${op}: input has ${C} channels, ${expects}`)
   }
   if (b !== null && b !== undefined) {
     if (!(b instanceof Tensor)) throw new Error(`${op}: bias must be a Tensor [${O}] or null, got ${describeValue(b)}`)
-    if (!sameShape(b.shape, [O])) throw new Error(`${op}: bias must have shape [${O}] (one value per output channel of weight ${fmt(w.shape)}), got ${fmt(b.shape)}`)
+    if (!sameShape(b.shape, [O])) {
+      const why = `one value per output channel of weight ${fmt(w.shape)}`
+      throw new Error(`${op}: bias must have shape [${O}] (${why}), got ${fmt(b.shape)}`)
+    }
   }
   const stride = perAxis(op, 'stride', options.stride ?? 1, dims, 1)
   const dilation = perAxis(op, 'dilation', options.dilation ?? 1, dims, 1)
@@ -193,7 +204,9 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
     before = new Array<number>(dims).fill(0)
     after = before
   } else {
-    if (typeof padding === 'string') throw new Error(`${op}: padding must be a number, a list of ${dims}, 'same' or 'valid', got string '${padding}'`)
+    if (typeof padding === 'string') {
+      throw new Error(`${op}: padding must be a number, a list of ${dims}, 'same' or 'valid', got string '${padding}'`)
+    }
     before = perAxis(op, 'padding', padding, dims, 0)
     after = before
   }
@@ -225,7 +238,8 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
 
 /**
  * 2-D convolution (cross-correlation, as in every deep-learning library), PyTorch's `F.conv2d`:
- *   y[n, o, p, q] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x[n, g·C/groups + c, p·sH − padH + i·dH, q·sW − padW + j·dW]
+ *   y[n, o, p, q] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x[n, g·C/groups + c, p·sH − padH + i·dH,
+ *                                                       q·sW − padW + j·dW]
  * x is [N, C, H, W]; w is [O, C/groups, kH, kW] (PyTorch's layout); b is [O] or null; output channel
  * o belongs to group g = ⌊o·groups / O⌋; positions outside x read 0 (zero padding). The output
  * is [N, O, Ho, Wo] with Ho = ⌊(H + 2·padH − dH·(kH − 1) − 1) / sH⌋ + 1 (likewise Wo).

@@ -54,7 +54,9 @@ export interface MaxPoolIndices {
 /** Checks a pooling call and works out its geometry; errors name `op` and the shapes. */
 function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2dOptions): Pool2dGeometry {
   if (!(x instanceof Tensor)) throw new Error(`${op}: input must be a Tensor [N, C, H, W], got ${describeValue(x)}`)
-  if (options === null || typeof options !== 'object') throw new Error(`${op}: options must be an object, got ${describeValue(options)}`)
+  if (options === null || typeof options !== 'object') {
+    throw new Error(`${op}: options must be an object, got ${describeValue(options)}`)
+  }
   if (x.ndim !== 4) {
     const hint = x.ndim === 3 ? ' (one sample: add the batch axis with unsqueeze(x, 0))' : ''
     throw new Error(`${op}: input must be 4-D [N, C, H, W], got shape ${fmt(x.shape)}${hint}`)
@@ -65,19 +67,24 @@ function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2
   const padding = perAxis(op, 'padding', options.padding ?? 0, 2, 0)
   const dilation = perAxis(op, 'dilation', options.dilation ?? 1, 2, 1)
   if (padding.some((p, i) => 2 * p > kernel[i])) {
-    throw new Error(`${op}: padding ${fmt(padding)} must be at most half the kernel size ${fmtWindow(kernel)} (as in PyTorch)`)
+    const half = `at most half the kernel size ${fmtWindow(kernel)} (as in PyTorch)`
+    throw new Error(`${op}: padding ${fmt(padding)} must be ${half}`)
   }
   const [N, C, H, W] = x.shape
   const effective = kernel.map((k, i) => dilation[i] * (k - 1) + 1)
   const padded = [H + 2 * padding[0], W + 2 * padding[1]]
   if (effective.some((k, i) => k > padded[i])) {
     const dilated = dilation.some((d) => d !== 1) ? ` (${fmtWindow(effective)} dilated)` : ''
-    throw new Error(`${op}: kernel ${fmtWindow(kernel)}${dilated} is larger than the padded input ${fmtWindow(padded)} (input ${fmt(x.shape)}, padding ${fmt(padding)})`)
+    throw new Error(
+      `${op}: kernel ${fmtWindow(kernel)}${dilated} is larger than the padded input ${fmtWindow(padded)} ` +
+        `(input ${fmt(x.shape)}, padding ${fmt(padding)})`,
+    )
   }
   const out = padded.map((p, i) => Math.floor((p - effective[i]) / stride[i]) + 1)
   return {
-    batch: N, channels: C, height: H, width: W, kernelH: kernel[0], kernelW: kernel[1], strideH: stride[0], strideW: stride[1],
-    padTop: padding[0], padLeft: padding[1], dilationH: dilation[0], dilationW: dilation[1], outH: out[0], outW: out[1],
+    batch: N, channels: C, height: H, width: W, kernelH: kernel[0], kernelW: kernel[1],
+    strideH: stride[0], strideW: stride[1], padTop: padding[0], padLeft: padding[1],
+    dilationH: dilation[0], dilationW: dilation[1], outH: out[0], outW: out[1],
   }
 }
 
@@ -147,8 +154,9 @@ export function maxPool2d(x: Tensor, kernelSize: SpatialArg, options: MaxPool2dO
   const idx = new Int32Array(geo.batch * geo.channels * geo.outH * geo.outW)
   if (!maxPool2dArgmax(x.data as FloatArray, geo, idx)) {
     throw new Error(
-      `maxPool2d: with kernel ${fmtWindow([geo.kernelH, geo.kernelW])}, dilation ${fmt([geo.dilationH, geo.dilationW])} and padding ` +
-        `${fmt([geo.padTop, geo.padLeft])}, some windows of input ${fmt(x.shape)} hold only padding`,
+      `maxPool2d: with kernel ${fmtWindow([geo.kernelH, geo.kernelW])}, ` +
+        `dilation ${fmt([geo.dilationH, geo.dilationW])} and padding ${fmt([geo.padTop, geo.padLeft])}, ` +
+        `some windows of input ${fmt(x.shape)} hold only padding`,
     )
   }
   return maxPool2dOp([x], { idx, inShape: x.shape.slice(), outShape })
@@ -173,7 +181,8 @@ function averagingKernel(dtype: FloatDType, kH: number, kW: number): Tensor {
  * @example
  * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
  * avgPool2d(x, 2).toArray()                     // [[[[2.5, 6.5], [10.5, 14.5]]]]
- * avgPool2d(ones([1, 1, 2, 2]), 2, { stride: 1, padding: 1 }).toArray() // [[[[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]]]]
+ * avgPool2d(ones([1, 1, 2, 2]), 2, { stride: 1, padding: 1 }).toArray()
+ * // [[[[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]]]]
  */
 export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dOptions = {}): Tensor {
   if (options !== null && typeof options === 'object' && (options as MaxPool2dOptions).dilation !== undefined) {
@@ -183,9 +192,9 @@ export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dO
   const planes = p.batch * p.channels
   // Every channel plane is a sample of a 1-channel convolution: [N·C, 1, H, W], no copy.
   const geometry = {
-    batch: planes, inChannels: 1, height: p.height, width: p.width, outChannels: 1, kernelH: p.kernelH, kernelW: p.kernelW,
-    strideH: p.strideH, strideW: p.strideW, padTop: p.padTop, padLeft: p.padLeft, dilationH: 1, dilationW: 1, groups: 1,
-    outH: p.outH, outW: p.outW,
+    batch: planes, inChannels: 1, height: p.height, width: p.width, outChannels: 1,
+    kernelH: p.kernelH, kernelW: p.kernelW, strideH: p.strideH, strideW: p.strideW,
+    padTop: p.padTop, padLeft: p.padLeft, dilationH: 1, dilationW: 1, groups: 1, outH: p.outH, outW: p.outW,
   }
   const planesIn = reshape(x, [planes, 1, p.height, p.width])
   const y = conv2dOp([planesIn, averagingKernel(floatDtype('avgPool2d', x), p.kernelH, p.kernelW)], geometry)

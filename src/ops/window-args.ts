@@ -16,7 +16,8 @@ function what(dims: number, min: number): string {
 }
 
 function show(v: unknown): string {
-  return Array.isArray(v) ? `[${v.map((x) => (typeof x === 'number' ? String(x) : describeValue(x))).join(', ')}]` : describeValue(v)
+  if (!Array.isArray(v)) return describeValue(v)
+  return `[${v.map((x) => (typeof x === 'number' ? String(x) : describeValue(x))).join(', ')}]`
 }
 
 /**
@@ -43,6 +44,8 @@ export function fmtWindow(sizes: readonly number[]): string {
  */
 export function floatDtype(op: string, x: Tensor): FloatDType {
   const d = x.dtype
-  if (d === 'int32') throw new Error(`${op}: int32 tensor ${fmt(x.shape)} given to a float op; convert it first with .astype('float32')`)
+  if (d === 'int32') {
+    throw new Error(`${op}: int32 tensor ${fmt(x.shape)} given to a float op; convert it first with .astype('float32')`)
+  }
   return d
 }
