@@ -206,6 +206,12 @@ test('a small CNN in a Sequential: parameter names by position, and Adam lowers 
   }
   expect(losses[29]).toBeLessThan(0.5 * losses[0])
   expect(net.toString()).toContain('Conv2d(1 → 4, 3×3, padding 1)')
+  // PyTorch's names for the same nn.Sequential: conv weights as they are, the Linear transposed.
+  const torch = net.stateDict({ format: 'torch' })
+  expect(Object.entries(torch).map(([k, t]) => `${k} ${t.shape.join('x')}`)).toEqual([
+    '0.weight 4x1x3x3', '0.bias 4', '3.weight 8x4x3x3', '3.bias 8', '7.weight 3x32', '7.bias 3',
+  ])
+  expect(Array.from(torch['3.weight'].data)).toEqual(Array.from((net.layers[3] as nn.Conv2d).weight.data))
   expect(net.forward(zeros([1, 1, 8, 8]))).toBeInstanceOf(Tensor)
 })
 
