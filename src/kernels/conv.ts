@@ -21,17 +21,18 @@
  * - im2col as above, for everything else (strides, float64, no wasm SIMD).
  *
  * Measured with `npx tsx scripts/bench-conv.ts` on the MNIST CNN's layers at batch 64 (CPU ms,
- * medians of 15, on the shared 2-core machine under load ≈ 7, so ratios matter more than times):
+ * medians of 15, on the shared 2-core machine at a quiet moment, load ≈ 1.3):
  *
  *   layer, pass               library   plain im2col (SIMD)   im2col, JS gemm   direct loops
- *   conv1 1→8 28², forward      5.4         5.2                  16.0             34.2
- *   conv1, weight grad          4.9         6.1                  16.9             27.1
- *   conv2 8→16 14², forward    10.4        13.6                  52.9            164.3
- *   conv2, input grad          15.9        19.2                  63.0            187.7
- *   conv2, weight grad         13.9        20.9                  69.7            175.4
+ *   conv1 1→8 28², forward      4.4         7.3                  18.6             39.1
+ *   conv1, weight grad          5.2         6.3                  17.8             28.9
+ *   conv2 8→16 14², forward    10.2        17.6                  64.6            204.9
+ *   conv2, input grad          14.1        17.3                  57.3            171.1
+ *   conv2, weight grad         14.1        21.0                  71.5            181.0
  *
- * so im2col + gemm beats direct loops 3–12× even with a single input channel, where the unfolded
- * matrix has only kH·kW rows (the direct loops: one multiply-add per tap over output rows).
+ * so im2col + gemm beats direct loops 5–20× even with a single input channel, where the unfolded
+ * matrix has only kH·kW rows (the direct loops: one multiply-add per tap over output rows), and
+ * the stride-1 path saves another 20–40% over plain im2col.
  *
  * Scratch buffers are module-level and grow on demand, so steady-state calls allocate nothing.
  * The kernels assume a valid geometry (the ops check it).
