@@ -13,7 +13,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { loadSafetensors, noGrad, ones, saveSafetensors, seed, tensor, Tensor, zeros } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
-import { jsFixtures, jsMixedTensors, jsMlp, jsSeq } from './fixtures/write_js_safetensors.js'
+import { jsCnn, jsFixtures, jsMixedTensors, jsMlp, jsSeq } from './fixtures/write_js_safetensors.js'
 
 const FIXTURES = path.join(__dirname, 'fixtures')
 const fixtures = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'safetensors.json'), 'utf8'))
@@ -46,6 +46,7 @@ describe('tapegrad → torch', () => {
   test.each([
     ['js_mlp', jsMlp],
     ['js_seq', jsSeq],
+    ['js_cnn', jsCnn],
   ] as const)('%s: torch loaded the file into its nn.Sequential and gives tapegrad\'s outputs', (name, make) => {
     const fx = fixtures[name]
     const net = make()
@@ -58,6 +59,7 @@ describe('tapegrad → torch', () => {
   test.each([
     ['js_mlp', jsMlp],
     ['js_seq', jsSeq],
+    ['js_cnn', jsCnn],
   ] as const)('%s: the state_dict torch saved back loads into tapegrad bit for bit', (name, make) => {
     const fx = fixtures[name]
     const original = make()
@@ -129,6 +131,18 @@ describe('torch → tapegrad', () => {
     const z = noGrad(() => m.cell.forward(out.slice([T - 1])))
     expectAllClose(z, fx.cell_out)
     expect(m.bn.numBatchesTracked!.item()).toBe(3) // torch's I64 counter, read as int32
+  })
+
+  test('torch_cnn: a torch Conv2d/MaxPool2d/Flatten/Linear net gives torch\'s outputs in tapegrad', () => {
+    const fx = fixtures.torch_cnn
+    const net = jsCnn()
+    net.loadStateDict(loadSafetensors(read(fx.file)).tensors, { format: 'torch' })
+    expectAllClose(noGrad(() => net.forward(fromJson(fx.inputs))), fx.outputs)
+    const again = net.stateDict({ format: 'torch' })
+    expect(Object.keys(again).sort()).toEqual(Object.keys(fx.state).sort())
+    for (const [k, t] of Object.entries(fx.state as Record<string, Packed>)) {
+      expect([k, bitsOf(again[k])]).toEqual([k, bitsOf(fromJson(t))])
+    }
   })
 
   test('torch_mixed: F64, I32, I64 (as int32), 0-d, 0-size, unicode names and several metadata keys', () => {
