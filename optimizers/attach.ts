@@ -4,7 +4,7 @@
  */
 import { Tensor } from '../src/tensor.js'
 import { flatten, unflatten, type Tree } from '../src/tree.js'
-import { fmt } from '../src/nd.js'
+import { fmt, sameShape } from '../src/nd.js'
 import type { OptimizerCore } from './optimizer-core.js'
 import type { OptState } from './opt-state.js'
 
@@ -56,8 +56,9 @@ export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf
   const state = opt.init(params)
   const pviews = state.views
   const gviews = state.leaves.map((l) => state.grad.subarray(l.offset, l.offset + l.size))
-  // Re-point: the tensors now live in the optimizer's buffers.
-  const bind = (k: number) => {
+  // Re-point: the tensors now live in the optimizer's buffers. `keepGrad`: copy a gradient that
+  // is not the buffer's view yet (attach, step) or drop it (zeroGrad: it is being cleared anyway).
+  const bind = (k: number, who: string, keepGrad: boolean) => {
     const t = leaves[k]
     if (t.data !== pviews[k].data) {
       pviews[k].data.set(t.data)
@@ -65,12 +66,15 @@ export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf
     }
     const g = t.grad
     if (!g || g.data !== gviews[k]) {
-      if (g) gviews[k].set(g.data)
-      else gviews[k].fill(0)
+      if (g && keepGrad) {
+        checkGradient(who, t, g, paths[k])
+        gviews[k].set(g.data)
+      } else gviews[k].fill(0)
       t.grad = new Tensor(gviews[k], t.shape.slice())
     }
   }
-  leaves.forEach((_, k) => bind(k))
+  const bound = (k: number) => leaves[k].data === pviews[k].data && leaves[k].grad?.data === gviews[k]
+  leaves.forEach((_, k) => bind(k, `${opt.name}.attach`, true))
   state.views = leaves
   const gradTree = () => unflatten(state.def, leaves.map((t) => t.grad!))
   return {
@@ -84,17 +88,22 @@ export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf
       return opt.stepSize(state.step)
     },
     step() {
-      for (let k = 0; k < leaves.length; k++) {
-        const t = leaves[k]
-        if (t.data !== pviews[k].data || !t.grad || t.grad.data !== gviews[k]) bind(k)
-      }
+      for (let k = 0; k < leaves.length; k++) if (!bound(k)) bind(k, `${opt.name} step()`, true)
       opt.update(state.step, gradTree(), state)
     },
     zeroGrad() {
+      for (let k = 0; k < leaves.length; k++) if (!bound(k)) bind(k, `${opt.name} zeroGrad()`, false)
       state.grad.fill(0)
-      for (let k = 0; k < leaves.length; k++) if (!leaves[k].grad || leaves[k].grad!.data !== gviews[k]) bind(k)
+      for (let k = 0; k < leaves.length; k++) leaves[k].grad!.markModified()
     },
   }
+}
+
+/** A `.grad` assigned by hand is copied into the flat gradient buffer: it must fit its tensor. */
+function checkGradient(who: string, t: Tensor, g: unknown, path: string): void {
+  if (g instanceof Tensor && sameShape(g.shape, t.shape) && g.dtype !== 'int32') return
+  const found = g instanceof Tensor ? `${g.dtype} ${fmt(g.shape)}` : typeof g
+  throw new Error(`${who}: the .grad of '${path || 'params'}' ${fmt(t.shape)} is ${found}; expected a float tensor of its shape`)
 }
 
 /** Each tensor once, and float32: attach shares storage with the tensors. */

@@ -34,6 +34,7 @@ import type { Tensor } from '../src/tensor.js'
 import { flatten, unflatten, describeTree, sameTreeDef, type Tree, type TreeDef } from '../src/tree.js'
 import { getActiveBackend } from '../src/backends/index.js'
 import { describeValue } from '../src/describe-value.js'
+import { fmt } from '../src/nd.js'
 import { makeSchedule, type Schedule, type ScheduleLike } from './schedules.js'
 import { rule, type Rule, type RuleFn } from './rule.js'
 import {
@@ -330,6 +331,7 @@ function assemble(built: Built): Optimizer {
     createState: (def, paths) => createState(name, hyper, layout, def, paths),
     init<T extends Tree>(params: T): OptState<T> {
       const { leaves, paths, def } = flatten(params)
+      refuseIntegers(`${name}.init`, 'parameter', leaves, paths)
       const state = opt.createState(def, paths)
       leaves.forEach((t, k) => state.params.set(t.data, state.leaves[k].offset))
       return state as OptState<T>
@@ -359,6 +361,9 @@ function updateState<T extends Tree>(built: Built, i: number, grads: Tree, state
   gatherGradient(state, gradients)
   runRules(built, state, i, scalars)
   state.step = i + 1
+  // The parameters changed in place: a graph recorded before this step can no longer be
+  // differentiated (backward says so rather than use the new values; see src/saved-values.ts).
+  for (const t of state.views) t.markModified()
   return state
 }
 
@@ -388,7 +393,18 @@ function gradientLeaves(who: string, state: OptState, grads: Tree): readonly Ten
     const both = `  parameters ${describeTree(state.def)}\n  gradients  ${describeTree(flat.def)}`
     throw new Error(`${who}: the gradient tree does not have the structure of the parameters:\n${both}`)
   }
+  refuseIntegers(who, 'gradient', flat.leaves, flat.paths)
   return flat.leaves
+}
+
+/** Parameters and gradients are real: an int32 leaf is a mistake (labels passed as a gradient?),
+ *  which the float32 state would otherwise take in silently. */
+function refuseIntegers(who: string, what: string, leaves: readonly Tensor[], paths: readonly string[]): void {
+  const k = leaves.findIndex((t) => t.dtype === 'int32')
+  if (k < 0) return
+  const where = paths[k] ? ` '${paths[k]}'` : ''
+  const fix = "convert it with .astype('float32')"
+  throw new Error(`${who}: the ${what}${where} ${fmt(leaves[k].shape)} is int32; ${what}s must be float tensors (${fix})`)
 }
 
 /** The step's scalars, every one finite. */

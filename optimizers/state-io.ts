@@ -333,6 +333,7 @@ export function loadState<T extends Tree = Tree>(
   for (const k of opt.layout.slots) state.slots[k].set(arrays[k])
   for (const k of Object.keys(extra)) state.extra[k].set(extra[k])
   state.step = step
+  for (const t of state.views) t.markModified() // see src/saved-values.ts
   return state
 }
 

@@ -157,6 +157,7 @@ export const inPlaceSums: GradientSums = {
       return
     }
     addInto(leaf.grad.data, g.data)
+    leaf.grad.markModified() // a graph recorded from this .grad must not see the sum
     if (owned) recycle(g.data)
   },
 

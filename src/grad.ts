@@ -46,6 +46,17 @@ function inputFor(who: string, t: Tensor, path: string, linked: boolean): Tensor
   return v
 }
 
+/**
+ * An int32 result has no derivative (JAX refuses it too): without this check its gradient would
+ * come back as zeros, which reads as "f does not depend on its input".
+ */
+function checkFloatResult(who: string, value: Tensor): void {
+  if (value.dtype === 'int32') {
+    const why = 'integers carry no gradient (an .astype(\'int32\') or argmax inside f?)'
+    throw new Error(`${who}: f returned an int32 tensor ${fmt(value.shape)}; ${why}`)
+  }
+}
+
 /** Evaluates f while counting it as a running transform. */
 function evaluate<T>(f: () => T): T {
   transforms.depth++
@@ -80,6 +91,7 @@ export function valueAndGrad<T extends Tree, R extends unknown[]>(
     if (value.size !== 1) {
       throw new Error(`valueAndGrad: f must return a scalar, got shape ${fmt(value.shape)}; reduce it (e.g. .sum() or .mean())`)
     }
+    checkFloatResult('valueAndGrad', value)
     const grads = gradients(value, inputs, undefined, { createGraph: linked, retainGraph: linked, who: 'valueAndGrad' })
     return [linked ? value : value.detach(), unflatten(def, grads) as T]
   }
@@ -116,6 +128,7 @@ export function vjp(f: (...xs: Tensor[]) => Tensor, primals: Tensor[]): [Tensor,
   const inputs = primals.map((p, i) => inputFor('vjp', p, `primal ${i}`, linked))
   const out = evaluate(() => f(...inputs))
   if (!(out instanceof Tensor)) throw new Error(`vjp: f must return a Tensor, got ${typeof out}`)
+  checkFloatResult('vjp', out)
   const pullback = (cotangent: Tensor) => {
     if (!(cotangent instanceof Tensor)) throw new Error(`vjp: the cotangent must be a Tensor, got ${typeof cotangent}`)
     if (cotangent.shape.length !== out.shape.length || cotangent.shape.some((s, i) => s !== out.shape[i])) {

@@ -12,7 +12,7 @@ export {
 } from './tensor.js'
 export type { DType, FloatDType, TypedArray, FloatArray } from './nd.js'
 export { seed, Random, defaultRandom } from './random.js'
-export { noGrad, setDebug } from './recording.js'
+export { noGrad, setDebug, type DebugOptions } from './recording.js'
 export { backward, zeroGrad, type BackwardOptions } from './tape.js'
 export { grad, valueAndGrad, vjp } from './grad.js'
 export { jvp } from './jvp.js'

@@ -20,7 +20,8 @@
 import { fmt, map, zip, type BinaryFn, type UnaryFn } from './nd.js'
 import type { OpDef } from './op-rules.js'
 import { forwardActive, levelAt, outsideLevel, visibleLevels } from './forward.js'
-import { debugState, record, recording } from './recording.js'
+import { debugState, record, recording, type Entry } from './recording.js'
+import { fingerprint } from './saved-values.js'
 import { Tensor } from './tensor.js'
 
 export type { OpDef } from './op-rules.js'
@@ -57,7 +58,9 @@ export function defineOp<A = void>(def: OpDef<A>): Op<A> {
     if (recording.enabled) {
       for (let i = 0; i < inputs.length; i++) {
         if (inputs[i].requiresGrad) {
-          if (out.dtype !== 'int32') record(def, inputs, attrs, out) // integers carry no gradient
+          if (out.dtype === 'int32') break // integers carry no gradient
+          record(def, inputs, attrs, out)
+          if (debugState.checkInPlace) fingerprint(out.entry as Entry)
           break
         }
       }

@@ -8,6 +8,7 @@
  * numbering is a topological order of the graph, which is what lets `backward` (src/tape.ts) walk
  * it newest to oldest without recursion.
  */
+import { tick } from './clock.js'
 import type { OpDef } from './op-rules.js'
 import type { Tensor, TapeLink } from './tensor.js'
 
@@ -15,7 +16,7 @@ import type { Tensor, TapeLink } from './tensor.js'
 export const recording = { enabled: true }
 
 /** Debug switches (see `setDebug`). */
-export const debugState = { checkFinite: false }
+export const debugState = { checkFinite: false, checkInPlace: false }
 
 /**
  * How many `grad`/`valueAndGrad`/`vjp` evaluations are running right now. While one is, a
@@ -24,12 +25,13 @@ export const debugState = { checkFinite: false }
  */
 export const transforms = { depth: 0 }
 
-let nextId = 0
-
 /** One recorded op application: `out = op(inputs; attrs)`. */
 export class Entry implements TapeLink {
-  /** Position on the tape (recording order). */
-  readonly id = nextId++
+  /**
+   * Position on the tape (recording order): a tick of the engine's clock (src/clock.ts), so that
+   * `x.version > id` says that a saved tensor x changed after this op was recorded.
+   */
+  readonly id = tick()
   /** Set when a backward pass without `retainGraph` went through this entry. */
   freed = false
   /** Scratch mark of graph walks (a pass stamp), instead of a Set per walk. */
@@ -76,15 +78,46 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Options of `setDebug`: each switch left out keeps its setting. */
+export interface DebugOptions {
+  /** Throw, naming the op, as soon as an op turns finite inputs into NaN or ±Inf. */
+  checkFinite?: boolean
+  /** Throw in backward when a value an op saved was changed in place after it was recorded. */
+  checkInPlace?: boolean
+}
+
 /**
- * Turns on debugging aids. `checkFinite: true` makes every op check its output and throw,
- * naming the op and the shapes, as soon as one turns NaN or ±Inf from finite inputs (forward and
- * backward). It costs a scan per op, so it is off by default.
+ * Turns on debugging aids, each off by default because it costs a pass over every op's data.
+ * - `checkFinite: true` makes every op check its output and throw, naming the op and the shapes,
+ *   as soon as one turns NaN or ±Inf from finite inputs (forward and backward).
+ * - `checkInPlace: true` fingerprints every tensor an op saves (its inputs and output) when the
+ *   op is recorded, and `backward` compares the fingerprints before using them: it then also
+ *   catches writes into `.data` element by element that nobody declared with `markModified()`.
+ *   (Without it, `backward` already refuses tensors whose `version` moved: every library
+ *   mutator moves it.)
  * @example
  * setDebug({ checkFinite: true })
  * // log(tensor([0])) now throws: log (forward): produced -Infinity at flat index 0 …
  * setDebug({ checkFinite: false })
+ * @example
+ * setDebug({ checkInPlace: true })
+ * const w = tensor([3, 4], { requiresGrad: true })
+ * const y = w.mul(2).sum()
+ * w.data[0] = 5
+ * // y.backward() throws: backward: 'mul' (%…) was recorded with its input 0, [2], which was modified …
+ * setDebug({ checkInPlace: false })
  */
-export function setDebug(options: { checkFinite?: boolean }): void {
-  if (options.checkFinite !== undefined) debugState.checkFinite = options.checkFinite
+export function setDebug(options: DebugOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new Error(`setDebug: expected an object such as { checkFinite: true }, got ${options === null ? 'null' : typeof options}`)
+  }
+  for (const key of Object.keys(options) as (keyof DebugOptions)[]) {
+    if (key !== 'checkFinite' && key !== 'checkInPlace') {
+      throw new Error(`setDebug: unknown option '${key}' (the options are checkFinite and checkInPlace)`)
+    }
+    const on = options[key]
+    if (on === undefined) continue
+    if (typeof on !== 'boolean') throw new Error(`setDebug: ${key} must be true or false, got ${typeof on}`)
+    debugState[key] = on
+  }
 }

@@ -17,6 +17,7 @@
  *   runs): with recorded, differentiable ops, so that the gradients are themselves on the tape
  *   and can be differentiated again.
  */
+import { describeValue } from './describe-value.js'
 import { fmt, sameShape } from './nd.js'
 import { add } from './ops/elementwise.js'
 import { sum } from './ops/reduce.js'
@@ -24,6 +25,7 @@ import { reshape } from './ops/shape.js'
 import { forwardActive } from './forward.js'
 import { inPlaceSums, type GradientSums } from './grad-buffers.js'
 import { entryOf, recording, transforms, type Entry } from './recording.js'
+import { checkSaved } from './saved-values.js'
 import { Tensor } from './tensor.js'
 import { flatten, type Tree } from './tree.js'
 
@@ -45,13 +47,14 @@ let visitStamp = 0
  * The walk itself. `entries` are oldest first; `needs(x)` says whether input x wants a gradient;
  * `differentiable` selects the rules (and the sums) that can be differentiated again.
  */
-function sweep(entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean, sums: GradientSums,
+function sweep(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean, sums: GradientSums,
   needs: (x: Tensor) => boolean, differentiable: boolean): void {
   sums.begin(root, seed, seedOwned)
   for (let k = entries.length - 1; k >= 0; k--) {
     const e = entries[k]
     const g = sums.take(e.out) // ∂L/∂out, complete: every use of out is newer than e
     if (g === null) continue // out does not lead to the root
+    checkSaved(who, e) // the rule reads e's inputs and output: they must be what the op saw
     const rule = differentiable || e.op.fastBackward === undefined ? e.op.backward : e.op.fastBackward
     const grads = rule(g, e.inputs, e.out, e.attrs) // ∂L/∂input for each input (chain rule)
     for (let i = 0; i < e.inputs.length; i++) {
@@ -80,17 +83,18 @@ export function backward(root: Tensor, cotangent?: Tensor | number | BackwardOpt
   }
   if (!(root instanceof Tensor)) throw new Error(`backward: expected a Tensor, got ${root === null ? 'null' : typeof root}`)
   if (!root.requiresGrad) {
-    throw new Error(
-      `backward: the tensor ${fmt(root.shape)} does not require a gradient ` +
-        '(no input had requiresGrad: true, or it was made under noGrad)',
-    )
+    const why = root.dtype === 'int32'
+      ? 'it is int32: integers carry no gradient'
+      : 'no input had requiresGrad: true, or it was made under noGrad'
+    throw new Error(`backward: the tensor ${fmt(root.shape)} does not require a gradient (${why})`)
   }
   const createGraph = options.createGraph ?? transforms.depth > 0
   const { seed, owned } = seedOf('backward', root, cotangent as Tensor | number | undefined)
   const leaves: Tensor[] = []
   if (entryOf(root) === null) leaves.push(root)
   const entries = collect(root, 'backward', leaves, 0)
-  run(entries, root, seed, owned, leaves, (x) => x.requiresGrad, createGraph, (sums) => {
+  for (const leaf of leaves) checkGradSlot(leaf)
+  run('backward', entries, root, seed, owned, leaves, (x) => x.requiresGrad, createGraph, (sums) => {
     for (const leaf of leaves) sums.deliver(leaf)
   })
   if (!(options.retainGraph ?? createGraph)) free(entries)
@@ -114,7 +118,7 @@ export function gradients(root: Tensor, targets: Tensor[], cotangent: Tensor | u
   const needs = (x: Tensor) => x.visit === stamp || entryOf(x)?.needed === stamp
   const { seed, owned } = seedOf(options.who, root, cotangent)
   let out: Tensor[] = []
-  run(needed, root, seed, owned, targets, needs, options.createGraph, (sums) => {
+  run(options.who, needed, root, seed, owned, targets, needs, options.createGraph, (sums) => {
     out = targets.map((t) => sums.takeOwn(t) ?? Tensor.full(t.shape, 0, t.dtype))
   })
   if (!options.retainGraph) free(needed)
@@ -122,7 +126,7 @@ export function gradients(root: Tensor, targets: Tensor[], cotangent: Tensor | u
 }
 
 /** Runs one sweep and `finish` with the right sums, restoring the engine's state on any exit. */
-function run(entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean, results: Tensor[],
+function run(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean, results: Tensor[],
   needs: (x: Tensor) => boolean, createGraph: boolean, finish: (sums: GradientSums) => void): void {
   // A running jvp needs the tangents of the gradients: only the differentiable rules carry them.
   const differentiable = createGraph || forwardActive()
@@ -131,7 +135,7 @@ function run(entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean, r
   recording.enabled = createGraph
   let finished = false
   try {
-    sweep(entries, root, seed, seedOwned, sums, needs, differentiable)
+    sweep(who, entries, root, seed, seedOwned, sums, needs, differentiable)
     finish(sums)
     finished = true
   } finally {
@@ -164,7 +168,27 @@ function seedOf(who: string, root: Tensor, cotangent: Tensor | number | undefine
   if (!sameShape(cotangent.shape, root.shape)) {
     throw new Error(`${who}: cotangent of shape ${fmt(cotangent.shape)} does not match the output shape ${fmt(root.shape)}`)
   }
+  if (cotangent.dtype !== root.dtype) {
+    const fix = `convert it with .astype('${root.dtype}')`
+    throw new Error(`${who}: the cotangent is ${cotangent.dtype} but the output ${fmt(root.shape)} is ${root.dtype}; ${fix}`)
+  }
   return { seed: cotangent, owned: false } // the caller's: never written into
+}
+
+/**
+ * A `.grad` already there must fit its leaf: backward adds into it in place, and a hand-assigned
+ * one of another shape or dtype would be overrun or truncated. Checked before anything is summed.
+ */
+function checkGradSlot(leaf: Tensor): void {
+  const g: unknown = leaf.grad
+  if (g === null) return
+  if (g instanceof Tensor && sameShape(g.shape, leaf.shape) && g.dtype === leaf.dtype) return
+  const found = g instanceof Tensor ? `${g.dtype} ${fmt(g.shape)}` : describeValue(g)
+  const leafName = `${leaf.label ? `'${leaf.label}' ` : ''}${leaf.dtype} ${fmt(leaf.shape)}`
+  throw new Error(
+    `backward: the .grad of the leaf ${leafName} is ${found}; the gradient is added into it, so it ` +
+      `must be ${leaf.dtype} ${fmt(leaf.shape)} (set .grad to null to start from zero)`,
+  )
 }
 
 /**
@@ -287,5 +311,5 @@ export function sumToShape(op: string, g: Tensor, shape: readonly number[]): Ten
  * zeroGrad(net.parameters())
  */
 export function zeroGrad(tree: Tree): void {
-  for (const t of flatten(tree).leaves) t.grad?.data.fill(0)
+  for (const t of flatten(tree).leaves) t.zeroGrad()
 }

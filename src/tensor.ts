@@ -12,6 +12,8 @@
  * installed on the class by src/methods.ts, which every entry point of the library loads.
  */
 import { allocate, dtypeOf, fmt, sizeOf, view, type DType, type NdView, type TypedArray } from './nd.js'
+import { tick } from './clock.js'
+import { describeValue } from './describe-value.js'
 import { defaultRandom } from './random.js'
 
 /**
@@ -47,8 +49,6 @@ export interface TensorOptions {
  * x.grad!.toArray()             // [[2, 4], [6, 8]] = 2x
  */
 export class Tensor {
-  /** Contiguous row-major storage. Writing into it changes the tensor (and any view of it). */
-  data: TypedArray
   /** Size of each axis; `[]` for a 0-d (scalar) tensor. Do not mutate. */
   readonly shape: number[]
   /** Whether gradients flow to this tensor. Set on leaves; ops set it on their outputs. */
@@ -65,21 +65,73 @@ export class Tensor {
   pendingOwned = false
   /** Graph-walk scratch mark (engine scratch). */
   visit = 0
-  private _nd: NdView | null = null
-  // The dtype, cached for the storage it was read from: ops ask for it often, and `data` may be
-  // swapped for another array (optimizers do) — so it is recomputed when `data` changed.
+  private _data: TypedArray
+  // Both follow `_data` and are reset by the `data` setter: ops ask for the dtype often.
   private _dtype: DType
-  private _dtypeOf: TypedArray
+  private _nd: NdView | null = null
+  private _version = 0
 
   /** Wraps existing contiguous storage (no copy). Prefer `tensor()` for user data. */
   constructor(data: TypedArray, shape: number[]) {
     if (data.length !== sizeOf(shape)) {
       throw new Error(`Tensor: storage of ${data.length} elements does not fit shape ${fmt(shape)} (${sizeOf(shape)} elements)`)
     }
-    this.data = data
+    this._data = data
     this.shape = shape
     this._dtype = dtypeOf(data)
-    this._dtypeOf = data
+  }
+
+  /**
+   * Contiguous row-major storage. Writing into it changes the tensor (and any tensor sharing it).
+   * After writing into it element by element, call `markModified()`; assigning a new array
+   * (same length) does that itself when the values differ — see `version`.
+   */
+  get data(): TypedArray {
+    return this._data
+  }
+
+  set data(values: TypedArray) {
+    if (!(values instanceof Float32Array || values instanceof Float64Array || values instanceof Int32Array)) {
+      throw new Error(`Tensor.data: expected a Float32Array, Float64Array or Int32Array, got ${describeValue(values)}`)
+    }
+    if (values.length !== this._data.length) {
+      const needs = `shape ${fmt(this.shape)} needs ${this._data.length}`
+      throw new Error(`Tensor.data: the new storage has ${values.length} elements, ${needs}`)
+    }
+    // Re-pointing at a copy of the same values (as an optimizer's attach does) is no modification.
+    if (!sameBits(values, this._data)) this._version = tick()
+    this._data = values
+    this._dtype = dtypeOf(values)
+    this._nd = null
+  }
+
+  /**
+   * When the values last changed in place: a tick of the engine's clock (src/clock.ts), 0 if
+   * never. Every mutator of the library moves it — optimizer steps, `loadState`,
+   * `loadStateDict`, `zeroGrad`, gradient accumulation into `.grad`, assigning `data`,
+   * `markModified()` — so that `backward()` can refuse to differentiate an op recorded before
+   * one of its saved tensors changed (it would use the new values: a silent wrong gradient).
+   * Writes element by element into `data` are seen only after `markModified()` (or, at a cost,
+   * by `setDebug({ checkInPlace: true })`).
+   */
+  get version(): number {
+    return this._version
+  }
+
+  /**
+   * Declares that the values were changed in place (by writing into `data`): a graph recorded
+   * before the change can no longer be differentiated, and `backward()` says so instead of
+   * computing a gradient from the new values. Returns the tensor.
+   * @example
+   * const w = tensor([3, 4], { requiresGrad: true })
+   * const y = w.mul(w).sum()
+   * w.data[0] = 5
+   * w.markModified()
+   * y.backward()   // throws: backward: 'mul' (%…) was recorded with its input 0, [2], which was modified in place …
+   */
+  markModified(): this {
+    this._version = tick()
+    return this
   }
 
   /** A tensor of `shape` filled with `value`. */
@@ -91,10 +143,6 @@ export class Tensor {
 
   /** 'float32', 'float64' or 'int32'. */
   get dtype(): DType {
-    if (this._dtypeOf !== this.data) {
-      this._dtype = dtypeOf(this.data)
-      this._dtypeOf = this.data
-    }
     return this._dtype
   }
 
@@ -110,7 +158,7 @@ export class Tensor {
 
   /** The scijs ndarray view of the storage (cached). */
   get nd(): NdView {
-    if (!this._nd || this._nd.data !== this.data) this._nd = view(this.data, this.shape)
+    if (!this._nd) this._nd = view(this._data, this.shape)
     return this._nd
   }
 
@@ -150,11 +198,22 @@ export class Tensor {
     return new Tensor(this.data, this.shape.slice())
   }
 
-  /** Marks this tensor as a leaf that needs a gradient; returns it. */
-  requireGrad(flag = true): this {
-    if (this.entry && !flag) throw new Error('requireGrad: cannot turn gradients off on a tensor produced by an op; use detach()')
+  /**
+   * Sets `requiresGrad` (PyTorch's `requires_grad_()`): `true` (the default) makes this tensor a
+   * leaf that `backward()` computes a gradient for; `false` turns that off again on a leaf.
+   * Returns the tensor. Refused on int32 tensors (gradients are real) and, for `false`, on a
+   * tensor produced by an op (use `detach()` to cut it from the tape).
+   * @example
+   * const w = zeros([2]).setRequiresGrad()
+   * w.requiresGrad   // true
+   */
+  setRequiresGrad(flag = true): this {
+    if (this.entry && !flag) {
+      throw new Error('setRequiresGrad: cannot turn gradients off on a tensor produced by an op; use detach()')
+    }
     if (flag && this.dtype === 'int32') {
-      throw new Error(`requireGrad: an int32 tensor ${fmt(this.shape)} cannot have a gradient; convert it with .astype('float32')`)
+      const fix = "convert it with .astype('float32')"
+      throw new Error(`setRequiresGrad: an int32 tensor ${fmt(this.shape)} cannot have a gradient; ${fix}`)
     }
     this.requiresGrad = flag
     return this
@@ -163,7 +222,19 @@ export class Tensor {
   /** Sets `.grad` to zeros (keeping its buffer). */
   zeroGrad(): void {
     this.grad?.data.fill(0)
+    this.grad?.markModified()
   }
+}
+
+/** Whether two storages hold the same bits (same type and length). */
+function sameBits(a: TypedArray, b: TypedArray): boolean {
+  if (a === b) return true
+  if (a.constructor !== b.constructor || a.length !== b.length) return false
+  // Compared as 32-bit words, so that NaN equals the same NaN and 0 differs from -0.
+  const wa = new Int32Array(a.buffer, a.byteOffset, a.byteLength >> 2)
+  const wb = new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2)
+  for (let i = 0; i < wa.length; i++) if (wa[i] !== wb[i]) return false
+  return true
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,7 +270,7 @@ function floatOnly(who: string, dtype: DType | undefined): void {
 }
 
 /** Sets requiresGrad on a new tensor, refusing int32 (gradients are real-valued). */
-function requireGradOn(who: string, t: Tensor): Tensor {
+function withGradient(who: string, t: Tensor): Tensor {
   if (t.dtype === 'int32') {
     throw new Error(`${who}: an int32 tensor ${fmt(t.shape)} cannot require a gradient; use dtype 'float32' or 'float64'`)
   }
@@ -252,7 +323,7 @@ export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, opt
     data[i] = v
   }
   const t = new Tensor(data, shape)
-  return options.requiresGrad ? requireGradOn('tensor', t) : t
+  return options.requiresGrad ? withGradient('tensor', t) : t
 }
 
 function inferShape(values: NestedArray[]): number[] {
@@ -289,7 +360,7 @@ function make(who: string, shape: number[], options: TensorOptions, fill: (d: Ty
   const d = allocate(checkDType(who, options.dtype ?? 'float32'), sizeOf(s))
   fill(d)
   const t = new Tensor(d, s)
-  return options.requiresGrad ? requireGradOn(who, t) : t
+  return options.requiresGrad ? withGradient(who, t) : t
 }
 
 /** A tensor of zeros. @example zeros([2, 3]) */

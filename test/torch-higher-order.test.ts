@@ -172,7 +172,7 @@ describe.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', (name, c) =
       const [, pullback2] = vjp((...zs: Tensor[]) => dots(vjp(f, zs)[1](w), v), inputs)
       pullback2(tensor(1, { dtype: 'float64' })).forEach((g, i) => expectClose(`g2[${i}] (vjp of vjp)`, g, c.g2![i]))
       // PyTorch style: backward({ createGraph: true }), then backward through the gradients.
-      const leaves = xs().map((t) => t.requireGrad())
+      const leaves = xs().map((t) => t.setRequiresGrad())
       f(...leaves).backward(w, { createGraph: true })
       const g1 = leaves.map((t) => t.grad!)
       g1.forEach((g, i) => expectClose(`g1[${i}] (backward)`, g, c.g1![i]))

@@ -150,6 +150,7 @@ export abstract class BatchNorm extends Module {
       rm[c] = (1 - m) * rm[c] + m * batchMean[c]
       rv[c] = (1 - m) * rv[c] + m * batchVar[c] * (n / (n - 1))
     }
+    for (const t of [this.numBatchesTracked!, this.runningMean!, this.runningVar!]) t.markModified()
   }
 
   override toString(): string {

@@ -189,7 +189,7 @@ export abstract class Module<Out = Tensor> {
 
   /** Sets every parameter's `.grad` to zero (keeping the buffers). */
   zeroGrad(): void {
-    for (const [, t] of this.namedParameters()) t.grad?.data.fill(0)
+    for (const [, t] of this.namedParameters()) t.zeroGrad()
   }
 
   /**
@@ -330,7 +330,15 @@ function torchTargets(entries: TorchEntry[]): Target[] {
 
 /** What loadStateDict writes in tapegrad's format: the parameters and buffers, copied into in place. */
 function parameterTargets(named: [string, Tensor][]): Target[] {
-  return named.map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype, write: (v: Tensor) => t.data.set(v.data) }))
+  return named.map(([name, t]) => ({
+    name,
+    shape: t.shape,
+    dtype: t.dtype,
+    write: (v: Tensor) => {
+      t.data.set(v.data)
+      t.markModified() // a graph recorded before loading must not see the new values
+    },
+  }))
 }
 
 function readFormat(who: string, options: unknown): StateDictFormat {

@@ -49,7 +49,10 @@ export function torchEntry(name: string, tensor: Tensor): TorchEntry {
     shape: tensor.shape.slice(),
     dtype: tensor.dtype,
     read: () => tensor.clone(),
-    load: (value) => tensor.data.set(value.data),
+    load: (value) => {
+      tensor.data.set(value.data)
+      tensor.markModified()
+    },
   }
 }
 
@@ -68,7 +71,10 @@ export function transposedEntry(name: string, tensor: Tensor): TorchEntry {
     shape: [b, a],
     dtype: tensor.dtype,
     read: () => transpose(tensor.detach()),
-    load: (value) => tensor.data.set(transpose(value.detach()).data),
+    load: (value) => {
+      tensor.data.set(transpose(value.detach()).data)
+      tensor.markModified()
+    },
   }
 }
 
