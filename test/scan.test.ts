@@ -30,7 +30,7 @@ describe('prod with zeros', () => {
   test('the first-order fast path and the recorded rule agree, zeros or not', () => {
     const x = tensor([[1.5, 0, 2, -1], [0, 3, 0, 2], [0.5, -2, 4, 1]], f64)
     const fast = grad((z: Tensor) => prod(z, 1).mul(tensor([1, -2, 3], f64)).sum())(x)
-    const leaf = x.clone().requireGrad()
+    const leaf = x.clone().setRequiresGrad()
     prod(leaf, 1).mul(tensor([1, -2, 3], f64)).sum().backward({ createGraph: true })
     expect(flat(leaf.grad!)).toEqual(flat(fast))
     expect(flat(fast)).toEqual([0, -3, 0, 0, 0, 0, 0, 0, -24, 6, -3, -12])
