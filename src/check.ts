@@ -24,6 +24,20 @@ export function checkTensor(op: string, x: unknown, what = 'x'): Tensor {
   return x
 }
 
+/**
+ * `x` if it is a float Tensor (float32 or float64), else an error naming `op`, worded as the
+ * primitives' own dtype check. Composites call it first, so that an int32 input is refused by the
+ * function the user called (softmax), not by a primitive inside it (max).
+ * @example checkFloat('softmax', x) // x
+ */
+export function checkFloat(op: string, x: unknown, what = 'x'): Tensor {
+  const t = checkTensor(op, x, what)
+  if (t.dtype === 'int32') {
+    throw new Error(`${op}: int32 tensor ${fmt(t.shape)} given to a float op; convert it first with .astype('float32')`)
+  }
+  return t
+}
+
 /** The axis argument of reductions and axis-wise ops: one axis, several, or null/undefined for all. */
 export type AxisLike = number | readonly number[] | null | undefined
 

@@ -105,7 +105,9 @@ export abstract class BatchNorm extends Module {
     if (x.shape[1] !== C) throw new Error(`${who}(${C}): input ${fmt(x.shape)} has ${x.shape[1]} channels (axis 1), expected ${C}`)
     const dtype = (this.weight ?? this.runningMean)?.dtype
     if (dtype !== undefined && x.dtype !== dtype) {
-      throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the module is ${dtype}; convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`)
+      // An int32 input is converted; a module cannot be made int32 (its statistics are real).
+      const fix = x.dtype === 'int32' ? `convert it (x.astype('${dtype}'))` : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
+      throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the module is ${dtype}; ${fix}`)
     }
     const axes = x.shape.map((_, i) => i).filter((i) => i !== 1)
     const n = x.size / C

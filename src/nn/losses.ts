@@ -5,6 +5,7 @@
  */
 import { mean, sum } from '../ops/reduce.js'
 import { abs, add, minimum, relu, square, sub, mul } from '../ops/elementwise.js'
+import { checkFloat } from '../check.js'
 import { fmt } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import type { Reduction } from '../ops/composite.js'
@@ -20,8 +21,9 @@ export { binaryCrossEntropyWithLogits, crossEntropy, mse, type CrossEntropyOptio
  * @example hinge(tensor([2, -0.5]), tensor([1, 1])) // mean(max(0, 1−2), max(0, 1+0.5)) = 0.75
  */
 export function hinge(scores: Tensor, target: TensorLike, options: { reduction?: Reduction; margin?: number } = {}): Tensor {
-  if (!(scores instanceof Tensor)) throw new Error(`hinge: scores must be a Tensor, got ${scores === null ? 'null' : typeof scores}`)
+  checkFloat('hinge', scores, 'scores')
   if (target instanceof Tensor) {
+    checkFloat('hinge', target, 'target')
     if (target.shape.length !== scores.shape.length || target.shape.some((s, i) => s !== scores.shape[i])) {
       throw new Error(`hinge: scores ${fmt(scores.shape)} and target ${fmt(target.shape)} must have the same shape`)
     }
@@ -50,8 +52,9 @@ export function hinge(scores: Tensor, target: TensorLike, options: { reduction?:
  * @example huber(tensor([0.5, 3]), tensor([0, 0])) // mean(½·0.25, 1·(3 − ½)) = 1.3125
  */
 export function huber(pred: Tensor, target: TensorLike, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
-  if (!(pred instanceof Tensor)) throw new Error(`huber: predictions must be a Tensor, got ${pred === null ? 'null' : typeof pred}`)
+  checkFloat('huber', pred, 'predictions')
   if (target instanceof Tensor) {
+    checkFloat('huber', target, 'target')
     if (target.shape.length !== pred.shape.length || target.shape.some((s, i) => s !== pred.shape[i])) {
       throw new Error(`huber: predictions ${fmt(pred.shape)} and target ${fmt(target.shape)} must have the same shape`)
     }

@@ -235,7 +235,9 @@ export function checkInput(who: string, x: unknown, ranks: readonly number[], la
     throw new Error(`${who}: input has shape ${fmt(x.shape)}, expected ${layout} with input size ${inputSize}`)
   }
   if (x.dtype !== dtype) {
-    throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the weights are ${dtype}; convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`)
+    // An int32 input is converted; weights cannot be int32.
+    const fix = x.dtype === 'int32' ? `convert it (x.astype('${dtype}'))` : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
+    throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the weights are ${dtype}; ${fix}`)
   }
   return x
 }

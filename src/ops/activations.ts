@@ -4,7 +4,7 @@
  * composites of other ops, with no rules of their own.
  */
 import { fmt } from '../nd.js'
-import { checkTensor } from '../check.js'
+import { checkFloat, checkTensor } from '../check.js'
 import { defineOp, mapTensor } from '../op.js'
 import type { Tensor } from '../tensor.js'
 import { abs, add, clamp, div, mul, sigmoid, where } from './elementwise.js'
@@ -63,7 +63,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
  * @example silu(tensor([0, 1])).toArray() // [0, 0.7311]
  */
 export function silu(x: Tensor): Tensor {
-  checkTensor('silu', x)
+  checkFloat('silu', x)
   return mul(x, sigmoid(x))
 }
 
@@ -72,7 +72,7 @@ export function silu(x: Tensor): Tensor {
  * @example softsign(tensor([1, -3])).toArray() // [0.5, -0.75]
  */
 export function softsign(x: Tensor): Tensor {
-  checkTensor('softsign', x)
+  checkFloat('softsign', x)
   return div(x, add(abs(x), 1))
 }
 
@@ -82,7 +82,7 @@ export function softsign(x: Tensor): Tensor {
  * @example hardtanh(tensor([-2, 0.5, 3])).toArray() // [-1, 0.5, 1]
  */
 export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
-  checkTensor('hardtanh', x)
+  checkFloat('hardtanh', x)
   if (!(min < max)) throw new Error(`hardtanh: min must be below max, got [${min}, ${max}] (x ${fmt(x.shape)})`)
   return clamp(x, min, max)
 }

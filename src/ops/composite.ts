@@ -6,6 +6,7 @@
  * Every function here is written in a numerically stable form and stays finite, with finite and
  * correct gradients, at logits of ±1000.
  */
+import { checkFloat, checkTensor } from '../check.js'
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import { add, exp, log, mul, neg, pow, square, sub } from './elementwise.js'
@@ -25,11 +26,6 @@ export interface CrossEntropyOptions {
   reduction?: Reduction
   /** The class axis of the logits (default −1, the last). */
   axis?: number
-}
-
-function checkTensor(op: string, what: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${x === null ? 'null' : typeof x}`)
-  return x
 }
 
 /** One axis of `shape`, negative counting from the end. */
@@ -63,7 +59,7 @@ function sameShapeTarget(op: string, pred: Tensor, target: TensorLike): Tensor {
     d[0] = target
     return new Tensor(d, [])
   }
-  checkTensor(op, 'target', target)
+  checkTensor(op, target, 'target')
   const a = pred.shape
   const b = target.shape
   if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
@@ -91,7 +87,7 @@ function shiftByMax(x: Tensor, a: number): Tensor {
  * @example softmax(tensor([1, 2, 3])) // [0.0900, 0.2447, 0.6652]
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  checkTensor('softmax', 'x', x)
+  checkFloat('softmax', x)
   const a = oneAxis('softmax', x.shape, axis)
   if (x.shape[a] === 0) return x.clone() // nothing to normalise; keeps the empty shape
   const e = exp(shiftByMax(x, a))
@@ -106,7 +102,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @example logSoftmax(tensor([1000, 0])) // [0, −1000]
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  checkTensor('logSoftmax', 'x', x)
+  checkFloat('logSoftmax', x)
   const a = oneAxis('logSoftmax', x.shape, axis)
   if (x.shape[a] === 0) return x.clone()
   const shifted = shiftByMax(x, a)
@@ -126,7 +122,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * @example crossEntropy(tensor([[2, 0, -1], [0, 3, 0]]), [0, 1]) // 0.13238 (= PyTorch's F.cross_entropy)
  */
 export function crossEntropy(logits: Tensor, target: Labels, options: CrossEntropyOptions = {}): Tensor {
-  checkTensor('crossEntropy', 'logits', logits)
+  checkFloat('crossEntropy', logits, 'logits')
   if (logits.ndim === 0) throw new Error(`crossEntropy: logits must have a class axis, got a 0-d tensor`)
   const a = oneAxis('crossEntropy', logits.shape, options.axis ?? -1)
   const reduction = options.reduction ?? 'mean'
@@ -201,7 +197,7 @@ function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], targ
  * @example mse(tensor([1, 2]), tensor([0, 0])) // (1 + 4) / 2 = 2.5
  */
 export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
-  checkTensor('mse', 'pred', pred)
+  checkFloat('mse', pred, 'pred')
   const t = sameShapeTarget('mse', pred, target)
   return reduce('mse', square(sub(pred, t)), reduction)
 }
@@ -214,7 +210,7 @@ export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'me
  * @example binaryCrossEntropyWithLogits(tensor([0]), tensor([1])).item() // 0.6931 (= ln 2)
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
-  checkTensor('binaryCrossEntropyWithLogits', 'logits', logits)
+  checkFloat('binaryCrossEntropyWithLogits', logits, 'logits')
   const t = sameShapeTarget('binaryCrossEntropyWithLogits', logits, target)
   // Not max(x, 0) + ln(1 + e^(−|x|)) − x·t: that spelling has kinks at 0 (max and |x|) that
   // break the second derivative there.

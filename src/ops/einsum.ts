@@ -14,7 +14,7 @@
  *   4. the result's axes are permuted into the output's order.
  */
 import { fmt } from '../nd.js'
-import { checkTensor, describeArg } from '../check.js'
+import { checkFloat, checkTensor, describeArg } from '../check.js'
 import type { Tensor } from '../tensor.js'
 import { mul } from './elementwise.js'
 import { sum } from './reduce.js'
@@ -183,7 +183,9 @@ function contract(a0: Tensor, ia0: string[], b0: Tensor, ib0: string[], out: str
 export function einsum(spec: string, a: Tensor, b?: Tensor): Tensor {
   checkTensor('einsum', a, 'the first operand')
   if (b !== undefined) {
-    checkTensor('einsum', b, 'the second operand')
+    // Two operands are multiplied: float only, refused here rather than by the matmul inside.
+    checkFloat('einsum', a, 'the first operand')
+    checkFloat('einsum', b, 'the second operand')
     checkSameDtype('einsum', a, b)
   }
   const operands = b === undefined ? [a] : [a, b]
@@ -202,8 +204,8 @@ export function einsum(spec: string, a: Tensor, b?: Tensor): Tensor {
  * @example outer(tensor([1, 2]), tensor([3, 4, 5])) // [[3, 4, 5], [6, 8, 10]]
  */
 export function outer(a: Tensor, b: Tensor): Tensor {
-  checkTensor('outer', a, 'the first operand')
-  checkTensor('outer', b, 'the second operand')
+  checkFloat('outer', a, 'the first operand')
+  checkFloat('outer', b, 'the second operand')
   if (a.ndim !== 1 || b.ndim !== 1) {
     throw new Error(
       `outer: expected two 1-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} ` +
@@ -220,8 +222,8 @@ export function outer(a: Tensor, b: Tensor): Tensor {
  * @example dot(tensor([1, 2, 3]), tensor([4, 5, 6])) // 32
  */
 export function dot(a: Tensor, b: Tensor): Tensor {
-  checkTensor('dot', a, 'the first operand')
-  checkTensor('dot', b, 'the second operand')
+  checkFloat('dot', a, 'the first operand')
+  checkFloat('dot', b, 'the second operand')
   if (a.ndim !== 1 || b.ndim !== 1) {
     throw new Error(
       `dot: expected two 1-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (use matmul for matrices)`,

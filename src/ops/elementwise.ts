@@ -15,7 +15,7 @@
 import { allocate, broadcastShapes, broadcastTo, fmt, sizeOf, type DType } from '../nd.js'
 import { erf } from '../math.js'
 import { defineOp, mapTensor, zipTensors } from '../op.js'
-import { checkTensor, describeArg } from '../check.js'
+import { checkFloat, checkTensor, describeArg } from '../check.js'
 import { asTensor, Tensor, type TensorLike } from '../tensor.js'
 
 /** Converts a (tensor | number) pair to tensors, numbers taking the dtype of the tensor. */
@@ -25,6 +25,12 @@ function pair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) return [asTensor(a), asTensor(b)]
   const like = a instanceof Tensor ? a : (b as Tensor)
   return [asTensor(a, like), asTensor(b, like)]
+}
+
+/** pair() for composites: int32 is refused by their own name, not by the primitive inside. */
+function floatPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  const [x, y] = pair(op, a, b)
+  return [checkFloat(op, x, 'a'), checkFloat(op, y, 'b')]
 }
 
 /** Zeros of x's shape and dtype: the derivative of a piecewise-constant op. */
@@ -76,13 +82,13 @@ export function neg(x: Tensor): Tensor {
 
 /** a − b, broadcasting. Composite: a + (−b), no rules of its own. @example sub(tensor([3, 4]), 1).toArray() // [2, 3] */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = pair('sub', a, b)
+  const [x, y] = floatPair('sub', a, b)
   return add(x, neg(y))
 }
 
 /** a / b, broadcasting. Composite: a · b⁻¹, no rules of its own. @example div(tensor([1, 2]), 4).toArray() // [0.25, 0.5] */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = pair('div', a, b)
+  const [x, y] = floatPair('div', a, b)
   return mul(x, pow(y, -1))
 }
 

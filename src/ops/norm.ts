@@ -18,7 +18,7 @@
 import { fmt, map } from '../nd.js'
 import { MAX, reduceData, reducedCount, reducedShape } from '../reductions.js'
 import { mapTensor } from '../op.js'
-import { checkTensor, describeArg, normalizeAxes, type AxisLike } from '../check.js'
+import { checkFloat, describeArg, normalizeAxes, type AxisLike } from '../check.js'
 import { Tensor } from '../tensor.js'
 import { abs, mul, pow, sqrt, square, where } from './elementwise.js'
 import { max, min, sum } from './reduce.js'
@@ -82,7 +82,7 @@ function readOrd(ord: unknown, x: Tensor): number {
  * @example norm(tensor([3, -4]), Infinity)         // 4
  */
 export function norm(x: Tensor, ord: NormOrd = 2, axis?: AxisLike, keepdims = false): Tensor {
-  checkTensor('norm', x)
+  checkFloat('norm', x)
   const p = readOrd(ord, x)
   const axes = normalizeAxes('norm', x.shape, axis)
   const k = !!keepdims

@@ -13,7 +13,7 @@
 import { allocate, dtypeOf, fmt, sizeOf, type TypedArray } from '../nd.js'
 import { expand, MAX, MIN, product, reduceData, reducedCount, reducedShape, runsOf, SUM } from '../reductions.js'
 import { defineOp, type Op } from '../op.js'
-import { checkTensor, normalizeAxes, type AxisLike } from '../check.js'
+import { checkFloat, checkTensor, normalizeAxes, type AxisLike } from '../check.js'
 import { Tensor } from '../tensor.js'
 import { exp, log, mul, square, sub, add } from './elementwise.js'
 import { broadcastToOp, reshapeOp } from './shape.js'
@@ -212,7 +212,7 @@ export function min(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
  * @example mean(tensor([[1, 2], [3, 4]]), 1) // [1.5, 3.5]
  */
 export function mean(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
-  checkTensor('mean', x)
+  checkFloat('mean', x)
   const axes = normalizeAxes('mean', x.shape, axis)
   const n = reducedCount(x.shape, axes)
   return mul(sumOp([x], { axes, keepdims: !!keepdims }), n === 0 ? NaN : 1 / n)
@@ -226,7 +226,7 @@ export function mean(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
  * @example logsumexp(tensor([1000, 1000])) // 1000 + ln 2
  */
 export function logsumexp(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
-  checkTensor('logsumexp', x)
+  checkFloat('logsumexp', x)
   const axes = normalizeAxes('logsumexp', x.shape, axis)
   const keep = reducedShape(x.shape, axes, true)
   let m: TypedArray
@@ -251,7 +251,7 @@ export function logsumexp(x: Tensor, axis?: AxisLike, keepdims = false): Tensor 
  * @example variance(tensor([1, 2, 3, 4]), 0, false, 1) // 1.6667 (unbiased)
  */
 export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correction = 0): Tensor {
-  checkTensor('variance', x)
+  checkFloat('variance', x)
   if (typeof correction !== 'number' || !Number.isFinite(correction)) {
     throw new Error(`variance: correction must be a finite number, got ${String(correction)} (shape ${fmt(x.shape)})`)
   }
