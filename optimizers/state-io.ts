@@ -187,11 +187,44 @@ function encodeNumber(x: number): number {
 }
 
 function showHyper(v: unknown): string {
-  if (v && typeof v === 'object' && 'schedule' in (v as object)) {
-    const s = v as { schedule: string; samples: [number, number][] }
-    return `schedule '${s.schedule}' (${s.samples.map(([i, x]) => `${i}: ${x}`).join(', ')})`
+  const s = v as { schedule?: unknown; samples?: unknown }
+  if (s && typeof s === 'object' && typeof s.schedule === 'string' && Array.isArray(s.samples)) {
+    const samples = s.samples.slice(0, 10).map((p) => (Array.isArray(p) ? `${shown(p[0])}: ${shown(p[1])}` : shown(p)))
+    return `schedule '${s.schedule.slice(0, 40)}' (${samples.join(', ')}${s.samples.length > 10 ? ', …' : ''})`
   }
-  return JSON.stringify(v)
+  return shown(v)
+}
+
+/** A value as JSON, for messages: cut at 60 characters; what JSON cannot write, described. */
+function shown(v: unknown): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(v) // throws on cycles and BigInt, RangeError on very deep nesting
+  } catch {
+    text = undefined
+  }
+  if (text === undefined) return describeValue(v)
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text
+}
+
+/** Whether two values write the same JSON (false when one cannot be written). */
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b)
+  } catch {
+    return false
+  }
+}
+
+/** Names for a message: the first ten, each cut at 40 characters. */
+function list(names: readonly string[]): string {
+  const shownNames = names.slice(0, 10).map((n) => (n.length > 40 ? `${n.slice(0, 40)}…` : n))
+  return shownNames.join(', ') + (names.length > 10 ? `, … (${names.length} in all)` : '')
+}
+
+/** Own keys only: a saved object's '__proto__' or 'constructor' must not match inherited ones. */
+function has(obj: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key)
 }
 
 /** Differences between saved hyper-parameters and those of `opt`, one line each. */
@@ -199,7 +232,7 @@ function hyperDifferences(saved: Record<string, unknown>, opt: OptimizerCore, st
   const diffs: string[] = []
   const mine = opt.hyper
   for (const k of Object.keys(mine)) {
-    if (!(k in saved)) {
+    if (!has(saved, k)) {
       diffs.push(`'${k}' is missing from the saved state (this optimizer has ${showHyper(encodeHyper(mine[k], step))})`)
       continue
     }
@@ -212,8 +245,8 @@ function hyperDifferences(saved: Record<string, unknown>, opt: OptimizerCore, st
       }
       const samples = (s as { samples: unknown[] }).samples
       for (const p of samples) {
-        if (!Array.isArray(p) || p.length !== 2 || !Number.isInteger(p[0]) || p[0] < 0) {
-          diffs.push(`'${k}': malformed schedule sample ${JSON.stringify(p)}`)
+        if (!Array.isArray(p) || p.length !== 2 || !Number.isSafeInteger(p[0]) || p[0] < 0) {
+          diffs.push(`'${k}': malformed schedule sample ${shown(p)}`)
           break
         }
         const mineAt = encodeNumber(v(p[0]))
@@ -224,10 +257,12 @@ function hyperDifferences(saved: Record<string, unknown>, opt: OptimizerCore, st
       }
     } else {
       const enc = encodeHyper(v, step)
-      if (JSON.stringify(enc) !== JSON.stringify(s)) diffs.push(`'${k}': saved ${showHyper(s)}, this optimizer has ${showHyper(enc)}`)
+      if (!sameJson(enc, s)) diffs.push(`'${k}': saved ${showHyper(s)}, this optimizer has ${showHyper(enc)}`)
     }
   }
-  for (const k of Object.keys(saved)) if (!(k in mine)) diffs.push(`'${k}' (saved ${showHyper(saved[k])}) is not a hyper-parameter of this optimizer`)
+  for (const k of Object.keys(saved)) {
+    if (!has(mine, k)) diffs.push(`'${k.slice(0, 40)}' (saved ${showHyper(saved[k])}) is not a hyper-parameter of this optimizer`)
+  }
   return diffs
 }
 
@@ -280,24 +315,36 @@ function describe(x: unknown): string {
   return describeValue(x)
 }
 
+/** Deeper trees than this are refused (a real parameter tree is a few levels deep; the tree
+ *  functions recurse, so a crafted file must not be able to overflow the stack). */
+const MAX_TREE_DEPTH = 100
+
 /** Checks that `d` is a well-formed TreeDef (it came from JSON) and returns its leaf shapes. */
-function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][]): void {
-  const where = at ? ` at '${at}'` : ''
+function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][], depth = 0): void {
+  const where = at ? ` at '${at.slice(0, 80)}'` : ''
   if (!d || typeof d !== 'object') throw new Error(`${who}: tree${where} must be an object, got ${describe(d)}`)
+  if (depth > MAX_TREE_DEPTH) throw new Error(`${who}: tree${where} is nested deeper than ${MAX_TREE_DEPTH} levels`)
   const node = d as { kind?: unknown; shape?: unknown; children?: unknown; keys?: unknown }
   if (node.kind === 'leaf') {
-    if (!Array.isArray(node.shape) || node.shape.some((s) => !Number.isInteger(s) || s < 0)) {
-      throw new Error(`${who}: tree leaf${where} must have a shape of non-negative integers, got ${JSON.stringify(node.shape)}`)
+    if (!Array.isArray(node.shape) || node.shape.some((s) => !Number.isSafeInteger(s) || s < 0)) {
+      throw new Error(`${who}: tree leaf${where} must have a shape of non-negative integers, got ${shown(node.shape)}`)
     }
     shapes.push(node.shape as number[])
     return
   }
-  if (node.kind !== 'array' && node.kind !== 'object') throw new Error(`${who}: tree node${where} has kind ${JSON.stringify(node.kind)}, expected 'leaf', 'array' or 'object'`)
-  if (!Array.isArray(node.children)) throw new Error(`${who}: tree node${where} has no children array`)
-  if (node.kind === 'object' && (!Array.isArray(node.keys) || node.keys.length !== node.children.length || node.keys.some((k) => typeof k !== 'string'))) {
+  if (node.kind !== 'array' && node.kind !== 'object') {
+    throw new Error(`${who}: tree node${where} has kind ${shown(node.kind)}, expected 'leaf', 'array' or 'object'`)
+  }
+  const { children, keys } = node
+  if (!Array.isArray(children)) throw new Error(`${who}: tree node${where} has no children array`)
+  const named = node.kind === 'object'
+  if (named && (!Array.isArray(keys) || keys.length !== children.length || keys.some((k) => typeof k !== 'string'))) {
     throw new Error(`${who}: tree object${where} must have one string key per child`)
   }
-  node.children.forEach((c, k) => checkTreeDef(who, c, at ? `${at}.${node.kind === 'object' ? (node.keys as string[])[k] : k}` : String(node.kind === 'object' ? (node.keys as string[])[k] : k), shapes))
+  for (let k = 0; k < children.length; k++) {
+    const name = named ? (keys as string[])[k] : String(k)
+    checkTreeDef(who, children[k], at ? `${at}.${name}` : name, shapes, depth + 1)
+  }
 }
 
 /**
@@ -378,11 +425,12 @@ function checkHeader(who: string, s: Partial<SavedState>, opt: OptimizerCore): n
     throw new Error(`${who}: unsupported state version ${describe(s.version)}; ${readable}`)
   }
   if (s.optimizer !== opt.name) {
-    const savedBy = `the state was saved by '${String(s.optimizer)}'`
+    const savedBy = `the state was saved by ${typeof s.optimizer === 'string' ? `'${s.optimizer.slice(0, 40)}'` : describe(s.optimizer)}`
     throw new Error(`${who}: ${savedBy}, but it is being loaded into '${opt.name}'`)
   }
-  if (!Number.isInteger(s.step) || (s.step as number) < 0) {
-    throw new Error(`${who}: step must be a non-negative integer, got ${describe(s.step)}`)
+  if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) {
+    const unsafe = Number.isInteger(s.step) && (s.step as number) > 0 ? ' (beyond 2⁵³, where integers are no longer exact)' : ''
+    throw new Error(`${who}: step must be a non-negative integer, got ${describe(s.step)}${unsafe}`)
   }
   if (s.dtype !== 'float32') throw new Error(`${who}: dtype must be 'float32', got ${describe(s.dtype)}`)
   if (s.encoding !== 'base64-le') throw new Error(`${who}: encoding must be 'base64-le', got ${describe(s.encoding)}`)
@@ -440,9 +488,9 @@ function readArrays(who: string, s: Partial<SavedState>, opt: OptimizerCore, tre
   if (missing.length || unexpected.length) {
     const needs = `'${opt.name}' with these options needs [${expected.join(', ')}]`
     throw new Error(
-      `${who}: the saved arrays are [${found.join(', ')}], ${needs}` +
+      `${who}: the saved arrays are [${list(found)}], ${needs}` +
         (missing.length ? ` (missing: ${missing.join(', ')})` : '') +
-        (unexpected.length ? ` (unexpected: ${unexpected.join(', ')})` : ''),
+        (unexpected.length ? ` (unexpected: ${list(unexpected)})` : ''),
     )
   }
   const decoded: Record<string, Float32Array> = {}
@@ -458,11 +506,14 @@ function readArrays(who: string, s: Partial<SavedState>, opt: OptimizerCore, tre
 function readExtra(who: string, s: Partial<SavedState>, opt: OptimizerCore, tree: SavedTree): Record<string, Float32Array> {
   const sizes = opt.layout.extraSizes(tree.leaves)
   const given = (s.extra ?? {}) as Record<string, unknown>
-  if (typeof given !== 'object') throw new Error(`${who}: extra must be an object, got ${describe(given)}`)
+  const proto = typeof given === 'object' ? Object.getPrototypeOf(given) : undefined
+  if (proto !== Object.prototype && proto !== null) {
+    throw new Error(`${who}: extra must be an object of name → { length, data }, got ${describe(given)}`)
+  }
   const names = Object.keys(sizes)
   const found = Object.keys(given)
   if (names.length !== found.length || names.some((n) => !found.includes(n))) {
-    throw new Error(`${who}: the saved extra state is [${found.join(', ')}], '${opt.name}' needs [${names.join(', ')}]`)
+    throw new Error(`${who}: the saved extra state is [${list(found)}], '${opt.name}' needs [${names.join(', ')}]`)
   }
   const decoded: Record<string, Float32Array> = {}
   for (const k of names) {

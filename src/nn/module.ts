@@ -367,6 +367,17 @@ function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key
 }
 
+/** A shape as given, for a message: JSON when it can be written (cut at 40 characters), else its kind. */
+function describeShape(shape: unknown): string {
+  try {
+    const text = JSON.stringify(shape) // throws on BigInt; RangeError on absurdly deep nesting
+    if (text !== undefined) return text.length > 40 ? `${text.slice(0, 40)}…` : text
+  } catch {
+    // described below
+  }
+  return describe(shape)
+}
+
 function describe(x: unknown): string {
   if (x === null) return 'null'
   if (Array.isArray(x)) return 'an array'
@@ -391,7 +402,12 @@ function checkEntry(value: unknown, target: Target): Tensor | string {
     return `is ${describe(value)}, expected a Tensor or { shape, data }`
   }
   if (!Array.isArray(shape) || shape.some((s) => !Number.isInteger(s) || s < 0)) {
-    return `has no valid shape (got ${JSON.stringify(shape)}), expected ${fmt(target.shape)}`
+    return `has no valid shape (got ${describeShape(shape)}), expected ${fmt(target.shape)}`
+  }
+  const dtype = value instanceof Tensor ? value.dtype : (value as SerializedTensor).dtype
+  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
+    const got = typeof dtype === 'string' ? `'${dtype.slice(0, 40)}'` : describe(dtype)
+    return `has dtype ${got}, expected 'float32', 'float64' or 'int32'`
   }
   if (!sameShape(shape, target.shape)) return `has shape ${fmt(shape)}, expected ${fmt(target.shape)}`
   if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
@@ -403,11 +419,16 @@ function checkEntry(value: unknown, target: Target): Tensor | string {
   const integer = target.dtype === 'int32'
   // Integers where weights belong mean a wrong or corrupt file (an I32 tensor read from a weight's
   // bytes), not something to convert.
-  if (!integer && (d instanceof Int32Array || (value as SerializedTensor).dtype === 'int32')) {
+  if (!integer && (d instanceof Int32Array || dtype === 'int32')) {
     return `is int32, expected floating-point values (${target.dtype})`
   }
+  const float32 = target.dtype === 'float32'
   for (let i = 0; i < d.length; i++) {
     if (typeof d[i] !== 'number') return `has a non-number value (${describe(d[i])}) at flat index ${i}`
+    // A finite number beyond float32's range would be stored as ±Infinity: a corrupt file, not a weight.
+    if (float32 && Number.isFinite(d[i]) && !Number.isFinite(Math.fround(d[i]))) {
+      return `has ${d[i]} at flat index ${i}, beyond the float32 range (it would become ${Math.fround(d[i])})`
+    }
     // An Int32Array would truncate 2.5 to 2 and wrap 2³¹ to −2³¹: refuse instead.
     if (integer && !(Number.isInteger(d[i]) && d[i] >= -(2 ** 31) && d[i] < 2 ** 31)) {
       return `has ${d[i]} at flat index ${i}, which int32 cannot hold exactly`
