@@ -36,6 +36,8 @@ export interface GameLoopOptions {
   horizon: number
   seed: number
   log: (line: string) => void
+  /** Called after every frame with its number (tests measure time and memory with it). */
+  onFrame?: (frame: number) => void
 }
 
 export interface GameLoopResult {
@@ -177,6 +179,7 @@ export function main(options: Partial<GameLoopOptions> = {}): GameLoopResult {
       loopStart = performance.now()
     }
     frame(f)
+    o.onFrame?.(f)
   }
   const msPerFrame = (performance.now() - loopStart) / Math.max(1, o.frames - warmup)
   gc?.()

@@ -5,27 +5,56 @@
  *
  *     npm run build                                   # this checkout → dist/
  *     git worktree add /tmp/base main && (cd /tmp/base && npm ci && npm run build)
- *     node scripts/bench-tiny-step.mjs /tmp/base/dist dist [rounds]
+ *     node scripts/bench-tiny-step.mjs /tmp/base/dist dist [rounds = 31]
  *
- * Two steps per build, each a 2-16-16-1 tanh MLP on one sample:
- * - 'backward + sgd loop': tensors per layer, loss.backward(), p −= lr·∂L/∂p by hand, zeroGrad
- *   (bench workload C, tapegrad's 'backward() f32');
- * - 'nn.MLP + adam.attach': the library all the way: nn.MLP, nn.mse, backward, train.step().
- * Times are CPU time of this process (process.cpuUsage), which other processes on a shared machine
- * disturb less than wall time. Prints µs per step (median over rounds) for each build, and the median of the per-round ratios
- * new/base (paired rounds cancel slow changes in the machine's load). Pass the same build twice,
- * from two copies of its folder, to see the noise: the ratio should then be ≈ 1.
+ * Three steps per build:
+ * - 'backward + sgd loop': a 2-16-16-1 tanh MLP on one sample, tensors per layer,
+ *   loss.backward(), p −= lr·∂L/∂p by hand, zeroGrad (bench workload C, 'backward() f32');
+ * - 'nn.MLP + adam.attach': the same net with the library all the way: nn.MLP, nn.mse,
+ *   backward, train.step();
+ * - 'game-loop step': examples/game-loop.ts's step, a 4-16-16-2 tanh MLP on a batch of 32 with
+ *   Adam, then one prediction under noGrad.
+ * Times are CPU time (process.cpuUsage), which other processes on a shared machine disturb less
+ * than wall time; each round times STEPS steps of one build, the builds alternating.
+ *
+ * Load order matters: in one process the build loaded second measured 8–30% slower even when
+ * both are copies of the same build (an A/A run). So the comparison runs twice, in two child
+ * processes, once in each order, and reports for each variant the geometric mean of the two
+ * medians of paired ratios new/base — the order bias cancels. Pass two copies of one build to see
+ * what is left of the noise (≈ 1).
  */
+import { execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
-const [baseDir, newDir, roundsArg] = process.argv.slice(2)
+const args = process.argv.slice(2)
+const child = args[0] === '--child'
+const [baseDir, newDir, roundsArg] = child ? args.slice(1) : args
 if (!baseDir || !newDir) {
-  console.error('usage: node scripts/bench-tiny-step.mjs <base dist dir> <new dist dir> [rounds = 15]')
+  console.error('usage: node scripts/bench-tiny-step.mjs <base dist dir> <new dist dir> [rounds = 31]')
   process.exit(2)
 }
-const rounds = Number(roundsArg ?? 41)
+const rounds = Number(roundsArg ?? 31)
 const STEPS = 2000 // steps per round, build and variant
+
+if (!child) {
+  const self = fileURLToPath(import.meta.url)
+  const once = (a, b) => JSON.parse(execFileSync(process.execPath, [self, '--child', a, b, String(rounds)], { encoding: 'utf8' }))
+  const forward = once(baseDir, newDir) // ratios new/base, base loaded first
+  const backward = once(newDir, baseDir) // ratios base/new, new loaded first
+  for (const name of Object.keys(forward)) {
+    const f = forward[name]
+    const b = backward[name]
+    const ratio = Math.sqrt(f.ratio / b.ratio)
+    const bias = Math.sqrt(f.ratio * b.ratio)
+    console.log(
+      `${name.padEnd(22)} base ${f.a.toFixed(2)}/${b.b.toFixed(2)} µs/step   new ${f.b.toFixed(2)}/${b.a.toFixed(2)} µs/step   ` +
+        `new/base ${ratio.toFixed(3)} (each order: ${f.ratio.toFixed(3)}, ${(1 / b.ratio).toFixed(3)}; ` +
+        `second-loaded build slower by ×${bias.toFixed(3)}; ${rounds} rounds)`,
+    )
+  }
+  process.exit(0)
+}
 
 async function load(dir) {
   const url = (p) => pathToFileURL(resolve(dir, p)).href
@@ -79,8 +108,27 @@ function mlpAdam({ tg, optim }) {
   }
 }
 
+function gameLoopStep({ tg, optim }) {
+  tg.seed(1)
+  const net = new tg.nn.MLP([4, 16, 16, 2], { activation: 'tanh' })
+  const train = optim.adam(3e-3).attach(net.parameters())
+  const x = tg.randn([32, 4])
+  const y = tg.randn([32, 2])
+  const query = tg.zeros([1, 4])
+  return (i) => {
+    x.data[i & 127] = Math.sin(i)
+    const loss = tg.nn.mse(net.forward(x), y)
+    train.zeroGrad()
+    loss.backward()
+    train.step()
+    query.data[0] = Math.cos(i)
+    tg.noGrad(() => net.forward(query))
+  }
+}
+
 const libs = [await load(baseDir), await load(newDir)]
-const variants = { 'backward + sgd loop': sgdLoop, 'nn.MLP + adam.attach': mlpAdam }
+const report = {}
+const variants = { 'backward + sgd loop': sgdLoop, 'nn.MLP + adam.attach': mlpAdam, 'game-loop step': gameLoopStep }
 const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1]
 
 for (const [name, make] of Object.entries(variants)) {
@@ -98,9 +146,6 @@ for (const [name, make] of Object.entries(variants)) {
   }
   const [a, b] = times.map(median)
   const ratios = times[1].map((t, r) => t / times[0][r])
-  const q = (p) => ratios.slice().sort((x, y) => x - y)[Math.floor(p * (ratios.length - 1))]
-  console.log(
-    `${name.padEnd(22)} base ${a.toFixed(2)} µs/step   new ${b.toFixed(2)} µs/step   ` +
-      `new/base ${median(ratios).toFixed(3)} (quartiles ${q(0.25).toFixed(3)}–${q(0.75).toFixed(3)}, ${rounds} paired rounds)`,
-  )
+  report[name] = { a, b, ratio: median(ratios) }
 }
+process.stdout.write(JSON.stringify(report))
