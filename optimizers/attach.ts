@@ -103,7 +103,8 @@ export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf
 function checkGradient(who: string, t: Tensor, g: unknown, path: string): void {
   if (g instanceof Tensor && sameShape(g.shape, t.shape) && g.dtype !== 'int32') return
   const found = g instanceof Tensor ? `${g.dtype} ${fmt(g.shape)}` : typeof g
-  throw new Error(`${who}: the .grad of '${path || 'params'}' ${fmt(t.shape)} is ${found}; expected a float tensor of its shape`)
+  const what = `the .grad of '${path || 'params'}' ${fmt(t.shape)}`
+  throw new Error(`${who}: ${what} is ${found}; expected a float tensor of its shape`)
 }
 
 /** Each tensor once, and float32: attach shares storage with the tensors. */

@@ -403,8 +403,8 @@ function refuseIntegers(who: string, what: string, leaves: readonly Tensor[], pa
   const k = leaves.findIndex((t) => t.dtype === 'int32')
   if (k < 0) return
   const where = paths[k] ? ` '${paths[k]}'` : ''
-  const fix = "convert it with .astype('float32')"
-  throw new Error(`${who}: the ${what}${where} ${fmt(leaves[k].shape)} is int32; ${what}s must be float tensors (${fix})`)
+  const fix = `${what}s must be float tensors (convert it with .astype('float32'))`
+  throw new Error(`${who}: the ${what}${where} ${fmt(leaves[k].shape)} is int32; ${fix}`)
 }
 
 /** The step's scalars, every one finite. */

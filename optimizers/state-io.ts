@@ -261,7 +261,9 @@ function hyperDifferences(saved: Record<string, unknown>, opt: OptimizerCore, st
     }
   }
   for (const k of Object.keys(saved)) {
-    if (!has(mine, k)) diffs.push(`'${k.slice(0, 40)}' (saved ${showHyper(saved[k])}) is not a hyper-parameter of this optimizer`)
+    if (!has(mine, k)) {
+      diffs.push(`'${k.slice(0, 40)}' (saved ${showHyper(saved[k])}) is not a hyper-parameter of this optimizer`)
+    }
   }
   return diffs
 }
@@ -425,11 +427,13 @@ function checkHeader(who: string, s: Partial<SavedState>, opt: OptimizerCore): n
     throw new Error(`${who}: unsupported state version ${describe(s.version)}; ${readable}`)
   }
   if (s.optimizer !== opt.name) {
-    const savedBy = `the state was saved by ${typeof s.optimizer === 'string' ? `'${s.optimizer.slice(0, 40)}'` : describe(s.optimizer)}`
+    const name = typeof s.optimizer === 'string' ? `'${s.optimizer.slice(0, 40)}'` : describe(s.optimizer)
+    const savedBy = `the state was saved by ${name}`
     throw new Error(`${who}: ${savedBy}, but it is being loaded into '${opt.name}'`)
   }
   if (!Number.isSafeInteger(s.step) || (s.step as number) < 0) {
-    const unsafe = Number.isInteger(s.step) && (s.step as number) > 0 ? ' (beyond 2⁵³, where integers are no longer exact)' : ''
+    const big = Number.isInteger(s.step) && (s.step as number) > 0
+    const unsafe = big ? ' (beyond 2⁵³, where integers are no longer exact)' : ''
     throw new Error(`${who}: step must be a non-negative integer, got ${describe(s.step)}${unsafe}`)
   }
   if (s.dtype !== 'float32') throw new Error(`${who}: dtype must be 'float32', got ${describe(s.dtype)}`)

@@ -39,7 +39,8 @@ const STEPS = 2000 // steps per round, build and variant
 
 if (!child) {
   const self = fileURLToPath(import.meta.url)
-  const once = (a, b) => JSON.parse(execFileSync(process.execPath, [self, '--child', a, b, String(rounds)], { encoding: 'utf8' }))
+  const once = (a, b) =>
+    JSON.parse(execFileSync(process.execPath, [self, '--child', a, b, String(rounds)], { encoding: 'utf8' }))
   const forward = once(baseDir, newDir) // ratios new/base, base loaded first
   const backward = once(newDir, baseDir) // ratios base/new, new loaded first
   for (const name of Object.keys(forward)) {
@@ -48,7 +49,8 @@ if (!child) {
     const ratio = Math.sqrt(f.ratio / b.ratio)
     const bias = Math.sqrt(f.ratio * b.ratio)
     console.log(
-      `${name.padEnd(22)} base ${f.a.toFixed(2)}/${b.b.toFixed(2)} µs/step   new ${f.b.toFixed(2)}/${b.a.toFixed(2)} µs/step   ` +
+      `${name.padEnd(22)} base ${f.a.toFixed(2)}/${b.b.toFixed(2)} µs/step   ` +
+        `new ${f.b.toFixed(2)}/${b.a.toFixed(2)} µs/step   ` +
         `new/base ${ratio.toFixed(3)} (each order: ${f.ratio.toFixed(3)}, ${(1 / b.ratio).toFixed(3)}; ` +
         `second-loaded build slower by ×${bias.toFixed(3)}; ${rounds} rounds)`,
     )

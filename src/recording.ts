@@ -109,7 +109,8 @@ export interface DebugOptions {
  */
 export function setDebug(options: DebugOptions): void {
   if (options === null || typeof options !== 'object') {
-    throw new Error(`setDebug: expected an object such as { checkFinite: true }, got ${options === null ? 'null' : typeof options}`)
+    const got = options === null ? 'null' : typeof options
+    throw new Error(`setDebug: expected an object such as { checkFinite: true }, got ${got}`)
   }
   for (const key of Object.keys(options) as (keyof DebugOptions)[]) {
     if (key !== 'checkFinite' && key !== 'checkInPlace') {

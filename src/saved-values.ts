@@ -50,7 +50,8 @@ export function fingerprint(e: Entry): void {
  */
 export function checkSaved(who: string, e: Entry): void {
   const { inputs, out } = e
-  const stamped = 'its version moved: an optimizer step, loadState, loadStateDict, zeroGrad, a .data assignment or markModified()'
+  const stamped =
+    'its version moved: an optimizer step, loadState, loadStateDict, zeroGrad, a .data assignment or markModified()'
   for (let i = 0; i < inputs.length; i++) if (inputs[i].version > e.id) modified(who, e, i, stamped)
   if (out.version > e.id) modified(who, e, -1, stamped)
   if (!debugState.checkInPlace) return
@@ -66,8 +67,8 @@ function modified(who: string, e: Entry, input: number, how: string): never {
   const which = input < 0 ? 'its output' : `its input ${input}`
   const label = t.label ? ` '${t.label}'` : ''
   throw new Error(
-    `${who}: '${e.op.name}' (%${e.id}) was recorded with ${which}, ${fmt(t.shape)}${label}, which was modified in place ` +
-      `after the op was recorded (${how}); its gradient would be computed from the new values. ` +
+    `${who}: '${e.op.name}' (%${e.id}) was recorded with ${which}, ${fmt(t.shape)}${label}, which was ` +
+      `modified in place after the op was recorded (${how}); its gradient would be computed from the new values. ` +
       'Run the forward pass again after changing a tensor, or change it after backward()',
   )
 }

@@ -47,8 +47,8 @@ let visitStamp = 0
  * The walk itself. `entries` are oldest first; `needs(x)` says whether input x wants a gradient;
  * `differentiable` selects the rules (and the sums) that can be differentiated again.
  */
-function sweep(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean, sums: GradientSums,
-  needs: (x: Tensor) => boolean, differentiable: boolean): void {
+function sweep(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean,
+  sums: GradientSums, needs: (x: Tensor) => boolean, differentiable: boolean): void {
   sums.begin(root, seed, seedOwned)
   for (let k = entries.length - 1; k >= 0; k--) {
     const e = entries[k]
@@ -170,7 +170,8 @@ function seedOf(who: string, root: Tensor, cotangent: Tensor | number | undefine
   }
   if (cotangent.dtype !== root.dtype) {
     const fix = `convert it with .astype('${root.dtype}')`
-    throw new Error(`${who}: the cotangent is ${cotangent.dtype} but the output ${fmt(root.shape)} is ${root.dtype}; ${fix}`)
+    const found = `the cotangent is ${cotangent.dtype} but the output ${fmt(root.shape)} is ${root.dtype}`
+    throw new Error(`${who}: ${found}; ${fix}`)
   }
   return { seed: cotangent, owned: false } // the caller's: never written into
 }

@@ -127,7 +127,7 @@ export class Tensor {
    * const y = w.mul(w).sum()
    * w.data[0] = 5
    * w.markModified()
-   * y.backward()   // throws: backward: 'mul' (%…) was recorded with its input 0, [2], which was modified in place …
+   * y.backward()   // throws: backward: 'mul' (%…) was recorded with its input 0, [2], which was modified …
    */
   markModified(): this {
     this._version = tick()

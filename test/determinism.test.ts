@@ -27,11 +27,15 @@ type Printed = Omit<RunResult, 'weights'> & { parameters: number; weights?: stri
 /** Runs the script in a fresh Node process; resolves with what it printed. */
 function run(args: string[]): Promise<Printed> {
   return new Promise((resolve, reject) => {
-    execFile(TSX, [SCRIPT, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 170_000, maxBuffer: 16 << 20 },
+    execFile(
+      TSX,
+      [SCRIPT, ...args],
+      { cwd: ROOT, encoding: 'utf8', timeout: 170_000, maxBuffer: 16 << 20 },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`${SCRIPT} ${args.join(' ')}: ${error.message}\n${stderr}`))
         else resolve(JSON.parse(stdout))
-      })
+      },
+    )
   })
 }
 
@@ -58,7 +62,12 @@ test('500 MNIST steps: two processes and both optimizer tiers give the same weig
       `(tier ${jsTier.optimizerTier}); weights ${first.hash.slice(0, 16)}…`,
   )
   // Both tiers must really have run, or the comparison would compare a tier with itself.
-  expect([first.steps, first.optimizerTier, second.optimizerTier, jsTier.optimizerTier]).toEqual([500, 'simd', 'simd', 'js'])
+  expect([first.steps, first.optimizerTier, second.optimizerTier, jsTier.optimizerTier]).toEqual([
+    500,
+    'simd',
+    'simd',
+    'js',
+  ])
   expect(first.parameters).toBe(784 * 256 + 256 + 256 * 10 + 10)
   expect(second.hash).toBe(first.hash)
   expect(jsTier.hash).toBe(first.hash)

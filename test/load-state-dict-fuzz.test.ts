@@ -23,7 +23,13 @@ import * as nn from '../src/nn/index.js'
 const make = () => new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4), new nn.Linear(4, 2))
 seed(1)
 const source = make()
-source.forward(tensor([[1, 2, 3], [4, 5, 6], [0, 1, 0]])) // the running statistics move away from 0 and 1
+source.forward(
+  tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+    [0, 1, 0],
+  ]),
+) // the running statistics move away from 0 and 1
 const goodObject = nn.serializeStateDict(source.stateDict())
 const good = JSON.stringify(goodObject)
 const counts: Record<string, number> = {}
@@ -113,7 +119,8 @@ describe('the JSON text, damaged', () => {
         const damaged = good.slice(0, k) + String.fromCharCode(good.charCodeAt(k) ^ (1 << bit)) + good.slice(k + 1)
         const outcome = attempt('character flip', damaged)
         const inNumber = numberRanges.some(([a, b]) => k >= a && k < b)
-        if (outcome === 'loaded other values' && !inNumber) unexpected.push(`${k} ${JSON.stringify(good.slice(k - 12, k + 12))} bit ${bit}`)
+        if (outcome === 'loaded other values' && !inNumber)
+          unexpected.push(`${k} ${JSON.stringify(good.slice(k - 12, k + 12))} bit ${bit}`)
       }
     }
     expect(unexpected).toEqual([])
@@ -132,18 +139,47 @@ describe('the JSON text, damaged', () => {
 
 describe('the parsed dict, with any field replaced or removed', () => {
   const oddValues: [string, unknown][] = [
-    ['null', null], ['undefined', undefined], ['0', 0], ['-1', -1], ['1.5', 1.5], ['NaN', NaN], ['Infinity', Infinity],
-    ['1e39', 1e39], ['-1e39', -1e39], ['1e-50', 1e-50], ['2³¹', 2 ** 31], ['""', ''], ['"x"', 'x'], ['"1"', '1'],
-    ['[]', []], ['{}', {}], ['true', true], ['[1]', [1]], ['{ a: 1 }', { a: 1 }], ['a BigInt', 10n], ['a symbol', Symbol('s')],
-    ['a function', () => 1], ['5,000 nested arrays', JSON.parse('['.repeat(5000) + ']'.repeat(5000))], ['a Date', new Date(0)],
-    ['a Map', new Map()], ['a Float32Array(2)', new Float32Array(2)], ['an Int32Array(2)', new Int32Array(2)],
-    ['a Float64Array(16)', new Float64Array(16)], ['(removed)', REMOVE],
+    ['null', null],
+    ['undefined', undefined],
+    ['0', 0],
+    ['-1', -1],
+    ['1.5', 1.5],
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['1e39', 1e39],
+    ['-1e39', -1e39],
+    ['1e-50', 1e-50],
+    ['2³¹', 2 ** 31],
+    ['""', ''],
+    ['"x"', 'x'],
+    ['"1"', '1'],
+    ['[]', []],
+    ['{}', {}],
+    ['true', true],
+    ['[1]', [1]],
+    ['{ a: 1 }', { a: 1 }],
+    ['a BigInt', 10n],
+    ['a symbol', Symbol('s')],
+    ['a function', () => 1],
+    ['5,000 nested arrays', JSON.parse('['.repeat(5000) + ']'.repeat(5000))],
+    ['a Date', new Date(0)],
+    ['a Map', new Map()],
+    ['a Float32Array(2)', new Float32Array(2)],
+    ['an Int32Array(2)', new Int32Array(2)],
+    ['a Float64Array(16)', new Float64Array(16)],
+    ['(removed)', REMOVE],
   ]
   /** Paths to every field: each entry, its shape (and the shape's elements), dtype, data and two data elements. */
   function fieldPaths(): string[][] {
     const out: string[][] = []
     for (const [name, t] of Object.entries(goodObject)) {
-      out.push([name], [name, 'shape'], ...t.shape.map((_, i) => [name, 'shape', String(i)]), [name, 'dtype'], [name, 'data'])
+      out.push(
+        [name],
+        [name, 'shape'],
+        ...t.shape.map((_, i) => [name, 'shape', String(i)]),
+        [name, 'dtype'],
+        [name, 'data'],
+      )
       out.push(...[0, 1].filter((i) => i < t.data.length).map((i) => [name, 'data', String(i)]))
     }
     return out
@@ -169,24 +205,48 @@ describe('the parsed dict, with any field replaced or removed', () => {
     // (float32 is the default), shape [] where it was [], a data element replaced by a number its
     // dtype holds, and data arrays of the right length ([1] for the 0-d batch count, a
     // Float32Array(2) for the last bias).
-    const valid = /^(dtype = (undefined|\(removed\))|shape = \[\]|data\.\d = (0|-1|1\.5|NaN|Infinity|1e-50|2³¹)|data = (\[1\]|a Float32Array\(2\)))$/
+    const valid = new RegExp(
+      '^(dtype = (undefined|\\(removed\\))|shape = \\[\\]|data\\.\\d = (0|-1|1\\.5|NaN|Infinity|1e-50|2³¹)' +
+        '|data = (\\[1\\]|a Float32Array\\(2\\)))$',
+    )
     expect([...new Set(loaded.filter((l) => !valid.test(l)))]).toEqual([])
     // the int32 batch count took only what int32 holds exactly
     expect(loaded.filter((l) => l.startsWith('data.0 = ')).length).toBeGreaterThan(0)
     const int32 = edited(['layers.1.numBatchesTracked', 'data', '0'], 1.5)
-    expect(() => make().loadStateDict(int32 as never)).toThrow(/'layers\.1\.numBatchesTracked' has 1\.5 at flat index 0, which int32 cannot hold exactly/)
+    expect(() => make().loadStateDict(int32 as never)).toThrow(
+      /'layers\.1\.numBatchesTracked' has 1\.5 at flat index 0, which int32 cannot hold exactly/,
+    )
   })
 
   test('dtype fields and float32 overflow, with the messages', () => {
     const weight = 'layers.0.weight'
     const cases: [string, unknown, RegExp][] = [
-      ['dtype bogus', edited([weight, 'dtype'], 'bogus'), /'layers\.0\.weight' has dtype 'bogus', expected 'float32', 'float64' or 'int32'/],
+      [
+        'dtype bogus',
+        edited([weight, 'dtype'], 'bogus'),
+        /'layers\.0\.weight' has dtype 'bogus', expected 'float32', 'float64' or 'int32'/,
+      ],
       ['dtype null', edited([weight, 'dtype'], null), /'layers\.0\.weight' has dtype null/],
-      ['dtype int32 for a weight', edited([weight, 'dtype'], 'int32'), /'layers\.0\.weight' is int32, expected floating-point values \(float32\)/],
-      ['1e39 in a float32 weight', edited([weight, 'data', '3'], 1e39),
-        /'layers\.0\.weight' has 1e\+39 at flat index 3, beyond the float32 range \(it would become Infinity\)/],
-      ['a BigInt in a shape', edited([weight, 'shape', '0'], 10n), /'layers\.0\.weight' has no valid shape \(got an array\), expected \[3,4\]/],
-      ['a deep shape', edited([weight, 'shape'], JSON.parse('['.repeat(5000) + ']'.repeat(5000))), /'layers\.0\.weight' has no valid shape \(got (an array|\[\[\[\[.*)\), expected \[3,4\]/],
+      [
+        'dtype int32 for a weight',
+        edited([weight, 'dtype'], 'int32'),
+        /'layers\.0\.weight' is int32, expected floating-point values \(float32\)/,
+      ],
+      [
+        '1e39 in a float32 weight',
+        edited([weight, 'data', '3'], 1e39),
+        /'layers\.0\.weight' has 1e\+39 at flat index 3, beyond the float32 range \(it would become Infinity\)/,
+      ],
+      [
+        'a BigInt in a shape',
+        edited([weight, 'shape', '0'], 10n),
+        /'layers\.0\.weight' has no valid shape \(got an array\), expected \[3,4\]/,
+      ],
+      [
+        'a deep shape',
+        edited([weight, 'shape'], JSON.parse('['.repeat(5000) + ']'.repeat(5000))),
+        /'layers\.0\.weight' has no valid shape \(got (an array|\[\[\[\[.*)\), expected \[3,4\]/,
+      ],
     ]
     for (const [kind, dict, message] of cases) {
       expect(() => make().loadStateDict(dict as never)).toThrow(message)

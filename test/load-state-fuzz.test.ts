@@ -24,7 +24,14 @@ import { loadState, saveState, type OptState, type Optimizer, type SavedState } 
 import { tensor } from '../src/tensor.js'
 import { instances, resumeGrads } from './table/optimizers.rows.js'
 
-const params = () => ({ w: tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]]), b: tensor([0.1, -0.2, 0.3]), s: tensor(2) })
+const params = () => ({
+  w: tensor([
+    [0.5, -1, 2],
+    [1.5, 0.25, -0.75],
+  ]),
+  b: tensor([0.1, -0.2, 0.3]),
+  s: tensor(2),
+})
 const make = () => O.adam(0.05, 0.9, 0.999, 1e-8, { amsgrad: true })
 
 function steps(opt: Optimizer, state: OptState, from: number, to: number): OptState {
@@ -35,7 +42,9 @@ function steps(opt: Optimizer, state: OptState, from: number, to: number): OptSt
 /** Every number of the state as bits: the step, the parameters, the slots, the extra state. */
 function bits(state: OptState): string {
   const arrays = [state.params, ...Object.values(state.slots), ...Object.values(state.extra)]
-  return `${state.step}:` + arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|')
+  return (
+    `${state.step}:` + arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|')
+  )
 }
 
 const goodObject = saveState(steps(make(), make().init(params()), 0, 5))
@@ -123,18 +132,39 @@ describe('the parsed object, with any field replaced or removed', () => {
   const cyclic: Record<string, unknown> = {}
   cyclic.self = cyclic
   const oddValues: [string, unknown][] = [
-    ['null', null], ['undefined', undefined], ['0', 0], ['-1', -1], ['1.5', 1.5], ['NaN', NaN],
-    ['Infinity', Infinity], ['1e300', 1e300], ['""', ''], ['"x"', 'x'], ['a 100,000-character string', 'A'.repeat(100_000)],
-    ['[]', []], ['{}', {}], ['true', true], ['[1]', [1]], ['{ a: 1 }', { a: 1 }], ['5,000 nested arrays', deep],
-    ['a BigInt', 10n], ['a symbol', Symbol('s')], ['a function', () => 1], ['a cycle', cyclic], ['a Date', new Date(0)],
-    ['a Map', new Map()], ['a Float32Array', new Float32Array(2)], ['(removed)', REMOVE],
+    ['null', null],
+    ['undefined', undefined],
+    ['0', 0],
+    ['-1', -1],
+    ['1.5', 1.5],
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['1e300', 1e300],
+    ['""', ''],
+    ['"x"', 'x'],
+    ['a 100,000-character string', 'A'.repeat(100_000)],
+    ['[]', []],
+    ['{}', {}],
+    ['true', true],
+    ['[1]', [1]],
+    ['{ a: 1 }', { a: 1 }],
+    ['5,000 nested arrays', deep],
+    ['a BigInt', 10n],
+    ['a symbol', Symbol('s')],
+    ['a function', () => 1],
+    ['a cycle', cyclic],
+    ['a Date', new Date(0)],
+    ['a Map', new Map()],
+    ['a Float32Array', new Float32Array(2)],
+    ['(removed)', REMOVE],
   ]
   /** Every path to a field of the saved object (arrays: their first two elements). */
   function fieldPaths(o: unknown, prefix: string[] = []): string[][] {
     if (o === null || typeof o !== 'object') return [prefix]
     const keys = Object.keys(o as object)
     const out: string[][] = prefix.length ? [prefix] : []
-    for (const k of Array.isArray(o) ? keys.slice(0, 2) : keys) out.push(...fieldPaths((o as Record<string, unknown>)[k], [...prefix, k]))
+    for (const k of Array.isArray(o) ? keys.slice(0, 2) : keys)
+      out.push(...fieldPaths((o as Record<string, unknown>)[k], [...prefix, k]))
     return out
   }
   /** The good object with the field at `path` set to `value` (or removed). */
@@ -161,10 +191,14 @@ describe('the parsed object, with any field replaced or removed', () => {
     // What loads is the same state: a change to 'paths' (names for messages only), an absent or
     // empty `extra` (Adam has none), a value replaced by itself — and step 0 for step 5.
     expect(loaded.filter((l) => !l.endsWith(': loaded the same state'))).toEqual(['step = 0: loaded another step'])
-    expect(loaded.filter((l) => !/^(paths(\.\d)?|extra|hyper\.amsgrad|hyper\.weightDecay|tree\.children\.2\.shape|step) = /.test(l))).toEqual([])
+    expect(
+      loaded.filter(
+        (l) => !/^(paths(\.\d)?|extra|hyper\.amsgrad|hyper\.weightDecay|tree\.children\.2\.shape|step) = /.test(l),
+      ),
+    ).toEqual([])
   })
 
-  test("keys that objects inherit ('__proto__', 'constructor', 'toString') are not this optimizer's hyper-parameters", () => {
+  test("keys that objects inherit ('__proto__', 'constructor', …) are not this optimizer's hyper-parameters", () => {
     for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       const text = good.replace('"hyper":{', `"hyper":{"${key}":1,`)
       expect(() => loadState(text, make())).toThrow(`'${key}' (saved 1) is not a hyper-parameter of this optimizer`)
@@ -175,17 +209,38 @@ describe('the parsed object, with any field replaced or removed', () => {
 
   test('wrong versions, dtypes, encodings, sizes and shapes', () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
-      ...[0, 2, '1', null, 1.5, -1].map((v): [string, Record<string, unknown>, RegExp] =>
-        [`version ${String(v)}`, { ...goodObject, version: v }, /^loadState: unsupported state version/]),
-      ['dtype float64', { ...goodObject, dtype: 'float64' }, /^loadState: dtype must be 'float32', got the string "float64"/],
+      ...[0, 2, '1', null, 1.5, -1].map((v): [string, Record<string, unknown>, RegExp] => [
+        `version ${String(v)}`,
+        { ...goodObject, version: v },
+        /^loadState: unsupported state version/,
+      ]),
+      [
+        'dtype float64',
+        { ...goodObject, dtype: 'float64' },
+        /^loadState: dtype must be 'float32', got the string "float64"/,
+      ],
       ['dtype int32', { ...goodObject, dtype: 'int32' }, /^loadState: dtype must be 'float32'/],
-      ['encoding hex', { ...goodObject, encoding: 'hex' }, /^loadState: encoding must be 'base64-le', got the string "hex"/],
+      [
+        'encoding hex',
+        { ...goodObject, encoding: 'hex' },
+        /^loadState: encoding must be 'base64-le', got the string "hex"/,
+      ],
       ['size 11', { ...goodObject, size: 11 }, /^loadState: size is number 11 but the tree/],
-      ['a bigger leaf', { ...goodObject, tree: JSON.parse(JSON.stringify(goodObject.tree).replace('[2,3]', '[2,4]')), size: 12 },
-        /^loadState: the saved tree does not have the structure of the target state/],
-      ['a transposed leaf', { ...goodObject, tree: JSON.parse(JSON.stringify(goodObject.tree).replace('[2,3]', '[3,2]')) },
-        /^loadState: the saved tree does not have the structure of the target state/],
-      ['a step of 1e300', { ...goodObject, step: 1e300 }, /^loadState: step must be a non-negative integer, got number 1e\+300 \(beyond 2⁵³, where integers are no longer exact\)/],
+      [
+        'a bigger leaf',
+        { ...goodObject, tree: JSON.parse(JSON.stringify(goodObject.tree).replace('[2,3]', '[2,4]')), size: 12 },
+        /^loadState: the saved tree does not have the structure of the target state/,
+      ],
+      [
+        'a transposed leaf',
+        { ...goodObject, tree: JSON.parse(JSON.stringify(goodObject.tree).replace('[2,3]', '[3,2]')) },
+        /^loadState: the saved tree does not have the structure of the target state/,
+      ],
+      [
+        'a step of 1e300',
+        { ...goodObject, step: 1e300 },
+        /^loadState: step must be a non-negative integer, got number 1e\+300 \(beyond 2⁵³, where integers/,
+      ],
     ]
     for (const [kind, state, message] of cases) {
       expect(() => loadState(state as never, make(), steps(make(), make().init(params()), 0, 2))).toThrow(message)
@@ -212,7 +267,9 @@ describe('foreign states: other optimizers, the same optimizer with other option
       const opt = other()
       const text = JSON.stringify(saveState(steps(opt, opt.init(params()), 0, 3)))
       if (opt.name === 'adam') continue // Adam rows are the next test's
-      expect(() => loadState(text, make())).toThrow(`loadState: the state was saved by '${opt.name}', but it is being loaded into 'adam'`)
+      expect(() => loadState(text, make())).toThrow(
+        `loadState: the state was saved by '${opt.name}', but it is being loaded into 'adam'`,
+      )
       expect([label, attempt('another optimizer', text)]).toEqual([label, 'refused'])
       expect([label, attempt('another optimizer (no target)', text, make(), false)]).toEqual([label, 'refused'])
     }
@@ -227,7 +284,9 @@ describe('foreign states: other optimizers, the same optimizer with other option
       ['maximize', () => O.adam(0.05, 0.9, 0.999, 1e-8, { amsgrad: true, maximize: true })],
     ]
     for (const [label, other] of others) {
-      expect(() => loadState(good, other())).toThrow(/^loadState: (the hyper-parameters of 'adam' differ from the saved ones|the saved arrays)/)
+      expect(() => loadState(good, other())).toThrow(
+        /^loadState: (the hyper-parameters of 'adam' differ from the saved ones|the saved arrays)/,
+      )
       expect([label, attempt('the same optimizer, other options', good, other(), false)]).toEqual([label, 'refused'])
       const opt = other()
       const theirs = JSON.stringify(saveState(steps(opt, opt.init(params()), 0, 3)))

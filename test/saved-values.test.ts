@@ -16,7 +16,9 @@ import * as nn from '../src/nn/index.js'
 import { adam, loadState, saveState, sgd } from '../optimizers/index.js'
 
 const refused = (input: string, op = 'mul', who = 'backward') =>
-  new RegExp(`^${who}: '${op}' \\(%\\d+\\) was recorded with ${input}, .* which was modified in place after the op was recorded`)
+  new RegExp(
+    `^${who}: '${op}' \\(%\\d+\\) was recorded with ${input}, .* which was modified in place after the op was recorded`,
+  )
 
 /** A leaf w and an input x, with y = Σ x·w recorded and not yet differentiated. */
 function recorded() {
@@ -28,58 +30,79 @@ function recorded() {
 
 describe('every library mutator between recording and backward makes backward refuse', () => {
   const cases: [string, (w: Tensor) => void][] = [
-    ['an optimizer step (attach)', (w) => {
-      const train = sgd(0.1).attach({ w })
-      w.square().sum().backward()
-      train.step()
-    }],
-    ['an optimizer update (the JAX triple, on its own parameter views)', (w) => {
-      // update writes into the state's buffer; getParams' views are what changed
-      const opt = sgd(0.1)
-      const state = opt.init({ w })
-      const view = opt.getParams(state).w
-      w.data = view.data // w now shares the state's buffer, as after attach
-      opt.update(0, { w: tensor([1, 1]) }, state)
-      expect(view.version).toBeGreaterThan(0)
-      w.markModified() // what attach arranges by making w itself the view
-    }],
-    ['loadState into an attached state', (w) => {
-      const opt = adam(0.1)
-      const train = opt.attach({ w })
-      const saved = saveState(train.state)
-      w.square().sum().backward()
-      train.step()
-      loadState(saved, opt, train.state) // back to the saved values, in place
-    }],
-    ["loadStateDict (tapegrad's format)", (w) => {
-      class Holder extends nn.Module {
-        constructor(readonly p: Tensor) {
-          super()
+    [
+      'an optimizer step (attach)',
+      (w) => {
+        const train = sgd(0.1).attach({ w })
+        w.square().sum().backward()
+        train.step()
+      },
+    ],
+    [
+      'an optimizer update (the JAX triple, on its own parameter views)',
+      (w) => {
+        // update writes into the state's buffer; getParams' views are what changed
+        const opt = sgd(0.1)
+        const state = opt.init({ w })
+        const view = opt.getParams(state).w
+        w.data = view.data // w now shares the state's buffer, as after attach
+        opt.update(0, { w: tensor([1, 1]) }, state)
+        expect(view.version).toBeGreaterThan(0)
+        w.markModified() // what attach arranges by making w itself the view
+      },
+    ],
+    [
+      'loadState into an attached state',
+      (w) => {
+        const opt = adam(0.1)
+        const train = opt.attach({ w })
+        const saved = saveState(train.state)
+        w.square().sum().backward()
+        train.step()
+        loadState(saved, opt, train.state) // back to the saved values, in place
+      },
+    ],
+    [
+      "loadStateDict (tapegrad's format)",
+      (w) => {
+        class Holder extends nn.Module {
+          constructor(readonly p: Tensor) {
+            super()
+          }
+          override forward(x: Tensor) {
+            return x
+          }
         }
-        override forward(x: Tensor) {
-          return x
+        new Holder(w).loadStateDict({ p: tensor([5, 6]) })
+      },
+    ],
+    [
+      'loadStateDict (torch format, through a TorchEntry)',
+      (w) => {
+        class Holder extends nn.Module {
+          constructor(readonly p: Tensor) {
+            super()
+          }
+          override forward(x: Tensor) {
+            return x
+          }
         }
-      }
-      new Holder(w).loadStateDict({ p: tensor([5, 6]) })
-    }],
-    ['loadStateDict (torch format, through a TorchEntry)', (w) => {
-      class Holder extends nn.Module {
-        constructor(readonly p: Tensor) {
-          super()
-        }
-        override forward(x: Tensor) {
-          return x
-        }
-      }
-      new Holder(w).loadStateDict({ p: tensor([5, 6]) }, { format: 'torch' })
-    }],
-    ['assigning new storage to .data', (w) => {
-      w.data = new Float32Array([5, 6])
-    }],
-    ['an element write declared with markModified()', (w) => {
-      w.data[0] = 5
-      w.markModified()
-    }],
+        new Holder(w).loadStateDict({ p: tensor([5, 6]) }, { format: 'torch' })
+      },
+    ],
+    [
+      'assigning new storage to .data',
+      (w) => {
+        w.data = new Float32Array([5, 6])
+      },
+    ],
+    [
+      'an element write declared with markModified()',
+      (w) => {
+        w.data[0] = 5
+        w.markModified()
+      },
+    ],
   ]
   test.each(cases)('%s', (_, mutate) => {
     const { x, w, y } = recorded()
@@ -100,7 +123,9 @@ describe('every library mutator between recording and backward makes backward re
     expect(() => y.backward()).toThrow(refused('its input 0', 'sum'))
     // w reaches the matmul through a reshape (shared storage): the reshape's entry saved w.
     const w = tensor([1, 2, 3, 4], { requiresGrad: true })
-    const z = tensor([[1, 1]]).matmul(w.reshape([2, 2])).sum()
+    const z = tensor([[1, 1]])
+      .matmul(w.reshape([2, 2]))
+      .sum()
     const train = sgd(0.1).attach({ w })
     w.square().sum().backward()
     train.step()
@@ -184,7 +209,12 @@ describe('nothing else is refused', () => {
     seed(2)
     const net = new nn.MLP([2, 8, 1])
     const train = adam(0.01).attach(net.parameters())
-    const X = tensor([[0, 1], [1, 0], [1, 1], [0, 0]])
+    const X = tensor([
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [0, 0],
+    ])
     const Y = tensor([[1], [1], [0], [0]])
     for (let i = 0; i < 50; i++) {
       const loss = nn.mse(net.forward(X), Y)
@@ -218,7 +248,10 @@ describe('setDebug({ checkInPlace: true }): undeclared element writes', () => {
   test('a write into an input, an output or a detached alias is refused by its fingerprint', () => {
     setDebug({ checkInPlace: true })
     const fp = (input: string, op = 'mul') =>
-      new RegExp(`^backward: '${op}' \\(%\\d+\\) was recorded with ${input}, .*\\(its fingerprint differs: a write into its \\.data\\)`)
+      new RegExp(
+        `^backward: '${op}' \\(%\\d+\\) was recorded with ${input}, ` +
+          '.*\\(its fingerprint differs: a write into its \\.data\\)',
+      )
     let r = recorded()
     r.w.data[0] = 5
     expect(() => r.y.backward()).toThrow(fp('its input 1'))
@@ -235,7 +268,9 @@ describe('setDebug({ checkInPlace: true }): undeclared element writes', () => {
     const before = recorded()
     setDebug({ checkInPlace: true })
     const x = tensor([NaN, -0, 1], { requiresGrad: true })
-    x.mul(tensor([NaN, -0, 2])).sum().backward()
+    x.mul(tensor([NaN, -0, 2]))
+      .sum()
+      .backward()
     expect(Array.from(x.grad!.data)).toEqual([NaN, -0, 2])
     before.w.data[0] = 5 // recorded before checkInPlace: not fingerprinted (the version layer only)
     before.y.backward()
@@ -254,9 +289,15 @@ describe('setDebug({ checkInPlace: true }): undeclared element writes', () => {
   })
 
   test('setDebug checks its options', () => {
-    expect(() => setDebug({ checkInplace: true } as never)).toThrow("setDebug: unknown option 'checkInplace' (the options are checkFinite and checkInPlace)")
-    expect(() => setDebug({ checkInPlace: 1 } as never)).toThrow('setDebug: checkInPlace must be true or false, got number')
-    expect(() => setDebug(null as never)).toThrow('setDebug: expected an object such as { checkFinite: true }, got null')
+    expect(() => setDebug({ checkInplace: true } as never)).toThrow(
+      "setDebug: unknown option 'checkInplace' (the options are checkFinite and checkInPlace)",
+    )
+    expect(() => setDebug({ checkInPlace: 1 } as never)).toThrow(
+      'setDebug: checkInPlace must be true or false, got number',
+    )
+    expect(() => setDebug(null as never)).toThrow(
+      'setDebug: expected an object such as { checkFinite: true }, got null',
+    )
   })
 })
 
@@ -281,8 +322,12 @@ describe('Tensor.data: the setter is the one place storage changes', () => {
 
   test('storage of another length or kind is refused, and the tensor is unchanged', () => {
     const t = tensor([1, 2])
-    expect(() => (t.data = new Float32Array(3))).toThrow('Tensor.data: the new storage has 3 elements, shape [2] needs 2')
-    expect(() => (t.data = [1, 2] as never)).toThrow('Tensor.data: expected a Float32Array, Float64Array or Int32Array, got an array')
+    expect(() => (t.data = new Float32Array(3))).toThrow(
+      'Tensor.data: the new storage has 3 elements, shape [2] needs 2',
+    )
+    expect(() => (t.data = [1, 2] as never)).toThrow(
+      'Tensor.data: expected a Float32Array, Float64Array or Int32Array, got an array',
+    )
     expect(() => (t.data = new Uint8Array(2) as never)).toThrow('got an object of class Uint8Array')
     expect(t.toArray()).toEqual([1, 2])
     expect(t.version).toBe(0)

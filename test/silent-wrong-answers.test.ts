@@ -17,22 +17,50 @@
  */
 import * as T from '../src/index.js'
 import * as Ops from '../src/ops/index.js'
-import {
-  argmax, backward, grad, noGrad, seed, Tensor, tensor, valueAndGrad, vjp, zeros,
-} from '../src/index.js'
+import { argmax, backward, grad, noGrad, seed, Tensor, tensor, valueAndGrad, vjp, zeros } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import * as O from '../optimizers/index.js'
 import { definedOps } from '../src/op.js'
 
-const I = () => tensor([[1, 0], [1, 1]], { dtype: 'int32' })
-const F = () => tensor([[1, 2], [3, 4]])
+const I = () =>
+  tensor(
+    [
+      [1, 0],
+      [1, 1],
+    ],
+    { dtype: 'int32' },
+  )
+const F = () =>
+  tensor([
+    [1, 2],
+    [3, 4],
+  ])
 const bits = (t: Tensor) => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.size)).join(',')
 
 describe('int32 tensors in float ops are refused, by the name of the function called', () => {
   /** Ops whose int32 inputs are legitimate: they move, select or compare values, or are indices. */
   const INTEGER_OPS = new Set([
-    'argmax', 'astype', 'broadcastTo', 'concat', 'flatten', 'flip', 'gather', 'indexSelect', 'permute',
-    'pad', 'reshape', 'slice', 'split', 'squeeze', 'stack', 'tile', 'transpose', 'tril', 'triu', 'unsqueeze', 'where',
+    'argmax',
+    'astype',
+    'broadcastTo',
+    'concat',
+    'flatten',
+    'flip',
+    'gather',
+    'indexSelect',
+    'permute',
+    'pad',
+    'reshape',
+    'slice',
+    'split',
+    'squeeze',
+    'stack',
+    'tile',
+    'transpose',
+    'tril',
+    'triu',
+    'unsqueeze',
+    'where',
   ])
   const functions = Object.entries(Ops).filter(([, f]) => typeof f === 'function' && !('def' in f))
 
@@ -47,9 +75,11 @@ describe('int32 tensors in float ops are refused, by the name of the function ca
       for (const args of attempts) {
         try {
           const out = (f as (...a: unknown[]) => unknown)(...args)
-          wrong.push(`${name}(${args.map((a) => (a instanceof Tensor ? a.dtype : typeof a)).join(', ')}) returned ${String(out)}`)
+          const call = `${name}(${args.map((a) => (a instanceof Tensor ? a.dtype : typeof a)).join(', ')})`
+          wrong.push(`${call} returned ${String(out)}`)
         } catch (e) {
-          if (new RegExp(`^${name}: int32 tensor \\[2,2\\] given to a float op`).test((e as Error).message)) named = true
+          if (new RegExp(`^${name}: int32 tensor \\[2,2\\] given to a float op`).test((e as Error).message))
+            named = true
         }
       }
       if (!named) wrong.push(`${name}: no call was refused with "${name}: int32 tensor [2,2] given to a float op"`)
@@ -64,7 +94,9 @@ describe('int32 tensors in float ops are refused, by the name of the function ca
     for (const op of floatOnly) {
       const { name } = (op as unknown as T.Op<unknown>).def
       expect(() => (op as unknown as T.Op<unknown>)([I(), I(), I()], undefined)).toThrow(
-        new RegExp(`^${name}: int32 tensor \\[2,2\\] given to a float op; convert it first with \\.astype\\('float32'\\)`),
+        new RegExp(
+          `^${name}: int32 tensor \\[2,2\\] given to a float op; convert it first with \\.astype\\('float32'\\)`,
+        ),
       )
     }
     // The registry holds the same rules (an op made by defineOp but not exported is engine-internal).
@@ -78,7 +110,17 @@ describe('int32 tensors in float ops are refused, by the name of the function ca
       ['Linear', new nn.Linear(4, 2), x],
       ['MLP', new nn.MLP([4, 3, 2]), x],
       ['LayerNorm', new nn.LayerNorm(4), x],
-      ['BatchNorm1d', new nn.BatchNorm1d(4), tensor([[1, 2, 3, 4], [5, 6, 7, 8]], { dtype: 'int32' })],
+      [
+        'BatchNorm1d',
+        new nn.BatchNorm1d(4),
+        tensor(
+          [
+            [1, 2, 3, 4],
+            [5, 6, 7, 8],
+          ],
+          { dtype: 'int32' },
+        ),
+      ],
       ['LSTMCell', new nn.LSTMCell(4, 2), x],
       ['GRU', new nn.GRU(4, 2), tensor([[[1, 2, 3, 4]]], { dtype: 'int32' })],
     ]
@@ -90,9 +132,16 @@ describe('int32 tensors in float ops are refused, by the name of the function ca
         message = (e as Error).message
       }
       // Refused by the module (it checks its input) or by its first op.
-      expect([name, message]).toEqual([name, expect.stringMatching(
-        /^(\w+: int32 tensor \[[\d,]+\] given to a float op|\w+: input \[[\d,]+\] is int32 but the (module|weights) (is|are) float32; convert it \(x\.astype\('float32'\)\))/,
-      )])
+      expect([name, message]).toEqual([
+        name,
+        expect.stringMatching(
+          new RegExp(
+            '^(\\w+: int32 tensor \\[[\\d,]+\\] given to a float op|' +
+              '\\w+: input \\[[\\d,]+\\] is int32 but the (module|weights) (is|are) float32; ' +
+              "convert it \\(x\\.astype\\('float32'\\)\\))",
+          ),
+        ),
+      ])
     }
     // Embedding takes indices: int32 works, fractional floats do not.
     expect(new nn.Embedding(4, 2).forward(tensor([3], { dtype: 'int32' })).shape).toEqual([1, 2])
@@ -109,7 +158,8 @@ describe('int32 tensors in float ops are refused, by the name of the function ca
     for (const [name, factory] of factories) {
       const opt = (factory as (lr: number) => O.Optimizer)(0.1)
       expect(() => opt.init({ w: tensor([1, 2], { dtype: 'int32' }) })).toThrow(
-        `${name}.init: the parameter 'w' [2] is int32; parameters must be float tensors (convert it with .astype('float32'))`,
+        `${name}.init: the parameter 'w' [2] is int32; parameters must be float tensors ` +
+          "(convert it with .astype('float32'))",
       )
       const state = opt.init({ w: tensor([1, 2]) })
       const before = bits(state.views[0])
@@ -126,9 +176,12 @@ describe('gradients of what has none', () => {
   test('an f with an int32 result is refused by grad, valueAndGrad and vjp (it used to give zeros)', () => {
     const f = (x: Tensor) => argmax(x)
     expect(() => grad(f as never)(tensor([1, 3, 2]))).toThrow(
-      "valueAndGrad: f returned an int32 tensor []; integers carry no gradient (an .astype('int32') or argmax inside f?)",
+      'valueAndGrad: f returned an int32 tensor []; integers carry no gradient ' +
+        "(an .astype('int32') or argmax inside f?)",
     )
-    expect(() => valueAndGrad((x: Tensor) => x.astype('int32').reshape([]))(tensor([1.5]))).toThrow(/^valueAndGrad: f returned an int32/)
+    expect(() => valueAndGrad((x: Tensor) => x.astype('int32').reshape([]))(tensor([1.5]))).toThrow(
+      /^valueAndGrad: f returned an int32/,
+    )
     expect(() => vjp((x) => x.astype('int32'), [tensor([1.5])])).toThrow(/^vjp: f returned an int32 tensor \[1\]/)
     const x = tensor([1.5], { requiresGrad: true })
     expect(() => x.mul(2).astype('int32').backward()).toThrow(
@@ -140,7 +193,12 @@ describe('gradients of what has none', () => {
     // d/dx Σ x·floor(x) = floor(x) + x·0; argmax's int32 result is not on the tape at all.
     const x = tensor([1.5, -0.5, 2.25], { requiresGrad: true })
     expect(argmax(x).requiresGrad).toBe(false)
-    for (const [op, expected] of [['floor', [1, -1, 2]], ['ceil', [2, 0, 3]], ['round', [2, 0, 2]], ['sign', [1, -1, 1]]] as const) {
+    for (const [op, expected] of [
+      ['floor', [1, -1, 2]],
+      ['ceil', [2, 0, 3]],
+      ['round', [2, 0, 2]],
+      ['sign', [1, -1, 1]],
+    ] as const) {
       const g = grad((v: Tensor) => v.mul((T[op] as (t: Tensor) => Tensor)(v)).sum())(x)
       expect([op, Array.from(g.data)]).toEqual([op, expected])
     }
@@ -154,7 +212,9 @@ describe('backward on views (reshape shares storage)', () => {
     const x = tensor([1, 2, 3, 4], { requiresGrad: true })
     const v = x.reshape([2, 2])
     expect(v.data).toBe(x.data)
-    v.matmul(tensor([[1], [10]])).sum().backward()
+    v.matmul(tensor([[1], [10]]))
+      .sum()
+      .backward()
     expect(x.grad!.toArray()).toEqual([1, 10, 1, 10])
     expect(v.grad).toBeNull() // not a leaf
     x.grad = null
@@ -174,9 +234,12 @@ describe('a tensor reused across tapes', () => {
     const h = x.square()
     h.sum().backward()
     expect(() => h.mul(3).sum().backward()).toThrow(
-      "backward: the graph through 'square' (output [2]) was already freed by an earlier backward(); pass { retainGraph: true }",
+      "backward: the graph through 'square' (output [2]) was already freed by an earlier backward(); " +
+        'pass { retainGraph: true }',
     )
-    expect(() => grad((p: Tensor) => p.mul(h).sum())(tensor([1, 1]))).toThrow(/^valueAndGrad: the graph through 'square'/)
+    expect(() => grad((p: Tensor) => p.mul(h).sum())(tensor([1, 1]))).toThrow(
+      /^valueAndGrad: the graph through 'square'/,
+    )
     x.grad = null
     const k = x.square()
     const a = k.sum()
@@ -203,14 +266,17 @@ describe('a tensor reused across tapes', () => {
 })
 
 describe('.grad and cotangents that do not fit are refused before anything is summed', () => {
-  test("a hand-assigned .grad of another shape or dtype (it was overrun: [2, 2, NaN], or truncated)", () => {
+  test('a hand-assigned .grad of another shape or dtype (it was overrun: [2, 2, NaN], or truncated)', () => {
     const x = tensor([1, 2], { requiresGrad: true })
     for (const wrong of [zeros([3]), zeros([2, 1]), zeros([2], { dtype: 'int32' }), zeros([2], { dtype: 'float64' })]) {
       x.grad = wrong
       const before = Array.from(wrong.data)
       expect(() => x.mul(2.5).sum().backward()).toThrow(
-        new RegExp(`^backward: the \\.grad of the leaf float32 \\[2\\] is ${wrong.dtype} \\[${wrong.shape.join(',')}\\]; ` +
-          'the gradient is added into it, so it must be float32 \\[2\\] \\(set \\.grad to null to start from zero\\)$'),
+        new RegExp(
+          `^backward: the \\.grad of the leaf float32 \\[2\\] is ${wrong.dtype} \\[${wrong.shape.join(',')}\\]; ` +
+            'the gradient is added into it, so it must be float32 \\[2\\] ' +
+            '\\(set \\.grad to null to start from zero\\)$',
+        ),
       )
       expect(Array.from(wrong.data)).toEqual(before)
     }
@@ -225,17 +291,23 @@ describe('.grad and cotangents that do not fit are refused before anything is su
       "backward: the cotangent is float64 but the output [2] is float32; convert it with .astype('float32')",
     )
     const [, pullback] = vjp((a) => a.mul(2), [tensor([1])])
-    expect(() => pullback(tensor([1], { dtype: 'int32' }))).toThrow(/^vjp: the cotangent is int32 but the output \[1\] is float32/)
+    expect(() => pullback(tensor([1], { dtype: 'int32' }))).toThrow(
+      /^vjp: the cotangent is int32 but the output \[1\] is float32/,
+    )
   })
 
   test('attach and step() refuse a hand-assigned .grad that does not fit (attach copied it partially)', () => {
     const w = tensor([1, 2], { requiresGrad: true })
     w.grad = zeros([3])
-    expect(() => O.sgd(0.1).attach({ w })).toThrow("sgd.attach: the .grad of 'w' [2] is float32 [3]; expected a float tensor of its shape")
+    expect(() => O.sgd(0.1).attach({ w })).toThrow(
+      "sgd.attach: the .grad of 'w' [2] is float32 [3]; expected a float tensor of its shape",
+    )
     w.grad = null
     const train = O.sgd(0.1).attach({ w })
     w.grad = zeros([1])
-    expect(() => train.step()).toThrow("sgd step(): the .grad of 'w' [2] is float32 [1]; expected a float tensor of its shape")
+    expect(() => train.step()).toThrow(
+      "sgd step(): the .grad of 'w' [2] is float32 [1]; expected a float tensor of its shape",
+    )
     expect(w.toArray()).toEqual([1, 2])
   })
 })
@@ -292,9 +364,17 @@ describe('zeroGrad and optimizer steps in odd orders', () => {
     seed(4)
     const net = new nn.MLP([2, 3, 1])
     const train = O.adam(0.1).attach(net.parameters())
-    const run = () => net.forward(tensor([[1, 2]])).sum().backward()
-    for (const zero of [() => train.zeroGrad(), () => net.zeroGrad(), () => T.zeroGrad(net.parameters()),
-      () => net.namedParameters().forEach(([, t]) => t.zeroGrad())]) {
+    const run = () =>
+      net
+        .forward(tensor([[1, 2]]))
+        .sum()
+        .backward()
+    for (const zero of [
+      () => train.zeroGrad(),
+      () => net.zeroGrad(),
+      () => T.zeroGrad(net.parameters()),
+      () => net.namedParameters().forEach(([, t]) => t.zeroGrad()),
+    ]) {
       run()
       zero()
       expect(net.namedParameters().every(([, t]) => t.grad!.data.every((g) => g === 0))).toBe(true)
@@ -359,7 +439,11 @@ describe('noGrad and setRequiresGrad', () => {
 })
 
 describe('crossEntropy labels', () => {
-  const logits = () => tensor([[1, 2], [3, 1]])
+  const logits = () =>
+    tensor([
+      [1, 2],
+      [3, 1],
+    ])
   test.each([
     ['NaN in an array', [NaN, 0], /label NaN at index 0 is not an integer class index/],
     ['NaN in a Float32Array', new Float32Array([1, NaN]), /label NaN at index 1 is not an integer class index/],
@@ -372,7 +456,17 @@ describe('crossEntropy labels', () => {
     expect(() => nn.crossEntropy(logits(), labels as never)).toThrow(message)
   })
   test('NaN in probability targets propagates to the loss (visible), as in PyTorch', () => {
-    expect(nn.crossEntropy(logits(), tensor([[NaN, 1], [0, 1]])).item()).toBeNaN()
+    expect(
+      nn
+        .crossEntropy(
+          logits(),
+          tensor([
+            [NaN, 1],
+            [0, 1],
+          ]),
+        )
+        .item(),
+    ).toBeNaN()
   })
 })
 
@@ -389,7 +483,8 @@ describe('a mismatched tree to update is refused and changes nothing', () => {
     opt.update(0, { a: tensor([1, 1]), b: tensor([1]) }, state)
     const before = [bits(new Tensor(state.params, [state.size])), state.step]
     expect(() => opt.update(1, grads as never, state)).toThrow(
-      `adam.update: the gradient tree does not have the structure of the parameters:\n  parameters {a: [2], b: [1]}\n  gradients  ${shown}`,
+      'adam.update: the gradient tree does not have the structure of the parameters:\n' +
+        `  parameters {a: [2], b: [1]}\n  gradients  ${shown}`,
     )
     expect([bits(new Tensor(state.params, [state.size])), state.step]).toEqual(before)
   })

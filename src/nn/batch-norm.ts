@@ -106,7 +106,9 @@ export abstract class BatchNorm extends Module {
     const dtype = (this.weight ?? this.runningMean)?.dtype
     if (dtype !== undefined && x.dtype !== dtype) {
       // An int32 input is converted; a module cannot be made int32 (its statistics are real).
-      const fix = x.dtype === 'int32' ? `convert it (x.astype('${dtype}'))` : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
+      const fix = x.dtype === 'int32'
+        ? `convert it (x.astype('${dtype}'))`
+        : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
       throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the module is ${dtype}; ${fix}`)
     }
     const axes = x.shape.map((_, i) => i).filter((i) => i !== 1)

@@ -404,7 +404,7 @@ function checkEntry(value: unknown, target: Target): Tensor | string {
   if (!Array.isArray(shape) || shape.some((s) => !Number.isInteger(s) || s < 0)) {
     return `has no valid shape (got ${describeShape(shape)}), expected ${fmt(target.shape)}`
   }
-  const dtype = value instanceof Tensor ? value.dtype : (value as SerializedTensor).dtype
+  const dtype: unknown = value instanceof Tensor ? value.dtype : (value as SerializedTensor).dtype
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
     const got = typeof dtype === 'string' ? `'${dtype.slice(0, 40)}'` : describe(dtype)
     return `has dtype ${got}, expected 'float32', 'float64' or 'int32'`

@@ -236,7 +236,9 @@ export function checkInput(who: string, x: unknown, ranks: readonly number[], la
   }
   if (x.dtype !== dtype) {
     // An int32 input is converted; weights cannot be int32.
-    const fix = x.dtype === 'int32' ? `convert it (x.astype('${dtype}'))` : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
+    const fix = x.dtype === 'int32'
+      ? `convert it (x.astype('${dtype}'))`
+      : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
     throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the weights are ${dtype}; ${fix}`)
   }
   return x
