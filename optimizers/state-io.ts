@@ -16,7 +16,10 @@
  *
  * `loadState` validates everything before it changes anything — format, version, optimizer,
  * hyper-parameters, step, tree structure, array names, sizes, truncated or malformed base64,
- * non-finite values — and throws an error that says what was expected and what was found.
+ * non-finite values, and the CRC-32 checksum of the content — and throws an error that says what
+ * was expected and what was found. The checksum is what catches damage that leaves a valid state
+ * (a flipped bit inside an array's base64, a changed digit of the step): JSON text cannot tell
+ * those from values.
  */
 import type { Tree, TreeDef } from '../src/tree.js'
 import { describeTree, sameTreeDef } from '../src/tree.js'
@@ -25,6 +28,7 @@ import type { HyperValue } from './hyper-parameters.js'
 import type { LeafInfo, OptState } from './opt-state.js'
 import type { OptimizerCore } from './optimizer-core.js'
 import { describeValue } from '../src/describe-value.js'
+import { crc32 } from './crc32.js'
 
 /** The `format` field of every saved state. */
 export const STATE_FORMAT = 'tapegrad.optimizer-state'
@@ -60,6 +64,12 @@ export interface SavedState {
   arrays: Record<string, string>
   /** Non-elementwise state (SM3), with its lengths. */
   extra: Record<string, { length: number; data: string }>
+  /**
+   * CRC-32 (8 hex digits) of the step, tree, paths, arrays and extra state: what loading writes
+   * without checking it against the optimizer. Checked when present (states saved before it
+   * existed have none); a state edited by hand on purpose loads once this field is deleted.
+   */
+  checksum?: string
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,7 +302,7 @@ export function saveState(state: OptState, opt?: OptimizerCore): SavedState {
   for (const [k, a] of Object.entries(state.slots)) arrays[k] = encodeFloats(a)
   const extra: Record<string, { length: number; data: string }> = {}
   for (const [k, a] of Object.entries(state.extra)) extra[k] = { length: a.length, data: encodeFloats(a) }
-  return {
+  const saved: SavedState = {
     format: STATE_FORMAT,
     version: STATE_VERSION,
     optimizer: state.optimizer,
@@ -305,6 +315,31 @@ export function saveState(state: OptState, opt?: OptimizerCore): SavedState {
     encoding: 'base64-le',
     arrays,
     extra,
+  }
+  saved.checksum = checksumOf(saved)
+  return saved
+}
+
+/**
+ * The CRC-32 of what loading writes without checking it against the optimizer: the step, the
+ * tree, the paths, and the arrays and extra state as their base64 text (names sorted, so that
+ * the order of the keys in a file does not matter). The header fields are checked by value.
+ */
+function checksumOf(s: Partial<SavedState>): string {
+  const arrays = (s.arrays ?? {}) as Record<string, unknown>
+  const extra = (s.extra ?? {}) as Record<string, { length?: unknown; data?: unknown }>
+  const parts = [`step ${s.step}`, `tree ${json(s.tree)}`, `paths ${json(s.paths)}`]
+  for (const k of Object.keys(arrays).sort()) parts.push(`array ${k} ${String(arrays[k])}`)
+  for (const k of Object.keys(extra).sort()) parts.push(`extra ${k} ${String(extra[k].length)} ${String(extra[k].data)}`)
+  return crc32(parts.join('\n'))
+}
+
+/** JSON text of a value, or a marker where JSON cannot write it (then no checksum matches). */
+function json(v: unknown): string {
+  try {
+    return String(JSON.stringify(v))
+  } catch {
+    return '(not JSON)'
   }
 }
 
@@ -376,6 +411,7 @@ export function loadState<T extends Tree = Tree>(
   const arrays = readArrays(who, saved, opt, tree)
   const extra = readExtra(who, saved, opt, tree)
   if (into) checkTargetArrays(who, into, opt, tree, extra)
+  checkChecksum(who, saved)
   // Everything is valid: only now write.
   const state = into ?? (opt.createState(tree.def, tree.paths) as OptState<T>)
   state.params.set(arrays.x)
@@ -384,6 +420,21 @@ export function loadState<T extends Tree = Tree>(
   state.step = step
   for (const t of state.views) t.markModified() // see src/saved-values.ts
   return state
+}
+
+/** A checksum, when there is one, must be what the content gives (see `checksumOf`). */
+function checkChecksum(who: string, s: Partial<SavedState>): void {
+  if (!has(s, 'checksum')) return
+  const given = s.checksum
+  if (typeof given !== 'string' || !/^[0-9a-f]{8}$/.test(given)) {
+    throw new Error(`${who}: checksum must be 8 hex digits (a CRC-32), got ${describe(given)}`)
+  }
+  const actual = checksumOf(s)
+  if (given !== actual) {
+    const fix = 'if it was edited on purpose, delete its "checksum" field'
+    const what = `the state was changed or damaged after it was saved (${fix})`
+    throw new Error(`${who}: the checksum ${given} does not match the content (${actual}): ${what}`)
+  }
 }
 
 /** The tree a saved state describes: its structure, leaves and size. */
@@ -414,8 +465,16 @@ function parseSaved(who: string, json: unknown): Partial<SavedState> & Record<st
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
     throw new Error(`${who}: expected a saved state object, got ${describe(obj)}`)
   }
+  const unknown = Object.keys(obj).filter((k) => !SAVED_FIELDS.has(k))
+  if (unknown.length) {
+    throw new Error(`${who}: unexpected field${unknown.length > 1 ? 's' : ''} ${list(unknown)} (a damaged or foreign file?)`)
+  }
   return obj as Partial<SavedState> & Record<string, unknown>
 }
+
+/** The fields of a saved state (SavedState): anything else means a damaged or foreign file. */
+const SAVED_FIELDS = new Set(['format', 'version', 'optimizer', 'hyper', 'step', 'tree', 'paths', 'size', 'dtype',
+  'encoding', 'arrays', 'extra', 'checksum'])
 
 /** Format, version, optimizer, dtype and encoding; returns the saved step. */
 function checkHeader(who: string, s: Partial<SavedState>, opt: OptimizerCore): number {

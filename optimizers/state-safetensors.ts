@@ -8,7 +8,8 @@
  *     extra.<name>   non-elementwise state (SM3's per-axis accumulators)
  * Metadata (strings; JSON text where the value is not a plain string):
  *     format "tapegrad.optimizer-state", version "1", optimizer "adam", step "20", size "10",
- *     hyper '{"stepSize":0.001,"b1":0.9,…}', tree (the tree structure), paths '["w","b"]'
+ *     hyper '{"stepSize":0.001,"b1":0.9,…}', tree (the tree structure), paths '["w","b"]',
+ *     checksum "1a2b3c4d" (CRC-32 of the content, as in the JSON state; checked when present)
  *
  * Loading turns the file back into what `saveState` returns and hands it to `loadState`, so
  * every check of the JSON path applies unchanged — format, version, optimizer, hyper-parameters,
@@ -53,6 +54,7 @@ export function saveStateSafetensors(state: OptState, opt?: Optimizer): Uint8Arr
   for (const k of Object.keys(saved.extra)) tensors[`extra.${k}`] = flat(state.extra[k])
   const metadata: Record<string, string> = { format: saved.format, optimizer: saved.optimizer }
   for (const k of JSON_KEYS) metadata[k] = JSON.stringify(saved[k])
+  if (saved.checksum !== undefined) metadata.checksum = saved.checksum // covers the tensors' bytes too
   return saveSafetensors(tensors, metadata)
 }
 
@@ -111,6 +113,7 @@ export function loadStateSafetensors<T extends Tree = Tree>(
   }
   saved.arrays = arrays
   saved.extra = extra
+  if (Object.hasOwn(metadata, 'checksum')) saved.checksum = metadata.checksum
   try {
     return loadState(saved as unknown as SavedState, opt, into)
   } catch (e) {
