@@ -128,10 +128,10 @@ describe('float32 agrees with float64', () => {
     ['avgPool2d of conv2d', [6, 4, 3, 3], (x, w) => avgPool2d(conv2d(x, w, null, { padding: 1 }), 2)],
   ])('%s, forward and both gradients', (_label, wShape, f) => {
     seed(5)
-    const x64 = randn([3, 4, 12, 11], f64).requireGrad()
-    const w64 = randn(wShape, f64).requireGrad()
-    const x32 = x64.astype('float32').detach().requireGrad()
-    const w32 = w64.astype('float32').detach().requireGrad()
+    const x64 = randn([3, 4, 12, 11], f64).setRequiresGrad()
+    const w64 = randn(wShape, f64).setRequiresGrad()
+    const x32 = x64.astype('float32').detach().setRequiresGrad()
+    const w32 = w64.astype('float32').detach().setRequiresGrad()
     const y64 = f(x64, w64)
     const cot = tensor(Array.from({ length: y64.size }, (_, i) => Math.sin(i)), { shape: y64.shape, dtype: 'float64' })
     y64.backward(cot)
