@@ -164,7 +164,34 @@ describe('the SIMD compiler: the whole rule subset, special values, minified sou
     }
     return a
   }
-  const subset = [ternaries, branches, early, maths, literals, signs, truthy, blocks]
+  // Assignments on one side of a branch only: esbuild minifies `if (c) x = a; else x = b` to
+  // `c ? x = a : x = b`, and `if (c) x = a` to `c && (x = a)`.
+  function assignsInTernary(a: number, b: number) {
+    let x = a
+    // eslint-disable-next-line @typescript-eslint/no-unused-expressions
+    a > b ? (x = a - b) : (x = b * 2)
+    return x
+  }
+  function assignsAfterAndOr(a: number, b: number) {
+    let x = 1
+    // eslint-disable-next-line @typescript-eslint/no-unused-expressions
+    a > 0 && (x = b)
+    // eslint-disable-next-line @typescript-eslint/no-unused-expressions
+    b > 2 || (x = x + a)
+    return x
+  }
+  function andOrValues(a: number, b: number) {
+    return (a && b) - (a || b) // on numbers, && and || return one of their operands
+  }
+  function shadows(a: number, b: number) {
+    const x = a
+    {
+      const x = b * 3 // a block's const hides the outer x only inside the block
+      b = x + 1
+    }
+    return x + b
+  }
+  const subset = [ternaries, branches, early, maths, literals, signs, truthy, blocks, assignsInTernary, assignsAfterAndOr, andOrValues, shadows]
 
   const check = (label: string, fns: ((...x: number[]) => number)[]) => {
     const run = (tier: Tier) =>

@@ -260,7 +260,7 @@ export const cpu: Backend = {
     }
     // The SIMD kernel computes the same bits (cpu-simd.ts); it runs when the arrays share one
     // WebAssembly memory, as an optimizer state's arrays do.
-    if (plan.simd && simdActive() && runSimd(plan.simd, plan.arrays, arrays, scalars, length)) {
+    if (plan.simd && simdActive() && runSimd(plan.simd, arrays, scalars, length)) {
       lastTier = 'simd'
       return
     }
