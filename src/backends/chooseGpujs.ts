@@ -9,7 +9,7 @@
  * every page.
  */
 import { ADAM_RULES, adamScalars, calibrate, type CalibrationRow, type CpuSide } from './calibrate.js'
-import { gpujs, importGpujs, GPUJS_MISSING } from './gpujs.js'
+import { gpujs, loadGpujs, GPUJS_INSTALL_HINT, GPUJS_MISSING } from './gpujs.js'
 import type { GpujsBackend, GpujsMode, GpujsStrategy, GpuLike } from './gpujs.js'
 
 /** The backends one can ask for. */
@@ -90,8 +90,7 @@ async function autoChoice(options: SetBackendOptions, cpuSide: CpuSide): Promise
     backend = await startGpujs('auto', options)
   } catch (e) {
     return onCpu((e as { code?: string }).code === GPUJS_MISSING
-      ? 'gpu.js is not installed, so the CPU backend runs everything (it is an optional peer dependency: ' +
-        '`npm install gpu.js`, or load gpu-browser.min.js in the page, or pass { gpu: new GPU() })'
+      ? `gpu.js is not installed, so the CPU backend runs everything (${GPUJS_INSTALL_HINT})`
       : `gpu.js could not start: ${(e as Error).message}`)
   }
   if (!backend.isGpu) {
@@ -127,15 +126,7 @@ function onCpu(reason: string, extra: Partial<BackendInfo> = {}): BackendState {
 /** A gpu.js backend on the caller's `GPU` instance, or on a new `GPU({ mode })` (loading gpu.js). */
 async function startGpujs(choice: 'gpujs' | 'auto', options: SetBackendOptions): Promise<GpujsBackend> {
   if (options.gpu) return gpujs({ gpu: options.gpu, strategy: options.strategy })
-  const lib = await importGpujs(`setBackend('${choice}')`)
-  const mode = options.mode ?? 'gpu'
-  let gpu: GpuLike
-  try {
-    gpu = new lib.GPU({ mode })
-  } catch (e) {
-    throw new Error(`setBackend('${choice}'): gpu.js mode '${mode}' is not available here: ${(e as Error).message}`)
-  }
-  return gpujs({ gpu, lib, strategy: options.strategy }, true)
+  return loadGpujs(options, `setBackend('${choice}')`)
 }
 
 /** The reason `'auto'` gives when gpu.js would run on the CPU. */

@@ -220,20 +220,23 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
   }
 
   function check(rules: readonly Rule[], arrays: Readonly<Record<string, Float32Array>>, scalars: Readonly<Record<string, number>>, length: number): void {
-    if (!Number.isInteger(length) || length < 0) throw new Error(`gpujs.elementwise: length must be a non-negative integer, got ${length}`)
-    for (let k = 0; k < rules.length; k++) {
-      const r = rules[k]
-      const t = arrays[r.target]
-      if (!(t instanceof Float32Array)) throw new Error(`gpujs.elementwise: rule ${k} writes '${r.target}', which is not one of the arrays [${Object.keys(arrays).join(', ')}]`)
-      for (const a of r.args) {
+    const fail = (message: string) => {
+      throw new Error(`gpujs.elementwise: ${message}`)
+    }
+    if (!Number.isInteger(length) || length < 0) fail(`length must be a non-negative integer, got ${length}`)
+    rules.forEach((r, k) => {
+      for (const a of [r.target, ...r.args]) {
+        const arr = arrays[a]
         if (a in arrays) {
-          if (!(arrays[a] instanceof Float32Array) || arrays[a].length < length) throw new Error(`gpujs.elementwise: array '${a}' must be a Float32Array of at least ${length} elements, got ${arrays[a]?.length}`)
+          if (!(arr instanceof Float32Array) || arr.length < length) fail(`array '${a}' must be a Float32Array of at least ${length} elements, got ${arr?.length}`)
+        } else if (a === r.target) {
+          fail(`rule ${k} writes '${a}', which is not one of the arrays [${Object.keys(arrays)}]`)
         } else if (typeof scalars[a] !== 'number') {
-          throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}') reads '${a}', which is neither an array [${Object.keys(arrays).join(', ')}] nor a scalar [${Object.keys(scalars).join(', ')}]`)
+          const known = `neither an array [${Object.keys(arrays)}] nor a scalar [${Object.keys(scalars)}]`
+          fail(`rule ${k} (target '${r.target}') reads '${a}', which is ${known}`)
         }
       }
-      if (t.length < length) throw new Error(`gpujs.elementwise: array '${r.target}' must have at least ${length} elements, got ${t.length}`)
-    }
+    })
   }
 
   function readBack(result: unknown): ArrayLike<number> {
@@ -420,20 +423,21 @@ export async function importGpujs(who = 'gpujs'): Promise<GpuModuleLike> {
 }
 
 /**
- * Loads gpu.js (dynamically) and makes a backend on a fresh `GPU({ mode })`.
+ * Loads gpu.js (dynamically) and makes a backend on a fresh `GPU({ mode })`; errors start with
+ * `who` (setBackend passes its own name).
  *
  * @example
  * const backend = await loadGpujs({ mode: 'webasm' })
  * backend.name   // 'gpujs/webasm'
  */
-export async function loadGpujs(options: { mode?: GpujsMode; strategy?: GpujsStrategy } = {}): Promise<GpujsBackend> {
-  const lib = await importGpujs('loadGpujs')
+export async function loadGpujs(options: { mode?: GpujsMode; strategy?: GpujsStrategy } = {}, who = 'loadGpujs'): Promise<GpujsBackend> {
+  const lib = await importGpujs(who)
   const mode = options.mode ?? 'gpu'
   let gpu: GpuLike
   try {
     gpu = new lib.GPU({ mode })
   } catch (e) {
-    throw new Error(`gpujs: gpu.js mode '${mode}' is not available here: ${(e as Error).message}`)
+    throw new Error(`${who}: gpu.js mode '${mode}' is not available here: ${(e as Error).message}`)
   }
   return gpujs({ gpu, lib, strategy: options.strategy }, true)
 }

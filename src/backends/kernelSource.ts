@@ -22,15 +22,9 @@
  * The helpers are plain functions over numbers too, so every gpu.js mode compiles them.
  */
 
-/** `Math` functions that arrive as native code (`Math.exp.toString()` is `[native code]`). */
-const NATIVE_MATH: ReadonlyArray<readonly [Function, string, number]> = [
-  [Math.exp, 'exp', 1], [Math.log, 'log', 1], [Math.sqrt, 'sqrt', 1], [Math.abs, 'abs', 1],
-  [Math.tanh, 'tanh', 1], [Math.sin, 'sin', 1], [Math.cos, 'cos', 1], [Math.tan, 'tan', 1],
-  [Math.atan, 'atan', 1], [Math.asin, 'asin', 1], [Math.acos, 'acos', 1], [Math.floor, 'floor', 1],
-  [Math.ceil, 'ceil', 1], [Math.round, 'round', 1], [Math.sign, 'sign', 1], [Math.trunc, 'trunc', 1],
-  [Math.log2, 'log2', 1], [Math.pow, 'pow', 2], [Math.max, 'max', 2], [Math.min, 'min', 2],
-  [Math.atan2, 'atan2', 2],
-]
+/** `Math` functions that arrive as native code (`Math.exp.toString()` is `[native code]`); each
+ *  takes `Math[name].length` arguments (1, or 2 for pow, max, min and atan2). */
+const NATIVE_MATH = 'exp log sqrt abs tanh sin cos tan atan asin acos floor ceil round sign trunc log2 pow max min atan2'.split(' ')
 
 /** Helpers injected by name when the source mentions them; see the module comment. */
 export const HELPERS: Readonly<Record<string, string>> = {
@@ -85,72 +79,53 @@ export interface FunctionSource {
  */
 export function functionSource(fn: Function, name: string): FunctionSource {
   if (typeof fn !== 'function') throw new Error(`gpujs: expected a function, got ${typeof fn}`)
-  for (const [native, mathName, arity] of NATIVE_MATH) {
-    if (fn === native) {
-      const params = arity === 1 ? ['x0'] : ['x0', 'x1']
-      return rewrite(`function ${name}(${params.join(', ')}) { return Math.${mathName}(${params.join(', ')}); }`, params)
-    }
+  const math = NATIVE_MATH.find((m) => fn === Math[m as keyof Math])
+  if (math) {
+    const params = fn.length === 1 ? 'x0' : 'x0, x1'
+    return rewrite(`function ${name}(${params}) { return Math.${math}(${params}); }`, params.split(', '))
   }
   const text = Function.prototype.toString.call(fn).trim()
+  const cannot = (why: string) => new Error(`gpujs: cannot ${why} ${text.slice(0, 60)}`)
   if (/\[native code\]\s*\}$/.test(text)) throw new Error(`gpujs: cannot compile native function ${fn.name || '(anonymous)'}`)
-  if (/^(async\b|class\b|function\s*\*)/.test(text)) throw new Error(`gpujs: cannot compile ${text.slice(0, 40)}…: only plain functions over numbers`)
-
-  let paramText: string
-  let body: string
-  const fnMatch = /^function\b\s*[\w$]*\s*\(/.exec(text)
-  if (fnMatch) {
-    const close = matchingParen(text, fnMatch[0].length - 1)
-    paramText = text.slice(fnMatch[0].length, close)
+  if (/^(async\b|class\b|function\s*\*)/.test(text)) throw cannot('compile (only plain functions over numbers)')
+  // `function f(…) {…}`, a method `f(…) {…}`, or an arrow `(…) => …` / `x => …`
+  let paramText: string, body: string
+  const head = /^(?:function\b\s*[\w$]*\s*|[\w$]+\s*)?\(/.exec(text)
+  if (head) {
+    const close = matchingParen(text, head[0].length - 1)
+    paramText = text.slice(head[0].length, close)
     body = text.slice(close + 1).trim()
   } else {
-    // Arrow function `(a, b) => …` / `a => …`, or a method `name(a) { … }` from an object literal.
-    const arrow = /^(\(|[\w$]+\s*=>)/.exec(text)
-    const method = /^[\w$]+\s*\(/.exec(text)
-    if (arrow) {
-      let rest: string
-      if (text[0] === '(') {
-        const close = matchingParen(text, 0)
-        paramText = text.slice(1, close)
-        rest = text.slice(close + 1).trim()
-      } else {
-        const at = text.indexOf('=>')
-        paramText = text.slice(0, at)
-        rest = text.slice(at)
-      }
-      if (!rest.startsWith('=>')) throw new Error(`gpujs: cannot read the function ${text.slice(0, 60)}`)
-      rest = rest.slice(2).trim()
-      body = rest.startsWith('{') ? rest : `{ return (${rest}); }`
-    } else if (method) {
-      const close = matchingParen(text, method[0].length - 1)
-      paramText = text.slice(method[0].length, close)
-      body = text.slice(close + 1).trim()
-    } else {
-      throw new Error(`gpujs: cannot read the function ${text.slice(0, 60)}`)
-    }
+    const at = text.indexOf('=>')
+    if (at < 0) throw cannot('read the function')
+    paramText = text.slice(0, at)
+    body = text.slice(at).trim()
   }
-  if (!body.startsWith('{')) throw new Error(`gpujs: cannot read the body of ${text.slice(0, 60)}`)
+  if (body.startsWith('=>')) {
+    body = body.slice(2).trim()
+    if (!body.startsWith('{')) body = `{ return (${body}); }`
+  }
+  if (!body.startsWith('{')) throw cannot('read the body of')
   const params = paramText.split(',').map((p) => p.trim()).filter((p) => p.length > 0).map((p) => {
     // Default values (`c = 0`) are dropped: gpu.js rejects them, and every caller passes all arguments.
     const id = p.split('=')[0].trim()
-    if (!/^[A-Za-z_$][\w$]*$/.test(id)) throw new Error(`gpujs: cannot compile parameter '${p}' of ${text.slice(0, 60)}: only plain names`)
+    if (!/^[A-Za-z_$][\w$]*$/.test(id)) throw cannot(`compile parameter '${p}' (only plain names) of`)
     return id
   })
   return rewrite(`function ${name}(${params.join(', ')}) ${body}`, params)
 }
 
+/** Math.pow, Math.log and Math.tanh calls routed to their safe helpers (see the module comment). */
+const ROUTED = [['pow', 'tgPow'], ['log', 'tgLog'], ['tanh', 'tgTanh']] as const
+
 function rewrite(source: string, params: string[]): FunctionSource {
   const helpers: string[] = []
-  if (/\bMath\.pow\s*\(/.test(source)) {
-    source = source.replace(/\bMath\.pow\s*\(/g, 'tgPow(')
-    helpers.push('tgPow')
-  }
-  if (/\bMath\.log\s*\(/.test(source)) {
-    source = source.replace(/\bMath\.log\s*\(/g, 'tgLog(')
-    helpers.push('tgLog')
-  }
-  if (/\bMath\.tanh\s*\(/.test(source)) {
-    source = source.replace(/\bMath\.tanh\s*\(/g, 'tgTanh(')
-    helpers.push('tgTanh')
+  for (const [m, helper] of ROUTED) {
+    const call = new RegExp(`\\bMath\\.${m}\\s*\\(`, 'g')
+    if (call.test(source)) {
+      source = source.replace(call, `${helper}(`)
+      helpers.push(helper)
+    }
   }
   // `**` is not something gpu.js maps safely (GLSL pow again); rules must not use it.
   if (/\*\*/.test(source)) throw new Error(`gpujs: '**' in ${source.slice(0, 80)}…: compute powers on the host or call Math.pow`)
@@ -161,9 +136,8 @@ function rewrite(source: string, params: string[]): FunctionSource {
 function matchingParen(text: string, open: number): number {
   let depth = 0
   for (let i = open; i < text.length; i++) {
-    const ch = text[i]
-    if (ch === '(') depth++
-    else if (ch === ')' && --depth === 0) return i
+    if (text[i] === '(') depth++
+    else if (text[i] === ')' && --depth === 0) return i
   }
   throw new Error(`gpujs: unbalanced parentheses in ${text.slice(0, 60)}`)
 }
