@@ -34,6 +34,7 @@
  */
 import type { Backend, Rule, RuleFn } from './backend.js'
 import { compileSimd, runSimd, simdActive, type SimdKernel } from './cpu-simd.js'
+import { describeValue } from '../describe-value.js'
 
 export { allocateFloat32Group, setSimdEnabled, simdAvailable } from './cpu-simd.js'
 
@@ -85,13 +86,6 @@ function kindOf(a: unknown): string | null {
   return null
 }
 
-function describe(x: unknown): string {
-  if (x === undefined) return 'undefined'
-  if (x === null) return 'null'
-  if (typeof x === 'object') return `an object of class ${(x as object).constructor?.name ?? 'unknown'}`
-  return `${typeof x} ${String(x)}`
-}
-
 function ruleName(r: Rule, k: number): string {
   return `rule ${k} ('${r.fn.name || 'anonymous'}' → ${r.target})`
 }
@@ -110,13 +104,13 @@ function makePlan(rules: readonly Rule[], arrays: Readonly<Record<string, unknow
     if (a !== undefined && s !== undefined) throw new Error(`cpu.elementwise: ${who}: '${name}' is given both as an array and as a scalar`)
     if (a !== undefined) {
       const kind = kindOf(a)
-      if (!kind) throw new Error(`cpu.elementwise: ${who}: array '${name}' must be a Float32Array or Float64Array, got ${describe(a)}`)
+      if (!kind) throw new Error(`cpu.elementwise: ${who}: array '${name}' must be a Float32Array or Float64Array, got ${describeValue(a)}`)
       arrayNames.push(name)
       kinds.push(kind)
     } else if (mustBeArray) {
       throw new Error(`cpu.elementwise: ${who} writes '${name}', which is not one of the arrays ${list()}`)
     } else if (s !== undefined) {
-      if (typeof s !== 'number') throw new Error(`cpu.elementwise: ${who}: scalar '${name}' must be a number, got ${describe(s)}`)
+      if (typeof s !== 'number') throw new Error(`cpu.elementwise: ${who}: scalar '${name}' must be a number, got ${describeValue(s)}`)
       scalarNames.push(name)
     } else {
       throw new Error(`cpu.elementwise: ${who} reads '${name}', which is neither an array nor a scalar ${list()}`)
@@ -125,7 +119,7 @@ function makePlan(rules: readonly Rule[], arrays: Readonly<Record<string, unknow
   }
   rules.forEach((r, k) => {
     if (!r || typeof r.fn !== 'function' || typeof r.target !== 'string' || !Array.isArray(r.args)) {
-      throw new Error(`cpu.elementwise: rule ${k} must be { target: string, args: string[], fn: function }, got ${describe(r)}`)
+      throw new Error(`cpu.elementwise: rule ${k} must be { target: string, args: string[], fn: function }, got ${describeValue(r)}`)
     }
     if (r.fn.length !== r.args.length) {
       throw new Error(`cpu.elementwise: ${ruleName(r, k)} takes ${r.fn.length} arguments but lists ${r.args.length} names [${r.args.join(', ')}]`)
@@ -248,7 +242,7 @@ function interpret(rules: readonly Rule[], arrayNames: readonly string[], scalar
 export const cpu: Backend = {
   name: 'cpu',
   elementwise(rules, arrays, scalars, length) {
-    if (!Number.isInteger(length) || length < 0) throw new Error(`cpu.elementwise: length must be a non-negative integer, got ${describe(length)}`)
+    if (!Number.isInteger(length) || length < 0) throw new Error(`cpu.elementwise: length must be a non-negative integer, got ${describeValue(length)}`)
     let plan = planByList.get(rules)
     if (!plan || !fits(plan, arrays, scalars, length)) {
       plan = makePlan(rules, arrays, scalars)

@@ -314,18 +314,9 @@ interface WasmKernel {
 let wasm: WasmKernel | null | undefined // undefined: not tried yet
 let wasmDisabled = false
 
+/** The bytes of base64 text (`atob` is global in browsers and in Node ≥ 16). */
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const g = globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array }; atob?: (s: string) => string }
-  if (g.Buffer) {
-    const b = g.Buffer.from(s, 'base64')
-    const out = new Uint8Array(b.length)
-    out.set(b)
-    return out
-  }
-  const bin = g.atob!(s)
-  const out = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-  return out
+  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0))
 }
 
 /**
