@@ -4,7 +4,7 @@
  * tensor [2,3] and string`).
  */
 import { describeValue } from './describe-value.js'
-import { fmt } from './nd.js'
+import { fmt, normalizeAxis } from './nd.js'
 import { Tensor } from './tensor.js'
 
 /**
@@ -44,7 +44,7 @@ export type AxisLike = number | readonly number[] | null | undefined
 /**
  * Turns an axis argument into sorted, distinct, non-negative axes of `shape` (null/undefined: all
  * of them; negative axes count from the end); throws an error naming the op, the axis and the
- * shape when one is out of range, repeated or not an integer.
+ * shape when one is out of range, repeated or not an integer (nd.ts `normalizeAxis` words it).
  * @example normalizeAxes('sum', [2, 3, 4], [-1, 0]) // [0, 2]
  */
 export function normalizeAxes(op: string, shape: readonly number[], axis: AxisLike): number[] {
@@ -58,19 +58,10 @@ export function normalizeAxes(op: string, shape: readonly number[], axis: AxisLi
   if (!Array.isArray(list)) {
     throw new Error(`${op}: axis must be a number, an array of numbers or null, got ${describeArg(axis)}`)
   }
-  const seen = new Array<boolean>(nd).fill(false)
   const out: number[] = []
   for (const a of list) {
-    if (typeof a !== 'number' || !Number.isInteger(a)) {
-      throw new Error(`${op}: axis ${String(a)} is not an integer (shape ${fmt(shape)})`)
-    }
-    if (a < -nd || a >= nd) {
-      const range = nd === 0 ? 'a 0-d tensor has no axes' : `valid axes are ${-nd}..${nd - 1}`
-      throw new Error(`${op}: axis ${a} is out of range for shape ${fmt(shape)} (${range})`)
-    }
-    const k = a < 0 ? a + nd : a
-    if (seen[k]) throw new Error(`${op}: axis ${a} appears more than once in [${list.join(',')}] (shape ${fmt(shape)})`)
-    seen[k] = true
+    const k = normalizeAxis(op, a, shape)
+    if (out.includes(k)) throw new Error(`${op}: axis ${a} appears more than once in [${list.join(',')}] (shape ${fmt(shape)})`)
     out.push(k)
   }
   return out.sort((p, q) => p - q)

@@ -246,7 +246,8 @@ export function normalizeAxis(op: string, axis: number, shape: readonly number[]
   const n = shape.length
   if (!Number.isInteger(axis) || axis < -n || axis >= n) {
     const range = n === 0 ? 'a 0-d tensor has no axes' : `expected an integer in [${-n}, ${n - 1}]`
-    throw new Error(`${op}: ${what} ${axis} is out of range for shape ${fmt(shape)} (${range})`)
+    const why = Number.isInteger(axis) ? 'out of range' : 'not an integer'
+    throw new Error(`${op}: ${what} ${String(axis)} is ${why} for shape ${fmt(shape)} (${range})`)
   }
   return axis < 0 ? axis + n : axis
 }
