@@ -9,11 +9,7 @@ import { stack } from './ops/indexing.js'
 import { grad, vjp } from './grad.js'
 import { jvp } from './jvp.js'
 import { Tensor } from './tensor.js'
-
-function checkInput(who: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${who}: x must be a Tensor, got ${x === null ? 'null' : typeof x}`)
-  return x
-}
+import { checkTensor } from './check.js'
 
 /** The i-th basis tensor of `shape`: 1 at flat index i, 0 elsewhere. */
 function basis(like: Tensor, i: number): Tensor {
@@ -30,7 +26,7 @@ function basis(like: Tensor, i: number): Tensor {
  */
 export function jacfwd<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor): (x: Tensor, ...rest: R) => Tensor {
   return (x: Tensor, ...rest: R) => {
-    checkInput('jacfwd', x)
+    checkTensor('jacfwd', x)
     const g = (z: Tensor) => f(z, ...rest)
     if (x.size === 0) {
       const y = g(x)
@@ -55,7 +51,7 @@ export function jacfwd<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor
  */
 export function jacrev<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor): (x: Tensor, ...rest: R) => Tensor {
   return (x: Tensor, ...rest: R) => {
-    checkInput('jacrev', x)
+    checkTensor('jacrev', x)
     const [y, pullback] = vjp((z) => f(z, ...rest), [x])
     if (y.size === 0) return Tensor.full([...y.shape, ...x.shape], 0, x.dtype)
     const rows: Tensor[] = []
@@ -79,7 +75,7 @@ export function hessian<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tenso
   }
   const g = grad(scalarF)
   return (x: Tensor, ...rest: R) => {
-    checkInput('hessian', x)
+    checkTensor('hessian', x)
     return jacfwd((z: Tensor) => g(z, ...rest))(x)
   }
 }
@@ -91,8 +87,8 @@ export function hessian<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tenso
  * hvp((x: Tensor) => x.pow(3).sum(), tensor([1, 2]), tensor([1, 1])).toArray() // [6, 12]
  */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
-  checkInput('hvp', x)
-  if (!(v instanceof Tensor)) throw new Error(`hvp: v must be a Tensor, got ${v === null ? 'null' : typeof v}`)
+  checkTensor('hvp', x)
+  checkTensor('hvp', v, 'v')
   if (v.shape.length !== x.shape.length || v.shape.some((s, i) => s !== x.shape[i])) {
     throw new Error(`hvp: v has shape ${fmt(v.shape)} but x has shape ${fmt(x.shape)}`)
   }

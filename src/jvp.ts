@@ -8,6 +8,7 @@ import { fmt } from './nd.js'
 import { enterLevel, exitLevel } from './forward.js'
 import { defineOp } from './op.js'
 import { Tensor } from './tensor.js'
+import { checkTensor } from './check.js'
 
 /** out = x, sharing storage: the primal a jvp attaches its tangent to (the caller's stays clean). */
 const primalOp = defineOp({
@@ -38,8 +39,8 @@ export function jvp(f: (...xs: Tensor[]) => Tensor, primals: Tensor[], tangents:
   for (let i = 0; i < primals.length; i++) {
     const p = primals[i]
     const t = tangents[i]
-    if (!(p instanceof Tensor)) throw new Error(`jvp: primal ${i} must be a Tensor, got ${p === null ? 'null' : typeof p}`)
-    if (!(t instanceof Tensor)) throw new Error(`jvp: tangent ${i} must be a Tensor, got ${t === null ? 'null' : typeof t}`)
+    checkTensor('jvp', p, `primal ${i}`)
+    checkTensor('jvp', t, `tangent ${i}`)
     if (t.shape.length !== p.shape.length || t.shape.some((s, k) => s !== p.shape[k])) {
       throw new Error(`jvp: tangent ${i} has shape ${fmt(t.shape)} but its primal has shape ${fmt(p.shape)}`)
     }

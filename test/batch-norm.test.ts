@@ -203,7 +203,7 @@ describe('BatchNorm', () => {
     expect(() => bn.forward(randn([2, 4, 2, 2]))).toThrow('BatchNorm2d(3): input [2,4,2,2] has 4 channels (axis 1), expected 3')
     expect(() => bn.forward(randn([2, 3, 4]))).toThrow('BatchNorm2d: expected an input [N, C, H, W], got [2,3,4]')
     expect(() => bn.forward(randn([2, 3, 2, 2], { dtype: 'float64' }))).toThrow(/BatchNorm2d: input \[2,3,2,2\] is float64 but the module is float32/)
-    expect(() => bn.forward([1, 2] as never)).toThrow('BatchNorm2d: input must be a Tensor, got object')
+    expect(() => bn.forward([1, 2] as never)).toThrow('BatchNorm2d: input must be a Tensor, got an array')
     expect(snapshot(bn)).toEqual(before)
     // One value per channel is fine in eval mode, which uses the running statistics.
     expect(bn.eval().forward(randn([1, 3, 1, 1])).shape).toEqual([1, 3, 1, 1])

@@ -237,7 +237,7 @@ describe('corrupt and foreign files are refused with a message that says what is
     ['metadata that is not an object', () => rawFile('{"__metadata__":["a"]}'),
       /__metadata__ must be an object of string → string, got an array/],
     ['a number in the metadata', () => rawFile('{"__metadata__":{"lr":0.001}}'),
-      /__metadata__ 'lr' is number 0.001; the format allows only string values/],
+      /__metadata__ 'lr' must be a string \(the format allows only strings\), got number 0.001/],
     ['an entry that is not an object', () => rawFile('{"a":[1]}'),
       /tensor 'a' must be an object \{ dtype, shape, data_offsets \}, got an array/],
     ['no dtype', () => rawFile('{"a":{"shape":[1],"data_offsets":[0,4]}}', f32(1)),

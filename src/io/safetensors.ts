@@ -57,29 +57,26 @@ export interface SafetensorsContents {
   metadata: Record<string, string>
 }
 
-/** The dtypes tapegrad writes and reads, by their safetensors names. */
+/** The dtypes tapegrad writes and reads, by their safetensors names (rank: the writer's order). */
 const DTYPES = {
-  F64: { bytes: 8, rank: 2, read: (v: DataView, at: number) => v.getFloat64(at, true) },
-  F32: { bytes: 4, rank: 1, read: (v: DataView, at: number) => v.getFloat32(at, true) },
-  I32: { bytes: 4, rank: 0, read: (v: DataView, at: number) => v.getInt32(at, true) },
+  F64: { bytes: 8, rank: 2, make: Float64Array },
+  F32: { bytes: 4, rank: 1, make: Float32Array },
+  I32: { bytes: 4, rank: 0, make: Int32Array },
 } as const
 type Code = keyof typeof DTYPES
 
 /** Read (as int32, when every value fits), never written. */
 const I64_BYTES = 8
 const SUPPORTED = 'F32, F64, I32, and I64 when every value fits in int32'
+const TO_INT32_OR_DOUBLE = 't.to(torch.int32) if it fits, or t.double()'
 
 /** The other dtypes of the format, by the PyTorch call that converts each to one tapegrad reads. */
-const TO_FLOAT = 't.float()'
-const TO_INT32 = 't.to(torch.int32)'
-const TO_INT32_OR_DOUBLE = 't.to(torch.int32) if every value fits, else t.double()'
-const FOREIGN: Record<string, string> = {
-  F16: TO_FLOAT, BF16: TO_FLOAT, F8_E5M2: TO_FLOAT, F8_E4M3: TO_FLOAT, F8_E8M0: TO_FLOAT, F8_E4M3FNUZ: TO_FLOAT,
-  F8_E5M2FNUZ: TO_FLOAT, F4: TO_FLOAT, F6_E2M3: TO_FLOAT, F6_E3M2: TO_FLOAT,
-  U8: TO_INT32, I8: TO_INT32, I16: TO_INT32, U16: TO_INT32, BOOL: TO_INT32,
-  U32: TO_INT32_OR_DOUBLE, U64: TO_INT32_OR_DOUBLE,
-  C64: 'torch.view_as_real(t) (complex numbers have no tapegrad dtype)',
-}
+const FOREIGN: Record<string, string> = { C64: 'torch.view_as_real(t) (complex numbers have no tapegrad dtype)' }
+for (const [call, codes] of [
+  ['t.float()', 'F16 BF16 F8_E5M2 F8_E4M3 F8_E8M0 F8_E4M3FNUZ F8_E5M2FNUZ F4 F6_E2M3 F6_E3M2'],
+  ['t.to(torch.int32)', 'U8 I8 I16 U16 BOOL'],
+  [TO_INT32_OR_DOUBLE, 'U32 U64'],
+]) for (const c of codes.split(' ')) FOREIGN[c] = call
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 const utf8 = new TextEncoder()
@@ -144,7 +141,7 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
   out.fill(0x20, 8 + json.length, 8 + n)
   let at = 8 + n
   for (const { tensor } of entries) {
-    writeLittleEndian(out, at, tensor.data)
+    out.set(littleEndian(tensor.data), at)
     at += tensor.data.byteLength
   }
   return out
@@ -159,27 +156,37 @@ function codeOf(refuse: Refuse, name: string, data: TypedArray): Code {
 }
 
 function metadataJson(refuse: Refuse, metadata: unknown): string {
-  if (!isPlainRecord(metadata)) refuse(`metadata must be an object of string → string, got ${describe(metadata)}`)
-  const parts = Object.keys(metadata).map((k) => {
-    const v = metadata[k]
-    if (typeof v !== 'string') {
-      refuse(`metadata '${k}' must be a string (the format allows only strings), got ${describe(v)}; ` +
-        'use JSON.stringify for numbers and objects')
-    }
+  const parts = Object.entries(checkMetadata(refuse, 'metadata', metadata)).map(([k, v]) => {
     if (!wellFormed(k) || !wellFormed(v)) refuse(`metadata '${k}' has a lone UTF-16 surrogate, which UTF-8 cannot hold`)
     return `${JSON.stringify(k)}:${JSON.stringify(v)}`
   })
   return `{${parts.join(',')}}`
 }
 
-function writeLittleEndian(out: Uint8Array, at: number, data: TypedArray): void {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  if (LITTLE_ENDIAN) {
-    out.set(bytes, at)
-    return
+/** `metadata` if it is a string → string map, else an error that names `what` and the bad value. */
+function checkMetadata(refuse: Refuse, what: string, metadata: unknown): Record<string, string> {
+  if (!isPlainRecord(metadata)) refuse(`${what} must be an object of string → string, got ${describe(metadata)}`)
+  for (const k of Object.keys(metadata)) {
+    const v = metadata[k]
+    if (typeof v !== 'string') {
+      refuse(`${what} '${k}' must be a string (the format allows only strings), got ${describe(v)}; ` +
+        'use JSON.stringify for numbers and objects')
+    }
   }
-  const k = data.BYTES_PER_ELEMENT
-  for (let i = 0; i < bytes.length; i += k) for (let j = 0; j < k; j++) out[at + i + j] = bytes[i + k - 1 - j]
+  return metadata as Record<string, string>
+}
+
+/** The bytes of `data`, little-endian (a copy with each element's bytes reversed on a big-endian host). */
+function littleEndian(data: TypedArray): Uint8Array {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  return LITTLE_ENDIAN ? bytes : swapped(bytes, data.BYTES_PER_ELEMENT)
+}
+
+/** A copy of `bytes` with the bytes of every k-byte element reversed. */
+function swapped(bytes: Uint8Array, k: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(bytes.length)
+  for (let i = 0; i < bytes.length; i += k) for (let j = 0; j < k; j++) out[i + j] = bytes[i + k - 1 - j]
+  return out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,14 +289,8 @@ function readEntries(header: Record<string, unknown>): { entries: Entry[]; metad
       continue
     }
     if (info === null) continue // serde reads `null` as no metadata: so do we
-    if (!isPlainRecord(info)) refuseLoad(`__metadata__ must be an object of string → string, got ${describe(info)}`)
-    for (const k of Object.keys(info)) {
-      const v = info[k]
-      if (typeof v !== 'string') {
-        refuseLoad(`__metadata__ '${k}' is ${describe(v)}; the format allows only string values`)
-      }
-      define(metadata, k, v)
-    }
+    const given = checkMetadata(refuseLoad, '__metadata__', info)
+    for (const k of Object.keys(given)) define(metadata, k, given[k])
   }
   return { entries, metadata }
 }
@@ -362,8 +363,7 @@ function checkInt32Range(e: Entry, view: DataView, base: number): void {
     if (view.getInt32(at + 4, true) !== (low < 0 ? -1 : 0)) {
       const value = view.getBigInt64(at, true)
       refuseLoad(`tensor '${e.name}' (I64, shape ${fmt(e.shape)}) holds ${value} at flat index ${i}, outside int32; ` +
-        'tapegrad reads I64 as int32 only when every value fits: in PyTorch save it as ' +
-        't.to(torch.int32) if it fits, or t.double()')
+        `tapegrad reads I64 as int32 only when every value fits: in PyTorch save it as ${TO_INT32_OR_DOUBLE}`)
     }
   }
 }
@@ -377,13 +377,9 @@ function decode(file: Uint8Array, view: DataView, base: number, e: Entry): Typed
     for (let i = 0; i < out.length; i++) out[i] = view.getInt32(start + I64_BYTES * i, true)
     return out
   }
-  const { bytes, read } = DTYPES[e.code]
-  const count = (e.end - e.begin) / bytes
-  const make = e.code === 'F32' ? Float32Array : e.code === 'F64' ? Float64Array : Int32Array
-  if (LITTLE_ENDIAN) return new make(file.slice(start, base + e.end).buffer) // a fresh buffer: aligned for any dtype
-  const out = new make(count)
-  for (let i = 0; i < count; i++) out[i] = read(view, start + bytes * i)
-  return out
+  const { bytes, make } = DTYPES[e.code]
+  const copy = file.slice(start, base + e.end) // a fresh buffer: aligned for any dtype
+  return new make((LITTLE_ENDIAN ? copy : swapped(copy, bytes)).buffer as ArrayBuffer)
 }
 
 // ---------------------------------------------------------------------------------------------

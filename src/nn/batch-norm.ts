@@ -15,6 +15,7 @@ import { mean } from '../ops/reduce.js'
 import { reshape } from '../ops/shape.js'
 import { ones, Tensor, zeros } from '../tensor.js'
 import { Module } from './module.js'
+import { checkTensor } from '../check.js'
 
 /** Options of `BatchNorm1d` / `BatchNorm2d` (PyTorch's, camel-cased). */
 export interface BatchNormOptions {
@@ -99,7 +100,7 @@ export abstract class BatchNorm extends Module {
   /** Normalises x ([N, C, …]) per channel; see the class for the formulas. */
   override forward(x: Tensor): Tensor {
     const who = this.constructor.name
-    if (!(x instanceof Tensor)) throw new Error(`${who}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+    checkTensor(who, x, 'input')
     if (!this.ranks.includes(x.ndim)) throw new Error(`${who}: expected an input ${this.layout}, got ${fmt(x.shape)}`)
     const C = this.numFeatures
     if (x.shape[1] !== C) throw new Error(`${who}(${C}): input ${fmt(x.shape)} has ${x.shape[1]} channels (axis 1), expected ${C}`)

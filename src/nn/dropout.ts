@@ -7,6 +7,7 @@ import { mul } from '../ops/elementwise.js'
 import { defaultRandom, Random } from '../random.js'
 import { Tensor } from '../tensor.js'
 import { Module } from './module.js'
+import { checkTensor } from '../check.js'
 
 /**
  * y = x·m/(1 − p) with m ~ Bernoulli(1 − p) per element while `training`; y = x in `eval()`.
@@ -30,7 +31,7 @@ export class Dropout extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new Error(`Dropout: input must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+    checkTensor('Dropout', x, 'input')
     if (!this.training || this.p === 0) return x
     const rng = this.rng ?? defaultRandom()
     const scale = 1 / (1 - this.p)

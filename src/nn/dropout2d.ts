@@ -8,6 +8,7 @@ import { mul } from '../ops/elementwise.js'
 import { defaultRandom, Random } from '../random.js'
 import { Tensor } from '../tensor.js'
 import { Module } from './module.js'
+import { checkTensor } from '../check.js'
 
 /**
  * Channel dropout of [N, C, H, W] inputs: y[n, c] = x[n, c] · m[n, c] / (1 − p) with
@@ -35,7 +36,7 @@ export class Dropout2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new Error(`Dropout2d: input must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+    checkTensor('Dropout2d', x, 'input')
     if (x.ndim !== 4) {
       const hint = x.ndim === 3 ? ' (for one sample [C, H, W], add the batch axis: x.unsqueeze(0))' : ''
       throw new Error(`Dropout2d: expected an input [N, C, H, W], got ${fmt(x.shape)}${hint}`)

@@ -14,6 +14,7 @@ import { Tensor, zeros } from '../tensor.js'
 import { resolveInit, type Initializer, type InitName } from './init.js'
 import { Module } from './module.js'
 import { torchEntry, transposedEntry, type TorchEntry } from './torch-entries.js'
+import { checkTensor } from '../check.js'
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -62,7 +63,7 @@ export class Linear extends Module {
 
   /** x·W + b. */
   override forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new Error(`Linear: input must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+    checkTensor('Linear', x, 'input')
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input of shape ${fmt(x.shape)} must end with ${this.inFeatures} features`)
     }
