@@ -162,32 +162,31 @@ interface Node {
   readonly value: number
 }
 
-class Graph {
-  readonly nodes: Node[] = []
-  private readonly byKey = new Map<string, Node>()
+// The graph being built by compileSimd (which is synchronous, so one at a time): its nodes in
+// creation order (a topological order) and their keys.
+let nodes: Node[] = []
+let byKey = new Map<string, Node>()
 
-  node(op: string, type: Node['type'], args: Node[] = [], value = 0): Node {
-    const key = `${op}|${args.map((a) => a.id)}|${Object.is(value, -0) ? '-0' : value}`
-    let n = this.byKey.get(key)
-    if (!n) {
-      n = { id: this.nodes.length, type, op, args, value }
-      this.nodes.push(n)
-      this.byKey.set(key, n)
-    }
-    return n
+/** The node for `op` on `args` (an existing one if the same was made before). */
+function node(op: string, type: Node['type'], args: Node[] = [], value = 0): Node {
+  const key = `${op}|${args.map((a) => a.id)}|${Object.is(value, -0) ? '-0' : value}`
+  let n = byKey.get(key)
+  if (!n) {
+    n = { id: nodes.length, type, op, args, value }
+    nodes.push(n)
+    byKey.set(key, n)
   }
+  return n
+}
 
-  num(v: number): Node {
-    return this.node('const', 'f', [], v)
-  }
+const num = (v: number) => node('const', 'f', [], v)
 
-  /** c ? a : b, lane by lane. */
-  select(c: Node, a: Node, b: Node): Node {
-    if (a === b || c.op === 'true') return a
-    if (c.op === 'false') return b
-    if (a.op === 'true' && b.op === 'false') return c
-    return a.type === b.type ? this.node('select', a.type, [c, a, b]) : this.node('mixed', 'x')
-  }
+/** c ? a : b, lane by lane. */
+function select(c: Node, a: Node, b: Node): Node {
+  if (a === b || c.op === 'true') return a
+  if (c.op === 'false') return b
+  if (a.op === 'true' && b.op === 'false') return c
+  return a.type === b.type ? node('select', a.type, [c, a, b]) : node('mixed', 'x')
 }
 
 /** A value used as a number. */
@@ -197,9 +196,8 @@ function number(x: Node): Node {
 }
 
 /** JavaScript truthiness as a lane mask: a number is true unless ±0 or NaN, i.e. |x| > 0. */
-function truthy(g: Graph, x: Node): Node {
-  if (x.type === 'm') return x
-  return g.node('gt', 'm', [g.node('abs', 'f', [number(x)]), g.num(0)])
+function truthy(x: Node): Node {
+  return x.type === 'm' ? x : node('gt', 'm', [node('abs', 'f', [number(x)]), num(0)])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,15 +230,15 @@ const isName = (t: string | undefined) => t !== undefined && /^[A-Za-z_$]/.test(
  * The value a rule returns, as a graph node, given its arguments' nodes.
  * Throws Unsupported for anything outside the subset.
  */
-function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
+function evaluateRule(src: string, args: readonly Node[]): Node {
   const toks = tokenize(src)
   let i = 0
   /** The variables in scope, and the let/const names of the current block with what they shadow. */
   let env = new Map<string, Node>()
   let shadowed = new Map<string, Node | undefined>()
   /** Which lanes have returned so far, and with what value. */
-  const TRUE = g.node('true', 'm')
-  let done = g.node('false', 'm')
+  const TRUE = node('true', 'm')
+  let done = node('false', 'm')
   let result: Node | null = null
 
   const take = (t: string) => toks[i] === t && ++i > 0
@@ -260,9 +258,9 @@ function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
     b()
     const envB = env
     env = new Map()
-    for (const k of env0.keys()) env.set(k, g.select(c, envA.get(k)!, envB.get(k)!))
-    done = g.select(c, doneA, done)
-    result = resultA && result ? g.select(c, resultA, result) : resultA ?? result
+    for (const k of env0.keys()) env.set(k, select(c, envA.get(k)!, envB.get(k)!))
+    done = select(c, doneA, done)
+    result = resultA && result ? select(c, resultA, result) : resultA ?? result
   }
 
   function block(): void {
@@ -287,12 +285,12 @@ function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
       } while (take(','))
     } else if (take('if')) {
       expect('(')
-      const c = truthy(g, expression())
+      const c = truthy(expression())
       expect(')')
       return branch(c, statement, () => take('else') && statement())
     } else if (take('return')) {
       const v = number(expression())
-      result = result ? g.select(done, result, v) : v
+      result = result ? select(done, result, v) : v
       done = TRUE
     } else {
       expression()
@@ -320,10 +318,10 @@ function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
   function conditional(): Node {
     const c = binary(0)
     if (!take('?')) return c
-    const m = truthy(g, c)
+    const m = truthy(c)
     let a = c, b = c
     branch(m, () => (a = assignment()), () => (expect(':'), (b = assignment())))
-    return g.select(m, a, b)
+    return select(m, a, b)
   }
 
   function binary(min: number): Node {
@@ -334,20 +332,20 @@ function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
       if (op === '&&' || op === '||') {
         // The right side runs only where the left is truthy (&&) or falsy (||); the value is
         // one of the two sides, as in JavaScript.
-        const m = truthy(g, a)
+        const m = truthy(a)
         let b = a
         const right = () => (b = binary(p))
         if (op === '&&') {
           branch(m, right, () => 0)
-          a = g.select(m, b, a)
+          a = select(m, b, a)
         } else {
           branch(m, () => 0, right)
-          a = g.select(m, a, b)
+          a = select(m, a, b)
         }
       } else {
         const left = number(a)
         const b = number(binary(p))
-        a = g.node(OPS[op], p === 3 || p === 4 ? 'm' : 'f', [left, b])
+        a = node(OPS[op], p === 3 || p === 4 ? 'm' : 'f', [left, b])
       }
     }
     return a
@@ -358,7 +356,7 @@ function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
     if (t !== '-' && t !== '+' && t !== '!') return primary()
     i++
     const a = unary()
-    return t === '!' ? g.node('not', 'm', [truthy(g, a)]) : t === '-' ? g.node('neg', 'f', [number(a)]) : number(a)
+    return t === '!' ? node('not', 'm', [truthy(a)]) : t === '-' ? node('neg', 'f', [number(a)]) : number(a)
   }
 
   function primary(): Node {
@@ -372,9 +370,9 @@ function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
       const v = Number(t.replace(/_/g, ''))
       // 010 is legacy octal (8) in sloppy code, not ten: leave such literals to the JavaScript loop.
       if (Number.isNaN(v) || /^0\d/.test(t)) unsupported(`the number ${t}`)
-      return g.num(v)
+      return num(v)
     }
-    if (t === 'true' || t === 'false') return g.node(t, 'm')
+    if (t === 'true' || t === 'false') return node(t, 'm')
     const v = env.get(t)
     if (v) return v
     if (t !== 'Math' || !take('.')) return unsupported(`'${t}' is not a parameter or a local`)
@@ -385,12 +383,12 @@ function evaluateRule(g: Graph, src: string, args: readonly Node[]): Node {
       xs.push(number(assignment()))
       if (toks[i] !== ')') expect(',')
     }
-    if ((fn === 'sqrt' || fn === 'abs') && xs.length === 1) return g.node(fn, 'f', xs)
-    if ((fn === 'max' || fn === 'min') && xs.length > 0) return xs.reduce((p, q) => g.node(fn, 'f', [p, q]))
+    if ((fn === 'sqrt' || fn === 'abs') && xs.length === 1) return node(fn, 'f', xs)
+    if ((fn === 'max' || fn === 'min') && xs.length > 0) return xs.reduce((p, q) => node(fn, 'f', [p, q]))
     if (fn !== 'sign' || xs.length !== 1) unsupported(`Math.${fn} with ${xs.length} argument(s)`)
     // sign(x) = x > 0 ? 1 : x < 0 ? −1 : x   (keeps ±0 and NaN, like Math.sign)
-    const x = xs[0], zero = g.num(0)
-    return g.select(g.node('gt', 'm', [x, zero]), g.num(1), g.select(g.node('lt', 'm', [x, zero]), g.num(-1), x))
+    const x = xs[0], zero = num(0)
+    return select(node('gt', 'm', [x, zero]), num(1), select(node('lt', 'm', [x, zero]), num(-1), x))
   }
 
   expect('function')
@@ -454,17 +452,25 @@ export type SimdCompileResult = { kernel: SimdKernel; reason: null } | { kernel:
 export function compileSimd(rules: readonly Rule[], arrays: readonly string[], kinds: readonly string[], scalars: readonly string[]): SimdCompileResult {
   if (!simdAvailable) return { kernel: null, reason: 'WebAssembly SIMD is not available' }
   if (kinds.some((k) => k !== 'f32')) return { kernel: null, reason: 'float64 arrays (the SIMD kernel reads float32)' }
-  const g = new Graph()
+  try {
+    return compileGraph(rules, arrays, scalars)
+  } finally {
+    nodes = [] // the graph is not needed once the module exists
+    byKey = new Map()
+  }
+}
+
+function compileGraph(rules: readonly Rule[], arrays: readonly string[], scalars: readonly string[]): SimdCompileResult {
   // The value of each array at this index: loaded when first read, replaced by rule results.
   const current = new Map<string, Node>()
   const valueOf = (k: string): Node => {
-    if (scalars.includes(k)) return g.node('scalar', 'f', [], scalars.indexOf(k))
-    if (!current.has(k)) current.set(k, g.node('load', 'f', [], arrays.indexOf(k)))
+    if (scalars.includes(k)) return node('scalar', 'f', [], scalars.indexOf(k))
+    if (!current.has(k)) current.set(k, node('load', 'f', [], arrays.indexOf(k)))
     return current.get(k)!
   }
   try {
     for (const r of rules) {
-      current.set(r.target, evaluateRule(g, Function.prototype.toString.call(r.fn), r.args.map(valueOf)))
+      current.set(r.target, evaluateRule(Function.prototype.toString.call(r.fn), r.args.map(valueOf)))
     }
   } catch (e) {
     if (e instanceof Unsupported) return { kernel: null, reason: `rule source not in the SIMD subset: ${e.message}` }
@@ -473,7 +479,7 @@ export function compileSimd(rules: readonly Rule[], arrays: readonly string[], k
   // Each target stored once, in order of first write.
   const stores = [...new Set(rules.map((r) => r.target))].map((k) => [arrays.indexOf(k), current.get(k)!] as const)
   try {
-    const module = new WebAssembly.Module(emit(g, stores, arrays.length, scalars.length))
+    const module = new WebAssembly.Module(emit(stores, arrays.length, scalars.length))
     const args = [...arrays.map((k) => `A[${JSON.stringify(k)}].byteOffset`), ...scalars.map((k) => `S[${JSON.stringify(k)}]`)]
     const call = new Function('run', 'A', 'S', 'n', `run(n, ${args})`) as SimdKernel['call']
     return { kernel: { module, arrays, call }, reason: null }
@@ -486,14 +492,14 @@ export function compileSimd(rules: readonly Rule[], arrays: readonly string[], k
  * The module: `run(n: i32, ptr_0…ptr_{A−1}: i32, s_0…s_{S−1}: f64)`. Locals: the byte offset,
  * the end of the pair loop, one v128 per node the stores need.
  */
-function emit(g: Graph, stores: readonly (readonly [number, Node])[], nArrays: number, nScalars: number): Uint8Array<ArrayBuffer> {
+function emit(stores: readonly (readonly [number, Node])[], nArrays: number, nScalars: number): Uint8Array<ArrayBuffer> {
   // Only the nodes the stores depend on, in creation order (which is a topological order).
   const live = new Set<Node>()
   const mark = (n: Node): void => {
     if (!live.has(n)) live.add(n), n.args.forEach(mark)
   }
   for (const [, n] of stores) mark(n)
-  const order = g.nodes.filter((n) => live.has(n))
+  const order = nodes.filter((n) => live.has(n))
   const nParams = 1 + nArrays + nScalars
   const OFF = uleb(nParams), END = uleb(nParams + 1)
   const local = new Map(order.map((n, k) => [n, nParams + 2 + k]))
