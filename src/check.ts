@@ -5,7 +5,7 @@
  */
 import { describeValue } from './describe-value.js'
 import { fmt, normalizeAxis } from './nd.js'
-import { Tensor } from './tensor.js'
+import { Tensor, type TensorLike } from './tensor.js'
 
 /**
  * What an argument is, for errors: `tensor [2,3]` for a tensor, else describeValue's words.
@@ -65,4 +65,27 @@ export function normalizeAxes(op: string, shape: readonly number[], axis: AxisLi
     out.push(k)
   }
   return out.sort((p, q) => p - q)
+}
+
+/**
+ * Checks that a target tensor (or number) fits the prediction — a float tensor of the same shape
+ * and dtype — and returns it; numbers become 0-d constants. Every loss that compares a
+ * prediction with a target elementwise uses it (ops/composite.ts, nn/losses.ts), so they word it alike.
+ * @example checkTarget('mse', tensor([1, 2]), 0).shape // []
+ */
+export function checkTarget(op: string, pred: Tensor, target: TensorLike, predName = 'input'): Tensor {
+  if (typeof target === 'number') {
+    const d = pred.dtype === 'float64' ? new Float64Array([target]) : new Float32Array([target])
+    return new Tensor(d, [])
+  }
+  checkFloat(op, target, 'target')
+  const a = pred.shape
+  const b = target.shape
+  if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
+    throw new Error(`${op}: ${predName} ${fmt(a)} and target ${fmt(b)} must have the same shape`)
+  }
+  if (target.dtype !== pred.dtype) {
+    throw new Error(`${op}: dtype mismatch: input ${pred.dtype} ${fmt(a)} and target ${target.dtype} ${fmt(b)}`)
+  }
+  return target
 }

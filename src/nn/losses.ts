@@ -5,7 +5,7 @@
  */
 import { mean, sum } from '../ops/reduce.js'
 import { abs, add, minimum, relu, square, sub, mul } from '../ops/elementwise.js'
-import { checkFloat } from '../check.js'
+import { checkFloat, checkTarget } from '../check.js'
 import { fmt } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import type { Reduction } from '../ops/composite.js'
@@ -22,16 +22,9 @@ export { binaryCrossEntropyWithLogits, crossEntropy, mse, type CrossEntropyOptio
  */
 export function hinge(scores: Tensor, target: TensorLike, options: { reduction?: Reduction; margin?: number } = {}): Tensor {
   checkFloat('hinge', scores, 'scores')
-  if (target instanceof Tensor) {
-    checkFloat('hinge', target, 'target')
-    if (target.shape.length !== scores.shape.length || target.shape.some((s, i) => s !== scores.shape[i])) {
-      throw new Error(`hinge: scores ${fmt(scores.shape)} and target ${fmt(target.shape)} must have the same shape`)
-    }
-  } else if (typeof target !== 'number') {
-    throw new Error(`hinge: target must be a Tensor or a number, got ${target === null ? 'null' : typeof target}`)
-  }
+  const t = checkTarget('hinge', scores, target, 'scores')
   const margin = options.margin ?? 1
-  const loss = relu(sub(margin, mul(scores, target)))
+  const loss = relu(sub(margin, mul(scores, t)))
   const reduction = options.reduction ?? 'mean'
   if (reduction === 'mean') return mean(loss)
   if (reduction === 'sum') return sum(loss)
@@ -53,21 +46,14 @@ export function hinge(scores: Tensor, target: TensorLike, options: { reduction?:
  */
 export function huber(pred: Tensor, target: TensorLike, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
   checkFloat('huber', pred, 'predictions')
-  if (target instanceof Tensor) {
-    checkFloat('huber', target, 'target')
-    if (target.shape.length !== pred.shape.length || target.shape.some((s, i) => s !== pred.shape[i])) {
-      throw new Error(`huber: predictions ${fmt(pred.shape)} and target ${fmt(target.shape)} must have the same shape`)
-    }
-  } else if (typeof target !== 'number') {
-    throw new Error(`huber: target must be a Tensor or a number, got ${target === null ? 'null' : typeof target}`)
-  }
+  const t = checkTarget('huber', pred, target, 'predictions')
   const delta = options.delta ?? 1
   if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) throw new Error(`huber: delta must be a positive finite number, got ${String(delta)}`)
   const reduction = options.reduction ?? 'mean'
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new Error(`huber: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`)
   }
-  const a = abs(sub(pred, target))
+  const a = abs(sub(pred, t))
   const q = minimum(a, delta)
   const loss = add(mul(square(q), 0.5), mul(sub(a, q), delta))
   if (reduction === 'mean') return mean(loss)

@@ -6,7 +6,7 @@
  * Every function here is written in a numerically stable form and stays finite, with finite and
  * correct gradients, at logits of ±1000.
  */
-import { checkFloat, checkTensor } from '../check.js'
+import { checkFloat, checkTarget, checkTensor } from '../check.js'
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import { add, exp, log, mul, neg, pow, square, sub } from './elementwise.js'
@@ -50,25 +50,6 @@ function reduce(op: string, loss: Tensor, reduction: Reduction | undefined): Ten
     default:
       throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`)
   }
-}
-
-/** Checks that a target tensor (or number) fits the prediction; numbers become constants. */
-function sameShapeTarget(op: string, pred: Tensor, target: TensorLike): Tensor {
-  if (typeof target === 'number') {
-    const d = allocate(pred.dtype, 1)
-    d[0] = target
-    return new Tensor(d, [])
-  }
-  checkTensor(op, target, 'target')
-  const a = pred.shape
-  const b = target.shape
-  if (a.length !== b.length || a.some((s, i) => s !== b[i])) {
-    throw new Error(`${op}: input ${fmt(a)} and target ${fmt(b)} must have the same shape`)
-  }
-  if (target.dtype !== pred.dtype) {
-    throw new Error(`${op}: dtype mismatch: input ${pred.dtype} ${fmt(a)} and target ${target.dtype} ${fmt(b)}`)
-  }
-  return target
 }
 
 /**
@@ -140,7 +121,7 @@ export function crossEntropy(logits: Tensor, target: Labels, options: CrossEntro
           `probabilities must have shape ${fmt(logits.shape)}, labels shape ${fmt(labelShape)}`,
       )
     }
-    weights = sameShapeTarget('crossEntropy', logits, target)
+    weights = checkTarget('crossEntropy', logits, target)
   } else {
     weights = oneHot(logits, a, C, labelShape, target)
   }
@@ -198,7 +179,7 @@ function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], targ
  */
 export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
   checkFloat('mse', pred, 'pred')
-  const t = sameShapeTarget('mse', pred, target)
+  const t = checkTarget('mse', pred, target)
   return reduce('mse', square(sub(pred, t)), reduction)
 }
 
@@ -211,7 +192,7 @@ export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'me
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
   checkFloat('binaryCrossEntropyWithLogits', logits, 'logits')
-  const t = sameShapeTarget('binaryCrossEntropyWithLogits', logits, target)
+  const t = checkTarget('binaryCrossEntropyWithLogits', logits, target)
   // Not max(x, 0) + ln(1 + e^(−|x|)) − x·t: that spelling has kinks at 0 (max and |x|) that
   // break the second derivative there.
   const loss = sub(softplus(logits), mul(logits, t))

@@ -15,6 +15,7 @@
  * `conv1d` is `conv2d` on a height-1 image: [N, C, L] is read as [N, C, 1, L] and the weight
  * [O, C/groups, k] as [O, C/groups, 1, k], with no copy.
  */
+import { checkFloat } from '../check.js'
 import { allocate, fmt, sameShape, type FloatArray } from '../nd.js'
 import { defineOp, type Op } from '../op.js'
 import { freshGradient } from '../grad-buffers.js'
@@ -149,6 +150,8 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   const wLayout = dims === 2 ? '[O, C/groups, kH, kW]' : '[O, C/groups, k]'
   if (!(x instanceof Tensor)) throw new Error(`${op}: input must be a Tensor ${layout}, got ${describeValue(x)}`)
   if (!(w instanceof Tensor)) throw new Error(`${op}: weight must be a Tensor ${wLayout}, got ${describeValue(w)}`)
+  checkFloat(op, x, 'input')
+  checkFloat(op, w, 'weight')
   if (options === null || typeof options !== 'object') {
     throw new Error(`${op}: options must be an object, got ${describeValue(options)}`)
   }
@@ -179,6 +182,7 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   }
   if (b !== null && b !== undefined) {
     if (!(b instanceof Tensor)) throw new Error(`${op}: bias must be a Tensor [${O}] or null, got ${describeValue(b)}`)
+    checkFloat(op, b, 'bias')
     if (!sameShape(b.shape, [O])) {
       const why = `one value per output channel of weight ${fmt(w.shape)}`
       throw new Error(`${op}: bias must have shape [${O}] (${why}), got ${fmt(b.shape)}`)

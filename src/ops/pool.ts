@@ -11,6 +11,7 @@
  * are convolutions. Adaptive average pooling is a mean (output size 1) or two matmuls with the
  * averaging matrices of PyTorch's windows.
  */
+import { checkFloat } from '../check.js'
 import { allocate, fmt, type FloatArray, type FloatDType } from '../nd.js'
 import { defineOp, type Op } from '../op.js'
 import { freshGradient } from '../grad-buffers.js'
@@ -54,6 +55,7 @@ export interface MaxPoolIndices {
 /** Checks a pooling call and works out its geometry; errors name `op` and the shapes. */
 function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2dOptions): Pool2dGeometry {
   if (!(x instanceof Tensor)) throw new Error(`${op}: input must be a Tensor [N, C, H, W], got ${describeValue(x)}`)
+  checkFloat(op, x, 'input')
   if (options === null || typeof options !== 'object') {
     throw new Error(`${op}: options must be an object, got ${describeValue(options)}`)
   }
@@ -234,6 +236,7 @@ function adaptiveWeights(dtype: FloatDType, n: number, out: number): Tensor {
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
   const op = 'adaptiveAvgPool2d'
   if (!(x instanceof Tensor)) throw new Error(`${op}: input must be a Tensor [N, C, H, W], got ${describeValue(x)}`)
+  checkFloat(op, x, 'input')
   if (x.ndim !== 4) {
     const hint = x.ndim === 3 ? ' (one sample: add the batch axis with unsqueeze(x, 0))' : ''
     throw new Error(`${op}: input must be 4-D [N, C, H, W], got shape ${fmt(x.shape)}${hint}`)
