@@ -244,6 +244,8 @@ export function linearWarmup(initValue: number, peakValue: number, warmupSteps: 
   }
 }
 
+// Each schedule checks its own arguments by their own names (optax's names), so the opening lines
+// of the schedules look alike; the schedule functions after them are what differs.
 /**
  * Cosine decay (Loshchilov & Hutter, SGDR, 2017) from `initValue` to `alpha · initValue`:
  *   t = min(i, decaySteps)

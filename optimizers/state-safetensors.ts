@@ -58,6 +58,7 @@ export function saveStateSafetensors(state: OptState, opt?: Optimizer): Uint8Arr
   return saveSafetensors(tensors, metadata)
 }
 
+// loadState's signature on purpose: this decodes the file and hands it to loadState.
 /**
  * Restores a state saved by {@link saveStateSafetensors}: as `loadState(json, opt, into)`, from
  * the file's bytes. `opt` must come from the same factory call as the optimizer that saved it;

@@ -89,3 +89,17 @@ export function checkTarget(op: string, pred: Tensor, target: TensorLike, predNa
   }
   return target
 }
+
+/**
+ * A function given by name (a key of `table`) or directly, as that function; `what` names the
+ * kind in the error (`Linear: unknown init 'he' (use xavierUniform, …, or a function)`).
+ * @example resolveNamed('MLP', 'activation', { relu: (x: number) => x }, 'relu')(2) // 2
+ */
+export function resolveNamed<F extends (...args: never[]) => unknown>(
+  who: string, what: string, table: Readonly<Record<string, F>>, value: string | F,
+): F {
+  if (typeof value === 'function') return value
+  const f = Object.hasOwn(table, value) ? table[value] : undefined
+  if (!f) throw new Error(`${who}: unknown ${what} '${String(value)}' (use ${Object.keys(table).join(', ')}, or a function)`)
+  return f
+}

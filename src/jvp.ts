@@ -10,6 +10,8 @@ import { defineOp } from './op.js'
 import { Tensor } from './tensor.js'
 import { checkTensor } from './check.js'
 
+// The identity op, as grad.ts's aliasOp: its own name so that a printed tape says that jvp put it
+// there, not grad.
 /** out = x, sharing storage: the primal a jvp attaches its tangent to (the caller's stays clean). */
 const primalOp = defineOp({
   name: 'primal',

@@ -59,6 +59,7 @@ declare module './tensor.js' {
     xlogy(y: TensorLike): Tensor
     /** ln(eˣ + eᵇ), computed stably. */
     logaddexp(b: TensorLike): Tensor
+    // One declaration per op: the interface is what editors show for x.sin(); each line names its op.
     /** sin x. */
     sin(): Tensor
     /** cos x. */

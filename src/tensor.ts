@@ -434,6 +434,8 @@ export function rand(shape: number[], options: TensorOptions & { low?: number; h
   })
 }
 
+// rand and randn share their shape on purpose: check the dtype, read the options, fill from the
+// one seeded generator through make(); each stays a plain function that reads top to bottom.
 /** Normal values N(mean, std²) (default N(0, 1)) from the seeded generator (see `seed`). @example randn([3], { std: 0.1 }) */
 export function randn(shape: number[], options: TensorOptions & { mean?: number; std?: number } = {}): Tensor {
   floatOnly('randn', options.dtype)

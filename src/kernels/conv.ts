@@ -128,6 +128,9 @@ export function im2col(x: FloatArray, n: number, g: Conv2dGeometry, col: FloatAr
   }
 }
 
+// The same loops as im2col, in the same order (it is im2col's adjoint): one copies x into col,
+// this one adds col back into dx. Kept as two plain loops rather than one loop with a callback,
+// which would cost a call per element in the hottest loop of conv's backward.
 /**
  * The adjoint of `im2col`: adds every element of col [C·kH·kW, Ho·Wo] back onto the input
  * position it was read from (padding positions are dropped), into sample `n` of dx.

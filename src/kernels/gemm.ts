@@ -196,6 +196,7 @@ let packA = new Float64Array(MC * KC)
 let packB = new Float64Array(KC * NC)
 const edge = new Float64Array(16)
 
+// Same parameters as gemm and gemmDirect: each path can stand in for another (tests compare them).
 /**
  * The `packed` JS path of `gemm`, C = op(A)·op(B) over packed float64 panels (exported for tests;
  * used for float64 and without wasm SIMD).

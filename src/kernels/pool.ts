@@ -7,6 +7,8 @@
  * differentiable op itself (the gradient of the scatter is the gather again).
  */
 
+// The window fields mirror Conv2dGeometry's (kernels/conv.ts) on purpose, same names and order:
+// a pool has no weights, groups or output channels, so it is its own interface, not a subset.
 /** The shapes of a pooling window sliding over NCHW input. */
 export interface Pool2dGeometry {
   /** N, C: samples and channels (each channel plane is pooled on its own). */

@@ -6,6 +6,7 @@
  *   gelu(x) = x·Φ(x)             leakyRelu(x) = x > 0 ? x : slope·x
  *   softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ   logSoftmax(x) = x − logsumexp(x)   (along the last axis)
  */
+import { resolveNamed } from '../check.js'
 import { gelu, leakyRelu, relu, sigmoid, tanh } from '../ops/elementwise.js'
 import { logSoftmax, softmax } from '../ops/composite.js'
 import type { Tensor } from '../tensor.js'
@@ -33,8 +34,5 @@ export type ActivationName = keyof typeof activations
  * @example resolveActivation('mlp', 'relu')(tensor([-1, 2])) // [0, 2]
  */
 export function resolveActivation(who: string, activation: ActivationName | Activation): Activation {
-  if (typeof activation === 'function') return activation
-  const f = (activations as Record<string, Activation>)[activation]
-  if (!f) throw new Error(`${who}: unknown activation '${String(activation)}' (use ${Object.keys(activations).join(', ')}, or a function)`)
-  return f
+  return resolveNamed(who, 'activation', activations as Readonly<Record<string, Activation>>, activation)
 }

@@ -10,6 +10,8 @@ import { Tensor } from '../tensor.js'
 import { Module } from './module.js'
 import { checkTensor } from '../check.js'
 
+// The same fields and checks as Dropout (nn/dropout.ts): what differs is the mask's shape (one
+// value per channel, broadcast over H and W), which is the whole point of the layer.
 /**
  * Channel dropout of [N, C, H, W] inputs: y[n, c] = x[n, c] · m[n, c] / (1 − p) with
  * m[n, c] ~ Bernoulli(1 − p), one draw per sample and channel, while `training`; y = x in

@@ -8,6 +8,7 @@
  * transpose): fanIn = shape[0], fanOut = shape[1]; extra trailing axes multiply both (a receptive
  * field); a 1-D shape [n] has fanIn = fanOut = n. Pass `fanIn`/`fanOut` to override.
  */
+import { resolveNamed } from '../check.js'
 import { allocate, fmt, sizeOf, type DType, type FloatArray } from '../nd.js'
 import { defaultRandom, type Random } from '../random.js'
 import { Tensor } from '../tensor.js'
@@ -174,8 +175,5 @@ export type InitName = keyof typeof initializers
 
 /** Resolves an initialiser given by name or as a function. @example resolveInit('Linear', 'heNormal')([4, 8]) */
 export function resolveInit(who: string, init: InitName | Initializer): Initializer {
-  if (typeof init === 'function') return init
-  const f = (initializers as Record<string, Initializer>)[init]
-  if (!f) throw new Error(`${who}: unknown init '${String(init)}' (use ${Object.keys(initializers).join(', ')}, or a function)`)
-  return f
+  return resolveNamed(who, 'init', initializers as Readonly<Record<string, Initializer>>, init)
 }

@@ -68,6 +68,7 @@ export class AvgPool2d extends Module {
 
   constructor(kernelSize: SpatialArg, options: AvgPool2dOptions = {}) {
     super()
+    // As MaxPool2d's constructor, plus the one option AvgPool2d lacks: each layer names itself in errors.
     if (options !== null && typeof options === 'object' && (options as MaxPool2dOptions).dilation !== undefined) {
       throw new Error(`AvgPool2d: there is no dilation option (PyTorch's AvgPool2d has none)`)
     }

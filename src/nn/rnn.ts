@@ -61,6 +61,8 @@ export abstract class Recurrent<Out> extends Module<Out> {
   /** Which equations each step runs. */
   readonly kind: CellKind
 
+  // Checked as RecurrentCell's constructor does (nn/rnn-cell.ts): a layer is not a cell (it owns L
+  // layers of weights under PyTorch's names), so the shared part is the checks, worded alike.
   protected constructor(kind: CellKind, inputSize: number, hiddenSize: number, options: RecurrentLayerOptions) {
     super()
     const who = new.target.name

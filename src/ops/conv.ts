@@ -119,6 +119,8 @@ export const conv2dInputGradOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
   tangent: ([ddy, dw], [dy, w], _out, geo) => add(conv2dInputGradOp([ddy, w], geo), conv2dInputGradOp([dy, dw], geo)),
 })
 
+// The two gradient primitives have one shape because they are each other's transposes: each
+// backward is the other op and conv2d (see the math above); their rules stay side by side.
 /**
  * The weight gradient of a convolution as a primitive (inputs [x, dy]), the correlation of x
  * with dy summed over the samples:

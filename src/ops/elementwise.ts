@@ -419,6 +419,7 @@ export const maximumOp = defineOp({
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return maximumOp(pair('maximum', a, b))
 }
+// minimumOp mirrors maximumOp (shareIfLess for shareIfGreater): an op's rules stay in its block.
 /** The primitive behind {@link minimum}, recorded on the tape as 'minimum'. @example minimumOp([a, b]) // = minimum(a, b), without its argument checks */
 export const minimumOp = defineOp({
   name: 'minimum',

@@ -185,6 +185,8 @@ export function max(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   return maxOp([x], { axes, keepdims: !!keepdims })
 }
 
+// minOp repeats maxOp's backward, tangent and fast backward on purpose: an op's rules stay side
+// by side in its block (the gradient goes to the elements equal to the result, for both).
 /** The min primitive (normalised axes); `min` validates and calls it.
  *  @example minOp([x], { axes: [1], keepdims: false }) // same as min(x, 1) */
 export const minOp = defineOp<ReduceAttrs>({

@@ -21,6 +21,8 @@ export function sin(x: Tensor): Tensor {
   return sinOp([checkTensor('sin', x)])
 }
 
+// Each op's three rules stay side by side in its own block (DESIGN §Style), so the blocks of
+// this file have one shape; what differs is the math.
 // ---- cos: out = cos x;  x̄ = −g·sin x;  ȯut = −ẋ·sin x -----------------------------------------
 /** The primitive behind {@link cos}. @example cosOp([x]) // = cos(x), without its argument checks */
 export const cosOp = defineOp({
