@@ -29,6 +29,7 @@ import type { LeafInfo, OptState } from './opt-state.js'
 import type { OptimizerCore } from './optimizer-core.js'
 import { describeValue } from '../src/describe-value.js'
 import { crc32 } from './crc32.js'
+import { decodeFloat32, encodeFloat32 } from '../src/byte-codec.js'
 
 /** The `format` field of every saved state. */
 export const STATE_FORMAT = 'tapegrad.optimizer-state'
@@ -70,109 +71,6 @@ export interface SavedState {
    * existed have none); a state edited by hand on purpose loads once this field is deleted.
    */
   checksum?: string
-}
-
-// ---------------------------------------------------------------------------------------------
-// base64 of little-endian float32 bytes
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-const B64_INDEX = (() => {
-  const t = new Int16Array(128).fill(-1)
-  for (let k = 0; k < 64; k++) t[B64.charCodeAt(k)] = k
-  return t
-})()
-type NodeBuffer = { from(a: ArrayBufferLike | string, b?: number | string, c?: number): { toString(enc: string): string; length: number; buffer: ArrayBufferLike; byteOffset: number } }
-const NodeBuf = (globalThis as { Buffer?: NodeBuffer }).Buffer
-
-/**
- * Swaps the bytes of each 4-byte word (for big-endian machines: the format is little-endian).
- * @example swap32(Uint8Array.of(1, 2, 3, 4))   // [4, 3, 2, 1]
- */
-export function swap32(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length)
-  for (let k = 0; k + 3 < bytes.length; k += 4) {
-    out[k] = bytes[k + 3]
-    out[k + 1] = bytes[k + 2]
-    out[k + 2] = bytes[k + 1]
-    out[k + 3] = bytes[k]
-  }
-  return out
-}
-
-/**
- * base64 of bytes (standard alphabet, with padding). Uses Node's Buffer where present.
- * @example encodeBase64(Uint8Array.of(0, 0, 128, 63))   // 'AACAPw==' (1.0 as float32)
- */
-export function encodeBase64(bytes: Uint8Array, useNative = true): string {
-  if (useNative && NodeBuf) return NodeBuf.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-  let out = ''
-  const n = bytes.length
-  let k = 0
-  for (; k + 2 < n; k += 3) {
-    const w = (bytes[k] << 16) | (bytes[k + 1] << 8) | bytes[k + 2]
-    out += B64[w >> 18] + B64[(w >> 12) & 63] + B64[(w >> 6) & 63] + B64[w & 63]
-  }
-  if (n - k === 1) {
-    const w = bytes[k] << 16
-    out += B64[w >> 18] + B64[(w >> 12) & 63] + '=='
-  } else if (n - k === 2) {
-    const w = (bytes[k] << 16) | (bytes[k + 1] << 8)
-    out += B64[w >> 18] + B64[(w >> 12) & 63] + B64[(w >> 6) & 63] + '='
-  }
-  return out
-}
-
-/**
- * Decodes strict base64 (standard alphabet, padded, no whitespace); throws on anything else.
- * @example decodeBase64('AACAPw==')   // Uint8Array [0, 0, 128, 63]
- */
-export function decodeBase64(text: string, useNative = true): Uint8Array {
-  if (text.length % 4 !== 0) throw new Error(`its length ${text.length} is not a multiple of 4 (truncated?)`)
-  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
-  const n = (text.length / 4) * 3 - pad
-  for (let k = 0; k < text.length - pad; k++) {
-    const c = text.charCodeAt(k)
-    if (c >= 128 || B64_INDEX[c] < 0) throw new Error(`character ${JSON.stringify(text[k])} at position ${k} is not base64`)
-  }
-  if (useNative && NodeBuf) {
-    const b = NodeBuf.from(text, 'base64')
-    return new Uint8Array(b.buffer, b.byteOffset, b.length).slice()
-  }
-  const out = new Uint8Array(n)
-  let o = 0
-  for (let k = 0; k < text.length; k += 4) {
-    const a = B64_INDEX[text.charCodeAt(k)]
-    const b = B64_INDEX[text.charCodeAt(k + 1)]
-    const c = text[k + 2] === '=' ? 0 : B64_INDEX[text.charCodeAt(k + 2)]
-    const d = text[k + 3] === '=' ? 0 : B64_INDEX[text.charCodeAt(k + 3)]
-    const w = (a << 18) | (b << 12) | (c << 6) | d
-    if (o < n) out[o++] = w >> 16
-    if (o < n) out[o++] = (w >> 8) & 255
-    if (o < n) out[o++] = w & 255
-  }
-  return out
-}
-
-function encodeFloats(a: Float32Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
-  return encodeBase64(LITTLE_ENDIAN ? bytes : swap32(bytes))
-}
-
-function decodeFloats(who: string, what: string, text: unknown, count: number): Float32Array {
-  if (typeof text !== 'string') throw new Error(`${who}: ${what} must be a base64 string, got ${describe(text)}`)
-  let bytes: Uint8Array
-  try {
-    bytes = decodeBase64(text)
-  } catch (e) {
-    throw new Error(`${who}: ${what} is not valid base64: ${(e as Error).message}`)
-  }
-  if (bytes.length !== 4 * count) {
-    throw new Error(`${who}: ${what} holds ${bytes.length} bytes, expected ${4 * count} (${count} float32 numbers)${bytes.length < 4 * count ? ': truncated' : ''}`)
-  }
-  if (!LITTLE_ENDIAN) bytes = swap32(bytes)
-  const out = new Float32Array(bytes.buffer, bytes.byteOffset, count)
-  return out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,10 +196,10 @@ export function saveState(state: OptState, opt?: OptimizerCore): SavedState {
   const hyperSource = opt ? opt.hyper : state.hyper
   const hyper: Record<string, SavedHyper> = {}
   for (const [k, v] of Object.entries(hyperSource)) hyper[k] = encodeHyper(v, state.step)
-  const arrays: Record<string, string> = { x: encodeFloats(state.params) }
-  for (const [k, a] of Object.entries(state.slots)) arrays[k] = encodeFloats(a)
+  const arrays: Record<string, string> = { x: encodeFloat32(state.params) }
+  for (const [k, a] of Object.entries(state.slots)) arrays[k] = encodeFloat32(a)
   const extra: Record<string, { length: number; data: string }> = {}
-  for (const [k, a] of Object.entries(state.extra)) extra[k] = { length: a.length, data: encodeFloats(a) }
+  for (const [k, a] of Object.entries(state.extra)) extra[k] = { length: a.length, data: encodeFloat32(a) }
   const saved: SavedState = {
     format: STATE_FORMAT,
     version: STATE_VERSION,
@@ -558,7 +456,7 @@ function readArrays(who: string, s: Partial<SavedState>, opt: OptimizerCore, tre
   }
   const decoded: Record<string, Float32Array> = {}
   for (const k of expected) {
-    const a = decodeFloats(who, `array '${k}'`, (s.arrays as Record<string, unknown>)[k], tree.size)
+    const a = decodeFloat32(who, `array '${k}'`, (s.arrays as Record<string, unknown>)[k], tree.size)
     checkFinite(who, `array '${k}'`, a, tree.leaves)
     decoded[k] = a
   }
@@ -584,7 +482,7 @@ function readExtra(who: string, s: Partial<SavedState>, opt: OptimizerCore, tree
     if (!e || typeof e !== 'object' || e.length !== sizes[k]) {
       throw new Error(`${who}: extra '${k}' must hold ${sizes[k]} numbers for this tree, got ${describe(e?.length)}`)
     }
-    const a = decodeFloats(who, `extra '${k}'`, e.data, sizes[k])
+    const a = decodeFloat32(who, `extra '${k}'`, e.data, sizes[k])
     checkFinite(who, `extra '${k}'`, a, null)
     decoded[k] = a
   }

@@ -26,9 +26,9 @@ import { describeValue } from '../src/describe-value.js'
 import { Tensor } from '../src/tensor.js'
 import type { Tree } from '../src/tree.js'
 import type { Optimizer, OptState } from './optimizer.js'
-import { encodeBase64, loadState, saveState, STATE_FORMAT, swap32, type SavedState } from './state-io.js'
+import { loadState, saveState, STATE_FORMAT, type SavedState } from './state-io.js'
+import { encodeFloat32 } from '../src/byte-codec.js'
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 /** The metadata keys whose values are JSON text (the others are plain strings). */
 const JSON_KEYS = ['version', 'step', 'size', 'hyper', 'tree', 'paths'] as const
 
@@ -107,8 +107,7 @@ export function loadStateSafetensors<T extends Tree = Tree>(
       const got = `${t.dtype} of shape [${t.shape.join(',')}]`
       throw new Error(`${who}: tensor '${name}' must be a flat F32 array, got ${got}`)
     }
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)
-    const data = encodeBase64(LITTLE_ENDIAN ? bytes : swap32(bytes))
+    const data = encodeFloat32(t.data)
     if (name.startsWith('extra.')) extra[name.slice('extra.'.length)] = { length: t.size, data }
     else arrays[name] = data
   }

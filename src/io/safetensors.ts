@@ -35,6 +35,7 @@ import { describeValue } from '../describe-value.js'
 import { fmt, type TypedArray } from '../nd.js'
 import { Tensor } from '../tensor.js'
 import { duplicateKey } from './duplicate-key.js'
+import { LITTLE_ENDIAN, littleEndianBytes, swapBytes } from '../byte-codec.js'
 
 /**
  * The most header bytes a file may have: the Rust reader's limit (100 MB); `loadSafetensors`
@@ -78,7 +79,6 @@ for (const [call, codes] of [
   [TO_INT32_OR_DOUBLE, 'U32 U64'],
 ]) for (const c of codes.split(' ')) FOREIGN[c] = call
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 const utf8 = new TextEncoder()
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
   out.fill(0x20, 8 + json.length, 8 + n)
   let at = 8 + n
   for (const { tensor } of entries) {
-    out.set(littleEndian(tensor.data), at)
+    out.set(littleEndianBytes(tensor.data), at)
     at += tensor.data.byteLength
   }
   return out
@@ -174,19 +174,6 @@ function checkMetadata(refuse: Refuse, what: string, metadata: unknown): Record<
     }
   }
   return metadata as Record<string, string>
-}
-
-/** The bytes of `data`, little-endian (a copy with each element's bytes reversed on a big-endian host). */
-function littleEndian(data: TypedArray): Uint8Array {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  return LITTLE_ENDIAN ? bytes : swapped(bytes, data.BYTES_PER_ELEMENT)
-}
-
-/** A copy of `bytes` with the bytes of every k-byte element reversed. */
-function swapped(bytes: Uint8Array, k: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(bytes.length)
-  for (let i = 0; i < bytes.length; i += k) for (let j = 0; j < k; j++) out[i + j] = bytes[i + k - 1 - j]
-  return out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,7 +366,7 @@ function decode(file: Uint8Array, view: DataView, base: number, e: Entry): Typed
   }
   const { bytes, make } = DTYPES[e.code]
   const copy = file.slice(start, base + e.end) // a fresh buffer: aligned for any dtype
-  return new make((LITTLE_ENDIAN ? copy : swapped(copy, bytes)).buffer as ArrayBuffer)
+  return new make((LITTLE_ENDIAN ? copy : swapBytes(copy, bytes)).buffer as ArrayBuffer)
 }
 
 // ---------------------------------------------------------------------------------------------

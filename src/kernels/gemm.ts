@@ -18,6 +18,7 @@
  * Scratch buffers are module-level and grow on demand, so steady-state calls allocate nothing.
  */
 import { GEMM_WASM_BASE64 } from './gemm-wasm-bytes.js'
+import { bytesOfBase64 } from '../byte-codec.js'
 
 /** Float storage the kernels accept (A, B and C must all be of one kind). */
 export type FloatArray = Float32Array | Float64Array
@@ -315,11 +316,6 @@ interface WasmKernel {
 let wasm: WasmKernel | null | undefined // undefined: not tried yet
 let wasmDisabled = false
 
-/** The bytes of base64 text (`atob` is global in browsers and in Node ≥ 16). */
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0))
-}
-
 /**
  * The instantiated SIMD kernel, or null where WebAssembly or its SIMD proposal is unavailable
  * (or a Content-Security-Policy without 'wasm-unsafe-eval' forbids compiling it): the JS
@@ -331,7 +327,7 @@ function wasmKernel(): WasmKernel | null {
   wasm = null
   try {
     if (typeof WebAssembly === 'object') {
-      const bytes = decodeBase64(GEMM_WASM_BASE64)
+      const bytes = bytesOfBase64(GEMM_WASM_BASE64)
       if (WebAssembly.validate(bytes)) {
         const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {})
         const memory = inst.exports.memory as WebAssembly.Memory
