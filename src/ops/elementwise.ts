@@ -332,7 +332,7 @@ export function sigmoid(x: Tensor): Tensor {
 }
 
 // ---- relu: out = max(x, 0);  x̄ = g·[x > 0];  ȯut = ẋ·[x > 0] ----------------------------------
-const reluFn = (x: number) => (x > 0 ? x : 0)
+const reluFn = (x: number) => (x > 0 || x !== x ? x : 0) // NaN stays NaN, as NumPy and PyTorch
 const positive = (x: number) => (x > 0 ? 1 : 0)
 const reluGrad = (g: number, x: number) => (x > 0 ? g : 0)
 /** The primitive behind {@link relu}, recorded on the tape as 'relu'. @example reluOp([x]) // = relu(x), without its argument checks */
