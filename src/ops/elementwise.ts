@@ -401,8 +401,9 @@ export function gelu(x: Tensor): Tensor {
 }
 
 // ---- maximum / minimum: ties split the gradient equally (as PyTorch) ---------------------------
-const maxFn = (a: number, b: number) => (a >= b ? a : b)
-const minFn = (a: number, b: number) => (a <= b ? a : b)
+// A NaN on either side gives NaN (as NumPy's maximum and torch.maximum): `a !== a` tests for NaN.
+const maxFn = (a: number, b: number) => (a >= b || a !== a ? a : b)
+const minFn = (a: number, b: number) => (a <= b || a !== a ? a : b)
 /** The share of the gradient that goes to a in max(a, b): 1 if a wins, ½ at a tie, else 0. */
 const shareIfGreater = (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0)
 /** The share that goes to a in min(a, b). */
