@@ -521,6 +521,11 @@ export function astype(x: Tensor, dtype: DType): Tensor {
   if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
     throw new Error(`astype: unsupported dtype '${String(dtype)}' (use 'float32', 'float64' or 'int32')`)
   }
+  // NumPy's cast of NaN, ±∞ or a value beyond int32 is undefined; a refusal beats a wrong integer.
+  if (dtype === 'int32' && x.dtype !== 'int32') {
+    const bad = x.data.findIndex((v) => !(Math.trunc(v) >= -2147483648 && Math.trunc(v) <= 2147483647))
+    if (bad >= 0) throw new Error(`astype: element ${bad} of ${x.dtype} ${fmt(x.shape)} is ${x.data[bad]}, not representable in int32`)
+  }
   return astypeOp([x], dtype)
 }
 
