@@ -30,7 +30,12 @@ function pair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 /** pair() for composites: int32 is refused by their own name, not by the primitive inside. */
 function floatPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   const [x, y] = pair(op, a, b)
-  return [checkFloat(op, x, 'a'), checkFloat(op, y, 'b')]
+  checkFloat(op, x, 'a')
+  checkFloat(op, y, 'b')
+  // Checked here so that the errors name this op, not the primitive inside it.
+  if (x.dtype !== y.dtype) throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${y.dtype} ${fmt(y.shape)}`)
+  broadcastShapes(op, x.shape, y.shape)
+  return [x, y]
 }
 
 /** Zeros of x's shape and dtype: the derivative of a piecewise-constant op. */
