@@ -2,7 +2,7 @@
  * Regression tests for the elementwise bugs the fuzz table (test/fuzz.test.ts) found: IEEE special
  * values, denormals and errors of composites, each checked against NumPy's answer.
  */
-import { astype, div, maximum, minimum, pow, relu, sub, tensor } from '../src/index.js'
+import { astype, div, logSoftmax, maximum, minimum, pow, relu, softmax, sub, sum, tensor, zeros } from '../src/index.js'
 
 test('relu keeps NaN (NumPy maximum(NaN, 0) and torch.relu give NaN)', () => {
   expect(relu(tensor([NaN, -1, 2])).toArray()).toEqual([NaN, 0, 2])
@@ -39,4 +39,15 @@ test('pow rounds a number exponent to float32 like other number operands, and fo
   expect(pow(tensor([0, 2]), -5e-324).toArray()).toEqual([1, 1]) // −5e−324 is −0 in float32
   expect(pow(tensor([1, -1]), NaN).toArray()).toEqual([1, NaN])
   expect(pow(tensor([-1]), Infinity).toArray()).toEqual([1])
+})
+
+test('softmax and logSoftmax over an empty axis stay on the tape (gave a tensor with no gradient)', () => {
+  for (const f of [softmax, logSoftmax]) {
+    const x = zeros([2, 0]).setRequiresGrad()
+    const y = f(x, -1)
+    expect(y.shape).toEqual([2, 0])
+    expect(y.requiresGrad).toBe(true)
+    sum(y).backward()
+    expect(x.grad?.shape).toEqual([2, 0])
+  }
 })
