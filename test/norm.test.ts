@@ -101,3 +101,8 @@ describe('errors name norm, the ord and the shape', () => {
     expect(() => norm([1, 2] as unknown as Tensor)).toThrow(/^norm: x must be a Tensor, got an array/)
   })
 })
+
+test('norm of denormals is finite (x/m, not x·(1/m), which overflowed: norm(5e-324) gave ∞) — found by the fuzz table', () => {
+  expect(norm(tensor([5e-324], { dtype: 'float64' })).item()).toBe(5e-324)
+  expect(norm(tensor([3e-310, 4e-310], { dtype: 'float64' })).item()).toBeCloseTo(5e-310, 320)
+})

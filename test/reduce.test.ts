@@ -269,3 +269,10 @@ describe('variance', () => {
     expect(Array.from(x.var(1, true, 1).data)).toEqual(Array.from(variance(x, 1, true, 1).data))
   })
 })
+
+test('argmax over a non-empty axis of an empty tensor is an empty result (as NumPy), not an error — found by the fuzz table', () => {
+  const r = argmax(zeros([0, 1]), 1)
+  expect(r.shape).toEqual([0])
+  expect(r.dtype).toBe('int32')
+  expect(() => argmax(zeros([1, 0]), 1)).toThrow(/^argmax: cannot take the argmax of zero elements/)
+})

@@ -70,7 +70,8 @@ function shiftByMax(x: Tensor, a: number): Tensor {
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkFloat('softmax', x)
   const a = oneAxis('softmax', x.shape, axis)
-  if (x.shape[a] === 0) return x.clone() // nothing to normalise; keeps the empty shape
+  // Nothing to normalise; mul by 1 keeps the empty shape and, unlike clone(), the tape (x's gradient).
+  if (x.shape[a] === 0) return mul(x, 1)
   const e = exp(shiftByMax(x, a))
   return mul(e, pow(sum(e, a, true), -1))
 }
@@ -85,7 +86,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkFloat('logSoftmax', x)
   const a = oneAxis('logSoftmax', x.shape, axis)
-  if (x.shape[a] === 0) return x.clone()
+  if (x.shape[a] === 0) return mul(x, 1)
   const shifted = shiftByMax(x, a)
   return sub(shifted, log(sum(exp(shifted), a, true)))
 }

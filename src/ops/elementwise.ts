@@ -14,7 +14,7 @@
  */
 import { allocate, broadcastShapes, broadcastTo, fmt, sizeOf, type DType } from '../nd.js'
 import { erf } from '../math.js'
-import { defineOp, mapTensor, zipTensors } from '../op.js'
+import { defineOp, mapTensor, zipTensors, type Op } from '../op.js'
 import { checkFloat, checkTensor, describeArg } from '../check.js'
 import { asTensor, Tensor, type TensorLike } from '../tensor.js'
 
@@ -30,7 +30,12 @@ function pair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 /** pair() for composites: int32 is refused by their own name, not by the primitive inside. */
 function floatPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   const [x, y] = pair(op, a, b)
-  return [checkFloat(op, x, 'a'), checkFloat(op, y, 'b')]
+  checkFloat(op, x, 'a')
+  checkFloat(op, y, 'b')
+  // Checked here so that the errors name this op, not the primitive inside it.
+  if (x.dtype !== y.dtype) throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${y.dtype} ${fmt(y.shape)}`)
+  broadcastShapes(op, x.shape, y.shape)
+  return [x, y]
 }
 
 /** Zeros of x's shape and dtype: the derivative of a piecewise-constant op. */
@@ -86,14 +91,24 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   return add(x, neg(y))
 }
 
-/** a / b, broadcasting. Composite: a · b⁻¹, no rules of its own. @example div(tensor([1, 2]), 4).toArray() // [0.25, 0.5] */
+// ---- div: out = a / b;  ā = g / b, b̄ = −g·out / b;  ȯut = (ȧ − ḃ·out) / b ---------------------
+// A primitive, not a · b⁻¹: b⁻¹ overflows for a denormal b (0 / 1e-310 gave 0·∞ = NaN, not 0).
+const quotient = (a: number, b: number) => a / b
+/** The primitive behind {@link div}, recorded on the tape as 'div'. @example divOp([a, b]) // = div(a, b), without its argument checks */
+export const divOp: Op = defineOp({
+  name: 'div',
+  forward: ([a, b]) => zipTensors('div', a, b, quotient),
+  backward: (g, [a, b], out) => [a.requiresGrad ? div(g, b) : null, b.requiresGrad ? neg(div(mul(g, out), b)) : null],
+  tangent: ([da, db], [, b], out) => div(sub(da, mul(db, out)), b),
+})
+/** a / b, broadcasting. @example div(tensor([1, 2]), 4).toArray() // [0.25, 0.5] */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = floatPair('div', a, b)
-  return mul(x, pow(y, -1))
+  return divOp(floatPair('div', a, b))
 }
 
 // ---- pow by a constant: out = xᵖ;  x̄ = g·p·xᵖ⁻¹;  ȯut = p·xᵖ⁻¹·ẋ -------------------------------
-const powConst = (x: number, p: number) => Math.pow(x, p)
+// C99's pow, which NumPy and PyTorch follow, where JavaScript's differs: 1ᵖ = 1 even for NaN, (−1)^±∞ = 1.
+const powConst = (x: number, p: number) => (x === 1 || (x === -1 && Math.abs(p) === Infinity) ? 1 : Math.pow(x, p))
 const powConstGrad = (x: number, p: number) => p * Math.pow(x, p - 1)
 /** p·xᵖ⁻¹, differentiable (x⁰ = 1 needs no special case; p = 0 gives exact zeros). */
 function powDerivative(x: Tensor, p: number): Tensor {
@@ -109,7 +124,7 @@ export const powConstOp = defineOp<number>({
 })
 
 // ---- pow by a tensor: out = aᵇ;  ā = g·b·aᵇ⁻¹, b̄ = g·aᵇ·ln a;  ȯut = b·aᵇ⁻¹·ȧ + aᵇ·ln a·ḃ -------
-const powPair = (a: number, b: number) => Math.pow(a, b)
+const powPair = powConst
 /** The primitive behind {@link pow} with a tensor exponent, recorded on the tape as 'pow'. @example powOp([a, b]) // = pow(a, b), without its argument checks */
 export const powOp = defineOp({
   name: 'pow',
@@ -126,7 +141,8 @@ export const powOp = defineOp({
  * @example pow(2, tensor([0, 3])).toArray() // [1, 8]
  */
 export function pow(x: TensorLike, p: TensorLike): Tensor {
-  if (x instanceof Tensor && typeof p === 'number') return powConstOp([x], p)
+  // The exponent is rounded to x's dtype, as every number operand is (pow(x, −5e−324) is x⁻⁰ = 1 in float32).
+  if (x instanceof Tensor && typeof p === 'number') return powConstOp([x], x.dtype === 'float32' ? Math.fround(p) : p)
   return powOp(pair('pow', x, p))
 }
 
@@ -332,7 +348,7 @@ export function sigmoid(x: Tensor): Tensor {
 }
 
 // ---- relu: out = max(x, 0);  x̄ = g·[x > 0];  ȯut = ẋ·[x > 0] ----------------------------------
-const reluFn = (x: number) => (x > 0 ? x : 0)
+const reluFn = (x: number) => (x > 0 || x !== x ? x : 0) // NaN stays NaN, as NumPy and PyTorch
 const positive = (x: number) => (x > 0 ? 1 : 0)
 const reluGrad = (g: number, x: number) => (x > 0 ? g : 0)
 /** The primitive behind {@link relu}, recorded on the tape as 'relu'. @example reluOp([x]) // = relu(x), without its argument checks */
@@ -401,8 +417,9 @@ export function gelu(x: Tensor): Tensor {
 }
 
 // ---- maximum / minimum: ties split the gradient equally (as PyTorch) ---------------------------
-const maxFn = (a: number, b: number) => (a >= b ? a : b)
-const minFn = (a: number, b: number) => (a <= b ? a : b)
+// A NaN on either side gives NaN (as NumPy's maximum and torch.maximum): `a !== a` tests for NaN.
+const maxFn = (a: number, b: number) => (a >= b || a !== a ? a : b)
+const minFn = (a: number, b: number) => (a <= b || a !== a ? a : b)
 /** The share of the gradient that goes to a in max(a, b): 1 if a wins, ½ at a tie, else 0. */
 const shareIfGreater = (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0)
 /** The share that goes to a in min(a, b). */
@@ -519,6 +536,11 @@ export function astype(x: Tensor, dtype: DType): Tensor {
   checkTensor('astype', x)
   if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
     throw new Error(`astype: unsupported dtype '${String(dtype)}' (use 'float32', 'float64' or 'int32')`)
+  }
+  // NumPy's cast of NaN, ±∞ or a value beyond int32 is undefined; a refusal beats a wrong integer.
+  if (dtype === 'int32' && x.dtype !== 'int32') {
+    const bad = x.data.findIndex((v) => !(Math.trunc(v) >= -2147483648 && Math.trunc(v) <= 2147483647))
+    if (bad >= 0) throw new Error(`astype: element ${bad} of ${x.dtype} ${fmt(x.shape)} is ${x.data[bad]}, not representable in int32`)
   }
   return astypeOp([x], dtype)
 }

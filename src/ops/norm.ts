@@ -20,7 +20,7 @@ import { MAX, reduceData, reducedCount, reducedShape } from '../reductions.js'
 import { mapTensor } from '../op.js'
 import { checkFloat, describeArg, normalizeAxes, type AxisLike } from '../check.js'
 import { Tensor } from '../tensor.js'
-import { abs, mul, pow, sqrt, square, where } from './elementwise.js'
+import { abs, div, mul, pow, sqrt, square, where } from './elementwise.js'
 import { max, min, sum } from './reduce.js'
 import { reshapeOp } from './shape.js'
 
@@ -28,8 +28,6 @@ import { reshapeOp } from './shape.js'
 export type NormOrd = number | 'fro'
 
 const isZero = (v: number) => (v === 0 ? 1 : 0)
-const reciprocal = (v: number) => 1 / v
-
 /**
  * tᵠ for t ≥ 0, with 0 (and a zero derivative of every order) wherever t = 0: the double-`where`
  * guard, so that no infinite slope at 0 reaches the chain rule as ∞·0 = NaN. Where t has no zero
@@ -97,7 +95,7 @@ export function norm(x: Tensor, ord: NormOrd = 2, axis?: AxisLike, keepdims = fa
     return p > 0 ? max(abs(x), axes, k) : min(abs(x), axes, k)
   }
   const m = scaleOf(x, axes)
-  const y = mul(x, mapTensor(m, reciprocal)) // x/m, |y| ≤ 1
+  const y = div(x, m) // |y| ≤ 1; a quotient, as 1/m overflows for a denormal m (norm(5e-324) gave ∞)
   const s = sum(p === 2 ? square(y) : rootOrPower(abs(y), p), axes, true)
   const r = mul(rootOrPower(s, 1 / p), m)
   return k ? r : reshapeOp([r], reducedShape(x.shape, axes, false))

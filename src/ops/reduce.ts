@@ -278,7 +278,8 @@ export function argmax(x: Tensor, axis?: number | null, keepdims = false): Tenso
     throw new Error(`argmax: axis must be one number or null, got ${Array.isArray(axis) ? `[${(axis as number[]).join(',')}]` : typeof axis} (shape ${fmt(x.shape)})`)
   }
   const axes = normalizeAxes('argmax', x.shape, axis)
-  if (x.size === 0 || reducedCount(x.shape, axes) === 0) {
+  // Refused only when a slice to search is empty: argmax over a size-1 axis of a [0, 1] tensor is [] (as NumPy).
+  if (reducedCount(x.shape, axes) === 0) {
     throw new Error(`argmax: cannot take the argmax of zero elements (shape ${fmt(x.shape)}, axis ${axis ?? 'null'})`)
   }
   const d = x.data

@@ -1,0 +1,8 @@
+/** Every fuzz row, one file per family of ops. */
+import type { FuzzRow } from '../types.js'
+import { rows as elementwise } from './elementwise.js'
+import { rows as layout } from './layout.js'
+import { rows as more } from './more.js'
+import { rows as reductions } from './reductions.js'
+
+export const allRows: FuzzRow[] = [...elementwise, ...reductions, ...layout, ...more]
