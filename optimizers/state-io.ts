@@ -467,8 +467,9 @@ function readArrays(who: string, s: Partial<SavedState>, opt: OptimizerCore, tre
 function readExtra(who: string, s: Partial<SavedState>, opt: OptimizerCore, tree: SavedTree): Record<string, Float32Array> {
   const sizes = opt.layout.extraSizes(tree.leaves)
   const given = (s.extra ?? {}) as Record<string, unknown>
-  const proto = typeof given === 'object' ? Object.getPrototypeOf(given) : undefined
-  if (proto !== Object.prototype && proto !== null) {
+  // A plain object, also from another realm (a worker's message, a vm context): its prototype is
+  // that realm's Object.prototype, so compare the tag, which refuses arrays, Maps and Dates.
+  if (given === null || typeof given !== 'object' || Object.prototype.toString.call(given) !== '[object Object]') {
     throw new Error(`${who}: extra must be an object of name → { length, data }, got ${describe(given)}`)
   }
   const names = Object.keys(sizes)
