@@ -3,7 +3,7 @@
  * `loss.backward(); train.step(); train.zeroGrad()`.
  */
 import { Tensor } from '../src/tensor.js'
-import { flatten, unflatten, type Tree } from '../src/tree.js'
+import { flatten, type Tree } from '../src/tree.js'
 import { fmt, sameShape } from '../src/nd.js'
 import type { OptimizerCore } from './optimizer-core.js'
 import type { OptState } from './opt-state.js'
@@ -76,7 +76,9 @@ export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf
   const bound = (k: number) => leaves[k].data === pviews[k].data && leaves[k].grad?.data === gviews[k]
   leaves.forEach((_, k) => bind(k, `${opt.name}.attach`, true))
   state.views = leaves
-  const gradTree = () => unflatten(state.def, leaves.map((t) => t.grad!))
+  // The gradient leaves, in the parameters' order: once bound, each is its view of the flat
+  // gradient buffer, so step() hands them to the optimizer as they are (no tree to rebuild).
+  const gradients: Tensor[] = leaves.map((t) => t.grad!)
   return {
     optimizer: opt,
     params,
@@ -88,8 +90,11 @@ export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf
       return opt.stepSize(state.step)
     },
     step() {
-      for (let k = 0; k < leaves.length; k++) if (!bound(k)) bind(k, `${opt.name} step()`, true)
-      opt.update(state.step, gradTree(), state)
+      for (let k = 0; k < leaves.length; k++) {
+        if (!bound(k)) bind(k, `${opt.name} step()`, true)
+        gradients[k] = leaves[k].grad!
+      }
+      opt.updateLeaves(state.step, gradients, state)
     },
     zeroGrad() {
       for (let k = 0; k < leaves.length; k++) if (!bound(k)) bind(k, `${opt.name} zeroGrad()`, false)

@@ -5,6 +5,7 @@
  * state-io.ts depend on it without depending back on the lifter that uses them.
  */
 import type { Rule } from '../src/backends/backend.js'
+import type { Tensor } from '../src/tensor.js'
 import type { Tree, TreeDef } from '../src/tree.js'
 import type { HyperValue } from './hyper-parameters.js'
 import type { OptState, StateLayout } from './opt-state.js'
@@ -24,6 +25,12 @@ export interface OptimizerCore {
   init<T extends Tree>(params: T): OptState<T>
   /** Applies update `i` (0-based) with gradients shaped like the parameters; in place; returns `state`. */
   update<T extends Tree>(i: number, grads: Tree, state: OptState<T>): OptState<T>
+  /**
+   * `update` with the gradient leaves already listed in the parameters' order, each of its
+   * parameter's shape: attach's per-step path, whose leaves are the state's own views, so the
+   * tree walk and structure check of `update` would only re-prove what attach built. @internal
+   */
+  updateLeaves(i: number, gradients: readonly Tensor[], state: OptState): void
   /** The parameters as a tree of Tensors that are views of the state's flat buffer (no copies). */
   getParams<T extends Tree>(state: OptState<T>): T
   /** Builds an empty state for a tree structure (used by loadState). @internal */

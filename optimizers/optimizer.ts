@@ -314,7 +314,15 @@ function stepScalars(
     }
   }
   const withLr = read.has('lr')
-  return (i) => ({ ...(withLr ? { lr: stepSize(i) } : {}), ...constants, ...(own ? own(i) : {}), ...gradient })
+  // Called every step: plain assignments, not object spreads (which cost more than the rules
+  // themselves on a small net).
+  return (i) => {
+    const scalars: Record<string, number> = withLr ? { lr: stepSize(i) } : {}
+    for (const k in constants) scalars[k] = constants[k]
+    if (own) Object.assign(scalars, own(i))
+    if (gradient) Object.assign(scalars, gradient)
+    return scalars
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,7 +345,19 @@ function assemble(built: Built): Optimizer {
       return state as OptState<T>
     },
     update<T extends Tree>(i: number, grads: Tree, state: OptState<T>): OptState<T> {
-      return updateState(built, i, grads, state)
+      const who = `${name}.update`
+      checkStep(who, i)
+      checkState(who, built, state)
+      return updateState(who, built, i, gradientLeaves(who, state, grads), state)
+    },
+    updateLeaves(i, gradients, state) {
+      const who = `${name}.update`
+      checkStep(who, i)
+      checkState(who, built, state)
+      if (gradients.length !== state.leaves.length) {
+        throw new Error(`${who}: ${gradients.length} gradient leaves for ${state.leaves.length} parameters`)
+      }
+      updateState(who, built, i, gradients, state)
     },
     getParams<T extends Tree>(state: OptState<T>): T {
       checkState(`${name}.getParams`, built, state)
@@ -348,15 +368,23 @@ function assemble(built: Built): Optimizer {
   return Object.freeze(opt)
 }
 
-/** One update, in place: every check first, then the writes. */
-function updateState<T extends Tree>(built: Built, i: number, grads: Tree, state: OptState<T>): OptState<T> {
-  const who = `${built.name}.update`
+/** The step index of an update: 0, 1, 2, … */
+function checkStep(who: string, i: number): void {
   if (!Number.isInteger(i) || i < 0) {
     const expected = 'a non-negative integer (0 for the first update)'
     throw new Error(`${who}: the step i must be ${expected}, got ${describeValue(i)}`)
   }
-  checkState(who, built, state)
-  const gradients = gradientLeaves(who, state, grads)
+}
+
+/** One update, in place, of a checked state with checked gradient leaves: the last check (the
+ *  step's scalars) first, then the writes. */
+function updateState<T extends Tree>(
+  who: string,
+  built: Built,
+  i: number,
+  gradients: readonly Tensor[],
+  state: OptState<T>,
+): OptState<T> {
   const scalars = scalarsAt(who, built, i) // a bad schedule value must fail before anything is written
   gatherGradient(state, gradients)
   runRules(built, state, i, scalars)

@@ -464,6 +464,19 @@ describe('attach()', () => {
     const w = tensor([1])
     expect(() => O.adam(0.1).attach({ a: w, b: w })).toThrow(/attach: the tensor at 'b' also appears at 'a'/)
   })
+
+  test("step() takes attach's own path (updateLeaves), which checks what it is given and matches update()", () => {
+    const opt = O.adam(0.1)
+    const state = opt.init({ w: tensor([1, 2]), b: tensor([3]) })
+    expect(() => opt.updateLeaves(0, [tensor([1, 1])], state)).toThrow(/adam\.update: 1 gradient leaves for 2 parameters/)
+    expect(() => opt.updateLeaves(-1, [tensor([1, 1]), tensor([1])], state)).toThrow(/adam\.update: the step i must be/)
+    expect(() => O.sgd(0.1).updateLeaves(0, [tensor([1, 1]), tensor([1])], state)).toThrow(/made by 'adam', not 'sgd'/)
+    expect(state.step).toBe(0) // refused: nothing written
+    const ref = opt.init({ w: tensor([1, 2]), b: tensor([3]) })
+    opt.update(0, { w: tensor([0.5, -1]), b: tensor([2]) }, ref)
+    opt.updateLeaves(0, [tensor([0.5, -1]), tensor([2])], state)
+    expect(Array.from(state.params)).toEqual(Array.from(ref.params))
+  })
 })
 
 describe('docs/adam.md', () => {
