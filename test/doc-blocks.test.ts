@@ -66,6 +66,9 @@ describe('matches', () => {
     expect(ok(new Float32Array([16777216 + 2]), '[16777218]')).toBe(true)
     expect(ok(tensor([1 + 5e-7], { dtype: 'float32' }), '[1]')).toBe(true)
     expect(ok(tensor([1 + 5e-7], { dtype: 'float64' }), '[1]')).toBe(false)
+    // toArray() of a float32 tensor: plain numbers, each exactly a float32
+    expect(ok(tensor([2 - 1.2e-7], { dtype: 'float32' }).toArray(), '[2]')).toBe(true)
+    expect(ok([2 - 1.2e-7], '[2]')).toBe(false)
   })
 
   test('tensors, typed arrays, arrays, objects, strings', () => {

@@ -339,7 +339,8 @@ export function matches(actual: unknown, expected: Expected, float32 = false): b
 /**
  * A number written with d ≥ 1 decimals matches when |a − e| ≤ ½·10^(−d) (it is the value rounded
  * to what was written); an integer or exponent form matches to a relative 1e-9 (1e-6 for float32
- * values, which carry about 7 digits). NaN matches NaN; −0 differs from 0 only when written `-0`.
+ * values, which carry about 7 digits: those of a float32 tensor or Float32Array, and any number
+ * that float32 represents exactly, as `toArray()` of a float32 tensor gives). NaN matches NaN; −0 differs from 0 only when written `-0`.
  */
 export function numberMatches(a: number, e: { value: number; decimals: number; negZero: boolean }, float32 = false): boolean {
   if (Number.isNaN(e.value)) return Number.isNaN(a)
@@ -348,7 +349,10 @@ export function numberMatches(a: number, e: { value: number; decimals: number; n
   if (e.negZero) return Object.is(a, -0)
   const diff = Math.abs(a - e.value)
   if (e.decimals > 0) return diff <= 0.5 * 10 ** -e.decimals * (1 + 1e-9)
-  return diff <= (float32 ? 1e-6 : 1e-9) * Math.max(1, Math.abs(e.value))
+  // `.toArray()` of a float32 tensor gives plain numbers: a number that float32 holds exactly is
+  // taken as a float32 value (a float64 result one ulp of float32 off an integer is rare enough).
+  const f32 = float32 || Math.fround(a) === a
+  return diff <= (f32 ? 1e-6 : 1e-9) * Math.max(1, Math.abs(e.value))
 }
 
 /** A value as a mismatch message shows it: tensors and typed arrays as nested arrays. */
