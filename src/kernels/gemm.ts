@@ -384,9 +384,9 @@ export function wasmSimdAvailable(): boolean {
  * @example
  * import { disableWasmGemm, wasmSimdAvailable } from './src/kernels/gemm'
  * const was = disableWasmGemm(true) // false
- * wasmSimdAvailable() // false
- * disableWasmGemm(was) // true
- * wasmSimdAvailable() // true
+ * wasmSimdAvailable()               // false
+ * disableWasmGemm(was)              // true
+ * wasmSimdAvailable()               // true
  */
 export function disableWasmGemm(disabled: boolean): boolean {
   const prev = wasmDisabled

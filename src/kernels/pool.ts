@@ -52,7 +52,7 @@ export interface Pool2dGeometry {
  * const x = new Float32Array([1, 2, 5, 6, 3, 4, 7, 8, 9, 10, 13, 14, 11, 12, 15, 16])
  * const idx = new Int32Array(4)
  * maxPool2dArgmax(x, g, idx) // true
- * idx // [5, 7, 13, 15]
+ * idx                        // [5, 7, 13, 15]
  */
 export function maxPool2dArgmax(x: Float32Array | Float64Array, g: Pool2dGeometry, idx: Int32Array): boolean {
   const { batch: N, channels: C, height: H, width: W, kernelH: kH, kernelW: kW, strideH: sH, strideW: sW } = g

@@ -19,7 +19,7 @@ const softplusFn = (x: number, beta: number) => Math.max(x, 0) + Math.log1p(Math
  * import { softplus, softplusOp, tensor } from 'tapegrad'
  * const x = tensor([-1, 0, 1])
  * softplusOp([x], 2).toArray() // [0.0635, 0.3466, 1.0635]
- * softplus(x, 2).toArray() // [0.0635, 0.3466, 1.0635]
+ * softplus(x, 2).toArray()     // [0.0635, 0.3466, 1.0635]
  */
 export const softplusOp = defineOp<number>({
   name: 'softplus',
@@ -55,7 +55,7 @@ function eluSlope(x: Tensor, out: Tensor, alpha: number): Tensor {
  * import { elu, eluOp, tensor } from 'tapegrad'
  * const x = tensor([-1, 2])
  * eluOp([x], 1).toArray() // [-0.6321, 2]
- * elu(x).toArray() // [-0.6321, 2]
+ * elu(x).toArray()        // [-0.6321, 2]
  */
 export const eluOp = defineOp<number>({
   name: 'elu',

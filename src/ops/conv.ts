@@ -298,9 +298,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * (or a list of one). Computed as conv2d on [N, C, 1, L] (no copy), so it has the same gradients.
  * @example
  * import { conv1d, tensor } from 'tapegrad'
- * const x = tensor([[[1, 2, 3, 4, 5]]])            // one sample, one channel, five steps
- * const w = tensor([[[1, 0, -1]]])                 // a difference filter of three taps
- * conv1d(x, w).toArray()                           // [[[-2, -2, -2]]]
+ * const x = tensor([[[1, 2, 3, 4, 5]]])             // one sample, one channel, five steps
+ * const w = tensor([[[1, 0, -1]]])                  // a difference filter of three taps
+ * conv1d(x, w).toArray()                            // [[[-2, -2, -2]]]
  * conv1d(x, w, null, { padding: 'same' }).toArray() // [[[-2, -2, -2, -2, 4]]]
  */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {

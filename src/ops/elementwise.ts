@@ -51,7 +51,7 @@ const plus = (a: number, b: number) => a + b
  * import { add, addOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3, 4])
  * addOp([a, b]).toArray() // [4, 6]
- * add(a, b).toArray() // [4, 6]
+ * add(a, b).toArray()     // [4, 6]
  */
 export const addOp = defineOp({
   name: 'add',
@@ -77,7 +77,7 @@ const times = (a: number, b: number) => a * b
  * import { mul, mulOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3, 4])
  * mulOp([a, b]).toArray() // [3, 8]
- * mul(a, b).toArray() // [3, 8]
+ * mul(a, b).toArray()     // [3, 8]
  */
 export const mulOp = defineOp({
   name: 'mul',
@@ -103,7 +103,7 @@ const negate = (x: number) => -x
  * import { neg, negOp, tensor } from 'tapegrad'
  * const x = tensor([1, -2])
  * negOp([x]).toArray() // [-1, 2]
- * neg(x).toArray() // [-1, 2]
+ * neg(x).toArray()     // [-1, 2]
  */
 export const negOp = defineOp({
   name: 'neg',
@@ -141,7 +141,7 @@ const quotient = (a: number, b: number) => a / b
  * import { div, divOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3, 4])
  * divOp([a, b]).toArray() // [0.3333, 0.5]
- * div(a, b).toArray() // [0.3333, 0.5]
+ * div(a, b).toArray()     // [0.3333, 0.5]
  */
 export const divOp: Op = defineOp({
   name: 'div',
@@ -173,7 +173,7 @@ function powDerivative(x: Tensor, p: number): Tensor {
  * import { pow, powConstOp, tensor } from 'tapegrad'
  * const x = tensor([2, 3])
  * powConstOp([x], 2).toArray() // [4, 9]
- * pow(x, 2).toArray() // [4, 9]
+ * pow(x, 2).toArray()          // [4, 9]
  */
 export const powConstOp = defineOp<number>({
   name: 'pow',
@@ -191,7 +191,7 @@ const powPair = powConst
  * import { pow, powOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3, 4])
  * powOp([a, b]).toArray() // [1, 16]
- * pow(a, b).toArray() // [1, 16]
+ * pow(a, b).toArray()     // [1, 16]
  */
 export const powOp = defineOp({
   name: 'pow',
@@ -231,7 +231,7 @@ const logIsUsed = (x: number, y: number) => (x === 0 && y <= 0 ? 0 : 1)
  * import { tensor, xlogy, xlogyOp } from 'tapegrad'
  * const x = tensor([0, 2]), y = tensor([0, 3])
  * xlogyOp([x, y]).toArray() // [0, 2.1972]
- * xlogy(x, y).toArray() // [0, 2.1972]
+ * xlogy(x, y).toArray()     // [0, 2.1972]
  */
 export const xlogyOp = defineOp({
   name: 'xlogy',
@@ -266,7 +266,7 @@ export function xlogy(x: TensorLike, y: TensorLike): Tensor {
  * import { exp, expOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * expOp([x]).toArray() // [1, 2.7183]
- * exp(x).toArray() // [1, 2.7183]
+ * exp(x).toArray()     // [1, 2.7183]
  */
 export const expOp = defineOp({
   name: 'exp',
@@ -292,7 +292,7 @@ const divide = (g: number, x: number) => g / x
  * import { log, logOp, tensor } from 'tapegrad'
  * const x = tensor([1, 2])
  * logOp([x]).toArray() // [0, 0.6931]
- * log(x).toArray() // [0, 0.6931]
+ * log(x).toArray()     // [0, 0.6931]
  */
 export const logOp = defineOp({
   name: 'log',
@@ -319,7 +319,7 @@ const divideByOnePlus = (g: number, x: number) => g / (1 + x)
  * import { log1p, log1pOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * log1pOp([x]).toArray() // [0, 0.6931]
- * log1p(x).toArray() // [0, 0.6931]
+ * log1p(x).toArray()     // [0, 0.6931]
  */
 export const log1pOp = defineOp({
   name: 'log1p',
@@ -345,7 +345,7 @@ export function log1p(x: Tensor): Tensor {
  * import { expm1, expm1Op, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * expm1Op([x]).toArray() // [0, 1.7183]
- * expm1(x).toArray() // [0, 1.7183]
+ * expm1(x).toArray()     // [0, 1.7183]
  */
 export const expm1Op = defineOp({
   name: 'expm1',
@@ -376,7 +376,7 @@ const logAddExpFn = (a: number, b: number) => {
  * import { logaddexp, logaddexpOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3, 4])
  * logaddexpOp([a, b]).toArray() // [3.1269, 4.1269]
- * logaddexp(a, b).toArray() // [3.1269, 4.1269]
+ * logaddexp(a, b).toArray()     // [3.1269, 4.1269]
  */
 export const logaddexpOp = defineOp({
   name: 'logaddexp',
@@ -406,7 +406,7 @@ const halfOver = (g: number, y: number) => g / (2 * y)
  * import { sqrt, sqrtOp, tensor } from 'tapegrad'
  * const x = tensor([4, 9])
  * sqrtOp([x]).toArray() // [2, 3]
- * sqrt(x).toArray() // [2, 3]
+ * sqrt(x).toArray()     // [2, 3]
  */
 export const sqrtOp = defineOp({
   name: 'sqrt',
@@ -434,7 +434,7 @@ const timesSign = (g: number, x: number) => (x > 0 ? g : x < 0 ? -g : 0)
  * import { abs, absOp, tensor } from 'tapegrad'
  * const x = tensor([-2, 3])
  * absOp([x]).toArray() // [2, 3]
- * abs(x).toArray() // [2, 3]
+ * abs(x).toArray()     // [2, 3]
  */
 export const absOp = defineOp({
   name: 'abs',
@@ -462,7 +462,7 @@ const squareGrad = (g: number, x: number) => 2 * g * x
  * import { square, squareOp, tensor } from 'tapegrad'
  * const x = tensor([-2, 3])
  * squareOp([x]).toArray() // [4, 9]
- * square(x).toArray() // [4, 9]
+ * square(x).toArray()     // [4, 9]
  */
 export const squareOp = defineOp({
   name: 'square',
@@ -493,7 +493,7 @@ function oneMinusSquare(y: Tensor): Tensor {
  * import { tanh, tanhOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * tanhOp([x]).toArray() // [0, 0.7616]
- * tanh(x).toArray() // [0, 0.7616]
+ * tanh(x).toArray()     // [0, 0.7616]
  */
 export const tanhOp = defineOp({
   name: 'tanh',
@@ -522,7 +522,7 @@ const sigmoidGrad = (g: number, y: number) => g * y * (1 - y)
  * import { sigmoid, sigmoidOp, tensor } from 'tapegrad'
  * const x = tensor([0, 2])
  * sigmoidOp([x]).toArray() // [0.5, 0.8808]
- * sigmoid(x).toArray() // [0.5, 0.8808]
+ * sigmoid(x).toArray()     // [0.5, 0.8808]
  */
 export const sigmoidOp = defineOp({
   name: 'sigmoid',
@@ -551,7 +551,7 @@ const reluGrad = (g: number, x: number) => (x > 0 ? g : 0)
  * import { relu, reluOp, tensor } from 'tapegrad'
  * const x = tensor([-1, 2])
  * reluOp([x]).toArray() // [0, 2]
- * relu(x).toArray() // [0, 2]
+ * relu(x).toArray()     // [0, 2]
  */
 export const reluOp = defineOp({
   name: 'relu',
@@ -580,7 +580,7 @@ const leakyGrad = (g: number, x: number, s: number) => (x > 0 ? g : s * g)
  * import { leakyRelu, leakyReluOp, tensor } from 'tapegrad'
  * const x = tensor([-2, 3])
  * leakyReluOp([x], 0.01).toArray() // [-0.02, 3]
- * leakyRelu(x, 0.01).toArray() // [-0.02, 3]
+ * leakyRelu(x, 0.01).toArray()     // [-0.02, 3]
  */
 export const leakyReluOp = defineOp<number>({
   name: 'leakyRelu',
@@ -624,7 +624,7 @@ const geluSlopeOp = defineOp({
  * import { gelu, geluOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * geluOp([x]).toArray() // [0, 0.8413]
- * gelu(x).toArray() // [0, 0.8413]
+ * gelu(x).toArray()     // [0, 0.8413]
  */
 export const geluOp = defineOp({
   name: 'gelu',
@@ -657,7 +657,7 @@ const shareIfLess = (a: number, b: number) => (a < b ? 1 : a === b ? 0.5 : 0)
  * import { maximum, maximumOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3, 4])
  * maximumOp([a, b]).toArray() // [3, 4]
- * maximum(a, b).toArray() // [3, 4]
+ * maximum(a, b).toArray()     // [3, 4]
  */
 export const maximumOp = defineOp({
   name: 'maximum',
@@ -682,7 +682,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
  * import { minimum, minimumOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3, 4])
  * minimumOp([a, b]).toArray() // [1, 2]
- * minimum(a, b).toArray() // [1, 2]
+ * minimum(a, b).toArray()     // [1, 2]
  */
 export const minimumOp = defineOp({
   name: 'minimum',
@@ -718,7 +718,7 @@ function inside(x: Tensor, { lo, hi }: Bounds): Tensor {
  * import { clamp, clampOp, tensor } from 'tapegrad'
  * const x = tensor([-2, 0.5, 3])
  * clampOp([x], { lo: 0, hi: 1 }).toArray() // [0, 0.5, 1]
- * clamp(x, 0, 1).toArray() // [0, 0.5, 1]
+ * clamp(x, 0, 1).toArray()                 // [0, 0.5, 1]
  */
 export const clampOp = defineOp<Bounds>({
   name: 'clamp',
@@ -751,7 +751,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
  * import { tensor, where, whereOp } from 'tapegrad'
  * const cond = tensor([1, 0]), a = tensor([5, 6]), b = tensor([7, 8])
  * whereOp([cond, a, b]).toArray() // [5, 8]
- * where(cond, a, b).toArray() // [5, 8]
+ * where(cond, a, b).toArray()     // [5, 8]
  */
 export const whereOp = defineOp({
   name: 'where',
@@ -810,7 +810,7 @@ export const astypeOp = defineOp<DType>({
  * cast back. To int32, values are truncated toward zero (as NumPy's astype) and no gradient flows.
  * @example
  * import { astype, tensor } from 'tapegrad'
- * astype(tensor([1, 2]), 'float64').dtype // 'float64'
+ * astype(tensor([1, 2]), 'float64').dtype        // 'float64'
  * astype(tensor([1.7, -1.7]), 'int32').toArray() // [1, -1]
  */
 export function astype(x: Tensor, dtype: DType): Tensor {
@@ -847,7 +847,7 @@ function steps(name: string, fn: (x: number) => number) {
  * import { sign, signOp, tensor } from 'tapegrad'
  * const x = tensor([-1.5, 0, 2.5])
  * signOp([x]).toArray() // [-1, 0, 1]
- * sign(x).toArray() // [-1, 0, 1]
+ * sign(x).toArray()     // [-1, 0, 1]
  */
 export const signOp = steps('sign', signFn)
 /**
@@ -856,7 +856,7 @@ export const signOp = steps('sign', signFn)
  * import { floor, floorOp, tensor } from 'tapegrad'
  * const x = tensor([-1.5, 0, 2.5])
  * floorOp([x]).toArray() // [-2, 0, 2]
- * floor(x).toArray() // [-2, 0, 2]
+ * floor(x).toArray()     // [-2, 0, 2]
  */
 export const floorOp = steps('floor', Math.floor)
 /**
@@ -865,7 +865,7 @@ export const floorOp = steps('floor', Math.floor)
  * import { ceil, ceilOp, tensor } from 'tapegrad'
  * const x = tensor([-1.5, 0, 2.5])
  * ceilOp([x]).toArray() // [-1, 0, 3]
- * ceil(x).toArray() // [-1, 0, 3]
+ * ceil(x).toArray()     // [-1, 0, 3]
  */
 export const ceilOp = steps('ceil', Math.ceil)
 /**
@@ -874,7 +874,7 @@ export const ceilOp = steps('ceil', Math.ceil)
  * import { round, roundOp, tensor } from 'tapegrad'
  * const x = tensor([-1.5, 0, 2.5])
  * roundOp([x]).toArray() // [-2, 0, 2]
- * round(x).toArray() // [-2, 0, 2]
+ * round(x).toArray()     // [-2, 0, 2]
  */
 export const roundOp = steps('round', halfToEven)
 /**

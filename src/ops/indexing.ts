@@ -174,9 +174,9 @@ const unsliceOp: Op<UnslicePlan> = defineOp<UnslicePlan>({
  * specs take whole axes. The result is a copy. ∂x = g placed back where it was read, zeros elsewhere.
  * @example
  * import { arange, reshape, slice } from 'tapegrad'
- * const x = reshape(arange(6), [2, 3])          // [[0, 1, 2], [3, 4, 5]]
- * slice(x, [null, [1]]).toArray()               // [[1, 2], [4, 5]]
- * slice(x, [0, [null, null, -1]]).toArray()     // [2, 1, 0]
+ * const x = reshape(arange(6), [2, 3])      // [[0, 1, 2], [3, 4, 5]]
+ * slice(x, [null, [1]]).toArray()           // [[1, 2], [4, 5]]
+ * slice(x, [0, [null, null, -1]]).toArray() // [2, 1, 0]
  */
 export function slice(x: Tensor, ranges: SliceSpec[]): Tensor {
   checkTensor('slice', x)
@@ -328,7 +328,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
  * import { concat, concatOp, tensor } from 'tapegrad'
  * const a = tensor([1, 2]), b = tensor([3])
  * concatOp([a, b], 0).toArray() // [1, 2, 3]
- * concat([a, b], 0).toArray() // [1, 2, 3]
+ * concat([a, b], 0).toArray()   // [1, 2, 3]
  */
 export const concatOp: Op<number> = defineOp<number>({
   name: 'concat',
@@ -447,8 +447,8 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
  * a `slice`, so gradients flow back to x.
  * @example
  * import { arange, split, zeros } from 'tapegrad'
- * split(arange(5), 2).map((t) => t.toArray())             // [[0, 1], [2, 3], [4]]
- * split(zeros([2, 5]), [1, 4], 1).map((t) => t.shape)     // [[2, 1], [2, 4]]
+ * split(arange(5), 2).map((t) => t.toArray())         // [[0, 1], [2, 3], [4]]
+ * split(zeros([2, 5]), [1, 4], 1).map((t) => t.shape) // [[2, 1], [2, 4]]
  */
 export function split(x: Tensor, sizesOrSections: number | number[], axis = 0): Tensor[] {
   checkTensor('split', x)

@@ -34,7 +34,7 @@ function interior(shape: readonly number[], widths: readonly [number, number][])
  * import { pad, padOp, tensor } from 'tapegrad'
  * const x = tensor([1, 2])
  * padOp([x], { widths: [[1, 1]], value: 0 }).toArray() // [0, 1, 2, 0]
- * pad(x, [[1, 1]]).toArray() // [0, 1, 2, 0]
+ * pad(x, [[1, 1]]).toArray()                           // [0, 1, 2, 0]
  */
 export const padOp: Op<PadAttrs> = defineOp<PadAttrs>({
   name: 'pad',
@@ -147,9 +147,9 @@ export function flip(x: Tensor, axis?: AxisLike): Tensor {
  * of x when every rep is 1).
  * @example
  * import { tensor, tile } from 'tapegrad'
- * tile(tensor([1, 2]), 2)              // [1, 2, 1, 2]
- * tile(tensor([1, 2]), [2, 1])         // [[1, 2], [1, 2]]
- * tile(tensor([[1], [2]]), [1, 3])     // [[1, 1, 1], [2, 2, 2]]
+ * tile(tensor([1, 2]), 2)          // [1, 2, 1, 2]
+ * tile(tensor([1, 2]), [2, 1])     // [[1, 2], [1, 2]]
+ * tile(tensor([[1], [2]]), [1, 3]) // [[1, 1, 1], [2, 2, 2]]
  */
 export function tile(x: Tensor, reps: number | readonly number[]): Tensor {
   checkTensor('tile', x)

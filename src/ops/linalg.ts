@@ -130,7 +130,7 @@ function batchIndex(batch: readonly number[], own: readonly number[]): number[] 
  * import { matmul, matmulOp, tensor } from 'tapegrad'
  * const a = tensor([[1, 2], [3, 4]]), b = tensor([[5], [6]])
  * matmulOp([a, b], undefined).toArray() // [[17], [39]]
- * matmul(a, b).toArray() // [[17], [39]]
+ * matmul(a, b).toArray()                // [[17], [39]]
  */
 export const matmulOp = defineOp<MatmulPlan | undefined>({
   name: 'matmul',
@@ -222,10 +222,10 @@ function matrixShape(a: readonly number[], b: readonly number[]): number[] {
  * broadcast along). float32 products run on a WebAssembly SIMD kernel where available.
  * @example
  * import { matmul, randn, tensor } from 'tapegrad'
- * matmul(tensor([[1, 2], [3, 4]]), tensor([[5], [6]]))   // [[17], [39]]
- * matmul(tensor([1, 2, 3]), tensor([4, 5, 6])).shape     // []
- * matmul(tensor([1, 2, 3]), tensor([4, 5, 6])).item()    // 32
- * matmul(randn([8, 5, 3]), randn([3, 4])).shape          // [8, 5, 4]
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([[5], [6]])) // [[17], [39]]
+ * matmul(tensor([1, 2, 3]), tensor([4, 5, 6])).shape   // []
+ * matmul(tensor([1, 2, 3]), tensor([4, 5, 6])).item()  // 32
+ * matmul(randn([8, 5, 3]), randn([3, 4])).shape        // [8, 5, 4]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor('matmul', a, 'the first operand')
@@ -247,7 +247,7 @@ function inversePermutation(axes: readonly number[]): number[] {
  * import { permute, permuteOp, tensor } from 'tapegrad'
  * const x = tensor([[1, 2, 3], [4, 5, 6]])
  * permuteOp([x], [1, 0]).toArray() // [[1, 4], [2, 5], [3, 6]]
- * permute(x, [1, 0]).toArray() // [[1, 4], [2, 5], [3, 6]]
+ * permute(x, [1, 0]).toArray()     // [[1, 4], [2, 5], [3, 6]]
  */
 export const permuteOp: Op<number[]> = defineOp<number[]>({
   name: 'permute',

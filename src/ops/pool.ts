@@ -240,9 +240,9 @@ function adaptiveWeights(dtype: FloatDType, n: number, out: number): Tensor {
  * @example
  * import { adaptiveAvgPool2d, tensor } from 'tapegrad'
  * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
- * adaptiveAvgPool2d(x, 1).toArray()       // [[[[8.5]]]]
- * adaptiveAvgPool2d(x, 2).toArray()       // [[[[2.5, 6.5], [10.5, 14.5]]]]
- * adaptiveAvgPool2d(x, [1, null]).shape   // [1, 1, 1, 4]
+ * adaptiveAvgPool2d(x, 1).toArray()     // [[[[8.5]]]]
+ * adaptiveAvgPool2d(x, 2).toArray()     // [[[[2.5, 6.5], [10.5, 14.5]]]]
+ * adaptiveAvgPool2d(x, [1, null]).shape // [1, 1, 1, 4]
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
   const op = 'adaptiveAvgPool2d'

@@ -175,7 +175,7 @@ function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
  * import { max, maxOp, tensor } from 'tapegrad'
  * const x = tensor([[1, 5], [7, 2]])
  * maxOp([x], { axes: [1], keepdims: true }).toArray() // [[5], [7]]
- * max(x, 1, true).toArray() // [[5], [7]]
+ * max(x, 1, true).toArray()                           // [[5], [7]]
  */
 export const maxOp = defineOp<ReduceAttrs>({
   name: 'max',
@@ -276,7 +276,7 @@ export function logsumexp(x: Tensor, axis?: AxisLike, keepdims = false): Tensor 
  * result is NaN or +∞, as in NumPy. Composite: mean, sub, square, sum.
  * @example
  * import { tensor, variance } from 'tapegrad'
- * variance(tensor([1, 2, 3, 4]))        // 1.25
+ * variance(tensor([1, 2, 3, 4]))              // 1.25
  * variance(tensor([1, 2, 3, 4]), 0, false, 1) // 1.6667
  */
 export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correction = 0): Tensor {

@@ -75,8 +75,8 @@ function runningSums(x: TypedArray, outer: number, n: number, inner: number, rev
  * import { cumsum, cumsumOp, tensor } from 'tapegrad'
  * const x = tensor([1, 2, 3])
  * cumsumOp([x], { axis: 0, reverse: false }).toArray() // [1, 3, 6]
- * cumsumOp([x], { axis: 0, reverse: true }).toArray() // [6, 5, 3]
- * cumsum(x, 0).toArray() // [1, 3, 6]
+ * cumsumOp([x], { axis: 0, reverse: true }).toArray()  // [6, 5, 3]
+ * cumsum(x, 0).toArray()                               // [1, 3, 6]
  */
 export const cumsumOp: Op<CumsumAttrs> = defineOp<CumsumAttrs>({
   name: 'cumsum',
@@ -95,7 +95,7 @@ export const cumsumOp: Op<CumsumAttrs> = defineOp<CumsumAttrs>({
  * x̄_j = Σ_{k≥j} g_k. Sums run in float64 and are rounded once per element.
  * @example
  * import { cumsum, tensor } from 'tapegrad'
- * cumsum(tensor([[1, 2, 3], [4, 5, 6]]), 1) // [[1, 3, 6], [4, 9, 15]]
+ * cumsum(tensor([[1, 2, 3], [4, 5, 6]]), 1)  // [[1, 3, 6], [4, 9, 15]]
  * cumsum(tensor([[1, 2], [3, 4]])).toArray() // [1, 3, 6, 10]
  */
 export function cumsum(x: Tensor, axis?: number | null): Tensor {
@@ -184,7 +184,7 @@ function productOfOthers(x: Tensor, axis: number): Tensor {
  * @example
  * import { prod, prodOp, tensor } from 'tapegrad'
  * const x = tensor([[1, 2], [3, 4]])
- * prodOp([x], 1).toArray() // [[2], [12]]
+ * prodOp([x], 1).toArray()   // [[2], [12]]
  * prod(x, 1, true).toArray() // [[2], [12]]
  */
 export const prodOp: Op<number> = defineOp<number>({

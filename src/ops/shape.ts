@@ -25,7 +25,7 @@ import { Tensor } from '../tensor.js'
  * import { arange, reshape, reshapeOp } from 'tapegrad'
  * const x = arange(6)
  * reshapeOp([x], [3, 2]).toArray() // [[0, 1], [2, 3], [4, 5]]
- * reshape(x, [3, 2]).toArray() // [[0, 1], [2, 3], [4, 5]]
+ * reshape(x, [3, 2]).toArray()     // [[0, 1], [2, 3], [4, 5]]
  */
 export const reshapeOp: Op<number[]> = defineOp<number[]>({
   name: 'reshape',
@@ -103,8 +103,8 @@ export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
  * is not of size 1, as NumPy). A reshape, so the result shares x's storage.
  * @example
  * import { squeeze, zeros } from 'tapegrad'
- * squeeze(zeros([1, 3, 1])).shape      // [3]
- * squeeze(zeros([1, 3, 1]), -1).shape  // [1, 3]
+ * squeeze(zeros([1, 3, 1])).shape     // [3]
+ * squeeze(zeros([1, 3, 1]), -1).shape // [1, 3]
  */
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   checkTensor('squeeze', x)
@@ -130,8 +130,8 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
  * counted from the end of the result (−1 appends). A reshape, so the result shares x's storage.
  * @example
  * import { unsqueeze, zeros } from 'tapegrad'
- * unsqueeze(zeros([3]), 0).shape   // [1, 3]
- * unsqueeze(zeros([3]), -1).shape  // [3, 1]
+ * unsqueeze(zeros([3]), 0).shape  // [1, 3]
+ * unsqueeze(zeros([3]), -1).shape // [3, 1]
  */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   checkTensor('unsqueeze', x)
@@ -153,7 +153,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
  * import { broadcastTo, broadcastToOp, tensor } from 'tapegrad'
  * const x = tensor([1, 2])
  * broadcastToOp([x], [3, 2]).toArray() // [[1, 2], [1, 2], [1, 2]]
- * broadcastTo(x, [3, 2]).toArray() // [[1, 2], [1, 2], [1, 2]]
+ * broadcastTo(x, [3, 2]).toArray()     // [[1, 2], [1, 2], [1, 2]]
  */
 export const broadcastToOp: Op<number[]> = defineOp<number[]>({
   name: 'broadcastTo',

@@ -15,7 +15,7 @@ import { add, div, mul, neg, sqrt, square, sub } from './elementwise.js'
  * import { sin, sinOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * sinOp([x]).toArray() // [0, 0.8415]
- * sin(x).toArray() // [0, 0.8415]
+ * sin(x).toArray()     // [0, 0.8415]
  */
 export const sinOp = defineOp({
   name: 'sin',
@@ -42,7 +42,7 @@ export function sin(x: Tensor): Tensor {
  * import { cos, cosOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * cosOp([x]).toArray() // [1, 0.5403]
- * cos(x).toArray() // [1, 0.5403]
+ * cos(x).toArray()     // [1, 0.5403]
  */
 export const cosOp = defineOp({
   name: 'cos',
@@ -67,7 +67,7 @@ export function cos(x: Tensor): Tensor {
  * import { tan, tanOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * tanOp([x]).toArray() // [0, 1.5574]
- * tan(x).toArray() // [0, 1.5574]
+ * tan(x).toArray()     // [0, 1.5574]
  */
 export const tanOp = defineOp({
   name: 'tan',
@@ -92,7 +92,7 @@ export function tan(x: Tensor): Tensor {
  * import { atan, atanOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * atanOp([x]).toArray() // [0, 0.7854]
- * atan(x).toArray() // [0, 0.7854]
+ * atan(x).toArray()     // [0, 0.7854]
  */
 export const atanOp = defineOp({
   name: 'atan',
@@ -119,7 +119,7 @@ const atan2Fn = (y: number, x: number) => Math.atan2(y, x)
  * import { atan2, atan2Op, tensor } from 'tapegrad'
  * const y = tensor([1, 1]), x = tensor([1, -1])
  * atan2Op([y, x]).toArray() // [0.7854, 2.3562]
- * atan2(y, x).toArray() // [0.7854, 2.3562]
+ * atan2(y, x).toArray()     // [0.7854, 2.3562]
  */
 export const atan2Op = defineOp({
   name: 'atan2',
@@ -151,7 +151,7 @@ export function atan2(y: TensorLike, x: TensorLike): Tensor {
  * import { sinh, sinhOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * sinhOp([x]).toArray() // [0, 1.1752]
- * sinh(x).toArray() // [0, 1.1752]
+ * sinh(x).toArray()     // [0, 1.1752]
  */
 export const sinhOp = defineOp({
   name: 'sinh',
@@ -174,7 +174,7 @@ export function sinh(x: Tensor): Tensor {
  * import { cosh, coshOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * coshOp([x]).toArray() // [1, 1.5431]
- * cosh(x).toArray() // [1, 1.5431]
+ * cosh(x).toArray()     // [1, 1.5431]
  */
 export const coshOp = defineOp({
   name: 'cosh',
@@ -199,7 +199,7 @@ export function cosh(x: Tensor): Tensor {
  * import { asinh, asinhOp, tensor } from 'tapegrad'
  * const x = tensor([0, 1])
  * asinhOp([x]).toArray() // [0, 0.8814]
- * asinh(x).toArray() // [0, 0.8814]
+ * asinh(x).toArray()     // [0, 0.8814]
  */
 export const asinhOp = defineOp({
   name: 'asinh',

@@ -47,7 +47,7 @@ export function fmtWindow(sizes: readonly number[]): string {
  * @example
  * import { tensor } from 'tapegrad'
  * import { floatDtype } from './src/ops/window-args'
- * floatDtype('maxPool2d', tensor([1, 2])) // 'float32'
+ * floatDtype('maxPool2d', tensor([1, 2]))                     // 'float32'
  * floatDtype('maxPool2d', tensor([1, 2], { dtype: 'int32' })) // throws maxPool2d: int32 tensor [2] given to a float op
  */
 export function floatDtype(op: string, x: Tensor): FloatDType {
