@@ -1,5 +1,5 @@
 /** The doc-test machinery itself: collection, the result-comment syntax, comparison, instrumenting. */
-import { checkers, examplesOf, fencesOf, instrument, matches, parseResultComment, type Expected } from './doc-blocks.js'
+import { checkers, examplesOf, fencesOf, instrument, matches, parseResultComment, runBlock, type Expected } from './doc-blocks.js'
 import { tensor } from '../src/index.js'
 
 /** Parses a comment and compares a value with it, as a doc block's check does. */
@@ -25,6 +25,7 @@ describe('parseResultComment', () => {
     expect(parseResultComment('[[1, 2], [3, 4],]')).toMatchObject({ kind: 'array', items: [{ kind: 'array' }, { kind: 'array' }] })
     expect(parseResultComment('≈ 0.5')).toEqual({ kind: 'number', value: 0.5, decimals: 1, negZero: false })
     expect(parseResultComment('throws shape mismatch')).toEqual({ kind: 'throws', text: 'shape mismatch' })
+    expect(parseResultComment('throws: shape mismatch')).toEqual({ kind: 'throws', text: 'shape mismatch' })
     expect(parseResultComment('throws /^add: .*\\[2\\]/i')).toEqual({ kind: 'throws', regex: /^add: .*\[2\]/i })
   })
 
@@ -35,7 +36,7 @@ describe('parseResultComment', () => {
   })
 
   test('a comment that starts like a value must parse', () => {
-    for (const bad of ['[1, 2', '[0, −1000]', '0.6931 (= ln 2)', '{ a 1 }', "'open", '≈ ln 2', 'true when x > 0', '-1 or more', 'throws', 'throws /(/', '1..2']) {
+    for (const bad of ['[1, 2', '[0, −1000]', '0.6931 (= ln 2)', '{ a 1 }', "'open", '≈ ln 2', 'true when x > 0', '-1 or more', 'throws', 'throws:', 'throws /(/', '1..2']) {
       expect(() => parseResultComment(bad)).toThrow(/result comment/)
     }
   })
@@ -146,5 +147,27 @@ describe('collection', () => {
       { file: 'r.md', line: 3, code: 'a() // 1' },
       { file: 'r.md', line: 10, code: 'b()' },
     ])
+  })
+})
+
+describe('runBlock', () => {
+  const load = (name: string) => {
+    if (name === 'node:path') return require('node:path')
+    throw new Error(`unexpected import ${name}`)
+  }
+
+  test('transpiles TypeScript, imports, top-level await, import.meta.url, and checks', async () => {
+    const code = [
+      "import * as path from 'node:path'",
+      'const n: number = await Promise.resolve(2) // 2',
+      "path.basename(new URL('./x.js', import.meta.url).pathname) // 'x.js'",
+      "new URL('.', import.meta.url).pathname.endsWith('/src/') // true",
+    ].join('\n')
+    await runBlock({ file: 'src/a.ts', line: 1, code }, '/repo', load)
+  })
+
+  test('a failing check names the file and line; a bad comment names them too', async () => {
+    await expect(runBlock({ file: 'src/a.ts', line: 7, code: 'const x = 1\nx + 1 // 3' }, '/repo', load)).rejects.toThrow('src/a.ts:8: expected // 3\n  actual: 2')
+    await expect(runBlock({ file: 'src/a.ts', line: 7, code: 'f() // [1,' }, '/repo', load)).rejects.toThrow(/^src\/a\.ts:7: result comment/)
   })
 })

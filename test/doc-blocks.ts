@@ -12,6 +12,8 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
+import { pathToFileURL } from 'url'
+import * as ts from 'typescript'
 
 /** One block of documentation code: `line` is the 1-based line of its first code line in `file`. */
 export interface DocBlock {
@@ -265,13 +267,15 @@ class ValueParser {
  * A comment that starts like a value but does not parse throws (see the file comment).
  *
  * Syntax: numbers (`-0`, `NaN`, `Infinity`, `1e-3`), `true` `false` `null` `undefined`, quoted
- * strings, nested arrays, object literals, `throws <text>` and `throws /regex/flags`. A leading
+ * strings, nested arrays, object literals, `throws <text>` and `throws /regex/flags` (a colon
+ * after `throws` is allowed: `throws: <text>`). A leading
  * `≈` is allowed and changes nothing: the written digits set the precision.
  */
 export function parseResultComment(text: string): Expected | undefined {
   const s = text.trim()
   if (/^throws\b/.test(s)) {
-    const what = s.slice('throws'.length).trim()
+    // `throws: text` reads as `throws text` (the colon is how prose often says it).
+    const what = s.slice('throws'.length).replace(/^\s*:/, '').trim()
     if (what === '') throw new Error(`result comment '${s}': 'throws' needs the text (or /regex/) of the message`)
     const re = /^\/(.+)\/([a-z]*)$/.exec(what)
     if (re) {
@@ -480,4 +484,36 @@ export function checkers(file: string) {
       throw nothrow()
     },
   }
+}
+
+// ---- running ----------------------------------------------------------------------------------------
+
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>
+
+/**
+ * Instruments, transpiles (CommonJS, ES2022) and runs one block as the body of an async function,
+ * so that top-level `await` works; `requireFn` loads what the block imports. `root` is the
+ * repository root the block's file is relative to.
+ */
+export async function runBlock(block: DocBlock, root: string, requireFn: (name: string) => unknown): Promise<void> {
+  let source: string
+  try {
+    source = instrument(block.code, block.line)
+  } catch (e) {
+    // instrument's errors say 'line N: …'; name the file too.
+    throw new Error(`${block.file}:${(e as Error).message.replace(/^line /, '')}`)
+  }
+  const js = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    fileName: 'block.ts',
+  }).outputText
+  const { __check, __throws } = checkers(block.file)
+  const module = { exports: {} }
+  // A function body cannot say `import.meta`: it becomes an object whose url is the documenting
+  // file's, so `new URL('./x.js', import.meta.url)` resolves next to that file, as it would in
+  // the module the example stands for.
+  const importMeta = { url: pathToFileURL(path.join(root, block.file)).href }
+  const body = js.replace(/\bimport\.meta\b/g, '__importMeta')
+  const fn = new AsyncFunction('require', 'module', 'exports', '__check', '__throws', '__importMeta', body)
+  await fn(requireFn, module, module.exports, __check, __throws, importMeta)
 }

@@ -8,8 +8,7 @@
  */
 import * as fs from 'fs'
 import * as path from 'path'
-import * as ts from 'typescript'
-import { checkers, collectBlocks, instrument, markdownFiles, sourceFiles, TS_FENCE, type DocBlock } from './doc-blocks.js'
+import { collectBlocks, markdownFiles, runBlock, sourceFiles, TS_FENCE } from './doc-blocks.js'
 import { seed, setDebug, setBackend, getBackend } from '../src/index.js'
 
 const ROOT = path.resolve(__dirname, '..')
@@ -33,27 +32,6 @@ function blockRequire(name: string): unknown {
   return require(name)
 }
 
-const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>
-
-/** Instruments, transpiles and runs one block as the body of an async function. */
-async function runBlock(block: DocBlock): Promise<void> {
-  let source: string
-  try {
-    source = instrument(block.code, block.line)
-  } catch (e) {
-    // instrument's errors say 'line N: …'; name the file too.
-    throw new Error(`${block.file}:${(e as Error).message.replace(/^line /, '')}`)
-  }
-  const js = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    fileName: 'block.ts',
-  }).outputText
-  const { __check, __throws } = checkers(block.file)
-  const module = { exports: {} }
-  const fn = new AsyncFunction('require', 'module', 'exports', '__check', '__throws', js)
-  await fn(blockRequire, module, module.exports, __check, __throws)
-}
-
 const filter = process.env.DOCTEST_FILTER ?? ''
 const all = collectBlocks(ROOT)
 const blocks = all.filter((b) => b.file.includes(filter))
@@ -68,7 +46,7 @@ describe('doc blocks', () => {
       seed(0)
       setDebug({ checkFinite: false, checkInPlace: false })
       if (getBackend().requested !== 'cpu') await setBackend('cpu')
-      await runBlock(block)
+      await runBlock(block, ROOT, blockRequire)
     })
   }
 })
