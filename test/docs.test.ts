@@ -7,6 +7,7 @@
  * whose path contains `src/ops`.
  */
 import * as fs from 'fs'
+import * as os from 'os'
 import * as path from 'path'
 import { collectBlocks, markdownFiles, runBlock, sourceFiles, TS_FENCE } from './doc-blocks.js'
 import { seed, setDebug, setBackend, getBackend } from '../src/index.js'
@@ -37,6 +38,18 @@ const all = collectBlocks(ROOT)
 const blocks = all.filter((b) => b.file.includes(filter))
 
 describe('doc blocks', () => {
+  // Blocks run in a scratch directory, so an example that saves a file ('model.safetensors')
+  // writes it there and not into the repository (imports still resolve from the root).
+  const home = process.cwd()
+  let scratch = ''
+  beforeAll(() => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tapegrad-doctest-'))
+    process.chdir(scratch)
+  })
+  afterAll(() => {
+    process.chdir(home)
+    fs.rmSync(scratch, { recursive: true, force: true })
+  })
   afterEach(async () => {
     if (getBackend().requested !== 'cpu') await setBackend('cpu')
   })
