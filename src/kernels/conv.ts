@@ -99,7 +99,17 @@ function validRange(off: number, s: number, W: number, Wo: number): [number, num
  * Unfolds sample `n` of x (all C channels) into col [C·kH·kW, Ho·Wo], writing every element
  * (zeros in the padding), so that the rows of channel group g are the block starting at
  * g·Cg·kH·kW·Ho·Wo.
- * @example im2col(x, 0, geometry, col) // col[(c·kH + i)·kW + j, oh·Wo + ow] = x[0, c, ih, iw]
+ * @example
+ * import { conv2d, ones, tapeOf, tensor } from 'tapegrad'
+ * import { im2col, type Conv2dGeometry } from './src/kernels/conv'
+ * // the geometry conv2d works out for a 1×1×3×3 input and one 2×2 kernel (output 2×2)
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], { requiresGrad: true })
+ * const w = tensor([[[[1, 0], [0, -1]]]])
+ * const g = tapeOf(conv2d(x, w)).entries[0].attrs as Conv2dGeometry
+ * // col[(c·kH + i)·kW + j, oh·Wo + ow] = x[0, c, ih, iw]: one row per tap, one column per output
+ * const col = new Float32Array(4 * 4)
+ * im2col(x.data as Float32Array, 0, g, col)
+ * col // [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]
  */
 export function im2col(x: FloatArray, n: number, g: Conv2dGeometry, col: FloatArray): void {
   const { inChannels: C, height: H, width: W, kernelH: kH, kernelW: kW, strideH: sH, strideW: sW } = g
@@ -134,7 +144,18 @@ export function im2col(x: FloatArray, n: number, g: Conv2dGeometry, col: FloatAr
 /**
  * The adjoint of `im2col`: adds every element of col [C·kH·kW, Ho·Wo] back onto the input
  * position it was read from (padding positions are dropped), into sample `n` of dx.
- * @example col2im(dcol, 0, geometry, dx) // dx[0, c, ih, iw] += Σ dcol over the taps that read it
+ * @example
+ * import { conv2d, ones, tapeOf, tensor } from 'tapegrad'
+ * import { col2im, type Conv2dGeometry } from './src/kernels/conv'
+ * // the geometry conv2d works out for a 1×1×3×3 input and one 2×2 kernel (output 2×2)
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], { requiresGrad: true })
+ * const w = tensor([[[[1, 0], [0, -1]]]])
+ * const g = tapeOf(conv2d(x, w)).entries[0].attrs as Conv2dGeometry
+ * // dx[0, c, ih, iw] += the col entries of every tap that read x[0, c, ih, iw]: with col all ones,
+ * // the number of windows that cover each input position
+ * const dx = new Float32Array(9)
+ * col2im(new Float32Array(4 * 4).fill(1), 0, g, dx)
+ * dx // [1, 2, 1, 2, 4, 2, 1, 2, 1]
  */
 export function col2im(col: FloatArray, n: number, g: Conv2dGeometry, dx: FloatArray): void {
   const { inChannels: C, height: H, width: W, kernelH: kH, kernelW: kW, strideH: sH, strideW: sW } = g
@@ -163,7 +184,17 @@ export function col2im(col: FloatArray, n: number, g: Conv2dGeometry, dx: FloatA
  *   y[n, o, oh, ow] = b[o] + Σ_{c ∈ group(o), i, j} w[o, c − c₀, i, j] · x[n, c, oh·sH − pT + i·dH,
  *                                                                       ow·sW − pL + j·dW]
  * with x [N, C, H, W], w [O, C/groups, kH, kW], b [O] or null, y [N, O, Ho, Wo] (overwritten).
- * @example conv2dForward(x, w, null, geometry, y) // geometry from the op's checks
+ * @example
+ * import { conv2d, ones, tapeOf, tensor } from 'tapegrad'
+ * import { conv2dForward, type Conv2dGeometry } from './src/kernels/conv'
+ * // the geometry conv2d works out for a 1×1×3×3 input and one 2×2 kernel (output 2×2)
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], { requiresGrad: true })
+ * const w = tensor([[[[1, 0], [0, -1]]]])
+ * const g = tapeOf(conv2d(x, w)).entries[0].attrs as Conv2dGeometry
+ * const y = new Float32Array(4)
+ * conv2dForward(x.data as Float32Array, w.data as Float32Array, null, g, y)
+ * y // [-4, -4, -4, -4]
+ * conv2d(x, w).toArray() // [[[[-4, -4], [-4, -4]]]]
  */
 export function conv2dForward(
   x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray,
@@ -194,7 +225,19 @@ export function conv2dForward(
  *   dx[n, c, ih, iw] = Σ w[o, c − c₀, i, j] · dy[n, o, oh, ow]
  *   over o ∈ group(c) and the taps (i, j) with ih = oh·sH − pT + i·dH, iw = ow·sW − pL + j·dW
  * with dy [N, O, Ho, Wo], w [O, C/groups, kH, kW], dx [N, C, H, W] (overwritten).
- * @example conv2dInputGrad(dy, w, geometry, dx)
+ * @example
+ * import { conv2d, ones, tapeOf, tensor } from 'tapegrad'
+ * import { conv2dInputGrad, type Conv2dGeometry } from './src/kernels/conv'
+ * // the geometry conv2d works out for a 1×1×3×3 input and one 2×2 kernel (output 2×2)
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], { requiresGrad: true })
+ * const w = tensor([[[[1, 0], [0, -1]]]])
+ * const g = tapeOf(conv2d(x, w)).entries[0].attrs as Conv2dGeometry
+ * // with dy all ones (the gradient of y.sum()), dx is what backward gives x
+ * const dx = new Float32Array(9)
+ * conv2dInputGrad(new Float32Array(4).fill(1), w.data as Float32Array, g, dx)
+ * dx // [1, 1, 0, 1, 0, -1, 0, -1, -1]
+ * conv2d(x, w).sum().backward()
+ * x.grad!.toArray() // [[[[1, 1, 0], [1, 0, -1], [0, -1, -1]]]]
  */
 export function conv2dInputGrad(dy: FloatArray, w: FloatArray, g: Conv2dGeometry, dx: FloatArray): void {
   const { batch: N, inChannels: C, outChannels: O, groups: G } = g
@@ -229,7 +272,17 @@ export function conv2dInputGrad(dy: FloatArray, w: FloatArray, g: Conv2dGeometry
  * dw = ∂⟨dy, conv2d(x, w)⟩/∂w, the correlation of x with dy summed over the samples:
  *   dw[o, c − c₀, i, j] = Σ_{n, oh, ow} dy[n, o, oh, ow] · x[n, c, oh·sH − pT + i·dH, ow·sW − pL + j·dW]
  * with x [N, C, H, W], dy [N, O, Ho, Wo], dw [O, C/groups, kH, kW] (overwritten).
- * @example conv2dWeightGrad(x, dy, geometry, dw)
+ * @example
+ * import { conv2d, ones, tapeOf, tensor } from 'tapegrad'
+ * import { conv2dWeightGrad, type Conv2dGeometry } from './src/kernels/conv'
+ * // the geometry conv2d works out for a 1×1×3×3 input and one 2×2 kernel (output 2×2)
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], { requiresGrad: true })
+ * const w = tensor([[[[1, 0], [0, -1]]]])
+ * const g = tapeOf(conv2d(x, w)).entries[0].attrs as Conv2dGeometry
+ * // with dy all ones, each tap's gradient is the sum of the inputs it reads
+ * const dw = new Float32Array(4)
+ * conv2dWeightGrad(x.data as Float32Array, new Float32Array(4).fill(1), g, dw)
+ * dw // [12, 16, 24, 28]
  */
 export function conv2dWeightGrad(x: FloatArray, dy: FloatArray, g: Conv2dGeometry, dw: FloatArray): void {
   const { batch: N, inChannels: C, outChannels: O, groups: G } = g
@@ -302,7 +355,16 @@ function isUnitStride(g: Conv2dGeometry, like: FloatArray): boolean {
 /**
  * Turns the stride-1 path off (true: every convolution runs plain im2col) or back on; returns the
  * previous setting. For tests and benchmarks that compare the two paths.
- * @example const was = disableUnitStridePath(true); try { compare() } finally { disableUnitStridePath(was) }
+ * @example
+ * import { abs, conv2d, max, randn, seed, sub } from 'tapegrad'
+ * import { disableUnitStridePath } from './src/kernels/conv'
+ * seed(1)
+ * const x = randn([1, 2, 8, 8]), w = randn([3, 2, 3, 3])
+ * const fast = conv2d(x, w)
+ * const was = disableUnitStridePath(true) // false
+ * const plain = conv2d(x, w)
+ * disableUnitStridePath(was)
+ * max(abs(sub(fast, plain))).item() < 1e-5 // true
  */
 export function disableUnitStridePath(disabled: boolean): boolean {
   const prev = unitStrideDisabled

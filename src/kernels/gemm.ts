@@ -48,9 +48,17 @@ const MC = 64
  * Transposed operands are read in place (no transposed copy is made). With K = 0 the product
  * is all zeros.
  * @example
+ * import { gemm } from './src/kernels/gemm'
+ * const A = new Float32Array([1, 2, 3, 4, 5, 6])   // A: 2×3, row-major
+ * const B = new Float32Array([1, 0, 0, 1, 1, 1])   // B: 3×2
  * const C = new Float32Array(4)
- * gemm(false, false, 2, 2, 3, A23, B32, C) // C = A·B, A 2×3, B 3×2
- * gemm(true, false, 3, 2, 2, A23, G22, dB) // dB = Aᵀ·G without transposing A
+ * gemm(false, false, 2, 2, 3, A, B, C)             // C = A·B
+ * C // [4, 5, 10, 11]
+ * // dB = Aᵀ·G (3×2) with A read in place: no transposed copy is made
+ * const G = new Float32Array([1, 0, 0, 1])         // G: 2×2
+ * const dB = new Float32Array(6)
+ * gemm(true, false, 3, 2, 2, A, G, dB)
+ * dB // [1, 4, 2, 5, 3, 6]
  */
 export function gemm(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
@@ -81,7 +89,13 @@ let rowScratch = new Float64Array(64)
 /**
  * The `direct` path of `gemm`, C = op(A)·op(B) with no packing (exported for tests; any size is
  * correct, small ones are fast).
- * @example gemmDirect(false, false, 2, 2, 3, A23, B32, C) // same arguments and result as gemm
+ * @example
+ * import { gemmDirect } from './src/kernels/gemm'
+ * const A = new Float64Array([1, 2, 3, 4, 5, 6])   // A: 2×3, row-major
+ * const B = new Float64Array([1, 0, 0, 1, 1, 1])   // B: 3×2
+ * const C = new Float64Array(4)
+ * gemmDirect(false, false, 2, 2, 3, A, B, C)       // same arguments and result as gemm
+ * C // [4, 5, 10, 11]
  */
 export function gemmDirect(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
@@ -201,7 +215,15 @@ const edge = new Float64Array(16)
 /**
  * The `packed` JS path of `gemm`, C = op(A)·op(B) over packed float64 panels (exported for tests;
  * used for float64 and without wasm SIMD).
- * @example gemmPacked(false, true, 64, 64, 64, A, B, C) // C = A·Bᵀ, same arguments as gemm
+ * @example
+ * import { gemmDirect, gemmPacked } from './src/kernels/gemm'
+ * const n = 64
+ * const A = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i))
+ * const B = Float64Array.from({ length: n * n }, (_, i) => Math.cos(i))
+ * const packed = new Float64Array(n * n), direct = new Float64Array(n * n)
+ * gemmPacked(false, true, n, n, n, A, B, packed)   // C = A·Bᵀ, same arguments as gemm
+ * gemmDirect(false, true, n, n, n, A, B, direct)
+ * packed.every((v, i) => Math.abs(v - direct[i]) < 1e-12) // true
  */
 export function gemmPacked(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
@@ -347,7 +369,10 @@ function wasmKernel(): WasmKernel | null {
 
 /**
  * Whether the WebAssembly SIMD kernel is in use for float32 (false: the JS kernel runs).
- * @example if (!wasmSimdAvailable()) console.log('matmul runs the JS kernel')
+ * @example
+ * import { wasmSimdAvailable } from './src/kernels/gemm'
+ * // Node 20 and current browsers have WebAssembly SIMD; without it matmul runs the JS kernel
+ * wasmSimdAvailable() // true
  */
 export function wasmSimdAvailable(): boolean {
   return wasmKernel() !== null
@@ -356,7 +381,12 @@ export function wasmSimdAvailable(): boolean {
 /**
  * Turns the WebAssembly kernel off (true) or back on (false), e.g. to compare against the JS
  * kernel or to rule it out while debugging. Returns the previous setting.
- * @example const was = disableWasmGemm(true); try { compare() } finally { disableWasmGemm(was) }
+ * @example
+ * import { disableWasmGemm, wasmSimdAvailable } from './src/kernels/gemm'
+ * const was = disableWasmGemm(true) // false
+ * wasmSimdAvailable()               // false
+ * disableWasmGemm(was)              // true
+ * wasmSimdAvailable()               // true
  */
 export function disableWasmGemm(disabled: boolean): boolean {
   const prev = wasmDisabled
@@ -383,7 +413,13 @@ function wasmHeap(k: WasmKernel, bytes: number): Float32Array | null {
 /**
  * The `wasm` path of `gemm`, C = op(A)·op(B) (float32 only; exported for tests). Returns false
  * (doing nothing) where the SIMD kernel is unavailable or its memory cannot hold the operands.
- * @example if (!gemmWasm(false, false, M, N, K, A, B, C)) gemmPacked(false, false, M, N, K, A, B, C)
+ * @example
+ * import { gemmPacked, gemmWasm } from './src/kernels/gemm'
+ * const A = new Float32Array([1, 2, 3, 4, 5, 6])   // A: 2×3, row-major
+ * const B = new Float32Array([1, 0, 0, 1, 1, 1])   // B: 3×2
+ * const C = new Float32Array(4)
+ * if (!gemmWasm(false, false, 2, 2, 3, A, B, C)) gemmPacked(false, false, 2, 2, 3, A, B, C)
+ * C // [4, 5, 10, 11]
  */
 export function gemmWasm(
   transA: boolean, transB: boolean, M: number, N: number, K: number,

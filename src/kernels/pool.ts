@@ -42,7 +42,17 @@ export interface Pool2dGeometry {
  * CPU rule `val > max || isnan(val)`), so NaN propagates. Returns false if some window held no input
  * position at all (only padding: possible with a dilation wider than the input), whose index
  * is then −1.
- * @example maxPool2dArgmax(x, geometry, idx) // idx.length = N·C·Ho·Wo
+ * @example
+ * import { maxPool2dArgmax, type Pool2dGeometry } from './src/kernels/pool'
+ * // one 4×4 plane in 2×2 windows with stride 2: four windows, one index each (N·C·Ho·Wo in all)
+ * const g: Pool2dGeometry = {
+ *   batch: 1, channels: 1, height: 4, width: 4, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2,
+ *   padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, outH: 2, outW: 2,
+ * }
+ * const x = new Float32Array([1, 2, 5, 6, 3, 4, 7, 8, 9, 10, 13, 14, 11, 12, 15, 16])
+ * const idx = new Int32Array(4)
+ * maxPool2dArgmax(x, g, idx) // true
+ * idx                        // [5, 7, 13, 15]
  */
 export function maxPool2dArgmax(x: Float32Array | Float64Array, g: Pool2dGeometry, idx: Int32Array): boolean {
   const { batch: N, channels: C, height: H, width: W, kernelH: kH, kernelW: kW, strideH: sH, strideW: sW } = g
@@ -113,7 +123,13 @@ function argmax2x2(x: Float32Array | Float64Array, g: Pool2dGeometry, idx: Int32
 
 /**
  * out[k] = x[idx[k]] (out is overwritten).
- * @example gatherAt(x, idx, out) // max pooling's forward, given the argmax indices
+ * @example
+ * import { gatherAt } from './src/kernels/pool'
+ * // max pooling's forward, given the argmax indices
+ * const x = new Float32Array([1, 2, 5, 6, 3, 4, 7, 8])
+ * const out = new Float32Array(2)
+ * gatherAt(x, new Int32Array([5, 7]), out)
+ * out // [4, 8]
  */
 export function gatherAt(x: Float32Array | Float64Array, idx: Int32Array, out: Float32Array | Float64Array): void {
   for (let k = 0; k < idx.length; k++) out[k] = x[idx[k]]
@@ -122,7 +138,12 @@ export function gatherAt(x: Float32Array | Float64Array, idx: Int32Array, out: F
 /**
  * dx[idx[k]] += g[k] for every k (dx is added into: zero it first for a fresh gradient). An index
  * that appears in several windows receives the sum of their gradients.
- * @example scatterAddAt(g, idx, dx) // max pooling's gradient, given the argmax indices
+ * @example
+ * import { scatterAddAt } from './src/kernels/pool'
+ * // max pooling's gradient, given the argmax indices: a shared index receives the sum
+ * const dx = new Float32Array(4)
+ * scatterAddAt(new Float32Array([1, 2, 3]), new Int32Array([0, 3, 0]), dx)
+ * dx // [4, 0, 0, 2]
  */
 export function scatterAddAt(g: Float32Array | Float64Array, idx: Int32Array, dx: Float32Array | Float64Array): void {
   for (let k = 0; k < idx.length; k++) dx[idx[k]] += g[k]

@@ -13,7 +13,14 @@ import { abs, add, clamp, div, mul, sigmoid, where } from './elementwise.js'
 // Computed as max(x, 0) + ln(1 + e^(−β|x|))/β, exact and finite for every x (softplus(40) is 40 +
 // 4e-18, not 40 from a threshold; softplus(−40) is 4e-18, not 0).
 const softplusFn = (x: number, beta: number) => Math.max(x, 0) + Math.log1p(Math.exp(-beta * Math.abs(x))) / beta
-/** The primitive behind {@link softplus} (attrs: β). @example softplusOp([x], 1) // = softplus(x), without its argument checks */
+/**
+ * The primitive behind {@link softplus} (attrs: β).
+ * @example
+ * import { softplus, softplusOp, tensor } from 'tapegrad'
+ * const x = tensor([-1, 0, 1])
+ * softplusOp([x], 2).toArray() // [0.0635, 0.3466, 1.0635]
+ * softplus(x, 2).toArray()     // [0.0635, 0.3466, 1.0635]
+ */
 export const softplusOp = defineOp<number>({
   name: 'softplus',
   forward: ([x], beta) => mapTensor(x, softplusFn, beta),
@@ -22,8 +29,10 @@ export const softplusOp = defineOp<number>({
 })
 /**
  * softplus(x) = ln(1 + e^(βx))/β (β = 1 by default, as PyTorch), a smooth relu, stable for any x;
- * ∂/∂x = σ(βx).
- * @example softplus(tensor([0])).toArray() // [0.6931] (= ln 2)
+ * ∂/∂x = σ(βx). softplus(0) = ln 2.
+ * @example
+ * import { softplus, tensor } from 'tapegrad'
+ * softplus(tensor([0])).toArray() // [0.6931]
  */
 export function softplus(x: Tensor, beta = 1): Tensor {
   checkTensor('softplus', x)
@@ -40,7 +49,14 @@ const positive = (x: number) => (x > 0 ? 1 : 0)
 function eluSlope(x: Tensor, out: Tensor, alpha: number): Tensor {
   return where(mapTensor(x, positive), 1, add(out, alpha))
 }
-/** The primitive behind {@link elu} (attrs: α). @example eluOp([x], 1) // = elu(x), without its argument checks */
+/**
+ * The primitive behind {@link elu} (attrs: α).
+ * @example
+ * import { elu, eluOp, tensor } from 'tapegrad'
+ * const x = tensor([-1, 2])
+ * eluOp([x], 1).toArray() // [-0.6321, 2]
+ * elu(x).toArray()        // [-0.6321, 2]
+ */
 export const eluOp = defineOp<number>({
   name: 'elu',
   forward: ([x], alpha) => mapTensor(x, eluFn, alpha),
@@ -50,7 +66,9 @@ export const eluOp = defineOp<number>({
 /**
  * Exponential linear unit: x for x > 0, α·(eˣ − 1) otherwise (α = 1, as PyTorch);
  * ∂/∂x = 1 for x > 0, α·eˣ otherwise.
- * @example elu(tensor([-1, 2])).toArray() // [-0.6321, 2]
+ * @example
+ * import { elu, tensor } from 'tapegrad'
+ * elu(tensor([-1, 2])).toArray() // [-0.6321, 2]
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
   checkTensor('elu', x)
@@ -60,7 +78,9 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 
 /**
  * SiLU (swish) x·σ(x). Composite: mul and sigmoid.
- * @example silu(tensor([0, 1])).toArray() // [0, 0.7311]
+ * @example
+ * import { silu, tensor } from 'tapegrad'
+ * silu(tensor([0, 1])).toArray() // [0, 0.7311]
  */
 export function silu(x: Tensor): Tensor {
   checkFloat('silu', x)
@@ -69,7 +89,9 @@ export function silu(x: Tensor): Tensor {
 
 /**
  * softsign(x) = x/(1 + |x|). Composite: div, abs, add.
- * @example softsign(tensor([1, -3])).toArray() // [0.5, -0.75]
+ * @example
+ * import { softsign, tensor } from 'tapegrad'
+ * softsign(tensor([1, -3])).toArray() // [0.5, -0.75]
  */
 export function softsign(x: Tensor): Tensor {
   checkFloat('softsign', x)
@@ -79,7 +101,9 @@ export function softsign(x: Tensor): Tensor {
 /**
  * hardtanh(x) = x limited to [min, max] (default [−1, 1], as PyTorch). Composite: clamp, so the
  * gradient is 1 inside [min, max] (bounds included) and 0 outside.
- * @example hardtanh(tensor([-2, 0.5, 3])).toArray() // [-1, 0.5, 1]
+ * @example
+ * import { hardtanh, tensor } from 'tapegrad'
+ * hardtanh(tensor([-2, 0.5, 3])).toArray() // [-1, 0.5, 1]
  */
 export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
   checkFloat('hardtanh', x)

@@ -78,7 +78,14 @@ function weightGrad(x: Tensor, dy: Tensor, geo: Conv2dGeometry): Tensor {
  *   backward  x̄ = conv2dInputGrad(ȳ, w),  w̄ = conv2dWeightGrad(x, ȳ),  b̄ = Σ ȳ over N, Ho, Wo
  *   tangent   ẏ = conv2d(ẋ, w) + conv2d(x, ẇ) + ḃ   (bilinear in x and w)
  * Its first-order `fastBackward` calls the same kernels directly.
- * @example conv2dOp([x, w], geometry) // = conv2d(x, w, null, options), without its checks
+ * @example
+ * import { conv2d, conv2dOp, ones, tapeOf } from 'tapegrad'
+ * // conv2d checks its arguments, works out the geometry and records this primitive with it:
+ * const x = ones([1, 1, 3, 3], { requiresGrad: true }), w = ones([1, 1, 2, 2])
+ * const [entry] = tapeOf(conv2d(x, w, null, { padding: 1 })).entries
+ * entry.op // 'conv2d'
+ * entry.attrs // { padTop: 1, padLeft: 1, kernelH: 2, outH: 4, outW: 4 }
+ * conv2dOp([x, w], entry.attrs as Parameters<typeof conv2dOp>[1]).shape // [1, 1, 4, 4]
  */
 export const conv2dOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
   name: 'conv2d',
@@ -107,7 +114,15 @@ export const conv2dOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
  * It is linear in dy and in w, ⟨conv2dInputGrad(dy, w), Ḡ⟩ = ⟨conv2d(Ḡ, w), dy⟩, so
  *   backward  d̄y = conv2d(Ḡ, w),  w̄ = conv2dWeightGrad(Ḡ, dy)
  *   tangent   ḋx = conv2dInputGrad(ḋy, w) + conv2dInputGrad(dy, ẇ)
- * @example conv2dInputGradOp([dy, w], geometry) // shape [N, C, H, W] of the convolution's input
+ * @example
+ * import { conv2d, conv2dInputGradOp, ones, tapeOf, tensor } from 'tapegrad'
+ * const x = ones([1, 1, 3, 3], { requiresGrad: true }), w = tensor([[[[1, 2], [3, 4]]]])
+ * const y = conv2d(x, w)
+ * const geometry = tapeOf(y).entries[0].attrs as Parameters<typeof conv2dInputGradOp>[1]
+ * y.sum().backward()
+ * // x's gradient is the transposed convolution of ∂L/∂y (all ones) by w:
+ * conv2dInputGradOp([ones(y.shape), w], geometry).toArray() // [[[[1, 3, 2], [4, 10, 6], [3, 7, 4]]]]
+ * x.grad!.toArray() // [[[[1, 3, 2], [4, 10, 6], [3, 7, 4]]]]
  */
 export const conv2dInputGradOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
   name: 'conv2dInputGrad',
@@ -128,7 +143,15 @@ export const conv2dInputGradOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
  * It is linear in x and in dy, ⟨conv2dWeightGrad(x, dy), Ḡ⟩ = ⟨conv2d(x, Ḡ), dy⟩, so
  *   backward  x̄ = conv2dInputGrad(dy, Ḡ),  d̄y = conv2d(x, Ḡ)
  *   tangent   ḋw = conv2dWeightGrad(ẋ, dy) + conv2dWeightGrad(x, ḋy)
- * @example conv2dWeightGradOp([x, dy], geometry) // shape [O, C/groups, kH, kW] of the weight
+ * @example
+ * import { arange, conv2d, conv2dWeightGradOp, ones, reshape, tapeOf } from 'tapegrad'
+ * const x = reshape(arange(9), [1, 1, 3, 3]), w = ones([1, 1, 2, 2], { requiresGrad: true })
+ * const y = conv2d(x, w)
+ * const geometry = tapeOf(y).entries[0].attrs as Parameters<typeof conv2dWeightGradOp>[1]
+ * y.sum().backward()
+ * // w's gradient correlates x with ∂L/∂y (all ones): each tap sums the inputs it reads
+ * conv2dWeightGradOp([x, ones(y.shape)], geometry).toArray() // [[[[8, 12], [20, 24]]]]
+ * w.grad!.toArray() // [[[[8, 12], [20, 24]]]]
  */
 export const conv2dWeightGradOp: Op<Conv2dGeometry> = defineOp<Conv2dGeometry>({
   name: 'conv2dWeightGrad',
@@ -253,6 +276,7 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
  * ∂b = Σ g over N, Ho, Wo — each a differentiable op, so second derivatives work too.
  * Runs im2col + the SIMD matmul kernel (float32) or the JS one (float64, or without wasm SIMD).
  * @example
+ * import { conv2d, ones } from 'tapegrad'
  * const x = ones([1, 1, 4, 4])
  * const w = ones([2, 1, 3, 3])
  * conv2d(x, w).shape                               // [1, 2, 2, 2]
@@ -273,9 +297,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * Lo = ⌊(L + 2·pad − d·(k − 1) − 1) / s⌋ + 1. Options as for {@link conv2d}, one number each
  * (or a list of one). Computed as conv2d on [N, C, 1, L] (no copy), so it has the same gradients.
  * @example
- * const x = tensor([[[1, 2, 3, 4, 5]]])            // [1, 1, 5]
- * const w = tensor([[[1, 0, -1]]])                 // [1, 1, 3]: a difference filter
- * conv1d(x, w).toArray()                           // [[[-2, -2, -2]]]
+ * import { conv1d, tensor } from 'tapegrad'
+ * const x = tensor([[[1, 2, 3, 4, 5]]])             // one sample, one channel, five steps
+ * const w = tensor([[[1, 0, -1]]])                  // a difference filter of three taps
+ * conv1d(x, w).toArray()                            // [[[-2, -2, -2]]]
  * conv1d(x, w, null, { padding: 'same' }).toArray() // [[[-2, -2, -2, -2, 4]]]
  */
 export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {

@@ -176,9 +176,11 @@ function contract(a0: Tensor, ia0: string[], b0: Tensor, ib0: string[], out: str
  * Not supported, with an error naming the spec: three or more operands, a letter repeated
  * within one operand (diagonals, traces: 'ii->i'), ellipsis '...'.
  * Composite (permute, reshape, sum, mul, matmul): differentiable to any order in both modes.
- * @example einsum('ij,jk->ik', tensor([[1, 2]]), tensor([[3], [4]])) // [[11]]
- * @example einsum('i,i->', tensor([1, 2, 3]), tensor([4, 5, 6]))     // 32
- * @example einsum('ij->ji', tensor([[1, 2, 3]])).shape                // [3, 1]
+ * @example
+ * import { einsum, tensor } from 'tapegrad'
+ * einsum('ij,jk->ik', tensor([[1, 2]]), tensor([[3], [4]])) // [[11]]
+ * einsum('i,i->', tensor([1, 2, 3]), tensor([4, 5, 6]))     // 32
+ * einsum('ij->ji', tensor([[1, 2, 3]])).shape                // [3, 1]
  */
 export function einsum(spec: string, a: Tensor, b?: Tensor): Tensor {
   checkTensor('einsum', a, 'the first operand')
@@ -201,7 +203,9 @@ export function einsum(spec: string, a: Tensor, b?: Tensor): Tensor {
  * The outer product of two vectors: out[i, j] = a[i]·b[j], shape [a.length, b.length]
  * (torch.outer; NumPy's outer also flattens N-D inputs, here they are refused).
  * ∂a = g·b, ∂b = gᵀ·a. Composite: a reshaped to a column times b, broadcasting.
- * @example outer(tensor([1, 2]), tensor([3, 4, 5])) // [[3, 4, 5], [6, 8, 10]]
+ * @example
+ * import { outer, tensor } from 'tapegrad'
+ * outer(tensor([1, 2]), tensor([3, 4, 5])) // [[3, 4, 5], [6, 8, 10]]
  */
 export function outer(a: Tensor, b: Tensor): Tensor {
   checkFloat('outer', a, 'the first operand')
@@ -219,7 +223,9 @@ export function outer(a: Tensor, b: Tensor): Tensor {
 /**
  * The dot product of two vectors of one length: Σᵢ aᵢ·bᵢ, a 0-d tensor (torch.dot).
  * ∂a = g·b, ∂b = g·a. Composite: matmul of two 1-D tensors. For matrices use `matmul`.
- * @example dot(tensor([1, 2, 3]), tensor([4, 5, 6])) // 32
+ * @example
+ * import { dot, tensor } from 'tapegrad'
+ * dot(tensor([1, 2, 3]), tensor([4, 5, 6])) // 32
  */
 export function dot(a: Tensor, b: Tensor): Tensor {
   checkFloat('dot', a, 'the first operand')

@@ -45,47 +45,88 @@ function zerosOf(x: Tensor): Tensor {
 
 // ---- add: out = a + b;  ā = g, b̄ = g;  ȯut = ȧ + ḃ -------------------------------------------
 const plus = (a: number, b: number) => a + b
-/** The primitive behind {@link add}, recorded on the tape as 'add'. @example addOp([a, b]) // = add(a, b), without its argument checks */
+/**
+ * The primitive behind {@link add}, recorded on the tape as 'add'.
+ * @example
+ * import { add, addOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3, 4])
+ * addOp([a, b]).toArray() // [4, 6]
+ * add(a, b).toArray()     // [4, 6]
+ */
 export const addOp = defineOp({
   name: 'add',
   forward: ([a, b]) => zipTensors('add', a, b, plus),
   backward: (g) => [g, g],
   tangent: ([da, db]) => add(da, db),
 })
-/** a + b, broadcasting. @example add(tensor([1, 2]), 1).toArray() // [2, 3] */
+/**
+ * a + b, broadcasting.
+ * @example
+ * import { add, tensor } from 'tapegrad'
+ * add(tensor([1, 2]), 1).toArray() // [2, 3]
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   return addOp(pair('add', a, b))
 }
 
 // ---- mul: out = a · b;  ā = g·b, b̄ = g·a;  ȯut = ȧ·b + a·ḃ ------------------------------------
 const times = (a: number, b: number) => a * b
-/** The primitive behind {@link mul}, recorded on the tape as 'mul'. @example mulOp([a, b]) // = mul(a, b), without its argument checks */
+/**
+ * The primitive behind {@link mul}, recorded on the tape as 'mul'.
+ * @example
+ * import { mul, mulOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3, 4])
+ * mulOp([a, b]).toArray() // [3, 8]
+ * mul(a, b).toArray()     // [3, 8]
+ */
 export const mulOp = defineOp({
   name: 'mul',
   forward: ([a, b]) => zipTensors('mul', a, b, times),
   backward: (g, [a, b]) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null],
   tangent: ([da, db], [a, b]) => add(mul(da, b), mul(a, db)),
 })
-/** a · b elementwise, broadcasting. @example mul(tensor([1, 2]), 3).toArray() // [3, 6] */
+/**
+ * a · b elementwise, broadcasting.
+ * @example
+ * import { mul, tensor } from 'tapegrad'
+ * mul(tensor([1, 2]), 3).toArray() // [3, 6]
+ */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   return mulOp(pair('mul', a, b))
 }
 
 // ---- neg: out = −x;  x̄ = −g;  ȯut = −ẋ -------------------------------------------------------
 const negate = (x: number) => -x
-/** The primitive behind {@link neg}, recorded on the tape as 'neg'. @example negOp([x]) // = neg(x), without its argument checks */
+/**
+ * The primitive behind {@link neg}, recorded on the tape as 'neg'.
+ * @example
+ * import { neg, negOp, tensor } from 'tapegrad'
+ * const x = tensor([1, -2])
+ * negOp([x]).toArray() // [-1, 2]
+ * neg(x).toArray()     // [-1, 2]
+ */
 export const negOp = defineOp({
   name: 'neg',
   forward: ([x]) => mapTensor(x, negate),
   backward: (g) => [neg(g)],
   tangent: ([dx]) => neg(dx),
 })
-/** −x. @example neg(tensor([1, -2])).toArray() // [-1, 2] */
+/**
+ * −x.
+ * @example
+ * import { neg, tensor } from 'tapegrad'
+ * neg(tensor([1, -2])).toArray() // [-1, 2]
+ */
 export function neg(x: Tensor): Tensor {
   return negOp([checkTensor('neg', x)])
 }
 
-/** a − b, broadcasting. Composite: a + (−b), no rules of its own. @example sub(tensor([3, 4]), 1).toArray() // [2, 3] */
+/**
+ * a − b, broadcasting. Composite: a + (−b), no rules of its own.
+ * @example
+ * import { sub, tensor } from 'tapegrad'
+ * sub(tensor([3, 4]), 1).toArray() // [2, 3]
+ */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatPair('sub', a, b)
   return add(x, neg(y))
@@ -94,14 +135,26 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
 // ---- div: out = a / b;  ā = g / b, b̄ = −g·out / b;  ȯut = (ȧ − ḃ·out) / b ---------------------
 // A primitive, not a · b⁻¹: b⁻¹ overflows for a denormal b (0 / 1e-310 gave 0·∞ = NaN, not 0).
 const quotient = (a: number, b: number) => a / b
-/** The primitive behind {@link div}, recorded on the tape as 'div'. @example divOp([a, b]) // = div(a, b), without its argument checks */
+/**
+ * The primitive behind {@link div}, recorded on the tape as 'div'.
+ * @example
+ * import { div, divOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3, 4])
+ * divOp([a, b]).toArray() // [0.3333, 0.5]
+ * div(a, b).toArray()     // [0.3333, 0.5]
+ */
 export const divOp: Op = defineOp({
   name: 'div',
   forward: ([a, b]) => zipTensors('div', a, b, quotient),
   backward: (g, [a, b], out) => [a.requiresGrad ? div(g, b) : null, b.requiresGrad ? neg(div(mul(g, out), b)) : null],
   tangent: ([da, db], [, b], out) => div(sub(da, mul(db, out)), b),
 })
-/** a / b, broadcasting. @example div(tensor([1, 2]), 4).toArray() // [0.25, 0.5] */
+/**
+ * a / b, broadcasting.
+ * @example
+ * import { div, tensor } from 'tapegrad'
+ * div(tensor([1, 2]), 4).toArray() // [0.25, 0.5]
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   return divOp(floatPair('div', a, b))
 }
@@ -114,7 +167,14 @@ const powConstGrad = (x: number, p: number) => p * Math.pow(x, p - 1)
 function powDerivative(x: Tensor, p: number): Tensor {
   return p === 0 ? zerosOf(x) : mul(powConstOp([x], p - 1), p)
 }
-/** The primitive behind {@link pow} with a constant exponent (attrs: p), recorded on the tape as 'pow'. @example powConstOp([x], 2) // = pow(x, 2), without its argument checks */
+/**
+ * The primitive behind {@link pow} with a constant exponent (attrs: p), recorded on the tape as 'pow'.
+ * @example
+ * import { pow, powConstOp, tensor } from 'tapegrad'
+ * const x = tensor([2, 3])
+ * powConstOp([x], 2).toArray() // [4, 9]
+ * pow(x, 2).toArray()          // [4, 9]
+ */
 export const powConstOp = defineOp<number>({
   name: 'pow',
   forward: ([x], p) => mapTensor(x, powConst, p),
@@ -125,7 +185,14 @@ export const powConstOp = defineOp<number>({
 
 // ---- pow by a tensor: out = aᵇ;  ā = g·b·aᵇ⁻¹, b̄ = g·aᵇ·ln a;  ȯut = b·aᵇ⁻¹·ȧ + aᵇ·ln a·ḃ -------
 const powPair = powConst
-/** The primitive behind {@link pow} with a tensor exponent, recorded on the tape as 'pow'. @example powOp([a, b]) // = pow(a, b), without its argument checks */
+/**
+ * The primitive behind {@link pow} with a tensor exponent, recorded on the tape as 'pow'.
+ * @example
+ * import { pow, powOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3, 4])
+ * powOp([a, b]).toArray() // [1, 16]
+ * pow(a, b).toArray()     // [1, 16]
+ */
 export const powOp = defineOp({
   name: 'pow',
   forward: ([a, b]) => zipTensors('pow', a, b, powPair),
@@ -137,8 +204,10 @@ export const powOp = defineOp({
 })
 /**
  * xᵖ elementwise; p is a number or a tensor (broadcasting).
- * @example pow(tensor([2, 3]), 2).toArray() // [4, 9]
- * @example pow(2, tensor([0, 3])).toArray() // [1, 8]
+ * @example
+ * import { pow, tensor } from 'tapegrad'
+ * pow(tensor([2, 3]), 2).toArray() // [4, 9]
+ * pow(2, tensor([0, 3])).toArray() // [1, 8]
  */
 export function pow(x: TensorLike, p: TensorLike): Tensor {
   // The exponent is rounded to x's dtype, as every number operand is (pow(x, −5e−324) is x⁻⁰ = 1 in float32).
@@ -150,14 +219,20 @@ export function pow(x: TensorLike, p: TensorLike): Tensor {
 const xlogyFn = (x: number, y: number) => (x === 0 && !Number.isNaN(y) ? 0 : x * Math.log(y))
 // At x = 0 the x̄ factor ln y is finite only for y > 0; where y ≤ 0 it is taken as 0 (as PyTorch).
 const logOrZero = (x: number, y: number) => (x === 0 && y <= 0 ? 0 : Math.log(y))
-/** The primitive behind {@link xlogy}. @example xlogyOp([x, y]) // = xlogy(x, y), without its argument checks */
 /** ln y where it is part of ∂(x·ln y)/∂x, and 0 where x = 0 and y ≤ 0 — differentiable in y. */
 function logWhereUsed(x: Tensor, y: Tensor): Tensor {
   const used = zipTensors('xlogy', x, y, logIsUsed) // a constant mask
   return log(where(used, y, 1)) // ln 1 = 0 where unused, and no −∞ to poison the derivative
 }
 const logIsUsed = (x: number, y: number) => (x === 0 && y <= 0 ? 0 : 1)
-/** The primitive behind {@link xlogy}. @example xlogyOp([x, y]) // = xlogy(x, y), without its argument checks */
+/**
+ * The primitive behind {@link xlogy}.
+ * @example
+ * import { tensor, xlogy, xlogyOp } from 'tapegrad'
+ * const x = tensor([0, 2]), y = tensor([0, 3])
+ * xlogyOp([x, y]).toArray() // [0, 2.1972]
+ * xlogy(x, y).toArray()     // [0, 2.1972]
+ */
 export const xlogyOp = defineOp({
   name: 'xlogy',
   forward: ([x, y]) => zipTensors('xlogy', x, y, xlogyFn),
@@ -174,7 +249,9 @@ export const xlogyOp = defineOp({
 /**
  * x·ln y elementwise, broadcasting, with 0·ln y = 0 even where ln y is −∞ (PyTorch's `xlogy`):
  * the term that entropies and likelihoods are made of.
- * @example xlogy(tensor([0, 2]), tensor([0, Math.E])).toArray() // [0, 2]
+ * @example
+ * import { tensor, xlogy } from 'tapegrad'
+ * xlogy(tensor([0, 2]), tensor([0, Math.E])).toArray() // [0, 2]
  */
 export function xlogy(x: TensorLike, y: TensorLike): Tensor {
   return xlogyOp(pair('xlogy', x, y))
@@ -183,21 +260,40 @@ export function xlogy(x: TensorLike, y: TensorLike): Tensor {
 // ---- exp: out = eˣ;  x̄ = g·out;  ȯut = ẋ·out -------------------------------------------------
 // `out` is the recorded output itself, so differentiating g·out again goes through exp once more
 // (the bug tfjs#3252 avoided: reusing a saved output as a constant breaks exp's second derivative).
-/** The primitive behind {@link exp}, recorded on the tape as 'exp'. @example expOp([x]) // = exp(x), without its argument checks */
+/**
+ * The primitive behind {@link exp}, recorded on the tape as 'exp'.
+ * @example
+ * import { exp, expOp, tensor } from 'tapegrad'
+ * const x = tensor([0, 1])
+ * expOp([x]).toArray() // [1, 2.7183]
+ * exp(x).toArray()     // [1, 2.7183]
+ */
 export const expOp = defineOp({
   name: 'exp',
   forward: ([x]) => mapTensor(x, Math.exp),
   backward: (g, _x, out) => [mul(g, out)],
   tangent: ([dx], _x, out) => mul(dx, out),
 })
-/** eˣ. @example exp(tensor([0])).toArray() // [1] */
+/**
+ * eˣ.
+ * @example
+ * import { exp, tensor } from 'tapegrad'
+ * exp(tensor([0])).toArray() // [1]
+ */
 export function exp(x: Tensor): Tensor {
   return expOp([checkTensor('exp', x)])
 }
 
 // ---- log: out = ln x;  x̄ = g/x;  ȯut = ẋ/x ----------------------------------------------------
 const divide = (g: number, x: number) => g / x
-/** The primitive behind {@link log}, recorded on the tape as 'log'. @example logOp([x]) // = log(x), without its argument checks */
+/**
+ * The primitive behind {@link log}, recorded on the tape as 'log'.
+ * @example
+ * import { log, logOp, tensor } from 'tapegrad'
+ * const x = tensor([1, 2])
+ * logOp([x]).toArray() // [0, 0.6931]
+ * log(x).toArray()     // [0, 0.6931]
+ */
 export const logOp = defineOp({
   name: 'log',
   forward: ([x]) => mapTensor(x, Math.log),
@@ -205,14 +301,26 @@ export const logOp = defineOp({
   tangent: ([dx], [x]) => div(dx, x),
   fastBackward: (g, [x]) => [zipTensors('log', g, x, divide)],
 })
-/** Natural logarithm ln x. @example log(tensor([1])).toArray() // [0] */
+/**
+ * Natural logarithm ln x.
+ * @example
+ * import { log, tensor } from 'tapegrad'
+ * log(tensor([1])).toArray() // [0]
+ */
 export function log(x: Tensor): Tensor {
   return logOp([checkTensor('log', x)])
 }
 
 // ---- log1p: out = ln(1 + x);  x̄ = g/(1 + x);  ȯut = ẋ/(1 + x) ----------------------------------
 const divideByOnePlus = (g: number, x: number) => g / (1 + x)
-/** The primitive behind {@link log1p}. @example log1pOp([x]) // = log1p(x), without its argument checks */
+/**
+ * The primitive behind {@link log1p}.
+ * @example
+ * import { log1p, log1pOp, tensor } from 'tapegrad'
+ * const x = tensor([0, 1])
+ * log1pOp([x]).toArray() // [0, 0.6931]
+ * log1p(x).toArray()     // [0, 0.6931]
+ */
 export const log1pOp = defineOp({
   name: 'log1p',
   forward: ([x]) => mapTensor(x, Math.log1p),
@@ -220,20 +328,37 @@ export const log1pOp = defineOp({
   tangent: ([dx], [x]) => div(dx, add(x, 1)),
   fastBackward: (g, [x]) => [zipTensors('log1p', g, x, divideByOnePlus)],
 })
-/** ln(1 + x), accurate for small x (log1p(1e-10) = 1e-10, where log(1 + x) rounds). @example log1p(tensor([0])).toArray() // [0] */
+/**
+ * ln(1 + x), accurate for small x (log1p(1e-10) = 1e-10, where log(1 + x) rounds).
+ * @example
+ * import { log1p, tensor } from 'tapegrad'
+ * log1p(tensor([0])).toArray() // [0]
+ */
 export function log1p(x: Tensor): Tensor {
   return log1pOp([checkTensor('log1p', x)])
 }
 
 // ---- expm1: out = eˣ − 1;  x̄ = g·(out + 1);  ȯut = ẋ·(out + 1) --------------------------------
-/** The primitive behind {@link expm1}. @example expm1Op([x]) // = expm1(x), without its argument checks */
+/**
+ * The primitive behind {@link expm1}.
+ * @example
+ * import { expm1, expm1Op, tensor } from 'tapegrad'
+ * const x = tensor([0, 1])
+ * expm1Op([x]).toArray() // [0, 1.7183]
+ * expm1(x).toArray()     // [0, 1.7183]
+ */
 export const expm1Op = defineOp({
   name: 'expm1',
   forward: ([x]) => mapTensor(x, Math.expm1),
   backward: (g, _x, out) => [mul(g, add(out, 1))],
   tangent: ([dx], _x, out) => mul(dx, add(out, 1)),
 })
-/** eˣ − 1, accurate for small x. @example expm1(tensor([0])).toArray() // [0] */
+/**
+ * eˣ − 1, accurate for small x.
+ * @example
+ * import { expm1, tensor } from 'tapegrad'
+ * expm1(tensor([0])).toArray() // [0]
+ */
 export function expm1(x: Tensor): Tensor {
   return expm1Op([checkTensor('expm1', x)])
 }
@@ -245,7 +370,14 @@ const logAddExpFn = (a: number, b: number) => {
   const m = a > b ? a : b
   return m + Math.log1p(Math.exp(-Math.abs(a - b)))
 }
-/** The primitive behind {@link logaddexp}. @example logaddexpOp([a, b]) // = logaddexp(a, b), without its argument checks */
+/**
+ * The primitive behind {@link logaddexp}.
+ * @example
+ * import { logaddexp, logaddexpOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3, 4])
+ * logaddexpOp([a, b]).toArray() // [3.1269, 4.1269]
+ * logaddexp(a, b).toArray()     // [3.1269, 4.1269]
+ */
 export const logaddexpOp = defineOp({
   name: 'logaddexp',
   forward: ([a, b]) => zipTensors('logaddexp', a, b, logAddExpFn),
@@ -258,7 +390,9 @@ export const logaddexpOp = defineOp({
 /**
  * ln(eᵃ + eᵇ) elementwise, broadcasting, computed stably (finite at a = b = 1000, where the naive
  * form overflows);  ∂/∂a = σ(a − b).
- * @example logaddexp(tensor([1000]), tensor([1000])).toArray() // [1000.6931]
+ * @example
+ * import { logaddexp, tensor } from 'tapegrad'
+ * logaddexp(tensor([1000]), tensor([1000])).toArray() // [1000.6932]
  */
 export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
   return logaddexpOp(pair('logaddexp', a, b))
@@ -266,7 +400,14 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
 
 // ---- sqrt: out = √x;  x̄ = g/(2·out);  ȯut = ẋ/(2·out) ----------------------------------------
 const halfOver = (g: number, y: number) => g / (2 * y)
-/** The primitive behind {@link sqrt}, recorded on the tape as 'sqrt'. @example sqrtOp([x]) // = sqrt(x), without its argument checks */
+/**
+ * The primitive behind {@link sqrt}, recorded on the tape as 'sqrt'.
+ * @example
+ * import { sqrt, sqrtOp, tensor } from 'tapegrad'
+ * const x = tensor([4, 9])
+ * sqrtOp([x]).toArray() // [2, 3]
+ * sqrt(x).toArray()     // [2, 3]
+ */
 export const sqrtOp = defineOp({
   name: 'sqrt',
   forward: ([x]) => mapTensor(x, Math.sqrt),
@@ -274,7 +415,12 @@ export const sqrtOp = defineOp({
   tangent: ([dx], _x, out) => div(dx, mul(out, 2)),
   fastBackward: (g, _x, out) => [zipTensors('sqrt', g, out, halfOver)],
 })
-/** √x. @example sqrt(tensor([4, 9])).toArray() // [2, 3] */
+/**
+ * √x.
+ * @example
+ * import { sqrt, tensor } from 'tapegrad'
+ * sqrt(tensor([4, 9])).toArray() // [2, 3]
+ */
 export function sqrt(x: Tensor): Tensor {
   return sqrtOp([checkTensor('sqrt', x)])
 }
@@ -282,7 +428,14 @@ export function sqrt(x: Tensor): Tensor {
 // ---- abs: out = |x|;  x̄ = g·sign(x) (0 at 0, as PyTorch);  ȯut = ẋ·sign(x) --------------------
 const signFn = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : x) // keeps ±0 and NaN, as NumPy
 const timesSign = (g: number, x: number) => (x > 0 ? g : x < 0 ? -g : 0)
-/** The primitive behind {@link abs}, recorded on the tape as 'abs'. @example absOp([x]) // = abs(x), without its argument checks */
+/**
+ * The primitive behind {@link abs}, recorded on the tape as 'abs'.
+ * @example
+ * import { abs, absOp, tensor } from 'tapegrad'
+ * const x = tensor([-2, 3])
+ * absOp([x]).toArray() // [2, 3]
+ * abs(x).toArray()     // [2, 3]
+ */
 export const absOp = defineOp({
   name: 'abs',
   forward: ([x]) => mapTensor(x, Math.abs),
@@ -290,7 +443,12 @@ export const absOp = defineOp({
   tangent: ([dx], [x]) => mul(dx, sign(x)),
   fastBackward: (g, [x]) => [zipTensors('abs', g, x, timesSign)],
 })
-/** |x|; its gradient at 0 is 0 (as PyTorch). @example abs(tensor([-2, 3])).toArray() // [2, 3] */
+/**
+ * |x|; its gradient at 0 is 0 (as PyTorch).
+ * @example
+ * import { abs, tensor } from 'tapegrad'
+ * abs(tensor([-2, 3])).toArray() // [2, 3]
+ */
 export function abs(x: Tensor): Tensor {
   return absOp([checkTensor('abs', x)])
 }
@@ -298,7 +456,14 @@ export function abs(x: Tensor): Tensor {
 // ---- square: out = x²;  x̄ = 2·g·x;  ȯut = 2·x·ẋ ------------------------------------------------
 const sq = (x: number) => x * x
 const squareGrad = (g: number, x: number) => 2 * g * x
-/** The primitive behind {@link square}, recorded on the tape as 'square'. @example squareOp([x]) // = square(x), without its argument checks */
+/**
+ * The primitive behind {@link square}, recorded on the tape as 'square'.
+ * @example
+ * import { square, squareOp, tensor } from 'tapegrad'
+ * const x = tensor([-2, 3])
+ * squareOp([x]).toArray() // [4, 9]
+ * square(x).toArray()     // [4, 9]
+ */
 export const squareOp = defineOp({
   name: 'square',
   forward: ([x]) => mapTensor(x, sq),
@@ -306,7 +471,12 @@ export const squareOp = defineOp({
   tangent: ([dx], [x]) => mul(dx, mul(x, 2)),
   fastBackward: (g, [x]) => [zipTensors('square', g, x, squareGrad)],
 })
-/** x². @example square(tensor([-2, 3])).toArray() // [4, 9] */
+/**
+ * x².
+ * @example
+ * import { square, tensor } from 'tapegrad'
+ * square(tensor([-2, 3])).toArray() // [4, 9]
+ */
 export function square(x: Tensor): Tensor {
   return squareOp([checkTensor('square', x)])
 }
@@ -317,7 +487,14 @@ const tanhGrad = (g: number, y: number) => g * (1 - y * y)
 function oneMinusSquare(y: Tensor): Tensor {
   return sub(1, square(y))
 }
-/** The primitive behind {@link tanh}, recorded on the tape as 'tanh'. @example tanhOp([x]) // = tanh(x), without its argument checks */
+/**
+ * The primitive behind {@link tanh}, recorded on the tape as 'tanh'.
+ * @example
+ * import { tanh, tanhOp, tensor } from 'tapegrad'
+ * const x = tensor([0, 1])
+ * tanhOp([x]).toArray() // [0, 0.7616]
+ * tanh(x).toArray()     // [0, 0.7616]
+ */
 export const tanhOp = defineOp({
   name: 'tanh',
   forward: ([x]) => mapTensor(x, Math.tanh),
@@ -325,7 +502,12 @@ export const tanhOp = defineOp({
   tangent: ([dx], _x, out) => mul(dx, oneMinusSquare(out)),
   fastBackward: (g, _x, out) => [zipTensors('tanh', g, out, tanhGrad)],
 })
-/** Hyperbolic tangent tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  ∂/∂x = 1 − tanh²x. @example tanh(tensor([0])).toArray() // [0] */
+/**
+ * Hyperbolic tangent tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  ∂/∂x = 1 − tanh²x.
+ * @example
+ * import { tanh, tensor } from 'tapegrad'
+ * tanh(tensor([0])).toArray() // [0]
+ */
 export function tanh(x: Tensor): Tensor {
   return tanhOp([checkTensor('tanh', x)])
 }
@@ -334,7 +516,14 @@ export function tanh(x: Tensor): Tensor {
 // Written so that e^(−x) never overflows: for x < 0 use eˣ/(1+eˣ).
 const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))
 const sigmoidGrad = (g: number, y: number) => g * y * (1 - y)
-/** The primitive behind {@link sigmoid}, recorded on the tape as 'sigmoid'. @example sigmoidOp([x]) // = sigmoid(x), without its argument checks */
+/**
+ * The primitive behind {@link sigmoid}, recorded on the tape as 'sigmoid'.
+ * @example
+ * import { sigmoid, sigmoidOp, tensor } from 'tapegrad'
+ * const x = tensor([0, 2])
+ * sigmoidOp([x]).toArray() // [0.5, 0.8808]
+ * sigmoid(x).toArray()     // [0.5, 0.8808]
+ */
 export const sigmoidOp = defineOp({
   name: 'sigmoid',
   forward: ([x]) => mapTensor(x, sigmoidFn),
@@ -342,7 +531,12 @@ export const sigmoidOp = defineOp({
   tangent: ([dx], _x, out) => mul(dx, mul(out, sub(1, out))),
   fastBackward: (g, _x, out) => [zipTensors('sigmoid', g, out, sigmoidGrad)],
 })
-/** Logistic sigmoid σ(x) = 1/(1 + e⁻ˣ), stable for large |x|;  ∂/∂x = σ(x)·(1 − σ(x)). @example sigmoid(tensor([0])).toArray() // [0.5] */
+/**
+ * Logistic sigmoid σ(x) = 1/(1 + e⁻ˣ), stable for large |x|;  ∂/∂x = σ(x)·(1 − σ(x)).
+ * @example
+ * import { sigmoid, tensor } from 'tapegrad'
+ * sigmoid(tensor([0])).toArray() // [0.5]
+ */
 export function sigmoid(x: Tensor): Tensor {
   return sigmoidOp([checkTensor('sigmoid', x)])
 }
@@ -351,7 +545,14 @@ export function sigmoid(x: Tensor): Tensor {
 const reluFn = (x: number) => (x > 0 || x !== x ? x : 0) // NaN stays NaN, as NumPy and PyTorch
 const positive = (x: number) => (x > 0 ? 1 : 0)
 const reluGrad = (g: number, x: number) => (x > 0 ? g : 0)
-/** The primitive behind {@link relu}, recorded on the tape as 'relu'. @example reluOp([x]) // = relu(x), without its argument checks */
+/**
+ * The primitive behind {@link relu}, recorded on the tape as 'relu'.
+ * @example
+ * import { relu, reluOp, tensor } from 'tapegrad'
+ * const x = tensor([-1, 2])
+ * reluOp([x]).toArray() // [0, 2]
+ * relu(x).toArray()     // [0, 2]
+ */
 export const reluOp = defineOp({
   name: 'relu',
   forward: ([x]) => mapTensor(x, reluFn),
@@ -359,7 +560,12 @@ export const reluOp = defineOp({
   tangent: ([dx], [x]) => mul(dx, mapTensor(x, positive)),
   fastBackward: (g, [x]) => [zipTensors('relu', g, x, reluGrad)],
 })
-/** Rectified linear unit max(x, 0);  ∂/∂x = [x > 0]. @example relu(tensor([-1, 2])).toArray() // [0, 2] */
+/**
+ * Rectified linear unit max(x, 0);  ∂/∂x = [x > 0].
+ * @example
+ * import { relu, tensor } from 'tapegrad'
+ * relu(tensor([-1, 2])).toArray() // [0, 2]
+ */
 export function relu(x: Tensor): Tensor {
   return reluOp([checkTensor('relu', x)])
 }
@@ -368,7 +574,14 @@ export function relu(x: Tensor): Tensor {
 const leakyFn = (x: number, s: number) => (x > 0 ? x : s * x)
 const leakySlope = (x: number, s: number) => (x > 0 ? 1 : s)
 const leakyGrad = (g: number, x: number, s: number) => (x > 0 ? g : s * g)
-/** The primitive behind {@link leakyRelu}, recorded on the tape as 'leakyRelu'. @example leakyReluOp([x], 0.01) // = leakyRelu(x, 0.01), without its argument checks */
+/**
+ * The primitive behind {@link leakyRelu}, recorded on the tape as 'leakyRelu'.
+ * @example
+ * import { leakyRelu, leakyReluOp, tensor } from 'tapegrad'
+ * const x = tensor([-2, 3])
+ * leakyReluOp([x], 0.01).toArray() // [-0.02, 3]
+ * leakyRelu(x, 0.01).toArray()     // [-0.02, 3]
+ */
 export const leakyReluOp = defineOp<number>({
   name: 'leakyRelu',
   forward: ([x], slope) => mapTensor(x, leakyFn, slope),
@@ -376,7 +589,12 @@ export const leakyReluOp = defineOp<number>({
   tangent: ([dx], [x], _out, slope) => mul(dx, mapTensor(x, leakySlope, slope)),
   fastBackward: (g, [x], _out, slope) => [zipTensors('leakyRelu', g, x, leakyGrad, slope)],
 })
-/** Leaky ReLU: x for x > 0, slope·x otherwise (slope 0.01 by default, as in PyTorch). @example leakyRelu(tensor([-2, 3]), 0.1).toArray() // [-0.2, 3] */
+/**
+ * Leaky ReLU: x for x > 0, slope·x otherwise (slope 0.01 by default, as in PyTorch).
+ * @example
+ * import { leakyRelu, tensor } from 'tapegrad'
+ * leakyRelu(tensor([-2, 3]), 0.1).toArray() // [-0.2, 3]
+ */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   return leakyReluOp([checkTensor('leakyRelu', x)], slope)
 }
@@ -400,7 +618,14 @@ const geluSlopeOp = defineOp({
   backward: (g, [x]) => [mul(g, geluCurvature(x))],
   tangent: ([dx], [x]) => mul(dx, geluCurvature(x)),
 })
-/** The primitive behind {@link gelu}, recorded on the tape as 'gelu'. @example geluOp([x]) // = gelu(x), without its argument checks */
+/**
+ * The primitive behind {@link gelu}, recorded on the tape as 'gelu'.
+ * @example
+ * import { gelu, geluOp, tensor } from 'tapegrad'
+ * const x = tensor([0, 1])
+ * geluOp([x]).toArray() // [0, 0.8413]
+ * gelu(x).toArray()     // [0, 0.8413]
+ */
 export const geluOp = defineOp({
   name: 'gelu',
   forward: ([x]) => mapTensor(x, geluFn),
@@ -410,7 +635,9 @@ export const geluOp = defineOp({
 /**
  * Gaussian error linear unit x·Φ(x), Φ(x) = ½·(1 + erf(x/√2)) the standard normal CDF (the exact
  * form, PyTorch's default);  ∂/∂x = Φ(x) + x·φ(x).
- * @example gelu(tensor([0])).toArray() // [0]
+ * @example
+ * import { gelu, tensor } from 'tapegrad'
+ * gelu(tensor([0])).toArray() // [0]
  */
 export function gelu(x: Tensor): Tensor {
   return geluOp([checkTensor('gelu', x)])
@@ -424,7 +651,14 @@ const minFn = (a: number, b: number) => (a <= b || a !== a ? a : b)
 const shareIfGreater = (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0)
 /** The share that goes to a in min(a, b). */
 const shareIfLess = (a: number, b: number) => (a < b ? 1 : a === b ? 0.5 : 0)
-/** The primitive behind {@link maximum}, recorded on the tape as 'maximum'. @example maximumOp([a, b]) // = maximum(a, b), without its argument checks */
+/**
+ * The primitive behind {@link maximum}, recorded on the tape as 'maximum'.
+ * @example
+ * import { maximum, maximumOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3, 4])
+ * maximumOp([a, b]).toArray() // [3, 4]
+ * maximum(a, b).toArray()     // [3, 4]
+ */
 export const maximumOp = defineOp({
   name: 'maximum',
   forward: ([a, b]) => zipTensors('maximum', a, b, maxFn),
@@ -432,12 +666,24 @@ export const maximumOp = defineOp({
   tangent: ([da, db], [a, b]) =>
     add(mul(da, zipTensors('maximum', a, b, shareIfGreater)), mul(db, zipTensors('maximum', b, a, shareIfGreater))),
 })
-/** Elementwise max(a, b), broadcasting; at ties each side gets g/2 (as PyTorch). @example maximum(tensor([1, 5]), 3).toArray() // [3, 5] */
+/**
+ * Elementwise max(a, b), broadcasting; at ties each side gets g/2 (as PyTorch).
+ * @example
+ * import { maximum, tensor } from 'tapegrad'
+ * maximum(tensor([1, 5]), 3).toArray() // [3, 5]
+ */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return maximumOp(pair('maximum', a, b))
 }
 // minimumOp mirrors maximumOp (shareIfLess for shareIfGreater): an op's rules stay in its block.
-/** The primitive behind {@link minimum}, recorded on the tape as 'minimum'. @example minimumOp([a, b]) // = minimum(a, b), without its argument checks */
+/**
+ * The primitive behind {@link minimum}, recorded on the tape as 'minimum'.
+ * @example
+ * import { minimum, minimumOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3, 4])
+ * minimumOp([a, b]).toArray() // [1, 2]
+ * minimum(a, b).toArray()     // [1, 2]
+ */
 export const minimumOp = defineOp({
   name: 'minimum',
   forward: ([a, b]) => zipTensors('minimum', a, b, minFn),
@@ -445,7 +691,12 @@ export const minimumOp = defineOp({
   tangent: ([da, db], [a, b]) =>
     add(mul(da, zipTensors('minimum', a, b, shareIfLess)), mul(db, zipTensors('minimum', b, a, shareIfLess))),
 })
-/** Elementwise min(a, b), broadcasting; at ties each side gets g/2 (as PyTorch). @example minimum(tensor([1, 5]), 3).toArray() // [1, 3] */
+/**
+ * Elementwise min(a, b), broadcasting; at ties each side gets g/2 (as PyTorch).
+ * @example
+ * import { minimum, tensor } from 'tapegrad'
+ * minimum(tensor([1, 5]), 3).toArray() // [1, 3]
+ */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return minimumOp(pair('minimum', a, b))
 }
@@ -461,7 +712,14 @@ function inside(x: Tensor, { lo, hi }: Bounds): Tensor {
   for (let i = 0; i < out.length; i++) out[i] = x.data[i] >= lo && x.data[i] <= hi ? 1 : 0
   return new Tensor(out, x.shape.slice())
 }
-/** The primitive behind {@link clamp}, recorded on the tape as 'clamp'. @example clampOp([x], { lo: 0, hi: 1 }) // = clamp(x, 0, 1), without its argument checks */
+/**
+ * The primitive behind {@link clamp}, recorded on the tape as 'clamp'.
+ * @example
+ * import { clamp, clampOp, tensor } from 'tapegrad'
+ * const x = tensor([-2, 0.5, 3])
+ * clampOp([x], { lo: 0, hi: 1 }).toArray() // [0, 0.5, 1]
+ * clamp(x, 0, 1).toArray()                 // [0, 0.5, 1]
+ */
 export const clampOp = defineOp<Bounds>({
   name: 'clamp',
   forward: ([x], { lo, hi }) => {
@@ -473,7 +731,12 @@ export const clampOp = defineOp<Bounds>({
   backward: (g, [x], _out, bounds) => [mul(g, inside(x, bounds))],
   tangent: ([dx], [x], _out, bounds) => mul(dx, inside(x, bounds)),
 })
-/** Limits x to [min, max]; either bound may be omitted (null/undefined);  ∂/∂x = [min ≤ x ≤ max]. @example clamp(tensor([-2, 0.5, 3]), 0, 1).toArray() // [0, 0.5, 1] */
+/**
+ * Limits x to [min, max]; either bound may be omitted (null/undefined);  ∂/∂x = [min ≤ x ≤ max].
+ * @example
+ * import { clamp, tensor } from 'tapegrad'
+ * clamp(tensor([-2, 0.5, 3]), 0, 1).toArray() // [0, 0.5, 1]
+ */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   const lo = min ?? -Infinity
   const hi = max ?? Infinity
@@ -482,7 +745,14 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 }
 
 // ---- where: out = cond ? a : b (cond nonzero = true);  ā = cond ? g : 0, b̄ = cond ? 0 : g ----------
-/** The primitive behind {@link where}, recorded on the tape as 'where'. @example whereOp([cond, a, b]) // = where(cond, a, b), without its argument checks */
+/**
+ * The primitive behind {@link where}, recorded on the tape as 'where'.
+ * @example
+ * import { tensor, where, whereOp } from 'tapegrad'
+ * const cond = tensor([1, 0]), a = tensor([5, 6]), b = tensor([7, 8])
+ * whereOp([cond, a, b]).toArray() // [5, 8]
+ * where(cond, a, b).toArray()     // [5, 8]
+ */
 export const whereOp = defineOp({
   name: 'where',
   mixedDtypes: true, // the condition may be of any dtype; a and b must agree (checked below)
@@ -503,7 +773,9 @@ export const whereOp = defineOp({
 /**
  * Picks from `a` where `cond` is nonzero and from `b` elsewhere, broadcasting all three.
  * No gradient flows to `cond`.
- * @example where(tensor([1, 0]), tensor([5, 6]), 0).toArray() // [5, 0]
+ * @example
+ * import { tensor, where } from 'tapegrad'
+ * where(tensor([1, 0]), tensor([5, 6]), 0).toArray() // [5, 0]
  */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor('where', cond, 'the condition')
@@ -513,7 +785,14 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 }
 
 // ---- astype: a cast;  x̄ = g cast back;  ȯut = ẋ cast ------------------------------------------
-/** The primitive behind {@link astype}, recorded on the tape as 'astype'. @example astypeOp([x], 'float64') // = astype(x, 'float64'), without its argument checks */
+/**
+ * The primitive behind {@link astype}, recorded on the tape as 'astype'.
+ * @example
+ * import { astype, astypeOp, tensor } from 'tapegrad'
+ * const x = tensor([1.5, -2])
+ * astypeOp([x], 'float64').dtype // 'float64'
+ * astype(x, 'float64').toArray() // [1.5, -2]
+ */
 export const astypeOp = defineOp<DType>({
   name: 'astype',
   integers: true,
@@ -529,8 +808,10 @@ export const astypeOp = defineOp<DType>({
 /**
  * Converts to another dtype ('float32', 'float64' or 'int32'); between float dtypes gradients are
  * cast back. To int32, values are truncated toward zero (as NumPy's astype) and no gradient flows.
- * @example astype(tensor([1, 2]), 'float64').dtype // 'float64'
- * @example astype(tensor([1.7, -1.7]), 'int32').toArray() // [1, -1]
+ * @example
+ * import { astype, tensor } from 'tapegrad'
+ * astype(tensor([1, 2]), 'float64').dtype        // 'float64'
+ * astype(tensor([1.7, -1.7]), 'int32').toArray() // [1, -1]
  */
 export function astype(x: Tensor, dtype: DType): Tensor {
   checkTensor('astype', x)
@@ -560,27 +841,75 @@ function steps(name: string, fn: (x: number) => number) {
     tangent: (_t, [x]) => zerosOf(x),
   })
 }
-/** The primitive behind {@link sign}. @example signOp([x]) // = sign(x) */
+/**
+ * The primitive behind {@link sign}.
+ * @example
+ * import { sign, signOp, tensor } from 'tapegrad'
+ * const x = tensor([-1.5, 0, 2.5])
+ * signOp([x]).toArray() // [-1, 0, 1]
+ * sign(x).toArray()     // [-1, 0, 1]
+ */
 export const signOp = steps('sign', signFn)
-/** The primitive behind {@link floor}. @example floorOp([x]) // = floor(x) */
+/**
+ * The primitive behind {@link floor}.
+ * @example
+ * import { floor, floorOp, tensor } from 'tapegrad'
+ * const x = tensor([-1.5, 0, 2.5])
+ * floorOp([x]).toArray() // [-2, 0, 2]
+ * floor(x).toArray()     // [-2, 0, 2]
+ */
 export const floorOp = steps('floor', Math.floor)
-/** The primitive behind {@link ceil}. @example ceilOp([x]) // = ceil(x) */
+/**
+ * The primitive behind {@link ceil}.
+ * @example
+ * import { ceil, ceilOp, tensor } from 'tapegrad'
+ * const x = tensor([-1.5, 0, 2.5])
+ * ceilOp([x]).toArray() // [-1, 0, 3]
+ * ceil(x).toArray()     // [-1, 0, 3]
+ */
 export const ceilOp = steps('ceil', Math.ceil)
-/** The primitive behind {@link round}. @example roundOp([x]) // = round(x) */
+/**
+ * The primitive behind {@link round}.
+ * @example
+ * import { round, roundOp, tensor } from 'tapegrad'
+ * const x = tensor([-1.5, 0, 2.5])
+ * roundOp([x]).toArray() // [-2, 0, 2]
+ * round(x).toArray()     // [-2, 0, 2]
+ */
 export const roundOp = steps('round', halfToEven)
-/** −1, 0 or 1 by the sign of x (±0 and NaN kept); zero gradient. @example sign(tensor([-3, 0, 2])).toArray() // [-1, 0, 1] */
+/**
+ * −1, 0 or 1 by the sign of x (±0 and NaN kept); zero gradient.
+ * @example
+ * import { sign, tensor } from 'tapegrad'
+ * sign(tensor([-3, 0, 2])).toArray() // [-1, 0, 1]
+ */
 export function sign(x: Tensor): Tensor {
   return signOp([checkTensor('sign', x)])
 }
-/** ⌊x⌋, the largest integer ≤ x; zero gradient. @example floor(tensor([-1.5, 1.5])).toArray() // [-2, 1] */
+/**
+ * ⌊x⌋, the largest integer ≤ x; zero gradient.
+ * @example
+ * import { floor, tensor } from 'tapegrad'
+ * floor(tensor([-1.5, 1.5])).toArray() // [-2, 1]
+ */
 export function floor(x: Tensor): Tensor {
   return floorOp([checkTensor('floor', x)])
 }
-/** ⌈x⌉, the smallest integer ≥ x; zero gradient. @example ceil(tensor([-1.5, 1.5])).toArray() // [-1, 2] */
+/**
+ * ⌈x⌉, the smallest integer ≥ x; zero gradient.
+ * @example
+ * import { ceil, tensor } from 'tapegrad'
+ * ceil(tensor([-1.5, 1.5])).toArray() // [-1, 2]
+ */
 export function ceil(x: Tensor): Tensor {
   return ceilOp([checkTensor('ceil', x)])
 }
-/** x rounded to the nearest integer, ties to even (as NumPy and PyTorch); zero gradient. @example round(tensor([0.5, 1.5, 2.6])).toArray() // [0, 2, 3] */
+/**
+ * x rounded to the nearest integer, ties to even (as NumPy and PyTorch); zero gradient.
+ * @example
+ * import { round, tensor } from 'tapegrad'
+ * round(tensor([0.5, 1.5, 2.6])).toArray() // [0, 2, 3]
+ */
 export function round(x: Tensor): Tensor {
   return roundOp([checkTensor('round', x)])
 }

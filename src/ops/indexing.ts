@@ -124,7 +124,14 @@ function clip(v: number, lo: number, hi: number): number {
 /**
  * The primitive behind {@link slice}: out = x read through the plan, copied;  x̄ = unslice(g)
  * (g written back through the plan into zeros of x's shape);  ȯut = slice(ẋ).
- * @example sliceOp([x], plan) // what slice(x, ranges) records, with the plan it made from ranges
+ * @example
+ * import { slice, sliceOp, tapeOf, tensor } from 'tapegrad'
+ * // slice turns its ranges into a plan (shape, strides and offset into x) and records this primitive:
+ * const x = tensor([[0, 1, 2], [3, 4, 5]], { requiresGrad: true })
+ * const [entry] = tapeOf(slice(x, [null, [1]])).entries
+ * entry.op // 'slice'
+ * entry.attrs // { shape: [2, 2], strides: [3, 1], offset: 1 }
+ * sliceOp([x], entry.attrs as Parameters<typeof sliceOp>[1]).toArray() // [[1, 2], [4, 5]]
  */
 export const sliceOp: Op<SlicePlan> = defineOp<SlicePlan>({
   name: 'slice',
@@ -165,8 +172,11 @@ const unsliceOp: Op<UnslicePlan> = defineOp<UnslicePlan>({
  * NumPy-style basic slicing, one spec per axis (see `SliceSpec`): x[s₀, s₁, …].
  * A number picks one index and drops the axis; `[start, stop, step]` keeps it; missing trailing
  * specs take whole axes. The result is a copy. ∂x = g placed back where it was read, zeros elsewhere.
- * @example slice(x, [null, [1]])       // x[:, 1:]
- * @example slice(x, [0, [null, null, -1]]) // x[0, ::-1]
+ * @example
+ * import { arange, reshape, slice } from 'tapegrad'
+ * const x = reshape(arange(6), [2, 3])      // [[0, 1, 2], [3, 4, 5]]
+ * slice(x, [null, [1]]).toArray()           // [[1, 2], [4, 5]]
+ * slice(x, [0, [null, null, -1]]).toArray() // [2, 1, 0]
  */
 export function slice(x: Tensor, ranges: SliceSpec[]): Tensor {
   checkTensor('slice', x)
@@ -230,7 +240,11 @@ function around(shape: readonly number[], axis: number): [outer: number, n: numb
  * The primitive behind {@link gather} and {@link indexSelect}: out[o, k, j] = x[o, idx[k], j];
  * x̄ = scatterAdd(g): x̄[o, i, j] = Σ_{k : idx[k] = i} g[o, k, j] (repeated indices accumulate);
  * ȯut = gather(ẋ).
- * @example gatherOp([x], { axis: 0, idx: new Int32Array([2, 0]), idxShape: [2] }) // = gather(x, [2, 0])
+ * @example
+ * import { gather, gatherOp, tensor } from 'tapegrad'
+ * const x = tensor([[1, 2], [3, 4], [5, 6]])
+ * gatherOp([x], { axis: 0, idx: new Int32Array([2, 0]), idxShape: [2] }).toArray() // [[5, 6], [1, 2]]
+ * gather(x, [2, 0]).toArray() // [[5, 6], [1, 2]]
  */
 export const gatherOp: Op<GatherAttrs> = defineOp<GatherAttrs>({
   name: 'gather',
@@ -279,7 +293,9 @@ const scatterAddOp: Op<GatherAttrs & { shape: number[] }> = defineOp<GatherAttrs
  * out[a…, k…, b…] = x[a…, indices[k…], b…], shape x.shape[:axis] + indices.shape + x.shape[axis+1:].
  * Negative indices count from the end. ∂x scatter-adds g, so repeated indices accumulate — an
  * embedding lookup is `gather(table, tokenIds)`.
- * @example gather(tensor([[1, 2], [3, 4], [5, 6]]), [2, 0, 2]) // [[5, 6], [1, 2], [5, 6]]
+ * @example
+ * import { gather, tensor } from 'tapegrad'
+ * gather(tensor([[1, 2], [3, 4], [5, 6]]), [2, 0, 2]) // [[5, 6], [1, 2], [5, 6]]
  */
 export function gather(x: Tensor, indices: IndexLike, axis = 0): Tensor {
   checkTensor('gather', x)
@@ -291,7 +307,10 @@ export function gather(x: Tensor, indices: IndexLike, axis = 0): Tensor {
 /**
  * PyTorch's `index_select`: the entries of x at the 1-D `indices` along `axis`; the axis keeps
  * its place with size indices.length. Same primitive (and gradient) as `gather`.
- * @example indexSelect(x, 1, [0, 2]) // columns 0 and 2 of a matrix
+ * @example
+ * import { indexSelect, tensor } from 'tapegrad'
+ * const x = tensor([[1, 2, 3], [4, 5, 6]])
+ * indexSelect(x, 1, [0, 2]).toArray() // [[1, 3], [4, 6]]
  */
 export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor {
   checkTensor('indexSelect', x)
@@ -305,7 +324,11 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
 /**
  * The primitive behind {@link concat} and {@link stack}: out = [x₀ | x₁ | …] along axis;
  * x̄ᵢ = the block of g where xᵢ was copied (a slice);  ȯut = concat of the ẋᵢ.
- * @example concatOp([a, b], 0) // = concat([a, b], 0), without its argument checks
+ * @example
+ * import { concat, concatOp, tensor } from 'tapegrad'
+ * const a = tensor([1, 2]), b = tensor([3])
+ * concatOp([a, b], 0).toArray() // [1, 2, 3]
+ * concat([a, b], 0).toArray()   // [1, 2, 3]
  */
 export const concatOp: Op<number> = defineOp<number>({
   name: 'concat',
@@ -372,7 +395,9 @@ function allShapes(xs: Tensor[]): string {
 /**
  * Joins tensors along an existing axis; every other axis must match.
  * out.shape[axis] = Σ xᵢ.shape[axis];  ∂xᵢ = the matching block of g.
- * @example concat([zeros([2, 3]), ones([1, 3])]) // shape [3,3]
+ * @example
+ * import { concat, ones, zeros } from 'tapegrad'
+ * concat([zeros([2, 3]), ones([1, 3])]).shape // [3, 3]
  */
 export function concat(tensors: Tensor[], axis = 0): Tensor {
   const xs = checkList('concat', tensors)
@@ -396,7 +421,9 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
 /**
  * Joins tensors of one shape along a new axis at position `axis` ∈ [−ndim−1, ndim].
  * Composite: unsqueeze each, then concat.
- * @example stack([tensor([1, 2]), tensor([3, 4])], 1) // [[1, 3], [2, 4]]
+ * @example
+ * import { stack, tensor } from 'tapegrad'
+ * stack([tensor([1, 2]), tensor([3, 4])], 1) // [[1, 3], [2, 4]]
  */
 export function stack(tensors: Tensor[], axis = 0): Tensor {
   const xs = checkList('stack', tensors)
@@ -418,8 +445,10 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
  * Cuts x along `axis` into pieces, like torch.split: a number is the piece size (the last piece
  * may be smaller); an array lists the sizes, which must add up to the axis length. Each piece is
  * a `slice`, so gradients flow back to x.
- * @example split(arange(5), 2)          // [0, 1], [2, 3], [4]
- * @example split(zeros([2, 5]), [1, 4], 1) // shapes [2,1] and [2,4]
+ * @example
+ * import { arange, split, zeros } from 'tapegrad'
+ * split(arange(5), 2).map((t) => t.toArray())         // [[0, 1], [2, 3], [4]]
+ * split(zeros([2, 5]), [1, 4], 1).map((t) => t.shape) // [[2, 1], [2, 4]]
  */
 export function split(x: Tensor, sizesOrSections: number | number[], axis = 0): Tensor[] {
   checkTensor('split', x)

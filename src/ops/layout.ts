@@ -30,7 +30,11 @@ function interior(shape: readonly number[], widths: readonly [number, number][])
 /**
  * The primitive behind {@link pad}: out = `value` everywhere, x in the interior;
  * x̄ = slice of g over the interior;  ȯut = ẋ padded with 0 (the fill value is a constant).
- * @example padOp([x], { widths: [[1, 1]], value: 0 }) // = pad(x, [[1, 1]]) for 1-D x
+ * @example
+ * import { pad, padOp, tensor } from 'tapegrad'
+ * const x = tensor([1, 2])
+ * padOp([x], { widths: [[1, 1]], value: 0 }).toArray() // [0, 1, 2, 0]
+ * pad(x, [[1, 1]]).toArray()                           // [0, 1, 2, 0]
  */
 export const padOp: Op<PadAttrs> = defineOp<PadAttrs>({
   name: 'pad',
@@ -99,8 +103,10 @@ function checkWidths(x: Tensor, widths: unknown): [number, number][] {
  * axis order. PyTorch's flat form (F.pad's last-axis-first list) is refused with an error that
  * shows the pairs to write: a flat pair means different things in NumPy and PyTorch. Negative
  * widths (cropping in F.pad) are refused too: use `slice`. ∂x = the interior of g (a slice).
- * @example pad(tensor([1, 2]), [[1, 2]])                      // [0, 1, 2, 0, 0]
- * @example pad(tensor([[1, 2], [3, 4]]), [[0, 1], [1, 0]], 9) // [[9, 1, 2], [9, 3, 4], [9, 9, 9]]
+ * @example
+ * import { pad, tensor } from 'tapegrad'
+ * pad(tensor([1, 2]), [[1, 2]])                      // [0, 1, 2, 0, 0]
+ * pad(tensor([[1, 2], [3, 4]]), [[0, 1], [1, 0]], 9) // [[9, 1, 2], [9, 3, 4], [9, 9, 9]]
  */
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
   checkTensor('pad', x)
@@ -119,8 +125,10 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
  * Reverses the order of the elements along `axis` (a number, a list, or null/undefined for every
  * axis, as NumPy's `flip`; PyTorch's `flip(x, dims)`). The result is a copy; ∂x = g flipped the
  * same way. Composite: a slice with step −1 on each flipped axis.
- * @example flip(tensor([[1, 2], [3, 4]]), 1) // [[2, 1], [4, 3]]
- * @example flip(tensor([[1, 2], [3, 4]]))    // [[4, 3], [2, 1]]
+ * @example
+ * import { flip, tensor } from 'tapegrad'
+ * flip(tensor([[1, 2], [3, 4]]), 1) // [[2, 1], [4, 3]]
+ * flip(tensor([[1, 2], [3, 4]]))    // [[4, 3], [2, 1]]
  */
 export function flip(x: Tensor, axis?: AxisLike): Tensor {
   checkTensor('flip', x)
@@ -137,9 +145,11 @@ export function flip(x: Tensor, axis?: AxisLike): Tensor {
  * gives an empty axis (as NumPy and PyTorch). ∂x = Σ of g over the copies. Composite: x is read
  * as [1, s₀, 1, s₁, …], broadcast to [r₀, s₀, r₁, s₁, …] and reshaped to [r₀s₀, r₁s₁, …] (a view
  * of x when every rep is 1).
- * @example tile(tensor([1, 2]), 2)              // [1, 2, 1, 2]
- * @example tile(tensor([1, 2]), [2, 1])         // [[1, 2], [1, 2]]
- * @example tile(tensor([[1], [2]]), [1, 3])     // [[1, 1, 1], [2, 2, 2]]
+ * @example
+ * import { tensor, tile } from 'tapegrad'
+ * tile(tensor([1, 2]), 2)          // [1, 2, 1, 2]
+ * tile(tensor([1, 2]), [2, 1])     // [[1, 2], [1, 2]]
+ * tile(tensor([[1], [2]]), [1, 3]) // [[1, 1, 1], [2, 2, 2]]
  */
 export function tile(x: Tensor, reps: number | readonly number[]): Tensor {
   checkTensor('tile', x)
@@ -182,8 +192,10 @@ function triangle(op: string, x: Tensor, k: number, keep: (i: number, j: number,
  * (leading axes are a batch). k = 0 keeps the main diagonal, k > 0 diagonals above it, k < 0
  * drops diagonals below it (NumPy's `tril(m, k)`, PyTorch's `tril(x, diagonal)`).
  * ∂x = tril(g, k). Composite: `where` with a constant mask.
- * @example tril(tensor([[1, 2], [3, 4]]))     // [[1, 0], [3, 4]]
- * @example tril(tensor([[1, 2], [3, 4]]), -1) // [[0, 0], [3, 0]]
+ * @example
+ * import { tensor, tril } from 'tapegrad'
+ * tril(tensor([[1, 2], [3, 4]]))     // [[1, 0], [3, 4]]
+ * tril(tensor([[1, 2], [3, 4]]), -1) // [[0, 0], [3, 0]]
  */
 export function tril(x: Tensor, k = 0): Tensor {
   return triangle('tril', x, k, lower)
@@ -192,8 +204,10 @@ export function tril(x: Tensor, k = 0): Tensor {
 /**
  * The upper triangle: out[…, i, j] = x[…, i, j] where j − i ≥ k, else 0, over the last two axes
  * (NumPy's `triu(m, k)`, PyTorch's `triu(x, diagonal)`). ∂x = triu(g, k).
- * @example triu(tensor([[1, 2], [3, 4]]))    // [[1, 2], [0, 4]]
- * @example triu(tensor([[1, 2], [3, 4]]), 1) // [[0, 2], [0, 0]]
+ * @example
+ * import { tensor, triu } from 'tapegrad'
+ * triu(tensor([[1, 2], [3, 4]]))    // [[1, 2], [0, 4]]
+ * triu(tensor([[1, 2], [3, 4]]), 1) // [[0, 2], [0, 0]]
  */
 export function triu(x: Tensor, k = 0): Tensor {
   return triangle('triu', x, k, upper)

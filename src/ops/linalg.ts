@@ -126,7 +126,11 @@ function batchIndex(batch: readonly number[], own: readonly number[]): number[] 
 /**
  * The primitive behind {@link matmul}: C = A·B;  ∂A = G·Bᵀ, ∂B = Aᵀ·G (summed over broadcast
  * batch dimensions by the engine).
- * @example matmulOp([a, b], undefined) // = matmul(a, b) for 2-D a and b, without its checks
+ * @example
+ * import { matmul, matmulOp, tensor } from 'tapegrad'
+ * const a = tensor([[1, 2], [3, 4]]), b = tensor([[5], [6]])
+ * matmulOp([a, b], undefined).toArray() // [[17], [39]]
+ * matmul(a, b).toArray()                // [[17], [39]]
  */
 export const matmulOp = defineOp<MatmulPlan | undefined>({
   name: 'matmul',
@@ -217,9 +221,11 @@ function matrixShape(a: readonly number[], b: readonly number[]): number[] {
  * Gradients: ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G (summed over the batch axes an operand was
  * broadcast along). float32 products run on a WebAssembly SIMD kernel where available.
  * @example
- * matmul(tensor([[1, 2], [3, 4]]), tensor([[5], [6]]))   // [[17], [39]]
- * matmul(tensor([1, 2, 3]), tensor([4, 5, 6]))           // 32 (0-d)
- * matmul(randn([8, 5, 3]), randn([3, 4])).shape          // [8, 5, 4]
+ * import { matmul, randn, tensor } from 'tapegrad'
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([[5], [6]])) // [[17], [39]]
+ * matmul(tensor([1, 2, 3]), tensor([4, 5, 6])).shape   // []
+ * matmul(tensor([1, 2, 3]), tensor([4, 5, 6])).item()  // 32
+ * matmul(randn([8, 5, 3]), randn([3, 4])).shape        // [8, 5, 4]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor('matmul', a, 'the first operand')
@@ -237,7 +243,11 @@ function inversePermutation(axes: readonly number[]): number[] {
 /**
  * The primitive behind {@link permute} and {@link transpose}: out.shape[i] = x.shape[axes[i]];
  * ∂x = g permuted back by the inverse permutation.
- * @example permuteOp([x], [1, 0]) // = permute(x, [1, 0]) for a matrix
+ * @example
+ * import { permute, permuteOp, tensor } from 'tapegrad'
+ * const x = tensor([[1, 2, 3], [4, 5, 6]])
+ * permuteOp([x], [1, 0]).toArray() // [[1, 4], [2, 5], [3, 6]]
+ * permute(x, [1, 0]).toArray()     // [[1, 4], [2, 5], [3, 6]]
  */
 export const permuteOp: Op<number[]> = defineOp<number[]>({
   name: 'permute',
@@ -273,7 +283,9 @@ function checkPermutation(op: string, x: Tensor, axes: unknown): number[] {
  * Reorders the axes of x: out.shape[i] = x.shape[axes[i]] and
  * out[i₀, …, iₙ₋₁] = x[j] with j[axes[k]] = iₖ. Negative axes count from the end.
  * The gradient is g permuted back by the inverse permutation.
- * @example permute(zeros([2, 3, 4]), [2, 0, 1]).shape // [4, 2, 3]
+ * @example
+ * import { permute, zeros } from 'tapegrad'
+ * permute(zeros([2, 3, 4]), [2, 0, 1]).shape // [4, 2, 3]
  */
 export function permute(x: Tensor, axes: number[]): Tensor {
   checkTensor('permute', x, 'x')
@@ -284,7 +296,9 @@ export function permute(x: Tensor, axes: number[]): Tensor {
  * Transpose. Without `axes`, swaps the last two axes (the matrix transpose Aᵀ, batched over
  * leading axes); a 0-d or 1-D tensor is returned unchanged. With `axes`, the same as
  * `permute(x, axes)`.
- * @example transpose(tensor([[1, 2, 3], [4, 5, 6]])) // [[1, 4], [2, 5], [3, 6]]
+ * @example
+ * import { tensor, transpose } from 'tapegrad'
+ * transpose(tensor([[1, 2, 3], [4, 5, 6]])) // [[1, 4], [2, 5], [3, 6]]
  */
 export function transpose(x: Tensor, axes?: number[]): Tensor {
   checkTensor('transpose', x, 'x')

@@ -75,9 +75,11 @@ function readOrd(ord: unknown, x: Tensor): number {
  * zeros) the gradient is 0, PyTorch's subgradient, instead of 0/0 = NaN; elements equal to 0 get
  * gradient 0 for every ord. Large and tiny values neither overflow nor underflow (see the file's
  * notes). The ∞-norms of zero elements are an error; the other norms of zero elements are 0.
- * @example norm(tensor([3, 4]))                   // 5
- * @example norm(tensor([[1, -2], [3, -4]]), 1, 1)  // [3, 7]
- * @example norm(tensor([3, -4]), Infinity)         // 4
+ * @example
+ * import { norm, tensor } from 'tapegrad'
+ * norm(tensor([3, 4]))                   // 5
+ * norm(tensor([[1, -2], [3, -4]]), 1, 1)  // [3, 7]
+ * norm(tensor([3, -4]), Infinity)         // 4
  */
 export function norm(x: Tensor, ord: NormOrd = 2, axis?: AxisLike, keepdims = false): Tensor {
   checkFloat('norm', x)

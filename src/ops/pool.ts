@@ -97,7 +97,11 @@ function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2
  * (indices found once, by the forward's caller). Linear in x:
  *   backward  x̄ = maxPool2dBackward(ȳ)  (ȳ scatter-added to the indices)
  *   tangent   ẏ = the same gather of ẋ
- * @example maxPool2dOp([x], { idx, inShape: x.shape, outShape: [N, C, Ho, Wo] })
+ * @example
+ * import { maxPool2dOp, tensor } from 'tapegrad'
+ * // one 2×2 window over a 1×1×2×2 input: its argmax is the flat index 2 (the value 7)
+ * const x = tensor([[[[1, 5], [7, 2]]]])
+ * maxPool2dOp([x], { idx: new Int32Array([2]), inShape: [1, 1, 2, 2], outShape: [1, 1, 1, 1] }).toArray() // [[[[7]]]]
  */
 export const maxPool2dOp: Op<MaxPoolIndices> = defineOp<MaxPoolIndices>({
   name: 'maxPool2d',
@@ -112,7 +116,11 @@ export const maxPool2dOp: Op<MaxPoolIndices> = defineOp<MaxPoolIndices>({
  * (overlapping windows that share a max add up). Linear in g, the adjoint of the gather:
  *   backward  ḡ = maxPool2d's gather of Ḡ
  *   tangent   ḋx = the same scatter of ġ
- * @example maxPool2dBackwardOp([g], indices) // shape indices.inShape
+ * @example
+ * import { maxPool2dBackwardOp, tensor } from 'tapegrad'
+ * // the gradient of one 2×2 window whose max was at flat index 2 goes to that element only
+ * const g = tensor([[[[10]]]])
+ * maxPool2dBackwardOp([g], { idx: new Int32Array([2]), inShape: [1, 1, 2, 2], outShape: [1, 1, 1, 1] }).toArray() // [[[[0, 0], [10, 0]]]]
  */
 export const maxPool2dBackwardOp: Op<MaxPoolIndices> = defineOp<MaxPoolIndices>({
   name: 'maxPool2dBackward',
@@ -145,6 +153,7 @@ function scatter(g: Tensor, at: MaxPoolIndices): Tensor {
  * values tie, as PyTorch); an element that is the max of several overlapping windows receives
  * the sum of their gradients. NaN propagates.
  * @example
+ * import { maxPool2d, tensor } from 'tapegrad'
  * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
  * maxPool2d(x, 2).toArray()                        // [[[[4, 8], [12, 16]]]]
  * maxPool2d(x, 3, { stride: 1 }).toArray()         // [[[[13, 14], [15, 16]]]]
@@ -181,10 +190,11 @@ function averagingKernel(dtype: FloatDType, kH: number, kW: number): Tensor {
  * number or a pair. Computed as a convolution of every channel with that constant kernel, so
  * its gradient spreads g/(kH·kW) over each window.
  * @example
+ * import { avgPool2d, ones, tensor } from 'tapegrad'
  * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
  * avgPool2d(x, 2).toArray()                     // [[[[2.5, 6.5], [10.5, 14.5]]]]
- * avgPool2d(ones([1, 1, 2, 2]), 2, { stride: 1, padding: 1 }).toArray()
- * // [[[[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]]]]
+ * const y = avgPool2d(ones([1, 1, 2, 2]), 2, { stride: 1, padding: 1 })
+ * y.toArray() // [[[[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]]]]
  */
 export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dOptions = {}): Tensor {
   if (options !== null && typeof options === 'object' && (options as MaxPool2dOptions).dilation !== undefined) {
@@ -228,10 +238,11 @@ function adaptiveWeights(dtype: FloatDType, n: number, out: number): Tensor {
  * x is [N, C, H, W]; the output is [N, C, oh, ow]. Other sizes are computed as A·x·Bᵀ with the
  * averaging matrices A [oh, H] and B [ow, W], so the gradient spreads g evenly over each window.
  * @example
+ * import { adaptiveAvgPool2d, tensor } from 'tapegrad'
  * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
- * adaptiveAvgPool2d(x, 1).toArray()       // [[[[8.5]]]]
- * adaptiveAvgPool2d(x, 2).toArray()       // [[[[2.5, 6.5], [10.5, 14.5]]]]
- * adaptiveAvgPool2d(x, [1, null]).shape   // [1, 1, 1, 4]
+ * adaptiveAvgPool2d(x, 1).toArray()     // [[[[8.5]]]]
+ * adaptiveAvgPool2d(x, 2).toArray()     // [[[[2.5, 6.5], [10.5, 14.5]]]]
+ * adaptiveAvgPool2d(x, [1, null]).shape // [1, 1, 1, 4]
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
   const op = 'adaptiveAvgPool2d'

@@ -34,7 +34,12 @@ function spread(g: Tensor, x: Tensor, axes: number[]): Tensor {
 
 // ---- sum: out = Σ x over axes;  x̄ = g repeated along the reduced axes;  ȯut = Σ ẋ --------------
 /** The sum primitive: attributes are normalised axes (sorted, distinct, non-negative). Use `sum`.
- *  @example sumOp([x], { axes: [0], keepdims: false }) // same as sum(x, 0) */
+ * @example
+ * import { sum, sumOp, tensor } from 'tapegrad'
+ * const x = tensor([[1, 2], [3, 4]])
+ * sumOp([x], { axes: [0], keepdims: false }).toArray() // [4, 6]
+ * sum(x, 0).toArray() // [4, 6]
+ */
 export const sumOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: 'sum',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(SUM, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
@@ -45,8 +50,10 @@ export const sumOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
 /**
  * Σ of the elements over `axis` (all axes by default). The sum of no elements is 0.
  * float32 input is accumulated in float64 and rounded once.
- * @example sum(tensor([[1, 2], [3, 4]]), 0)        // [4, 6]
- * @example sum(tensor([[1, 2], [3, 4]]), -1, true) // [[3], [7]]
+ * @example
+ * import { sum, tensor } from 'tapegrad'
+ * sum(tensor([[1, 2], [3, 4]]), 0)        // [4, 6]
+ * sum(tensor([[1, 2], [3, 4]]), -1, true) // [[3], [7]]
  */
 export function sum(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   checkTensor('sum', x)
@@ -164,7 +171,12 @@ function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
 }
 
 /** The max primitive (normalised axes); `max` validates and calls it.
- *  @example maxOp([x], { axes: [1], keepdims: true }) // same as max(x, 1, true) */
+ * @example
+ * import { max, maxOp, tensor } from 'tapegrad'
+ * const x = tensor([[1, 5], [7, 2]])
+ * maxOp([x], { axes: [1], keepdims: true }).toArray() // [[5], [7]]
+ * max(x, 1, true).toArray()                           // [[5], [7]]
+ */
 export const maxOp = defineOp<ReduceAttrs>({
   name: 'max',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MAX, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
@@ -176,7 +188,9 @@ export const maxOp = defineOp<ReduceAttrs>({
  * Maximum over `axis` (all axes by default); NaN propagates. The gradient goes to the maximal
  * elements, split equally among ties (PyTorch's `amax` rule): max([1, 3, 3]) sends g/2 to each 3.
  * Reducing over zero elements is an error.
- * @example max(tensor([[1, 5], [7, 2]]), 1) // [5, 7]
+ * @example
+ * import { max, tensor } from 'tapegrad'
+ * max(tensor([[1, 5], [7, 2]]), 1) // [5, 7]
  */
 export function max(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   checkTensor('max', x)
@@ -188,7 +202,12 @@ export function max(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
 // minOp repeats maxOp's backward, tangent and fast backward on purpose: an op's rules stay side
 // by side in its block (the gradient goes to the elements equal to the result, for both).
 /** The min primitive (normalised axes); `min` validates and calls it.
- *  @example minOp([x], { axes: [1], keepdims: false }) // same as min(x, 1) */
+ * @example
+ * import { min, minOp, tensor } from 'tapegrad'
+ * const x = tensor([[1, 5], [7, 2]])
+ * minOp([x], { axes: [1], keepdims: false }).toArray() // [1, 2]
+ * min(x, 1).toArray() // [1, 2]
+ */
 export const minOp = defineOp<ReduceAttrs>({
   name: 'min',
   forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MIN, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
@@ -199,7 +218,9 @@ export const minOp = defineOp<ReduceAttrs>({
 /**
  * Minimum over `axis` (all axes by default); NaN propagates; ties share the gradient equally
  * (PyTorch's `amin`). Reducing over zero elements is an error.
- * @example min(tensor([[1, 5], [7, 2]]), 0) // [1, 2]
+ * @example
+ * import { min, tensor } from 'tapegrad'
+ * min(tensor([[1, 5], [7, 2]]), 0) // [1, 2]
  */
 export function min(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   checkTensor('min', x)
@@ -211,7 +232,9 @@ export function min(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
 /**
  * Arithmetic mean over `axis` (all axes by default): Σx / n, with n the number of elements
  * reduced. Composite (sum, then a constant factor). The mean of no elements is NaN (as NumPy).
- * @example mean(tensor([[1, 2], [3, 4]]), 1) // [1.5, 3.5]
+ * @example
+ * import { mean, tensor } from 'tapegrad'
+ * mean(tensor([[1, 2], [3, 4]]), 1) // [1.5, 3.5]
  */
 export function mean(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   checkFloat('mean', x)
@@ -225,7 +248,9 @@ export function mean(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
  * m + log Σ exp(x − m) with m = max x held constant (it cancels in the value and the gradient,
  * so the gradient is softmax(x) exactly). Finite at x = ±1000 where the naive form overflows.
  * An all −∞ slice gives −∞; the logsumexp of no elements is −∞ (log 0).
- * @example logsumexp(tensor([1000, 1000])) // 1000 + ln 2
+ * @example
+ * import { logsumexp, tensor } from 'tapegrad'
+ * logsumexp(tensor([1000, 1000])).item() // 1000.6932
  */
 export function logsumexp(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   checkFloat('logsumexp', x)
@@ -249,8 +274,10 @@ export function logsumexp(x: Tensor, axis?: AxisLike, keepdims = false): Tensor 
  * `correction = 0` (the default) is the population variance, like NumPy's `var` (ddof=0) and
  * JAX; PyTorch's default `var` (unbiased) is `correction = 1`. When n − correction ≤ 0 the
  * result is NaN or +∞, as in NumPy. Composite: mean, sub, square, sum.
- * @example variance(tensor([1, 2, 3, 4]))        // 1.25
- * @example variance(tensor([1, 2, 3, 4]), 0, false, 1) // 1.6667 (unbiased)
+ * @example
+ * import { tensor, variance } from 'tapegrad'
+ * variance(tensor([1, 2, 3, 4]))              // 1.25
+ * variance(tensor([1, 2, 3, 4]), 0, false, 1) // 1.6667
  */
 export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correction = 0): Tensor {
   checkFloat('variance', x)
@@ -269,8 +296,10 @@ export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correctio
  * Index of the maximum along `axis`, or the flat (row-major) index over all elements when
  * `axis` is null/undefined. The first maximal index wins; a NaN counts as the maximum (as
  * NumPy). Not differentiable: returns a new int32 tensor of indices (requiresGrad false). With keepdims the reduced axis (all axes, for axis null) stays as size 1.
- * @example argmax(tensor([[1, 9, 9], [4, 0, 2]]), 1) // [1, 0]
- * @example argmax(tensor([[1, 9], [4, 0]]))          // 1 (flat index)
+ * @example
+ * import { argmax, tensor } from 'tapegrad'
+ * argmax(tensor([[1, 9, 9], [4, 0, 2]]), 1) // [1, 0]
+ * argmax(tensor([[1, 9], [4, 0]])).item()   // 1
  */
 export function argmax(x: Tensor, axis?: number | null, keepdims = false): Tensor {
   checkTensor('argmax', x)

@@ -71,7 +71,12 @@ function runningSums(x: TypedArray, outer: number, n: number, inner: number, rev
 /**
  * The primitive behind {@link cumsum}: running sums along `axis` (from the end with `reverse`);
  * x̄ = the same scan of g in the other direction;  ȯut = the same scan of ẋ.
- * @example cumsumOp([x], { axis: 0, reverse: false }) // = cumsum(x, 0), without its argument checks
+ * @example
+ * import { cumsum, cumsumOp, tensor } from 'tapegrad'
+ * const x = tensor([1, 2, 3])
+ * cumsumOp([x], { axis: 0, reverse: false }).toArray() // [1, 3, 6]
+ * cumsumOp([x], { axis: 0, reverse: true }).toArray()  // [6, 5, 3]
+ * cumsum(x, 0).toArray()                               // [1, 3, 6]
  */
 export const cumsumOp: Op<CumsumAttrs> = defineOp<CumsumAttrs>({
   name: 'cumsum',
@@ -88,8 +93,10 @@ export const cumsumOp: Op<CumsumAttrs> = defineOp<CumsumAttrs>({
  * (null/undefined) x is flattened first and the result is 1-D, as NumPy's `cumsum` (PyTorch's
  * requires `dim`). Negative axes count from the end. ∂x = the reverse cumulative sum of g:
  * x̄_j = Σ_{k≥j} g_k. Sums run in float64 and are rounded once per element.
- * @example cumsum(tensor([[1, 2, 3], [4, 5, 6]]), 1) // [[1, 3, 6], [4, 9, 15]]
- * @example cumsum(tensor([[1, 2], [3, 4]]))         // [1, 3, 6, 10] (flattened)
+ * @example
+ * import { cumsum, tensor } from 'tapegrad'
+ * cumsum(tensor([[1, 2, 3], [4, 5, 6]]), 1)  // [[1, 3, 6], [4, 9, 15]]
+ * cumsum(tensor([[1, 2], [3, 4]])).toArray() // [1, 3, 6, 10]
  */
 export function cumsum(x: Tensor, axis?: number | null): Tensor {
   checkTensor('cumsum', x)
@@ -174,7 +181,11 @@ function productOfOthers(x: Tensor, axis: number): Tensor {
 /**
  * The primitive behind {@link prod}: the product over one axis, kept as size 1;
  * x̄_i = g · Π_{j≠i} x_j;  ȯut = Σ_i ẋ_i · Π_{j≠i} x_j. Zero-safe: no division by x_i.
- * @example prodOp([x], 1) // = prod(x, 1, true), without its argument checks
+ * @example
+ * import { prod, prodOp, tensor } from 'tapegrad'
+ * const x = tensor([[1, 2], [3, 4]])
+ * prodOp([x], 1).toArray()   // [[2], [12]]
+ * prod(x, 1, true).toArray() // [[2], [12]]
  */
 export const prodOp: Op<number> = defineOp<number>({
   name: 'prod',
@@ -197,8 +208,14 @@ export const prodOp: Op<number> = defineOp<number>({
  * Gradient: ∂out/∂x_i = Π_{j≠i} x_j, the product of the others — computed without dividing by
  * x_i, so it is exact where x has zeros (one zero: only that element gets a gradient; two or more:
  * the gradient is 0), and so are the second derivatives.
- * @example prod(tensor([[1, 2], [3, 4]]), 1)        // [2, 12]
- * @example prod(tensor([2, 0, 5]))                  // 0; its gradient is [0, 10, 0]
+ * @example
+ * import { prod, tensor } from 'tapegrad'
+ * prod(tensor([[1, 2], [3, 4]]), 1)        // [2, 12]
+ * const x = tensor([2, 0, 5], { requiresGrad: true })
+ * const p = prod(x)
+ * p.item() // 0
+ * p.backward()
+ * x.grad!.toArray() // [0, 10, 0]
  */
 export function prod(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
   checkTensor('prod', x)

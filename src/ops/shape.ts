@@ -21,7 +21,11 @@ import { Tensor } from '../tensor.js'
 /**
  * The primitive behind {@link reshape}, {@link flatten}, {@link squeeze} and {@link unsqueeze}:
  * the same storage read with another shape;  x̄ = g read with x's shape;  ȯut = ẋ reshaped.
- * @example reshapeOp([x], [3, 2]) // = reshape(x, [3, 2]) for x of 6 elements
+ * @example
+ * import { arange, reshape, reshapeOp } from 'tapegrad'
+ * const x = arange(6)
+ * reshapeOp([x], [3, 2]).toArray() // [[0, 1], [2, 3], [4, 5]]
+ * reshape(x, [3, 2]).toArray()     // [[0, 1], [2, 3], [4, 5]]
  */
 export const reshapeOp: Op<number[]> = defineOp<number[]>({
   name: 'reshape',
@@ -37,7 +41,9 @@ export const reshapeOp: Op<number[]> = defineOp<number[]>({
  *
  * The result is a view: it shares x's storage (no copy), so writing into one's `.data` changes
  * the other. Ops never write into their inputs; `.clone()` gives an independent copy.
- * @example reshape(arange(6), [2, -1]) // [[0, 1, 2], [3, 4, 5]], shape [2,3]
+ * @example
+ * import { arange, reshape } from 'tapegrad'
+ * reshape(arange(6), [2, -1]).toArray() // [[0, 1, 2], [3, 4, 5]]
  */
 export function reshape(x: Tensor, shape: number[]): Tensor {
   checkTensor('reshape', x)
@@ -70,7 +76,9 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
  * Merges axes startAxis…endAxis (inclusive, negative counted from the end) into one of size
  * ∏ shape[startAxis..endAxis]. With the defaults, the result is 1-D; a 0-d tensor becomes [1].
  * A reshape, so the result shares x's storage.
- * @example flatten(zeros([2, 3, 4]), 1)  // shape [2,12]
+ * @example
+ * import { flatten, zeros } from 'tapegrad'
+ * flatten(zeros([2, 3, 4]), 1).shape  // [2, 12]
  */
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
   checkTensor('flatten', x)
@@ -93,8 +101,10 @@ export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
 /**
  * Removes axes of size 1: all of them, or only the given axis / axes (an error if one of those
  * is not of size 1, as NumPy). A reshape, so the result shares x's storage.
- * @example squeeze(zeros([1, 3, 1]))      // shape [3]
- * @example squeeze(zeros([1, 3, 1]), -1)  // shape [1,3]
+ * @example
+ * import { squeeze, zeros } from 'tapegrad'
+ * squeeze(zeros([1, 3, 1])).shape     // [3]
+ * squeeze(zeros([1, 3, 1]), -1).shape // [1, 3]
  */
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   checkTensor('squeeze', x)
@@ -118,8 +128,10 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
 /**
  * Inserts an axis of size 1 at position `axis` of the result; axis ∈ [−ndim−1, ndim], negative
  * counted from the end of the result (−1 appends). A reshape, so the result shares x's storage.
- * @example unsqueeze(zeros([3]), 0)   // shape [1,3]
- * @example unsqueeze(zeros([3]), -1)  // shape [3,1]
+ * @example
+ * import { unsqueeze, zeros } from 'tapegrad'
+ * unsqueeze(zeros([3]), 0).shape  // [1, 3]
+ * unsqueeze(zeros([3]), -1).shape // [3, 1]
  */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   checkTensor('unsqueeze', x)
@@ -137,7 +149,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 /**
  * The primitive behind {@link broadcastTo}: x repeated along broadcast axes;  x̄ = g summed over
  * them (by the engine's un-broadcast);  ȯut = ẋ repeated the same way.
- * @example broadcastToOp([tensor([1, 2])], [3, 2]) // = broadcastTo(tensor([1, 2]), [3, 2])
+ * @example
+ * import { broadcastTo, broadcastToOp, tensor } from 'tapegrad'
+ * const x = tensor([1, 2])
+ * broadcastToOp([x], [3, 2]).toArray() // [[1, 2], [1, 2], [1, 2]]
+ * broadcastTo(x, [3, 2]).toArray()     // [[1, 2], [1, 2], [1, 2]]
  */
 export const broadcastToOp: Op<number[]> = defineOp<number[]>({
   name: 'broadcastTo',
@@ -154,7 +170,9 @@ export const broadcastToOp: Op<number[]> = defineOp<number[]>({
  * aligned on the right, and each size of x must equal the target's or be 1.
  * out[i₀…iₙ] = x[…, iₖ if xₖ ≠ 1 else 0, …];  ∂x = g summed over the repeated axes.
  * The result is a fresh contiguous copy (a view of x when the shape does not change).
- * @example broadcastTo(tensor([1, 2, 3]), [2, 3]) // [[1, 2, 3], [1, 2, 3]]
+ * @example
+ * import { broadcastTo, tensor } from 'tapegrad'
+ * broadcastTo(tensor([1, 2, 3]), [2, 3]) // [[1, 2, 3], [1, 2, 3]]
  */
 export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   checkTensor('broadcastTo', x)

@@ -23,7 +23,11 @@ function show(v: unknown): string {
 /**
  * `value` as one integer ≥ `min` per spatial axis: a number is repeated, a list must have
  * `dims` entries.
- * @example perAxis('conv2d', 'stride', 2, 2, 1) // [2, 2]
+ * @example
+ * import { perAxis } from './src/ops/window-args'
+ * perAxis('conv2d', 'stride', 2, 2, 1)      // [2, 2]
+ * perAxis('conv2d', 'stride', [1, 3], 2, 1) // [1, 3]
+ * perAxis('conv2d', 'stride', 0, 2, 1)      // throws conv2d: stride must be
  */
 export function perAxis(op: string, name: string, value: unknown, dims: number, min: number): number[] {
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min
@@ -40,7 +44,11 @@ export function fmtWindow(sizes: readonly number[]): string {
 /**
  * x's dtype, refusing int32 in the engine's words (convolution and pooling are float ops; this
  * check runs before any kernel reads the storage).
- * @example floatDtype('maxPool2d', x) // 'float32'
+ * @example
+ * import { tensor } from 'tapegrad'
+ * import { floatDtype } from './src/ops/window-args'
+ * floatDtype('maxPool2d', tensor([1, 2]))                     // 'float32'
+ * floatDtype('maxPool2d', tensor([1, 2], { dtype: 'int32' })) // throws maxPool2d: int32 tensor [2] given to a float op
  */
 export function floatDtype(op: string, x: Tensor): FloatDType {
   const d = x.dtype
