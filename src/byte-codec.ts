@@ -14,7 +14,10 @@ export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 
 
 /**
  * A copy of `bytes` with the bytes of every `width`-byte element reversed (for big-endian hosts).
- * @example swapBytes(Uint8Array.of(1, 2, 3, 4), 4)   // Uint8Array [4, 3, 2, 1]
+ * @example
+ * import { swapBytes } from './src/byte-codec'
+ * swapBytes(Uint8Array.of(1, 2, 3, 4), 4)   // [4, 3, 2, 1]
+ * swapBytes(Uint8Array.of(1, 2, 3, 4), 2)   // [2, 1, 4, 3]
  */
 export function swapBytes(bytes: Uint8Array, width: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bytes.length)
@@ -27,7 +30,9 @@ export function swapBytes(bytes: Uint8Array, width: number): Uint8Array<ArrayBuf
 /**
  * The bytes of a typed array, little-endian: a view of its memory on a little-endian host, a
  * swapped copy on a big-endian one.
- * @example littleEndianBytes(Float32Array.of(1))   // Uint8Array [0, 0, 128, 63]
+ * @example
+ * import { littleEndianBytes } from './src/byte-codec'
+ * littleEndianBytes(Float32Array.of(1))   // [0, 0, 128, 63]
  */
 export function littleEndianBytes(data: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number; BYTES_PER_ELEMENT: number }): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
@@ -39,7 +44,9 @@ const CHUNK = 8192
 
 /**
  * base64 of bytes (standard alphabet, with padding).
- * @example encodeBase64(Uint8Array.of(0, 0, 128, 63))   // 'AACAPw==' (1.0 as float32)
+ * @example
+ * import { encodeBase64 } from './src/byte-codec'
+ * encodeBase64(Uint8Array.of(0, 0, 128, 63))   // 'AACAPw=='
  */
 export function encodeBase64(bytes: Uint8Array): string {
   let binary = ''
@@ -50,7 +57,11 @@ export function encodeBase64(bytes: Uint8Array): string {
 /**
  * Decodes strict base64 (standard alphabet, padded, no whitespace); throws on anything else,
  * saying what is wrong and where.
- * @example decodeBase64('AACAPw==')   // Uint8Array [0, 0, 128, 63]
+ * @example
+ * import { decodeBase64 } from './src/byte-codec'
+ * decodeBase64('AACAPw==')   // [0, 0, 128, 63]
+ * decodeBase64('AACA Pw=')   // throws character " " at position 4 is not base64
+ * decodeBase64('AACAPw=')   // throws is not a multiple of 4
  */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   if (text.length % 4 !== 0) throw new Error(`its length ${text.length} is not a multiple of 4 (truncated?)`)
@@ -63,7 +74,9 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 /**
  * The bytes of base64 text that is known to be well-formed (the kernel's own WebAssembly), unchecked:
  * what does not come from tapegrad itself goes through {@link decodeBase64}.
- * @example bytesOfBase64('AACAPw==')   // Uint8Array [0, 0, 128, 63]
+ * @example
+ * import { bytesOfBase64 } from './src/byte-codec'
+ * bytesOfBase64('AACAPw==')   // [0, 0, 128, 63]
  */
 export function bytesOfBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
@@ -71,7 +84,9 @@ export function bytesOfBase64(text: string): Uint8Array<ArrayBuffer> {
 
 /**
  * base64 of a Float32Array's little-endian bytes (exact: the bits come back as they were).
- * @example encodeFloat32(Float32Array.of(1))   // 'AACAPw=='
+ * @example
+ * import { encodeFloat32 } from './src/byte-codec'
+ * encodeFloat32(Float32Array.of(1))   // 'AACAPw=='
  */
 export function encodeFloat32(a: Float32Array): string {
   return encodeBase64(littleEndianBytes(a))
@@ -81,7 +96,10 @@ export function encodeFloat32(a: Float32Array): string {
  * Decodes `count` float32 numbers from base64 text; throws `who: what …` on text that is not
  * base64 or holds another number of bytes. (Finite values are checked by the callers, which know
  * where each number belongs.)
- * @example decodeFloat32('DQN.load', 'rewards', 'AACAPw==', 1)   // Float32Array [1]
+ * @example
+ * import { decodeFloat32 } from './src/byte-codec'
+ * decodeFloat32('DQN.load', 'rewards', 'AACAPw==', 1)   // [1]
+ * decodeFloat32('DQN.load', 'rewards', 'AACAPw==', 2)   // throws DQN.load: rewards
  */
 export function decodeFloat32(who: string, what: string, text: unknown, count: number): Float32Array {
   if (typeof text !== 'string') throw new Error(`${who}: ${what} must be a base64 string, got ${describeValue(text)}`)

@@ -9,7 +9,11 @@ import { Tensor, type TensorLike } from './tensor.js'
 
 /**
  * What an argument is, for errors: `tensor [2,3]` for a tensor, else describeValue's words.
- * @example describeArg(zeros([2, 3])) // 'tensor [2,3]'
+ * @example
+ * import { zeros } from 'tapegrad'
+ * import { describeArg } from './src/check'
+ * describeArg(zeros([2, 3])) // 'tensor [2,3]'
+ * describeArg('x')           // 'string x'
  */
 export function describeArg(x: unknown): string {
   return x instanceof Tensor ? `tensor ${fmt(x.shape)}` : describeValue(x)
@@ -17,7 +21,12 @@ export function describeArg(x: unknown): string {
 
 /**
  * `x` if it is a Tensor, else an error naming `op` and the argument (`what`, default 'x').
- * @example checkTensor('exp', x) // x
+ * @example
+ * import { zeros } from 'tapegrad'
+ * import { checkTensor } from './src/check'
+ * const x = zeros([2])
+ * checkTensor('exp', x) === x // true
+ * checkTensor('exp', [1, 2]) // throws exp: x must be a Tensor, got an array
  */
 export function checkTensor(op: string, x: unknown, what = 'x'): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${describeArg(x)}`)
@@ -28,7 +37,11 @@ export function checkTensor(op: string, x: unknown, what = 'x'): Tensor {
  * `x` if it is a float Tensor (float32 or float64), else an error naming `op`, worded as the
  * primitives' own dtype check. Composites call it first, so that an int32 input is refused by the
  * function the user called (softmax), not by a primitive inside it (max).
- * @example checkFloat('softmax', x) // x
+ * @example
+ * import { tensor } from 'tapegrad'
+ * import { checkFloat } from './src/check'
+ * checkFloat('softmax', tensor([1, 2])).dtype // 'float32'
+ * checkFloat('softmax', tensor([1, 2], { dtype: 'int32' })) // throws softmax: int32 tensor [2] given to a float op
  */
 export function checkFloat(op: string, x: unknown, what = 'x'): Tensor {
   const t = checkTensor(op, x, what)
@@ -45,7 +58,11 @@ export type AxisLike = number | readonly number[] | null | undefined
  * Turns an axis argument into sorted, distinct, non-negative axes of `shape` (null/undefined: all
  * of them; negative axes count from the end); throws an error naming the op, the axis and the
  * shape when one is out of range, repeated or not an integer (nd.ts `normalizeAxis` words it).
- * @example normalizeAxes('sum', [2, 3, 4], [-1, 0]) // [0, 2]
+ * @example
+ * import { normalizeAxes } from './src/check'
+ * normalizeAxes('sum', [2, 3, 4], [-1, 0]) // [0, 2]
+ * normalizeAxes('sum', [2, 3, 4], null)    // [0, 1, 2]
+ * normalizeAxes('sum', [2, 3, 4], 3)       // throws sum: axis 3 is out of range for shape [2,3,4]
  */
 export function normalizeAxes(op: string, shape: readonly number[], axis: AxisLike): number[] {
   const nd = shape.length
@@ -71,7 +88,11 @@ export function normalizeAxes(op: string, shape: readonly number[], axis: AxisLi
  * Checks that a target tensor (or number) fits the prediction — a float tensor of the same shape
  * and dtype — and returns it; numbers become 0-d constants. Every loss that compares a
  * prediction with a target elementwise uses it (ops/composite.ts, nn/losses.ts), so they word it alike.
- * @example checkTarget('mse', tensor([1, 2]), 0).shape // []
+ * @example
+ * import { tensor } from 'tapegrad'
+ * import { checkTarget } from './src/check'
+ * checkTarget('mse', tensor([1, 2]), 0).shape // []
+ * checkTarget('mse', tensor([1, 2]), tensor([1, 2, 3])) // throws mse: input [2] and target [3] must have the same shape
  */
 export function checkTarget(op: string, pred: Tensor, target: TensorLike, predName = 'input'): Tensor {
   if (typeof target === 'number') {
@@ -93,7 +114,10 @@ export function checkTarget(op: string, pred: Tensor, target: TensorLike, predNa
 /**
  * A function given by name (a key of `table`) or directly, as that function; `what` names the
  * kind in the error (`Linear: unknown init 'he' (use xavierUniform, …, or a function)`).
- * @example resolveNamed('MLP', 'activation', { relu: (x: number) => x }, 'relu')(2) // 2
+ * @example
+ * import { resolveNamed } from './src/check'
+ * resolveNamed('MLP', 'activation', { relu: (x: number) => x }, 'relu')(2) // 2
+ * resolveNamed('MLP', 'activation', { relu: (x: number) => x }, 'elu') // throws MLP: unknown activation 'elu' (use relu, or a function)
  */
 export function resolveNamed<F extends (...args: never[]) => unknown>(
   who: string, what: string, table: Readonly<Record<string, F>>, value: string | F,

@@ -14,7 +14,9 @@ let now = 0
 
 /**
  * The next tick of the clock: a number larger than every tick before it.
- * @example tick() < tick() // true
+ * @example
+ * import { tick } from './src/clock'
+ * tick() < tick() // true
  */
 export function tick(): number {
   return ++now

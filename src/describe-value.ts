@@ -3,9 +3,11 @@
  * `an object of class Foo`, `a function`, or the type and the value (`number -1`, `string x`).
  * One describer for the argument checks of trees, optimizers, schedules, clipping and state I/O,
  * so their errors read alike.
- * @example describeValue([1, 2])       // 'an array'
- * @example describeValue(new Map())    // 'an object of class Map'
- * @example describeValue(-1)           // 'number -1'
+ * @example
+ * import { describeValue } from './src/describe-value'
+ * describeValue([1, 2])       // 'an array'
+ * describeValue(new Map())    // 'an object of class Map'
+ * describeValue(-1)           // 'number -1'
  */
 export function describeValue(x: unknown): string {
   if (x === null) return 'null'

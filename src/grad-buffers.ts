@@ -55,7 +55,21 @@ let freshCount = 0
  * without a copy, and reuse its storage once it has been added into an existing `.grad`.
  * Declaring a shared buffer fresh corrupts gradients; when in doubt, do not call it. Returns `g`.
  * @example
- * fastBackward: (g, [a, b]) => [freshGradient(new Tensor(gemmGA(g, b), a.shape.slice())), …]
+ * import { defineOp, mapTensor, zipTensors, mul, square, tensor } from 'tapegrad'
+ * import { freshGradient } from './src/grad-buffers'
+ * const cube = (x: number) => x * x * x
+ * const cubeGrad = (g: number, x: number) => 3 * x * x * g
+ * const cubeOp = defineOp({
+ *   name: 'cube',
+ *   forward: ([x]) => mapTensor(x, cube),
+ *   backward: (g, [x]) => [mul(g, mul(3, square(x)))],
+ *   tangent: ([dx], [x]) => mul(dx, mul(3, square(x))),
+ *   // the first-order rule in one loop: its result is a new tensor that nothing else holds
+ *   fastBackward: (g, [x]) => [freshGradient(zipTensors('cube', g, x, cubeGrad))],
+ * })
+ * const x = tensor([1, 2], { requiresGrad: true })
+ * cubeOp([x]).sum().backward()
+ * x.grad!.toArray() // [3, 12]
  */
 export function freshGradient(g: Tensor): Tensor {
   if (active > 0) freshGrads[freshCount++] = g // outside a backward pass there is nothing to declare to

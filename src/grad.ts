@@ -74,6 +74,7 @@ function evaluate<T>(f: () => T): T {
  * arguments are passed through untouched. Nothing is written into any `.grad`.
  *   valueAndGrad(f)(p, …) = [f(p, …), ∇ₚ f(p, …)]
  * @example
+ * import { tensor, valueAndGrad, type Tensor } from 'tapegrad'
  * const f = (p: { w: Tensor }, x: Tensor) => p.w.mul(x).sum()
  * const [value, g] = valueAndGrad(f)({ w: tensor([1, 2]) }, tensor([3, 4]))
  * value.item()       // 11
@@ -102,8 +103,10 @@ export function valueAndGrad<T extends Tree, R extends unknown[]>(
  * in the same tree shape. Composes: `grad(grad(f))` is f″.
  *   grad(f)(p, …) = ∇ₚ f(p, …)
  * @example
+ * import { tensor, grad, type Tensor } from 'tapegrad'
  * grad((x: Tensor) => x.mul(x).sum())(tensor([1, 2])).toArray()          // [2, 4]
- * grad(grad((x: Tensor) => x.pow(3).sum()))(tensor(2)).item()             // 12 = 6x
+ * // the second derivative of x³ is 6x: 12 at x = 2
+ * grad(grad((x: Tensor) => x.pow(3).sum()))(tensor(2)).item()             // 12
  */
 export function grad<T extends Tree, R extends unknown[]>(f: (params: T, ...rest: R) => Tensor): (params: T, ...rest: R) => T {
   const vg = valueAndGrad(f)
@@ -115,6 +118,7 @@ export function grad<T extends Tree, R extends unknown[]>(f: (params: T, ...rest
  * a cotangent u (of the output's shape) to the vector–Jacobian products uᵀ·∂f/∂xᵢ, one per primal.
  * The pullback may be called any number of times.
  * @example
+ * import { tensor, vjp } from 'tapegrad'
  * const [y, pullback] = vjp((a, b) => a.mul(b), [tensor([1, 2]), tensor([3, 4])])
  * y.toArray()                                   // [3, 8]
  * pullback(tensor([1, 1])).map((t) => t.toArray()) // [[3, 4], [1, 2]]

@@ -155,6 +155,8 @@ function compare(
 /**
  * Checks the gradient of `f` at `inputs` against central finite differences in float64.
  * @example
+ * import { gradcheck, randn, seed } from 'tapegrad'
+ * seed(0)
  * const report = gradcheck((a, b) => a.mul(b).sum(), [randn([3]), randn([3])])
  * report.ok // true
  */
@@ -172,6 +174,8 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opti
  * vector), it checks (1) G against finite differences of uᵀf — the recorded rules give the right
  * first derivative — and (2) the gradient of vᵀG against finite differences of vᵀG for a fixed v.
  * @example
+ * import { gradgradcheck, randn, seed } from 'tapegrad'
+ * seed(0)
  * const report = gradgradcheck((x) => x.sin().mul(x), [randn([3], { dtype: 'float64' })])
  * report.ok // true
  */

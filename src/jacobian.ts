@@ -22,6 +22,7 @@ function basis(like: Tensor, i: number): Tensor {
  * The Jacobian of f at x by forward mode: J[i…, j…] = ∂f(x)[i…]/∂x[j…], of shape
  * [...f(x).shape, ...x.shape], from one jvp per element of x (cheap when x is small).
  * @example
+ * import { jacfwd, tensor, type Tensor } from 'tapegrad'
  * jacfwd((x: Tensor) => x.mul(x))(tensor([1, 2])).toArray() // [[2, 0], [0, 4]]
  */
 export function jacfwd<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor): (x: Tensor, ...rest: R) => Tensor {
@@ -47,6 +48,7 @@ export function jacfwd<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor
  * The Jacobian of f at x by reverse mode: the same matrix as `jacfwd`, from one pullback per
  * element of f(x) (cheap when the output is small).
  * @example
+ * import { jacrev, tensor, type Tensor } from 'tapegrad'
  * jacrev((x: Tensor) => x.mul(x))(tensor([1, 2])).toArray() // [[2, 0], [0, 4]]
  */
 export function jacrev<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor): (x: Tensor, ...rest: R) => Tensor {
@@ -64,6 +66,7 @@ export function jacrev<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor
  * The Hessian of scalar f at x: H[i…, j…] = ∂²f/∂x[i…]∂x[j…], of shape [...x.shape, ...x.shape]
  * (forward-over-reverse: jacfwd of grad). f must return a scalar.
  * @example
+ * import { hessian, tensor, type Tensor } from 'tapegrad'
  * hessian((x: Tensor) => x.pow(3).sum())(tensor([1, 2])).toArray() // [[6, 0], [0, 12]]
  */
 export function hessian<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor): (x: Tensor, ...rest: R) => Tensor {
@@ -84,6 +87,7 @@ export function hessian<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tenso
  * The Hessian–vector product H·v of scalar f at x, without forming H: the jvp of ∇f along v
  * (forward-over-reverse), one forward and one backward pass. v has x's shape.
  * @example
+ * import { hvp, tensor, type Tensor } from 'tapegrad'
  * hvp((x: Tensor) => x.pow(3).sum(), tensor([1, 2]), tensor([1, 1])).toArray() // [6, 12]
  */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {

@@ -27,9 +27,11 @@ const primalOp = defineOp({
  *   jvp(f, [x₁…xₙ], [t₁…tₙ]) = [f(x), Σᵢ ∂f/∂xᵢ · tᵢ]
  * It nests with itself and with `grad` (jvp of grad is a Hessian–vector product).
  * @example
+ * import { jvp, tensor } from 'tapegrad'
+ * // f(x) = x₀² + x₁² along the direction (1, 0): the derivative ∂f/∂x₀ = 2x₀
  * const [y, dy] = jvp((x) => x.mul(x).sum(), [tensor([1, 2])], [tensor([1, 0])])
  * y.item()   // 5
- * dy.item()  // 2 (= ∂/∂x₀ of x₀² + x₁²)
+ * dy.item()  // 2
  */
 export function jvp(f: (...xs: Tensor[]) => Tensor, primals: Tensor[], tangents: Tensor[]): [Tensor, Tensor] {
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {

@@ -4,7 +4,10 @@
  * The error function erf(x) = 2/√π · ∫₀ˣ e^(−t²) dt, by its everywhere-convergent series
  * erf(x) = 2/√π · e^(−x²) · Σ 2ⁿx²ⁿ⁺¹/(1·3·…·(2n+1)): all terms positive (no cancellation),
  * float64-accurate; erf(±6) is ±1 to double precision.
- * @example erf(1) // 0.842700792949715
+ * @example
+ * import { erf } from 'tapegrad'
+ * erf(1) // 0.842700792949715
+ * erf(-6) // -1
  */
 export function erf(x: number): number {
   const ax = Math.abs(x)

@@ -33,7 +33,10 @@ export type NdView = ndarray.NdArray<TypedArray>
 /**
  * A zero-filled array of `n` elements of `dtype`: fresh, or, for large sizes, a buffer the engine
  * handed back with `recycle` (zeroed again first).
- * @example allocate('float32', 3) // Float32Array [0, 0, 0]
+ * @example
+ * import { allocate } from './src/nd'
+ * allocate('float32', 3) // [0, 0, 0]
+ * allocate('float64', 2) instanceof Float64Array // true
  */
 export function allocate(dtype: DType, n: number): TypedArray {
   if (n >= RECYCLE_MIN_ELEMENTS && recycled.length > 0) {
@@ -85,7 +88,15 @@ function takeRecycled(dtype: DType, n: number): TypedArray | null {
  * same dtype and length. Engine-internal: the caller must own `data` outright (no tensor, view or
  * closure may still read or write it). Small buffers, views into a larger buffer and buffers
  * already waiting are ignored.
- * @example recycle(g.data) // g was the engine's own scratch gradient, now added into .grad
+ * @example
+ * import { allocate, recycle } from './src/nd'
+ * const scratch = allocate('float32', 54321)
+ * scratch[0] = 7
+ * recycle(scratch)
+ * // the next allocation of that dtype and length reuses it, zeroed
+ * const next = allocate('float32', 54321)
+ * next === scratch // true
+ * next[0] // 0
  */
 export function recycle(data: TypedArray): void {
   if (data.length < RECYCLE_MIN_ELEMENTS || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return
@@ -395,7 +406,11 @@ export function setElementwiseHook(hook: ElementwiseHook | null): void {
  * so that each stays monomorphic, unrolled by four. On a 100,352-element float32 gradient
  * (MNIST's 784×128 weight) that measured 90 µs, against 140 µs for the plain monomorphic loop and
  * 255 µs for one loop shared by float32 and float64 arrays (Node 20).
- * @example addInto(leaf.grad.data, g.data)
+ * @example
+ * import { addInto } from './src/nd'
+ * const acc = Float32Array.of(1, 2, 3)
+ * addInto(acc, Float32Array.of(10, 20, 30))
+ * acc // [11, 22, 33]
  */
 export function addInto(dst: TypedArray, src: TypedArray): void {
   if (dst.BYTES_PER_ELEMENT === 4 && src.BYTES_PER_ELEMENT === 4) addInto32(dst as Float32Array, src as Float32Array)

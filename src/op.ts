@@ -40,6 +40,7 @@ export interface Op<A = void> {
  * `forward`, records the call on the tape when recording is on and an input requires a gradient,
  * and computes the output's tangent while a `jvp` is running.
  * @example
+ * import { defineOp, mapTensor, mul, square, tensor, jvp, grad, type Tensor } from 'tapegrad'
  * const cube = (x: number) => x * x * x
  * const cubeOp = defineOp({
  *   name: 'cube',                                                     // out = x³
@@ -48,6 +49,7 @@ export interface Op<A = void> {
  *   tangent: ([dx], [x]) => mul(dx, mul(3, square(x))),               // ȯut = 3x²·ẋ
  * })
  * cubeOp([tensor([2])]).item()                                        // 8
+ * grad((x: Tensor) => cubeOp([x]).sum())(tensor([2])).toArray()      // [12]
  */
 export function defineOp<A = void>(def: OpDef<A>): Op<A> {
   registry.push(def)
@@ -79,7 +81,10 @@ const registry: OpDef<any>[] = []
 /**
  * The rules of every primitive defined so far, in definition order — for tests that check that
  * every primitive is covered.
- * @example definedOps().map((d) => d.name).includes('mul') // true
+ * @example
+ * import { definedOps } from './src/op'
+ * import 'tapegrad'
+ * definedOps().map((d) => d.name).includes('mul') // true
  */
 export function definedOps(): readonly OpDef<any>[] {
   return registry
@@ -133,8 +138,11 @@ function firstNonFinite(data: ArrayLike<number>): number {
  * With `setDebug({ checkFinite: true })`: names the first op whose output turned non-finite
  * (throws only when the op's inputs were all finite, so the error blames the op that did it).
  * @example
- * checkFinite('log', tensor([-Infinity]), [tensor([0])])
- * // throws: log (forward): produced -Infinity at flat index 0 of output [1] from finite inputs of shapes [1]
+ * import { tensor } from 'tapegrad'
+ * import { checkFinite } from './src/op'
+ * checkFinite('log', tensor([-Infinity]), [tensor([0])]) // throws log (forward): produced -Infinity at flat index 0 of output [1] from finite inputs of shapes [1]
+ * // an input was already non-finite: an earlier op is to blame, so nothing is thrown
+ * checkFinite('log', tensor([-Infinity]), [tensor([-Infinity])]) // undefined
  */
 export function checkFinite(name: string, out: Tensor, inputs: Tensor[], phase = 'forward'): void {
   const k = firstNonFinite(out.data)
@@ -152,6 +160,7 @@ export function checkFinite(name: string, out: Tensor, inputs: Tensor[], phase =
  * out = fn(x, c) elementwise, as a new tensor (for op authors; records nothing). Define `fn` once
  * at module level: each function gets one compiled loop.
  * @example
+ * import { mapTensor, tensor } from 'tapegrad'
  * const square = (x: number) => x * x
  * mapTensor(tensor([1, 2]), square).toArray() // [1, 4]
  */
@@ -163,6 +172,7 @@ export function mapTensor(x: Tensor, fn: UnaryFn, c = 0): Tensor {
  * out = fn(a, b, c) elementwise with broadcasting, as a new tensor (records nothing); `name`
  * is the op named in a broadcasting error.
  * @example
+ * import { zipTensors, tensor } from 'tapegrad'
  * const plus = (a: number, b: number) => a + b
  * zipTensors('add', tensor([[1], [2]]), tensor([10, 20]), plus).toArray() // [[11, 21], [12, 22]]
  */

@@ -65,8 +65,10 @@ export function record(op: OpDef<any>, inputs: Tensor[], attrs: unknown, out: Te
  * Runs `fn` without recording: tensors created inside do not require gradients. (Forward-mode
  * tangents still flow: use `detach()` to cut a value off from both modes.)
  * @example
+ * import { tensor, noGrad } from 'tapegrad'
  * const w = tensor([1, 2], { requiresGrad: true })
  * noGrad(() => w.mul(2)).requiresGrad // false
+ * w.mul(2).requiresGrad // true
  */
 export function noGrad<T>(fn: () => T): T {
   const prev = recording.enabled
@@ -96,15 +98,18 @@ export interface DebugOptions {
  *   (Without it, `backward` already refuses tensors whose `version` moved: every library
  *   mutator moves it.)
  * @example
+ * import { setDebug, tensor, log } from 'tapegrad'
+ * log(tensor([0])) // [-Infinity]
  * setDebug({ checkFinite: true })
- * // log(tensor([0])) now throws: log (forward): produced -Infinity at flat index 0 …
+ * log(tensor([0])) // throws log (forward): produced -Infinity at flat index 0
  * setDebug({ checkFinite: false })
  * @example
+ * import { setDebug, tensor } from 'tapegrad'
  * setDebug({ checkInPlace: true })
  * const w = tensor([3, 4], { requiresGrad: true })
  * const y = w.mul(2).sum()
  * w.data[0] = 5
- * // y.backward() throws: backward: 'mul' (%…) was recorded with its input 0, [2], which was modified …
+ * y.backward() // throws backward: 'mul'
  * setDebug({ checkInPlace: false })
  */
 export function setDebug(options: DebugOptions): void {

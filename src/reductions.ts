@@ -236,7 +236,10 @@ export function expand(data: TypedArray, shape: readonly number[], axes: readonl
  * leading axes that broadcasting added are summed away, and so are axes where the input had
  * size 1. This is the engine's single un-broadcast, so op authors never write one. Returns `data`
  * itself when nothing needs summing (the shapes agree, or only leading 1-axes differ).
- * @example unbroadcast(new Float32Array([1, 2, 3, 4]), [2, 2], [2]) // Float32Array [4, 6]
+ * @example
+ * import { unbroadcast } from './src/reductions'
+ * unbroadcast(new Float32Array([1, 2, 3, 4]), [2, 2], [2]) // [4, 6]
+ * unbroadcast(new Float32Array([1, 2, 3, 4]), [2, 2], [2, 1]) // [3, 7]
  */
 export function unbroadcast(data: TypedArray, shape: readonly number[], target: readonly number[]): TypedArray {
   if (sameShape(shape, target)) return data

@@ -33,7 +33,17 @@ const fingerprints = new WeakMap<Entry, Float64Array>()
 /**
  * Under `setDebug({ checkInPlace: true })`: remembers a hash of every tensor `e` saved, for
  * `checkSaved` to compare against when the backward pass reaches `e`.
- * @example fingerprint(out.entry as Entry)   // called by defineOp right after recording
+ * @example
+ * import { setDebug, tensor } from 'tapegrad'
+ * import { fingerprint, checkSaved } from './src/saved-values'
+ * import type { Entry } from './src/recording'
+ * const x = tensor([1, 2], { requiresGrad: true })
+ * const y = x.mul(x)                 // recorded with checkInPlace off: no fingerprint taken
+ * setDebug({ checkInPlace: true })
+ * fingerprint(y.entry as Entry)              // what defineOp does right after recording under checkInPlace
+ * x.data[0] = 5                      // a write into .data: the version stamp does not move
+ * checkSaved('backward', y.entry as Entry) // throws its fingerprint differs
+ * setDebug({ checkInPlace: false })
  */
 export function fingerprint(e: Entry): void {
   const hashes = new Float64Array(e.inputs.length + 1)
@@ -46,7 +56,16 @@ export function fingerprint(e: Entry): void {
  * Throws, naming the op, the tensor and what to do, when a tensor that entry `e` holds was
  * modified in place after `e` was recorded: by its version stamp always, and by its fingerprint
  * under `checkInPlace`. Called by the backward walk before it runs `e`'s rule.
- * @example checkSaved('backward', e)   // nothing happens when every saved tensor is unchanged
+ * @example
+ * import { tensor } from 'tapegrad'
+ * import { checkSaved } from './src/saved-values'
+ * import type { Entry } from './src/recording'
+ * const x = tensor([1, 2], { requiresGrad: true })
+ * const y = x.mul(x)
+ * // nothing happens while every saved tensor is unchanged
+ * checkSaved('backward', y.entry as Entry) // undefined
+ * x.markModified()
+ * checkSaved('backward', y.entry as Entry) // throws backward: 'mul'
  */
 export function checkSaved(who: string, e: Entry): void {
   const { inputs, out } = e

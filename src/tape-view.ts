@@ -68,10 +68,12 @@ export class Tape {
    * `next()`, newest first, with the same rules `backward()` uses — so the gradients it ends with
    * are `backward()`'s. It writes no `.grad` and frees nothing.
    * @example
+   * import { tensor, tapeOf } from 'tapegrad'
    * const x = tensor(3, { requiresGrad: true })
    * const steps = tapeOf(x.mul(x).add(x)).backwardSteps()
    * while (steps.next()) {}
-   * steps.gradient(x)!.item() // 7 (= 2x + 1)
+   * // d/dx (x² + x) = 2x + 1
+   * steps.gradient(x)!.item() // 7
    */
   backwardSteps(): BackwardSteps {
     const root = this.root
@@ -114,8 +116,10 @@ export class Tape {
 /**
  * The tape entries that produced `t`, oldest first — for teaching and debugging.
  * @example
+ * import { tensor, tapeOf } from 'tapegrad'
  * const x = tensor([1, 2], { requiresGrad: true })
- * tapeOf(x.mul(x).sum()).toString() // '%… = mul(leaf[2], leaf[2]) -> [2]\n%… = sum(%…) -> []'
+ * const text = tapeOf(x.mul(x).sum()).toString()
+ * text.replace(/%\d+/g, '%n') // '%n = mul(leaf[2], leaf[2]) -> [2]\n%n = sum(%n) -> []'
  */
 export function tapeOf(t: Tensor): Tape {
   return new Tape(t, collect(t, 'tapeOf', null, 0))

@@ -72,6 +72,7 @@ function sweep(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOw
  * `root` pass the cotangent v (same shape): leaves get vᵀ·∂root/∂leaf. Accepts
  * `backward(root, options)` as well as `backward(root, cotangent, options)`.
  * @example
+ * import { tensor, backward } from 'tapegrad'
  * const x = tensor([1, 2], { requiresGrad: true })
  * backward(x.mul(x).sum())
  * x.grad!.toArray() // [2, 4]
@@ -288,7 +289,11 @@ const recordedSums: GradientSums = {
 
 /**
  * g summed over the axes broadcasting added, back to `shape` — with differentiable ops.
- * @example sumToShape('add', ones([2, 3]), [3]).toArray() // [2, 2, 2]
+ * @example
+ * import { ones } from 'tapegrad'
+ * import { sumToShape } from './src/tape'
+ * sumToShape('add', ones([2, 3]), [3]).toArray() // [2, 2, 2]
+ * sumToShape('add', ones([2, 3]), [2, 1]).toArray() // [[3], [3]]
  */
 export function sumToShape(op: string, g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g
@@ -309,7 +314,11 @@ export function sumToShape(op: string, g: Tensor, shape: readonly number[]): Ten
 /**
  * Sets `.grad` of every tensor in a tree to zero (keeping the buffers, so loops allocate nothing).
  * @example
+ * import { nn, zeroGrad, tensor } from 'tapegrad'
+ * const net = new nn.Linear(2, 1)
+ * net.forward(tensor([[1, 2]])).sum().backward()
  * zeroGrad(net.parameters())
+ * net.weight.grad!.toArray() // [[0], [0]]
  */
 export function zeroGrad(tree: Tree): void {
   for (const t of flatten(tree).leaves) t.zeroGrad()

@@ -43,10 +43,12 @@ export interface TensorOptions {
  * differentiation: contiguous row-major `data`, a `shape`, and, when it needs a gradient, the
  * tape `entry` that produced it. Every core op is also a fluent method (`x.mul(x).sum()`).
  * @example
+ * import { tensor } from 'tapegrad'
  * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true })
  * const y = x.mul(x).sum()      // y = Σ x²
  * y.backward()
- * x.grad!.toArray()             // [[2, 4], [6, 8]] = 2x
+ * // the gradient is 2x
+ * x.grad!.toArray()             // [[2, 4], [6, 8]]
  */
 export class Tensor {
   /** Size of each axis; `[]` for a 0-d (scalar) tensor. Do not mutate. */
@@ -123,11 +125,12 @@ export class Tensor {
    * before the change can no longer be differentiated, and `backward()` says so instead of
    * computing a gradient from the new values. Returns the tensor.
    * @example
+   * import { tensor } from 'tapegrad'
    * const w = tensor([3, 4], { requiresGrad: true })
    * const y = w.mul(w).sum()
    * w.data[0] = 5
    * w.markModified()
-   * y.backward()   // throws: backward: 'mul' (%…) was recorded with its input 0, [2], which was modified …
+   * y.backward()   // throws backward: 'mul'
    */
   markModified(): this {
     this._version = tick()
@@ -204,8 +207,10 @@ export class Tensor {
    * Returns the tensor. Refused on int32 tensors (gradients are real) and, for `false`, on a
    * tensor produced by an op (use `detach()` to cut it from the tape).
    * @example
+   * import { zeros } from 'tapegrad'
    * const w = zeros([2]).setRequiresGrad()
    * w.requiresGrad   // true
+   * zeros([2], { dtype: 'int32' }).setRequiresGrad() // throws setRequiresGrad: an int32 tensor [2] cannot have a gradient
    */
   setRequiresGrad(flag = true): this {
     if (this.entry && !flag) {
@@ -282,9 +287,12 @@ function withGradient(who: string, t: Tensor): Tensor {
  * Creates a tensor from nested arrays, a number, or a typed array (copied). The dtype follows a
  * Float64Array or Int32Array input and is float32 otherwise, unless `dtype` says. int32 tensors
  * hold labels and indices: their values must be integers in [−2³¹, 2³¹).
- * @example tensor([[1, 2], [3, 4]]).shape                   // [2, 2]
- * @example tensor(new Float64Array(6), { shape: [2, 3] }).dtype // 'float64'
- * @example tensor([3, 1], { dtype: 'int32' }).dtype          // 'int32'
+ * @example
+ * import { tensor } from 'tapegrad'
+ * tensor([[1, 2], [3, 4]]).shape                   // [2, 2]
+ * tensor(new Float64Array(6), { shape: [2, 3] }).dtype // 'float64'
+ * tensor([3, 1], { dtype: 'int32' }).dtype          // 'int32'
+ * tensor([0.5], { dtype: 'int32' }) // throws is not an int32 value
  */
 export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, options: TensorInputOptions = {}): Tensor {
   let flat: ArrayLike<number>
@@ -363,27 +371,55 @@ function make(who: string, shape: number[], options: TensorOptions, fill: (d: Ty
   return options.requiresGrad ? withGradient(who, t) : t
 }
 
-/** A tensor of zeros. @example zeros([2, 3]) */
+/**
+ * A tensor of zeros.
+ * @example
+ * import { zeros } from 'tapegrad'
+ * zeros([2, 3]) // [[0, 0, 0], [0, 0, 0]]
+ * zeros([2], { dtype: 'int32' }).dtype // 'int32'
+ */
 export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
   return make('zeros', shape, options, () => {})
 }
 
-/** A tensor of ones. @example ones([3]) */
+/**
+ * A tensor of ones.
+ * @example
+ * import { ones } from 'tapegrad'
+ * ones([3]) // [1, 1, 1]
+ */
 export function ones(shape: number[], options: TensorOptions = {}): Tensor {
   return make('ones', shape, options, (d) => d.fill(1))
 }
 
-/** A tensor filled with `value`. @example full([2, 2], 7) */
+/**
+ * A tensor filled with `value`.
+ * @example
+ * import { full } from 'tapegrad'
+ * full([2, 2], 7) // [[7, 7], [7, 7]]
+ */
 export function full(shape: number[], value: number, options: TensorOptions = {}): Tensor {
   return make('full', shape, options, (d) => d.fill(value))
 }
 
-/** Zeros with the shape and dtype of `t`. @example zerosLike(tensor([1, 2])) // [0, 0] */
+/**
+ * Zeros with the shape and dtype of `t`.
+ * @example
+ * import { zerosLike, tensor } from 'tapegrad'
+ * zerosLike(tensor([1, 2])) // [0, 0]
+ */
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return zeros(t.shape, { dtype: t.dtype, ...options })
 }
 
-/** Ones with the shape and dtype of `t`. @example onesLike(tensor([5, 6])) // [1, 1] */
+/**
+ * Ones with the shape and dtype of `t`.
+ * @example
+ * import { onesLike, tensor } from 'tapegrad'
+ * const x = tensor([5, 6], { dtype: 'float64' })
+ * onesLike(x) // [1, 1]
+ * onesLike(x).dtype // 'float64'
+ */
 export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return ones(t.shape, { dtype: t.dtype, ...options })
 }
@@ -391,8 +427,11 @@ export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
 /**
  * Evenly spaced values in [start, stop) with `step`, like NumPy: start + k·step for
  * k = 0 … ⌈(stop − start)/step⌉ − 1.
- * @example arange(3)            // [0, 1, 2]
- * @example arange(1, 2, 0.25)   // [1, 1.25, 1.5, 1.75]
+ * @example
+ * import { arange } from 'tapegrad'
+ * arange(3)            // [0, 1, 2]
+ * arange(1, 2, 0.25)   // [1, 1.25, 1.5, 1.75]
+ * arange(3, 0, -1)     // [3, 2, 1]
  */
 export function arange(start: number, stop?: number, step = 1, options: TensorOptions = {}): Tensor {
   if (stop === undefined) {
@@ -406,7 +445,12 @@ export function arange(start: number, stop?: number, step = 1, options: TensorOp
   })
 }
 
-/** `num` evenly spaced values from `start` to `stop` inclusive. @example linspace(0, 1, 5) */
+/**
+ * `num` evenly spaced values from `start` to `stop` inclusive.
+ * @example
+ * import { linspace } from 'tapegrad'
+ * linspace(0, 1, 5) // [0, 0.25, 0.5, 0.75, 1]
+ */
 export function linspace(start: number, stop: number, num: number, options: TensorOptions = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new Error(`linspace: num must be a non-negative integer, got ${num}`)
   return make('linspace', [num], options, (d) => {
@@ -416,14 +460,26 @@ export function linspace(start: number, stop: number, num: number, options: Tens
   })
 }
 
-/** The n×m identity matrix (m = n by default): 1 where i = j, else 0. @example eye(2) // [[1, 0], [0, 1]] */
+/**
+ * The n×m identity matrix (m = n by default): 1 where i = j, else 0.
+ * @example
+ * import { eye } from 'tapegrad'
+ * eye(2) // [[1, 0], [0, 1]]
+ * eye(2, 3) // [[1, 0, 0], [0, 1, 0]]
+ */
 export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
   return make('eye', [n, m], options, (d) => {
     for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1
   })
 }
 
-/** Uniform random values U[low, high) (default [0, 1)) from the seeded generator (see `seed`). @example rand([2, 3], { low: -1, high: 1 }) */
+/**
+ * Uniform random values U[low, high) (default [0, 1)) from the seeded generator (see `seed`).
+ * @example
+ * import { rand, seed } from 'tapegrad'
+ * seed(0)
+ * rand([2, 3], { low: -1, high: 1 }) // [[-0.4671, -0.9993, -0.5535], [-0.7076, -0.0653, 0.0901]]
+ */
 export function rand(shape: number[], options: TensorOptions & { low?: number; high?: number } = {}): Tensor {
   floatOnly('rand', options.dtype)
   const rng = defaultRandom()
@@ -436,7 +492,13 @@ export function rand(shape: number[], options: TensorOptions & { low?: number; h
 
 // rand and randn share their shape on purpose: check the dtype, read the options, fill from the
 // one seeded generator through make(); each stays a plain function that reads top to bottom.
-/** Normal values N(mean, std²) (default N(0, 1)) from the seeded generator (see `seed`). @example randn([3], { std: 0.1 }) */
+/**
+ * Normal values N(mean, std²) (default N(0, 1)) from the seeded generator (see `seed`).
+ * @example
+ * import { randn, seed } from 'tapegrad'
+ * seed(0)
+ * randn([3], { std: 0.1 }) // [0.1626, 0.0003, 0.1051]
+ */
 export function randn(shape: number[], options: TensorOptions & { mean?: number; std?: number } = {}): Tensor {
   floatOnly('randn', options.dtype)
   const rng = defaultRandom()
@@ -447,7 +509,15 @@ export function randn(shape: number[], options: TensorOptions & { mean?: number;
   })
 }
 
-/** Numbers become 0-d constants of `like`'s dtype; tensors pass through. @example asTensor(2, x) // a 0-d tensor of x's dtype */
+/**
+ * Numbers become 0-d constants of `like`'s dtype; tensors pass through.
+ * @example
+ * import { asTensor, tensor } from 'tapegrad'
+ * const x = tensor([1, 2], { dtype: 'float64' })
+ * asTensor(2, x).dtype // 'float64'
+ * asTensor(2, x).shape // []
+ * asTensor(x) === x // true
+ */
 export function asTensor(x: TensorLike, like?: Tensor): Tensor {
   if (x instanceof Tensor) return x
   if (typeof x !== 'number') throw new Error(`expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`)

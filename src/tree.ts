@@ -35,7 +35,11 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 /**
  * Lists the leaves of a tree of Tensors with their paths and the tree's structure.
- * @example flatten({ w: zeros([2]), layers: [zeros([3])] }).paths // ['w', 'layers.0']
+ * @example
+ * import { flattenTree, zeros } from 'tapegrad'   // exported as flattenTree
+ * const { leaves, paths } = flattenTree({ w: zeros([2]), layers: [zeros([3])] })
+ * paths // ['w', 'layers.0']
+ * leaves.map((t) => t.shape) // [[2], [3]]
  */
 export function flatten(tree: Tree): Flat {
   const leaves: Tensor[] = []
@@ -62,7 +66,10 @@ export function flatten(tree: Tree): Flat {
 
 /**
  * Rebuilds a tree of structure `def` around `leaves` (taken in order).
- * @example unflatten(flatten({ w, b }).def, [gw, gb]) // { w: gw, b: gb }
+ * @example
+ * import { flattenTree, unflattenTree, tensor } from 'tapegrad'   // exported as unflattenTree
+ * const { def } = flattenTree({ w: tensor([1, 2]), b: tensor(3) })
+ * unflattenTree(def, [tensor([10, 20]), tensor(30)]) // { w: [10, 20], b: 30 }
  */
 export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
   let k = 0
@@ -89,7 +96,9 @@ export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
 
 /**
  * Applies `fn` to every leaf, keeping the structure.
- * @example mapTree({ w, b }, (t) => t.size) // { w: 6, b: 3 } for w [2,3], b [3]
+ * @example
+ * import { mapTree, zeros } from 'tapegrad'
+ * mapTree({ w: zeros([2, 3]), b: zeros([3]) }, (t) => t.size) // { w: 6, b: 3 }
  */
 export function mapTree<L>(tree: Tree, fn: (leaf: Tensor, path: string) => L): Tree<L> {
   const { leaves, paths, def } = flatten(tree)
@@ -98,7 +107,9 @@ export function mapTree<L>(tree: Tree, fn: (leaf: Tensor, path: string) => L): T
 
 /**
  * A one-line picture of a structure: `{w: [2,3], b: [3], layers: [[4], [4]]}`.
- * @example describeTree(flatten({ w: zeros([2, 3]) }).def) // '{w: [2,3]}'
+ * @example
+ * import { describeTree, flattenTree, zeros } from 'tapegrad'
+ * describeTree(flattenTree({ w: zeros([2, 3]), layers: [zeros([4])] }).def) // '{w: [2,3], layers: [[4]]}'
  */
 export function describeTree(def: TreeDef): string {
   if (def.kind === 'leaf') return fmt(def.shape)
@@ -108,7 +119,12 @@ export function describeTree(def: TreeDef): string {
 
 /**
  * Whether two structures are the same (same nesting, keys in the same order, leaf shapes).
- * @example sameTreeDef(flatten(params).def, flatten(grads).def)
+ * @example
+ * import { flattenTree, zeros } from 'tapegrad'
+ * import { sameTreeDef } from './src/tree'
+ * const params = { w: zeros([2, 3]), b: zeros([3]) }
+ * sameTreeDef(flattenTree(params).def, flattenTree({ w: zeros([2, 3]), b: zeros([3]) }).def) // true
+ * sameTreeDef(flattenTree(params).def, flattenTree({ b: zeros([3]), w: zeros([2, 3]) }).def) // false
  */
 export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
   if (a.kind !== b.kind) return false
@@ -125,7 +141,12 @@ export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
 /**
  * Throws, showing both structures, unless `tree` has the structure `expected`; returns the
  * flattened tree.
- * @example const { leaves } = assertSameStructure('sgd.update', state.def, grads)
+ * @example
+ * import { flattenTree, zeros } from 'tapegrad'
+ * import { assertSameStructure } from './src/tree'
+ * const { def } = flattenTree({ w: zeros([2]) })
+ * assertSameStructure('sgd.update', def, { w: zeros([2]) }).leaves.length // 1
+ * assertSameStructure('sgd.update', def, { v: zeros([2]) }) // throws sgd.update: tree structure mismatch
  */
 export function assertSameStructure(who: string, expected: TreeDef, tree: Tree): Flat {
   const flat = flatten(tree)

@@ -31,7 +31,10 @@ export type ActivationName = keyof typeof activations
 
 /**
  * An activation given by name or as a function, as a function.
- * @example resolveActivation('mlp', 'relu')(tensor([-1, 2])) // [0, 2]
+ * @example
+ * import { nn, tensor } from 'tapegrad'
+ * nn.resolveActivation('mlp', 'relu')(tensor([-1, 2])) // [0, 2]
+ * nn.resolveActivation('mlp', 'swish' as nn.ActivationName) // throws mlp: unknown activation 'swish'
  */
 export function resolveActivation(who: string, activation: ActivationName | Activation): Activation {
   return resolveNamed(who, 'activation', activations as Readonly<Record<string, Activation>>, activation)

@@ -45,8 +45,9 @@ export interface BatchNormOptions {
  * and, after each training step, μ̂ ← (1 − m)·μ̂ + m·μ_B, σ̂² ← (1 − m)·σ̂² + m·n/(n − 1)·σ²_B,
  * with m the momentum and n the number of values per channel.
  * @example
- * const norms: BatchNorm[] = [new BatchNorm1d(4), new BatchNorm2d(4, { momentum: null })]
- * norms.map((bn) => bn.namedBuffers().map(([name]) => name)) // runningMean, runningVar, numBatchesTracked each
+ * import { nn } from 'tapegrad'
+ * const norms: nn.BatchNorm[] = [new nn.BatchNorm1d(4), new nn.BatchNorm2d(4, { momentum: null })]
+ * norms.map((bn) => bn.namedBuffers().map(([name]) => name)) // [['runningMean', 'runningVar', 'numBatchesTracked'], ['runningMean', 'runningVar', 'numBatchesTracked']]
  */
 export abstract class BatchNorm extends Module {
   /** γ, shape [numFeatures] (absent with `affine: false`). */
@@ -169,10 +170,14 @@ export abstract class BatchNorm extends Module {
  * (and the length): y = (x − μ) / √(σ² + ε) · γ + β. Batch statistics in `train()` mode, running
  * estimates in `eval()` mode (see `BatchNorm`).
  * @example
- * const bn = new BatchNorm1d(2)
- * bn.forward(tensor([[1, 10], [3, 30]])) // ≈ [[-1, -1], [1, 1]]
- * bn.runningMean!.toArray()               // ≈ [0.2, 2]  (= 0.9·0 + 0.1·[2, 20])
- * bn.eval().forward(tensor([[0.2, 2]]))   // ≈ [[0, 0]] with the running estimates
+ * import { nn, tensor } from 'tapegrad'
+ * const bn = new nn.BatchNorm1d(2)
+ * // each column normalised by its batch mean and variance (to 4 decimals: ε = 1e-5 is in the variance)
+ * bn.forward(tensor([[1, 10], [3, 30]])) // [[-1.0000, -1.0000], [1.0000, 1.0000]]
+ * // the running mean moved 0.1 of the way from 0 to the batch mean [2, 20]
+ * bn.runningMean!.toArray()               // [0.2, 2]
+ * // in eval mode the running estimates are used
+ * bn.eval().forward(tensor([[0.2, 2]]))   // [[0, 0]]
  */
 export class BatchNorm1d extends BatchNorm {
   protected get ranks(): readonly number[] {
@@ -188,9 +193,15 @@ export class BatchNorm1d extends BatchNorm {
  * height and the width: y = (x − μ) / √(σ² + ε) · γ + β. Batch statistics in `train()` mode,
  * running estimates in `eval()` mode (see `BatchNorm`).
  * @example
- * const bn = new BatchNorm2d(3)
- * bn.forward(randn([8, 3, 5, 5])).shape // [8, 3, 5, 5]; each channel now has mean 0, variance ≈ 1
- * bn.stateDict()                        // weight, bias, runningMean, runningVar, numBatchesTracked
+ * import { nn, randn, seed } from 'tapegrad'
+ * seed(0)
+ * const bn = new nn.BatchNorm2d(3)
+ * const y = bn.forward(randn([8, 3, 5, 5]))
+ * y.shape                                 // [8, 3, 5, 5]
+ * // each channel now has mean 0 and variance 1 (to 3 decimals)
+ * y.mean([0, 2, 3])                       // [0.000, 0.000, 0.000]
+ * y.var([0, 2, 3])                        // [1.000, 1.000, 1.000]
+ * Object.keys(bn.stateDict())             // ['weight', 'bias', 'runningMean', 'runningVar', 'numBatchesTracked']
  */
 export class BatchNorm2d extends BatchNorm {
   protected get ranks(): readonly number[] {

@@ -123,11 +123,12 @@ abstract class ConvLayer extends Module {
  * output size). `weight` is [outChannels, inChannels/groups, kH, kW] and `bias` [outChannels],
  * initialised as PyTorch does (U(±1/√fanIn), fanIn = inChannels/groups·kH·kW).
  * @example
+ * import { nn, seed, zeros } from 'tapegrad'
  * seed(0)
- * const conv = new Conv2d(1, 8, 5, { padding: 'same' })
+ * const conv = new nn.Conv2d(1, 8, 5, { padding: 'same' })
  * conv.forward(zeros([2, 1, 28, 28])).shape        // [2, 8, 28, 28]
  * conv.weight.shape                                // [8, 1, 5, 5]
- * new Conv2d(3, 16, [3, 5], { stride: 2 }).toString() // 'Conv2d(3 → 16, 3×5, stride 2)'
+ * new nn.Conv2d(3, 16, [3, 5], { stride: 2 }).toString() // 'Conv2d(3 → 16, 3×5, stride 2)'
  */
 export class Conv2d extends ConvLayer {
   constructor(inChannels: number, outChannels: number, kernelSize: SpatialArg, options: ConvLayerOptions = {}) {
@@ -145,7 +146,8 @@ export class Conv2d extends ConvLayer {
  * x [N, inChannels, L] → y [N, outChannels, Lo] (see {@link conv1d}). `weight` is
  * [outChannels, inChannels/groups, k] and `bias` [outChannels], initialised as PyTorch does.
  * @example
- * const conv = new Conv1d(16, 32, 3, { padding: 1 })
+ * import { nn, zeros } from 'tapegrad'
+ * const conv = new nn.Conv1d(16, 32, 3, { padding: 1 })
  * conv.forward(zeros([4, 16, 100])).shape // [4, 32, 100]
  */
 export class Conv1d extends ConvLayer {

@@ -45,10 +45,19 @@ function takeRows(data: TypedArray, rowSize: number, order: Int32Array, from: nu
  * Batches are new tensors with no history (copies when shuffled, views of X and Y otherwise).
  * Shuffling with a `seed` is repeatable; for a new order each epoch, pass `seed + epoch`.
  * @example
- * for (const { x, y } of batches(X, Y, { batchSize: 64, shuffle: true, seed: epoch })) {
- *   const loss = nn.crossEntropy(net.forward(x), y)
- *   …
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const { X, y: Y } = nn.blobs(200, { centers: 3, seed: 0 })
+ * const net = new nn.MLP([2, 16, 3])
+ * const sizes: number[] = []
+ * for (const epoch of [0, 1]) {
+ *   for (const { x, y } of nn.batches(X, Y, { batchSize: 64, shuffle: true, seed: epoch })) {
+ *     const loss = nn.crossEntropy(net.forward(x), y)
+ *     loss.backward()   // an optimizer's step would follow
+ *     sizes.push(x.shape[0])
+ *   }
  * }
+ * sizes // [64, 64, 64, 8, 64, 64, 64, 8]
  */
 export function* batches(X: Tensor, Y: Tensor, options: BatchOptions = {}): Generator<Batch> {
   if (!(X instanceof Tensor) || !(Y instanceof Tensor)) throw new Error(`batches: X and Y must be Tensors, got ${typeof X} and ${typeof Y}`)
@@ -81,7 +90,15 @@ export function* batches(X: Tensor, Y: Tensor, options: BatchOptions = {}): Gene
   }
 }
 
-/** The number of batches `batches` yields for n rows: ⌈n / batchSize⌉, or ⌊n / batchSize⌋ with dropLast. @example numBatches(8000, 64) // 125 */
+/**
+ * The number of batches `batches` yields for n rows: ⌈n / batchSize⌉, or ⌊n / batchSize⌋ with dropLast.
+ * @example
+ * import { nn } from 'tapegrad'
+ * nn.numBatches(8000, 64) // 125
+ * nn.numBatches(8000, 64, true) // 125
+ * nn.numBatches(100, 64) // 2
+ * nn.numBatches(100, 64, true) // 1
+ */
 export function numBatches(n: number, batchSize: number, dropLast = false): number {
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
 }

@@ -46,7 +46,13 @@ function shuffled(rng: Random, points: number[], labels: number[]): [number[], n
 /**
  * Two interleaving half circles (scikit-learn's `make_moons`): class 0 is (cos t, sin t), class 1
  * is (1 − cos t, ½ − sin t), t ∈ [0, π], plus noise (default 0.1), shuffled.
- * @example const { X, y } = moons(100, { noise: 0.1, seed: 1 })
+ * @example
+ * import { nn } from 'tapegrad'
+ * const { X, y } = nn.moons(100, { noise: 0.1, seed: 1 })
+ * X.shape // [100, 2]
+ * y.shape // [100]
+ * y.dtype // 'float32'
+ * y.sum().item() // 50
  */
 export function moons(n: number, options: ToyOptions = {}): ToyDataset {
   checkN('moons', n, 2)
@@ -74,7 +80,11 @@ export function moons(n: number, options: ToyOptions = {}): ToyDataset {
 /**
  * XOR: points uniform in [−1, 1]², class 1 where the two coordinates have opposite signs
  * (x₀·x₁ < 0), plus noise (default 0) after labelling.
- * @example const { X, y } = xor(200, { seed: 0 })
+ * @example
+ * import { nn } from 'tapegrad'
+ * const { X, y } = nn.xor(200, { seed: 0 })
+ * X.shape // [200, 2]
+ * X.data.every((v) => v >= -1 && v <= 1) // true
  */
 export function xor(n: number, options: ToyOptions = {}): ToyDataset {
   checkN('xor', n)
@@ -94,7 +104,11 @@ export function xor(n: number, options: ToyOptions = {}): ToyDataset {
 /**
  * Interleaved spirals (the CS231n toy set): class k's points are r·(sin θ, cos θ) with
  * r ∈ [0, 1] and θ = 4k + 4r·turns, plus Gaussian noise on θ (default 0.2), shuffled.
- * @example const { X, y } = spirals(300, { classes: 3, seed: 0 })
+ * @example
+ * import { nn } from 'tapegrad'
+ * const { X, y } = nn.spirals(300, { classes: 3, seed: 0 })
+ * X.shape // [300, 2]
+ * y.max().item() // 2
  */
 export function spirals(n: number, options: ToyOptions & { classes?: number; turns?: number } = {}): ToyDataset {
   const classes = options.classes ?? 2
@@ -121,7 +135,11 @@ export function spirals(n: number, options: ToyOptions & { classes?: number; tur
 /**
  * Gaussian blobs (scikit-learn's `make_blobs`): `centers` cluster centres drawn uniformly in
  * [−10, 10]² (or given as a list of points), points N(centre, std²) with std 1 by default.
- * @example const { X, y } = blobs(300, { centers: 3, seed: 0 })
+ * @example
+ * import { nn } from 'tapegrad'
+ * const { X, y } = nn.blobs(300, { centers: 3, seed: 0 })
+ * X.shape // [300, 2]
+ * y.max().item() // 2
  */
 export function blobs(n: number, options: ToyOptions & { centers?: number | [number, number][]; std?: number } = {}): ToyDataset {
   const rng = rngOf(options)

@@ -14,8 +14,9 @@ import { checkTensor } from '../check.js'
  * Masks come from `seed` (its own generator: the same seed gives the same masks) or, without one,
  * from the global generator. The gradient flows through the kept elements only.
  * @example
- * const drop = new Dropout(0.5, { seed: 1 })
- * drop.forward(ones([4]))          // e.g. [2, 0, 2, 2]
+ * import { nn, ones } from 'tapegrad'
+ * const drop = new nn.Dropout(0.5, { seed: 1 })
+ * drop.forward(ones([4]))          // [2, 0, 2, 2]
  * drop.eval().forward(ones([4]))   // [1, 1, 1, 1]
  */
 export class Dropout extends Module {

@@ -21,9 +21,10 @@ import { checkTensor } from '../check.js'
  * A 3-D input is refused: PyTorch 1.13 reads [C, H, W] as [N, C, L] (and warns that this will
  * change), so the meaning would depend on the version; add the batch axis with `unsqueeze(0)`.
  * @example
- * const drop = new Dropout2d(0.5, { seed: 1 })
- * drop.forward(ones([1, 4, 2, 2]))  // each of the 4 channels all 0 or all 2
- * drop.eval().forward(ones([1, 4, 2, 2]))  // all 1
+ * import { nn, ones } from 'tapegrad'
+ * const drop = new nn.Dropout2d(0.5, { seed: 1 })
+ * drop.forward(ones([1, 4, 2, 2]))  // [[[[2, 2], [2, 2]], [[0, 0], [0, 0]], [[2, 2], [2, 2]], [[2, 2], [2, 2]]]]
+ * drop.eval().forward(ones([1, 4, 2, 2])).min().item()  // 1
  */
 export class Dropout2d extends Module {
   /** Probability of zeroing a channel while training. */

@@ -14,7 +14,9 @@ import { Module } from './module.js'
  * as in PyTorch. ids: an array, Int32Array or integer Tensor of any shape; out has shape
  * ids.shape + [dim].
  * @example
- * const emb = new Embedding(100, 8)
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const emb = new nn.Embedding(100, 8)
  * emb.forward([[1, 2, 3], [4, 5, 6]]).shape // [2, 3, 8]
  */
 export class Embedding extends Module {

@@ -12,9 +12,10 @@ import { Module } from './module.js'
  * become one axis of their product, e.g. [N, C, H, W] → [N, C·H·W] with the defaults (1, −1).
  * A reshape: the result shares x's storage and the gradient is reshaped back.
  * @example
- * const flat = new Flatten()
+ * import { nn, zeros } from 'tapegrad'
+ * const flat = new nn.Flatten()
  * flat.forward(zeros([64, 16, 7, 7])).shape     // [64, 784]
- * new Flatten(0).forward(zeros([2, 3])).shape   // [6]
+ * new nn.Flatten(0).forward(zeros([2, 3])).shape   // [6]
  */
 export class Flatten extends Module {
   /** First axis merged (default 1: keep the batch axis). */

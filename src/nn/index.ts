@@ -6,6 +6,8 @@
  * const net = new nn.MLP([2, 16, 16, 1], { activation: 'tanh' })
  * const { X, y } = nn.moons(100, { seed: 1 })
  * const loss = nn.hinge(net.forward(X).squeeze(1), y.mul(2).sub(1))
+ * loss.backward()
+ * loss.item() // 0.7793
  */
 export { Module, type StateDict, type SerializedTensor, type LoadStateDictOptions } from './module.js'
 export { serializeStateDict } from './state-dict.js'

@@ -34,7 +34,10 @@ export type Initializer = (shape: number[], options?: InitOptions) => Tensor
 
 /**
  * [fanIn, fanOut] of a weight shape in tapegrad's layout ([in, out, …receptive field]).
- * @example fans([784, 128]) // [784, 128]
+ * @example
+ * import { nn } from 'tapegrad'
+ * nn.fans([784, 128]) // [784, 128]
+ * nn.fans([16, 8, 3, 3]) // [144, 72]
  */
 export function fans(shape: readonly number[]): [number, number] {
   if (shape.length === 0) return [1, 1]
@@ -47,7 +50,11 @@ export function fans(shape: readonly number[]): [number, number] {
 /**
  * The recommended gain for a nonlinearity, as in PyTorch's `calculate_gain`:
  * linear/sigmoid 1, tanh 5/3, relu √2, leakyRelu √(2/(1+slope²)), selu 3/4.
- * @example xavierUniform([16, 16], { gain: calculateGain('tanh') })
+ * @example
+ * import { nn } from 'tapegrad'
+ * nn.calculateGain('tanh') // 1.6667
+ * nn.calculateGain('relu') // 1.4142
+ * nn.xavierUniform([16, 16], { gain: nn.calculateGain('tanh') }).shape // [16, 16]
  */
 export function calculateGain(nonlinearity: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu', slope = 0.01): number {
   switch (nonlinearity) {
@@ -106,7 +113,13 @@ function fillNormal(std: number) {
  * Xavier/Glorot uniform (Glorot & Bengio, 2010): U(−a, a) with a = gain·√(6 / (fanIn + fanOut)),
  * which keeps the variance of activations and of gradients roughly constant across layers of
  * tanh/sigmoid/linear units.
- * @example seed(0); const W = xavierUniform([2, 16]) // values in ±√(6/18) ≈ ±0.577
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const W = nn.xavierUniform([2, 16])
+ * // values in ±√(6/18) ≈ ±0.577
+ * W.abs().max().item() <= Math.sqrt(6 / 18) // true
+ * W.requiresGrad // true
  */
 export function xavierUniform(shape: number[], options: InitOptions = {}): Tensor {
   const { fanIn, fanOut } = checked('xavierUniform', shape, options)
@@ -116,7 +129,12 @@ export function xavierUniform(shape: number[], options: InitOptions = {}): Tenso
 
 /**
  * Xavier/Glorot normal: N(0, σ²) with σ = gain·√(2 / (fanIn + fanOut)).
- * @example const W = xavierNormal([16, 16], { gain: calculateGain('tanh') })
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const W = nn.xavierNormal([16, 16], { gain: nn.calculateGain('tanh') })
+ * // σ = (5/3)·√(2/32) ≈ 0.417; the 256 values' standard deviation:
+ * W.var().sqrt().item() // 0.430
  */
 export function xavierNormal(shape: number[], options: InitOptions = {}): Tensor {
   const { fanIn, fanOut } = checked('xavierNormal', shape, options)
@@ -127,7 +145,12 @@ export function xavierNormal(shape: number[], options: InitOptions = {}): Tensor
 /**
  * He/Kaiming uniform (He et al., 2015), fan-in mode: U(−a, a) with a = gain·√(3 / fanIn) and
  * gain √2 by default, i.e. a = √(6 / fanIn): keeps the activations' variance through ReLU layers.
- * @example const W = heUniform([784, 128]) // values in ±√(6/784) ≈ ±0.0875
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const W = nn.heUniform([784, 128])
+ * // values in ±√(6/784) ≈ ±0.0875
+ * W.abs().max().item() <= Math.sqrt(6 / 784) // true
  */
 export function heUniform(shape: number[], options: InitOptions = {}): Tensor {
   const { fanIn } = checked('heUniform', shape, options)
@@ -137,7 +160,12 @@ export function heUniform(shape: number[], options: InitOptions = {}): Tensor {
 
 /**
  * He/Kaiming normal, fan-in mode: N(0, σ²) with σ = gain / √fanIn (gain √2 by default).
- * @example const W = heNormal([128, 64])
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const W = nn.heNormal([128, 64])
+ * // σ = √(2/128) = 0.125; the 8192 values' standard deviation:
+ * W.var().sqrt().item() // 0.126
  */
 export function heNormal(shape: number[], options: InitOptions = {}): Tensor {
   const { fanIn } = checked('heNormal', shape, options)
@@ -147,7 +175,11 @@ export function heNormal(shape: number[], options: InitOptions = {}): Tensor {
 
 /**
  * U(low, high) from the seeded generator (as a parameter by default).
- * @example const b = uniform([16], -0.1, 0.1)
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const b = nn.uniform([16], -0.1, 0.1)
+ * b.abs().max().item() < 0.1 // true
  */
 export function uniform(shape: number[], low = 0, high = 1, options: InitOptions = {}): Tensor {
   checked('uniform', shape, { fanIn: 1, fanOut: 1 })
@@ -158,7 +190,12 @@ export function uniform(shape: number[], low = 0, high = 1, options: InitOptions
 
 /**
  * N(mean, std²) from the seeded generator (as a parameter by default).
- * @example const E = normal([1000, 32], 0, 1) // an embedding table
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const E = nn.normal([1000, 32], 0, 1)   // an embedding table
+ * E.mean().item() // 0.008
+ * E.var().item() // 1.009
  */
 export function normal(shape: number[], mean = 0, std = 1, options: InitOptions = {}): Tensor {
   checked('normal', shape, { fanIn: 1, fanOut: 1 })
@@ -173,7 +210,14 @@ export const initializers = { xavierUniform, xavierNormal, heUniform, heNormal }
 /** Name of a built-in initialiser. */
 export type InitName = keyof typeof initializers
 
-/** Resolves an initialiser given by name or as a function. @example resolveInit('Linear', 'heNormal')([4, 8]) */
+/**
+ * Resolves an initialiser given by name or as a function.
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * nn.resolveInit('Linear', 'heNormal')([4, 8]).shape // [4, 8]
+ * nn.resolveInit('Linear', 'he' as nn.InitName) // throws Linear: unknown init 'he'
+ */
 export function resolveInit(who: string, init: InitName | Initializer): Initializer {
   return resolveNamed(who, 'init', initializers as Readonly<Record<string, Initializer>>, init)
 }

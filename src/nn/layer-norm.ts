@@ -13,8 +13,9 @@ import { Module } from './module.js'
  * learned when `elementwiseAffine` (default true). A composite: its gradient comes from the
  * chain rule through mean, variance, sub, div.
  * @example
- * const ln = new LayerNorm([4])
- * ln.forward(tensor([[1, 2, 3, 4]])) // ≈ [[-1.342, -0.447, 0.447, 1.342]]
+ * import { nn, tensor } from 'tapegrad'
+ * const ln = new nn.LayerNorm([4])
+ * ln.forward(tensor([[1, 2, 3, 4]])) // [[-1.342, -0.447, 0.447, 1.342]]
  */
 export class LayerNorm extends Module {
   /** γ, shape normalizedShape. */

@@ -34,9 +34,11 @@ export interface LinearOptions {
  * Dense layer: y = x·W + b with W of shape [inFeatures, outFeatures] and b of shape [outFeatures];
  * x is [..., inFeatures] (any leading batch axes).
  * @example
+ * import { nn, seed, tensor } from 'tapegrad'
  * seed(0)
- * const layer = new Linear(2, 16, { init: 'heUniform' })
+ * const layer = new nn.Linear(2, 16, { init: 'heUniform' })
  * layer.forward(tensor([[0.5, -1]])).shape // [1, 16]
+ * layer.weight.shape // [2, 16]
  */
 export class Linear extends Module {
   /** W, shape [inFeatures, outFeatures]. */

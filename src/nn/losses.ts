@@ -18,7 +18,9 @@ export { binaryCrossEntropyWithLogits, crossEntropy, mse, type CrossEntropyOptio
  * reduced by `reduction` ('mean' by default, 'sum', 'none'). Zero once a sample is on the right
  * side with a margin; its gradient is −y where the margin is violated and 0 elsewhere. This is the
  * loss of micrograd's moons demo.
- * @example hinge(tensor([2, -0.5]), tensor([1, 1])) // mean(max(0, 1−2), max(0, 1+0.5)) = 0.75
+ * @example
+ * import { nn, tensor } from 'tapegrad'
+ * nn.hinge(tensor([2, -0.5]), tensor([1, 1])) // 0.75
  */
 export function hinge(scores: Tensor, target: TensorLike, options: { reduction?: Reduction; margin?: number } = {}): Tensor {
   checkFloat('hinge', scores, 'scores')
@@ -42,7 +44,9 @@ export function hinge(scores: Tensor, target: TensorLike, options: { reduction?:
  * the error clipping of DQN (Mnih et al., 2015) and `torch.nn.functional.huber_loss(p, y,
  * delta=δ)`. Written with q = min(|d|, δ) as ½·q² + δ·(|d| − q), which is the same piecewise
  * function and needs no branch.
- * @example huber(tensor([0.5, 3]), tensor([0, 0])) // mean(½·0.25, 1·(3 − ½)) = 1.3125
+ * @example
+ * import { nn, tensor } from 'tapegrad'
+ * nn.huber(tensor([0.5, 3]), tensor([0, 0])) // 1.3125
  */
 export function huber(pred: Tensor, target: TensorLike, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
   checkFloat('huber', pred, 'predictions')

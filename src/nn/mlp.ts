@@ -32,9 +32,14 @@ export interface MLPOptions {
  * activation after every layer but the last:  y = L_k(σ(… σ(L₁(x)) …)).
  * Parameters are named `layers.0.weight`, `layers.0.bias`, `layers.1.weight`, …
  * @example
+ * import { nn, seed, zeros } from 'tapegrad'
  * seed(0)
- * const net = new MLP([784, 128, 10])            // ReLU, He init: a classic MNIST net
- * const moons = new MLP([2, 16, 16, 1], { activation: 'tanh' })
+ * // ReLU and He initialisation by default: a classic MNIST net
+ * const net = new nn.MLP([784, 128, 10])
+ * net.forward(zeros([32, 784])).shape // [32, 10]
+ * const moons = new nn.MLP([2, 16, 16, 1], { activation: 'tanh' })
+ * moons.toString() // 'MLP(2 → 16 → 16 → 1, tanh)'
+ * moons.namedParameters().length // 6
  */
 export class MLP extends Module {
   /** The dense layers, in order. */

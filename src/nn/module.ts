@@ -35,11 +35,23 @@ export type StateDict = Record<string, Tensor>
 /**
  * The names and layouts of a state dict: 'tapegrad' (the parameter paths, `layers.0.weight`
  * [in, out]) or 'torch' (PyTorch's, `0.weight` [out, in]: what `torch.nn` loads; see `torchEntries`).
- * @example const format: StateDictFormat = 'torch'
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const format: nn.StateDictFormat = 'torch'
+ * Object.keys(new nn.Linear(3, 2).stateDict({ format })) // ['weight', 'bias']
  */
 export type StateDictFormat = 'tapegrad' | 'torch'
 
-/** Options of `stateDict`. @example net.stateDict({ format: 'torch' }) */
+/**
+ * Options of `stateDict`.
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const net = new nn.Linear(3, 2)
+ * net.stateDict({ format: 'torch' }).weight.shape // [2, 3]
+ * net.stateDict().weight.shape // [3, 2]
+ */
 export interface StateDictOptions {
   /** 'tapegrad' (default) or 'torch': PyTorch's names and layouts. */
   format?: StateDictFormat
@@ -93,7 +105,8 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
  * returns: a Tensor for most layers, `[output, state]` for the recurrent ones.
  *
  * @example
- * class Affine extends Module {
+ * import { nn, randn, zeros, type Tensor } from 'tapegrad'
+ * class Affine extends nn.Module {
  *   weight = randn([3, 2], { requiresGrad: true })
  *   bias = zeros([2], { requiresGrad: true })
  *   override forward(x: Tensor) { return x.matmul(this.weight).add(this.bias) }
@@ -116,12 +129,16 @@ export abstract class Module<Out = Tensor> {
    * `parameters()`), such as BatchNorm's running mean. Update a buffer in place (write into its
    * `.data`) or assign a new tensor to the same field; both stay buffers.
    * @example
-   * class Counter extends Module {
+   * import { nn, zeros, tensor, type Tensor } from 'tapegrad'
+   * class Counter extends nn.Module {
    *   count!: Tensor
    *   constructor() { super(); this.registerBuffer('count', zeros([])) }
    *   override forward(x: Tensor) { this.count.data[0]++; return x }
    * }
-   * new Counter().stateDict() // { count: tensor(0) }; parameters() is {}
+   * const c = new Counter()
+   * c.forward(tensor([1]))
+   * c.stateDict().count // 1
+   * c.parameters() // {}
    */
   protected registerBuffer(name: string, value: Tensor): void {
     if (!(value instanceof Tensor)) throw new Error(`registerBuffer (${this.constructor.name}): '${name}' must be a Tensor, got ${describe(value)}`)
@@ -199,9 +216,13 @@ export abstract class Module<Out = Tensor> {
    * `{ format: 'torch' }`: PyTorch's names and layouts (see `torchEntries`), which `torch.nn`
    * modules load with `load_state_dict`.
    * @example
-   * const net = new MLP([3, 4, 2])
+   * import { nn, seed } from 'tapegrad'
+   * seed(0)
+   * const net = new nn.MLP([3, 4, 2])
    * Object.keys(net.stateDict())   // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
-   * net.stateDict({ format: 'torch' })['0.weight'].shape   // [4, 3]: torch's [out, in]
+   * Object.keys(net.stateDict({ format: 'torch' }))   // ['0.weight', '0.bias', '2.weight', '2.bias']
+   * // torch's [out, in]
+   * net.stateDict({ format: 'torch' })['0.weight'].shape   // [4, 3]
    * // saveSafetensors(net.stateDict({ format: 'torch' })) is a file torch's load_file reads
    */
   stateDict(options: StateDictOptions = {}): StateDict {
@@ -224,10 +245,11 @@ export abstract class Module<Out = Tensor> {
    * differ from PyTorch's override it (Linear transposes its weight; Sequential and MLP number
    * their layers as `nn.Sequential` does) with `torchEntry`, `transposedEntry`, `prefixEntries`.
    * @example
-   * class Scale extends Module {
+   * import { nn, ones, type Tensor } from 'tapegrad'
+   * class Scale extends nn.Module {
    *   gamma = ones([3], { requiresGrad: true })
    *   override forward(x: Tensor) { return x.mul(this.gamma) }
-   *   override torchEntries() { return [torchEntry('weight', this.gamma)] }   // torch calls it 'weight'
+   *   override torchEntries() { return [nn.torchEntry('weight', this.gamma)] }   // torch calls it 'weight'
    * }
    * Object.keys(new Scale().stateDict({ format: 'torch' })) // ['weight']
    */
@@ -266,8 +288,25 @@ export abstract class Module<Out = Tensor> {
    * With `{ format: 'torch' }` the names and shapes are PyTorch's (see `torchEntries`): a
    * `torch.nn` model's `state_dict()`, e.g. read from a safetensors file by `loadSafetensors`.
    * Values are converted to each parameter's dtype.
-   * @example net.loadStateDict(JSON.parse(fs.readFileSync('weights.json', 'utf8')))
-   * @example net.loadStateDict(loadSafetensors(fs.readFileSync('model.safetensors')).tensors, { format: 'torch' })
+   * @example
+   * import { nn, seed, tensor } from 'tapegrad'
+   * seed(0)
+   * const net = new nn.MLP([2, 3, 1])
+   * const json = JSON.stringify(nn.serializeStateDict(net.stateDict()))   // what a weights.json file holds
+   * const copy = new nn.MLP([2, 3, 1])
+   * copy.loadStateDict(JSON.parse(json))
+   * const x = tensor([[0.5, -1]])
+   * copy.forward(x).item() === net.forward(x).item() // true
+   * copy.loadStateDict({}) // throws the state dict does not fit
+   * @example
+   * import { nn, seed, tensor, saveSafetensors, loadSafetensors } from 'tapegrad'
+   * seed(0)
+   * const net = new nn.MLP([2, 3, 1])
+   * const bytes = saveSafetensors(net.stateDict({ format: 'torch' }))   // what a model.safetensors file holds
+   * const copy = new nn.MLP([2, 3, 1])
+   * copy.loadStateDict(loadSafetensors(bytes).tensors, { format: 'torch' })
+   * const x = tensor([[0.5, -1]])
+   * copy.forward(x).item() === net.forward(x).item() // true
    */
   loadStateDict(dict: Record<string, Tensor | SerializedTensor>, options: LoadStateDictOptions = {}): void {
     const torch = readFormat(`loadStateDict (${this.constructor.name})`, options) === 'torch'
@@ -302,8 +341,15 @@ export abstract class Module<Out = Tensor> {
    * instead of the module's own — the JAX style, for `grad`/`valueAndGrad` over parameter trees.
    * The module's own tensors are put back afterwards, even if `forward` throws.
    * @example
-   * const loss = (p: Tree, x: Tensor, y: Tensor) => nn.mse(net.apply(p, x), y)
+   * import { nn, seed, randn, valueAndGrad, type Tree, type Tensor } from 'tapegrad'
+   * seed(0)
+   * const net = new nn.Linear(3, 1)
+   * const x = randn([8, 3])
+   * const y = randn([8, 1])
+   * const loss = (p: Tree, x: Tensor, y: Tensor) => nn.mse(net.apply(p, x) as Tensor, y)
    * const [value, grads] = valueAndGrad(loss)(net.parameters(), x, y)
+   * value.item() // 4.2011
+   * Object.keys(grads) // ['weight', 'bias']
    */
   apply(params: Tree, ...inputs: unknown[]): Out {
     const w = walkModule(this, '')

@@ -28,7 +28,8 @@ function checkWindow(name: string, kernelSize: SpatialArg, o: MaxPool2dOptions):
  * largest value of each window; x [N, C, H, W] → [N, C, Ho, Wo] (see {@link maxPool2d}).
  * `stride` defaults to the kernel size (windows side by side).
  * @example
- * const pool = new MaxPool2d(2)
+ * import { nn, zeros } from 'tapegrad'
+ * const pool = new nn.MaxPool2d(2)
  * pool.forward(zeros([1, 8, 28, 28])).shape // [1, 8, 14, 14]
  */
 export class MaxPool2d extends Module {
@@ -57,7 +58,8 @@ export class MaxPool2d extends Module {
  * divisor): y = avgPool2d(x, kernelSize, options); x [N, C, H, W] → [N, C, Ho, Wo]
  * (see {@link avgPool2d}). `stride` defaults to the kernel size.
  * @example
- * const pool = new AvgPool2d(2)
+ * import { nn, ones } from 'tapegrad'
+ * const pool = new nn.AvgPool2d(2)
  * pool.forward(ones([1, 1, 4, 4])).toArray() // [[[[1, 1], [1, 1]]]]
  */
 export class AvgPool2d extends Module {
@@ -90,7 +92,8 @@ export class AvgPool2d extends Module {
  * whatever the input's (see {@link adaptiveAvgPool2d}); `new AdaptiveAvgPool2d(1)` is global
  * average pooling, [N, C, H, W] → [N, C, 1, 1].
  * @example
- * new AdaptiveAvgPool2d(1).forward(ones([2, 3, 7, 7])).shape // [2, 3, 1, 1]
+ * import { nn, ones } from 'tapegrad'
+ * new nn.AdaptiveAvgPool2d(1).forward(ones([2, 3, 7, 7])).shape // [2, 3, 1, 1]
  */
 export class AdaptiveAvgPool2d extends Module {
   /** Output height and width (null keeps the input's). */

@@ -40,13 +40,23 @@ export type CellKind = 'rnnTanh' | 'rnnRelu' | 'lstm' | 'gru'
 
 /**
  * Number of gate blocks G stacked in the weights: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
- * @example gateCount('lstm') // 4
+ * @example
+ * import { gateCount } from './src/nn/recurrent'
+ * gateCount('rnnTanh') // 1
+ * gateCount('lstm') // 4
+ * gateCount('gru') // 3
  */
 export function gateCount(kind: CellKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1
 }
 
-/** Number of state tensors a cell carries: 2 for an LSTM ([h, c]), else 1 ([h]). @example stateCount('gru') // 1 */
+/**
+ * Number of state tensors a cell carries: 2 for an LSTM ([h, c]), else 1 ([h]).
+ * @example
+ * import { stateCount } from './src/nn/recurrent'
+ * stateCount('gru') // 1
+ * stateCount('lstm') // 2
+ */
 export function stateCount(kind: CellKind): number {
   return kind === 'lstm' ? 2 : 1
 }
@@ -66,7 +76,14 @@ export interface CellWeights {
 /**
  * Fresh parameters of one cell, drawn in PyTorch's order (weightIh, weightHh, biasIh, biasHh)
  * from U(−1/√H, 1/√H), PyTorch's initialisation of every recurrent weight and bias.
- * @example initCellWeights('lstm', 16, 128).weightIh.shape // [512, 16]
+ * @example
+ * import { seed } from 'tapegrad'
+ * import { initCellWeights } from './src/nn/recurrent'
+ * seed(0)
+ * const w = initCellWeights('lstm', 16, 128)
+ * w.weightIh.shape // [512, 16]
+ * w.weightHh.shape // [512, 128]
+ * w.weightIh.abs().max().item() <= 1 / Math.sqrt(128) // true
  */
 export function initCellWeights(kind: CellKind, inputSize: number, hiddenSize: number, options: RecurrentOptions = {}): CellWeights {
   const G = gateCount(kind)
@@ -110,8 +127,12 @@ export interface PreparedCell {
  * That saves a broadcast add per gate and step, and the sum over the batch in its backward.
  * These are ops on the tape, so gradients flow back to the parameters in their own layout.
  * @example
+ * import { seed } from 'tapegrad'
+ * import { prepareCell, initCellWeights } from './src/nn/recurrent'
+ * seed(0)
  * const p = prepareCell('lstm', initCellWeights('lstm', 16, 128), 128)
- * p.gates.map((g) => g.w.shape) // four times [145, 128]: 16 inputs + 128 hidden + the bias row
+ * // each gate: 16 inputs + 128 hidden + the bias row, by 128
+ * p.gates.map((g) => g.w.shape) // [[145, 128], [145, 128], [145, 128], [145, 128]]
  */
 export function prepareCell(kind: CellKind, p: CellWeights, hiddenSize: number): PreparedCell {
   const wx = split(p.weightIh, hiddenSize)
@@ -158,8 +179,13 @@ function affine(v: Tensor, gate: Gate): Tensor {
  *          n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))  candidate (r inside, as PyTorch)
  *          h' = (1 − z) ⊙ n + z ⊙ h  = n + z ⊙ (h − n)
  * @example
+ * import { seed, randn, zeros } from 'tapegrad'
+ * import { prepareCell, initCellWeights, cellStep } from './src/nn/recurrent'
+ * seed(0)
  * const p = prepareCell('lstm', initCellWeights('lstm', 3, 4), 4)
- * const [h, c] = cellStep(p, randn([2, 3]), [zeros([2, 4]), zeros([2, 4])]) // both [2, 4]
+ * const [h, c] = cellStep(p, randn([2, 3]), [zeros([2, 4]), zeros([2, 4])])
+ * h.shape // [2, 4]
+ * c.shape // [2, 4]
  */
 export function cellStep(p: PreparedCell, x: Tensor, state: readonly Tensor[]): Tensor[] {
   const h = state[0]
@@ -191,7 +217,9 @@ export function cellStep(p: PreparedCell, x: Tensor, state: readonly Tensor[]): 
 /**
  * Throws unless `options` is an object whose keys are all in `allowed`: a misspelt or an
  * unsupported PyTorch option (`bidirectional`, `dropout`, `projSize`) must not be ignored.
- * @example checkOptions('LSTM', { bidirectional: true }, ['numLayers']) // throws: unknown option 'bidirectional' (not supported)
+ * @example
+ * import { checkOptions } from './src/nn/recurrent'
+ * checkOptions('LSTM', { bidirectional: true }, ['numLayers']) // throws unknown option 'bidirectional' (not supported)
  */
 export function checkOptions(who: string, options: unknown, allowed: readonly string[]): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -205,14 +233,22 @@ export function checkOptions(who: string, options: unknown, allowed: readonly st
   }
 }
 
-/** Throws unless `v` is a positive integer. @example checkSize('LSTM', 'hiddenSize', 0) // throws: must be a positive integer */
+/**
+ * Throws unless `v` is a positive integer.
+ * @example
+ * import { checkSize } from './src/nn/recurrent'
+ * checkSize('LSTM', 'hiddenSize', 0) // throws LSTM: hiddenSize must be a positive integer, got number 0
+ */
 export function checkSize(who: string, what: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${who}: ${what} must be a positive integer, got ${describeValue(v)}`)
 }
 
 /**
  * Throws unless `t` is a tensor of `shape` and `dtype`; `expected` explains the shape.
- * @example checkState('LSTMCell', 'h', zeros([2, 64]), [4, 128], 'float32', 'batch 4, hidden 128') // throws: h has shape [2,64], expected [4,128] (batch 4, hidden 128)
+ * @example
+ * import { zeros } from 'tapegrad'
+ * import { checkState } from './src/nn/recurrent'
+ * checkState('LSTMCell', 'h', zeros([2, 64]), [4, 128], 'float32', 'batch 4, hidden 128') // throws h has shape [2,64], expected [4,128] (batch 4, hidden 128)
  */
 export function checkState(who: string, name: string, t: unknown, shape: readonly number[], dtype: DType, expected: string): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`${who}: ${name} must be a Tensor of shape ${fmt(shape)}, got ${describeValue(t)}`)
@@ -227,7 +263,10 @@ export function checkState(who: string, name: string, t: unknown, shape: readonl
 
 /**
  * Throws unless the input `x` is a tensor with one of `ranks` axes, ending in `inputSize`, of `dtype`.
- * @example checkInput('LSTMCell', zeros([2, 7]), [1, 2], '[N, 8] or [8]', 8, 'float32') // throws: input has shape [2,7], expected [N, 8] or [8] …
+ * @example
+ * import { zeros } from 'tapegrad'
+ * import { checkInput } from './src/nn/recurrent'
+ * checkInput('LSTMCell', zeros([2, 7]), [1, 2], '[N, 8] or [8]', 8, 'float32') // throws input has shape [2,7], expected [N, 8] or [8]
  */
 export function checkInput(who: string, x: unknown, ranks: readonly number[], layout: string, inputSize: number, dtype: DType): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${who}: input must be a Tensor ${layout}, got ${describeValue(x)}`)

@@ -27,7 +27,9 @@ const CELL_OPTIONS = ['bias', 'rng', 'dtype'] as const
  * What the three cells share: parameters in PyTorch's layout, the argument checks, and the
  * unbatched form (x of shape [in] and a state of shape [H] work as a batch of one).
  * @example
- * const cells: RecurrentCell<unknown>[] = [new RNNCell(3, 4), new LSTMCell(3, 4), new GRUCell(3, 4)]
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const cells: nn.RecurrentCell<unknown>[] = [new nn.RNNCell(3, 4), new nn.LSTMCell(3, 4), new nn.GRUCell(3, 4)]
  * cells.map((c) => c.weightIh.shape) // [[4, 3], [16, 3], [12, 3]]
  */
 export abstract class RecurrentCell<Out> extends Module<Out> {
@@ -91,9 +93,13 @@ export abstract class RecurrentCell<Out> extends Module<Out> {
  * x is [N, in] (or [in]); h is [N, H] (or [H]), zeros when omitted. Parameters: weightIh [H, in],
  * weightHh [H, H], biasIh [H], biasHh [H], all from U(−1/√H, 1/√H) as in PyTorch.
  * @example
- * const cell = new RNNCell(3, 5)
- * let h = cell.forward(tensor([[1, 0, 0]]))   // [1, 5], from h = 0
+ * import { nn, seed, tensor } from 'tapegrad'
+ * seed(0)
+ * const cell = new nn.RNNCell(3, 5)
+ * let h = cell.forward(tensor([[1, 0, 0]]))   // from h = 0
+ * h.shape // [1, 5]
  * h = cell.forward(tensor([[0, 1, 0]]), h)
+ * h.shape // [1, 5]
  */
 export class RNNCell extends RecurrentCell<Tensor> {
   /** The activation: tanh or relu. */
@@ -122,9 +128,14 @@ export class RNNCell extends RecurrentCell<Tensor> {
  * x is [N, in] (or [in]); h and c are [N, H] (or [H]), zeros when omitted. Parameters:
  * weightIh = [W_ii; W_if; W_ig; W_io] of shape [4H, in], weightHh [4H, H], biasIh and biasHh [4H].
  * @example
- * const cell = new LSTMCell(8, 16)
- * const [h, c] = cell.forward(randn([4, 8]))   // both [4, 16], from zeros
+ * import { nn, seed, randn } from 'tapegrad'
+ * seed(0)
+ * const cell = new nn.LSTMCell(8, 16)
+ * const [h, c] = cell.forward(randn([4, 8]))   // from zeros
+ * h.shape // [4, 16]
+ * c.shape // [4, 16]
  * const [h2, c2] = cell.forward(randn([4, 8]), [h, c])
+ * h2.shape // [4, 16]
  */
 export class LSTMCell extends RecurrentCell<[Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
@@ -151,8 +162,11 @@ export class LSTMCell extends RecurrentCell<[Tensor, Tensor]> {
  * x is [N, in] (or [in]); h is [N, H] (or [H]), zeros when omitted. Parameters:
  * weightIh = [W_ir; W_iz; W_in] of shape [3H, in], weightHh [3H, H], biasIh and biasHh [3H].
  * @example
- * const cell = new GRUCell(8, 16)
- * const h = cell.forward(randn([4, 8]))        // [4, 16], from h = 0
+ * import { nn, seed, randn } from 'tapegrad'
+ * seed(0)
+ * const cell = new nn.GRUCell(8, 16)
+ * const h = cell.forward(randn([4, 8]))   // from h = 0
+ * h.shape // [4, 16]
  * cell.forward(randn([4, 8]), h).shape         // [4, 16]
  */
 export class GRUCell extends RecurrentCell<Tensor> {

@@ -44,7 +44,9 @@ type LayerParam = `weightIhL${number}` | `weightHhL${number}` | `biasIhL${number
  * biasIhL{k}, biasHhL{k} (in PyTorch's order, so the state dict lists them as PyTorch does), the
  * argument checks and the loop over layers and time.
  * @example
- * const layers: Recurrent<unknown>[] = [new RNN(3, 4), new LSTM(3, 4, { numLayers: 2 }), new GRU(3, 4)]
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * const layers: nn.Recurrent<unknown>[] = [new nn.RNN(3, 4), new nn.LSTM(3, 4, { numLayers: 2 }), new nn.GRU(3, 4)]
  * layers.map((l) => l.weightHhL0!.shape) // [[4, 4], [16, 4], [12, 4]]
  */
 export abstract class Recurrent<Out> extends Module<Out> {
@@ -160,8 +162,12 @@ function layerSlice(t: Tensor, k: number, batched: boolean): Tensor {
  * h0 [L, N, H] (zeros when omitted); it returns [output, hN]: the last layer's h_t for every t,
  * [T, N, H], and the final h of every layer, [L, N, H].
  * @example
- * const rnn = new RNN(3, 8, { numLayers: 2 })
- * const [out, hN] = rnn.forward(randn([5, 4, 3]))   // out [5, 4, 8], hN [2, 4, 8]
+ * import { nn, seed, randn } from 'tapegrad'
+ * seed(0)
+ * const rnn = new nn.RNN(3, 8, { numLayers: 2 })
+ * const [out, hN] = rnn.forward(randn([5, 4, 3]))
+ * out.shape // [5, 4, 8]
+ * hN.shape // [2, 4, 8]
  */
 export class RNN extends Recurrent<[Tensor, Tensor]> {
   /** The activation: tanh or relu. */
@@ -191,8 +197,13 @@ export class RNN extends Recurrent<[Tensor, Tensor]> {
  * [T, in]) and h0, c0 [L, N, H] (zeros when omitted); it returns [output, [hN, cN]]: the last
  * layer's h_t for every t, [T, N, H], and the final h and c of every layer, [L, N, H] each.
  * @example
- * const lstm = new LSTM(16, 128, { batchFirst: true })
- * const [out, [hN, cN]] = lstm.forward(randn([32, 10, 16]))   // out [32, 10, 128]; hN, cN [1, 32, 128]
+ * import { nn, seed, randn } from 'tapegrad'
+ * seed(0)
+ * const lstm = new nn.LSTM(16, 128, { batchFirst: true })
+ * const [out, [hN, cN]] = lstm.forward(randn([32, 10, 16]))
+ * out.shape // [32, 10, 128]
+ * hN.shape // [1, 32, 128]
+ * cN.shape // [1, 32, 128]
  */
 export class LSTM extends Recurrent<[Tensor, [Tensor, Tensor]]> {
   constructor(inputSize: number, hiddenSize: number, options: RecurrentLayerOptions = {}) {
@@ -218,8 +229,12 @@ export class LSTM extends Recurrent<[Tensor, [Tensor, Tensor]]> {
  * `forward(x, h0?)` takes x [T, N, in] ([N, T, in] with `batchFirst`, or unbatched [T, in]) and
  * h0 [L, N, H] (zeros when omitted); it returns [output, hN] as `RNN` does.
  * @example
- * const gru = new GRU(8, 32)
- * const [out, hN] = gru.forward(randn([20, 4, 8]))   // out [20, 4, 32], hN [1, 4, 32]
+ * import { nn, seed, randn } from 'tapegrad'
+ * seed(0)
+ * const gru = new nn.GRU(8, 32)
+ * const [out, hN] = gru.forward(randn([20, 4, 8]))
+ * out.shape // [20, 4, 32]
+ * hN.shape // [1, 4, 32]
  */
 export class GRU extends Recurrent<[Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, options: RecurrentLayerOptions = {}) {

@@ -12,7 +12,9 @@ export type Layer = Module | ((x: Tensor) => Tensor)
  * y = f_k(… f₂(f₁(x)) …). Layers are modules or plain functions (activations); parameters are
  * named by position, as in PyTorch: `layers.0.weight`, `layers.2.weight` (index 1 being `relu`).
  * @example
- * const net = new Sequential(new Linear(2, 16), nn.relu, new Linear(16, 1))
+ * import { nn, seed, tensor } from 'tapegrad'
+ * seed(0)
+ * const net = new nn.Sequential(new nn.Linear(2, 16), nn.relu, new nn.Linear(16, 1))
  * net.forward(tensor([[0, 1]])).shape // [1, 1]
  */
 export class Sequential extends Module {

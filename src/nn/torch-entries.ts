@@ -19,8 +19,11 @@ import { Tensor } from '../tensor.js'
 /**
  * One tensor of a module's state, as PyTorch names and lays it out.
  * @example
- * const e = transposedEntry('weight', zeros([3, 2]))   // a Linear(3 → 2) weight
- * e.shape                                             // [2, 3], torch's [out, in]
+ * import { nn, zeros } from 'tapegrad'
+ * const e = nn.transposedEntry('weight', zeros([3, 2]))   // a Linear(3 → 2) weight
+ * // torch's [out, in]
+ * e.shape                                                 // [2, 3]
+ * e.name                                                  // 'weight'
  */
 export interface TorchEntry {
   /** The name in PyTorch's `state_dict`, relative to the module: 'weight', '0.bias', 'running_mean'. */
@@ -41,7 +44,10 @@ export interface TorchEntry {
 
 /**
  * An entry stored as it is in tapegrad (same shape and layout), under PyTorch's `name`.
- * @example torchEntry('running_mean', zeros([4])).shape // [4]: as it is, under torch's name
+ * @example
+ * import { nn, zeros } from 'tapegrad'
+ * // stored as it is, under torch's name
+ * nn.torchEntry('running_mean', zeros([4])).shape // [4]
  */
 export function torchEntry(name: string, tensor: Tensor): TorchEntry {
   return {
@@ -59,7 +65,9 @@ export function torchEntry(name: string, tensor: Tensor): TorchEntry {
 /**
  * An entry for a matrix that PyTorch stores transposed: tapegrad's [a, b] is torch's [b, a]
  * (Linear's weight: tapegrad [in, out] computes x·W, torch [out, in] computes x·Wᵀ).
- * @example transposedEntry('weight', tensor([[1, 2, 3]])).read().toArray() // [[1], [2], [3]]
+ * @example
+ * import { nn, tensor } from 'tapegrad'
+ * nn.transposedEntry('weight', tensor([[1, 2, 3]])).read().toArray() // [[1], [2], [3]]
  */
 export function transposedEntry(name: string, tensor: Tensor): TorchEntry {
   if (tensor.ndim !== 2) {
@@ -80,7 +88,10 @@ export function transposedEntry(name: string, tensor: Tensor): TorchEntry {
 
 /**
  * The entries of a submodule under `prefix` ('0' turns 'weight' into '0.weight').
- * @example prefixEntries('2', new Linear(3, 1).torchEntries()).map((e) => e.name) // ['2.weight', '2.bias']
+ * @example
+ * import { nn, seed } from 'tapegrad'
+ * seed(0)
+ * nn.prefixEntries('2', new nn.Linear(3, 1).torchEntries()).map((e) => e.name) // ['2.weight', '2.bias']
  */
 export function prefixEntries(prefix: string, entries: readonly TorchEntry[]): TorchEntry[] {
   return entries.map((e) => ({
