@@ -105,8 +105,10 @@ function ceRef(x: TSpec, target: Target, axis: number | undefined, red: Red): Ex
   const samples = indices(labelShape).map((li) => [...li.slice(0, a), 0, ...li.slice(a)])
   const losses: (number | null)[] = []
   const scales: number[] = []
-  if (target.kind === 'probs') {
+  // A tensor with as many axes as the logits is read as probabilities (tapegrad's documented rule).
+  if (target.kind === 'probs' || (target.kind === 'labelTensor' && target.t.shape.length === nd)) {
     const p = target.t
+    if (p.shape.join() !== x.shape.join()) return refuse('probabilities must have the logits\' shape')
     if (p.dtype === 'int32') return refuse('int32 probabilities')
     if (p.dtype !== x.dtype) return refuse('dtype mismatch')
     for (const idx of samples) {
