@@ -279,7 +279,11 @@ function adaptiveSpread(g: Tensor, geo: AdaptiveGeometry): Tensor {
  * mean of x[n, c] over PyTorch's window (p, q). Linear in x:
  *   backward  x̄ = adaptiveAvgPool2dBackward(ȳ)  (ȳ / |window| spread over each window)
  *   tangent   ẏ = the same average of ẋ
- * @example adaptiveAvgPool2dOp([x], { inShape: x.shape, outH: 2, outW: 2 })
+ * @example
+ * import { adaptiveAvgPool2dOp, tensor } from 'tapegrad'
+ * // a 1×1×2×3 input pooled to 1×2: the windows are columns 0…1 and 1…2, both rows
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6]]]])
+ * adaptiveAvgPool2dOp([x], { inShape: [1, 1, 2, 3], outH: 1, outW: 2 }).toArray() // [[[[3, 4]]]]
  */
 export const adaptiveAvgPool2dOp: Op<AdaptiveGeometry> = defineOp<AdaptiveGeometry>({
   name: 'adaptiveAvgPool2d',
@@ -293,7 +297,11 @@ export const adaptiveAvgPool2dOp: Op<AdaptiveGeometry> = defineOp<AdaptiveGeomet
  * is the other's backward): dx = Σ over windows of g / |window|.
  *   backward  ḡ = adaptiveAvgPool2d's average of Ḡ
  *   tangent   ḋx = the same spread of ġ
- * @example adaptiveAvgPool2dBackwardOp([g], geometry) // shape geometry.inShape
+ * @example
+ * import { adaptiveAvgPool2dBackwardOp, tensor } from 'tapegrad'
+ * // the same windows: each spreads its gradient / 4 over its 2×2 block; column 1 is in both
+ * const g = tensor([[[[4, 8]]]])
+ * adaptiveAvgPool2dBackwardOp([g], { inShape: [1, 1, 2, 3], outH: 1, outW: 2 }).toArray() // [[[[1, 3, 2], [1, 3, 2]]]]
  */
 export const adaptiveAvgPool2dBackwardOp: Op<AdaptiveGeometry> = defineOp<AdaptiveGeometry>({
   name: 'adaptiveAvgPool2dBackward',
@@ -308,8 +316,8 @@ export const adaptiveAvgPool2dBackwardOp: Op<AdaptiveGeometry> = defineOp<Adapti
  *   rows ⌊p·H/oh⌋ … ⌈(p+1)·H/oh⌉ − 1,  columns ⌊q·W/ow⌋ … ⌈(q+1)·W/ow⌉ − 1.
  * `outputSize` is a number or a pair (null in a pair keeps that axis' size). With output size 1
  * this is global average pooling, the mean over H and W: y = mean(x, [2, 3], keepdims).
- * x is [N, C, H, W]; the output is [N, C, oh, ow]. Other sizes are computed as A·x·Bᵀ with the
- * averaging matrices A [oh, H] and B [ow, W], so the gradient spreads g evenly over each window.
+ * x is [N, C, H, W]; the output is [N, C, oh, ow]. Other sizes are averaged window by window (a
+ * NaN or ∞ stays in the windows that hold it), and the gradient spreads g evenly over each window.
  * @example
  * import { adaptiveAvgPool2d, tensor } from 'tapegrad'
  * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
