@@ -15,6 +15,8 @@ import { adam } from './adam.js'
  * `amsgrad`, `maximize` (weightDecay is positional, so it is not also an option).
  *
  * @example
+ * import { adamw } from 'tapegrad/optimizers'
+ *
  * const opt = adamw(1e-3)                      // weightDecay 1e-2
  * const opt2 = adamw(1e-3, 0.9, 0.95, 1e-8, 0.1)
  */

@@ -17,6 +17,8 @@ import { movingAverage, movingAverageOfSquare } from './rules.js'
  * `momentumDecay`, `weightDecay` (coupled), `maximize`.
  *
  * @example
+ * import { nadam } from 'tapegrad/optimizers'
+ *
  * const opt = nadam(2e-3)                      // nadam(stepSize, b1, b2, eps, { momentumDecay })
  */
 export const nadam = optimizer(

@@ -15,6 +15,8 @@ import { epsPlacement } from './rmsprop.js'
  * momentum 0.9. Options: `centered`, `epsInSqrt` (default true, JAX), `weightDecay`, `maximize`.
  *
  * @example
+ * import { rmspropMomentum } from 'tapegrad/optimizers'
+ *
  * const opt = rmspropMomentum(1e-3)          // rmspropMomentum(stepSize, gamma, eps, momentum)
  */
 export const rmspropMomentum = optimizer(
