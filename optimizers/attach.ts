@@ -26,6 +26,7 @@ import type { OptState } from './opt-state.js'
  * const w = tensor([1, 2], { requiresGrad: true })
  * const train = sgd(0.1).attach({ w })
  * w.square().sum().backward()   // w.grad = 2w, accumulated into the optimizer's gradient buffer
+ * w.grad!.toArray()            // [2, 4]
  * train.step()
  * w.toArray()                   // [0.8, 1.6]
  * train.zeroGrad()

@@ -20,6 +20,7 @@ import { addSquare, descend } from './rules.js'
  * import { sm3 } from 'tapegrad/optimizers'
  *
  * const opt = sm3(0.1)                          // sm3(stepSize, momentum = 0.9)
+ * opt.hyper   // { stepSize: 0.1, momentum: 0.9 }
  */
 export const sm3 = optimizer(
   'sm3',
