@@ -45,7 +45,7 @@ export type GpujsStrategy = 'kernels' | 'pipeline'
 export interface GpuKernelLike {
   (...args: unknown[]): unknown
   destroy?(removeCanvasReferences?: boolean): void
-  readonly kernel?: { readonly context?: unknown; readonly constructor?: { readonly mode?: string } }
+  readonly kernel?: { readonly context?: unknown }
 }
 
 /** The part of a gpu.js `GPU` instance we use (structural, so no gpu.js types are needed). */
