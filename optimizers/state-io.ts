@@ -301,11 +301,11 @@ function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][], d
  * Everything is validated first; on any error nothing is changed.
  *
  * @example
- * import { tensor } from 'tapegrad'
+ * import { tensor, type Tensor } from 'tapegrad'
  * import { adam, saveState, loadState } from 'tapegrad/optimizers'
  *
  * const text = JSON.stringify(saveState(adam(1e-3).init({ w: tensor([1, 2]) })))
- * const state = loadState(JSON.parse(text), adam(1e-3))
+ * const state = loadState<{ w: Tensor }>(JSON.parse(text), adam(1e-3))
  * const params = adam(1e-3).getParams(state)
  * params.w.toArray()                    // [1, 2]
  * loadState(text, adam(1e-2))           // throws the hyper-parameters of 'adam' differ from the saved ones
