@@ -14,7 +14,10 @@ import { movingAverageOfSquare } from './rules.js'
  * Options: `weightDecay` (coupled), `maximize`.
  *
  * @example
+ * import { adadelta } from 'tapegrad/optimizers'
+ *
  * const opt = adadelta()                       // adadelta(stepSize = 1, rho = 0.9, eps = 1e-6)
+ * opt.hyper   // { stepSize: 1, rho: 0.9, eps: 1e-6 }
  */
 export const adadelta = optimizer(
   'adadelta',

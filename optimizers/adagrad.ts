@@ -17,6 +17,8 @@ import { addSquare, descend } from './rules.js'
  * Positional order is JAX's: adagrad(stepSize, momentum).
  *
  * @example
+ * import { adagrad } from 'tapegrad/optimizers'
+ *
  * const opt = adagrad(0.01)                        // PyTorch's Adagrad
  * const jaxAdagrad = adagrad(0.01, 0.9, { eps: 0 }) // JAX's example_libraries adagrad
  */

@@ -22,10 +22,14 @@ import { movingAverage, movingAverageOfSquare, runningMax } from './rules.js'
  * torch.optim.Adam's weight_decay; for decoupled decay use adamw) and `maximize`.
  *
  * @example
+ * import { tensor } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ *
  * const opt = adam(1e-3)                       // adam(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
  * let state = opt.init({ w: tensor([1, 2]) })
  * state = opt.update(0, { w: tensor([3, -0.01]) }, state)   // i = 0: the first step
- * opt.getParams(state).w.toArray()             // [0.999, 2.001]: the first step is stepSize·sign(g)
+ * // the first step is stepSize·sign(g), whatever the size of g:
+ * opt.getParams(state).w.toArray()             // [0.999, 2.001]
  */
 export const adam = optimizer(
   'adam',
@@ -47,8 +51,8 @@ export const adam = optimizer(
 
 /**
  * x ← x − stepSize · velocity / (speed + eps), velocity = m / bias(b1), speed = √(v / bias(b2))
- * (with 1/bias computed on the host).
- * @example rule('x', ['x', 'm', 'v', 'lr', 'invBias1', 'invBias2', 'eps'], adamStep)
+ * (with 1/bias computed on the host). Adam's last rule:
+ * `rule('x', ['x', 'm', 'v', 'lr', 'invBias1', 'invBias2', 'eps'], adamStep)`.
  */
 function adamStep(x: number, m: number, v: number, lr: number, invBias1: number, invBias2: number, eps: number) {
   const velocity = m * invBias1

@@ -14,7 +14,10 @@ import { movingAverage } from './rules.js'
  * `maximize`.
  *
  * @example
+ * import { adamax } from 'tapegrad/optimizers'
+ *
  * const opt = adamax(2e-3)                     // adamax(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
+ * opt.hyper   // { stepSize: 0.002, b1: 0.9, b2: 0.999, eps: 1e-8 }
  */
 export const adamax = optimizer(
   'adamax',

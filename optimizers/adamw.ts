@@ -15,7 +15,10 @@ import { adam } from './adam.js'
  * `amsgrad`, `maximize` (weightDecay is positional, so it is not also an option).
  *
  * @example
+ * import { adamw } from 'tapegrad/optimizers'
+ *
  * const opt = adamw(1e-3)                      // weightDecay 1e-2
+ * opt.hyper.weightDecay   // 0.01
  * const opt2 = adamw(1e-3, 0.9, 0.95, 1e-8, 0.1)
  */
 export const adamw = optimizer(

@@ -20,9 +20,13 @@ import type { OptState } from './opt-state.js'
  * If code later replaces a tensor's `data` or `.grad` (or sets `.grad = null`), `step()`
  * notices, copies the values in (a missing gradient counts as zero) and re-points it.
  * @example
+ * import { tensor } from 'tapegrad'
+ * import { sgd } from 'tapegrad/optimizers'
+ *
  * const w = tensor([1, 2], { requiresGrad: true })
  * const train = sgd(0.1).attach({ w })
  * w.square().sum().backward()   // w.grad = 2w, accumulated into the optimizer's gradient buffer
+ * w.grad!.toArray()            // [2, 4]
  * train.step()
  * w.toArray()                   // [0.8, 1.6]
  * train.zeroGrad()
@@ -47,8 +51,11 @@ export interface TrainerOf<O extends OptimizerCore> {
 /**
  * Takes over the tensors of `params` for `opt` (see {@link TrainerOf}); what `opt.attach(params)` calls.
  * @example
+ * import { tensor } from 'tapegrad'
+ * import { sgd } from 'tapegrad/optimizers'
+ *
  * const w = tensor([1, 2], { requiresGrad: true })
- * attach(sgd(0.1), { w }).stepCount   // 0
+ * sgd(0.1).attach({ w }).stepCount   // 0
  */
 export function attach<O extends OptimizerCore>(opt: O, params: Tree): TrainerOf<O> {
   const { leaves, paths } = flatten(params)

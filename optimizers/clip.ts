@@ -17,7 +17,13 @@ import { describeValue } from '../src/describe-value.js'
 /**
  * Options of {@link clipGradNorm}.
  * @example
- * clipGradNorm(grads, 1.0, { normType: 'inf', errorIfNonfinite: true })
+ * import { tensor } from 'tapegrad'
+ * import { clipGradNorm } from 'tapegrad/optimizers'
+ *
+ * const grads = { w: tensor([3, -4]) }
+ * // returns the max-norm before clipping, the largest |entry|:
+ * clipGradNorm(grads, 1.0, { normType: 'inf', errorIfNonfinite: true })   // 4
+ * grads.w.toArray()   // [0.75, -1.0]
  */
 export interface ClipGradNormOptions {
   /** Throw (changing nothing) when the total norm is NaN or ±∞. Default false: like torch, the
@@ -80,6 +86,9 @@ function totalNorm(leaves: readonly Tensor[], p: number): number {
  * JAX's `l2_norm` from jax/example_libraries/optimizers.py. Returns a plain number (this is a
  * host-side utility and is not recorded on the tape). An empty tree has norm 0.
  * @example
+ * import { tensor } from 'tapegrad'
+ * import { l2Norm } from 'tapegrad/optimizers'
+ *
  * l2Norm({ w: tensor([3, 0]), b: tensor([4]) })  // 5
  */
 export function l2Norm(tree: Tree): number {
@@ -101,9 +110,18 @@ export function l2Norm(tree: Tree): number {
  * @param maxNorm  ≥ 0
  * @returns the total norm n, before clipping
  * @example
- * const [loss, g] = valueAndGrad(lossFn)(params, x, y)
- * const norm = clipGradNorm(g, 1.0)          // g now has norm ≤ 1
- * state = opt.update(i, g, state)
+ * import { tensor, valueAndGrad, type Tensor } from 'tapegrad'
+ * import { adam, clipGradNorm, l2Norm } from 'tapegrad/optimizers'
+ *
+ * const lossFn = (p: { w: Tensor }, x: Tensor, y: Tensor) => p.w.mul(x).sub(y).square().mean()
+ * const x = tensor([1, 2, 3]), y = tensor([2, 4, 6])
+ * const opt = adam(1e-2)
+ * let state = opt.init({ w: tensor([0]) })
+ * const [loss, g] = valueAndGrad(lossFn)(opt.getParams(state), x, y)
+ * const norm = clipGradNorm(g, 1.0)          // the norm before clipping
+ * norm                                       // 18.6667
+ * l2Norm(g)                                  // 1.000000
+ * state = opt.update(0, g, state)
  */
 export function clipGradNorm(grads: Tree, maxNorm: number, options: ClipGradNormOptions = {}): number {
   const who = 'clipGradNorm'
@@ -140,7 +158,15 @@ export function clipGradNorm(grads: Tree, maxNorm: number, options: ClipGradNorm
  * @param grads     a tree of gradient tensors, or {@link gradsOf}(params)
  * @param clipValue ≥ 0 (Infinity leaves the gradients unchanged)
  * @example
- * state = opt.update(i, clipGradValue(g, 0.5), state)
+ * import { tensor } from 'tapegrad'
+ * import { sgd, clipGradValue } from 'tapegrad/optimizers'
+ *
+ * const opt = sgd(0.1)
+ * let state = opt.init({ w: tensor([0, 0, 0]) })
+ * const g = { w: tensor([0.1, -2, 3]) }
+ * state = opt.update(0, clipGradValue(g, 0.5), state)
+ * g.w.toArray()                     // [0.1, -0.5, 0.5]
+ * opt.getParams(state).w.toArray()  // [-0.01, 0.05, -0.05]
  */
 export function clipGradValue<T extends Tree>(grads: T, clipValue: number): T {
   const who = 'clipGradValue'
@@ -167,8 +193,16 @@ export function clipGradValue<T extends Tree>(grads: T, clipValue: number): T {
  * gradient (as torch's clipping functions do). The result is an array of the gradient tensors
  * themselves, so clipping it clips the parameters' gradients in place.
  * @example
+ * import { nn, randn, seed } from 'tapegrad'
+ * import { sgd, clipGradNorm, gradsOf, l2Norm } from 'tapegrad/optimizers'
+ *
+ * seed(0)
+ * const net = new nn.Linear(3, 1)
+ * const train = sgd(0.1).attach(net.parameters())
+ * const loss = nn.mse(net.forward(randn([8, 3])), randn([8, 1]).mul(10))
  * loss.backward()
- * clipGradNorm(gradsOf(net.parameters()), 1.0)
+ * clipGradNorm(gradsOf(net.parameters()), 1.0)   // 15.8386
+ * l2Norm(gradsOf(net.parameters()))              // 1.000000
  * train.step()
  */
 export function gradsOf(params: Tree): Tensor[] {

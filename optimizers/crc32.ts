@@ -16,7 +16,11 @@ const TABLE = (() => {
 
 /**
  * The CRC-32 of a string's UTF-8 bytes, as 8 lowercase hex digits.
- * @example crc32('123456789') // 'cbf43926' (the standard check value)
+ * @example
+ * import { crc32 } from './optimizers/crc32'   // internal: the state formats' checksum
+ *
+ * // the standard check value of CRC-32:
+ * crc32('123456789') // 'cbf43926'
  */
 export function crc32(text: string): string {
   const bytes = new TextEncoder().encode(text)

@@ -23,9 +23,12 @@ export interface Constraint {
 
 /**
  * A finite number in [lo, hi), or in [lo, hi] when `closed`.
- * @example interval(0, 1).accepts(1)         // false: [0, 1)
- * @example interval(0, 1, true).accepts(1)   // true: [0, 1]
- * @example interval(0, Infinity).expected    // 'a number in [0, ∞)'
+ * @example
+ * import { interval } from 'tapegrad/optimizers'
+ *
+ * interval(0, 1).accepts(1)         // false
+ * interval(0, 1, true).accepts(1)   // true
+ * interval(0, Infinity).expected    // 'a number in [0, ∞)'
  */
 export function interval(lo: number, hi: number, closed = false): Constraint {
   const left = lo === -Infinity ? '(-∞' : `[${lo}`
@@ -36,16 +39,40 @@ export function interval(lo: number, hi: number, closed = false): Constraint {
   }
 }
 
-/** A finite number ≥ 0. @example nonNegative.accepts(-1)   // false */
+/**
+ * A finite number ≥ 0.
+ * @example
+ * import { nonNegative } from 'tapegrad/optimizers'
+ *
+ * nonNegative.accepts(-1)   // false
+ */
 export const nonNegative: Constraint = interval(0, Infinity)
 
-/** A decay rate or momentum: a number in [0, 1). @example fraction.accepts(0.999)   // true */
+/**
+ * A decay rate or momentum: a number in [0, 1).
+ * @example
+ * import { fraction } from 'tapegrad/optimizers'
+ *
+ * fraction.accepts(0.999)   // true
+ */
 export const fraction: Constraint = interval(0, 1)
 
-/** `true` or `false`. @example flag.accepts(1)   // false */
+/**
+ * `true` or `false`.
+ * @example
+ * import { flag } from 'tapegrad/optimizers'
+ *
+ * flag.accepts(1)   // false
+ */
 export const flag: Constraint = { expected: 'a boolean', accepts: (x) => typeof x === 'boolean' }
 
-/** A step size: a finite number or a schedule `(i) => number`. @example stepSizeOrSchedule.accepts(NaN)   // false */
+/**
+ * A step size: a finite number or a schedule `(i) => number`.
+ * @example
+ * import { stepSizeOrSchedule } from 'tapegrad/optimizers'
+ *
+ * stepSizeOrSchedule.accepts(NaN)   // false
+ */
 export const stepSizeOrSchedule: Constraint = {
   expected: 'a finite number or a schedule (i) => number',
   accepts: (x) => typeof x === 'function' || (typeof x === 'number' && Number.isFinite(x)),
@@ -53,7 +80,10 @@ export const stepSizeOrSchedule: Constraint = {
 
 /**
  * The hyper-parameters optimizers share, by name: what each must be.
- * @example HYPER_PARAMETERS.eps.expected   // 'a number in [0, ∞)'
+ * @example
+ * import { HYPER_PARAMETERS } from 'tapegrad/optimizers'
+ *
+ * HYPER_PARAMETERS.eps.expected   // 'a number in [0, ∞)'
  */
 export const HYPER_PARAMETERS: Readonly<Record<string, Constraint>> = Object.freeze({
   stepSize: stepSizeOrSchedule,
@@ -86,7 +116,11 @@ export type HyperValue = number | boolean | string | null | Schedule
  * The options argument of an optimizer with options `T` (besides the two every optimizer has):
  * each may be left out.
  * @example
- * type AdamOptions = Options<{ amsgrad: boolean }>   // { amsgrad?, weightDecay?, maximize? }
+ * import { adam, type Options } from 'tapegrad/optimizers'
+ *
+ * type AdamOptions = Options<{ amsgrad: boolean }>   // every key optional: amsgrad, weightDecay, maximize
+ * const options: AdamOptions = { amsgrad: true }
+ * adam(1e-3, 0.9, 0.999, 1e-8, options).hyper.amsgrad   // true
  */
 export type Options<T = unknown> = { [K in keyof T]?: T[K] } & { weightDecay?: number; maximize?: boolean }
 
@@ -94,7 +128,10 @@ export type Options<T = unknown> = { [K in keyof T]?: T[K] } & { weightDecay?: n
  * What an optimizer's factory returns from its arguments: its positional hyper-parameters by
  * name, and the options object as it was given (`undefined` when left out).
  * @example
- * (stepSize: ScheduleLike, b1: number = 0.9, options?: Options) => ({ stepSize, b1, options })
+ * import { type Options, type ScheduleLike } from 'tapegrad/optimizers'
+ *
+ * const named = (stepSize: ScheduleLike, b1: number = 0.9, options?: Options) => ({ stepSize, b1, options })
+ * named(0.1)   // { stepSize: 0.1, b1: 0.9, options: undefined }
  */
 export type NamedArguments = { stepSize: ScheduleLike; options?: unknown } & Record<string, unknown>
 
@@ -117,8 +154,11 @@ export type Resolved<N, D> = {
  * @param defaults     every option's default (the optimizer's own and {@link GRADIENT_OPTIONS})
  * @param constraints  constraints for names the table does not have, or that differ from it
  * @example
- * readHyperParameters('adam', { stepSize: 1e-3, b1: 0.9, options: { amsgrad: true } }, { amsgrad: false })
- * // { stepSize: 0.001, b1: 0.9, amsgrad: true }
+ * import { readHyperParameters } from './optimizers/hyper-parameters'   // internal: the lifter calls it
+ *
+ * const named = { stepSize: 1e-3, b1: 0.9, options: { amsgrad: true } }
+ * readHyperParameters('adam', named, { amsgrad: false })   // { stepSize: 0.001, b1: 0.9, amsgrad: true }
+ * readHyperParameters('adam', { stepSize: 1e-3, b1: 1 }, { amsgrad: false })   // throws adam: b1 must be a number in [0, 1), got number 1
  */
 export function readHyperParameters(
   who: string,

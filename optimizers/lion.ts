@@ -17,6 +17,8 @@ import { movingAverage } from './rules.js'
  * against the formulas above.)
  *
  * @example
+ * import { lion } from 'tapegrad/optimizers'
+ *
  * const opt = lion(1e-4)
  */
 export const lion = optimizer(

@@ -11,6 +11,8 @@ import { descend, accumulateVelocity } from './rules.js'
  * default; 0.9 is what almost everyone uses). Options: `weightDecay` (coupled), `maximize`.
  *
  * @example
+ * import { momentum } from 'tapegrad/optimizers'
+ *
  * const opt = momentum(0.01, 0.9)
  */
 export const momentum = optimizer(

@@ -17,7 +17,10 @@ import { movingAverage, movingAverageOfSquare } from './rules.js'
  * `momentumDecay`, `weightDecay` (coupled), `maximize`.
  *
  * @example
+ * import { nadam } from 'tapegrad/optimizers'
+ *
  * const opt = nadam(2e-3)                      // nadam(stepSize, b1, b2, eps, { momentumDecay })
+ * opt.hyper   // { b1: 0.9, b2: 0.999, eps: 1e-8, momentumDecay: 0.004 }
  */
 export const nadam = optimizer(
   'nadam',

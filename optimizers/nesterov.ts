@@ -11,6 +11,8 @@ import { accumulateVelocity, nesterovStep } from './rules.js'
  * Options: `weightDecay` (coupled), `maximize`.
  *
  * @example
+ * import { nesterov } from 'tapegrad/optimizers'
+ *
  * const opt = nesterov(0.01, 0.9)
  */
 export const nesterov = optimizer(

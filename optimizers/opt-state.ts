@@ -40,6 +40,9 @@ export interface StateLayout {
  * each across the whole tree; `def` and `leaves` say where each tensor of the tree lives.
  * `update` changes it in place. `saveState`/`loadState` (state-io.ts) turn it into JSON and back.
  * @example
+ * import { zeros } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ *
  * const state = adam(1e-3).init({ w: zeros([2, 3]), b: zeros([3]) })
  * state.size                 // 9
  * state.leaves[1]            // { path: 'b', shape: [3], offset: 6, size: 3 }
@@ -93,6 +96,11 @@ const SIMD_MIN_SIZE = 256
  * A zeroed state (slots at their initial values) for a tree of this structure: every array
  * allocated, nothing copied in.
  * @example
+ * import { zeros } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ * import { flatten } from './src/tree'                  // internal, as createState
+ * import { createState } from './optimizers/opt-state'
+ *
  * const opt = adam(1e-3)
  * const { def, paths } = flatten({ w: zeros([2, 3]) })
  * createState('adam', opt.hyper, opt.layout, def, paths).slots.m.length   // 6

@@ -145,6 +145,9 @@ export type OptimizerFactory<A extends unknown[], S = (hyper: never) => Optimize
  * @param declared  the optimizer's own options with their defaults, and constraints for
  *                  hyper-parameters the table does not have
  * @example
+ * import { tensor } from 'tapegrad'
+ * import { optimizer, rule, type Options, type ScheduleLike } from 'tapegrad/optimizers'
+ *
  * function descend(x: number, g: number, lr: number) { return x - lr * g }
  * const mySgd = optimizer('mySgd', (stepSize: ScheduleLike, options?: Options) => ({ stepSize, options }), () => ({
  *   rules: [rule('x', ['x', 'g', 'lr'], descend)],
@@ -152,7 +155,7 @@ export type OptimizerFactory<A extends unknown[], S = (hyper: never) => Optimize
  * const opt = mySgd(0.1)
  * const state = opt.update(0, { w: tensor([1, 1]) }, opt.init({ w: tensor([1, 2]) }))
  * opt.getParams(state).w.toArray()   // [0.9, 1.9]
- * mySgd(0.1, { weightDecay: -1 })    // throws: mySgd: weightDecay must be a number in [0, ∞), got number -1
+ * mySgd(0.1, { weightDecay: -1 })    // throws mySgd: weightDecay must be a number in [0, ∞), got number -1
  */
 export function optimizer<
   F extends (...args: never[]) => NamedArguments,

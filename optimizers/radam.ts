@@ -17,7 +17,10 @@ import { movingAverage, movingAverageOfSquare } from './rules.js'
  * (coupled), `maximize`.
  *
  * @example
+ * import { radam } from 'tapegrad/optimizers'
+ *
  * const opt = radam(1e-3)                      // radam(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
+ * opt.hyper   // { stepSize: 0.001, b1: 0.9, b2: 0.999, eps: 1e-8 }
  */
 export const radam = optimizer(
   'radam',

@@ -18,8 +18,11 @@ import { movingAverageOfSquare, movingAverage, descend } from './rules.js'
  * holds lr·d, see rmspropMomentum.ts.
  *
  * @example
+ * import { rmsprop } from 'tapegrad/optimizers'
+ *
  * const opt = rmsprop(1e-3)
  * const torchLike = rmsprop(1e-2, 0.99, 1e-8, { epsInSqrt: false, centered: true })
+ * torchLike.hyper   // { gamma: 0.99, eps: 1e-8, centered: true, epsInSqrt: false, momentum: 0 }
  */
 export const rmsprop = optimizer(
   'rmsprop',
@@ -45,7 +48,10 @@ type RmspropOptions = Options<{ centered: boolean; momentum: number; epsInSqrt: 
 /**
  * Where eps goes, as two scalars of which one is eps and the other 0: √(a + epsInsideRoot) +
  * epsOutsideRoot covers both placements; `zero` stands for the mean of an uncentered RMSprop.
- * @example epsPlacement(1e-8, true)   // { epsInsideRoot: 1e-8, epsOutsideRoot: 0, zero: 0 }
+ * @example
+ * import { epsPlacement } from './optimizers/rmsprop'   // internal: rmsprop's scalars
+ *
+ * epsPlacement(1e-8, true)   // { epsInsideRoot: 1e-8, epsOutsideRoot: 0, zero: 0 }
  */
 export function epsPlacement(eps: number, epsInSqrt: boolean) {
   return { epsInsideRoot: epsInSqrt ? eps : 0, epsOutsideRoot: epsInSqrt ? 0 : eps, zero: 0 }
@@ -53,8 +59,8 @@ export function epsPlacement(eps: number, epsInSqrt: boolean) {
 
 /**
  * x ← x − lr·g/(√(a − c² + epsInsideRoot) + epsOutsideRoot): RMSprop's step, c the running mean
- * of g when centered (else 0).
- * @example rule('x', ['x', 'g', 'avg', 'zero', 'epsInsideRoot', 'epsOutsideRoot', 'lr'], rmspropStep)
+ * of g when centered (else 0). RMSprop's rule without momentum:
+ * `rule('x', ['x', 'g', 'avg', 'zero', 'epsInsideRoot', 'epsOutsideRoot', 'lr'], rmspropStep)`.
  */
 function rmspropStep(x: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, lr: number) {
   return x - (lr * g) / (Math.sqrt(avg - mean * mean + epsIn) + epsOut)

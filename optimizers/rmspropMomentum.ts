@@ -15,7 +15,10 @@ import { epsPlacement } from './rmsprop.js'
  * momentum 0.9. Options: `centered`, `epsInSqrt` (default true, JAX), `weightDecay`, `maximize`.
  *
  * @example
+ * import { rmspropMomentum } from 'tapegrad/optimizers'
+ *
  * const opt = rmspropMomentum(1e-3)          // rmspropMomentum(stepSize, gamma, eps, momentum)
+ * opt.hyper   // { gamma: 0.9, eps: 1e-8, momentum: 0.9 }
  */
 export const rmspropMomentum = optimizer(
   'rmspropMomentum',

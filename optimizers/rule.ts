@@ -19,8 +19,12 @@ export type { Rule, RuleFn }
  * compute powers on the host, once per step, and pass them as scalars.
  *
  * @example
+ * import { rule } from 'tapegrad/optimizers'
+ *
  * function descend(x: number, g: number, lr: number) { return x - lr * g }
  * const sgdRule = rule('x', ['x', 'g', 'lr'], descend)
+ * sgdRule.args   // ['x', 'g', 'lr']
+ * rule('x', ['x', 'g', 'lr'], (x: number, g: number, lr: number) => x - lr * g)   // throws must be a `function` declaration
  */
 export function rule(target: string, args: readonly string[], fn: RuleFn): Rule {
   if (typeof target !== 'string' || !target) {

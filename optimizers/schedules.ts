@@ -23,13 +23,18 @@ import { describeValue } from '../src/describe-value.js'
 /**
  * A step-size schedule: the 0-based step `i` ↦ the step size used at that step.
  * @example
+ * import { type Schedule } from 'tapegrad/optimizers'
+ *
  * const halfLife: Schedule = (i) => 0.1 * 0.5 ** (i / 1000)
+ * halfLife(1000)   // 0.05
  */
 export type Schedule = (i: number) => number
 
 /**
  * What every optimizer accepts as `stepSize`: a fixed number or a {@link Schedule}.
  * @example
+ * import { adam, exponentialDecay } from 'tapegrad/optimizers'
+ *
  * adam(1e-3)                          // a number
  * adam(exponentialDecay(1e-3, 100, 0.9))  // a schedule
  */
@@ -62,8 +67,12 @@ function integer(who: string, name: string, x: unknown, min: number): number {
  *
  * @throws TypeError if `x` is neither a finite number nor a function.
  * @example
+ * import { makeSchedule } from 'tapegrad/optimizers'
+ *
  * const lr = makeSchedule(1e-3)                 // lr(i) = 0.001 for every i
- * const lr2 = makeSchedule((i) => 1 / (i + 1))  // returned as is
+ * lr(1000)                                      // 0.001
+ * const inverse = (i: number) => 1 / (i + 1)
+ * makeSchedule(inverse) === inverse             // true
  */
 export function makeSchedule(x: ScheduleLike): Schedule {
   if (typeof x === 'function') return x
@@ -76,6 +85,8 @@ export function makeSchedule(x: ScheduleLike): Schedule {
  *
  * Source: `constant` in jax/example_libraries/optimizers.py.
  * @example
+ * import { constant } from 'tapegrad/optimizers'
+ *
  * constant(0.1)(1000)  // 0.1
  */
 export function constant(stepSize: number): Schedule {
@@ -96,10 +107,13 @@ export function constant(stepSize: number): Schedule {
  * @param decaySteps > 0
  * @param decayRate  > 0
  * @example
+ * import { exponentialDecay } from 'tapegrad/optimizers'
+ *
  * const s = exponentialDecay(1e-3, 100, 0.9)
  * s(0)    // 0.001
  * s(100)  // 0.0009
- * s(50)   // 0.001 · √0.9 ≈ 0.000948683
+ * // half way to the first decay, 0.001 · √0.9:
+ * s(50)   // 0.000948683
  */
 export function exponentialDecay(stepSize: number, decaySteps: number, decayRate: number): Schedule {
   const who = 'exponentialDecay'
@@ -123,8 +137,11 @@ export function exponentialDecay(stepSize: number, decaySteps: number, decayRate
  * @param decayRate  ≥ 0 (a negative rate would divide by zero at some step)
  * @param staircase  decay in whole steps of `decaySteps` (default false)
  * @example
- * inverseTimeDecay(0.1, 10, 1)(10)        // 0.1 / 2 = 0.05
- * inverseTimeDecay(0.1, 10, 1, true)(15)  // 0.1 / 2 = 0.05 (⌊15/10⌋ = 1)
+ * import { inverseTimeDecay } from 'tapegrad/optimizers'
+ *
+ * inverseTimeDecay(0.1, 10, 1)(10)        // 0.05
+ * // staircase: ⌊15/10⌋ = 1, so 0.1 / 2 again
+ * inverseTimeDecay(0.1, 10, 1, true)(15)  // 0.05
  */
 export function inverseTimeDecay(stepSize: number, decaySteps: number, decayRate: number, staircase = false): Schedule {
   const who = 'inverseTimeDecay'
@@ -156,6 +173,8 @@ export function inverseTimeDecay(stepSize: number, decaySteps: number, decayRate
  * @param finalStepSize s(i) for i ≥ decaySteps
  * @param power         > 0 (default 1)
  * @example
+ * import { polynomialDecay } from 'tapegrad/optimizers'
+ *
  * const s = polynomialDecay(1, 10, 0.1)   // linear from 1 to 0.1 over 10 steps
  * s(5)   // 0.55
  * s(20)  // 0.1
@@ -185,6 +204,8 @@ export function polynomialDecay(stepSize: number, decaySteps: number, finalStepS
  * @param boundaries strictly increasing finite numbers
  * @param values     finite numbers, exactly one more than `boundaries`
  * @example
+ * import { piecewiseConstant } from 'tapegrad/optimizers'
+ *
  * const s = piecewiseConstant([10, 20], [1e-2, 1e-3, 1e-4])
  * s(10)  // 0.01
  * s(11)  // 0.001
@@ -227,6 +248,8 @@ export function piecewiseConstant(boundaries: readonly number[], values: readonl
  * @param peakValue   s(i) for i ≥ warmupSteps
  * @param warmupSteps integer ≥ 0
  * @example
+ * import { linearWarmup } from 'tapegrad/optimizers'
+ *
  * const s = linearWarmup(0, 1e-3, 10)
  * s(0)   // 0
  * s(5)   // 0.0005
@@ -261,6 +284,8 @@ export function linearWarmup(initValue: number, peakValue: number, warmupSteps: 
  * @param alpha      the final value as a fraction of `initValue` (default 0)
  * @param exponent   > 0 (default 1)
  * @example
+ * import { cosineDecay } from 'tapegrad/optimizers'
+ *
  * const s = cosineDecay(0.1, 100)
  * s(50)   // 0.05
  * s(100)  // 0
@@ -296,11 +321,13 @@ export function cosineDecay(initValue: number, decaySteps: number, alpha = 0.0, 
  * @param endValue    s(i) for i ≥ decaySteps (default 0)
  * @param exponent    > 0 (default 1)
  * @example
+ * import { warmupCosineDecay } from 'tapegrad/optimizers'
+ *
  * const s = warmupCosineDecay(0, 1e-3, 10, 110)
- * s(5)    // 0.0005   (warming up)
- * s(10)   // 0.001    (peak)
- * s(60)   // 0.0005   (half way down the cosine)
- * s(200)  // 0
+ * const warmingUp = s(5)   // 0.0005
+ * const peak = s(10)       // 0.001
+ * const halfWay = s(60)    // 0.0005
+ * s(200)                   // 0
  */
 export function warmupCosineDecay(
   initValue: number,
@@ -328,7 +355,14 @@ export function warmupCosineDecay(
   }
 }
 
-/** Options of {@link oneCycle}, with PyTorch's meaning. @example { annealStrategy: 'linear', threePhase: true } */
+/**
+ * Options of {@link oneCycle}, with PyTorch's meaning.
+ * @example
+ * import { oneCycle } from 'tapegrad/optimizers'
+ *
+ * const options = { annealStrategy: 'linear', threePhase: true } as const
+ * oneCycle(0.1, 100, 0.3, 25, 1e4, options)(58)   // 0.004
+ */
 export interface OneCycleOptions {
   /** How each phase goes from its start value to its end value: 'cos' (default) or 'linear'. */
   annealStrategy?: 'cos' | 'linear'
@@ -361,13 +395,17 @@ export interface OneCycleOptions {
  * @param finalDivFactor > 0, min = initial / finalDivFactor (default 1e4)
  * @param options        `annealStrategy` ('cos' or 'linear'), `threePhase`
  * @example
+ * import { oneCycle } from 'tapegrad/optimizers'
+ *
  * const s = oneCycle(0.1, 100)
  * s(0)   // 0.004
- * s(29)  // 0.1    (e = 0.3 · 100 − 1 = 29)
+ * // the peak, at e = 0.3 · 100 − 1 = 29:
+ * s(29)  // 0.1
  * s(99)  // 4e-7
  * const t = oneCycle(0.1, 100, 0.3, 25, 1e4, { annealStrategy: 'linear', threePhase: true })
  * t(29)  // 0.1
- * t(58)  // 0.004  (back at the initial value at 2e)
+ * // back at the initial value at 2e:
+ * t(58)  // 0.004
  */
 export function oneCycle(
   maxStepSize: number,
@@ -452,6 +490,8 @@ function annealLinear(start: number, end: number, pct: number): number {
  * @param stepSizeEvery integer ≥ 1, the period in steps
  * @param gamma         ≥ 0, the factor applied at each period
  * @example
+ * import { stepDecay } from 'tapegrad/optimizers'
+ *
  * const s = stepDecay(0.1, 30, 0.1)
  * s(29)  // 0.1
  * s(30)  // 0.01

@@ -14,6 +14,8 @@ import { descend, nesterovStep } from './rules.js'
  * files here (momentum.ts, nesterov.ts), with the mass as a positional argument.
  *
  * @example
+ * import { sgd } from 'tapegrad/optimizers'
+ *
  * const opt = sgd(0.1, { momentum: 0.9, nesterov: true })
  */
 export const sgd = optimizer(

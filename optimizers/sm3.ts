@@ -17,7 +17,10 @@ import { addSquare, descend } from './rules.js'
  * `atleast_1d`. Default momentum 0.9 (JAX's). Options: `weightDecay` (coupled), `maximize`.
  *
  * @example
+ * import { sm3 } from 'tapegrad/optimizers'
+ *
  * const opt = sm3(0.1)                          // sm3(stepSize, momentum = 0.9)
+ * opt.hyper   // { stepSize: 0.1, momentum: 0.9 }
  */
 export const sm3 = optimizer(
   'sm3',

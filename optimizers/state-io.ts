@@ -183,12 +183,22 @@ function hyperDifferences(saved: Record<string, unknown>, opt: OptimizerCore, st
  * The state as a versioned, JSON-safe object (see the module comment for the format).
  *
  * @example
+ * import { writeFileSync, readFileSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * import { tensor, grad, type Tensor } from 'tapegrad'
+ * import { adam, saveState, loadState } from 'tapegrad/optimizers'
+ *
+ * const lossGrad = grad((p: { w: Tensor }) => p.w.square().sum())
  * const opt = adam(1e-3)
- * let state = opt.init(params)
- * // … 20 updates …
- * writeFileSync('opt.json', JSON.stringify(saveState(state, opt)))
+ * let state = opt.init({ w: tensor([1, -2]) })
+ * for (let i = 0; i < 20; i++) state = opt.update(i, lossGrad(opt.getParams(state)), state)
+ * const file = join(tmpdir(), 'opt.json')
+ * writeFileSync(file, JSON.stringify(saveState(state, opt)))
  * // later, in another process:
- * state = loadState(readFileSync('opt.json', 'utf8'), adam(1e-3))
+ * state = loadState(readFileSync(file, 'utf8'), adam(1e-3))
+ * state.step                          // 20
+ * opt.getParams(state).w.toArray()    // [0.98, -1.98]
  */
 export function saveState(state: OptState, opt?: OptimizerCore): SavedState {
   if (!state || !(state.params instanceof Float32Array) || !state.def) throw new Error(`saveState: expected an optimizer state (from init or loadState), got ${describe(state)}`)
@@ -291,8 +301,14 @@ function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][], d
  * Everything is validated first; on any error nothing is changed.
  *
  * @example
- * const state = loadState(JSON.parse(text), adam(1e-3))
+ * import { tensor, type Tensor } from 'tapegrad'
+ * import { adam, saveState, loadState } from 'tapegrad/optimizers'
+ *
+ * const text = JSON.stringify(saveState(adam(1e-3).init({ w: tensor([1, 2]) })))
+ * const state = loadState<{ w: Tensor }>(JSON.parse(text), adam(1e-3))
  * const params = adam(1e-3).getParams(state)
+ * params.w.toArray()                    // [1, 2]
+ * loadState(text, adam(1e-2))           // throws the hyper-parameters of 'adam' differ from the saved ones
  */
 export function loadState<T extends Tree = Tree>(
   json: SavedState | string,

@@ -38,6 +38,9 @@ const JSON_KEYS = ['version', 'step', 'size', 'hyper', 'tree', 'paths'] as const
  * recorded (as `saveState(state, opt)`).
  *
  * @example
+ * import { zeros, ones, loadSafetensors } from 'tapegrad'
+ * import { adam, saveStateSafetensors, loadStateSafetensors } from 'tapegrad/optimizers'
+ *
  * const opt = adam(1e-3)
  * let state = opt.init({ w: zeros([2, 3]) })
  * state = opt.update(0, { w: ones([2, 3]) }, state)
@@ -67,7 +70,16 @@ export function saveStateSafetensors(state: OptState, opt?: Optimizer): Uint8Arr
  * on any error nothing is changed.
  *
  * @example
- * const state = loadStateSafetensors(fs.readFileSync('opt.safetensors'), adam(1e-3))
+ * import * as fs from 'node:fs'
+ * import * as os from 'node:os'
+ * import * as path from 'node:path'
+ * import { zeros } from 'tapegrad'
+ * import { adam, saveStateSafetensors, loadStateSafetensors } from 'tapegrad/optimizers'
+ *
+ * const file = path.join(os.tmpdir(), 'opt.safetensors')
+ * fs.writeFileSync(file, saveStateSafetensors(adam(1e-3).init({ w: zeros([2, 3]) })))
+ * const state = loadStateSafetensors(fs.readFileSync(file), adam(1e-3))
+ * state.size   // 6
  */
 export function loadStateSafetensors<T extends Tree = Tree>(
   bytes: Uint8Array | ArrayBuffer,

@@ -25,6 +25,7 @@ import type { GpujsBackend, GpujsMode, GpujsStrategy } from '../src/backends/gpu
 import { functionSource } from '../src/backends/kernelSource.js'
 import { ADAM_RULES, adamArrays, adamScalars } from '../src/backends/calibrate.js'
 import { getActiveBackend, getBackend, setBackend } from '../src/backends/index.js'
+import type { SetBackendOptions } from '../src/backends/index.js'
 import * as nd from '../src/nd.js'
 import { Tensor, tensor } from '../src/tensor.js'
 import { flatten } from '../src/tree.js'
@@ -519,6 +520,16 @@ describe('setBackend / getBackend / getActiveBackend', () => {
     const info = await setBackend('gpujs', { gpu })
     expect(info.mode).toBe('cpu')
     expect((getActiveBackend(10) as GpujsBackend).gpu).toBe(gpu)
+  })
+
+  test("gpu.js's own GPU class is a valid `gpu` option for the type checker too", async () => {
+    // The documented call `setBackend('gpujs', { gpu: new GPU({ mode: 'webgl2' }) })` did not
+    // type-check: GpuKernelLike declared kernel.constructor as { mode?: string }, which gpu.js's
+    // Function-typed constructor does not satisfy. `npm run typecheck` compiles this line.
+    const { GPU } = await import('gpu.js')
+    const options: SetBackendOptions = { gpu: new GPU({ mode: 'cpu' }) }
+    const info = await setBackend('gpujs', options)
+    expect(info.mode).toBe('cpu')
   })
 
   test('auto without a GPU context picks cpu and says why', async () => {

@@ -149,6 +149,11 @@ describe('collection', () => {
       { file: 'r.md', line: 10, code: 'b()' },
     ])
   })
+
+  test('a fence ```ts excerpt=<path> records the file it quotes', () => {
+    const md = ['```ts excerpt=src/x.ts', 'const a = 1', '```'].join('\n')
+    expect(fencesOf('r.md', md)).toEqual([{ file: 'r.md', line: 2, code: 'const a = 1', excerpt: 'src/x.ts' }])
+  })
 })
 
 describe('runBlock', () => {
@@ -156,6 +161,16 @@ describe('runBlock', () => {
     if (name === 'node:path') return require('node:path')
     throw new Error(`unexpected import ${name}`)
   }
+
+  test('an excerpt is not run: it must still be in the file it quotes', async () => {
+    const root = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'excerpt-'))
+    require('node:fs').writeFileSync(require('node:path').join(root, 'x.ts'), 'export const a = f()\nexport const b = 2\n')
+    const block = { file: 'd.md', line: 4, code: 'export const a = f()\nexport const b = 2', excerpt: 'x.ts' }
+    await expect(runBlock(block, root, load)).resolves.toBeUndefined()
+    await expect(runBlock({ ...block, code: 'export const a = f()\nexport const b = 3' }, root, load))
+      .rejects.toThrow('d.md:4: the excerpt no longer matches x.ts; first line not found there:\n  export const b = 3')
+    await expect(runBlock({ ...block, excerpt: 'y.ts' }, root, load)).rejects.toThrow('d.md:4: the excerpt quotes y.ts, which does not exist')
+  })
 
   test('transpiles TypeScript, imports, top-level await, import.meta.url, and checks', async () => {
     const code = [

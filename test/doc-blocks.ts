@@ -20,6 +20,9 @@ export interface DocBlock {
   file: string
   line: number
   code: string
+  /** For a Markdown fence opened as ```ts excerpt=<path>: the file the block quotes. Such a block
+   *  is not run (it is a piece of a module); the test checks that the file still says it. */
+  excerpt?: string
 }
 
 // ---- collection -----------------------------------------------------------------------------------
@@ -132,7 +135,8 @@ export function fencesOf(file: string, text: string): DocBlock[] {
     const body: string[] = []
     let j = i + 1
     while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) body.push(lines[j++].slice(indent))
-    blocks.push({ file, line: i + 2, code: dedent(body).join('\n') })
+    const excerpt = /\sexcerpt=(\S+)/.exec(lines[i])?.[1]
+    blocks.push(excerpt ? { file, line: i + 2, code: dedent(body).join('\n'), excerpt } : { file, line: i + 2, code: dedent(body).join('\n') })
     i = j
   }
   return blocks
@@ -496,6 +500,17 @@ const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
  * repository root the block's file is relative to.
  */
 export async function runBlock(block: DocBlock, root: string, requireFn: (name: string) => unknown): Promise<void> {
+  if (block.excerpt !== undefined) {
+    // A quoted piece of a source file: it must still be in that file, character for character.
+    const quoted = path.join(root, block.excerpt)
+    const text = fs.existsSync(quoted) ? fs.readFileSync(quoted, 'utf8') : null
+    if (text === null) throw new Error(`${block.file}:${block.line}: the excerpt quotes ${block.excerpt}, which does not exist`)
+    if (!text.includes(block.code)) {
+      const first = block.code.split('\n').find((l) => !text.includes(l))
+      throw new Error(`${block.file}:${block.line}: the excerpt no longer matches ${block.excerpt}; first line not found there:\n  ${first ?? '(each line is there, not in this order)'}`)
+    }
+    return
+  }
   let source: string
   try {
     source = instrument(block.code, block.line)

@@ -15,6 +15,13 @@
  * line holding +∞ are not checked (NumPy: all NaN; tapegrad: NaN at the ∞, its limit elsewhere);
  * einsum diagonals ('ii->i') are refused; astype of NaN/±∞/out-of-range to int32 is refused
  * (NumPy: undefined); conv2d sums whose Σ|terms| overflow are not value-checked (order-dependent).
+ * Round 2's rows (test/fuzz/rows/indexing.ts, losses.ts, windows.ts): float Tensors of integer
+ * values are accepted as indices and labels (documented; NumPy / PyTorch want integer dtypes);
+ * indexSelect refuses a 0-d index (PyTorch reads it as [i]); crossEntropy lines whose max logit is
+ * +∞ are not value-checked (as softmax); binaryCrossEntropyWithLogits at x = ±∞ is checked against
+ * the limit (PyTorch's spelling gives NaN at x = −∞); a max-pool window of padding only is refused
+ * (PyTorch: −∞); pools with 0 channels return an empty result (PyTorch refuses). The window rows
+ * (conv1d, the three pools) and crossEntropy run half the cases (weight 0.5, direct loops).
  *
  * What broke before the fixes (found by this table, 2026-12-02; regression tests in
  * test/elementwise-edges.test.ts unless said otherwise):
@@ -36,28 +43,28 @@
  * - pow: float32 pow([0, 0], −5e−324) → [∞, ∞], where the exponent, like every number operand, is
  *   float32 −0 (NumPy: 1); pow(1, NaN) → NaN (C99 / NumPy: 1). Fix: exponent rounded to the dtype,
  *   C99's pow rules for 1ᵖ and (−1)^±∞.
+ *
+ * Round 2 (2026-12-03; regression tests in test/fuzz-found-edges.test.ts):
+ * - slice: float64 [3,3,3,3], [−1, [−5, 5, null], …] threw "step must be a non-zero integer"
+ *   (the doc says any part may be null; Python's None step is 1). Fix: a null step is 1.
+ * - gather / indexSelect: ragged nested indices [[], [0]] threw "tensor: ragged nested array…"
+ *   (an error naming another function). Fix: refused as "gather: indices ragged…".
+ * - pad: float64 [0, 0, 0], [[0, 1]], value −0 → [0, 0, 0, 0] (NumPy: last −0). Fix: filled
+ *   unless the value is +0.
+ * - pad: int32 [0], value 1e300 → [0] (and 2³¹ → −2³¹): Int32Array wraps modulo 2³². Fix: refused.
+ * - crossEntropy: float32 [[0, 0, −∞]], label 0 → NaN (PyTorch: log 2): the one-hot product
+ *   0 · (−∞). Fix: the label's log-probability picked with where, not a product.
+ * - binaryCrossEntropyWithLogits: float32 x = +∞, t = 0 → NaN (PyTorch and the limit: +∞):
+ *   softplus(x) − x·t is ∞ − ∞ there. Fix: (1 − t)·x + softplus(−x) for x ≥ 0 (same function).
+ * - conv1d: float64 input, float32 weight threw "conv2d: dtype mismatch…" (the primitive's name).
+ *   Fix: conv1d / conv2d check the dtypes of input, weight and bias themselves.
+ * - adaptiveAvgPool2d: float32 [1,1,3,3] with ∞ at [0,0,0,1], output 2 → [∞, ∞, NaN, NaN]
+ *   (PyTorch: [∞, ∞, 6, 7]); a NaN made its whole plane NaN: the matmuls with the averaging
+ *   matrices multiply the ∞ by their zeros. Fix: direct-loop primitives (an average and its adjoint).
  */
 import * as ops from '../src/ops/index.js'
 import { allRows } from './fuzz/rows/index.js'
 import { runRow, settings, type RowReport } from './fuzz/run.js'
-
-/**
- * Exported ops that have no fuzz row yet, each with the reason. The meta-test below fails when an
- * export is missing from both the rows and this list, or when a listed op gets a row.
- */
-const NOT_YET: Record<string, string> = {
-  slice: 'no row yet (out of time in session 2): needs a slice-spec arbitrary; sliceIndices in reference.ts is ready',
-  gather: 'no row yet (out of time in session 2)',
-  indexSelect: 'no row yet (out of time in session 2)',
-  split: 'no row yet (out of time in session 2)',
-  pad: 'no row yet (out of time in session 2)',
-  crossEntropy: 'no row yet (out of time in session 2): labels and probabilities need their own arbitraries',
-  binaryCrossEntropyWithLogits: 'no row yet (out of time in session 2)',
-  conv1d: 'no row yet (out of time in session 2); conv2d has a direct-loop row',
-  maxPool2d: 'no row yet (out of time in session 2)',
-  avgPool2d: 'no row yet (out of time in session 2)',
-  adaptiveAvgPool2d: 'no row yet (out of time in session 2)',
-}
 
 const { runs, seed } = settings()
 const reports: RowReport[] = []
@@ -81,12 +88,11 @@ afterAll(() => {
   )
 })
 
-test('every exported op has a fuzz row (or is listed, with a reason, as not yet fuzzed)', () => {
+test('every exported op has a fuzz row', () => {
   const exported = Object.entries(ops)
     .filter(([name, v]) => typeof v === 'function' && !(name.endsWith('Op') && 'def' in (v as object)))
     .map(([name]) => name)
   const covered = new Set(allRows.map((r) => r.op))
-  expect(exported.filter((name) => !covered.has(name) && !(name in NOT_YET))).toEqual([])
+  expect(exported.filter((name) => !covered.has(name))).toEqual([])
   expect([...covered].filter((name) => !exported.includes(name))).toEqual([])
-  expect(Object.keys(NOT_YET).filter((name) => covered.has(name) || !exported.includes(name))).toEqual([])
 })

@@ -50,7 +50,13 @@ function adamStep(x: number, m: number, v: number, lr: number, invBias1: number,
 /**
  * Adam's three rules, as `adam(1e-3)` hands them to the backend: the workload the calibration
  * and the benchmark time.
- * @example cpu.elementwise(ADAM_RULES, adamArrays(n, allocateFloat32Group), adamScalars(0), n)
+ * @example
+ * import { cpu, allocateFloat32Group } from './src/backends/cpu'   // internal, as this file
+ * import { ADAM_RULES, adamArrays, adamScalars } from './src/backends/calibrate'
+ *
+ * const n = 1024
+ * cpu.elementwise(ADAM_RULES, adamArrays(n, allocateFloat32Group), adamScalars(0), n)
+ * ADAM_RULES.map((r) => r.target)   // ['m', 'v', 'x']
  */
 export const ADAM_RULES: readonly Rule[] = [
   { target: 'm', args: ['g', 'm', 'b1'], fn: firstMoment },
@@ -61,7 +67,11 @@ export const ADAM_RULES: readonly Rule[] = [
 /**
  * Adam's scalars at step i (0-based), as `adam(1e-3)` computes them: lr 1e-3, b1 0.9,
  * b2 0.999, eps 1e-8, invBias1 = 1/(1 − b1^(i+1)), invBias2 = 1/(1 − b2^(i+1)).
- * @example adamScalars(0).invBias1   // 10 (up to rounding)
+ * @example
+ * import { adamScalars } from './src/backends/calibrate'   // internal: the calibration's workload
+ *
+ * // that is 1/(1 − 0.9), up to rounding:
+ * adamScalars(0).invBias1   // 10.000000
  */
 export function adamScalars(i: number): Record<string, number> {
   const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8
@@ -76,8 +86,12 @@ export function adamScalars(i: number): Record<string, number> {
  * exists — as it runs a real Adam state. (States under 256 parameters get plain arrays from the
  * lifter; the sizes timed here are all larger.)
  * @example
+ * import { cpu, allocateFloat32Group, lastCpuTier } from './src/backends/cpu'   // internal, as this file
+ * import { ADAM_RULES, adamArrays, adamScalars } from './src/backends/calibrate'
+ *
  * const a = adamArrays(1 << 16, allocateFloat32Group)
- * cpu.elementwise(ADAM_RULES, a, adamScalars(0), 1 << 16)   // lastCpuTier() === 'simd' on Node 20
+ * cpu.elementwise(ADAM_RULES, a, adamScalars(0), 1 << 16)
+ * lastCpuTier()   // 'simd'
  */
 export function adamArrays(
   n: number, allocate: (lengths: readonly number[]) => Float32Array[],
@@ -120,7 +134,11 @@ export interface Calibration {
 
 /**
  * The sizes the calibration times, largest first: 4M, 1M, 256k, 64k, 16k, 4k elements.
- * @example await calibrate(cpuSide, gpuBackend, CALIBRATION_SIZES.slice(0, 2))   // only 4M and 1M
+ * @example
+ * import { CALIBRATION_SIZES } from './src/backends/calibrate'   // internal: what setBackend('auto') times
+ *
+ * // calibrate(cpuSide, gpuBackend, CALIBRATION_SIZES.slice(0, 2)) times only these two:
+ * CALIBRATION_SIZES.slice(0, 2)   // [4194304, 1048576]
  */
 export const CALIBRATION_SIZES: readonly number[] = [1 << 22, 1 << 20, 1 << 18, 1 << 16, 1 << 14, 1 << 12]
 
@@ -133,7 +151,13 @@ function median(xs: number[]): number {
 
 /**
  * Median milliseconds of one Adam step of `backend` over `arrays` (after one warm-up run).
- * @example timeAdamStep(cpu, adamArrays(1 << 20, allocateFloat32Group), 1 << 20, 5)   // ≈ 2 ms on the SIMD tier
+ * @example
+ * import { cpu, allocateFloat32Group } from './src/backends/cpu'   // internal, as this file
+ * import { adamArrays, timeAdamStep } from './src/backends/calibrate'
+ *
+ * // milliseconds: a few on the SIMD tier of a laptop core, depending on the machine
+ * const ms = timeAdamStep(cpu, adamArrays(1 << 20, allocateFloat32Group), 1 << 20, 5)
+ * ms > 0   // true
  */
 export function timeAdamStep(
   backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number,
@@ -156,8 +180,19 @@ function timeRuns(backend: Backend, arrays: Record<string, Float32Array>, length
  * Measures the crossover of `gpu` against `cpu` (see the module comment).
  *
  * @example
+ * import { cpu, allocateFloat32Group, lastCpuTier } from './src/backends/cpu'   // internal, as this file
+ * import { calibrate, CALIBRATION_SIZES } from './src/backends/calibrate'
+ * import { loadGpujs } from './src/backends/gpujs'
+ *
  * const cpuSide = { backend: cpu, allocate: allocateFloat32Group, tier: lastCpuTier }
- * const { threshold } = await calibrate(cpuSide, gpuBackend)   // e.g. 262144 on a laptop GPU
+ * // gpu.js in 'cpu' mode (JavaScript, no GPU) stands in for a GPU here; on a real GPU the
+ * // threshold is a finite size, the smallest at which gpu.js won at every larger size.
+ * const gpuBackend = await loadGpujs({ mode: 'cpu' })
+ * const { threshold, rows } = await calibrate(cpuSide, gpuBackend, CALIBRATION_SIZES.slice(-2))
+ * rows[0].length    // 16384
+ * rows[0].cpuTier   // 'simd'
+ * threshold         // Infinity
+ * gpuBackend.destroy()
  */
 export async function calibrate(
   cpuSide: CpuSide, gpu: Backend, sizes: readonly number[] = CALIBRATION_SIZES,

@@ -64,8 +64,13 @@ const calibrations = new Map<string, { threshold: number; rows: readonly Calibra
  * it rejects when gpu.js cannot start; 'auto' always resolves, to the CPU with the reason when
  * gpu.js does not pay.
  * @example
+ * import { cpu, allocateFloat32Group, lastCpuTier } from './src/backends/cpu'   // internal: setBackend calls it
+ * import { chooseGpujs } from './src/backends/chooseGpujs'
+ *
  * const next = await chooseGpujs('auto', {}, { backend: cpu, allocate: allocateFloat32Group, tier: lastCpuTier })
- * next.info.reason   // e.g. 'no GPU context (no WebGL2/WebGL/headless-gl): gpu.js would run in webasm mode …'
+ * // in Node without headless-gl (on a page with a GPU it is gpu.js, with the measured threshold):
+ * next.info.name     // 'cpu'
+ * next.info.reason   // 'no GPU context (no WebGL2/WebGL/headless-gl): gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU backend'
  */
 export async function chooseGpujs(
   choice: 'gpujs' | 'auto', options: SetBackendOptions, cpuSide: CpuSide,

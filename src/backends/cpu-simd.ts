@@ -44,7 +44,11 @@ const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 
 
 /**
  * Whether this engine runs WebAssembly with SIMD (Node ≥ 16, current browsers).
- * @example if (!simdAvailable) console.log('optimizer steps run on the JavaScript loop')
+ * @example
+ * import { simdAvailable } from './src/backends/cpu-simd'   // internal: the CPU backend's tiers
+ *
+ * if (!simdAvailable) console.log('optimizer steps run on the JavaScript loop')
+ * simdAvailable   // true
  */
 export const simdAvailable: boolean = (() => {
   try {
@@ -58,7 +62,20 @@ let simdEnabled = true
 
 /**
  * Turns the SIMD tier off (everything runs on the JavaScript loop) or back on. For tests and comparisons.
- * @example setSimdEnabled(false); train.step(); setSimdEnabled(true)   // same bits, slower
+ * @example
+ * import { tensor } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ * import { setSimdEnabled } from './src/backends/cpu-simd'   // internal: for tests and comparisons
+ *
+ * const run = (simd: boolean) => {
+ *   const w = tensor(Array.from({ length: 300 }, (_, i) => Math.sin(i)), { requiresGrad: true })
+ *   const train = adam(1e-2).attach({ w })
+ *   w.square().sum().backward()
+ *   setSimdEnabled(simd); train.step(); setSimdEnabled(true)
+ *   return Array.from(w.data)
+ * }
+ * // the same bits either way (the JavaScript loop is only slower):
+ * run(false).every((v, i) => Object.is(v, run(true)[i]))   // true
  */
 export function setSimdEnabled(on: boolean): void {
   simdEnabled = on
@@ -66,7 +83,11 @@ export function setSimdEnabled(on: boolean): void {
 
 /**
  * Whether the SIMD tier is available and enabled.
- * @example simdActive()   // true on Node 20
+ * @example
+ * import { simdActive } from './src/backends/cpu-simd'   // internal: the CPU backend's tiers
+ *
+ * // on Node ≥ 20 (and current browsers), unless setSimdEnabled(false):
+ * simdActive()   // true
  */
 export function simdActive(): boolean {
   return simdAvailable && simdEnabled
@@ -88,8 +109,15 @@ const MAX_BYTES = 2 ** 31
  * Zero-filled Float32Arrays of the given lengths, in one WebAssembly memory when SIMD is
  * available (each array 16-byte aligned), else plain arrays. The memory never grows.
  * @example
+ * import { adam } from 'tapegrad/optimizers'
+ * import { cpu, lastCpuTier } from './src/backends/cpu'   // internal: the optimizer lifter allocates so
+ * import { allocateFloat32Group } from './src/backends/cpu-simd'
+ *
+ * const n = 1024
  * const [x, g, m, v] = allocateFloat32Group([n, n, n, n])
- * cpu.elementwise(adamRules, { x, g, m, v }, scalars, n)   // runs as a SIMD kernel
+ * x.buffer === v.buffer   // true
+ * cpu.elementwise(adam(1e-3).rules, { x, g, m, v }, { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, invBias1: 10, invBias2: 1000 }, n)
+ * lastCpuTier()   // 'simd'
  */
 export function allocateFloat32Group(lengths: readonly number[]): Float32Array[] {
   const offsets: number[] = []
@@ -123,7 +151,16 @@ export interface SimdKernel {
 /**
  * Runs `kernel` if every array lives in the same allocated memory; returns false (doing
  * nothing) otherwise, and the caller runs the JavaScript loop.
- * @example if (!runSimd(kernel, arrays, scalars, n)) loop(arrays, scalars, n)
+ * @example
+ * import { rule, descend } from 'tapegrad/optimizers'
+ * import { compileSimd, runSimd, allocateFloat32Group } from './src/backends/cpu-simd'   // internal
+ *
+ * const { kernel } = compileSimd([rule('x', ['x', 'g', 'lr'], descend)], ['x', 'g'], ['f32', 'f32'], ['lr'])
+ * const [x, g] = allocateFloat32Group([4, 4])
+ * g.fill(1)
+ * runSimd(kernel!, { x, g }, { lr: 0.5 }, 4)   // true
+ * x   // [-0.5, -0.5, -0.5, -0.5]
+ * runSimd(kernel!, { x: new Float32Array(4), g: new Float32Array(4) }, { lr: 0.5 }, 4)   // false
  */
 export function runSimd(kernel: SimdKernel, A: Readonly<Record<string, Float32Array | Float64Array>>, S: Readonly<Record<string, number>>, n: number): boolean {
   const names = kernel.arrays
@@ -446,8 +483,12 @@ export type SimdCompileResult = { kernel: SimdKernel; reason: null } | { kernel:
  * Compiles `rules` (arrays and scalars classified as in the JavaScript loop) to a SIMD kernel,
  * or says why it cannot.
  * @example
- * compileSimd(rules, ['x', 'g'], ['f32', 'f32'], ['lr'])   // { kernel, reason: null }
- * compileSimd([rule('x', ['x'], expRule)], ['x'], ['f32'], [])   // { kernel: null, reason: "…Math.exp…" }
+ * import { rule, descend } from 'tapegrad/optimizers'
+ * import { compileSimd } from './src/backends/cpu-simd'   // internal: the CPU backend calls it
+ *
+ * function expRule(x: number) { return Math.exp(x) }
+ * compileSimd([rule('x', ['x', 'g', 'lr'], descend)], ['x', 'g'], ['f32', 'f32'], ['lr']).reason   // null
+ * compileSimd([rule('x', ['x'], expRule)], ['x'], ['f32'], []).reason   // 'rule source not in the SIMD subset: Math.exp with 1 argument(s)'
  */
 export function compileSimd(rules: readonly Rule[], arrays: readonly string[], kinds: readonly string[], scalars: readonly string[]): SimdCompileResult {
   if (!simdAvailable) return { kernel: null, reason: 'WebAssembly SIMD is not available' }

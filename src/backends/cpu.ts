@@ -65,7 +65,17 @@ let lastTier: 'simd' | 'js' | 'interpreter' | null = null
 
 /**
  * Which tier ran the last `cpu.elementwise` call: the SIMD kernel, the JS loop or the interpreter.
- * @example opt.update(i, grads, state); lastCpuTier()   // 'simd'
+ * @example
+ * import { zeros, ones } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ * import { lastCpuTier } from './src/backends/cpu'   // internal: for tests and diagnostics
+ *
+ * const opt = adam(1e-3)
+ * // a state of 256 parameters or more has its arrays in one WebAssembly memory
+ * const state = opt.update(0, { w: ones([512]) }, opt.init({ w: zeros([512]) }))
+ * lastCpuTier()   // 'simd'
+ * opt.update(0, { w: ones([4]) }, opt.init({ w: zeros([4]) }))
+ * lastCpuTier()   // 'js'
  */
 export function lastCpuTier(): 'simd' | 'js' | 'interpreter' | null {
   return lastTier
@@ -234,10 +244,12 @@ function interpret(rules: readonly Rule[], arrayNames: readonly string[], scalar
  * every index i < length, in place: `arrays[r.target][i] = r.fn(…args at i)`.
  *
  * @example
+ * import { cpu } from './src/backends/cpu'   // internal: getActiveBackend() returns it
+ *
  * function axpy(x: number, g: number, lr: number) { return x - lr * g }
  * const x = new Float32Array([1, 2]), g = new Float32Array([10, 10])
  * cpu.elementwise([{ target: 'x', args: ['x', 'g', 'lr'], fn: axpy }], { x, g }, { lr: 0.1 }, 2)
- * // x is now [0, 1]
+ * x   // [0, 1]
  */
 export const cpu: Backend = {
   name: 'cpu',
@@ -266,7 +278,15 @@ export const cpu: Backend = {
 /**
  * How the CPU backend runs a rule list (after it has run once): which names are arrays and
  * scalars, and whether the SIMD kernel exists (else why not). For tests and diagnostics.
- * @example describeCpuPlan(adam(1e-3).rules)   // { arrays: ['g', 'm', 'v', 'x'], scalars: [...], simd: true, simdReason: null }
+ * @example
+ * import { zeros, ones } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ * import { describeCpuPlan } from './src/backends/cpu'   // internal: for tests and diagnostics
+ *
+ * const opt = adam(1e-3)
+ * describeCpuPlan(opt.rules)   // null
+ * opt.update(0, { w: ones([3]) }, opt.init({ w: zeros([3]) }))
+ * describeCpuPlan(opt.rules)   // { arrays: ['g', 'm', 'v', 'x'], scalars: ['b1', 'b2', 'lr', 'invBias1', 'invBias2', 'eps'], simd: true, simdReason: null }
  */
 export function describeCpuPlan(rules: readonly Rule[]): { arrays: readonly string[]; scalars: readonly string[]; simd: boolean; simdReason: string | null } | null {
   const plan = planByList.get(rules)
@@ -275,7 +295,16 @@ export function describeCpuPlan(rules: readonly Rule[]): { arrays: readonly stri
 
 /**
  * For tests: force the interpreter (as under a CSP without 'unsafe-eval') or restore code generation.
- * @example setCpuCodegen(false)   // from now on every step is interpreted; setCpuCodegen(true) restores
+ * @example
+ * import { zeros, ones } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ * import { setCpuCodegen, lastCpuTier } from './src/backends/cpu'   // internal: for tests
+ *
+ * const opt = adam(1e-3)
+ * setCpuCodegen(false)   // from now on every step is interpreted
+ * opt.update(0, { w: ones([3]) }, opt.init({ w: zeros([3]) }))
+ * lastCpuTier()   // 'interpreter'
+ * setCpuCodegen(true)    // restores code generation
  */
 export function setCpuCodegen(allowed: boolean): void {
   codegenAllowed = allowed

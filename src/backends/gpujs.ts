@@ -45,7 +45,7 @@ export type GpujsStrategy = 'kernels' | 'pipeline'
 export interface GpuKernelLike {
   (...args: unknown[]): unknown
   destroy?(removeCanvasReferences?: boolean): void
-  readonly kernel?: { readonly context?: unknown; readonly constructor?: { readonly mode?: string } }
+  readonly kernel?: { readonly context?: unknown }
 }
 
 /** The part of a gpu.js `GPU` instance we use (structural, so no gpu.js types are needed). */
@@ -137,8 +137,14 @@ export function kernelModeOf(gpu: GpuLike, lib?: GpuModuleLike): string {
  *
  * @example
  * import { GPU } from 'gpu.js'
+ * import { gpujs } from './src/backends/gpujs'   // internal: setBackend('gpujs', { gpu }) makes one
+ *
+ * function sgdStep(x: number, g: number, lr: number) { return x - lr * g }
+ * const x = new Float32Array([1, 2]), g = new Float32Array([10, 10])
  * const backend = gpujs({ gpu: new GPU({ mode: 'cpu' }) })
  * backend.elementwise([{ target: 'x', args: ['x', 'g', 'lr'], fn: sgdStep }], { x, g }, { lr: 0.1 }, x.length)
+ * x   // [0, 1]
+ * backend.destroy()
  */
 export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false): GpujsBackend {
   const gpu = options.gpu
@@ -383,7 +389,11 @@ export const GPUJS_INSTALL_HINT = 'gpu.js is an optional peer dependency of tape
  * 'gpu.js'"), Chromium ("Failed to resolve module specifier 'gpu.js'", with double quotes in
  * older versions), Firefox ('The specifier “gpu.js” was a bare specifier …') and Safari
  * ("Module name, 'gpu.js' does not resolve …").
- * @example isGpujsMissing(new Error("Cannot find package 'gpu.js' imported from /app/x.js"))   // true
+ * @example
+ * import { isGpujsMissing } from './src/backends/gpujs'   // internal: how importGpujs reads the error
+ *
+ * isGpujsMissing(new Error("Cannot find package 'gpu.js' imported from /app/x.js"))   // true
+ * isGpujsMissing(new Error("Cannot find module 'gl' from gpu.js"))                   // false
  */
 export function isGpujsMissing(error: unknown): boolean {
   const message = String((error as { message?: unknown } | null)?.message ?? error)
@@ -396,7 +406,11 @@ export function isGpujsMissing(error: unknown): boolean {
  * The gpu.js module: the browser global `GPU` when a page loaded gpu-browser.js, else
  * `import('gpu.js')`. When gpu.js is not installed, throws an error (code {@link GPUJS_MISSING})
  * that starts with `who` and says how to install it.
- * @example const { GPU } = await importGpujs("setBackend('gpujs')")
+ * @example
+ * import { importGpujs } from './src/backends/gpujs'   // internal: loadGpujs calls it
+ *
+ * const { GPU } = await importGpujs("setBackend('gpujs')")
+ * typeof GPU   // 'function'
  */
 export async function importGpujs(who = 'gpujs'): Promise<GpuModuleLike> {
   const global = (globalThis as { GPU?: { prototype?: { createKernel?: unknown }; GPU?: unknown } }).GPU
@@ -427,8 +441,11 @@ export async function importGpujs(who = 'gpujs'): Promise<GpuModuleLike> {
  * `who` (setBackend passes its own name).
  *
  * @example
+ * import { loadGpujs } from './src/backends/gpujs'   // internal: setBackend('gpujs', { mode }) calls it
+ *
  * const backend = await loadGpujs({ mode: 'webasm' })
  * backend.name   // 'gpujs/webasm'
+ * backend.destroy()
  */
 export async function loadGpujs(options: { mode?: GpujsMode; strategy?: GpujsStrategy } = {}, who = 'loadGpujs'): Promise<GpujsBackend> {
   const lib = await importGpujs(who)

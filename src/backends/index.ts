@@ -86,9 +86,15 @@ function checkThreshold(t: unknown): void {
  * `'auto'` keeps the CPU backend and says why in `getBackend().reason`.
  *
  * @example
+ * import { GPU } from 'gpu.js'
+ * import { setBackend, getBackend } from 'tapegrad'
+ *
  * await setBackend('auto')                           // gpu.js where measured faster, else cpu
- * getBackend().reason                                // e.g. 'no GPU context: gpu.js would run in webasm mode …'
- * await setBackend('gpujs', { gpu: new GPU({ mode: 'webgl2' }) })   // force gpu.js on the page's GPU
+ * // in Node without headless-gl; on a page with a GPU, gpu.js from the measured size on:
+ * getBackend().reason                                // 'no GPU context (no WebGL2/WebGL/headless-gl): gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU backend'
+ * // on a page, force gpu.js on its GPU: await setBackend('gpujs', { gpu: new GPU({ mode: 'webgl2' }) })
+ * await setBackend('gpujs', { gpu: new GPU({ mode: 'cpu' }) })   // force gpu.js, here in its JavaScript mode
+ * getBackend().name                                  // 'gpujs'
  * await setBackend('cpu')
  */
 export async function setBackend(choice: BackendChoice, options: SetBackendOptions = {}): Promise<BackendInfo> {
@@ -108,7 +114,10 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
  * Which backend runs, and why.
  *
  * @example
- * getBackend()   // { requested: 'cpu', name: 'cpu', mode: 'js', reason: 'the default: …' }
+ * import { getBackend } from 'tapegrad'
+ *
+ * getBackend()   // { requested: 'cpu', name: 'cpu', mode: 'js' }
+ * getBackend().reason   // 'the default: the CPU backend (optimizer states run as a WebAssembly SIMD kernel where the engine has SIMD, else the fused JavaScript loop)'
  */
 export function getBackend(): BackendInfo {
   return state.info
@@ -119,7 +128,13 @@ export function getBackend(): BackendInfo {
  * Without a length: the backend that runs large buffers.
  *
  * @example
- * getActiveBackend(x.length).elementwise(rules, { x, g, m, v }, scalars, x.length)
+ * import { getActiveBackend } from 'tapegrad'
+ *
+ * function descend(x: number, g: number, lr: number) { return x - lr * g }
+ * const x = new Float32Array([1, 2]), g = new Float32Array([10, 10])
+ * getActiveBackend(x.length).elementwise([{ target: 'x', args: ['x', 'g', 'lr'], fn: descend }], { x, g }, { lr: 0.1 }, x.length)
+ * x                                     // [0, 1]
+ * getActiveBackend(x.length).name       // 'cpu'
  */
 export function getActiveBackend(length?: number): Backend {
   const be = state.gpujs

@@ -74,7 +74,9 @@ export interface FunctionSource {
  * classes, bound functions, unknown native functions, destructured or rest parameters.
  *
  * @example
- * functionSource((a, b) => a * b, 'rule0').source   // 'function rule0(a, b) { return (a * b); }'
+ * import { functionSource } from './src/backends/kernelSource'   // internal: the gpu.js backend calls it
+ *
+ * functionSource((a: number, b: number) => a * b, 'rule0').source   // 'function rule0(a, b) { return (a * b); }'
  * functionSource(Math.exp, 'f').source              // 'function f(x0) { return Math.exp(x0); }'
  */
 export function functionSource(fn: Function, name: string): FunctionSource {

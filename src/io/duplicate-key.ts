@@ -8,8 +8,11 @@
  * first), with the key of the object it is in (null at the top level); null when there is none.
  * Keys are compared after unescaping (`"a\\u0062"` is `"ab"`). Reading valid JSON, a string is a
  * key exactly when it opens an object or follows a comma inside one.
- * @example duplicateKey('{"a": 1, "b": {"c": 2, "c": 3}}')   // { key: 'c', inside: 'b' }
- * @example duplicateKey('{"a": [1, 1]}')                       // null
+ * @example
+ * import { duplicateKey } from './src/io/duplicate-key'   // internal: loadSafetensors's check
+ *
+ * duplicateKey('{"a": 1, "b": {"c": 2, "c": 3}}')   // { key: 'c', inside: 'b' }
+ * duplicateKey('{"a": [1, 1]}')                       // null
  */
 export function duplicateKey(text: string): { key: string; inside: string | null } | null {
   const seen: (Set<string> | null)[] = [] // per open container: the keys so far, null for arrays

@@ -40,13 +40,18 @@ import { LITTLE_ENDIAN, littleEndianBytes, swapBytes } from '../byte-codec.js'
 /**
  * The most header bytes a file may have: the Rust reader's limit (100 MB); `loadSafetensors`
  * refuses a longer header before reading it, and `saveSafetensors` will not write one.
- * @example SAFETENSORS_MAX_HEADER // 100000000
+ * @example
+ * import { SAFETENSORS_MAX_HEADER } from 'tapegrad'
+ *
+ * SAFETENSORS_MAX_HEADER // 100000000
  */
 export const SAFETENSORS_MAX_HEADER = 100_000_000
 
 /**
  * What {@link loadSafetensors} returns.
  * @example
+ * import { zeros, saveSafetensors, loadSafetensors } from 'tapegrad'
+ *
  * const { tensors, metadata } = loadSafetensors(saveSafetensors({ w: zeros([2]) }))
  * Object.keys(tensors)   // ['w']
  * metadata               // {}
@@ -97,8 +102,11 @@ const utf8 = new TextEncoder()
  *   but `__metadata__`.
  * @param metadata optional free-form strings stored in the header (`__metadata__`).
  * @example
+ * import { tensor, saveSafetensors, loadSafetensors } from 'tapegrad'
+ *
  * const bytes = saveSafetensors({ w: tensor([[1, 2], [3, 4]]) }, { note: 'hello' })
- * bytes.length                       // 120: 8 + 96 header bytes + 16 data bytes
+ * // the header length (8 bytes), the header (96 bytes), the data (16 bytes):
+ * bytes.length                       // 120
  * loadSafetensors(bytes).metadata    // { note: 'hello' }
  * // Node: fs.writeFileSync('model.safetensors', bytes)
  */
@@ -200,6 +208,8 @@ const refuseLoad: Refuse = refuser('loadSafetensors')
  * I64 tensors (PyTorch's integer default) become int32 when every value fits, else are refused.
  *
  * @example
+ * import { tensor, saveSafetensors, loadSafetensors } from 'tapegrad'
+ *
  * const { tensors, metadata } = loadSafetensors(saveSafetensors({ b: tensor([1, 2]) }, { epoch: '3' }))
  * tensors.b.toArray()   // [1, 2]
  * metadata.epoch        // '3'

@@ -9,7 +9,7 @@
 import { checkFloat, checkTarget, checkTensor } from '../check.js'
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
-import { add, exp, log, mul, neg, pow, square, sub } from './elementwise.js'
+import { add, exp, log, mul, neg, pow, square, sub, where } from './elementwise.js'
 import { max, mean, sum } from './reduce.js'
 import { softplus } from './activations.js'
 import { noGrad } from '../recording.js'
@@ -121,7 +121,8 @@ export function crossEntropy(logits: Tensor, target: Labels, options: CrossEntro
   const C = logits.shape[a]
   const labelShape = logits.shape.filter((_, i) => i !== a)
   let weights: Tensor
-  if (target instanceof Tensor && target.ndim === logits.ndim) {
+  const probabilities = target instanceof Tensor && target.ndim === logits.ndim
+  if (probabilities) {
     // Probabilities. (Labels have one axis fewer, so the two readings never overlap.)
     if (target.shape.some((s, i) => s !== logits.shape[i])) {
       throw new Error(
@@ -129,12 +130,15 @@ export function crossEntropy(logits: Tensor, target: Labels, options: CrossEntro
           `probabilities must have shape ${fmt(logits.shape)}, labels shape ${fmt(labelShape)}`,
       )
     }
-    weights = checkTarget('crossEntropy', logits, target)
+    weights = checkTarget('crossEntropy', logits, target as Tensor)
   } else {
     weights = oneHot(logits, a, C, labelShape, target)
   }
   const logp = logSoftmax(logits, a)
-  return reduce('crossEntropy', neg(sum(mul(logp, weights), a)), reduction)
+  // Labels select with the mask rather than multiply by it: 0 · (−∞) at another class whose
+  // logit is −∞ would make the loss NaN, where PyTorch's gather gives the label's own term.
+  const picked = probabilities ? mul(logp, weights) : where(weights, logp, 0)
+  return reduce('crossEntropy', neg(sum(picked, a)), reduction)
 }
 
 /** The constant one-hot mask of the labels, in the logits' shape and dtype. */
@@ -209,6 +213,16 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, target: TensorLike,
   const t = checkTarget('binaryCrossEntropyWithLogits', logits, target)
   // Not max(x, 0) + ln(1 + e^(−|x|)) − x·t: that spelling has kinks at 0 (max and |x|) that
   // break the second derivative there.
-  const loss = sub(softplus(logits), mul(logits, t))
+  // The two spellings softplus(x) − x·t and (1 − t)·x + softplus(−x) are equal, but at x = +∞
+  // the first is ∞ − ∞ and at x = −∞ the second is: each is taken on the side where it is the
+  // limit (∞ for t = 0 at x = +∞, as PyTorch), with a constant mask. Both are smooth, so the
+  // gradient σ(x) − t and second derivative are unchanged.
+  const positive = allocate(logits.dtype, logits.size)
+  for (let i = 0; i < positive.length; i++) positive[i] = logits.data[i] >= 0 ? 1 : 0
+  const loss = where(
+    new Tensor(positive, logits.shape.slice()),
+    add(mul(sub(1, t), logits), softplus(neg(logits))),
+    sub(softplus(logits), mul(logits, t)),
+  )
   return reduce('binaryCrossEntropyWithLogits', loss, reduction)
 }

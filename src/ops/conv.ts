@@ -188,6 +188,10 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   if (w.ndim !== nd) throw new Error(`${op}: weight must be ${nd}-D ${wLayout}, got shape ${fmt(w.shape)}`)
   floatDtype(op, x)
   floatDtype(op, w)
+  // Checked here, so that conv1d's error names conv1d rather than the conv2d primitive inside it.
+  if (w.dtype !== x.dtype) {
+    throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${w.dtype} ${fmt(w.shape)}; convert one with .astype('${x.dtype}')`)
+  }
   const groups = options.groups ?? 1
   if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
     throw new Error(`${op}: groups must be a positive integer, got ${describeValue(groups)}`)
@@ -208,6 +212,9 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   if (b !== null && b !== undefined) {
     if (!(b instanceof Tensor)) throw new Error(`${op}: bias must be a Tensor [${O}] or null, got ${describeValue(b)}`)
     checkFloat(op, b, 'bias')
+    if (b.dtype !== x.dtype) {
+      throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and bias ${b.dtype} ${fmt(b.shape)}; convert one with .astype('${x.dtype}')`)
+    }
     if (!sameShape(b.shape, [O])) {
       const why = `one value per output channel of weight ${fmt(w.shape)}`
       throw new Error(`${op}: bias must have shape [${O}] (${why}), got ${fmt(b.shape)}`)

@@ -78,7 +78,9 @@ function planSlice(x: Tensor, ranges: readonly SliceSpec[]): SlicePlan {
       }
       offset += (spec < 0 ? spec + n : spec) * xs[k]
     } else if (Array.isArray(spec) && spec.length <= 3) {
-      const [start, stop, step = 1] = spec
+      // An omitted or null step is 1, as Python's None.
+      const [start, stop] = spec
+      const step = spec[2] ?? 1
       for (const v of [start, stop]) {
         if (v !== null && v !== undefined && !Number.isInteger(v)) {
           throw new Error(`slice: bounds must be integers or null, got ${describeSpec(spec)} for axis ${k} (shape ${fmt(x.shape)})`)
@@ -202,8 +204,14 @@ function readIndices(op: string, indices: IndexLike, axis: number, shape: readon
     values = indices.data
     idxShape = indices.shape.slice()
   } else if (Array.isArray(indices) && indices.length > 0 && Array.isArray(indices[0])) {
-    // Nested arrays of indices ([[1, 2], [0, 3]]) give a multi-dimensional index shape.
-    const t = tensor(indices as NestedArray, { dtype: 'float64' })
+    // Nested arrays of indices ([[1, 2], [0, 3]]) give a multi-dimensional index shape; a ragged
+    // one is refused under this op's name (tensor() would name itself).
+    let t: Tensor
+    try {
+      t = tensor(indices as NestedArray, { dtype: 'float64' })
+    } catch (e) {
+      throw new Error(`${op}: indices ${(e as Error).message.replace(/^tensor: /, '')}`)
+    }
     values = t.data
     idxShape = t.shape
   } else if (indices !== null && typeof indices === 'object' && typeof (indices as ArrayLike<number>).length === 'number') {

@@ -42,7 +42,7 @@ export const padOp: Op<PadAttrs> = defineOp<PadAttrs>({
   forward: ([x], { widths, value }) => {
     const shape = x.shape.map((n, k) => widths[k][0] + n + widths[k][1])
     const out = allocate(x.dtype, sizeOf(shape))
-    if (value !== 0) out.fill(value)
+    if (!Object.is(value, 0)) out.fill(value) // −0 too: a fresh buffer holds +0
     if (x.ndim === 0) out.set(x.data)
     else if (x.size > 0) {
       // x is written through a strided view of out that starts at the first interior element.
@@ -116,6 +116,10 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
   }
   if (x.dtype === 'int32' && !Number.isInteger(value)) {
     throw new Error(`pad: value ${value} is not an integer, but x is int32 ${fmt(x.shape)}`)
+  }
+  if (x.dtype === 'int32' && (value < -(2 ** 31) || value >= 2 ** 31)) {
+    // Int32Array would store it modulo 2³² (1e300 as 0): refused, as astype refuses it.
+    throw new Error(`pad: value ${value} does not fit in int32 (x is int32 ${fmt(x.shape)})`)
   }
   return padOp([x], { widths: w, value })
 }

@@ -8,8 +8,8 @@
  * is the other's gradient, so second derivatives and tangents are gathers and scatters again.
  * Average pooling is a composite: a convolution of each channel with a constant kH×kW kernel of
  * 1/(kH·kW) (zero padding counted, PyTorch's default `count_include_pad=True`), so its gradients
- * are convolutions. Adaptive average pooling is a mean (output size 1) or two matmuls with the
- * averaging matrices of PyTorch's windows.
+ * are convolutions. Adaptive average pooling is a mean (output size 1) or a pair of linear
+ * primitives over PyTorch's windows (a direct average and its adjoint), like max pooling's.
  */
 import { checkFloat } from '../check.js'
 import { allocate, fmt, type FloatArray, type FloatDType } from '../nd.js'
@@ -19,7 +19,6 @@ import { Tensor } from '../tensor.js'
 import { describeValue } from '../describe-value.js'
 import { gatherAt, maxPool2dArgmax, scatterAddAt, type Pool2dGeometry } from '../kernels/pool.js'
 import { conv2dOp } from './conv.js'
-import { matmul, transpose } from './linalg.js'
 import { mean } from './reduce.js'
 import { reshape } from './shape.js'
 import { floatDtype, fmtWindow, perAxis, type SpatialArg } from './window-args.js'
@@ -215,19 +214,101 @@ export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dO
 
 // ---- adaptive average pooling ---------------------------------------------------------------
 
-/**
- * The [out, n] matrix that averages PyTorch's adaptive windows along one axis: row i averages
- * positions ⌊i·n/out⌋ … ⌈(i+1)·n/out⌉ − 1.
- */
-function adaptiveWeights(dtype: FloatDType, n: number, out: number): Tensor {
-  const m = allocate(dtype, out * n)
-  for (let i = 0; i < out; i++) {
-    const start = Math.floor((i * n) / out)
-    const end = Math.ceil(((i + 1) * n) / out)
-    for (let j = start; j < end; j++) m[i * n + j] = 1 / (end - start)
-  }
-  return new Tensor(m, [out, n])
+/** Attributes of the adaptive pooling primitives: the input's shape [N, C, H, W] and the output's [oh, ow]. */
+export interface AdaptiveGeometry {
+  inShape: number[]
+  outH: number
+  outW: number
 }
+
+/** PyTorch's adaptive window along an axis of size n, for output i of `out`: positions [start, end). */
+function adaptiveSpan(i: number, n: number, out: number): [number, number] {
+  return [Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)]
+}
+
+/**
+ * Visits every (input position, output position) pair of the adaptive windows, plane by plane,
+ * with the output's window size: the one loop behind the forward and its adjoint. Direct loops
+ * (not matmuls with the averaging matrices, whose zeros would turn one ∞ or NaN into NaN over
+ * every output of its plane) keep a NaN or ∞ in its own windows, as PyTorch.
+ */
+function eachWindowTap(geo: AdaptiveGeometry, visit: (xAt: number, yAt: number, count: number) => void): void {
+  const [N, C, H, W] = geo.inShape
+  const { outH, outW } = geo
+  for (let plane = 0; plane < N * C; plane++) {
+    const xo = plane * H * W
+    const yo = plane * outH * outW
+    for (let p = 0; p < outH; p++) {
+      const [r0, r1] = adaptiveSpan(p, H, outH)
+      for (let q = 0; q < outW; q++) {
+        const [c0, c1] = adaptiveSpan(q, W, outW)
+        const count = (r1 - r0) * (c1 - c0)
+        for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) visit(xo + r * W + c, yo + p * outW + q, count)
+      }
+    }
+  }
+}
+
+/** y = the mean of x over each adaptive window (the raw loop, no recording). */
+function adaptiveAverage(x: Tensor, geo: AdaptiveGeometry): Tensor {
+  const [N, C] = geo.inShape
+  const y = allocate(x.dtype, N * C * geo.outH * geo.outW)
+  const d = x.data
+  // Sum first, then divide once per output (PyTorch's order: sum / count).
+  const counts = new Float64Array(y.length)
+  eachWindowTap(geo, (xAt, yAt, count) => {
+    y[yAt] += d[xAt]
+    counts[yAt] = count
+  })
+  for (let k = 0; k < y.length; k++) y[k] /= counts[k]
+  return new Tensor(y, [N, C, geo.outH, geo.outW])
+}
+
+/** The adjoint of the average: dx[r, c] = Σ over the windows holding (r, c) of g / |window|. */
+function adaptiveSpread(g: Tensor, geo: AdaptiveGeometry): Tensor {
+  const dx = allocate(g.dtype, geo.inShape.reduce((a, b) => a * b, 1))
+  const d = g.data
+  eachWindowTap(geo, (xAt, yAt, count) => {
+    dx[xAt] += d[yAt] / count
+  })
+  return new Tensor(dx, geo.inShape.slice())
+}
+
+/**
+ * The primitive behind {@link adaptiveAvgPool2d} (output sizes other than 1): y[n, c, p, q] =
+ * mean of x[n, c] over PyTorch's window (p, q). Linear in x:
+ *   backward  x̄ = adaptiveAvgPool2dBackward(ȳ)  (ȳ / |window| spread over each window)
+ *   tangent   ẏ = the same average of ẋ
+ * @example
+ * import { adaptiveAvgPool2dOp, tensor } from 'tapegrad'
+ * // a 1×1×2×3 input pooled to 1×2: the windows are columns 0…1 and 1…2, both rows
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6]]]])
+ * adaptiveAvgPool2dOp([x], { inShape: [1, 1, 2, 3], outH: 1, outW: 2 }).toArray() // [[[[3, 4]]]]
+ */
+export const adaptiveAvgPool2dOp: Op<AdaptiveGeometry> = defineOp<AdaptiveGeometry>({
+  name: 'adaptiveAvgPool2d',
+  forward: ([x], geo) => adaptiveAverage(x, geo),
+  backward: (g, _inputs, _out, geo) => [adaptiveAvgPool2dBackwardOp([g], geo)],
+  tangent: ([dx], _inputs, _out, geo) => adaptiveAvgPool2dOp([dx], geo),
+})
+
+/**
+ * The gradient of adaptive average pooling as a primitive, the adjoint of the average (so each
+ * is the other's backward): dx = Σ over windows of g / |window|.
+ *   backward  ḡ = adaptiveAvgPool2d's average of Ḡ
+ *   tangent   ḋx = the same spread of ġ
+ * @example
+ * import { adaptiveAvgPool2dBackwardOp, tensor } from 'tapegrad'
+ * // the same windows: each spreads its gradient / 4 over its 2×2 block; column 1 is in both
+ * const g = tensor([[[[4, 8]]]])
+ * adaptiveAvgPool2dBackwardOp([g], { inShape: [1, 1, 2, 3], outH: 1, outW: 2 }).toArray() // [[[[1, 3, 2], [1, 3, 2]]]]
+ */
+export const adaptiveAvgPool2dBackwardOp: Op<AdaptiveGeometry> = defineOp<AdaptiveGeometry>({
+  name: 'adaptiveAvgPool2dBackward',
+  forward: ([g], geo) => adaptiveSpread(g, geo),
+  backward: (G, _inputs, _out, geo) => [adaptiveAvgPool2dOp([G], geo)],
+  tangent: ([dg], _inputs, _out, geo) => adaptiveAvgPool2dBackwardOp([dg], geo),
+})
 
 /**
  * Adaptive 2-D average pooling, PyTorch's `F.adaptive_avg_pool2d`: the output has a fixed size
@@ -235,8 +316,8 @@ function adaptiveWeights(dtype: FloatDType, n: number, out: number): Tensor {
  *   rows ⌊p·H/oh⌋ … ⌈(p+1)·H/oh⌉ − 1,  columns ⌊q·W/ow⌋ … ⌈(q+1)·W/ow⌉ − 1.
  * `outputSize` is a number or a pair (null in a pair keeps that axis' size). With output size 1
  * this is global average pooling, the mean over H and W: y = mean(x, [2, 3], keepdims).
- * x is [N, C, H, W]; the output is [N, C, oh, ow]. Other sizes are computed as A·x·Bᵀ with the
- * averaging matrices A [oh, H] and B [ow, W], so the gradient spreads g evenly over each window.
+ * x is [N, C, H, W]; the output is [N, C, oh, ow]. Other sizes are averaged window by window (a
+ * NaN or ∞ stays in the windows that hold it), and the gradient spreads g evenly over each window.
  * @example
  * import { adaptiveAvgPool2d, tensor } from 'tapegrad'
  * const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
@@ -252,15 +333,13 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (numb
     const hint = x.ndim === 3 ? ' (one sample: add the batch axis with unsqueeze(x, 0))' : ''
     throw new Error(`${op}: input must be 4-D [N, C, H, W], got shape ${fmt(x.shape)}${hint}`)
   }
-  const dtype = floatDtype(op, x)
-  const [N, C, H, W] = x.shape
+  floatDtype(op, x)
+  const [, , H, W] = x.shape
   const given = Array.isArray(outputSize) && outputSize.length === 2
     ? [outputSize[0] ?? H, outputSize[1] ?? W]
     : outputSize
   const [oh, ow] = perAxis(op, 'outputSize', given, 2, 1)
   if (H === 0 || W === 0) throw new Error(`${op}: input ${fmt(x.shape)} has an empty spatial axis`)
   if (oh === 1 && ow === 1) return mean(x, [2, 3], true)
-  const rows = matmul(adaptiveWeights(dtype, H, oh), reshape(x, [N * C, H, W])) // [N·C, oh, W]
-  const both = matmul(rows, transpose(adaptiveWeights(dtype, W, ow))) // [N·C, oh, ow]
-  return reshape(both, [N, C, oh, ow])
+  return adaptiveAvgPool2dOp([x], { inShape: x.shape.slice(), outH: oh, outW: ow })
 }

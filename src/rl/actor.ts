@@ -26,9 +26,17 @@ export interface SavedActor {
 /**
  * ε-greedy choice and transition bookkeeping.
  * @example
- * const actor = new Actor(resolveDQNOptions('example', { stateSize: 2, actions: 3 }))
+ * import { Random } from 'tapegrad'
+ * import { resolveDQNOptions } from 'tapegrad/rl'
+ * import { Actor } from './src/rl/actor'              // internal: what DQN and startDQN act with
+ * import { qNetwork } from './src/rl/dqn-options'
+ *
+ * const options = resolveDQNOptions('example', { stateSize: 2, actions: 3 })
+ * const actor = new Actor(options)
+ * const net = qNetwork(options, new Random(0))
  * const a = actor.act('act', net, [0.5, 0.1])           // random with probability ε, else argmax Q
- * const t = actor.complete('learn', 1, [0.6, 0.1], false) // { state, action: a, reward: 1, … }
+ * a                                                     // 0
+ * actor.complete('learn', 1, [0.6, 0.1], false)   // { state: [0.5, 0.1], action: 0, reward: 1, nextState: [0.6, 0.1], done: false }
  */
 export class Actor {
   steps = 0

@@ -59,9 +59,14 @@ function copyWeights(from: MLP, to: MLP): void {
 /**
  * Replay buffer + target network + optimizer over an online Q-network.
  * @example
+ * import { Random } from 'tapegrad'
+ * import { DQNLearner, resolveDQNOptions } from 'tapegrad/rl'
+ * import { qNetwork } from './src/rl/dqn-options'   // internal: the Q-network of the options
+ *
  * const o = resolveDQNOptions('example', { stateSize: 2, actions: 2, learnStart: 32 })
  * const learner = new DQNLearner(qNetwork(o, new Random(0)), o)
- * learner.observe({ state: [0, 1], action: 1, reward: 1, nextState: [1, 1], done: true }) // null: still warming up
+ * // no gradient step (null) while the replay holds fewer than learnStart transitions:
+ * learner.observe({ state: [0, 1], action: 1, reward: 1, nextState: [1, 1], done: true }) // null
  */
 export class DQNLearner implements Learner {
   /** The network being trained (what acting reads). */

@@ -74,7 +74,11 @@ function positiveInteger(who: string, what: string, v: unknown): number {
 
 /**
  * Checks the options and fills in the defaults; throws, naming the option, on a bad value.
- * @example resolveDQNOptions('DQN', { stateSize: 4, actions: 2 }).hidden // [64, 64]
+ * @example
+ * import { resolveDQNOptions } from 'tapegrad/rl'
+ *
+ * resolveDQNOptions('DQN', { stateSize: 4, actions: 2 }).hidden // [64, 64]
+ * resolveDQNOptions('DQN', { stateSize: 4, actions: 0 })        // throws DQN: actions
  */
 export function resolveDQNOptions(who: string, options: DQNOptions | ResolvedDQNOptions): ResolvedDQNOptions {
   if (options === null || typeof options !== 'object') throw new Error(`${who}: options must be an object { stateSize, actions, … }, got ${describeValue(options)}`)

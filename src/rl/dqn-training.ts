@@ -18,6 +18,9 @@ export interface DQNTrainingSpec extends TrainingSpec<MLP> {
  * `startDQN` on the main thread.
  * @example
  * // catch-agent.ts: the worker's module, imported by the page too
+ * import { defineTraining } from 'tapegrad/worker'
+ * import { dqnTraining } from 'tapegrad/rl'
+ *
  * export default defineTraining(dqnTraining({ stateSize: 4, actions: 3, hidden: [64], seed: 1 }))
  */
 export function dqnTraining(options: DQNOptions): DQNTrainingSpec {

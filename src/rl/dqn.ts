@@ -23,8 +23,11 @@ import { checkSavedDQN, DQN_FORMAT, DQN_VERSION, type SavedDQN } from './saved-d
 /**
  * A DQN agent.
  * @example
+ * import { DQN } from 'tapegrad/rl'
+ *
  * const agent = new DQN({ stateSize: 2, actions: 2, hidden: [16], seed: 1 })
- * const action = agent.act([0, 1])        // 0 or 1: random while ε is high, later argmax Q
+ * // random while ε is high, later argmax Q; the seed fixes which:
+ * const action = agent.act([0, 1])        // 0
  * agent.learn(1, [1, 0], true)            // its reward, the next state, and the episode ended
  * agent.steps                             // 1
  * const copy = new DQN({ stateSize: 2, actions: 2, hidden: [16], seed: 1 })

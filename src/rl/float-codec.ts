@@ -9,7 +9,11 @@ export { encodeFloat32 } from '../byte-codec.js'
 /**
  * Decodes `count` float32 numbers; throws, naming `what`, on bad base64, a wrong length or a
  * non-finite value.
- * @example decodeFloat32('DQN.load', 'rewards', 'AACAPw==', 1) // Float32Array [1]
+ * @example
+ * import { decodeFloat32 } from './src/rl/float-codec'   // internal: reading a saved replay
+ *
+ * decodeFloat32('DQN.load', 'rewards', 'AACAPw==', 1) // [1]
+ * decodeFloat32('DQN.load', 'rewards', 'AACAPw==', 2) // throws DQN.load
  */
 export function decodeFloat32(who: string, what: string, text: unknown, count: number): Float32Array {
   const out = decodeBytes(who, what, text, count)

@@ -34,6 +34,8 @@ export interface SavedReplay {
 /**
  * Ring buffer of transitions.
  * @example
+ * import { ReplayBuffer } from 'tapegrad/rl'
+ *
  * const replay = new ReplayBuffer(1000, 4)
  * replay.push([0, 0, 0, 0], 1, 0.5, [0, 0, 0.1, 0], false)
  * replay.size // 1

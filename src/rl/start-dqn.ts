@@ -56,10 +56,19 @@ export interface WorkerDQN {
 /**
  * Starts a DQN agent on `spec` (made with `dqnTraining`, in the module the worker runs).
  * @example
- * import spec from './catch-agent.js'   // export default defineTraining(dqnTraining({ … }))
- * const agent = await startDQN(spec, { worker: new URL('./catch-agent.js', import.meta.url) })
- * const action = agent.act(state)          // each frame, on the main thread
- * agent.learn(reward, nextState, done)     // the transition goes to the worker
+ * import { defineTraining } from 'tapegrad/worker'
+ * import { dqnTraining, startDQN } from 'tapegrad/rl'
+ *
+ * // In an app the spec is the default export of the worker's module (see dqnTraining), and
+ * // `startDQN(spec, { worker: new URL('./catch-agent.js', import.meta.url) })` learns in a worker
+ * // that runs it. Without `worker`, as here, the same learner runs on this thread.
+ * const spec = defineTraining(dqnTraining({ stateSize: 2, actions: 2, hidden: [16], seed: 1 }))
+ * const agent = await startDQN(spec)
+ * const action = agent.act([0, 1])   // each frame, on the main thread
+ * agent.learn(1, [1, 0], true)       // the transition goes to the learner
+ * await agent.sync()
+ * agent.steps                        // 1
+ * await agent.terminate()
  */
 export async function startDQN(spec: DQNTrainingSpec, options: StartDQNOptions = {}): Promise<WorkerDQN> {
   const o = resolveDQNOptions('startDQN', spec && spec.dqn)

@@ -78,9 +78,14 @@ function namesOf(options: DotOptions): Map<Tensor, string> {
  * The graph that produced `root` as Graphviz DOT: ops (in tape order), tensor shapes, and which
  * leaves need gradients. Render it with `toSvg` or any Graphviz.
  * @example
+ * import { tensor, toDot } from 'tapegrad'
+ *
  * const x = tensor(2, { requiresGrad: true })
  * const y = x.mul(x).add(1)
- * console.log(toDot(y, { names: { x } }))   // digraph tape { … "#1 mul" … "#2 add" … }
+ * const dot = toDot(y, { names: { x } })
+ * dot.startsWith('digraph "tape" {')                       // true
+ * dot.includes('label="#1 mul"') && dot.includes('label="#2 add"')   // true
+ * dot.includes('label="x\\nscalar\\nvalue 2\\nrequiresGrad"')      // true
  */
 export function toDot(root: Tensor, options: DotOptions = {}): string {
   if (!(root instanceof Tensor)) throw new Error(`toDot: expected a Tensor, got ${root === null ? 'null' : typeof root}`)

@@ -26,8 +26,17 @@ async function loadViz(): Promise<VizInstance> {
 /**
  * Renders a DOT string — or the graph of a tensor, via `toDot` — to an SVG document.
  * @example
- * const svg = await toSvg(loss, { names: net.namedParameters() })
- * fs.writeFileSync('tape.svg', svg)
+ * import * as fs from 'node:fs'
+ * import * as os from 'node:os'
+ * import * as path from 'node:path'
+ * import { nn, randn, seed, toSvg } from 'tapegrad'
+ *
+ * seed(0)
+ * const net = new nn.Linear(2, 1)
+ * const loss = nn.mse(net.forward(randn([4, 2])), randn([4, 1]))
+ * const svg = await toSvg(loss, { names: net.namedParameters() })   // needs @viz-js/viz installed
+ * svg.includes('<svg')   // true
+ * fs.writeFileSync(path.join(os.tmpdir(), 'tape.svg'), svg)
  */
 export async function toSvg(dotOrTensor: string | Tensor, options: DotOptions & { engine?: 'dot' | 'neato' | 'circo' } = {}): Promise<string> {
   const dot = dotOrTensor instanceof Tensor ? toDot(dotOrTensor, options) : dotOrTensor

@@ -53,6 +53,8 @@ function movable(a: BatchArray): boolean {
  * transfer list (a buffer used twice is moved once and copied for the second use), the others
  * are copied. Throws, naming the entry, on anything else; nothing is moved then.
  * @example
+ * import { packBatch } from './src/worker/batch'   // internal: what trainer.train sends
+ *
  * const x = new Float32Array(6)
  * packBatch('train', { x: { data: x, shape: [2, 3] } }).transfer[0] === x.buffer // true
  */
@@ -106,7 +108,10 @@ export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
  * Each array is re-viewed with this module's own constructors: an array that arrived through
  * `postMessage` or `structuredClone` can belong to another JavaScript realm (a vm context, as
  * under jest), where `instanceof Float32Array` is false and the kernels would take another path.
- * @example unpackBatch([{ name: 'x', data: new Float32Array(6), shape: [2, 3], dtype: 'float32' }]).x.shape // [2, 3]
+ * @example
+ * import { unpackBatch } from './src/worker/batch'   // internal: what the learner receives
+ *
+ * unpackBatch([{ name: 'x', data: new Float32Array(6), shape: [2, 3], dtype: 'float32' }]).x.shape // [2, 3]
  */
 export function unpackBatch(arrays: readonly PackedArray[]): Record<string, Tensor> {
   const out: Record<string, Tensor> = {}

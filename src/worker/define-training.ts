@@ -18,6 +18,10 @@ const registered: TrainingSpec<any>[] = []
  * and, the first time, starts answering the main thread (`startTraining`).
  * @example
  * // mnist-training.ts — imported by the page, and the module the worker runs
+ * import { nn } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ * import { defineTraining } from 'tapegrad/worker'
+ *
  * export default defineTraining({
  *   seed: 0,
  *   model: (rng) => new nn.MLP([784, 128, 10], { rng }),

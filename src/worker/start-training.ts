@@ -27,11 +27,29 @@ function isWorkerLike(x: unknown): x is WorkerLike {
  *
  * Resolves once the worker has built the model and sent its first weights.
  * @example
- * import spec from './mnist-training.js'   // export default defineTraining({ model, optimizer, loss })
- * const trainer = await startTraining(spec, { worker: new URL('./mnist-training.js', import.meta.url) })
- * for (const batch of batches) await trainer.train(batch)   // { x: { data, shape: [64, 784] }, y }
+ * import { nn, noGrad, zeros } from 'tapegrad'
+ * import { adam } from 'tapegrad/optimizers'
+ * import { defineTraining, startTraining } from 'tapegrad/worker'
+ *
+ * // In an app the spec is the default export of its own module (see defineTraining), and
+ * // `startTraining(spec, { worker: new URL('./tiny-training.js', import.meta.url) })` trains in a
+ * // worker that runs that module. Without `worker`, as here, the same trainer runs on this thread.
+ * const spec = defineTraining({
+ *   name: 'tiny',
+ *   seed: 0,
+ *   model: (rng) => new nn.MLP([4, 8, 3], { rng }),
+ *   optimizer: () => adam(1e-2),
+ *   loss: (net, { x, y }) => nn.crossEntropy(net.forward(x), y),
+ * })
+ * const trainer = await startTraining(spec)
+ * const batches = [0, 1].map((k) => ({
+ *   x: { data: new Float32Array(8 * 4).map((_, i) => Math.sin(i + k)), shape: [8, 4] },
+ *   y: new Float32Array(8).map((_, i) => i % 3),
+ * }))
+ * for (const batch of batches) await trainer.train(batch)
  * await trainer.flush()
- * noGrad(() => trainer.model.forward(digits))   // inference here, with the latest weights
+ * trainer.step   // 2
+ * noGrad(() => trainer.model.forward(zeros([1, 4]))).shape   // [1, 3]
  * await trainer.terminate()
  */
 export async function startTraining<M extends Module>(spec: TrainingSpec<M>, options: StartTrainingOptions = {}): Promise<Trainer<M>> {

@@ -10,7 +10,12 @@ import type { WeightLayout } from './protocol.js'
 
 /**
  * The layout of a model's parameters; throws unless every parameter is float32 (the buffer is).
- * @example layoutOf('startTraining', new nn.MLP([2, 3, 1])).size // 2·3 + 3 + 3·1 + 1 = 13
+ * @example
+ * import { nn } from 'tapegrad'
+ * import { layoutOf } from './src/worker/weights'   // internal: both threads call it
+ *
+ * // the first layer has 2·3 + 3 weights and biases, the second 3·1 + 1:
+ * layoutOf('startTraining', new nn.MLP([2, 3, 1])).size // 13
  */
 export function layoutOf(who: string, model: Module): WeightLayout {
   const named = model.namedParameters()

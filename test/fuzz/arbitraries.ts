@@ -109,3 +109,13 @@ export function oneAxisArb(nd: number): fc.Arbitrary<number> {
     { weight: 1, arbitrary: fc.constant(1.5) },
   )
 }
+
+/** Mostly a valid axis of rank nd (negative ones included), now and then one from oneAxisArb. */
+export function mostlyValidAxis(nd: number): fc.Arbitrary<number> {
+  if (nd === 0) return oneAxisArb(0)
+  return fc.oneof({ weight: 6, arbitrary: fc.integer({ min: -nd, max: nd - 1 }) }, { weight: 1, arbitrary: oneAxisArb(nd) })
+}
+
+/** A shape of rank 1..maxRank, now and then 0-d (for ops whose interesting cases need an axis). */
+export const rankedShapeArb = (maxRank = 3): fc.Arbitrary<number[]> =>
+  fc.oneof({ weight: 1, arbitrary: fc.constant<number[]>([]) }, { weight: 8, arbitrary: fc.array(dim, { minLength: 1, maxLength: maxRank }) })

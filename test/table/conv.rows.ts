@@ -427,6 +427,13 @@ export const rows: OpRow[] = [
         expected: (x) => refAdaptive(x, 3, 4),
         shape: [1, 1, 3, 4],
       },
+      {
+        label: 'squared after pooling (second derivatives go through the adjoint primitive)',
+        inputs: one([1, 2, 5, 7], 96),
+        f: (x) => adaptiveAvgPool2d(x, [3, 2]).square(),
+        expected: (x) => (refAdaptive(x, 3, 2) as number[][][][]).map((a) => a.map((b) => b.map((c) => c.map((v) => v * v)))),
+        shape: [1, 2, 3, 2],
+      },
     ],
   },
 ]
