@@ -1,5 +1,6 @@
 /** The doc-test machinery itself: collection, the result-comment syntax, comparison, instrumenting. */
-import { checkers, examplesOf, fencesOf, instrument, matches, parseResultComment, runBlock, type Expected } from './doc-blocks.js'
+import * as path from 'path'
+import { checkers, examplesOf, fencesOf, instrument, matches, parseResultComment, runBlock, typeCheckBlocks, type Expected } from './doc-blocks.js'
 import { tensor } from '../src/index.js'
 
 /** Parses a comment and compares a value with it, as a doc block's check does. */
@@ -185,4 +186,42 @@ describe('runBlock', () => {
     await expect(runBlock({ file: 'src/a.ts', line: 7, code: 'const x = 1\nx + 1 // 3' }, '/repo', load)).rejects.toThrow('src/a.ts:8: expected // 3\n  actual: 2')
     await expect(runBlock({ file: 'src/a.ts', line: 7, code: 'f() // [1,' }, '/repo', load)).rejects.toThrow(/^src\/a\.ts:7: result comment/)
   })
+})
+
+describe('typeCheckBlocks', () => {
+  const root = path.resolve(__dirname, '..')
+
+  test('errors at the lines of the documenting file; entry points, ./src imports, top-level await, modules', () => {
+    const blocks = [
+      // fine: the entry points and an internal helper by relative path, top-level await, import.meta
+      { file: 'src/a.ts', line: 10, code: [
+        "import { tensor, add } from 'tapegrad'",
+        "import { adam } from 'tapegrad/optimizers'",
+        "import { sumToShape } from './src/tape'",
+        'const x = tensor([1, 2])',
+        'const n: number = await Promise.resolve(2)',
+        'add(x, n).toArray()',
+        'adam(1e-3)',
+        "sumToShape('add', x, [1]).shape",
+        "new URL('.', import.meta.url)",
+      ].join('\n') },
+      // two blocks without imports, with the same top-level name and a top-level await: modules
+      // (a script could not await, and the two would clash)
+      { file: 'src/a.ts', line: 30, code: 'const x = await Promise.resolve(1)\nx.toFixed()' },
+      { file: 'src/a.ts', line: 40, code: "const x = 'a'\nx.length" },
+      // a wrong argument type on the block's third line, a strict-mode error on its fifth
+      { file: 'docs/b.md', line: 5, code: "import { tensor, add } from 'tapegrad'\nconst x = tensor([1, 2])\nadd(x, 'a')\nx.shape\nfunction f(y) { return y }" },
+      // jest's globals are not a reader's
+      { file: 'src/c.ts', line: 1, code: 'expect(1).toBe(1)' },
+    ]
+    const result = typeCheckBlocks(blocks, root)
+    expect(result[0]).toEqual([])
+    expect(result[1]).toEqual([])
+    expect(result[2]).toEqual([])
+    expect(result[3]).toEqual([
+      { file: 'docs/b.md', line: 7, message: "Argument of type 'string' is not assignable to parameter of type 'TensorLike'." },
+      { file: 'docs/b.md', line: 9, message: "Parameter 'y' implicitly has an 'any' type." },
+    ])
+    expect(result[4]).toEqual([{ file: 'src/c.ts', line: 1, message: "Cannot find name 'expect'." }])
+  }, 60_000)
 })

@@ -532,3 +532,87 @@ export async function runBlock(block: DocBlock, root: string, requireFn: (name: 
   const fn = new AsyncFunction('require', 'module', 'exports', '__check', '__throws', '__importMeta', body)
   await fn(requireFn, module, module.exports, __check, __throws, importMeta)
 }
+
+// ---- type-checking ----------------------------------------------------------------------------------
+
+/** One type error in a block, at `line` of the block's documenting `file`. */
+export interface BlockDiagnostic {
+  file: string
+  line: number
+  message: string
+}
+
+/**
+ * The compiler options of the type-check: tsconfig.json's (its strictness, target, libraries),
+ * with the public entry points mapped to their sources, so that `import { add } from 'tapegrad'`
+ * reads src/index.ts as a reader's project reads the package's declarations. Three changes:
+ * module resolution is the bundler's, so a relative `./src/nn/recurrent` (the runner's imports
+ * of internal helpers) resolves without an extension; only node's global types (a block should
+ * not see jest's `expect`); nothing is emitted.
+ */
+function typeCheckOptions(root: string): ts.CompilerOptions {
+  const config = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile)
+  if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'))
+  const { options, errors } = ts.convertCompilerOptionsFromJson(config.config.compilerOptions ?? {}, root)
+  if (errors.length) throw new Error(errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, '\n')).join('\n'))
+  const entry = (p: string) => [path.join(root, p)]
+  return {
+    ...options,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    types: ['node'],
+    noEmit: true,
+    declaration: false,
+    sourceMap: false,
+    outDir: undefined,
+    paths: {
+      tapegrad: entry('src/index.ts'),
+      'tapegrad/optimizers': entry('optimizers/index.ts'),
+      'tapegrad/worker': entry('src/worker/index.ts'),
+      'tapegrad/rl': entry('src/rl/index.ts'),
+    },
+  }
+}
+
+/**
+ * Type-checks every block in one TypeScript program and returns each block's errors (the result
+ * has one list per block, in order). Each block is a virtual module at the repository root
+ * (`__doc_block_<i>.ts`, never written to disk), so relative imports resolve from the root as the
+ * runner's do; an `export {}` appended on a line of its own makes it a module, so top-level names
+ * of different blocks do not clash and top-level `await` is allowed. Errors are reported at the
+ * line of the documenting file (block line i is file line `block.line + i`); errors outside the
+ * blocks (the options, the library itself) are left to `tsc -p tsconfig.json`, except those of
+ * the program as a whole, which are given to every block.
+ */
+export function typeCheckBlocks(blocks: DocBlock[], root: string): BlockDiagnostic[][] {
+  const options = typeCheckOptions(root)
+  const virtual = new Map<string, string>()
+  const names = blocks.map((b, i) => {
+    const name = path.join(root, `__doc_block_${i}.ts`)
+    virtual.set(name, `${b.code}\nexport {}\n`)
+    return name
+  })
+  const host = ts.createCompilerHost(options)
+  const { getSourceFile, fileExists, readFile } = host
+  host.fileExists = (f) => virtual.has(f) || fileExists(f)
+  host.readFile = (f) => virtual.get(f) ?? readFile(f)
+  host.getSourceFile = (f, languageVersion, onError, shouldCreate) => {
+    const text = virtual.get(f)
+    return text !== undefined ? ts.createSourceFile(f, text, languageVersion, true) : getSourceFile(f, languageVersion, onError, shouldCreate)
+  }
+  const program = ts.createProgram({ rootNames: names, options, host })
+  const message = (d: ts.Diagnostic) => ts.flattenDiagnosticMessageText(d.messageText, '\n')
+  const global = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map(message)
+  return blocks.map((block, i) => {
+    const source = program.getSourceFile(names[i])!
+    const diagnostics = [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]
+    return [
+      ...global.map((m) => ({ file: block.file, line: block.line, message: m })),
+      ...diagnostics.map((d) => ({
+        file: block.file,
+        line: block.line + source.getLineAndCharacterOfPosition(d.start ?? 0).line,
+        message: message(d),
+      })),
+    ]
+  })
+}
