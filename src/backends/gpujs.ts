@@ -205,7 +205,7 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
       try {
         src = functionSource(r.fn, fnName)
       } catch (e) {
-        throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}'): ${(e as Error).message}`)
+        throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}'): ${(e as Error).message}`, { cause: e })
       }
       if (src.params.length !== r.args.length) {
         throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}') lists ${r.args.length} args [${r.args.join(', ')}] but its function takes ${src.params.length}`)
@@ -437,7 +437,7 @@ export async function loadGpujs(options: { mode?: GpujsMode; strategy?: GpujsStr
   try {
     gpu = new lib.GPU({ mode })
   } catch (e) {
-    throw new Error(`${who}: gpu.js mode '${mode}' is not available here: ${(e as Error).message}`)
+    throw new Error(`${who}: gpu.js mode '${mode}' is not available here: ${(e as Error).message}`, { cause: e })
   }
   return gpujs({ gpu, lib, strategy: options.strategy }, true)
 }
