@@ -6,10 +6,10 @@
  * Every function here is written in a numerically stable form and stays finite, with finite and
  * correct gradients, at logits of ±1000.
  */
-import { checkFloat, checkTarget, checkTensor } from '../check.js'
+import { checkFloat, checkTarget } from '../check.js'
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
-import { add, exp, log, mul, neg, pow, square, sub } from './elementwise.js'
+import { exp, log, mul, neg, pow, square, sub } from './elementwise.js'
 import { max, mean, sum } from './reduce.js'
 import { softplus } from './activations.js'
 import { noGrad } from '../recording.js'
