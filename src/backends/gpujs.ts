@@ -118,7 +118,7 @@ const MAX_KERNELS_PER_FN = 8
  * Which kernel class a GPU instance chose. gpu.js reports every GL kernel as mode 'gpu', so we
  * compare the class with the module's exports (`GPU.WebGL2Kernel` on the browser global).
  */
-export function kernelModeOf(gpu: GpuLike, lib?: GpuModuleLike): string {
+function kernelModeOf(gpu: GpuLike, lib?: GpuModuleLike): string {
   const explicit = gpu.mode
   if (explicit && explicit !== 'gpu' && explicit !== 'async') return explicit
   const source = (lib ?? (gpu as { constructor?: unknown }).constructor) as Record<string, unknown> | undefined
