@@ -6,10 +6,10 @@
  * Every function here is written in a numerically stable form and stays finite, with finite and
  * correct gradients, at logits of ±1000.
  */
-import { checkFloat, checkTarget } from '../check.js'
+import { checkFloat, checkTarget, checkTensor } from '../check.js'
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
-import { exp, log, mul, neg, pow, square, sub } from './elementwise.js'
+import { add, exp, log, mul, neg, pow, square, sub } from './elementwise.js'
 import { max, mean, sum } from './reduce.js'
 import { softplus } from './activations.js'
 import { noGrad } from '../recording.js'
@@ -65,7 +65,9 @@ function shiftByMax(x: Tensor, a: number): Tensor {
 /**
  * softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along `axis` (default −1), with m = max x held
  * constant: the shift cancels exactly, and exp never overflows (finite at x = ±1000).
- * @example softmax(tensor([1, 2, 3])) // [0.0900, 0.2447, 0.6652]
+ * @example
+ * import { softmax, tensor } from 'tapegrad'
+ * softmax(tensor([1, 2, 3])) // [0.0900, 0.2447, 0.6652]
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkFloat('softmax', x)
@@ -81,7 +83,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * Stable: never forms softmax and takes its log, so log-probabilities of −2000 come out as −2000,
  * not −∞; and the shift comes first, so at logits ≈ ±1000 no digits cancel (x − logsumexp(x)
  * would lose the ~3 digits that 1000 occupies). Gradient: 1 − softmax(x) per unit cotangent.
- * @example logSoftmax(tensor([1000, 0])) // [0, −1000]
+ * @example
+ * import { logSoftmax, tensor } from 'tapegrad'
+ * logSoftmax(tensor([1000, 0])) // [0, -1000]
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkFloat('logSoftmax', x)
@@ -101,7 +105,10 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * logits' full shape is read as probabilities (and receives a gradient if it requires one).
  * Labels pick their log-probability through a constant one-hot mask (no gather), so this stays a
  * composite; its gradient is (softmax(x) − onehot(y)) / N for 'mean'.
- * @example crossEntropy(tensor([[2, 0, -1], [0, 3, 0]]), [0, 1]) // 0.13238 (= PyTorch's F.cross_entropy)
+ * @example
+ * import { crossEntropy, tensor } from 'tapegrad'
+ * // the mean of −log softmax(logits)[target] over the rows, as PyTorch's F.cross_entropy
+ * crossEntropy(tensor([[2, 0, -1], [0, 3, 0]]), [0, 1]).item() // 0.1324
  */
 export function crossEntropy(logits: Tensor, target: Labels, options: CrossEntropyOptions = {}): Tensor {
   checkFloat('crossEntropy', logits, 'logits')
@@ -176,7 +183,10 @@ function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], targ
  * Mean squared error: (pred − target)² reduced by `reduction` ('mean' default, 'sum', 'none').
  * `target` must have pred's shape (no silent broadcasting, a classic bug with [N,1] against
  * [N]), or be a number.
- * @example mse(tensor([1, 2]), tensor([0, 0])) // (1 + 4) / 2 = 2.5
+ * @example
+ * import { mse, tensor } from 'tapegrad'
+ * // ((1 − 0)² + (2 − 0)²) / 2
+ * mse(tensor([1, 2]), tensor([0, 0])).item() // 2.5
  */
 export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
   checkFloat('mse', pred, 'pred')
@@ -189,7 +199,10 @@ export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'me
  *   loss = −t·log σ(x) − (1 − t)·log(1 − σ(x)) = softplus(x) − x·t
  * softplus is computed stably (src/ops/activations.ts), so the loss is finite for any x; its
  * gradient is σ(x) − t and its second derivative σ(x)·(1 − σ(x)), smooth everywhere.
- * @example binaryCrossEntropyWithLogits(tensor([0]), tensor([1])).item() // 0.6931 (= ln 2)
+ * @example
+ * import { binaryCrossEntropyWithLogits, tensor } from 'tapegrad'
+ * // a logit of 0 is p = 0.5, whose loss is ln 2
+ * binaryCrossEntropyWithLogits(tensor([0]), tensor([1])).item() // 0.6931
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
   checkFloat('binaryCrossEntropyWithLogits', logits, 'logits')
