@@ -60,7 +60,7 @@ export function main(options: Partial<MoonsOptions> = {}): MoonsResult {
   const opt = sgd((k: number) => 1.0 - (0.9 * k) / o.steps).attach(net.parameters())
 
   let loss = 0
-  let accuracy = 0
+  let accuracy: number
   for (let k = 0; k < o.steps; k++) {
     const scores = net.forward(X)
     const dataLoss = nn.hinge(scores, target)

@@ -334,7 +334,7 @@ export function loadModel(file: string): CharModel {
   try {
     saved = JSON.parse(fs.readFileSync(file, 'utf8'))
   } catch (e) {
-    throw new Error(`names: cannot read the model file ${file}: ${(e as Error).message}`)
+    throw new Error(`names: cannot read the model file ${file}: ${(e as Error).message}`, { cause: e })
   }
   if (saved?.format !== FILE_FORMAT || !saved.config || !saved.stateDict) {
     throw new Error(`names: ${file} is not a model saved by examples/names.ts (no '${FILE_FORMAT}' format marker)`)

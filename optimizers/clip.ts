@@ -38,7 +38,7 @@ function leavesOf(who: string, tree: Tree): Tensor[] {
   try {
     return flatten(tree).leaves
   } catch (e) {
-    throw new Error(`${who}: ${(e as Error).message}`)
+    throw new Error(`${who}: ${(e as Error).message}`, { cause: e })
   }
 }
 

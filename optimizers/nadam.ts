@@ -57,7 +57,10 @@ function momentumProduct(mu: (t: number) => number): (t: number) => number {
   let memoT = 0
   let memoProduct = 1
   return (t) => {
-    if (t < memoT) (memoT = 0), (memoProduct = 1)
+    if (t < memoT) {
+      memoT = 0
+      memoProduct = 1
+    }
     for (; memoT < t; ) memoProduct *= mu(++memoT)
     return memoProduct
   }

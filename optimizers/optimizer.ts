@@ -31,7 +31,7 @@
  *   compiled from the same rule functions).
  */
 import type { Tensor } from '../src/tensor.js'
-import { flatten, unflatten, describeTree, sameTreeDef, type Tree, type TreeDef } from '../src/tree.js'
+import { flatten, unflatten, describeTree, sameTreeDef, type Tree } from '../src/tree.js'
 import { getActiveBackend } from '../src/backends/index.js'
 import { describeValue } from '../src/describe-value.js'
 import { fmt } from '../src/nd.js'
@@ -51,7 +51,7 @@ import { attach, type TrainerOf } from './attach.js'
 import type { OptimizerCore } from './optimizer-core.js'
 
 export { rule, OptState }
-export type { Rule, RuleFn, Schedule, ScheduleLike, Options, HyperValue, LeafInfo, StateLayout, OptimizerCore }
+export type { Rule, RuleFn, ScheduleLike, Options, HyperValue, LeafInfo, StateLayout, OptimizerCore }
 
 // ---------------------------------------------------------------------------------------------
 // What an optimizer file writes
@@ -160,7 +160,7 @@ export type OptimizerFactory<A extends unknown[], S = (hyper: never) => Optimize
 export function optimizer<
   F extends (...args: never[]) => NamedArguments,
   R extends OptimizerSpec,
-  D extends Record<string, HyperValue> = {},
+  D extends Record<string, HyperValue> = Record<never, never>,
 >(
   name: string,
   args: F,

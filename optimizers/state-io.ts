@@ -373,7 +373,7 @@ function parseSaved(who: string, json: unknown): Partial<SavedState> & Record<st
     try {
       obj = JSON.parse(json)
     } catch (e) {
-      throw new Error(`${who}: the text is not valid JSON: ${(e as Error).message}`)
+      throw new Error(`${who}: the text is not valid JSON: ${(e as Error).message}`, { cause: e })
     }
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {

@@ -91,7 +91,7 @@ export function loadStateSafetensors<T extends Tree = Tree>(
   try {
     file = loadSafetensors(bytes)
   } catch (e) {
-    throw new Error(`${who}: ${(e as Error).message.replace(/^loadSafetensors: /, '')}`)
+    throw new Error(`${who}: ${(e as Error).message.replace(/^loadSafetensors: /, '')}`, { cause: e })
   }
   const { tensors, metadata } = file
   if (metadata.format !== STATE_FORMAT) {
@@ -109,7 +109,7 @@ export function loadStateSafetensors<T extends Tree = Tree>(
     try {
       saved[k] = JSON.parse(metadata[k])
     } catch (e) {
-      throw new Error(`${who}: metadata '${k}' is not valid JSON: ${(e as Error).message}`)
+      throw new Error(`${who}: metadata '${k}' is not valid JSON: ${(e as Error).message}`, { cause: e })
     }
   }
   const arrays: Record<string, string> = {}
@@ -130,7 +130,7 @@ export function loadStateSafetensors<T extends Tree = Tree>(
     return loadState(saved as unknown as SavedState, opt, into)
   } catch (e) {
     // loadState's checks are ours too; only the name of the function that failed changes.
-    throw new Error((e as Error).message.replace(/^loadState: /, `${who}: `))
+    throw new Error((e as Error).message.replace(/^loadState: /, `${who}: `), { cause: e })
   }
 }
 

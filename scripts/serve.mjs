@@ -76,6 +76,6 @@ export async function launchChromium({ args = CHROMIUM_ARGS } = {}) {
   try {
     return await chromium.launch({ executablePath, args, headless: true })
   } catch (e) {
-    throw new Error(`could not start ${executablePath} (install it with: apt-get install -y chromium): ${e.message.split('\n')[0]}`)
+    throw new Error(`could not start ${executablePath} (install it with: apt-get install -y chromium): ${e.message.split('\n')[0]}`, { cause: e })
   }
 }

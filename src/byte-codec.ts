@@ -107,7 +107,7 @@ export function decodeFloat32(who: string, what: string, text: unknown, count: n
   try {
     bytes = decodeBase64(text)
   } catch (e) {
-    throw new Error(`${who}: ${what} is not valid base64: ${(e as Error).message}`)
+    throw new Error(`${who}: ${what} is not valid base64: ${(e as Error).message}`, { cause: e })
   }
   if (bytes.length !== 4 * count) {
     const truncated = bytes.length < 4 * count ? ': truncated' : ''

@@ -225,27 +225,11 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
   return out
 }
 
-/**
- * A stride-0 view that reads `data` (of `shape`) as if it had `outShape`: broadcast axes get
- * stride 0, so no element is copied.
- */
-export function broadcastView(data: TypedArray, shape: readonly number[], outShape: readonly number[]): NdView {
-  const vs = broadcastStrides(shape, outShape)
-  return ndarray(data, outShape.length === 0 ? [1] : outShape.slice(), outShape.length === 0 ? [0] : vs, 0)
-}
-
 /** Copies a broadcast of `data` to `outShape` into fresh contiguous storage. */
 export function broadcastTo(data: TypedArray, shape: readonly number[], outShape: readonly number[]): TypedArray {
   const out = allocate(dtypeOf(data), sizeOf(outShape))
   if (sizeOf(shape) === 1) return out.fill(data[0])
   copyStrided(data, 0, broadcastStrides(shape, outShape), out, 0, stridesOf(outShape), outShape)
-  return out
-}
-
-/** Copies any ndarray view (strided, transposed, stepped) into fresh contiguous storage. */
-export function contiguous(src: NdView, dtype: DType): TypedArray {
-  const out = allocate(dtype, src.size)
-  copyStrided(src.data, src.offset, src.stride, out, 0, stridesOf(src.shape), src.shape)
   return out
 }
 

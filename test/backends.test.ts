@@ -108,7 +108,6 @@ beforeAll(async () => {
       available[mode] = await loadGpujs({ mode })
     } catch (e) {
       unavailable[mode] = (e as Error).message
-      // eslint-disable-next-line no-console
       console.log(`backends.test: skipping gpu.js mode '${mode}': ${(e as Error).message}`)
     }
   }
@@ -159,7 +158,6 @@ describe('kernelSource: functions as gpu.js source', () => {
   test('function declarations are renamed, arrows and methods become functions', () => {
     expect(functionSource(sgdStep, 'r0').source).toMatch(/^function r0\(x, g, lr\) \{/)
     expect(functionSource((a: number, b: number) => a * b, 'r1')).toMatchObject({ source: 'function r1(a, b) { return (a * b); }', params: ['a', 'b'] })
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
     expect(functionSource(((x: number) => { return -x }) as Function, 'r2').source).toMatch(/^function r2\(x\) \{\s*return -x;?\s*\}$/)
     const obj = { twice(x: number) { return 2 * x } }
     expect(functionSource(obj.twice, 'r3').source).toMatch(/^function r3\(x\) \{/)
@@ -211,7 +209,6 @@ describe('gpujs.elementwise equals cpu.elementwise', () => {
         if (lerpV) expect(d.normRel).toBeLessThan(2e-4)
         report.push(`${k}: rel ${d.maxRel.toExponential(1)} norm ${d.normRel.toExponential(1)} outside-allclose ${d.violations}`)
       }
-      // eslint-disable-next-line no-console
       console.log(`Adam ${mode}/${strategy}: ${report.join('; ')}`)
       // The scalars changed every step (bias corrections): still one kernel per rule.
       expect(be.kernelCount).toBe(3)
@@ -248,7 +245,6 @@ describe('gpujs.elementwise equals cpu.elementwise', () => {
     expect(rel.torch).toBeLessThan(mode === 'cpu' ? 1e-7 : 1e-5)
     expect(rel.lerp).toBeLessThan(mode === 'cpu' ? 1e-7 : 2e-4)
     const [lerp, torch] = [rel.lerp.toExponential(1), rel.torch.toExponential(1)]
-    // eslint-disable-next-line no-console
     console.log(`Adam's v on ${mode}, normwise rel: lerp form ${lerp}, torch form ${torch}`)
   }))
 
@@ -307,7 +303,6 @@ function loadOptimizers(): Array<[string, (lr: number) => Optimizer]> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require('../optimizers/index.js')
   } catch (e) {
-    // eslint-disable-next-line no-console
     console.log(`backends.test: optimizers/index.ts not loadable yet: ${(e as Error).message.split('\n')[0]}`)
     return []
   }
@@ -355,7 +350,6 @@ describe('every optimizer: cpu vs gpujs, 5 steps', () => {
   const optimizers = loadOptimizers()
   test('the optimizers module exports optimizers (or is not there yet)', () => {
     if (optimizers.length === 0) {
-      // eslint-disable-next-line no-console
       console.log('backends.test: no optimizers exported yet; the per-optimizer equivalence runs once they land')
     }
     expect(Array.isArray(optimizers)).toBe(true)
@@ -375,7 +369,6 @@ describe('every optimizer: cpu vs gpujs, 5 steps', () => {
         const d = expectClose(`${name} ${mode} leaf ${k}`, mode, g, want[k])
         return d.maxRel.toExponential(1)
       })
-      // eslint-disable-next-line no-console
       console.log(`${name} on gpujs/${mode}: max elementwise rel per leaf ${report.join(', ')}`)
       await setBackend('cpu')
     }))
@@ -662,7 +655,6 @@ describe('rules survive toolchains', () => {
     } catch (e) {
       // Type errors elsewhere do not stop tsc from emitting; only a missing output is fatal here.
       const text = String((e as { stdout?: Buffer }).stdout ?? '')
-      // eslint-disable-next-line no-console
       console.log(`toolchains: tsc reported ${text.split('\n').filter((l) => / error TS/.test(l)).length} type errors (emitting anyway)`)
       if (!fs.existsSync(path.join(dist, 'src', 'backends', 'index.js'))) throw e
     }
@@ -718,7 +710,6 @@ describe('rules survive toolchains', () => {
     }
     // The minifier renamed the rule functions and their parameters, and gpu.js still compiled them.
     expect(fs.readFileSync(path.join(work, 'bundle.min.js'), 'utf8')).not.toContain('function speedSquared(')
-    // eslint-disable-next-line no-console
     console.log(`toolchains: optimizers checked through dist/ and the minified bundle: ${Object.keys(results.dist.cpu).join(', ')}`)
   }, 300_000)
 })

@@ -4,7 +4,7 @@
  * or hands out as `.grad`, only buffers it owns outright — never one an op kept, shared, or that
  * the caller passed in — and an error part-way leaves nothing stale behind.
  */
-import { defineOp, Tensor, tensor, randn, setDebug } from '../src/index.js'
+import { defineOp, Tensor, tensor, setDebug } from '../src/index.js'
 import { allocate, recycle, recycleStats, type TypedArray } from '../src/nd.js'
 import { freshGradient } from '../src/grad-buffers.js'
 

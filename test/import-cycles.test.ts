@@ -3,7 +3,8 @@
  * (a cycle through types still ties two files together). Each module's imports are read with
  * TypeScript's own pre-processor; a cycle is reported as the chain of files that closes it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import ts from 'typescript'
 
@@ -64,16 +65,14 @@ test('src/ and optimizers/ have no import cycle (type-only imports included)', (
 
 test('the cycle finder finds a cycle (so the test above can fail)', () => {
   // a.ts → b.ts → a.ts, written to a temporary folder
-  const fs = require('node:fs') as typeof import('node:fs')
-  const os = require('node:os') as typeof import('node:os')
-  const dir = fs.mkdtempSync(join(os.tmpdir(), 'cycles-'))
+  const dir = mkdtempSync(join(tmpdir(), 'cycles-'))
   try {
-    fs.writeFileSync(join(dir, 'a.ts'), "import { b } from './b.js'\nexport const a = 1\n")
-    fs.writeFileSync(join(dir, 'b.ts'), "import type { a } from './a.js'\nexport const b = 2\n")
-    fs.writeFileSync(join(dir, 'c.ts'), "import { a } from './a.js'\n")
+    writeFileSync(join(dir, 'a.ts'), "import { b } from './b.js'\nexport const a = 1\n")
+    writeFileSync(join(dir, 'b.ts'), "import type { a } from './a.js'\nexport const b = 2\n")
+    writeFileSync(join(dir, 'c.ts'), "import { a } from './a.js'\n")
     const cycles = findCycles(['a.ts', 'b.ts', 'c.ts'].map((f) => join(dir, f)))
     expect(cycles.map((c) => c.map((f) => relative(dir, f)))).toEqual([['a.ts', 'b.ts', 'a.ts']])
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
   }
 })

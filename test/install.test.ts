@@ -112,9 +112,7 @@ describe('npm install tapegrad (from the packed tarball)', () => {
       const own = bytes(filesUnder(dir, (d) => path.basename(d) === 'node_modules'))
       return { name: `${name}@${version}`, own }
     }).sort((a, b) => b.own - a.own)
-    // eslint-disable-next-line no-console
     const table = rows.map((r) => `  ${kb(r.own).padStart(9)}  ${r.name}`).join('\n')
-    // eslint-disable-next-line no-console
     console.log(`install: node_modules ${kb(total)} in ${rows.length} packages:\n${table}`)
     expect(total).toBeLessThanOrEqual(INSTALL_BUDGET)
   })
@@ -278,7 +276,6 @@ describe('browser bundle budgets (scripts/bundle-size.mjs on the installed packa
   }, 60_000)
 
   test('every case keeps its budget', () => {
-    // eslint-disable-next-line no-console
     console.log(text)
     const budgeted = report.cases.filter((c) => c.budget)
     // 76, not issue 12's 60: the whole library is 75.1 KB after round 2 (see scripts/bundle-size.mjs).

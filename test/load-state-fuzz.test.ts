@@ -72,9 +72,9 @@ function attempt(kind: string, input: unknown, opt: Optimizer = make(), into = t
     else outcome = 'loaded other values'
   } catch (e) {
     if (!(e instanceof Error) || e.constructor !== Error || !e.message.startsWith('loadState: ')) {
-      throw new Error(`${kind}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`)
+      throw new Error(`${kind}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`, { cause: e })
     }
-    if (target && bits(target) !== before) throw new Error(`${kind}: a refused load changed the target state`)
+    if (target && bits(target) !== before) throw new Error(`${kind}: a refused load changed the target state`, { cause: e })
     outcome = 'refused'
   }
   counts[`${kind}: ${outcome}`] = (counts[`${kind}: ${outcome}`] ?? 0) + 1
@@ -96,7 +96,6 @@ describe('the JSON text, damaged', () => {
   }
   const step = good.match(/"step":(\d+)/)!
   const stepRange: [number, number] = [step.index! + 7, step.index! + 7 + step[1].length]
-  const inside = (k: number, [a, b]: [number, number]) => k >= a && k < b
 
   test('the good text loads, and the checks above see its four arrays and its step', () => {
     expect(attempt('undamaged', good)).toBe('loaded the same state')

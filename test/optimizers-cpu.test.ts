@@ -130,6 +130,7 @@ describe('the SIMD compiler: the whole rule subset, special values, minified sou
     return a > b ? a - b : a < b ? b - a : a === b ? 0 : -1
   }
   function branches(a: number, b: number, s: number) {
+    // eslint-disable-next-line no-useless-assignment -- the compiler's input: a declaration with a value
     let d = 0
     if (a > 0 && b > 0) d = a * b
     else if (a < 0 || !(b >= 0)) {
@@ -167,6 +168,7 @@ describe('the SIMD compiler: the whole rule subset, special values, minified sou
   // Assignments on one side of a branch only: esbuild minifies `if (c) x = a; else x = b` to
   // `c ? x = a : x = b`, and `if (c) x = a` to `c && (x = a)`.
   function assignsInTernary(a: number, b: number) {
+    // eslint-disable-next-line no-useless-assignment -- the compiler's input, as esbuild writes it
     let x = a
     // eslint-disable-next-line @typescript-eslint/no-unused-expressions
     a > b ? (x = a - b) : (x = b * 2)

@@ -151,7 +151,7 @@ describe('grad / valueAndGrad (JAX style)', () => {
     const g = grad((x: Tensor) => x.mul(x).sum())(tensor([1, 2]))
     expect(g.toArray()).toEqual([2, 4])
     expect(() => grad((x: Tensor) => x.mul(2))(tensor([1, 2]))).toThrow('valueAndGrad: f must return a scalar, got shape [2]; reduce it (e.g. .sum() or .mean())')
-    expect(() => grad(((x: Tensor) => 3) as never)(tensor([1]))).toThrow(/f must return a Tensor/)
+    expect(() => grad(((_x: Tensor) => 3) as never)(tensor([1]))).toThrow(/f must return a Tensor/)
   })
 
   test('a bad tree is a clear error naming the path', () => {

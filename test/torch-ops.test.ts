@@ -15,13 +15,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   Tensor, tensor, valueAndGrad,
-  add, sub, mul, div, pow, neg, exp, log, sqrt, abs, square, tanh, sigmoid, relu, leakyRelu, gelu,
-  maximum, minimum, where, clamp,
+  add, sub, mul, div, pow, neg, exp, sqrt, abs, tanh, sigmoid, relu, leakyRelu, gelu,
+  maximum, where, clamp,
   sum, mean, max, min, logsumexp, variance,
   matmul, transpose, permute, reshape, flatten, squeeze, unsqueeze, broadcastTo,
   slice, gather, indexSelect, concat, stack, split,
   softmax, logSoftmax, crossEntropy, mse, binaryCrossEntropyWithLogits,
-  cumsum, prod, norm, pad, flip, tile, tril, triu, outer, dot, einsum,
+  cumsum, prod, norm, pad, flip, tile, tril, triu, outer, einsum,
 } from '../src/index.js'
 
 const RTOL = 1e-4

@@ -98,7 +98,7 @@ class TapeView {
     $('expr').addEventListener('input', () => this.showVariables())
     $('step').addEventListener('click', () => this.step())
     $('run').addEventListener('click', () => {
-      while (this.step()) {}
+      while (this.step()) continue
     })
     this.showVariables()
   }
@@ -106,7 +106,7 @@ class TapeView {
   /** One number input per variable of the expression as typed (kept when the expression changes). */
   private showVariables(): void {
     const box = $('vars')
-    let names: string[] = []
+    let names: string[]
     try {
       names = variablesOf(parseExpression($<HTMLInputElement>('expr').value))
     } catch {

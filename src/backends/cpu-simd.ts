@@ -304,7 +304,10 @@ function evaluateRule(src: string, args: readonly Node[]): Node {
     const outer = shadowed
     shadowed = new Map()
     while (!take('}')) statement()
-    for (const [k, v] of shadowed) v ? env.set(k, v) : env.delete(k)
+    for (const [k, v] of shadowed) {
+      if (v) env.set(k, v)
+      else env.delete(k)
+    }
     shadowed = outer
   }
 
@@ -537,7 +540,9 @@ function emit(stores: readonly (readonly [number, Node])[], nArrays: number, nSc
   // Only the nodes the stores depend on, in creation order (which is a topological order).
   const live = new Set<Node>()
   const mark = (n: Node): void => {
-    if (!live.has(n)) live.add(n), n.args.forEach(mark)
+    if (live.has(n)) return
+    live.add(n)
+    n.args.forEach(mark)
   }
   for (const [, n] of stores) mark(n)
   const order = nodes.filter((n) => live.has(n))

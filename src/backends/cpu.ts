@@ -200,7 +200,6 @@ function compile(rules: readonly Rule[], arrayNames: readonly string[], scalarNa
   const source = `"use strict";\nreturn function ${name}(A, S, n) {\n  ${body.join('\n  ')}\n};`
   if (codegenAllowed) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval
       return new Function(...params, source)(...rules.map((r) => r.fn)) as Loop
     } catch (e) {
       // A CSP without 'unsafe-eval' throws EvalError; anything else is a bug in the generator.

@@ -118,7 +118,7 @@ const MAX_KERNELS_PER_FN = 8
  * Which kernel class a GPU instance chose. gpu.js reports every GL kernel as mode 'gpu', so we
  * compare the class with the module's exports (`GPU.WebGL2Kernel` on the browser global).
  */
-export function kernelModeOf(gpu: GpuLike, lib?: GpuModuleLike): string {
+function kernelModeOf(gpu: GpuLike, lib?: GpuModuleLike): string {
   const explicit = gpu.mode
   if (explicit && explicit !== 'gpu' && explicit !== 'async') return explicit
   const source = (lib ?? (gpu as { constructor?: unknown }).constructor) as Record<string, unknown> | undefined
@@ -211,7 +211,7 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
       try {
         src = functionSource(r.fn, fnName)
       } catch (e) {
-        throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}'): ${(e as Error).message}`)
+        throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}'): ${(e as Error).message}`, { cause: e })
       }
       if (src.params.length !== r.args.length) {
         throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}') lists ${r.args.length} args [${r.args.join(', ')}] but its function takes ${src.params.length}`)
@@ -454,7 +454,7 @@ export async function loadGpujs(options: { mode?: GpujsMode; strategy?: GpujsStr
   try {
     gpu = new lib.GPU({ mode })
   } catch (e) {
-    throw new Error(`${who}: gpu.js mode '${mode}' is not available here: ${(e as Error).message}`)
+    throw new Error(`${who}: gpu.js mode '${mode}' is not available here: ${(e as Error).message}`, { cause: e })
   }
   return gpujs({ gpu, lib, strategy: options.strategy }, true)
 }

@@ -33,12 +33,11 @@ import { allocateFloat32Group, cpu, lastCpuTier } from './cpu.js'
 import { setElementwiseHook } from '../nd.js'
 import type { BackendChoice, BackendInfo, BackendState, SetBackendOptions } from './chooseGpujs.js'
 
-export { lastCpuTier } from './cpu.js'
 export type { BackendChoice, BackendInfo, SetBackendOptions } from './chooseGpujs.js'
 
 /** Tensor ops shorter than this never go to gpu.js, whatever the threshold: a kernel is compiled
  *  per (function, length), so small, varied shapes would spend their time compiling. */
-export const MIN_OP_LENGTH = 1 << 16
+const MIN_OP_LENGTH = 1 << 16
 
 const CPU_INFO: BackendInfo = {
   requested: 'cpu', name: 'cpu', mode: 'js',

@@ -6,7 +6,6 @@
 import { mean, sum } from '../ops/reduce.js'
 import { abs, add, minimum, relu, square, sub, mul } from '../ops/elementwise.js'
 import { checkFloat, checkTarget } from '../check.js'
-import { fmt } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import type { Reduction } from '../ops/composite.js'
 

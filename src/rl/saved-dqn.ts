@@ -31,7 +31,7 @@ export function checkSavedDQN(who: string, saved: SavedDQN | string, o: Resolved
     try {
       s = JSON.parse(saved)
     } catch (e) {
-      throw new Error(`${who}: the text is not JSON: ${(e as Error).message}`)
+      throw new Error(`${who}: the text is not JSON: ${(e as Error).message}`, { cause: e })
     }
   } else s = saved
   if (s === null || typeof s !== 'object' || s.format !== DQN_FORMAT) {

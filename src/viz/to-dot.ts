@@ -93,7 +93,7 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
   try {
     entries = tapeOf(root).entries
   } catch (e) {
-    throw new Error(`toDot: ${(e as Error).message.replace(/^tapeOf: /, '')}`)
+    throw new Error(`toDot: ${(e as Error).message.replace(/^tapeOf: /, '')}`, { cause: e })
   }
   const names = namesOf(options)
   const gradientOf = options.gradient ?? ((t: Tensor) => t.grad)

@@ -45,6 +45,6 @@ export async function toSvg(dotOrTensor: string | Tensor, options: DotOptions & 
   try {
     return v.renderString(dot, { format: 'svg', engine: options.engine ?? 'dot' })
   } catch (e) {
-    throw new Error(`toSvg: Graphviz could not render this DOT: ${(e as Error).message}`)
+    throw new Error(`toSvg: Graphviz could not render this DOT: ${(e as Error).message}`, { cause: e })
   }
 }

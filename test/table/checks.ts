@@ -84,7 +84,7 @@ export function checkSecondOrderModes(name: string, f: (...xs: Tensor[]) => Tens
 }
 
 /** Inputs larger than this skip the full-Jacobian check (it costs one jvp per input element). */
-export const JACOBIAN_MAX_SIZE = 64
+const JACOBIAN_MAX_SIZE = 64
 
 /**
  * Throws unless jacfwd and jacrev give the same full Jacobian with respect to each checked input
