@@ -350,7 +350,7 @@ export function matches(actual: unknown, expected: Expected, float32 = false): b
  * values, which carry about 7 digits: those of a float32 tensor or Float32Array, and any number
  * that float32 represents exactly, as `toArray()` of a float32 tensor gives). NaN matches NaN; −0 differs from 0 only when written `-0`.
  */
-export function numberMatches(a: number, e: { value: number; decimals: number; negZero: boolean }, float32 = false): boolean {
+function numberMatches(a: number, e: { value: number; decimals: number; negZero: boolean }, float32 = false): boolean {
   if (Number.isNaN(e.value)) return Number.isNaN(a)
   if (Number.isNaN(a)) return false
   if (!Number.isFinite(e.value)) return a === e.value
@@ -364,7 +364,7 @@ export function numberMatches(a: number, e: { value: number; decimals: number; n
 }
 
 /** A value as a mismatch message shows it: tensors and typed arrays as nested arrays. */
-export function show(x: unknown): string {
+function show(x: unknown): string {
   const plain = (v: unknown): unknown => {
     if (isTensor(v)) return plain(v.toArray())
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>)

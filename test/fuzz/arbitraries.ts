@@ -61,7 +61,7 @@ export function stored(v: number, dtype: DType): number {
 }
 
 /** n values of `dtype` (int32: small integers). */
-export function valuesArb(n: number, dtype: DType, mode: ValueMode): fc.Arbitrary<number[]> {
+function valuesArb(n: number, dtype: DType, mode: ValueMode): fc.Arbitrary<number[]> {
   const one = dtype === 'int32' ? fc.integer({ min: -4, max: 4 }) : mode === 'tame' ? tame : wild
   return fc.array(one, { minLength: n, maxLength: n }).map((vs) => vs.map((v) => stored(v, dtype)))
 }

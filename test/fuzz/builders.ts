@@ -18,7 +18,7 @@ export type RefOptions = Pick<Result, 'rtol' | 'signedZeros'>
 export const int32Refused = refuse('int32 given to a float op')
 
 /** A call with something that is not a tensor where `slot` expects one. */
-export function junkCase(call: (junk: unknown) => unknown): fc.Arbitrary<FuzzCase> {
+function junkCase(call: (junk: unknown) => unknown): fc.Arbitrary<FuzzCase> {
   return notATensor.map((junk) => ({
     tensors: [],
     args: [junk],
@@ -82,7 +82,7 @@ export const numberParam = (ordinary: number[]): fc.Arbitrary<number> =>
  * Shapes for the operands of a broadcasting op: suffixes of one shape with some axes set to 1,
  * and now and then one axis changed to another size (which may or may not still broadcast).
  */
-export function broadcastingShapes(count: number): fc.Arbitrary<number[][]> {
+function broadcastingShapes(count: number): fc.Arbitrary<number[][]> {
   const operand = (out: number[]) =>
     fc
       .tuple(
@@ -129,7 +129,7 @@ export function operandsArb(count: number, dtypes: fc.Arbitrary<DType> = anyDtyp
  * The operands as the op sees them: numbers become 0-d tensors of the dtype of the first tensor
  * operand (float32 when there is none), as tapegrad's `asTensor` does.
  */
-export function asSpecs(ops: Operand[]): TSpec[] {
+function asSpecs(ops: Operand[]): TSpec[] {
   const first = ops.find((o): o is { tensor: TSpec } => 'tensor' in o)
   const dtype = first ? first.tensor.dtype : 'float32'
   return ops.map((o) => ('tensor' in o ? o.tensor : { shape: [], dtype, values: [stored(o.number, dtype)] }))

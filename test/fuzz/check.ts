@@ -44,13 +44,13 @@ function showTensor(t: TSpec): string {
 }
 
 /** The case's arguments, for a failure report. */
-export function describeCase(c: FuzzCase): string {
+function describeCase(c: FuzzCase): string {
   const ts = c.tensors.map((t, i) => `  t${i}: ${showTensor(t)}`)
   return [...ts, `  args: ${showValue(c.args)}`].join('\n')
 }
 
 /** Builds a Tensor from its spec (fresh storage every time). */
-export function build(t: TSpec, requiresGrad = false): Tensor {
+function build(t: TSpec, requiresGrad = false): Tensor {
   const data =
     t.dtype === 'float64' ? Float64Array.from(t.values) : t.dtype === 'int32' ? Int32Array.from(t.values) : Float32Array.from(t.values)
   const x = new Tensor(data, t.shape.slice())

@@ -10,19 +10,11 @@ export const refuse = (error: string): Refusal => ({ error })
 export const isRefusal = (e: unknown): e is Refusal => typeof e === 'object' && e !== null && 'error' in e
 export const fmt = (s: readonly number[]): string => `[${s.join(',')}]`
 
-/** Row-major strides. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length)
-  let acc = 1
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc
-    acc *= shape[i]
-  }
   return s
 }
 
 /** The multi-index of flat position k. */
-export function unravel(k: number, shape: readonly number[]): number[] {
+function unravel(k: number, shape: readonly number[]): number[] {
   const idx = new Array<number>(shape.length)
   for (let a = shape.length - 1; a >= 0; a--) {
     idx[a] = k % shape[a]
@@ -115,9 +107,6 @@ export function defaultRtol(dtype: DType): number {
 export function result(shape: number[], dtype: DType, values?: (number | null)[], extra: Partial<Result> = {}): Result {
   return { shape, dtype, values: values?.map((v) => (v === null ? null : stored(v, dtype))), ...extra }
 }
-
-/** Whether every value is finite. */
-export const allFinite = (vs: readonly number[]): boolean => vs.every(Number.isFinite)
 
 /** The sum of |x| (the error scale of a sum). */
 export const absSum = (vs: readonly number[]): number => vs.reduce((s, v) => s + Math.abs(v), 0)

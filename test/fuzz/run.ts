@@ -23,9 +23,9 @@ export interface RowReport {
 }
 
 /** Cases per row by default; FUZZ_RUNS overrides it. */
-export const DEFAULT_RUNS = 1000
+const DEFAULT_RUNS = 1000
 /** The fixed seed of the suite's run; FUZZ_SEED overrides it. */
-export const DEFAULT_SEED = 20240611
+const DEFAULT_SEED = 20240611
 
 export function settings(env: Record<string, string | undefined> = process.env): { runs: number; seed: number } {
   const runs = env.FUZZ_RUNS ? Number(env.FUZZ_RUNS) : DEFAULT_RUNS
