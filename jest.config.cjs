@@ -7,7 +7,20 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   coverageProvider: 'v8',
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', target: 'ES2022', esModuleInterop: true, isolatedModules: true, ignoreDeprecations: '5.0' }, diagnostics: false }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          target: 'ES2022',
+          esModuleInterop: true,
+          isolatedModules: true,
+          ignoreDeprecations: '5.0',
+        },
+        diagnostics: false,
+      },
+    ],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 60000,

@@ -43,7 +43,12 @@ const args = process.argv.slice(2);
 if (args.includes('-h') || args.includes('--help')) {
   const src = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
   const end = src.findIndex((l) => l.startsWith('import '));
-  process.stdout.write(src.slice(1, end).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(
+    src
+      .slice(1, end)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n') + '\n',
+  );
   process.exit(0);
 }
 const major = Number(process.versions.node.split('.')[0]);
@@ -87,7 +92,10 @@ if (reason) {
 } else say('bench/node_modules matches bench/package-lock.json');
 
 // ---- 2. the workloads ----
-const stampUtc = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+const stampUtc = new Date()
+  .toISOString()
+  .replace(/[-:]/g, '')
+  .replace(/\.\d+Z$/, 'Z');
 const rawDir = path.join(out, 'raw');
 fs.mkdirSync(rawDir, { recursive: true });
 const raw = path.join(rawDir, `run-${stampUtc}.jsonl`);

@@ -14,7 +14,10 @@ export interface View {
 
 /** Pixel coordinates of a point of the plane (y grows upward in the plane, downward in SVG). */
 export function toPixels(view: View, x: number, y: number): [number, number] {
-  return [((x - view.x0) / (view.x1 - view.x0)) * view.size, view.size - ((y - view.y0) / (view.y1 - view.y0)) * view.size]
+  return [
+    ((x - view.x0) / (view.x1 - view.x0)) * view.size,
+    view.size - ((y - view.y0) / (view.y1 - view.y0)) * view.size,
+  ]
 }
 
 /** A number for SVG, rounded to 0.1 px. */
@@ -32,13 +35,16 @@ export function contour(f: (x: number, y: number) => number, view: View, level: 
     for (let j = 0; j < n; j++) {
       // corners counter-clockwise: (i,j) (i+1,j) (i+1,j+1) (i,j+1)
       const c: [number, number, number][] = [
-        [xs[i], ys[j], v[i][j]], [xs[i + 1], ys[j], v[i + 1][j]], [xs[i + 1], ys[j + 1], v[i + 1][j + 1]], [xs[i], ys[j + 1], v[i][j + 1]],
+        [xs[i], ys[j], v[i][j]],
+        [xs[i + 1], ys[j], v[i + 1][j]],
+        [xs[i + 1], ys[j + 1], v[i + 1][j + 1]],
+        [xs[i], ys[j + 1], v[i][j + 1]],
       ]
       const hits: [number, number][] = []
       for (let e = 0; e < 4; e++) {
         const [ax, ay, av] = c[e]
         const [bx, by, bv] = c[(e + 1) % 4]
-        if ((av < 0) !== (bv < 0)) {
+        if (av < 0 !== bv < 0) {
           const t = av / (av - bv)
           hits.push(toPixels(view, ax + t * (bx - ax), ay + t * (by - ay)))
         }

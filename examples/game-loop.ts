@@ -56,7 +56,15 @@ export interface GameLoopResult {
   msPerFrame: number
 }
 
-const defaults: GameLoopOptions = { frames: 10_000, stepsPerFrame: 4, budgetMs: 2, batchSize: 32, horizon: 20, seed: 0, log: (l) => console.log(l) }
+const defaults: GameLoopOptions = {
+  frames: 10_000,
+  stepsPerFrame: 4,
+  budgetMs: 2,
+  batchSize: 32,
+  horizon: 20,
+  seed: 0,
+  log: (l) => console.log(l),
+}
 
 /** A forced full garbage collection, when the VM allows one (so heap numbers mean live data). */
 function gcFunction(): (() => void) | null {
@@ -203,9 +211,15 @@ export function main(options: Partial<GameLoopOptions> = {}): GameLoopResult {
     msPerFrame,
   }
   const mb = (b: number) => (b / 2 ** 20).toFixed(2)
-  o.log(`${o.frames} frames, ${trainingSteps} training steps (≤ ${o.stepsPerFrame} per frame within ${o.budgetMs} ms), ${msPerFrame.toFixed(3)} ms per frame`)
-  o.log(`prediction error ${H} frames ahead: first ${window} frames ${result.errorFirst.toFixed(4)}, last ${window} frames ${result.errorLast.toFixed(4)} (predicting "no movement": ${result.errorStayPut.toFixed(4)})`)
-  o.log(`heap in use${gc ? ' after a full GC' : ''}: ${mb(heapBefore)} MB before the loop, ${mb(heapAfter)} MB after ${o.frames - warmup} frames`)
+  o.log(
+    `${o.frames} frames, ${trainingSteps} training steps (≤ ${o.stepsPerFrame} per frame within ${o.budgetMs} ms), ${msPerFrame.toFixed(3)} ms per frame`,
+  )
+  o.log(
+    `prediction error ${H} frames ahead: first ${window} frames ${result.errorFirst.toFixed(4)}, last ${window} frames ${result.errorLast.toFixed(4)} (predicting "no movement": ${result.errorStayPut.toFixed(4)})`,
+  )
+  o.log(
+    `heap in use${gc ? ' after a full GC' : ''}: ${mb(heapBefore)} MB before the loop, ${mb(heapAfter)} MB after ${o.frames - warmup} frames`,
+  )
   return result
 }
 

@@ -23,8 +23,15 @@ import { parseArgs } from 'node:util'
 import { seed as setSeed, reshape, relu, type Tensor } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import {
-  accuracy, fit, loadMnist, optimizerNames, readTrainingArgs, saveWeights, trainingArgs,
-  type EpochReport, type MnistOptions,
+  accuracy,
+  fit,
+  loadMnist,
+  optimizerNames,
+  readTrainingArgs,
+  saveWeights,
+  trainingArgs,
+  type EpochReport,
+  type MnistOptions,
 } from './mnist.js'
 import { isMain } from './is-main.js'
 
@@ -114,22 +121,28 @@ export function main(options: Partial<MnistCnnOptions> = {}): MnistCnnResult {
     const testAccuracy = accuracy(net, test)
     const seconds = (performance.now() - started) / 1000
     const from = path.relative(process.cwd(), file) || file
-    log(`MNIST CNN: weights from ${from}; test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits ` +
-      `(${seconds.toFixed(1)} s)`)
+    log(
+      `MNIST CNN: weights from ${from}; test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits ` +
+        `(${seconds.toFixed(1)} s)`,
+    )
     return { testAccuracy, epochs: [], seconds, trainSeconds: 0, weightsPath: null, net }
   }
 
   const count = net.numParameters().toLocaleString('en-US')
   log(`MNIST CNN: ${o.trainSize} training and ${o.testSize} test digits; ${count} parameters`)
   log(`  ${net}`)
-  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, ` +
-    `seed ${o.seed}`)
+  log(
+    `${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, ` +
+      `seed ${o.seed}`,
+  )
   const { epochs, trainSeconds } = fit(net, train, test, o)
   const weightsPath = o.out ? saveWeights(net, o.out) : null
   const testAccuracy = epochs[epochs.length - 1].testAccuracy
   const seconds = (performance.now() - started) / 1000
-  log(`test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits; ` +
-    `wall time ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s)`)
+  log(
+    `test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits; ` +
+      `wall time ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s)`,
+  )
   if (weightsPath) {
     log(`weights saved to ${path.relative(process.cwd(), weightsPath) || weightsPath} (evaluate them with --load)`)
   }

@@ -101,7 +101,11 @@ export interface Digits {
 
 /** Finds the `mnist` package from the working directory or from this program's location. */
 function mnistDir(): string {
-  const bases = [path.join(process.cwd(), 'package.json'), process.argv[1] ?? '', typeof __filename === 'string' ? __filename : '']
+  const bases = [
+    path.join(process.cwd(), 'package.json'),
+    process.argv[1] ?? '',
+    typeof __filename === 'string' ? __filename : '',
+  ]
   for (const base of bases.filter(Boolean)) {
     try {
       return path.dirname(createRequire(base).resolve('mnist/package.json'))
@@ -119,10 +123,19 @@ function mnistDir(): string {
 export function loadMnist(trainSize = 8000, testSize = 2000): { train: Digits; test: Digits } {
   const dir = mnistDir()
   const raw: number[][] = []
-  for (let d = 0; d < 10; d++) raw.push(JSON.parse(fs.readFileSync(path.join(dir, 'src', 'digits', `${d}.json`), 'utf8')).data)
+  for (let d = 0; d < 10; d++)
+    raw.push(JSON.parse(fs.readFileSync(path.join(dir, 'src', 'digits', `${d}.json`), 'utf8')).data)
   const n = raw.reduce((s, r) => s + Math.floor(r.length / D), 0)
-  if (!Number.isInteger(trainSize) || !Number.isInteger(testSize) || trainSize < 1 || testSize < 1 || trainSize + testSize > n) {
-    throw new Error(`mnist: train ${trainSize} + test ${testSize} digits must be positive integers adding up to at most ${n}`)
+  if (
+    !Number.isInteger(trainSize) ||
+    !Number.isInteger(testSize) ||
+    trainSize < 1 ||
+    testSize < 1 ||
+    trainSize + testSize > n
+  ) {
+    throw new Error(
+      `mnist: train ${trainSize} + test ${testSize} digits must be positive integers adding up to at most ${n}`,
+    )
   }
   const images = new Float32Array(n * D)
   const labels = new Float32Array(n)
@@ -207,7 +220,8 @@ export function optimizerNames(): string[] {
 
 /** The knobs of the training loop shared by the MNIST examples (see `MnistOptions`). */
 export type FitOptions = Pick<
-  MnistOptions, 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'seed' | 'augment' | 'progress' | 'log'
+  MnistOptions,
+  'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'seed' | 'augment' | 'progress' | 'log'
 >
 
 /** What `fit` returns. */
@@ -235,7 +249,10 @@ export function fit(net: nn.Module, train: Digits, test: Digits, o: FitOptions):
     const t0 = performance.now()
     const bar = o.progress
       ? new SingleBar(
-          { format: `epoch {epoch}/${o.epochs} {bar} {value}/{total} | loss {loss} | train acc {acc} | test acc {test}`, hideCursor: true },
+          {
+            format: `epoch {epoch}/${o.epochs} {bar} {value}/{total} | loss {loss} | train acc {acc} | test acc {test}`,
+            hideCursor: true,
+          },
           Presets.shades_classic,
         )
       : null
@@ -244,7 +261,11 @@ export function fit(net: nn.Module, train: Digits, test: Digits, o: FitOptions):
     let seen = 0
     let correct = 0
     let steps = 0
-    for (const batch of nn.batches(train.X, train.y, { batchSize: o.batchSize, shuffle: true, seed: o.seed * 1000 + epoch })) {
+    for (const batch of nn.batches(train.X, train.y, {
+      batchSize: o.batchSize,
+      shuffle: true,
+      seed: o.seed * 1000 + epoch,
+    })) {
       const x = o.augment > 0 ? shiftDigits(batch.x, o.augment, rng) : batch.x
       const logits = net.forward(x)
       const loss = nn.crossEntropy(logits, batch.y)
@@ -262,13 +283,21 @@ export function fit(net: nn.Module, train: Digits, test: Digits, o: FitOptions):
       }
     }
     const testAccuracy = accuracy(net, test)
-    const report = { epoch, loss: lossSum / seen, trainAccuracy: correct / seen, testAccuracy, seconds: (performance.now() - t0) / 1000 }
+    const report = {
+      epoch,
+      loss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      testAccuracy,
+      seconds: (performance.now() - t0) / 1000,
+    }
     epochs.push(report)
     if (bar) {
       bar.update(steps, { test: testAccuracy.toFixed(4) })
       bar.stop()
     } else {
-      log(`epoch ${epoch}/${o.epochs}  loss ${report.loss.toFixed(4)}  train acc ${report.trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${report.seconds.toFixed(1)} s`)
+      log(
+        `epoch ${epoch}/${o.epochs}  loss ${report.loss.toFixed(4)}  train acc ${report.trainAccuracy.toFixed(4)}  test acc ${testAccuracy.toFixed(4)}  ${report.seconds.toFixed(1)} s`,
+      )
     }
   }
   return { epochs, trainSeconds: (performance.now() - trainStart) / 1000 }
@@ -294,15 +323,22 @@ export function main(options: Partial<MnistOptions> = {}): MnistResult {
 
   const count = net.numParameters().toLocaleString('en-US')
   log(`MNIST: ${o.trainSize} training and ${o.testSize} test digits; ${net} (${count} parameters)`)
-  log(`${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, ` +
-    `seed ${o.seed}`)
+  log(
+    `${o.optimizer} ${o.lr} (${o.schedule}), batch ${o.batchSize}, ${o.epochs} epochs, shifts ±${o.augment} px, ` +
+      `seed ${o.seed}`,
+  )
 
   const { epochs, trainSeconds } = fit(net, train, test, o)
   const weightsPath = o.out ? saveWeights(net, o.out) : null
   const testAccuracy = epochs[epochs.length - 1]?.testAccuracy ?? accuracy(net, test)
   const seconds = (performance.now() - started) / 1000
-  log(`test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits; wall time ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s)`)
-  if (weightsPath) log(`weights saved to ${path.relative(process.cwd(), weightsPath) || weightsPath} (load with net.loadStateDict(JSON.parse(…)))`)
+  log(
+    `test accuracy ${testAccuracy.toFixed(4)} on ${o.testSize} digits; wall time ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s)`,
+  )
+  if (weightsPath)
+    log(
+      `weights saved to ${path.relative(process.cwd(), weightsPath) || weightsPath} (load with net.loadStateDict(JSON.parse(…)))`,
+    )
   return { testAccuracy, epochs, seconds, trainSeconds, weightsPath, net }
 }
 
@@ -395,7 +431,8 @@ export function parseCommandLine(argv: string[]): Partial<MnistOptions> | 'help'
   const out = readTrainingArgs(values)
   if (values.hidden !== undefined) {
     const sizes = values.hidden.split(',').map((s) => Number(s.trim()))
-    if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`--hidden: expected positive integers separated by commas, got '${values.hidden}'`)
+    if (sizes.some((s) => !Number.isInteger(s) || s < 1))
+      throw new Error(`--hidden: expected positive integers separated by commas, got '${values.hidden}'`)
     out.hidden = sizes
   }
   return out

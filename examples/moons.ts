@@ -38,7 +38,15 @@ export interface MoonsResult {
   svgPath: string | null
 }
 
-const defaults: MoonsOptions = { n: 100, steps: 100, seed: 1, noise: 0.1, alpha: 1e-4, out: 'out/moons.svg', log: (l) => console.log(l) }
+const defaults: MoonsOptions = {
+  n: 100,
+  steps: 100,
+  seed: 1,
+  noise: 0.1,
+  alpha: 1e-4,
+  out: 'out/moons.svg',
+  log: (l) => console.log(l),
+}
 
 /** Σ p² over every parameter (a composite: its gradient is 2p). */
 function sumOfSquares(net: nn.Module): Tensor {
@@ -70,7 +78,8 @@ export function main(options: Partial<MoonsOptions> = {}): MoonsResult {
     opt.step()
     loss = total.item()
     accuracy = agreement(scores, target)
-    if (k % 10 === 0 || k === o.steps - 1) o.log(`step ${String(k).padStart(3)}  loss ${loss.toFixed(4)}  accuracy ${(accuracy * 100).toFixed(0)}%`)
+    if (k % 10 === 0 || k === o.steps - 1)
+      o.log(`step ${String(k).padStart(3)}  loss ${loss.toFixed(4)}  accuracy ${(accuracy * 100).toFixed(0)}%`)
   }
   accuracy = noGrad(() => agreement(net.forward(X), target))
 
@@ -122,7 +131,9 @@ function drawBoundary(net: nn.Module, X: Tensor, y: Tensor): string {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cells; c++) {
       const fill = scores[r * cells + c] > 0 ? '#f6c7c3' : '#c3d7f6'
-      parts.push(`<rect x="${(c * cw).toFixed(1)}" y="${(r * cw).toFixed(1)}" width="${(cw + 0.3).toFixed(1)}" height="${(cw + 0.3).toFixed(1)}" fill="${fill}"/>`)
+      parts.push(
+        `<rect x="${(c * cw).toFixed(1)}" y="${(r * cw).toFixed(1)}" width="${(cw + 0.3).toFixed(1)}" height="${(cw + 0.3).toFixed(1)}" fill="${fill}"/>`,
+      )
     }
   }
   for (let i = 0; i < xs.length; i++) {

@@ -105,7 +105,11 @@ export interface NamesResult {
 
 /** Finds an installed package from the working directory or from this program's location. */
 function requirePackage(name: string): unknown {
-  const bases = [path.join(process.cwd(), 'package.json'), process.argv[1] ?? '', typeof __filename === 'string' ? __filename : '']
+  const bases = [
+    path.join(process.cwd(), 'package.json'),
+    process.argv[1] ?? '',
+    typeof __filename === 'string' ? __filename : '',
+  ]
   for (const base of bases.filter(Boolean)) {
     try {
       return createRequire(base)(name)
@@ -145,7 +149,10 @@ function indexOf(vocab: string): Map<string, number> {
  * step t ('.' first), targets[t·N + n] the one to predict, mask 1 for real characters and 0 for
  * padding. A name of length L makes L + 1 predictions (its characters, then the end).
  */
-export function encodeBatch(names: readonly string[], vocab: string): { inputs: number[][]; targets: number[]; mask: Tensor; count: number } {
+export function encodeBatch(
+  names: readonly string[],
+  vocab: string,
+): { inputs: number[][]; targets: number[]; mask: Tensor; count: number } {
   const ix = indexOf(vocab)
   const T = Math.max(...names.map((n) => n.length)) + 1
   const N = names.length
@@ -156,7 +163,8 @@ export function encodeBatch(names: readonly string[], vocab: string): { inputs: 
   names.forEach((name, n) => {
     const ids = [...name].map((c) => {
       const i = ix.get(c)
-      if (i === undefined) throw new Error(`names: '${name}' has the character '${c}', which is not in the model's characters '${vocab}'`)
+      if (i === undefined)
+        throw new Error(`names: '${name}' has the character '${c}', which is not in the model's characters '${vocab}'`)
       return i
     })
     for (let t = 0; t <= ids.length; t++) {
@@ -235,7 +243,10 @@ export class CharModel extends nn.Module {
     this.config = { ...config }
     const V = config.vocab.length
     this.emb = new nn.Embedding(V, config.embedding)
-    this.rnn = config.cell === 'lstm' ? new nn.LSTM(config.embedding, config.hidden) : new nn.GRU(config.embedding, config.hidden)
+    this.rnn =
+      config.cell === 'lstm'
+        ? new nn.LSTM(config.embedding, config.hidden)
+        : new nn.GRU(config.embedding, config.hidden)
     this.head = new nn.Linear(config.hidden, V)
   }
 
@@ -246,7 +257,10 @@ export class CharModel extends nn.Module {
   }
 
   /** One step from one character per row, carrying the recurrent state; for sampling. */
-  step(ids: number[], state: Tensor | [Tensor, Tensor] | undefined): { logits: Tensor; state: Tensor | [Tensor, Tensor] } {
+  step(
+    ids: number[],
+    state: Tensor | [Tensor, Tensor] | undefined,
+  ): { logits: Tensor; state: Tensor | [Tensor, Tensor] } {
     const x = this.emb.forward([ids]) // [1, N, E]
     if (this.rnn instanceof nn.LSTM) {
       const [out, s] = this.rnn.forward(x, state as [Tensor, Tensor] | undefined)
@@ -323,7 +337,11 @@ interface SavedModel {
 export function saveModel(model: CharModel, file: string): string {
   const full = path.resolve(file)
   fs.mkdirSync(path.dirname(full), { recursive: true })
-  const saved: SavedModel = { format: FILE_FORMAT, config: model.config, stateDict: nn.serializeStateDict(model.stateDict()) }
+  const saved: SavedModel = {
+    format: FILE_FORMAT,
+    config: model.config,
+    stateDict: nn.serializeStateDict(model.stateDict()),
+  }
   fs.writeFileSync(full, JSON.stringify(saved))
   return full
 }
@@ -354,8 +372,10 @@ export function main(options: Partial<NamesOptions> = {}): NamesResult {
   const data = loadNames()
   const train = o.limit === null ? data.train : data.train.slice(0, o.limit)
   const dev = data.dev
-  log(`names: ${data.total.toLocaleString('en-US')} names, ${(data.train.length + dev.length).toLocaleString('en-US')} distinct; ` +
-    `${train.length.toLocaleString('en-US')} for training, ${dev.length} for dev`)
+  log(
+    `names: ${data.total.toLocaleString('en-US')} names, ${(data.train.length + dev.length).toLocaleString('en-US')} distinct; ` +
+      `${train.length.toLocaleString('en-US')} for training, ${dev.length} for dev`,
+  )
 
   setSeed(o.seed) // the weights come from the global generator
   let model: CharModel
@@ -364,7 +384,12 @@ export function main(options: Partial<NamesOptions> = {}): NamesResult {
     model = loadModel(o.load)
     log(`loaded ${path.relative(process.cwd(), path.resolve(o.load)) || o.load}: ${model}`)
   } else {
-    model = new CharModel({ cell: o.cell, vocab: vocabularyOf([...data.train, ...dev]), embedding: o.embedding, hidden: o.hidden })
+    model = new CharModel({
+      cell: o.cell,
+      vocab: vocabularyOf([...data.train, ...dev]),
+      embedding: o.embedding,
+      hidden: o.hidden,
+    })
     const stepsPerEpoch = Math.ceil(train.length / o.batchSize)
     const total = o.epochs * stepsPerEpoch
     // Cosine decay from lr to 5% of it: late steps settle instead of jumping around the minimum.
@@ -377,7 +402,10 @@ export function main(options: Partial<NamesOptions> = {}): NamesResult {
       const t0 = performance.now()
       const order = rng.shuffle(train.slice())
       const bar = o.progress
-        ? new SingleBar({ format: `epoch {epoch}/${o.epochs} {bar} {value}/{total} | loss {loss}`, hideCursor: true }, Presets.shades_classic)
+        ? new SingleBar(
+            { format: `epoch {epoch}/${o.epochs} {bar} {value}/{total} | loss {loss}`, hideCursor: true },
+            Presets.shades_classic,
+          )
         : null
       bar?.start(stepsPerEpoch, 0, { epoch, loss: '-' })
       let nllSum = 0
@@ -396,13 +424,18 @@ export function main(options: Partial<NamesOptions> = {}): NamesResult {
       const devLoss = evaluate(model, dev)
       const report = { epoch, loss: nllSum / chars, dev: devLoss, seconds: (performance.now() - t0) / 1000 }
       epochs.push(report)
-      log(`epoch ${epoch}/${o.epochs}  train loss ${report.loss.toFixed(4)}  dev loss ${devLoss.toFixed(4)}  ${report.seconds.toFixed(1)} s`)
+      log(
+        `epoch ${epoch}/${o.epochs}  train loss ${report.loss.toFixed(4)}  dev loss ${devLoss.toFixed(4)}  ${report.seconds.toFixed(1)} s`,
+      )
     }
   }
 
   const bigram = new Bigram(model.config.vocab, train)
   const bigramLosses = { train: bigram.loss(train), dev: bigram.loss(dev) }
-  const modelLosses = { train: evaluate(model, train), dev: epochs.length ? epochs[epochs.length - 1].dev : evaluate(model, dev) }
+  const modelLosses = {
+    train: evaluate(model, train),
+    dev: epochs.length ? epochs[epochs.length - 1].dev : evaluate(model, dev),
+  }
   const name = model.config.cell.toUpperCase()
   log('')
   log('per-character loss (nats)   train    dev')
@@ -423,7 +456,15 @@ export function main(options: Partial<NamesOptions> = {}): NamesResult {
     log('')
     log(`model saved to ${path.relative(process.cwd(), weightsPath) || weightsPath} (sample again with --load)`)
   }
-  return { bigram: bigramLosses, model: modelLosses, epochs, samples, net: model, weightsPath, seconds: (performance.now() - started) / 1000 }
+  return {
+    bigram: bigramLosses,
+    model: modelLosses,
+    epochs,
+    samples,
+    net: model,
+    weightsPath,
+    seconds: (performance.now() - started) / 1000,
+  }
 }
 
 const HELP = `Learn English first names character by character; compare with the bigram model; sample new names.
@@ -489,7 +530,8 @@ export function parseCommandLine(argv: string[]): Partial<NamesOptions> | 'help'
     out.lr = lr
   }
   if (values.cell !== undefined) {
-    if (values.cell !== 'lstm' && values.cell !== 'gru') throw new Error(`--cell: expected lstm or gru, got '${values.cell}'`)
+    if (values.cell !== 'lstm' && values.cell !== 'gru')
+      throw new Error(`--cell: expected lstm or gru, got '${values.cell}'`)
     out.cell = values.cell
   }
   if (values.out !== undefined) out.out = values.out

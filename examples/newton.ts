@@ -64,25 +64,37 @@ const VIEW: View = { x0: -2.7, x1: 2.7, y0: -3.6, y1: 1.8, size: SIZE } // step 
 /** The picture: contours of f, Newton's path with numbered iterates, the minimum. */
 export function renderSvg(iterates: Iterate[]): string {
   const lines: string[] = []
-  lines.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}" font-family="sans-serif" font-size="12">`)
-  lines.push(`<title>Newton's method on Rosenbrock: ${iterates.length - 1} steps from (${iterates[0].point.join(', ')})</title>`)
+  lines.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}" font-family="sans-serif" font-size="12">`,
+  )
+  lines.push(
+    `<title>Newton's method on Rosenbrock: ${iterates.length - 1} steps from (${iterates[0].point.join(', ')})</title>`,
+  )
   lines.push(`<rect width="${SIZE}" height="${SIZE}" fill="white"/>`)
   const levels = [0.25, 1, 4, 16, 64, 256, 1024, 4096]
   levels.forEach((level, k) => {
     const shade = Math.round(200 - (k * 100) / levels.length)
-    lines.push(`<path class="contour" d="${contour(f, VIEW, level, 100)}" fill="none" stroke="rgb(${shade},${shade},${shade})" stroke-width="0.7"/>`)
+    lines.push(
+      `<path class="contour" d="${contour(f, VIEW, level, 100)}" fill="none" stroke="rgb(${shade},${shade},${shade})" stroke-width="0.7"/>`,
+    )
   })
   const px = iterates.map((it) => toPixels(VIEW, it.point[0], it.point[1]))
-  lines.push(`<path class="newton" d="${px.map(([x, y], k) => `${k ? 'L' : 'M'}${num(x)} ${num(y)}`).join('')}" fill="none" stroke="#d62728" stroke-width="2"/>`)
+  lines.push(
+    `<path class="newton" d="${px.map(([x, y], k) => `${k ? 'L' : 'M'}${num(x)} ${num(y)}`).join('')}" fill="none" stroke="#d62728" stroke-width="2"/>`,
+  )
   px.forEach(([x, y], k) => {
     lines.push(`<circle class="iterate" cx="${num(x)}" cy="${num(y)}" r="4" fill="#d62728"/>`)
     if (k < 5) lines.push(`<text x="${num(x + 7)}" y="${num(y - 6)}">${k}</text>`)
   })
   const [mx, my] = toPixels(VIEW, 1, 1)
-  lines.push(`<path d="M${num(mx)} ${num(my - 7)}L${num(mx + 7)} ${num(my)}L${num(mx)} ${num(my + 7)}L${num(mx - 7)} ${num(my)}Z" fill="gold" stroke="black"/>`)
+  lines.push(
+    `<path d="M${num(mx)} ${num(my - 7)}L${num(mx + 7)} ${num(my)}L${num(mx)} ${num(my + 7)}L${num(mx - 7)} ${num(my)}Z" fill="gold" stroke="black"/>`,
+  )
   const last = iterates[iterates.length - 1]
-  lines.push(`<text x="12" y="${SIZE - 14}">Newton on Rosenbrock: ${iterates.length - 1} steps from (${iterates[0].point.join(', ')}), ` +
-    `final f = ${last.value.toExponential(1)}; gold: the minimum (1, 1)</text>`)
+  lines.push(
+    `<text x="12" y="${SIZE - 14}">Newton on Rosenbrock: ${iterates.length - 1} steps from (${iterates[0].point.join(', ')}), ` +
+      `final f = ${last.value.toExponential(1)}; gold: the minimum (1, 1)</text>`,
+  )
   lines.push('</svg>')
   return lines.join('\n') + '\n'
 }
@@ -116,9 +128,11 @@ export function parseArgs(argv: readonly string[]): NewtonOptions {
       o.steps = n
     } else if (a === '--start') {
       const xy = value().split(',').map(Number)
-      if (xy.length !== 2 || xy.some((v) => !Number.isFinite(v))) throw new Error(`newton: --start must be two numbers like -1.2,1, got ${argv[k]}`)
+      if (xy.length !== 2 || xy.some((v) => !Number.isFinite(v)))
+        throw new Error(`newton: --start must be two numbers like -1.2,1, got ${argv[k]}`)
       o.start = [xy[0], xy[1]]
-    } else if (a === '--help' || a === '-h') throw new Error('usage: tsx examples/newton.ts [--out out/newton.svg] [--steps 10] [--start -1.2,1]')
+    } else if (a === '--help' || a === '-h')
+      throw new Error('usage: tsx examples/newton.ts [--out out/newton.svg] [--steps 10] [--start -1.2,1]')
     else throw new Error(`newton: unknown argument ${a}`)
   }
   return o
@@ -130,10 +144,14 @@ export function main(options: NewtonOptions = {}): { iterates: Iterate[]; svg: s
   const out = options.out ?? path.join('out', 'newton.svg')
   const iterates = newton(options.start ?? [-1.2, 1], options.steps ?? 10)
   log(`Newton's method on Rosenbrock; minimum 0 at (1, 1)`)
-  log(`${'step'.padStart(4)}  ${'x'.padStart(10)}  ${'y'.padStart(10)}  ${'f(x, y)'.padStart(10)}  ${'|∇f|'.padStart(10)}`)
+  log(
+    `${'step'.padStart(4)}  ${'x'.padStart(10)}  ${'y'.padStart(10)}  ${'f(x, y)'.padStart(10)}  ${'|∇f|'.padStart(10)}`,
+  )
   for (const it of iterates) {
     const [x, y] = it.point
-    log(`${String(it.step).padStart(4)}  ${x.toFixed(6).padStart(10)}  ${y.toFixed(6).padStart(10)}  ${it.value.toExponential(3).padStart(10)}  ${it.gradNorm.toExponential(3).padStart(10)}`)
+    log(
+      `${String(it.step).padStart(4)}  ${x.toFixed(6).padStart(10)}  ${y.toFixed(6).padStart(10)}  ${it.value.toExponential(3).padStart(10)}  ${it.gradNorm.toExponential(3).padStart(10)}`,
+    )
   }
   const svg = renderSvg(iterates)
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true })

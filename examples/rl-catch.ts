@@ -33,7 +33,12 @@ export interface CatchResult {
 }
 
 /** Plays `episodes` episodes of Catch with a policy; returns each episode's reward. */
-export function play(game: Catch, episodes: number, policy: (state: Float32Array) => number, learn?: (reward: number, next: Float32Array, done: boolean) => void): number[] {
+export function play(
+  game: Catch,
+  episodes: number,
+  policy: (state: Float32Array) => number,
+  learn?: (reward: number, next: Float32Array, done: boolean) => void,
+): number[] {
   const rewards: number[] = []
   let state = game.reset()
   while (rewards.length < episodes) {
@@ -53,18 +58,36 @@ export function main(options: Partial<CatchOptions> = {}): CatchResult {
   const o: CatchOptions = { episodes: 600, seed: 0, log: (l) => console.log(l), ...options }
   const t0 = performance.now()
   const agent = new rl.DQN(catchAgentOptions(o.seed))
-  const rewards = play(new Catch(o.seed), o.episodes, (s) => agent.act(s), (r, s, d) => agent.learn(r, s, d))
+  const rewards = play(
+    new Catch(o.seed),
+    o.episodes,
+    (s) => agent.act(s),
+    (r, s, d) => agent.learn(r, s, d),
+  )
   const seconds = (performance.now() - t0) / 1000
   const rng = new Random(o.seed + 100)
   const random = mean(play(new Catch(o.seed), o.episodes, () => rng.int(3)))
   const window = Math.min(100, Math.floor(o.episodes / 2))
-  const result = { rewards, first: mean(rewards.slice(0, window)), last: mean(rewards.slice(-window)), random, seconds, agent }
-  for (let e = 100; e <= o.episodes; e += 100) o.log(`episodes ${e - 99}–${e}: mean reward ${mean(rewards.slice(e - 100, e)).toFixed(2)}`)
-  o.log(`${o.episodes} episodes (${agent.steps} steps, ${agent.updates} gradient steps) in ${seconds.toFixed(1)} s; last ${window}: ${result.last.toFixed(2)}, a random policy: ${random.toFixed(2)}, ε now ${agent.epsilon.toFixed(2)}`)
+  const result = {
+    rewards,
+    first: mean(rewards.slice(0, window)),
+    last: mean(rewards.slice(-window)),
+    random,
+    seconds,
+    agent,
+  }
+  for (let e = 100; e <= o.episodes; e += 100)
+    o.log(`episodes ${e - 99}–${e}: mean reward ${mean(rewards.slice(e - 100, e)).toFixed(2)}`)
+  o.log(
+    `${o.episodes} episodes (${agent.steps} steps, ${agent.updates} gradient steps) in ${seconds.toFixed(1)} s; last ${window}: ${result.last.toFixed(2)}, a random policy: ${random.toFixed(2)}, ε now ${agent.epsilon.toFixed(2)}`,
+  )
   return result
 }
 
 if (isMain('rl-catch')) {
   const { values } = parseArgs({ options: { episodes: { type: 'string' }, seed: { type: 'string' } } })
-  main({ episodes: values.episodes ? Number(values.episodes) : undefined, seed: values.seed ? Number(values.seed) : undefined })
+  main({
+    episodes: values.episodes ? Number(values.episodes) : undefined,
+    seed: values.seed ? Number(values.seed) : undefined,
+  })
 }

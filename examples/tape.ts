@@ -26,11 +26,14 @@ export interface TapeResult {
 }
 
 /** Builds the neuron, runs backward, draws it; writes the files into `outDir` unless null. */
-export async function main(options: { outDir?: string | null; log?: (line: string) => void } = {}): Promise<TapeResult> {
+export async function main(
+  options: { outDir?: string | null; log?: (line: string) => void } = {},
+): Promise<TapeResult> {
   const outDir = options.outDir === undefined ? 'out' : options.outDir
   const log = options.log ?? ((l: string) => console.log(l))
   // Labels name the leaves on the tape and in the picture.
-  const leaf = (label: string, v: number) => Object.assign(tensor(v, { dtype: 'float64', requiresGrad: true }), { label })
+  const leaf = (label: string, v: number) =>
+    Object.assign(tensor(v, { dtype: 'float64', requiresGrad: true }), { label })
   const x1 = leaf('x1', 2)
   const x2 = leaf('x2', 0)
   const w1 = leaf('w1', -3)
@@ -51,15 +54,29 @@ export async function main(options: { outDir?: string | null; log?: (line: strin
   const files: string[] = []
   if (outDir) {
     fs.mkdirSync(outDir, { recursive: true })
-    for (const [file, text] of [['tape.dot', dot], ['tape.svg', svg]] as const) {
+    for (const [file, text] of [
+      ['tape.dot', dot],
+      ['tape.svg', svg],
+    ] as const) {
       const p = path.join(outDir, file)
       fs.writeFileSync(p, text)
       files.push(p)
     }
     log(`\nwrote ${files.join(' and ')}`)
   }
-  const grads = { x1: x1.grad!.item(), x2: x2.grad!.item(), w1: w1.grad!.item(), w2: w2.grad!.item(), b: b.grad!.item() }
-  log(`o = ${o.item().toFixed(4)}; ` + Object.entries(grads).map(([k, v]) => `∂o/∂${k} = ${v.toFixed(4)}`).join(', '))
+  const grads = {
+    x1: x1.grad!.item(),
+    x2: x2.grad!.item(),
+    w1: w1.grad!.item(),
+    w2: w2.grad!.item(),
+    b: b.grad!.item(),
+  }
+  log(
+    `o = ${o.item().toFixed(4)}; ` +
+      Object.entries(grads)
+        .map(([k, v]) => `∂o/∂${k} = ${v.toFixed(4)}`)
+        .join(', '),
+  )
   return { tape, dot, svg, value: o.item(), grads, files }
 }
 

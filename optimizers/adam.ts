@@ -33,6 +33,8 @@ import { movingAverage, movingAverageOfSquare, runningMax } from './rules.js'
  */
 export const adam = optimizer(
   'adam',
+  // The signature with its defaults, returning the arguments by name: kept as written.
+  // prettier-ignore
   (stepSize: ScheduleLike, b1 = 0.9, b2 = 0.999, eps = 1e-8, options?: Options<{ amsgrad: boolean }>) =>
     ({ stepSize, b1, b2, eps, options }),
   ({ b1, b2, amsgrad }) => ({

@@ -23,6 +23,8 @@ import { adam } from './adam.js'
  */
 export const adamw = optimizer(
   'adamw',
+  // The signature with its defaults, returning the arguments by name: kept as written.
+  // prettier-ignore
   (stepSize: ScheduleLike, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 1e-2, options?: AdamWOptions) =>
     ({ stepSize, b1, b2, eps, weightDecay, options }),
   (hyper) => {

@@ -8,14 +8,38 @@ import '../src/methods.js'
 
 export { optimizer, rule, OptState } from './optimizer.js'
 export type {
-  Optimizer, OptimizerCore, OptimizerFactory, OptimizerSpec, Declarations, Trainer, HyperValue, LeafInfo, StateLayout, HookContext,
-  ExtraSpec, Rule, RuleFn, Options,
+  Optimizer,
+  OptimizerCore,
+  OptimizerFactory,
+  OptimizerSpec,
+  Declarations,
+  Trainer,
+  HyperValue,
+  LeafInfo,
+  StateLayout,
+  HookContext,
+  ExtraSpec,
+  Rule,
+  RuleFn,
+  Options,
 } from './optimizer.js'
 export {
-  HYPER_PARAMETERS, interval, nonNegative, fraction, flag, stepSizeOrSchedule, type Constraint,
+  HYPER_PARAMETERS,
+  interval,
+  nonNegative,
+  fraction,
+  flag,
+  stepSizeOrSchedule,
+  type Constraint,
 } from './hyper-parameters.js'
 export {
-  movingAverage, movingAverageOfSquare, runningMax, addSquare, descend, accumulateVelocity, nesterovStep,
+  movingAverage,
+  movingAverageOfSquare,
+  runningMax,
+  addSquare,
+  descend,
+  accumulateVelocity,
+  nesterovStep,
 } from './rules.js'
 
 export { sgd } from './sgd.js'
@@ -36,9 +60,19 @@ export { lion } from './lion.js'
 export { saveState, loadState, STATE_FORMAT, STATE_VERSION, type SavedState, type SavedHyper } from './state-io.js'
 
 export {
-  makeSchedule, constant, exponentialDecay, inverseTimeDecay, polynomialDecay, piecewiseConstant,
-  linearWarmup, cosineDecay, warmupCosineDecay, oneCycle, stepDecay,
-  type Schedule, type ScheduleLike,
+  makeSchedule,
+  constant,
+  exponentialDecay,
+  inverseTimeDecay,
+  polynomialDecay,
+  piecewiseConstant,
+  linearWarmup,
+  cosineDecay,
+  warmupCosineDecay,
+  oneCycle,
+  stepDecay,
+  type Schedule,
+  type ScheduleLike,
 } from './schedules.js'
 export { l2Norm, clipGradNorm, clipGradValue, gradsOf, type ClipGradNormOptions } from './clip.js'
 export { saveStateSafetensors, loadStateSafetensors } from './state-safetensors.js'

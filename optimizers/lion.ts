@@ -23,6 +23,8 @@ import { movingAverage } from './rules.js'
  */
 export const lion = optimizer(
   'lion',
+  // The signature with its defaults, returning the arguments by name: kept as written.
+  // prettier-ignore
   (stepSize: ScheduleLike, b1 = 0.9, b2 = 0.99, weightDecay = 0, options?: { maximize?: boolean }) =>
     ({ stepSize, b1, b2, weightDecay, options }),
   () => ({

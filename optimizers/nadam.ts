@@ -24,6 +24,8 @@ import { movingAverage, movingAverageOfSquare } from './rules.js'
  */
 export const nadam = optimizer(
   'nadam',
+  // The signature with its defaults, returning the arguments by name: kept as written.
+  // prettier-ignore
   (stepSize: ScheduleLike, b1 = 0.9, b2 = 0.999, eps = 1e-8, options?: Options<{ momentumDecay: number }>) =>
     ({ stepSize, b1, b2, eps, options }),
   ({ stepSize, b1, b2, momentumDecay }) => {
@@ -61,15 +63,21 @@ function momentumProduct(mu: (t: number) => number): (t: number) => number {
       memoT = 0
       memoProduct = 1
     }
-    for (; memoT < t; ) memoProduct *= mu(++memoT)
+    for (; memoT < t;) memoProduct *= mu(++memoT)
     return memoProduct
   }
 }
 
 /** x ← x − (c_g·g + c_m·m)/(√(v/(1 − b2^t)) + eps), with the two coefficients from the host. */
 function nadamStep(
-  x: number, g: number, m: number, v: number,
-  gradientCoefficient: number, momentumCoefficient: number, invBias2: number, eps: number,
+  x: number,
+  g: number,
+  m: number,
+  v: number,
+  gradientCoefficient: number,
+  momentumCoefficient: number,
+  invBias2: number,
+  eps: number,
 ) {
   return x - (gradientCoefficient * g + momentumCoefficient * m) / (Math.sqrt(v * invBias2) + eps)
 }

@@ -49,7 +49,13 @@ export const radam = optimizer(
 
 /** The rectified step when `adaptive` is 1, else the bias-corrected momentum step. */
 function radamStep(
-  x: number, m: number, v: number, adaptive: number, momentumLr: number, adaptiveLr: number, eps: number,
+  x: number,
+  m: number,
+  v: number,
+  adaptive: number,
+  momentumLr: number,
+  adaptiveLr: number,
+  eps: number,
 ) {
   if (adaptive > 0.5) return x - (adaptiveLr * m) / (Math.sqrt(v) + eps)
   return x - momentumLr * m

@@ -68,7 +68,13 @@ function rmspropStep(x: number, g: number, avg: number, mean: number, epsIn: num
 
 /** b ← μ·b + g/(√(a − c² + epsInsideRoot) + epsOutsideRoot): PyTorch's momentum buffer. */
 function rmspropVelocity(
-  buf: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, momentum: number,
+  buf: number,
+  g: number,
+  avg: number,
+  mean: number,
+  epsIn: number,
+  epsOut: number,
+  momentum: number,
 ) {
   return momentum * buf + g / (Math.sqrt(avg - mean * mean + epsIn) + epsOut)
 }

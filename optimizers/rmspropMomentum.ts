@@ -22,6 +22,8 @@ import { epsPlacement } from './rmsprop.js'
  */
 export const rmspropMomentum = optimizer(
   'rmspropMomentum',
+  // The signature with its defaults, returning the arguments by name: kept as written.
+  // prettier-ignore
   (stepSize: ScheduleLike, gamma = 0.9, eps = 1e-8, momentum = 0.9, options?: RmspropMomentumOptions) =>
     ({ stepSize, gamma, eps, momentum, options }),
   ({ eps, centered, epsInSqrt }) => ({
@@ -41,7 +43,14 @@ const EPS = ['epsInsideRoot', 'epsOutsideRoot']
 
 /** b ← μ·b + lr·g/(√(a − c² + epsInsideRoot) + epsOutsideRoot): the buffer holds the step. */
 function scaledVelocity(
-  mom: number, g: number, avg: number, mean: number, epsIn: number, epsOut: number, lr: number, momentum: number,
+  mom: number,
+  g: number,
+  avg: number,
+  mean: number,
+  epsIn: number,
+  epsOut: number,
+  lr: number,
+  momentum: number,
 ) {
   return momentum * mom + (lr * g) / (Math.sqrt(avg - mean * mean + epsIn) + epsOut)
 }

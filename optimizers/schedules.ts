@@ -42,7 +42,8 @@ export type ScheduleLike = number | Schedule
 
 // Argument checks shared by the factories. Each throws `<schedule>: <argument> must be …, got …`.
 function finite(who: string, name: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new TypeError(`${who}: ${name} must be a finite number, got ${describeValue(x)}`)
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    throw new TypeError(`${who}: ${name} must be a finite number, got ${describeValue(x)}`)
   return x
 }
 function positive(who: string, name: string, x: unknown): number {
@@ -57,7 +58,8 @@ function nonNegative(who: string, name: string, x: unknown): number {
 }
 function integer(who: string, name: string, x: unknown, min: number): number {
   finite(who, name, x)
-  if (!Number.isInteger(x) || (x as number) < min) throw new RangeError(`${who}: ${name} must be an integer ≥ ${min}, got ${x}`)
+  if (!Number.isInteger(x) || (x as number) < min)
+    throw new RangeError(`${who}: ${name} must be an integer ≥ ${min}, got ${x}`)
   return x as number
 }
 
@@ -148,7 +150,8 @@ export function inverseTimeDecay(stepSize: number, decaySteps: number, decayRate
   finite(who, 'stepSize', stepSize)
   positive(who, 'decaySteps', decaySteps)
   nonNegative(who, 'decayRate', decayRate)
-  if (typeof staircase !== 'boolean') throw new TypeError(`${who}: staircase must be a boolean, got ${describeValue(staircase)}`)
+  if (typeof staircase !== 'boolean')
+    throw new TypeError(`${who}: staircase must be a boolean, got ${describeValue(staircase)}`)
   if (staircase) {
     return function inverseTimeDecayStaircase(i: number) {
       return stepSize / (1 + decayRate * Math.floor(i / decaySteps))
@@ -213,16 +216,22 @@ export function polynomialDecay(stepSize: number, decaySteps: number, finalStepS
  */
 export function piecewiseConstant(boundaries: readonly number[], values: readonly number[]): Schedule {
   const who = 'piecewiseConstant'
-  if (!Array.isArray(boundaries)) throw new TypeError(`${who}: boundaries must be an array of numbers, got ${describeValue(boundaries)}`)
-  if (!Array.isArray(values)) throw new TypeError(`${who}: values must be an array of numbers, got ${describeValue(values)}`)
+  if (!Array.isArray(boundaries))
+    throw new TypeError(`${who}: boundaries must be an array of numbers, got ${describeValue(boundaries)}`)
+  if (!Array.isArray(values))
+    throw new TypeError(`${who}: values must be an array of numbers, got ${describeValue(values)}`)
   if (boundaries.length !== values.length - 1) {
-    throw new RangeError(`${who}: boundaries must be one shorter than values, got ${boundaries.length} boundaries and ${values.length} values`)
+    throw new RangeError(
+      `${who}: boundaries must be one shorter than values, got ${boundaries.length} boundaries and ${values.length} values`,
+    )
   }
   boundaries.forEach((b, j) => finite(who, `boundaries[${j}]`, b))
   values.forEach((v, j) => finite(who, `values[${j}]`, v))
   for (let j = 1; j < boundaries.length; j++) {
     if (!(boundaries[j] > boundaries[j - 1])) {
-      throw new RangeError(`${who}: boundaries must be strictly increasing, got boundaries[${j - 1}] = ${boundaries[j - 1]} and boundaries[${j}] = ${boundaries[j]}`)
+      throw new RangeError(
+        `${who}: boundaries must be strictly increasing, got boundaries[${j - 1}] = ${boundaries[j - 1]} and boundaries[${j}] = ${boundaries[j]}`,
+      )
     }
   }
   // Copies: later changes to the caller's arrays must not change the schedule.
@@ -343,7 +352,9 @@ export function warmupCosineDecay(
   integer(who, 'warmupSteps', warmupSteps, 0)
   finite(who, 'decaySteps', decaySteps)
   if (!(decaySteps > warmupSteps)) {
-    throw new RangeError(`${who}: decaySteps (the total length, warmup included) must be > warmupSteps, got decaySteps = ${decaySteps} and warmupSteps = ${warmupSteps}`)
+    throw new RangeError(
+      `${who}: decaySteps (the total length, warmup included) must be > warmupSteps, got decaySteps = ${decaySteps} and warmupSteps = ${warmupSteps}`,
+    )
   }
   finite(who, 'endValue', endValue)
   positive(who, 'exponent', exponent)

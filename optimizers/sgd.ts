@@ -20,6 +20,8 @@ import { descend, nesterovStep } from './rules.js'
  */
 export const sgd = optimizer(
   'sgd',
+  // The signature with its defaults, returning the arguments by name: kept as written.
+  // prettier-ignore
   (stepSize: ScheduleLike, options?: Options<{ momentum: number; dampening: number; nesterov: boolean }>) =>
     ({ stepSize, options }),
   ({ momentum, dampening, nesterov }) => {

@@ -37,7 +37,13 @@ export const STATE_FORMAT = 'tapegrad.optimizer-state'
 export const STATE_VERSION = 1
 
 /** A hyper-parameter as saved: numbers, flags and strings as they are; a schedule as samples. */
-export type SavedHyper = number | boolean | string | null | { nonFinite: 'NaN' | 'Infinity' | '-Infinity' } | { schedule: string; samples: [number, number][] }
+export type SavedHyper =
+  | number
+  | boolean
+  | string
+  | null
+  | { nonFinite: 'NaN' | 'Infinity' | '-Infinity' }
+  | { schedule: string; samples: [number, number][] }
 
 /** What `saveState` returns: plain data, safe for `JSON.stringify`. */
 export interface SavedState {
@@ -83,7 +89,10 @@ function scheduleSamples(step: number): number[] {
 
 function encodeHyper(v: HyperValue, step: number): SavedHyper {
   if (typeof v === 'function') {
-    return { schedule: v.name || 'anonymous', samples: scheduleSamples(step).map((i) => [i, encodeNumber(v(i))]) as [number, number][] }
+    return {
+      schedule: v.name || 'anonymous',
+      samples: scheduleSamples(step).map((i) => [i, encodeNumber(v(i))]) as [number, number][],
+    }
   }
   if (typeof v === 'number') return Number.isFinite(v) ? v : { nonFinite: String(v) as 'NaN' }
   return v
@@ -201,8 +210,10 @@ function hyperDifferences(saved: Record<string, unknown>, opt: OptimizerCore, st
  * opt.getParams(state).w.toArray()    // [0.98, -1.98]
  */
 export function saveState(state: OptState, opt?: OptimizerCore): SavedState {
-  if (!state || !(state.params instanceof Float32Array) || !state.def) throw new Error(`saveState: expected an optimizer state (from init or loadState), got ${describe(state)}`)
-  if (opt && opt.name !== state.optimizer) throw new Error(`saveState: the state was made by '${state.optimizer}', not '${opt.name}'`)
+  if (!state || !(state.params instanceof Float32Array) || !state.def)
+    throw new Error(`saveState: expected an optimizer state (from init or loadState), got ${describe(state)}`)
+  if (opt && opt.name !== state.optimizer)
+    throw new Error(`saveState: the state was made by '${state.optimizer}', not '${opt.name}'`)
   const hyperSource = opt ? opt.hyper : state.hyper
   const hyper: Record<string, SavedHyper> = {}
   for (const [k, v] of Object.entries(hyperSource)) hyper[k] = encodeHyper(v, state.step)
@@ -238,7 +249,8 @@ function checksumOf(s: Partial<SavedState>): string {
   const extra = (s.extra ?? {}) as Record<string, { length?: unknown; data?: unknown }>
   const parts = [`step ${s.step}`, `tree ${json(s.tree)}`, `paths ${json(s.paths)}`]
   for (const k of Object.keys(arrays).sort()) parts.push(`array ${k} ${String(arrays[k])}`)
-  for (const k of Object.keys(extra).sort()) parts.push(`extra ${k} ${String(extra[k].length)} ${String(extra[k].data)}`)
+  for (const k of Object.keys(extra).sort())
+    parts.push(`extra ${k} ${String(extra[k].length)} ${String(extra[k].data)}`)
   return crc32(parts.join('\n'))
 }
 
@@ -381,14 +393,29 @@ function parseSaved(who: string, json: unknown): Partial<SavedState> & Record<st
   }
   const unknown = Object.keys(obj).filter((k) => !SAVED_FIELDS.has(k))
   if (unknown.length) {
-    throw new Error(`${who}: unexpected field${unknown.length > 1 ? 's' : ''} ${list(unknown)} (a damaged or foreign file?)`)
+    throw new Error(
+      `${who}: unexpected field${unknown.length > 1 ? 's' : ''} ${list(unknown)} (a damaged or foreign file?)`,
+    )
   }
   return obj as Partial<SavedState> & Record<string, unknown>
 }
 
 /** The fields of a saved state (SavedState): anything else means a damaged or foreign file. */
-const SAVED_FIELDS = new Set(['format', 'version', 'optimizer', 'hyper', 'step', 'tree', 'paths', 'size', 'dtype',
-  'encoding', 'arrays', 'extra', 'checksum'])
+const SAVED_FIELDS = new Set([
+  'format',
+  'version',
+  'optimizer',
+  'hyper',
+  'step',
+  'tree',
+  'paths',
+  'size',
+  'dtype',
+  'encoding',
+  'arrays',
+  'extra',
+  'checksum',
+])
 
 /** Format, version, optimizer, dtype and encoding; returns the saved step. */
 function checkHeader(who: string, s: Partial<SavedState>, opt: OptimizerCore): number {
@@ -480,7 +507,12 @@ function readArrays(who: string, s: Partial<SavedState>, opt: OptimizerCore, tre
 }
 
 /** The extra (non-elementwise) arrays: exactly those the optimizer has, of their lengths for this tree. */
-function readExtra(who: string, s: Partial<SavedState>, opt: OptimizerCore, tree: SavedTree): Record<string, Float32Array> {
+function readExtra(
+  who: string,
+  s: Partial<SavedState>,
+  opt: OptimizerCore,
+  tree: SavedTree,
+): Record<string, Float32Array> {
   const sizes = opt.layout.extraSizes(tree.leaves)
   const given = (s.extra ?? {}) as Record<string, unknown>
   // A plain object, also from another realm (a worker's message, a vm context): its prototype is

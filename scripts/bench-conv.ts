@@ -12,7 +12,11 @@
  *   npx tsx scripts/bench-conv.ts --runs 31
  */
 import {
-  conv2dForward, conv2dInputGrad, conv2dWeightGrad, disableUnitStridePath, type Conv2dGeometry,
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  disableUnitStridePath,
+  type Conv2dGeometry,
 } from '../src/kernels/conv.js'
 import { disableWasmGemm, type FloatArray } from '../src/kernels/gemm.js'
 import { randn, seed, tensor } from '../src/index.js'
@@ -159,8 +163,18 @@ function directWeightGrad(x: FloatArray, dy: FloatArray, g: Conv2dGeometry, dw: 
 
 // 5×5 kernels with 'same' padding, stride 1, as in mnist-core.
 const one = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, groups: 1, padTop: 2, padLeft: 2 }
-const layer = (C: number, H: number, O: number): Conv2dGeometry =>
-  ({ ...one, kernelH: 5, kernelW: 5, batch: 64, inChannels: C, height: H, width: H, outChannels: O, outH: H, outW: H })
+const layer = (C: number, H: number, O: number): Conv2dGeometry => ({
+  ...one,
+  kernelH: 5,
+  kernelW: 5,
+  batch: 64,
+  inChannels: C,
+  height: H,
+  width: H,
+  outChannels: O,
+  outH: H,
+  outW: H,
+})
 const layers: [string, Conv2dGeometry][] = [
   ['conv1 [64,1,28,28] * [8,1,5,5]', layer(1, 28, 8)],
   ['conv2 [64,8,14,14] * [16,8,5,5]', layer(8, 14, 16)],

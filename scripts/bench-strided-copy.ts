@@ -6,7 +6,12 @@
 import ndarray from 'ndarray'
 import ops from 'ndarray-ops'
 import { copyStrided, stridesOf } from '../src/nd.js'
-function time(f: () => void, reps: number): number { f(); const t0 = performance.now(); for (let i = 0; i < reps; i++) f(); return (performance.now() - t0) / reps }
+function time(f: () => void, reps: number): number {
+  f()
+  const t0 = performance.now()
+  for (let i = 0; i < reps; i++) f()
+  return (performance.now() - t0) / reps
+}
 const N = 512
 const src = new Float32Array(N * N).map((_, i) => i)
 const dst = new Float32Array(N * N)
@@ -21,7 +26,12 @@ for (const [name, shape, ss, ds, off] of cases) {
   const a = () => copyStrided(src, off, ss, dst, 0, ds, shape)
   const b = () => ops.assign(ndarray(dst, shape.slice(), ds.slice(), 0), ndarray(src, shape.slice(), ss.slice(), off))
   const r: number[][] = [[], []]
-  for (let k = 0; k < 7; k++) { r[0].push(time(a, 20)); r[1].push(time(b, 20)) }
+  for (let k = 0; k < 7; k++) {
+    r[0].push(time(a, 20))
+    r[1].push(time(b, 20))
+  }
   const med = (v: number[]) => v.sort((x, y) => x - y)[3]
-  console.log(`${name.padEnd(34)} copyStrided ${med(r[0]).toFixed(3)} ms  ndarray-ops ${med(r[1]).toFixed(3)} ms  ratio ${(med(r[0]) / med(r[1])).toFixed(2)}`)
+  console.log(
+    `${name.padEnd(34)} copyStrided ${med(r[0]).toFixed(3)} ms  ndarray-ops ${med(r[1]).toFixed(3)} ms  ratio ${(med(r[0]) / med(r[1])).toFixed(2)}`,
+  )
 }

@@ -54,7 +54,8 @@ export async function buildBrowser({ log = !quiet } = {}) {
   const closure = (file, seen = new Set()) => {
     if (seen.has(file)) return seen
     seen.add(file)
-    for (const imp of outputs[file].imports) if (imp.kind === 'import-statement' && !imp.external) closure(imp.path, seen)
+    for (const imp of outputs[file].imports)
+      if (imp.kind === 'import-statement' && !imp.external) closure(imp.path, seen)
     return seen
   }
   const entrySources = new Set(['src/index.ts', 'optimizers/index.ts', 'src/backends/index.ts'])
@@ -80,7 +81,9 @@ export async function buildBrowser({ log = !quiet } = {}) {
   if (log) {
     console.log(`dist/browser (esbuild, minified, ESM, gpu.js external):`)
     for (const [name, s] of Object.entries(sizes)) {
-      console.log(`  ${name.padEnd(66)} ${(s.min / 1024).toFixed(1).padStart(7)} kB min ${(s.gzip / 1024).toFixed(1).padStart(6)} kB min+gzip (${s.files} file${s.files > 1 ? 's' : ''})`)
+      console.log(
+        `  ${name.padEnd(66)} ${(s.min / 1024).toFixed(1).padStart(7)} kB min ${(s.gzip / 1024).toFixed(1).padStart(6)} kB min+gzip (${s.files} file${s.files > 1 ? 's' : ''})`,
+      )
     }
   }
   return { outdir, sizes }

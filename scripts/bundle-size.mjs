@@ -40,18 +40,21 @@ export const CASES = [
   },
   {
     name: 'a game agent: + nn.MLP, mse',
-    source: "import { nn } from 'tapegrad'\nexport { tensor, grad } from 'tapegrad'\n" +
+    source:
+      "import { nn } from 'tapegrad'\nexport { tensor, grad } from 'tapegrad'\n" +
       "export { adam } from 'tapegrad/optimizers'\nexport const MLP = nn.MLP, mse = nn.mse",
   },
   {
     name: 'a game agent in a worker: + rl',
-    source: "import { nn } from 'tapegrad'\nexport { tensor, grad } from 'tapegrad'\n" +
+    source:
+      "import { nn } from 'tapegrad'\nexport { tensor, grad } from 'tapegrad'\n" +
       "export { adam } from 'tapegrad/optimizers'\nexport const MLP = nn.MLP, mse = nn.mse\n" +
       "export { defineTraining, startTraining } from 'tapegrad/worker'\nexport { DQN, dqnTraining, startDQN } from 'tapegrad/rl'",
   },
   {
     name: 'tensor, grad + adam + setBackend',
-    source: "export { tensor, grad, setBackend, getBackend } from 'tapegrad'\n" +
+    source:
+      "export { tensor, grad, setBackend, getBackend } from 'tapegrad'\n" +
       "export { adam } from 'tapegrad/optimizers'",
   },
   {
@@ -78,7 +81,12 @@ export const BROWSER_BUILD = {
 }
 
 /** The package's own entries, for the sources mode (what package.json `exports` maps them to in dist/). */
-const SOURCE_ENTRIES = { tapegrad: 'src/index.ts', 'tapegrad/optimizers': 'optimizers/index.ts', 'tapegrad/worker': 'src/worker/index.ts', 'tapegrad/rl': 'src/rl/index.ts' }
+const SOURCE_ENTRIES = {
+  tapegrad: 'src/index.ts',
+  'tapegrad/optimizers': 'optimizers/index.ts',
+  'tapegrad/worker': 'src/worker/index.ts',
+  'tapegrad/rl': 'src/rl/index.ts',
+}
 const OPTIONAL_PEERS = ['gpu.js', '@viz-js/viz']
 
 /** A part of the bundle an input file belongs to: its folder in the package, or its npm package. */
@@ -101,7 +109,11 @@ export function partOf(file) {
 function fileLabel(file) {
   const part = partOf(file)
   if (part.startsWith('npm: ')) {
-    const inside = file.split(/node_modules[\\/]/).pop().split(/[\\/]/).slice(part.split('/').length)
+    const inside = file
+      .split(/node_modules[\\/]/)
+      .pop()
+      .split(/[\\/]/)
+      .slice(part.split('/').length)
     return `${part}/${inside.join('/')}`
   }
   const m = /(?:^|[\\/])((?:src|optimizers)[\\/].*?)\.(?:ts|js)$/.exec(file)
@@ -118,12 +130,16 @@ export async function measureCase(source, { from = null } = {}) {
     const resolveDir = from ?? root
     const plugins = from
       ? []
-      : [{
-          name: 'tapegrad-sources',
-          setup(b) {
-            b.onResolve({ filter: /^tapegrad(\/optimizers|\/worker|\/rl)?$/ }, (a) => ({ path: join(root, SOURCE_ENTRIES[a.path]) }))
+      : [
+          {
+            name: 'tapegrad-sources',
+            setup(b) {
+              b.onResolve({ filter: /^tapegrad(\/optimizers|\/worker|\/rl)?$/ }, (a) => ({
+                path: join(root, SOURCE_ENTRIES[a.path]),
+              }))
+            },
           },
-        }]
+        ]
     const result = await build({
       absWorkingDir: resolveDir,
       stdin: { contents: source, resolveDir, loader: 'js', sourcefile: 'app.js' },
@@ -148,7 +164,8 @@ export async function measureCase(source, { from = null } = {}) {
     walk(entry)
     const js = Object.keys(outputs).filter((k) => k.endsWith('.js'))
     const size = (list) => {
-      let min = 0, gzip = 0
+      let min = 0,
+        gzip = 0
       for (const f of list) {
         const b = bytesOf(f)
         min += b.length
@@ -199,7 +216,9 @@ export function formatReport(report, { parts = false } = {}) {
       for (const [p, b] of Object.entries(c.parts).sort((a, z) => z[1] - a[1])) {
         lines.push(`      ${kb(b).padStart(6)} KB min  ${p}`)
       }
-      const top = Object.entries(c.files).sort((a, z) => z[1].bytes - a[1].bytes).slice(0, 12)
+      const top = Object.entries(c.files)
+        .sort((a, z) => z[1].bytes - a[1].bytes)
+        .slice(0, 12)
       const named = top.map(([f, v]) => `${f}${v.lazy ? ' (lazy)' : ''} ${kb(v.bytes)}`)
       lines.push(`      largest files (KB min): ${named.join(', ')}`)
     }
@@ -211,16 +230,19 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2)
   const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : null)
   const from = opt('--from')
-  measureAll({ from: from ? resolve(from) : null }).then((report) => {
-    for (const line of formatReport(report, { parts: args.includes('--parts') })) console.log(line)
-    const json = opt('--json')
-    if (json) writeFileSync(json, JSON.stringify(report, null, 2))
-    if (args.includes('--check') && report.over.length) {
-      console.error(`over budget: ${report.over.join(', ')}`)
+  measureAll({ from: from ? resolve(from) : null }).then(
+    (report) => {
+      for (const line of formatReport(report, { parts: args.includes('--parts') })) console.log(line)
+      const json = opt('--json')
+      if (json) writeFileSync(json, JSON.stringify(report, null, 2))
+      if (args.includes('--check') && report.over.length) {
+        console.error(`over budget: ${report.over.join(', ')}`)
+        process.exit(1)
+      }
+    },
+    (e) => {
+      console.error(e)
       process.exit(1)
-    }
-  }, (e) => {
-    console.error(e)
-    process.exit(1)
-  })
+    },
+  )
 }

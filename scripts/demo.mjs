@@ -27,7 +27,9 @@ const ENTRIES = ['catch', 'catch-agent', 'worker', 'mnist-training', 'teach']
 /** Bundles examples/web/<entry>.ts into dist/web/<entry>.js (ES modules, minified, source maps). */
 export async function buildWeb({ log = false } = {}) {
   rmSync(outdir, { recursive: true, force: true })
-  const entryPoints = Object.fromEntries(ENTRIES.filter((e) => existsSync(join(webDir, `${e}.ts`))).map((e) => [e, join(webDir, `${e}.ts`)]))
+  const entryPoints = Object.fromEntries(
+    ENTRIES.filter((e) => existsSync(join(webDir, `${e}.ts`))).map((e) => [e, join(webDir, `${e}.ts`)]),
+  )
   await build({
     absWorkingDir: root,
     entryPoints,
@@ -43,7 +45,12 @@ export async function buildWeb({ log = false } = {}) {
     logLevel: 'warning',
     legalComments: 'none',
   })
-  if (log) console.log(`dist/web: ${Object.keys(entryPoints).map((e) => `${e}.js`).join(', ')}`)
+  if (log)
+    console.log(
+      `dist/web: ${Object.keys(entryPoints)
+        .map((e) => `${e}.js`)
+        .join(', ')}`,
+    )
   return { outdir }
 }
 
@@ -97,5 +104,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`port ${port} is in use; picking a free one`)
     server = await serveWeb({ port: 0 })
   }
-  console.log(`tapegrad demo: ${server.url}/  (catch: ${server.url}/catch.html, frame times while training: ${server.url}/worker.html, inside the tape: ${server.url}/teach.html). Ctrl-C stops it.`)
+  console.log(
+    `tapegrad demo: ${server.url}/  (catch: ${server.url}/catch.html, frame times while training: ${server.url}/worker.html, inside the tape: ${server.url}/teach.html). Ctrl-C stops it.`,
+  )
 }

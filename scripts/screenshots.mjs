@@ -36,7 +36,12 @@ const browser = await launchChromium({ args: CHROMIUM_ARGS_NO_GPU })
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } })
   await page.goto(`${server.url}/catch.html?seed=0&speed=60`)
-  await waitFor(page, () => window.__catch && (window.__catch.error !== null || window.__catch.rewards.length >= 500), 300_000, '500 balls')
+  await waitFor(
+    page,
+    () => window.__catch && (window.__catch.error !== null || window.__catch.rewards.length >= 500),
+    300_000,
+    '500 balls',
+  )
   await page.selectOption('#speed', '1')
   await new Promise((r) => setTimeout(r, 2500))
   await shoot(page, join(root, 'docs', 'catch.png'))

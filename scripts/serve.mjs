@@ -5,7 +5,17 @@ import { createServer } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
 
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.md': 'text/plain; charset=utf-8' }
+const TYPES = {
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.html': 'text/html',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.md': 'text/plain; charset=utf-8',
+}
 
 /**
  * Starts the server; resolves to { url, close }.
@@ -25,7 +35,10 @@ export function serve(routes, { port = 0 } = {}) {
           const file = prefix.endsWith('/') ? normalize(join(target, path.slice(prefix.length))) : target
           if (prefix.endsWith('/') && !file.startsWith(normalize(target) + sep)) break
           const body = await readFile(file)
-          res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' })
+          res.writeHead(200, {
+            'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+            'cache-control': 'no-store',
+          })
           return res.end(body)
         }
       }
@@ -76,6 +89,9 @@ export async function launchChromium({ args = CHROMIUM_ARGS } = {}) {
   try {
     return await chromium.launch({ executablePath, args, headless: true })
   } catch (e) {
-    throw new Error(`could not start ${executablePath} (install it with: apt-get install -y chromium): ${e.message.split('\n')[0]}`, { cause: e })
+    throw new Error(
+      `could not start ${executablePath} (install it with: apt-get install -y chromium): ${e.message.split('\n')[0]}`,
+      { cause: e },
+    )
   }
 }

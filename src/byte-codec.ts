@@ -34,7 +34,12 @@ export function swapBytes(bytes: Uint8Array, width: number): Uint8Array<ArrayBuf
  * import { littleEndianBytes } from './src/byte-codec'
  * littleEndianBytes(Float32Array.of(1))   // [0, 0, 128, 63]
  */
-export function littleEndianBytes(data: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number; BYTES_PER_ELEMENT: number }): Uint8Array {
+export function littleEndianBytes(data: {
+  buffer: ArrayBufferLike
+  byteOffset: number
+  byteLength: number
+  BYTES_PER_ELEMENT: number
+}): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   return LITTLE_ENDIAN ? bytes : swapBytes(bytes, data.BYTES_PER_ELEMENT)
 }
@@ -111,7 +116,9 @@ export function decodeFloat32(who: string, what: string, text: unknown, count: n
   }
   if (bytes.length !== 4 * count) {
     const truncated = bytes.length < 4 * count ? ': truncated' : ''
-    throw new Error(`${who}: ${what} holds ${bytes.length} bytes, expected ${4 * count} (${count} float32 numbers)${truncated}`)
+    throw new Error(
+      `${who}: ${what} holds ${bytes.length} bytes, expected ${4 * count} (${count} float32 numbers)${truncated}`,
+    )
   }
   return new Float32Array((LITTLE_ENDIAN ? bytes : swapBytes(bytes, 4)).buffer)
 }

@@ -78,7 +78,8 @@ export function normalizeAxes(op: string, shape: readonly number[], axis: AxisLi
   const out: number[] = []
   for (const a of list) {
     const k = normalizeAxis(op, a, shape)
-    if (out.includes(k)) throw new Error(`${op}: axis ${a} appears more than once in [${list.join(',')}] (shape ${fmt(shape)})`)
+    if (out.includes(k))
+      throw new Error(`${op}: axis ${a} appears more than once in [${list.join(',')}] (shape ${fmt(shape)})`)
     out.push(k)
   }
   return out.sort((p, q) => p - q)
@@ -120,10 +121,14 @@ export function checkTarget(op: string, pred: Tensor, target: TensorLike, predNa
  * resolveNamed('MLP', 'activation', { relu: (x: number) => x }, 'elu') // throws MLP: unknown activation 'elu' (use relu, or a function)
  */
 export function resolveNamed<F extends (...args: never[]) => unknown>(
-  who: string, what: string, table: Readonly<Record<string, F>>, value: string | F,
+  who: string,
+  what: string,
+  table: Readonly<Record<string, F>>,
+  value: string | F,
 ): F {
   if (typeof value === 'function') return value
   const f = Object.hasOwn(table, value) ? table[value] : undefined
-  if (!f) throw new Error(`${who}: unknown ${what} '${String(value)}' (use ${Object.keys(table).join(', ')}, or a function)`)
+  if (!f)
+    throw new Error(`${who}: unknown ${what} '${String(value)}' (use ${Object.keys(table).join(', ')}, or a function)`)
   return f
 }

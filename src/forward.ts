@@ -44,7 +44,7 @@ export function levelAt(i: number): Level {
 /** Starts a new innermost level (for `jvp`). */
 export function enterLevel(): Level {
   if (visible !== levels.length) {
-    throw new Error('jvp: cannot start a forward-mode level inside an op\'s tangent rule')
+    throw new Error("jvp: cannot start a forward-mode level inside an op's tangent rule")
   }
   const level = new Level(levels.length)
   levels.push(level)

@@ -112,7 +112,9 @@ export const inPlaceSums: GradientSums = {
     if (!sameShape(g.shape, x.shape)) {
       const data = unbroadcast(g.data, g.shape, x.shape)
       if (data.length !== x.size) {
-        throw new Error(`${op} (backward): gradient of shape ${fmt(g.shape)} cannot be reduced to the input shape ${fmt(x.shape)}`)
+        throw new Error(
+          `${op} (backward): gradient of shape ${fmt(g.shape)} cannot be reduced to the input shape ${fmt(x.shape)}`,
+        )
       }
       // Only dropping 1-axes ([1,3] → [3]) returns g's own storage; any sum is a new buffer.
       if (data !== g.data) {

@@ -37,7 +37,9 @@ function nested(): boolean {
 function inputFor(who: string, t: Tensor, path: string, linked: boolean): Tensor {
   if (t.dtype === 'int32') {
     const where = path ? ` '${path}'` : ''
-    throw new Error(`${who}: the input${where} is an int32 tensor ${fmt(t.shape)}; gradients need float tensors (convert with .astype('float32'))`)
+    throw new Error(
+      `${who}: the input${where} is an int32 tensor ${fmt(t.shape)}; gradients need float tensors (convert with .astype('float32'))`,
+    )
   }
   // Top level: a fresh leaf sharing the data (the caller's tensor and its .grad stay untouched).
   // Nested: an alias recorded on the tape, so that the outer transform sees through it.
@@ -52,7 +54,7 @@ function inputFor(who: string, t: Tensor, path: string, linked: boolean): Tensor
  */
 function checkFloatResult(who: string, value: Tensor): void {
   if (value.dtype === 'int32') {
-    const why = 'integers carry no gradient (an .astype(\'int32\') or argmax inside f?)'
+    const why = "integers carry no gradient (an .astype('int32') or argmax inside f?)"
     throw new Error(`${who}: f returned an int32 tensor ${fmt(value.shape)}; ${why}`)
   }
 }
@@ -90,7 +92,9 @@ export function valueAndGrad<T extends Tree, R extends unknown[]>(
     const value = evaluate(() => f(unflatten(def, inputs) as T, ...rest))
     if (!(value instanceof Tensor)) throw new Error(`valueAndGrad: f must return a Tensor, got ${typeof value}`)
     if (value.size !== 1) {
-      throw new Error(`valueAndGrad: f must return a scalar, got shape ${fmt(value.shape)}; reduce it (e.g. .sum() or .mean())`)
+      throw new Error(
+        `valueAndGrad: f must return a scalar, got shape ${fmt(value.shape)}; reduce it (e.g. .sum() or .mean())`,
+      )
     }
     checkFloatResult('valueAndGrad', value)
     const grads = gradients(value, inputs, undefined, { createGraph: linked, retainGraph: linked, who: 'valueAndGrad' })
@@ -108,7 +112,9 @@ export function valueAndGrad<T extends Tree, R extends unknown[]>(
  * // the second derivative of x³ is 6x: 12 at x = 2
  * grad(grad((x: Tensor) => x.pow(3).sum()))(tensor(2)).item()             // 12
  */
-export function grad<T extends Tree, R extends unknown[]>(f: (params: T, ...rest: R) => Tensor): (params: T, ...rest: R) => T {
+export function grad<T extends Tree, R extends unknown[]>(
+  f: (params: T, ...rest: R) => Tensor,
+): (params: T, ...rest: R) => T {
   const vg = valueAndGrad(f)
   return (params: T, ...rest: R) => vg(params, ...rest)[1]
 }
@@ -126,7 +132,8 @@ export function grad<T extends Tree, R extends unknown[]>(f: (params: T, ...rest
 export function vjp(f: (...xs: Tensor[]) => Tensor, primals: Tensor[]): [Tensor, (cotangent: Tensor) => Tensor[]] {
   if (!Array.isArray(primals)) throw new Error(`vjp: primals must be an array of tensors, got ${typeof primals}`)
   primals.forEach((p, i) => {
-    if (!(p instanceof Tensor)) throw new Error(`vjp: primal ${i} must be a Tensor, got ${p === null ? 'null' : typeof p}`)
+    if (!(p instanceof Tensor))
+      throw new Error(`vjp: primal ${i} must be a Tensor, got ${p === null ? 'null' : typeof p}`)
   })
   const linked = nested()
   const inputs = primals.map((p, i) => inputFor('vjp', p, `primal ${i}`, linked))
@@ -136,7 +143,9 @@ export function vjp(f: (...xs: Tensor[]) => Tensor, primals: Tensor[]): [Tensor,
   const pullback = (cotangent: Tensor) => {
     if (!(cotangent instanceof Tensor)) throw new Error(`vjp: the cotangent must be a Tensor, got ${typeof cotangent}`)
     if (cotangent.shape.length !== out.shape.length || cotangent.shape.some((s, i) => s !== out.shape[i])) {
-      throw new Error(`vjp: cotangent of shape ${fmt(cotangent.shape)} does not match the output shape ${fmt(out.shape)}`)
+      throw new Error(
+        `vjp: cotangent of shape ${fmt(cotangent.shape)} does not match the output shape ${fmt(out.shape)}`,
+      )
     }
     return gradients(out, inputs, cotangent, { createGraph: linked || nested(), retainGraph: true, who: 'vjp' })
   }

@@ -91,8 +91,12 @@ function checkWrt(who: string, inputs: Tensor[], wrt: number[]): void {
  * recording on (gradgradcheck's f computes gradients inside).
  */
 function compare(
-  who: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions,
-  analytic: (xs: Tensor[], out: Tensor, w: Float64Array) => ArrayLike<number>[], tape: boolean,
+  who: string,
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions,
+  analytic: (xs: Tensor[], out: Tensor, w: Float64Array) => ArrayLike<number>[],
+  tape: boolean,
 ): GradcheckReport {
   const eps = options.eps ?? 1e-6
   const atol = options.atol ?? 1e-5
@@ -103,7 +107,9 @@ function compare(
   const out = f(...xs)
   if (!(out instanceof Tensor)) throw new Error(`${who}: f must return a Tensor`)
   if (out.dtype !== 'float64') {
-    throw new Error(`${who}: f returned ${out.dtype}; it must keep the float64 inputs in float64 (no constants of another dtype)`)
+    throw new Error(
+      `${who}: f returned ${out.dtype}; it must keep the float64 inputs in float64 (no constants of another dtype)`,
+    )
   }
   const w = weightsFor(out, 1234)
   const weigh = (o: Tensor) => {
@@ -160,11 +166,22 @@ function compare(
  * const report = gradcheck((a, b) => a.mul(b).sum(), [randn([3]), randn([3])])
  * report.ok // true
  */
-export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): GradcheckReport {
-  return compare('gradcheck', f, inputs, options, (xs, out, w) => {
-    if (out.requiresGrad) backward(out, new Tensor(w, out.shape.slice()), { createGraph: false })
-    return xs.map((x) => x.grad?.data ?? new Float64Array(x.size))
-  }, false)
+export function gradcheck(
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
+  return compare(
+    'gradcheck',
+    f,
+    inputs,
+    options,
+    (xs, out, w) => {
+      if (out.requiresGrad) backward(out, new Tensor(w, out.shape.slice()), { createGraph: false })
+      return xs.map((x) => x.grad?.data ?? new Float64Array(x.size))
+    },
+    false,
+  )
 }
 
 /**
@@ -179,16 +196,32 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opti
  * const report = gradgradcheck((x) => x.sin().mul(x), [randn([3], { dtype: 'float64' })])
  * report.ok // true
  */
-export function gradgradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+export function gradgradcheck(
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
   const wrt = options.wrt ?? inputs.map((_, i) => i)
   checkWrt('gradgradcheck', inputs, wrt)
   const recordedGradients = (xs: Tensor[], out: Tensor, w: Float64Array): Tensor[] =>
-    gradients(out, wrt.map((i) => xs[i]), new Tensor(w, out.shape.slice()), { createGraph: true, retainGraph: true, who: 'gradgradcheck' })
+    gradients(
+      out,
+      wrt.map((i) => xs[i]),
+      new Tensor(w, out.shape.slice()),
+      { createGraph: true, retainGraph: true, who: 'gradgradcheck' },
+    )
   // (1) first derivatives through the recorded (differentiable) backward rules
-  const first = compare('gradgradcheck (first derivatives)', f, inputs, options, (xs, out, w) => {
-    const gs = recordedGradients(xs, out, w)
-    return xs.map((x, i) => (wrt.includes(i) ? gs[wrt.indexOf(i)].data : new Float64Array(x.size)))
-  }, true)
+  const first = compare(
+    'gradgradcheck (first derivatives)',
+    f,
+    inputs,
+    options,
+    (xs, out, w) => {
+      const gs = recordedGradients(xs, out, w)
+      return xs.map((x, i) => (wrt.includes(i) ? gs[wrt.indexOf(i)].data : new Float64Array(x.size)))
+    },
+    true,
+  )
   if (!first.ok) return first
   // (2) second derivatives: G(x) = uᵀ·∂f/∂x as one flat vector, differentiated once more
   const probe = f(...float64Copies(inputs, wrt))
@@ -197,10 +230,20 @@ export function gradgradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], 
   const G = (...xs: Tensor[]) => {
     const out = f(...xs)
     const gs = recordedGradients(xs, out, u)
-    return concat(gs.map((g) => reshape(g, [-1])), 0)
+    return concat(
+      gs.map((g) => reshape(g, [-1])),
+      0,
+    )
   }
-  return compare('gradgradcheck', G, inputs, options, (xs, out, w) => {
-    if (out.requiresGrad) backward(out, new Tensor(w, out.shape.slice()), { createGraph: false })
-    return xs.map((x) => x.grad?.data ?? new Float64Array(x.size))
-  }, true)
+  return compare(
+    'gradgradcheck',
+    G,
+    inputs,
+    options,
+    (xs, out, w) => {
+      if (out.requiresGrad) backward(out, new Tensor(w, out.shape.slice()), { createGraph: false })
+      return xs.map((x) => x.grad?.data ?? new Float64Array(x.size))
+    },
+    true,
+  )
 }

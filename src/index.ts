@@ -7,8 +7,23 @@
 import './methods.js'
 
 export {
-  Tensor, tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, asTensor,
-  type TensorLike, type NestedArray, type TensorOptions, type TensorInputOptions,
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  asTensor,
+  type TensorLike,
+  type NestedArray,
+  type TensorOptions,
+  type TensorInputOptions,
 } from './tensor.js'
 export type { DType, FloatDType, TypedArray, FloatArray } from './nd.js'
 export { seed, Random, defaultRandom } from './random.js'
@@ -22,9 +37,23 @@ export { defineOp, mapTensor, zipTensors, type Op, type OpDef } from './op.js'
 export { erf } from './math.js'
 export { gradcheck, gradgradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.js'
 // Trees: renamed on export so that `flatten` is the shape op (x.flatten()).
-export { flatten as flattenTree, unflatten as unflattenTree, mapTree, describeTree, type Tree, type TreeDef } from './tree.js'
+export {
+  flatten as flattenTree,
+  unflatten as unflattenTree,
+  mapTree,
+  describeTree,
+  type Tree,
+  type TreeDef,
+} from './tree.js'
 export * from './ops/index.js'
-export { setBackend, getBackend, getActiveBackend, type BackendChoice, type BackendInfo, type SetBackendOptions } from './backends/index.js'
+export {
+  setBackend,
+  getBackend,
+  getActiveBackend,
+  type BackendChoice,
+  type BackendInfo,
+  type SetBackendOptions,
+} from './backends/index.js'
 export type { Backend, Rule, RuleFn } from './backends/backend.js'
 export * as nn from './nn/index.js'
 export { toDot, toSvg, type DotOptions } from './viz/index.js'

@@ -72,7 +72,8 @@ export function jacrev<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor
 export function hessian<R extends unknown[]>(f: (x: Tensor, ...rest: R) => Tensor): (x: Tensor, ...rest: R) => Tensor {
   const scalarF = (z: Tensor, ...rest: R) => {
     const y = f(z, ...rest)
-    if (!(y instanceof Tensor)) throw new Error(`hessian: f must return a Tensor, got ${y === null ? 'null' : typeof y}`)
+    if (!(y instanceof Tensor))
+      throw new Error(`hessian: f must return a Tensor, got ${y === null ? 'null' : typeof y}`)
     if (y.size !== 1) throw new Error(`hessian: f must return a scalar, got an output of shape ${fmt(y.shape)}`)
     return y
   }
@@ -99,7 +100,9 @@ export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
   const g = grad((z: Tensor) => {
     const y = f(z)
     if (!(y instanceof Tensor) || y.size !== 1) {
-      throw new Error(`hvp: f must return a scalar, got ${y instanceof Tensor ? `an output of shape ${fmt(y.shape)}` : typeof y}`)
+      throw new Error(
+        `hvp: f must return a scalar, got ${y instanceof Tensor ? `an output of shape ${fmt(y.shape)}` : typeof y}`,
+      )
     }
     return y
   })

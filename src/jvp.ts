@@ -48,8 +48,10 @@ export function jvp(f: (...xs: Tensor[]) => Tensor, primals: Tensor[], tangents:
     if (t.shape.length !== p.shape.length || t.shape.some((s, k) => s !== p.shape[k])) {
       throw new Error(`jvp: tangent ${i} has shape ${fmt(t.shape)} but its primal has shape ${fmt(p.shape)}`)
     }
-    if (t.dtype !== p.dtype) throw new Error(`jvp: tangent ${i} is ${t.dtype} but its primal is ${p.dtype} ${fmt(p.shape)}`)
-    if (p.dtype === 'int32') throw new Error(`jvp: primal ${i} is an int32 tensor ${fmt(p.shape)}; tangents need float tensors`)
+    if (t.dtype !== p.dtype)
+      throw new Error(`jvp: tangent ${i} is ${t.dtype} but its primal is ${p.dtype} ${fmt(p.shape)}`)
+    if (p.dtype === 'int32')
+      throw new Error(`jvp: primal ${i} is an int32 tensor ${fmt(p.shape)}; tangents need float tensors`)
   }
   const level = enterLevel()
   try {
@@ -59,7 +61,8 @@ export function jvp(f: (...xs: Tensor[]) => Tensor, primals: Tensor[], tangents:
       return x
     })
     const out = f(...xs)
-    if (!(out instanceof Tensor)) throw new Error(`jvp: f must return a Tensor, got ${out === null ? 'null' : typeof out}`)
+    if (!(out instanceof Tensor))
+      throw new Error(`jvp: f must return a Tensor, got ${out === null ? 'null' : typeof out}`)
     return [out, level.tangents.get(out) ?? Tensor.full(out.shape, 0, out.dtype)]
   } finally {
     exitLevel(level)

@@ -166,84 +166,228 @@ declare module './tensor.js' {
 }
 
 const methods: ThisType<Tensor> & Record<string, (this: Tensor, ...args: any[]) => unknown> = {
-  backward(cotangent?: Tensor | number | BackwardOptions, options?: BackwardOptions) { backward(this, cotangent, options) },
-  add(b: TensorLike) { return O.add(this, b) },
-  sub(b: TensorLike) { return O.sub(this, b) },
-  mul(b: TensorLike) { return O.mul(this, b) },
-  div(b: TensorLike) { return O.div(this, b) },
-  pow(p: TensorLike) { return O.pow(this, p) },
-  neg() { return O.neg(this) },
-  exp() { return O.exp(this) },
-  log() { return O.log(this) },
-  sqrt() { return O.sqrt(this) },
-  abs() { return O.abs(this) },
-  square() { return O.square(this) },
-  tanh() { return O.tanh(this) },
-  sigmoid() { return O.sigmoid(this) },
-  relu() { return O.relu(this) },
-  leakyRelu(slope?: number) { return O.leakyRelu(this, slope) },
-  gelu() { return O.gelu(this) },
-  log1p() { return O.log1p(this) },
-  expm1() { return O.expm1(this) },
-  xlogy(y: TensorLike) { return O.xlogy(this, y) },
-  logaddexp(b: TensorLike) { return O.logaddexp(this, b) },
-  sin() { return O.sin(this) },
-  cos() { return O.cos(this) },
-  tan() { return O.tan(this) },
-  atan() { return O.atan(this) },
-  atan2(x: TensorLike) { return O.atan2(this, x) },
-  sinh() { return O.sinh(this) },
-  cosh() { return O.cosh(this) },
-  asinh() { return O.asinh(this) },
-  softplus(beta?: number) { return O.softplus(this, beta) },
-  silu() { return O.silu(this) },
-  elu(alpha?: number) { return O.elu(this, alpha) },
-  softsign() { return O.softsign(this) },
-  hardtanh(min?: number, max?: number) { return O.hardtanh(this, min, max) },
-  sign() { return O.sign(this) },
-  floor() { return O.floor(this) },
-  ceil() { return O.ceil(this) },
-  round() { return O.round(this) },
-  maximum(b: TensorLike) { return O.maximum(this, b) },
-  minimum(b: TensorLike) { return O.minimum(this, b) },
-  clamp(min?: number | null, max?: number | null) { return O.clamp(this, min, max) },
-  astype(dtype: DType) { return O.astype(this, dtype) },
-  sum(axis?: O.AxisLike, keepdims?: boolean) { return O.sum(this, axis, keepdims) },
-  mean(axis?: O.AxisLike, keepdims?: boolean) { return O.mean(this, axis, keepdims) },
-  max(axis?: O.AxisLike, keepdims?: boolean) { return O.max(this, axis, keepdims) },
-  min(axis?: O.AxisLike, keepdims?: boolean) { return O.min(this, axis, keepdims) },
-  logsumexp(axis?: O.AxisLike, keepdims?: boolean) { return O.logsumexp(this, axis, keepdims) },
-  var(axis?: O.AxisLike, keepdims?: boolean, correction?: number) { return O.variance(this, axis, keepdims, correction) },
-  argmax(axis?: number | null, keepdims?: boolean) { return O.argmax(this, axis, keepdims) },
-  matmul(b: Tensor) { return O.matmul(this, b) },
-  transpose(axes?: number[]) { return O.transpose(this, axes) },
-  permute(axes: number[]) { return O.permute(this, axes) },
-  reshape(shape: number[]) { return O.reshape(this, shape) },
-  flatten(startAxis?: number, endAxis?: number) { return O.flatten(this, startAxis, endAxis) },
-  squeeze(axis?: number | number[]) { return O.squeeze(this, axis) },
-  unsqueeze(axis: number) { return O.unsqueeze(this, axis) },
-  broadcastTo(shape: number[]) { return O.broadcastTo(this, shape) },
-  slice(ranges: O.SliceSpec[]) { return O.slice(this, ranges) },
-  gather(indices: O.IndexLike, axis?: number) { return O.gather(this, indices, axis) },
-  cumsum(axis?: number | null) { return O.cumsum(this, axis) },
-  prod(axis?: O.AxisLike, keepdims?: boolean) { return O.prod(this, axis, keepdims) },
-  norm(ord?: O.NormOrd, axis?: O.AxisLike, keepdims?: boolean) { return O.norm(this, ord, axis, keepdims) },
-  pad(widths: readonly (readonly [number, number])[], value?: number) { return O.pad(this, widths, value) },
-  flip(axis?: O.AxisLike) { return O.flip(this, axis) },
-  tile(reps: number | readonly number[]) { return O.tile(this, reps) },
-  tril(k?: number) { return O.tril(this, k) },
-  triu(k?: number) { return O.triu(this, k) },
-  outer(b: Tensor) { return O.outer(this, b) },
-  dot(b: Tensor) { return O.dot(this, b) },
-  softmax(axis?: number) { return O.softmax(this, axis) },
-  logSoftmax(axis?: number) { return O.logSoftmax(this, axis) },
+  backward(cotangent?: Tensor | number | BackwardOptions, options?: BackwardOptions) {
+    backward(this, cotangent, options)
+  },
+  add(b: TensorLike) {
+    return O.add(this, b)
+  },
+  sub(b: TensorLike) {
+    return O.sub(this, b)
+  },
+  mul(b: TensorLike) {
+    return O.mul(this, b)
+  },
+  div(b: TensorLike) {
+    return O.div(this, b)
+  },
+  pow(p: TensorLike) {
+    return O.pow(this, p)
+  },
+  neg() {
+    return O.neg(this)
+  },
+  exp() {
+    return O.exp(this)
+  },
+  log() {
+    return O.log(this)
+  },
+  sqrt() {
+    return O.sqrt(this)
+  },
+  abs() {
+    return O.abs(this)
+  },
+  square() {
+    return O.square(this)
+  },
+  tanh() {
+    return O.tanh(this)
+  },
+  sigmoid() {
+    return O.sigmoid(this)
+  },
+  relu() {
+    return O.relu(this)
+  },
+  leakyRelu(slope?: number) {
+    return O.leakyRelu(this, slope)
+  },
+  gelu() {
+    return O.gelu(this)
+  },
+  log1p() {
+    return O.log1p(this)
+  },
+  expm1() {
+    return O.expm1(this)
+  },
+  xlogy(y: TensorLike) {
+    return O.xlogy(this, y)
+  },
+  logaddexp(b: TensorLike) {
+    return O.logaddexp(this, b)
+  },
+  sin() {
+    return O.sin(this)
+  },
+  cos() {
+    return O.cos(this)
+  },
+  tan() {
+    return O.tan(this)
+  },
+  atan() {
+    return O.atan(this)
+  },
+  atan2(x: TensorLike) {
+    return O.atan2(this, x)
+  },
+  sinh() {
+    return O.sinh(this)
+  },
+  cosh() {
+    return O.cosh(this)
+  },
+  asinh() {
+    return O.asinh(this)
+  },
+  softplus(beta?: number) {
+    return O.softplus(this, beta)
+  },
+  silu() {
+    return O.silu(this)
+  },
+  elu(alpha?: number) {
+    return O.elu(this, alpha)
+  },
+  softsign() {
+    return O.softsign(this)
+  },
+  hardtanh(min?: number, max?: number) {
+    return O.hardtanh(this, min, max)
+  },
+  sign() {
+    return O.sign(this)
+  },
+  floor() {
+    return O.floor(this)
+  },
+  ceil() {
+    return O.ceil(this)
+  },
+  round() {
+    return O.round(this)
+  },
+  maximum(b: TensorLike) {
+    return O.maximum(this, b)
+  },
+  minimum(b: TensorLike) {
+    return O.minimum(this, b)
+  },
+  clamp(min?: number | null, max?: number | null) {
+    return O.clamp(this, min, max)
+  },
+  astype(dtype: DType) {
+    return O.astype(this, dtype)
+  },
+  sum(axis?: O.AxisLike, keepdims?: boolean) {
+    return O.sum(this, axis, keepdims)
+  },
+  mean(axis?: O.AxisLike, keepdims?: boolean) {
+    return O.mean(this, axis, keepdims)
+  },
+  max(axis?: O.AxisLike, keepdims?: boolean) {
+    return O.max(this, axis, keepdims)
+  },
+  min(axis?: O.AxisLike, keepdims?: boolean) {
+    return O.min(this, axis, keepdims)
+  },
+  logsumexp(axis?: O.AxisLike, keepdims?: boolean) {
+    return O.logsumexp(this, axis, keepdims)
+  },
+  var(axis?: O.AxisLike, keepdims?: boolean, correction?: number) {
+    return O.variance(this, axis, keepdims, correction)
+  },
+  argmax(axis?: number | null, keepdims?: boolean) {
+    return O.argmax(this, axis, keepdims)
+  },
+  matmul(b: Tensor) {
+    return O.matmul(this, b)
+  },
+  transpose(axes?: number[]) {
+    return O.transpose(this, axes)
+  },
+  permute(axes: number[]) {
+    return O.permute(this, axes)
+  },
+  reshape(shape: number[]) {
+    return O.reshape(this, shape)
+  },
+  flatten(startAxis?: number, endAxis?: number) {
+    return O.flatten(this, startAxis, endAxis)
+  },
+  squeeze(axis?: number | number[]) {
+    return O.squeeze(this, axis)
+  },
+  unsqueeze(axis: number) {
+    return O.unsqueeze(this, axis)
+  },
+  broadcastTo(shape: number[]) {
+    return O.broadcastTo(this, shape)
+  },
+  slice(ranges: O.SliceSpec[]) {
+    return O.slice(this, ranges)
+  },
+  gather(indices: O.IndexLike, axis?: number) {
+    return O.gather(this, indices, axis)
+  },
+  cumsum(axis?: number | null) {
+    return O.cumsum(this, axis)
+  },
+  prod(axis?: O.AxisLike, keepdims?: boolean) {
+    return O.prod(this, axis, keepdims)
+  },
+  norm(ord?: O.NormOrd, axis?: O.AxisLike, keepdims?: boolean) {
+    return O.norm(this, ord, axis, keepdims)
+  },
+  pad(widths: readonly (readonly [number, number])[], value?: number) {
+    return O.pad(this, widths, value)
+  },
+  flip(axis?: O.AxisLike) {
+    return O.flip(this, axis)
+  },
+  tile(reps: number | readonly number[]) {
+    return O.tile(this, reps)
+  },
+  tril(k?: number) {
+    return O.tril(this, k)
+  },
+  triu(k?: number) {
+    return O.triu(this, k)
+  },
+  outer(b: Tensor) {
+    return O.outer(this, b)
+  },
+  dot(b: Tensor) {
+    return O.dot(this, b)
+  },
+  softmax(axis?: number) {
+    return O.softmax(this, axis)
+  },
+  logSoftmax(axis?: number) {
+    return O.logSoftmax(this, axis)
+  },
 }
 
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false })
 }
 Object.defineProperty(Tensor.prototype, 'T', {
-  get(this: Tensor) { return O.transpose(this) },
+  get(this: Tensor) {
+    return O.transpose(this)
+  },
   configurable: true,
   enumerable: false,
 })

@@ -162,7 +162,9 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
     const da = i < n - a.length ? 1 : a[i - (n - a.length)]
     const db = i < n - b.length ? 1 : b[i - (n - b.length)]
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together (axis ${i - n}: ${da} ≠ ${db})`)
+      throw new Error(
+        `${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together (axis ${i - n}: ${da} ≠ ${db})`,
+      )
     }
     out[i] = da === 1 ? db : da
   }
@@ -185,8 +187,13 @@ export function view(data: TypedArray, shape: readonly number[]): NdView {
  * (scripts/bench-strided-copy.ts).
  */
 export function copyStrided(
-  src: TypedArray, sOff: number, sStrides: readonly number[],
-  dst: TypedArray, dOff: number, dStrides: readonly number[], shape: readonly number[],
+  src: TypedArray,
+  sOff: number,
+  sStrides: readonly number[],
+  dst: TypedArray,
+  dOff: number,
+  dStrides: readonly number[],
+  shape: readonly number[],
 ): void {
   const n = shape.length
   const size = sizeOf(shape)
@@ -248,14 +255,25 @@ export function normalizeAxis(op: string, axis: number, shape: readonly number[]
 }
 
 /** Copies the strided view `data[offset + Σ iₖ·strides[k]]` of `shape` into fresh contiguous storage. */
-export function gatherStrided(data: TypedArray, shape: readonly number[], strides: readonly number[], offset: number): TypedArray {
+export function gatherStrided(
+  data: TypedArray,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): TypedArray {
   const out = allocate(dtypeOf(data), sizeOf(shape))
   copyStrided(data, offset, strides, out, 0, stridesOf(shape), shape)
   return out
 }
 
 /** Writes contiguous `src` (of `shape`) into the strided view `dst[offset + Σ iₖ·strides[k]]`. */
-export function scatterStrided(dst: TypedArray, shape: readonly number[], strides: readonly number[], offset: number, src: TypedArray): void {
+export function scatterStrided(
+  dst: TypedArray,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  src: TypedArray,
+): void {
   copyStrided(src, 0, stridesOf(shape), dst, offset, strides, shape)
 }
 
@@ -265,7 +283,15 @@ export function permute(data: TypedArray, shape: readonly number[], axes: readon
   const strides = stridesOf(shape)
   const outShape = axes.map((a) => shape[a])
   const out = allocate(dtypeOf(data), data.length)
-  copyStrided(data, 0, axes.map((a) => strides[a]), out, 0, stridesOf(outShape), outShape)
+  copyStrided(
+    data,
+    0,
+    axes.map((a) => strides[a]),
+    out,
+    0,
+    stridesOf(outShape),
+    outShape,
+  )
   return out
 }
 
@@ -356,9 +382,15 @@ function plainBinary(f: BinaryFn): BinaryLoop[] {
       }
     }) as unknown as BinaryLoop
   return [
-    (a, b, out, n, c) => { for (let i = 0; i < n; i++) out[i] = f(a[i], b[i], c) },
-    (a, b, out, n, c) => { for (let i = 0; i < n; i++) out[i] = f(a[i], b[0], c) },
-    (a, b, out, n, c) => { for (let i = 0; i < n; i++) out[i] = f(a[0], b[i], c) },
+    (a, b, out, n, c) => {
+      for (let i = 0; i < n; i++) out[i] = f(a[i], b[i], c)
+    },
+    (a, b, out, n, c) => {
+      for (let i = 0; i < n; i++) out[i] = f(a[i], b[0], c)
+    },
+    (a, b, out, n, c) => {
+      for (let i = 0; i < n; i++) out[i] = f(a[0], b[i], c)
+    },
     rows((a, b, k, _o, j) => [a[k], b[j]]),
     rows((a, b, k, _o, j) => [a[j], b[k]]),
     rows((a, b, k, o) => [a[k], b[o]]),
@@ -398,7 +430,8 @@ export function setElementwiseHook(hook: ElementwiseHook | null): void {
  */
 export function addInto(dst: TypedArray, src: TypedArray): void {
   if (dst.BYTES_PER_ELEMENT === 4 && src.BYTES_PER_ELEMENT === 4) addInto32(dst as Float32Array, src as Float32Array)
-  else if (dst.BYTES_PER_ELEMENT === 8 && src.BYTES_PER_ELEMENT === 8) addInto64(dst as Float64Array, src as Float64Array)
+  else if (dst.BYTES_PER_ELEMENT === 8 && src.BYTES_PER_ELEMENT === 8)
+    addInto64(dst as Float64Array, src as Float64Array)
   else addIntoMixed(dst, src)
 }
 // Two copies on purpose: one loop per element type keeps each loop monomorphic (see above).
@@ -432,7 +465,14 @@ function addIntoMixed(dst: TypedArray, src: TypedArray): void {
 /** out[i] = fn(a[i], c) over contiguous storage; `out` may be `a` (in place). */
 export function map(a: TypedArray, fn: UnaryFn, c = 0, out: TypedArray = allocate(dtypeOf(a), a.length)): TypedArray {
   const hook = elementwiseHook
-  if (hook !== null && a.length >= hook.threshold && a instanceof Float32Array && out instanceof Float32Array && hook.unary(fn, a, out, c)) return out
+  if (
+    hook !== null &&
+    a.length >= hook.threshold &&
+    a instanceof Float32Array &&
+    out instanceof Float32Array &&
+    hook.unary(fn, a, out, c)
+  )
+    return out
   unaryLoop(fn)(a, out, a.length, c)
   return out
 }
@@ -465,9 +505,12 @@ function prefixLength(small: readonly number[], big: readonly number[]): number 
  */
 export function zip(
   op: string,
-  a: TypedArray, aShape: readonly number[],
-  b: TypedArray, bShape: readonly number[],
-  fn: BinaryFn, c = 0,
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  fn: BinaryFn,
+  c = 0,
 ): { data: TypedArray; shape: number[] } {
   const shape = broadcastShapes(op, aShape, bShape)
   const n = sizeOf(shape)
@@ -476,18 +519,28 @@ export function zip(
   if (n === 0) return { data: out, shape }
   const hook = elementwiseHook
   if (
-    hook !== null && n >= hook.threshold && out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array &&
-    (a.length === n || a.length === 1) && (b.length === n || b.length === 1) && hook.binary(fn, a, b, out, c)
+    hook !== null &&
+    n >= hook.threshold &&
+    out instanceof Float32Array &&
+    a instanceof Float32Array &&
+    b instanceof Float32Array &&
+    (a.length === n || a.length === 1) &&
+    (b.length === n || b.length === 1) &&
+    hook.binary(fn, a, b, out, c)
   ) {
     return { data: out, shape }
   }
   if (a.length === n && b.length === n) (loops[0] as BinaryLoop)(a, b, out, n, c)
   else if (b.length === 1) (loops[1] as BinaryLoop)(a, b, out, n, c)
   else if (a.length === 1) (loops[2] as BinaryLoop)(a, b, out, n, c)
-  else if (a.length === n && isSuffix(bShape, shape)) (loops[3] as unknown as BroadcastLoop)(a, b, out, n / b.length, b.length, c)
-  else if (b.length === n && isSuffix(aShape, shape)) (loops[4] as unknown as BroadcastLoop)(a, b, out, n / a.length, a.length, c)
-  else if (a.length === n && prefixLength(bShape, shape) >= 0) (loops[5] as unknown as BroadcastLoop)(a, b, out, b.length, n / b.length, c)
-  else if (b.length === n && prefixLength(aShape, shape) >= 0) (loops[6] as unknown as BroadcastLoop)(a, b, out, a.length, n / a.length, c)
+  else if (a.length === n && isSuffix(bShape, shape))
+    (loops[3] as unknown as BroadcastLoop)(a, b, out, n / b.length, b.length, c)
+  else if (b.length === n && isSuffix(aShape, shape))
+    (loops[4] as unknown as BroadcastLoop)(a, b, out, n / a.length, a.length, c)
+  else if (a.length === n && prefixLength(bShape, shape) >= 0)
+    (loops[5] as unknown as BroadcastLoop)(a, b, out, b.length, n / b.length, c)
+  else if (b.length === n && prefixLength(aShape, shape) >= 0)
+    (loops[6] as unknown as BroadcastLoop)(a, b, out, a.length, n / a.length, c)
   else {
     const ab = a.length === n ? a : broadcastTo(a, aShape, shape)
     const bb = b.length === n ? b : broadcastTo(b, bShape, shape)

@@ -76,8 +76,17 @@ export class Random {
 
   /** Restores what `getState` returned; throws (changing nothing) on anything else. */
   setState(saved: readonly [number, number | null]): void {
-    if (!Array.isArray(saved) || saved.length !== 2 || !Number.isInteger(saved[0]) || saved[0] < 0 || saved[0] > 0xffffffff || (saved[1] !== null && !Number.isFinite(saved[1]))) {
-      throw new Error(`Random.setState: expected [state (a 32-bit unsigned integer), spare (a finite number or null)], got ${JSON.stringify(saved)}`)
+    if (
+      !Array.isArray(saved) ||
+      saved.length !== 2 ||
+      !Number.isInteger(saved[0]) ||
+      saved[0] < 0 ||
+      saved[0] > 0xffffffff ||
+      (saved[1] !== null && !Number.isFinite(saved[1]))
+    ) {
+      throw new Error(
+        `Random.setState: expected [state (a 32-bit unsigned integer), spare (a finite number or null)], got ${JSON.stringify(saved)}`,
+      )
     }
     this.state = saved[0]
     this.spare = saved[1]

@@ -72,7 +72,10 @@ function sumRun(data: TypedArray, outer: number, n: number, inner: number): Type
   if (inner === 1) {
     for (let o = 0; o < outer; o++) {
       const base = o * n
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0
       let k = 0
       for (; k + 3 < n; k += 4) {
         s0 += data[base + k]
@@ -121,7 +124,9 @@ function maxRun(data: TypedArray, outer: number, n: number, inner: number): Type
       let m0 = data[base]
       let k = 1
       if (n >= 32) {
-        let m1 = m0, m2 = m0, m3 = m0
+        let m1 = m0,
+          m2 = m0,
+          m3 = m0
         for (; k + 3 < n; k += 4) {
           m0 = Math.max(m0, data[base + k])
           m1 = Math.max(m1, data[base + k + 1])
@@ -156,7 +161,9 @@ function minRun(data: TypedArray, outer: number, n: number, inner: number): Type
       let m0 = data[base]
       let k = 1
       if (n >= 32) {
-        let m1 = m0, m2 = m0, m3 = m0
+        let m1 = m0,
+          m2 = m0,
+          m3 = m0
         for (; k + 3 < n; k += 4) {
           m0 = Math.min(m0, data[base + k])
           m1 = Math.min(m1, data[base + k + 1])
@@ -186,7 +193,12 @@ function minRun(data: TypedArray, outer: number, n: number, inner: number): Type
  * Reduces `axes` (normalised) of contiguous `data` of `shape`; the result is in row-major order
  * of the reduced shape (the same with or without keepdims). Always fresh storage.
  */
-export function reduceData(kind: ReduceKind, data: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
+export function reduceData(
+  kind: ReduceKind,
+  data: TypedArray,
+  shape: readonly number[],
+  axes: readonly number[],
+): TypedArray {
   const runs = runsOf(shape, axes)
   if (runs.length === 0) return data.slice()
   let cur = data
@@ -195,7 +207,12 @@ export function reduceData(kind: ReduceKind, data: TypedArray, shape: readonly n
     const outer = product(curShape, 0, first)
     const n = product(curShape, first, last + 1)
     const inner = product(curShape, last + 1, curShape.length)
-    cur = kind === SUM ? sumRun(cur, outer, n, inner) : kind === MAX ? maxRun(cur, outer, n, inner) : minRun(cur, outer, n, inner)
+    cur =
+      kind === SUM
+        ? sumRun(cur, outer, n, inner)
+        : kind === MAX
+          ? maxRun(cur, outer, n, inner)
+          : minRun(cur, outer, n, inner)
     for (let i = first; i <= last; i++) curShape[i] = 1
   }
   return cur
@@ -229,7 +246,6 @@ export function expand(data: TypedArray, shape: readonly number[], axes: readonl
   }
   return broadcastTo(data, reducedShape(shape, axes, true), shape)
 }
-
 
 /**
  * Sums a gradient of shape `shape` back to `target` (the input's shape before broadcasting):

@@ -46,7 +46,10 @@ export class Tape {
   readonly entries: readonly TapeEntry[]
   private readonly raw: readonly Entry[]
 
-  constructor(readonly root: Tensor, raw: readonly Entry[]) {
+  constructor(
+    readonly root: Tensor,
+    raw: readonly Entry[],
+  ) {
     this.raw = raw
     this.entries = raw.map((e) => ({ id: e.id, op: e.op.name, inputs: e.inputs, output: e.out, attrs: e.attrs }))
   }

@@ -47,6 +47,8 @@ let visitStamp = 0
  * The walk itself. `entries` are oldest first; `needs(x)` says whether input x wants a gradient;
  * `differentiable` selects the rules (and the sums) that can be differentiated again.
  */
+// The signature in two lines, so that the walk reads as one screen:
+// prettier-ignore
 function sweep(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean,
   sums: GradientSums, needs: (x: Tensor) => boolean, differentiable: boolean): void {
   sums.begin(root, seed, seedOwned)
@@ -77,16 +79,27 @@ function sweep(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOw
  * backward(x.mul(x).sum())
  * x.grad!.toArray() // [2, 4]
  */
-export function backward(root: Tensor, cotangent?: Tensor | number | BackwardOptions, options: BackwardOptions = {}): void {
-  if (cotangent !== undefined && !(cotangent instanceof Tensor) && typeof cotangent === 'object' && cotangent !== null) {
+export function backward(
+  root: Tensor,
+  cotangent?: Tensor | number | BackwardOptions,
+  options: BackwardOptions = {},
+): void {
+  if (
+    cotangent !== undefined &&
+    !(cotangent instanceof Tensor) &&
+    typeof cotangent === 'object' &&
+    cotangent !== null
+  ) {
     options = cotangent
     cotangent = undefined
   }
-  if (!(root instanceof Tensor)) throw new Error(`backward: expected a Tensor, got ${root === null ? 'null' : typeof root}`)
+  if (!(root instanceof Tensor))
+    throw new Error(`backward: expected a Tensor, got ${root === null ? 'null' : typeof root}`)
   if (!root.requiresGrad) {
-    const why = root.dtype === 'int32'
-      ? 'it is int32: integers carry no gradient'
-      : 'no input had requiresGrad: true, or it was made under noGrad'
+    const why =
+      root.dtype === 'int32'
+        ? 'it is int32: integers carry no gradient'
+        : 'no input had requiresGrad: true, or it was made under noGrad'
     throw new Error(`backward: the tensor ${fmt(root.shape)} does not require a gradient (${why})`)
   }
   const createGraph = options.createGraph ?? transforms.depth > 0
@@ -95,9 +108,19 @@ export function backward(root: Tensor, cotangent?: Tensor | number | BackwardOpt
   if (entryOf(root) === null) leaves.push(root)
   const entries = collect(root, 'backward', leaves, 0)
   for (const leaf of leaves) checkGradSlot(leaf)
-  run('backward', entries, root, seed, owned, leaves, (x) => x.requiresGrad, createGraph, (sums) => {
-    for (const leaf of leaves) sums.deliver(leaf)
-  })
+  run(
+    'backward',
+    entries,
+    root,
+    seed,
+    owned,
+    leaves,
+    (x) => x.requiresGrad,
+    createGraph,
+    (sums) => {
+      for (const leaf of leaves) sums.deliver(leaf)
+    },
+  )
   if (!(options.retainGraph ?? createGraph)) free(entries)
 }
 
@@ -108,8 +131,12 @@ export function backward(root: Tensor, cotangent?: Tensor | number | BackwardOpt
  * graph between the targets and the root is walked, and no `.grad` is written. This is what
  * `grad`, `valueAndGrad` and `vjp` run.
  */
-export function gradients(root: Tensor, targets: Tensor[], cotangent: Tensor | undefined,
-  options: { createGraph: boolean; retainGraph: boolean; who: string }): Tensor[] {
+export function gradients(
+  root: Tensor,
+  targets: Tensor[],
+  cotangent: Tensor | undefined,
+  options: { createGraph: boolean; retainGraph: boolean; who: string },
+): Tensor[] {
   const zeros = () => targets.map((t) => Tensor.full(t.shape, 0, t.dtype))
   if (!root.requiresGrad) return zeros()
   const stamp = ++visitStamp
@@ -127,8 +154,17 @@ export function gradients(root: Tensor, targets: Tensor[], cotangent: Tensor | u
 }
 
 /** Runs one sweep and `finish` with the right sums, restoring the engine's state on any exit. */
-function run(who: string, entries: Entry[], root: Tensor, seed: Tensor, seedOwned: boolean, results: Tensor[],
-  needs: (x: Tensor) => boolean, createGraph: boolean, finish: (sums: GradientSums) => void): void {
+function run(
+  who: string,
+  entries: Entry[],
+  root: Tensor,
+  seed: Tensor,
+  seedOwned: boolean,
+  results: Tensor[],
+  needs: (x: Tensor) => boolean,
+  createGraph: boolean,
+  finish: (sums: GradientSums) => void,
+): void {
   // A running jvp needs the tangents of the gradients: only the differentiable rules carry them.
   const differentiable = createGraph || forwardActive()
   const sums = differentiable ? recordedSums : inPlaceSums
@@ -164,10 +200,14 @@ function seedOf(who: string, root: Tensor, cotangent: Tensor | number | undefine
   }
   if (typeof cotangent === 'number') return { seed: Tensor.full(root.shape, cotangent, root.dtype), owned: true }
   if (!(cotangent instanceof Tensor)) {
-    throw new Error(`${who}: the cotangent must be a Tensor or a number, got ${cotangent === null ? 'null' : typeof cotangent}`)
+    throw new Error(
+      `${who}: the cotangent must be a Tensor or a number, got ${cotangent === null ? 'null' : typeof cotangent}`,
+    )
   }
   if (!sameShape(cotangent.shape, root.shape)) {
-    throw new Error(`${who}: cotangent of shape ${fmt(cotangent.shape)} does not match the output shape ${fmt(root.shape)}`)
+    throw new Error(
+      `${who}: cotangent of shape ${fmt(cotangent.shape)} does not match the output shape ${fmt(root.shape)}`,
+    )
   }
   if (cotangent.dtype !== root.dtype) {
     const fix = `convert it with .astype('${root.dtype}')`
@@ -303,7 +343,9 @@ export function sumToShape(op: string, g: Tensor, shape: readonly number[]): Ten
     const want = i < lead ? 1 : shape[i - lead]
     if (g.shape[i] !== want) {
       if (want !== 1) {
-        throw new Error(`${op} (backward): gradient of shape ${fmt(g.shape)} cannot be reduced to the input shape ${fmt(shape)}`)
+        throw new Error(
+          `${op} (backward): gradient of shape ${fmt(g.shape)} cannot be reduced to the input shape ${fmt(shape)}`,
+        )
       }
       axes.push(i)
     }

@@ -76,7 +76,9 @@ export class Tensor {
   /** Wraps existing contiguous storage (no copy). Prefer `tensor()` for user data. */
   constructor(data: TypedArray, shape: number[]) {
     if (data.length !== sizeOf(shape)) {
-      throw new Error(`Tensor: storage of ${data.length} elements does not fit shape ${fmt(shape)} (${sizeOf(shape)} elements)`)
+      throw new Error(
+        `Tensor: storage of ${data.length} elements does not fit shape ${fmt(shape)} (${sizeOf(shape)} elements)`,
+      )
     }
     this._data = data
     this.shape = shape
@@ -167,7 +169,8 @@ export class Tensor {
 
   /** The value of a one-element tensor as a number. */
   item(): number {
-    if (this.size !== 1) throw new Error(`item: only one-element tensors can be converted to a number, got shape ${fmt(this.shape)}`)
+    if (this.size !== 1)
+      throw new Error(`item: only one-element tensors can be converted to a number, got shape ${fmt(this.shape)}`)
     return this.data[0]
   }
 
@@ -179,7 +182,8 @@ export class Tensor {
       const n = shape[axis]
       const inner = stride / n
       const out: NestedArray[] = new Array(n)
-      for (let i = 0; i < n; i++) out[i] = axis === shape.length - 1 ? data[offset + i] : build(axis + 1, offset + i * inner, inner)
+      for (let i = 0; i < n; i++)
+        out[i] = axis === shape.length - 1 ? data[offset + i] : build(axis + 1, offset + i * inner, inner)
       return out
     }
     return build(0, 0, this.size)
@@ -248,7 +252,8 @@ function sameBits(a: TypedArray, b: TypedArray): boolean {
 function checkShape(who: string, shape: readonly number[]): number[] {
   if (!Array.isArray(shape)) throw new Error(`${who}: shape must be an array of sizes, got ${String(shape)}`)
   for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new Error(`${who}: invalid shape ${fmt(shape)}: sizes must be non-negative integers`)
+    if (!Number.isInteger(s) || s < 0)
+      throw new Error(`${who}: invalid shape ${fmt(shape)}: sizes must be non-negative integers`)
   }
   return shape.slice()
 }
@@ -271,13 +276,16 @@ function checkDType(who: string, dtype: unknown): DType {
 
 /** Random values are real numbers: refuse an int32 request rather than truncate them. */
 function floatOnly(who: string, dtype: DType | undefined): void {
-  if (dtype === 'int32') throw new Error(`${who}: dtype 'int32' is not supported (random values are real); use 'float32' or 'float64'`)
+  if (dtype === 'int32')
+    throw new Error(`${who}: dtype 'int32' is not supported (random values are real); use 'float32' or 'float64'`)
 }
 
 /** Sets requiresGrad on a new tensor, refusing int32 (gradients are real-valued). */
 function withGradient(who: string, t: Tensor): Tensor {
   if (t.dtype === 'int32') {
-    throw new Error(`${who}: an int32 tensor ${fmt(t.shape)} cannot require a gradient; use dtype 'float32' or 'float64'`)
+    throw new Error(
+      `${who}: an int32 tensor ${fmt(t.shape)} cannot require a gradient; use dtype 'float32' or 'float64'`,
+    )
   }
   t.requiresGrad = true
   return t
@@ -307,7 +315,9 @@ export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, opt
     flat = values as ArrayLike<number>
     shape = [flat.length]
   } else {
-    throw new Error(`tensor: expected nested arrays of numbers, a number or a typed array, got ${values === null ? 'null' : typeof values}`)
+    throw new Error(
+      `tensor: expected nested arrays of numbers, a number or a typed array, got ${values === null ? 'null' : typeof values}`,
+    )
   }
   if (options.shape) {
     const s = checkShape('tensor', options.shape)
@@ -316,7 +326,8 @@ export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, opt
     }
     shape = s
   }
-  const inferred: DType = values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int32' : 'float32'
+  const inferred: DType =
+    values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int32' : 'float32'
   const dtype = checkDType('tensor', options.dtype ?? inferred)
   const data = allocate(dtype, flat.length)
   for (let i = 0; i < flat.length; i++) {
@@ -326,7 +337,9 @@ export function tensor(values: NestedArray | ArrayLike<number> | TypedArray, opt
       throw new Error(`tensor: non-finite value ${v} at flat index ${i} of shape ${fmt(shape)} (checkFinite)`)
     }
     if (dtype === 'int32' && (v | 0) !== v) {
-      throw new Error(`tensor: ${v} at flat index ${i} of shape ${fmt(shape)} is not an int32 value (an integer in [-2147483648, 2147483647])`)
+      throw new Error(
+        `tensor: ${v} at flat index ${i} of shape ${fmt(shape)} is not an int32 value (an integer in [-2147483648, 2147483647])`,
+      )
     }
     data[i] = v
   }
@@ -349,13 +362,18 @@ function flattenNested(values: NestedArray[], shape: number[]): number[] {
   const out: number[] = []
   const walk = (v: NestedArray, depth: number, path: number[]) => {
     if (depth === shape.length) {
-      if (Array.isArray(v)) throw new Error(`tensor: ragged nested array: at [${path.join('][')}] expected a number, found an array (inferred shape ${fmt(shape)})`)
+      if (Array.isArray(v))
+        throw new Error(
+          `tensor: ragged nested array: at [${path.join('][')}] expected a number, found an array (inferred shape ${fmt(shape)})`,
+        )
       out.push(v)
       return
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
       const found = Array.isArray(v) ? `length ${v.length}` : `a ${typeof v}`
-      throw new Error(`tensor: ragged nested array: at [${path.join('][')}] expected length ${shape[depth]}, found ${found} (inferred shape ${fmt(shape)})`)
+      throw new Error(
+        `tensor: ragged nested array: at [${path.join('][')}] expected length ${shape[depth]}, found ${found} (inferred shape ${fmt(shape)})`,
+      )
     }
     for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, [...path, i])
   }
@@ -438,7 +456,8 @@ export function arange(start: number, stop?: number, step = 1, options: TensorOp
     stop = start
     start = 0
   }
-  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`)
+  if (step === 0 || !Number.isFinite(step))
+    throw new Error(`arange: step must be a non-zero finite number, got ${step}`)
   const n = Math.max(0, Math.ceil((stop - start) / step))
   return make('arange', [n], options, (d) => {
     for (let i = 0; i < n; i++) d[i] = start + i * step
@@ -553,7 +572,11 @@ function formatValues(t: Tensor): string {
       for (let i = n - EDGE; i < n; i++) idx.push(i)
     } else for (let i = 0; i < n; i++) idx.push(i)
     const parts = idx.map((i) =>
-      i === null ? '...' : axis === shape.length - 1 ? formatNumber(data[offset + i], t.dtype) : rec(axis + 1, offset + i * inner, inner),
+      i === null
+        ? '...'
+        : axis === shape.length - 1
+          ? formatNumber(data[offset + i], t.dtype)
+          : rec(axis + 1, offset + i * inner, inner),
     )
     const sep = axis === shape.length - 1 ? ', ' : ',\n' + ' '.repeat(8 + axis)
     return `[${parts.join(sep)}]`

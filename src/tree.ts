@@ -84,7 +84,8 @@ export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
       const value = build(d.children[i])
       // A key named "__proto__" (JSON.parse makes those) must stay a key: assignment would set
       // the prototype instead, so that one key is defined; the rest are assigned (much faster).
-      if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+      if (key === '__proto__')
+        Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
       else obj[key] = value
     })
     return obj
@@ -102,7 +103,10 @@ export function unflatten<L>(def: TreeDef, leaves: readonly L[]): Tree<L> {
  */
 export function mapTree<L>(tree: Tree, fn: (leaf: Tensor, path: string) => L): Tree<L> {
   const { leaves, paths, def } = flatten(tree)
-  return unflatten(def, leaves.map((t, i) => fn(t, paths[i])))
+  return unflatten(
+    def,
+    leaves.map((t, i) => fn(t, paths[i])),
+  )
 }
 
 /**
@@ -128,7 +132,8 @@ export function describeTree(def: TreeDef): string {
  */
 export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
   if (a.kind !== b.kind) return false
-  if (a.kind === 'leaf') return b.kind === 'leaf' && a.shape.length === b.shape.length && a.shape.every((s, i) => s === b.shape[i])
+  if (a.kind === 'leaf')
+    return b.kind === 'leaf' && a.shape.length === b.shape.length && a.shape.every((s, i) => s === b.shape[i])
   const bc = (b as { children: TreeDef[] }).children
   if (a.children.length !== bc.length) return false
   if (a.kind === 'object') {
@@ -151,7 +156,9 @@ export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
 export function assertSameStructure(who: string, expected: TreeDef, tree: Tree): Flat {
   const flat = flatten(tree)
   if (!sameTreeDef(expected, flat.def)) {
-    throw new Error(`${who}: tree structure mismatch:\n  expected ${describeTree(expected)}\n  got      ${describeTree(flat.def)}`)
+    throw new Error(
+      `${who}: tree structure mismatch:\n  expected ${describeTree(expected)}\n  got      ${describeTree(flat.def)}`,
+    )
   }
   return flat
 }

@@ -4,36 +4,106 @@
  * If this file needs to change, the contract changed: update DESIGN §3 with it.
  */
 import {
-  tensor, zeros, ones, randn, rand, arange, seed, Tensor,
-  grad, valueAndGrad, noGrad, gradcheck, nn, setBackend, getBackend,
+  tensor,
+  zeros,
+  ones,
+  randn,
+  rand,
+  arange,
+  seed,
+  Tensor,
+  grad,
+  valueAndGrad,
+  noGrad,
+  gradcheck,
+  nn,
+  setBackend,
+  getBackend,
 } from '../src/index.js'
 import {
-  adam, sgd, momentum, nesterov, adagrad, rmsprop, adamw, adamax, nadam, radam,
-  optimizer, exponentialDecay, cosineDecay, warmupCosineDecay, piecewiseConstant,
-  clipGradNorm, clipGradValue, saveState, loadState, type OptState,
+  adam,
+  sgd,
+  momentum,
+  nesterov,
+  adagrad,
+  rmsprop,
+  adamw,
+  adamax,
+  nadam,
+  radam,
+  optimizer,
+  exponentialDecay,
+  cosineDecay,
+  warmupCosineDecay,
+  piecewiseConstant,
+  clipGradNorm,
+  clipGradValue,
+  saveState,
+  loadState,
+  type OptState,
 } from '../optimizers/index.js'
 
 test('every name of the contract is exported, with the kind the contract uses it as', () => {
-  const fromCore = { tensor, zeros, ones, randn, rand, arange, seed, grad, valueAndGrad, noGrad, gradcheck, setBackend, getBackend }
+  const fromCore = {
+    tensor,
+    zeros,
+    ones,
+    randn,
+    rand,
+    arange,
+    seed,
+    grad,
+    valueAndGrad,
+    noGrad,
+    gradcheck,
+    setBackend,
+    getBackend,
+  }
   for (const [name, v] of Object.entries(fromCore)) expect([name, typeof v]).toEqual([name, 'function'])
   expect(typeof Tensor).toBe('function') // a class
   expect(typeof nn).toBe('object') // a namespace
   expect(typeof nn.MLP).toBe('function')
   expect(typeof nn.mse).toBe('function')
   const fromOptimizers = {
-    adam, sgd, momentum, nesterov, adagrad, rmsprop, adamw, adamax, nadam, radam, optimizer,
-    exponentialDecay, cosineDecay, warmupCosineDecay, piecewiseConstant, clipGradNorm, clipGradValue, saveState, loadState,
+    adam,
+    sgd,
+    momentum,
+    nesterov,
+    adagrad,
+    rmsprop,
+    adamw,
+    adamax,
+    nadam,
+    radam,
+    optimizer,
+    exponentialDecay,
+    cosineDecay,
+    warmupCosineDecay,
+    piecewiseConstant,
+    clipGradNorm,
+    clipGradValue,
+    saveState,
+    loadState,
   }
   for (const [name, v] of Object.entries(fromOptimizers)) expect([name, typeof v]).toEqual([name, 'function'])
 })
 
 test('tensors: float32 by default, float64 on request; shape, dtype, size, toArray, item, data', () => {
-  const x = tensor([[1, 2], [3, 4]], { requiresGrad: true })
+  const x = tensor(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { requiresGrad: true },
+  )
   expect(x).toBeInstanceOf(Tensor)
   expect(x.shape).toEqual([2, 2])
   expect(x.dtype).toBe('float32')
   expect(x.size).toBe(4)
-  expect(x.toArray()).toEqual([[1, 2], [3, 4]])
+  expect(x.toArray()).toEqual([
+    [1, 2],
+    [3, 4],
+  ])
   expect(x.data).toBeInstanceOf(Float32Array)
   expect(Array.from(x.data)).toEqual([1, 2, 3, 4]) // contiguous, row-major
   expect(tensor([2.5]).item()).toBe(2.5) // item() on size-1 tensors
@@ -44,20 +114,35 @@ test('tensors: float32 by default, float64 on request; shape, dtype, size, toArr
 })
 
 test('fluent ops, and every op also a function; y.backward() fills x.grad and accumulates', () => {
-  const x = tensor([[1, 2], [3, 4]], { requiresGrad: true })
+  const x = tensor(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { requiresGrad: true },
+  )
   const y = x.mul(x).sum()
   expect(y.item()).toBe(30)
   y.backward()
-  expect(x.grad!.toArray()).toEqual([[2, 4], [6, 8]])
+  expect(x.grad!.toArray()).toEqual([
+    [2, 4],
+    [6, 8],
+  ])
   // accumulates (PyTorch style)
   x.mul(x).sum().backward()
-  expect(x.grad!.toArray()).toEqual([[4, 8], [12, 16]])
+  expect(x.grad!.toArray()).toEqual([
+    [4, 8],
+    [12, 16],
+  ])
   // the function form of an op computes what the method does
   expect(tensor([1, 2]).add(3).toArray()).toEqual([4, 5])
 })
 
 test('creation functions: zeros, ones, rand, randn, arange; seed makes rand/randn repeat', () => {
-  expect(zeros([2, 3]).toArray()).toEqual([[0, 0, 0], [0, 0, 0]])
+  expect(zeros([2, 3]).toArray()).toEqual([
+    [0, 0, 0],
+    [0, 0, 0],
+  ])
   expect(ones([2]).toArray()).toEqual([1, 1])
   expect(arange(4).toArray()).toEqual([0, 1, 2, 3])
   seed(7)
@@ -72,9 +157,17 @@ test('creation functions: zeros, ones, rand, randn, arange; seed makes rand/rand
 test('JAX style: valueAndGrad over a params tree with nn.mse; grads shaped like the first argument', () => {
   const model = (p: { w: Tensor; b: Tensor }, X: Tensor) => X.matmul(p.w).add(p.b)
   const params = { w: tensor([[1], [2]]), b: tensor([0.5]) }
-  const X = tensor([[1, 0], [0, 1], [1, 1]])
+  const X = tensor([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ])
   const Y = tensor([[1], [1], [1]])
-  const [loss, grads] = valueAndGrad((p: { w: Tensor; b: Tensor }, X: Tensor, Y: Tensor) => nn.mse(model(p, X), Y))(params, X, Y)
+  const [loss, grads] = valueAndGrad((p: { w: Tensor; b: Tensor }, X: Tensor, Y: Tensor) => nn.mse(model(p, X), Y))(
+    params,
+    X,
+    Y,
+  )
   // pred = [1.5, 2.5, 3.5], r = pred − Y = [0.5, 1.5, 2.5], loss = mean(r²) = 8.75/3
   expect(loss.item()).toBeCloseTo(8.75 / 3, 5)
   // ∂loss/∂pred = 2r/3; ∂w = Xᵀ·(2r/3) = [2·(0.5 + 2.5)/3, 2·(1.5 + 2.5)/3]; ∂b = Σ 2r/3 = 3
@@ -87,11 +180,15 @@ test('JAX style: valueAndGrad over a params tree with nn.mse; grads shaped like 
   expect(grad((p: { w: Tensor; b: Tensor }) => nn.mse(model(p, X), Y))(params).b.data[0]).toBeCloseTo(3, 5)
 })
 
-test('optimizers in the seed\'s form: adam(stepSize, b1, b2, eps) gives init / update(i, grads, state) / getParams views', () => {
+test("optimizers in the seed's form: adam(stepSize, b1, b2, eps) gives init / update(i, grads, state) / getParams views", () => {
   type Params = { w: Tensor; b: Tensor }
   const model = (p: Params, X: Tensor) => X.matmul(p.w).add(p.b)
   let params: Params = { w: tensor([[0.5], [-0.5]]), b: tensor([0]) }
-  const X = tensor([[1, 0], [0, 1], [1, 1]])
+  const X = tensor([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ])
   const Y = tensor([[1], [2], [3]])
   const lossOf = (p: Params, X: Tensor, Y: Tensor) => nn.mse(model(p, X), Y)
   const opt = adam(1e-3) // adam(stepSize, b1 = 0.9, b2 = 0.999, eps = 1e-8)
@@ -133,7 +230,9 @@ test('PyTorch style: new nn.MLP([784, 128, 10]); adam(1e-3).attach(net.parameter
   const first = nn.crossEntropy(net.forward(x), labels).item()
   for (let i = 0; i < 5; i++) {
     const loss = nn.crossEntropy(net.forward(x), labels)
-    loss.backward(); train.step(); train.zeroGrad()
+    loss.backward()
+    train.step()
+    train.zeroGrad()
   }
   // step() reads .grad and updates the model's own tensors in place
   expect(net.namedParameters()[0][1]).toBe(w0)
@@ -146,7 +245,10 @@ test('PyTorch style: new nn.MLP([784, 128, 10]); adam(1e-3).attach(net.parameter
 test('factories take positional hyper-parameters in JAX order and a last options object', () => {
   expect(momentum(0.1, 0.8).hyper).toMatchObject({ stepSize: 0.1, mass: 0.8 })
   expect(rmsprop(0.1, 0.7, 1e-3).hyper).toMatchObject({ stepSize: 0.1, gamma: 0.7, eps: 1e-3 })
-  expect(adam(0.1, 0.9, 0.999, 1e-8, { weightDecay: 0.5, amsgrad: true }).hyper).toMatchObject({ weightDecay: 0.5, amsgrad: true })
+  expect(adam(0.1, 0.9, 0.999, 1e-8, { weightDecay: 0.5, amsgrad: true }).hyper).toMatchObject({
+    weightDecay: 0.5,
+    amsgrad: true,
+  })
   // stepSize is a number or a schedule (i) => number
   const s = exponentialDecay(0.1, 10, 0.5)
   expect(sgd(s).stepSize(10)).toBeCloseTo(0.05, 12)
@@ -170,7 +272,10 @@ test('update with a tree of another structure throws an error that shows both st
 })
 
 test('gradcheck, setBackend and getBackend work as named', async () => {
-  const report = gradcheck((a, b) => a.mul(b).sum(), [tensor([1, 2], { dtype: 'float64' }), tensor([3, 4], { dtype: 'float64' })])
+  const report = gradcheck(
+    (a, b) => a.mul(b).sum(),
+    [tensor([1, 2], { dtype: 'float64' }), tensor([3, 4], { dtype: 'float64' })],
+  )
   expect(report.ok).toBe(true)
   expect(getBackend().name).toBe('cpu') // the default
   const info = await setBackend('cpu')

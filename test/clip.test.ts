@@ -13,16 +13,34 @@ const RTOL = 1e-5
 const ATOL = 1e-12
 
 type Num = number | 'NaN' | 'Infinity' | '-Infinity'
-interface JLeaf { shape: number[]; data: Num[] }
+interface JLeaf {
+  shape: number[]
+  data: Num[]
+}
 type JTree = JLeaf | JTree[] | { [k: string]: JTree }
-interface NormCase { tree: string; maxNorm: number; normType: number | 'inf'; grads: JTree; totalNorm: Num; clipped: JTree; source: string }
-interface ValueCase { tree: string; clipValue: number; grads: JTree; clipped: JTree; source: string }
+interface NormCase {
+  tree: string
+  maxNorm: number
+  normType: number | 'inf'
+  grads: JTree
+  totalNorm: Num
+  clipped: JTree
+  source: string
+}
+interface ValueCase {
+  tree: string
+  clipValue: number
+  grads: JTree
+  clipped: JTree
+  source: string
+}
 const fixtures: { clipGradNorm: NormCase[]; clipGradValue: ValueCase[] } = JSON.parse(
   readFileSync(join(__dirname, 'fixtures', 'schedules.json'), 'utf8'),
 )
 
 const num = (x: Num): number => (typeof x === 'number' ? x : Number(x))
-const isLeaf = (t: JTree): t is JLeaf => !Array.isArray(t) && Array.isArray((t as JLeaf).shape) && Array.isArray((t as JLeaf).data)
+const isLeaf = (t: JTree): t is JLeaf =>
+  !Array.isArray(t) && Array.isArray((t as JLeaf).shape) && Array.isArray((t as JLeaf).data)
 
 function build(t: JTree, dtype: 'float32' | 'float64' = 'float32'): Tree {
   if (isLeaf(t)) return tensor(t.data.map(num), { shape: t.shape, dtype })
@@ -60,12 +78,15 @@ describe('clipGradNorm vs torch.nn.utils.clip_grad_norm_', () => {
     expect(fixtures.clipGradNorm.some((c) => Number.isNaN(num(c.totalNorm)))).toBe(true)
   })
 
-  it.each(fixtures.clipGradNorm.map((c) => [`${c.tree}, maxNorm ${c.maxNorm}, normType ${c.normType}`, c] as const))('%s', (title, c) => {
-    const grads = build(c.grads)
-    const norm = clipGradNorm(grads, c.maxNorm, { normType: c.normType })
-    if (!close(norm, num(c.totalNorm))) throw new Error(`${title}: total norm ${norm}, expected ${c.totalNorm}`)
-    expectTreeClose(grads, c.clipped, title)
-  })
+  it.each(fixtures.clipGradNorm.map((c) => [`${c.tree}, maxNorm ${c.maxNorm}, normType ${c.normType}`, c] as const))(
+    '%s',
+    (title, c) => {
+      const grads = build(c.grads)
+      const norm = clipGradNorm(grads, c.maxNorm, { normType: c.normType })
+      if (!close(norm, num(c.totalNorm))) throw new Error(`${title}: total norm ${norm}, expected ${c.totalNorm}`)
+      expectTreeClose(grads, c.clipped, title)
+    },
+  )
 
   it('l2Norm equals the fixtures’ finite 2-norms and does not change the tree', () => {
     for (const c of fixtures.clipGradNorm.filter((c) => c.normType === 2)) {
@@ -90,7 +111,17 @@ describe('clipGradValue vs torch.nn.utils.clip_grad_value_', () => {
 describe('l2Norm', () => {
   it('is the norm of all leaves as one vector, in float64', () => {
     expect(l2Norm({ w: tensor([3, 0]), b: tensor([4]) })).toBe(5)
-    expect(l2Norm(tensor([[1, 2], [2, 4]], { dtype: 'float64' }))).toBe(5)
+    expect(
+      l2Norm(
+        tensor(
+          [
+            [1, 2],
+            [2, 4],
+          ],
+          { dtype: 'float64' },
+        ),
+      ),
+    ).toBe(5)
     expect(l2Norm([])).toBe(0)
     expect(l2Norm({})).toBe(0)
     // 1e5 entries of 0.1f: a float32 running sum would drift; float64 gives √(1e5 · 0.1f²)
@@ -99,7 +130,9 @@ describe('l2Norm', () => {
     expect(l2Norm(t)).toBeCloseTo(Math.sqrt(n) * Math.fround(0.1), 9)
   })
   it('names itself on a malformed tree', () => {
-    expect(() => l2Norm({ w: 3 } as unknown as Tree)).toThrow(/^l2Norm: tree: expected a Tensor, an array or a plain object at 'w', got number 3/)
+    expect(() => l2Norm({ w: 3 } as unknown as Tree)).toThrow(
+      /^l2Norm: tree: expected a Tensor, an array or a plain object at 'w', got number 3/,
+    )
   })
 })
 
@@ -143,7 +176,12 @@ describe('clipGradNorm', () => {
     expect(data[1]).toBeCloseTo(4 * c, 6)
   })
   it('with errorIfNonfinite throws naming the norm and changes nothing', () => {
-    for (const [bad, normType, shown] of [[NaN, 2, 'NaN'], [Infinity, 2, 'Infinity'], [-Infinity, 'inf', 'Infinity'], [NaN, 'inf', 'NaN']] as const) {
+    for (const [bad, normType, shown] of [
+      [NaN, 2, 'NaN'],
+      [Infinity, 2, 'Infinity'],
+      [-Infinity, 'inf', 'Infinity'],
+      [NaN, 'inf', 'NaN'],
+    ] as const) {
       const g = { w: tensor([1, 2, 3]), b: tensor([bad]) }
       const before = snapshot(g)
       const p = normType === 'inf' ? 'Infinity' : '2'
@@ -180,7 +218,9 @@ describe('clipGradNorm', () => {
     expect(Array.from(g.data)).toEqual([30, 40])
   })
   it('names itself on a malformed tree', () => {
-    expect(() => clipGradNorm([tensor([1]), 'x'] as unknown as Tree, 1)).toThrow(/^clipGradNorm: tree: expected a Tensor, an array or a plain object at '1', got string x/)
+    expect(() => clipGradNorm([tensor([1]), 'x'] as unknown as Tree, 1)).toThrow(
+      /^clipGradNorm: tree: expected a Tensor, an array or a plain object at '1', got string x/,
+    )
   })
 })
 
@@ -211,7 +251,10 @@ describe('gradsOf', () => {
     const w = tensor([1, 2], { requiresGrad: true })
     const b = tensor([3], { requiresGrad: true })
     const unused = tensor([9], { requiresGrad: true })
-    w.mul(w).sum().add(b.mul(tensor([10])).sum()).backward()
+    w.mul(w)
+      .sum()
+      .add(b.mul(tensor([10])).sum())
+      .backward()
     const grads = gradsOf({ layer: { w, b }, unused })
     expect(grads).toEqual([w.grad, b.grad])
     expect(grads[0]).toBe(w.grad)

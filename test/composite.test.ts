@@ -4,7 +4,14 @@
  * reduction errors, float32 behaviour.
  */
 import {
-  binaryCrossEntropyWithLogits, crossEntropy, logSoftmax, mse, softmax, tensor, zeros, type Tensor,
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  logSoftmax,
+  mse,
+  softmax,
+  tensor,
+  zeros,
+  type Tensor,
 } from '../src/index.js'
 import { values } from './table/reduce.rows.js'
 import { expectClose, numericGrad, tapeGrad } from './numeric-grad.js'
@@ -20,7 +27,11 @@ function allFinite(xs: ArrayLike<number>): boolean {
 const tolFor = (dtype: 'float32' | 'float64') => (dtype === 'float32' ? 1e-6 : 1e-14)
 
 describe('stable at logits ±1000', () => {
-  const logits = [[1000, -1000, 0], [-1000, 1000, 1000], [-1000, -1000, -1000]]
+  const logits = [
+    [1000, -1000, 0],
+    [-1000, 1000, 1000],
+    [-1000, -1000, -1000],
+  ]
 
   test.each(dtypes)('softmax (%s): values and gradient by hand', (dtype) => {
     const x = tensor(logits, { dtype })
@@ -37,7 +48,11 @@ describe('stable at logits ±1000', () => {
     const x = tensor(logits, { dtype })
     const l = logSoftmax(x)
     expect(allFinite(l.data)).toBe(true)
-    expectClose(l.data, [0, -2000, -1000, -2000 - Math.LN2, -Math.LN2, -Math.LN2, -Math.log(3), -Math.log(3), -Math.log(3)], tolFor(dtype))
+    expectClose(
+      l.data,
+      [0, -2000, -1000, -2000 - Math.LN2, -Math.LN2, -Math.LN2, -Math.log(3), -Math.log(3), -Math.log(3)],
+      tolFor(dtype),
+    )
     // d/dx Σ logSoftmax(x) = 1 − C·softmax(x) per row (C = 3).
     const g = tapeGrad((t) => logSoftmax(t).sum(), x)
     expectClose(g, [-2, 1, 1, 1, -0.5, -0.5, 0, 0, 0], tolFor(dtype))
@@ -49,14 +64,25 @@ describe('stable at logits ±1000', () => {
     const loss = crossEntropy(x, labels, { reduction: 'none' })
     expectClose(loss.data, [2000, Math.LN2, Math.log(3)], tolFor(dtype))
     const g = tapeGrad((t) => crossEntropy(t, labels), x)
-    const p = [[1, 0, 0], [0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]]
+    const p = [
+      [1, 0, 0],
+      [0, 0.5, 0.5],
+      [1 / 3, 1 / 3, 1 / 3],
+    ]
     const want = p.flatMap((row, i) => row.map((v, j) => (v - (j === labels[i] ? 1 : 0)) / 3))
     expectClose(g, want, tolFor(dtype))
   })
 
   test.each(dtypes)('crossEntropy with probabilities (%s)', (dtype) => {
     const x = tensor(logits, { dtype })
-    const q = tensor([[0, 0.5, 0.5], [0.5, 0.5, 0], [1, 0, 0]], { dtype })
+    const q = tensor(
+      [
+        [0, 0.5, 0.5],
+        [0.5, 0.5, 0],
+        [1, 0, 0],
+      ],
+      { dtype },
+    )
     expectClose(crossEntropy(x, q, { reduction: 'none' }).data, [1500, 1000 + Math.LN2, Math.log(3)], tolFor(dtype))
     // ∂/∂x (sum reduction) = softmax(x) − q (q sums to 1 per row).
     const g = tapeGrad((t) => crossEntropy(t, q, { reduction: 'sum' }), x)
@@ -73,12 +99,45 @@ describe('stable at logits ±1000', () => {
   })
 
   test('float64 gradients near ±1000 match finite differences', () => {
-    const x = tensor([[1000, 999.7, -1000], [-1000.2, -999.9, 1000]], f64)
+    const x = tensor(
+      [
+        [1000, 999.7, -1000],
+        [-1000.2, -999.9, 1000],
+      ],
+      f64,
+    )
     const check = (f: (t: Tensor) => Tensor) => expectClose(tapeGrad(f, x), numericGrad(f, x), 1e-6)
     check((t) => crossEntropy(t, [1, 0]))
-    check((t) => softmax(t).mul(tensor([1, -2, 3], f64)).sum())
-    check((t) => logSoftmax(t, 0).mul(tensor([[1, 2, 3], [4, 5, 6]], f64)).sum())
-    check((t) => binaryCrossEntropyWithLogits(t.mul(0.01), tensor([[0, 1, 0.5], [1, 0, 0.5]], f64)))
+    check((t) =>
+      softmax(t)
+        .mul(tensor([1, -2, 3], f64))
+        .sum(),
+    )
+    check((t) =>
+      logSoftmax(t, 0)
+        .mul(
+          tensor(
+            [
+              [1, 2, 3],
+              [4, 5, 6],
+            ],
+            f64,
+          ),
+        )
+        .sum(),
+    )
+    check((t) =>
+      binaryCrossEntropyWithLogits(
+        t.mul(0.01),
+        tensor(
+          [
+            [0, 1, 0.5],
+            [1, 0, 0.5],
+          ],
+          f64,
+        ),
+      ),
+    )
   })
 })
 
@@ -91,10 +150,20 @@ describe('gradients match finite differences at ordinary values', () => {
   })
   test('crossEntropy with probabilities: gradient to the target is −logSoftmax(x)/N', () => {
     const x = values([2, 3])
-    const q = tensor([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]], f64)
+    const q = tensor(
+      [
+        [0.2, 0.3, 0.5],
+        [0.1, 0.1, 0.8],
+      ],
+      f64,
+    )
     const g = tapeGrad((t) => crossEntropy(x, t), q)
     const l = logSoftmax(x)
-    expectClose(g, Array.from(l.data).map((v) => -v / 2), 1e-14)
+    expectClose(
+      g,
+      Array.from(l.data).map((v) => -v / 2),
+      1e-14,
+    )
   })
   test('mse', () => {
     const t = values([3, 2], 5)
@@ -106,39 +175,63 @@ describe('gradients match finite differences at ordinary values', () => {
 describe('label validation names the op and the shapes', () => {
   const x = zeros([2, 4])
   test('out-of-range class', () => {
-    expect(() => crossEntropy(x, [0, 4])).toThrow(/^crossEntropy: label 4 at index 1 is out of range for 4 classes \(logits \[2,4\], class axis 1\)/)
+    expect(() => crossEntropy(x, [0, 4])).toThrow(
+      /^crossEntropy: label 4 at index 1 is out of range for 4 classes \(logits \[2,4\], class axis 1\)/,
+    )
     expect(() => crossEntropy(x, [-1, 0])).toThrow(/^crossEntropy: label -1 at index 0 is out of range for 4 classes/)
     expect(() => crossEntropy(x, tensor([0, 9]))).toThrow(/label 9 at index 1 is out of range/)
   })
   test('non-integer label', () => {
-    expect(() => crossEntropy(x, [0, 1.5])).toThrow(/^crossEntropy: label 1.5 at index 1 is not an integer class index \(logits \[2,4\]\)/)
+    expect(() => crossEntropy(x, [0, 1.5])).toThrow(
+      /^crossEntropy: label 1.5 at index 1 is not an integer class index \(logits \[2,4\]\)/,
+    )
     expect(() => crossEntropy(x, [NaN, 1])).toThrow(/^crossEntropy: label NaN at index 0 is not an integer/)
     expect(() => crossEntropy(x, tensor([0.5, 1]))).toThrow(/label 0.5 at index 0 is not an integer/)
   })
   test('wrong label count or shape', () => {
-    expect(() => crossEntropy(x, [0, 1, 2])).toThrow(/^crossEntropy: got 3 labels for logits \[2,4\] with class axis 1: expected 2 \(labels of shape \[2\]\)/)
+    expect(() => crossEntropy(x, [0, 1, 2])).toThrow(
+      /^crossEntropy: got 3 labels for logits \[2,4\] with class axis 1: expected 2 \(labels of shape \[2\]\)/,
+    )
     expect(() => crossEntropy(x, Int32Array.from([1]))).toThrow(/got 1 labels for logits \[2,4\]/)
-    expect(() => crossEntropy(x, tensor([1, 2, 3]))).toThrow(/^crossEntropy: labels of shape \[3\] do not fit logits \[2,4\] with class axis 1: expected labels of shape \[2\] or probabilities of shape \[2,4\]/)
-    expect(() => crossEntropy(x, zeros([2, 1]))).toThrow(/^crossEntropy: target \[2,1\] fits neither reading for logits \[2,4\]/)
-    expect(() => crossEntropy(values([2, 3, 4]), [0, 1], { axis: 1 })).toThrow(/got 2 labels for logits \[2,3,4\] with class axis 1: expected 8 \(labels of shape \[2,4\]\)/)
+    expect(() => crossEntropy(x, tensor([1, 2, 3]))).toThrow(
+      /^crossEntropy: labels of shape \[3\] do not fit logits \[2,4\] with class axis 1: expected labels of shape \[2\] or probabilities of shape \[2,4\]/,
+    )
+    expect(() => crossEntropy(x, zeros([2, 1]))).toThrow(
+      /^crossEntropy: target \[2,1\] fits neither reading for logits \[2,4\]/,
+    )
+    expect(() => crossEntropy(values([2, 3, 4]), [0, 1], { axis: 1 })).toThrow(
+      /got 2 labels for logits \[2,3,4\] with class axis 1: expected 8 \(labels of shape \[2,4\]\)/,
+    )
   })
   test('other bad arguments', () => {
-    expect(() => crossEntropy(x, [0, 1], { axis: 2 })).toThrow(/^crossEntropy: axis 2 is out of range for shape \[2,4\]/)
-    expect(() => crossEntropy(x, [0, 1], { reduction: 'avg' as 'mean' })).toThrow(/^crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'avg'/)
+    expect(() => crossEntropy(x, [0, 1], { axis: 2 })).toThrow(
+      /^crossEntropy: axis 2 is out of range for shape \[2,4\]/,
+    )
+    expect(() => crossEntropy(x, [0, 1], { reduction: 'avg' as 'mean' })).toThrow(
+      /^crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'avg'/,
+    )
     expect(() => crossEntropy(tensor(1), [0])).toThrow(/^crossEntropy: logits must have a class axis, got a 0-d tensor/)
     expect(() => crossEntropy(x, 'cat' as unknown as number[])).toThrow(/^crossEntropy: target must be labels/)
-    expect(() => crossEntropy(x, zeros([2, 4], f64))).toThrow(/^crossEntropy: dtype mismatch: input float32 \[2,4\] and target float64 \[2,4\]/)
+    expect(() => crossEntropy(x, zeros([2, 4], f64))).toThrow(
+      /^crossEntropy: dtype mismatch: input float32 \[2,4\] and target float64 \[2,4\]/,
+    )
   })
 })
 
 describe('shape and argument errors of the other losses', () => {
   test('mse needs equal shapes (no silent [N,1] vs [N] broadcast)', () => {
-    expect(() => mse(zeros([3, 1]), zeros([3]))).toThrow(/^mse: input \[3,1\] and target \[3\] must have the same shape/)
-    expect(() => mse(zeros([3]), zeros([3]), 'avg' as 'mean')).toThrow(/^mse: reduction must be 'mean', 'sum' or 'none', got 'avg'/)
+    expect(() => mse(zeros([3, 1]), zeros([3]))).toThrow(
+      /^mse: input \[3,1\] and target \[3\] must have the same shape/,
+    )
+    expect(() => mse(zeros([3]), zeros([3]), 'avg' as 'mean')).toThrow(
+      /^mse: reduction must be 'mean', 'sum' or 'none', got 'avg'/,
+    )
     expect(() => mse(zeros([3]), zeros([3], f64))).toThrow(/^mse: dtype mismatch/)
   })
   test('binaryCrossEntropyWithLogits needs equal shapes', () => {
-    expect(() => binaryCrossEntropyWithLogits(zeros([2, 2]), zeros([4]))).toThrow(/^binaryCrossEntropyWithLogits: input \[2,2\] and target \[4\] must have the same shape/)
+    expect(() => binaryCrossEntropyWithLogits(zeros([2, 2]), zeros([4]))).toThrow(
+      /^binaryCrossEntropyWithLogits: input \[2,2\] and target \[4\] must have the same shape/,
+    )
   })
   test('softmax / logSoftmax axes', () => {
     expect(() => softmax(zeros([2, 3]), 2)).toThrow(/^softmax: axis 2 is out of range for shape \[2,3\]/)

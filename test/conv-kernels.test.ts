@@ -3,7 +3,13 @@
  * float64 loops written straight from the definitions, on many random geometries: float32 on
  * the WebAssembly SIMD gemm and on the JS fallback, and float64.
  */
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, disableUnitStridePath, type Conv2dGeometry } from '../src/kernels/conv.js'
+import {
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  disableUnitStridePath,
+  type Conv2dGeometry,
+} from '../src/kernels/conv.js'
 import { disableWasmGemm, wasmSimdAvailable, type FloatArray } from '../src/kernels/gemm.js'
 
 /** A small deterministic generator (independent of src/random). */
@@ -47,8 +53,22 @@ function randomGeometry(rng: () => number, big: boolean): Conv2dGeometry {
     const outW = Math.floor((width + padLeft + padRight - dilationW * (kernelW - 1) - 1) / strideW) + 1
     if (outH < 1 || outW < 1) continue
     return {
-      batch: pick(1, 3), inChannels: groups * Cg, height, width, outChannels: groups * Og, kernelH, kernelW,
-      strideH, strideW, padTop, padLeft, dilationH, dilationW, groups, outH, outW,
+      batch: pick(1, 3),
+      inChannels: groups * Cg,
+      height,
+      width,
+      outChannels: groups * Og,
+      kernelH,
+      kernelW,
+      strideH,
+      strideW,
+      padTop,
+      padLeft,
+      dilationH,
+      dilationW,
+      groups,
+      outH,
+      outW,
     }
   }
 }
@@ -60,7 +80,21 @@ function at(x: FloatArray, g: Conv2dGeometry, n: number, c: number, ih: number, 
 }
 
 /** Calls f(n, o, oh, ow, c, ci, i, j, ih, iw) for every term of the convolution sum. */
-function eachTerm(g: Conv2dGeometry, f: (n: number, o: number, oh: number, ow: number, c: number, ci: number, i: number, j: number, ih: number, iw: number) => void) {
+function eachTerm(
+  g: Conv2dGeometry,
+  f: (
+    n: number,
+    o: number,
+    oh: number,
+    ow: number,
+    c: number,
+    ci: number,
+    i: number,
+    j: number,
+    ih: number,
+    iw: number,
+  ) => void,
+) {
   const Cg = g.inChannels / g.groups
   const Og = g.outChannels / g.groups
   for (let n = 0; n < g.batch; n++)
@@ -104,7 +138,8 @@ function refWeightGrad(x: FloatArray, dy: FloatArray, g: Conv2dGeometry): Float6
   const Cg = g.inChannels / g.groups
   const dw = new Float64Array(g.outChannels * Cg * g.kernelH * g.kernelW)
   eachTerm(g, (n, o, oh, ow, c, ci, i, j, ih, iw) => {
-    dw[((o * Cg + ci) * g.kernelH + i) * g.kernelW + j] += dy[((n * g.outChannels + o) * g.outH + oh) * g.outW + ow] * at(x, g, n, c, ih, iw)
+    dw[((o * Cg + ci) * g.kernelH + i) * g.kernelW + j] +=
+      dy[((n * g.outChannels + o) * g.outH + oh) * g.outW + ow] * at(x, g, n, c, ih, iw)
   })
   return dw
 }
@@ -188,9 +223,51 @@ describe('conv2d kernels against naive float64 loops', () => {
   test('pointwise (1×1, stride 1, no padding) and the MNIST layers', () => {
     const base = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 }
     const cases: Conv2dGeometry[] = [
-      { ...base, batch: 2, inChannels: 6, height: 5, width: 7, outChannels: 4, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, groups: 2, outH: 5, outW: 7 },
-      { ...base, batch: 1, inChannels: 1, height: 28, width: 28, outChannels: 8, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, groups: 1, outH: 28, outW: 28 },
-      { ...base, batch: 1, inChannels: 8, height: 14, width: 14, outChannels: 16, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, groups: 1, outH: 14, outW: 14 },
+      {
+        ...base,
+        batch: 2,
+        inChannels: 6,
+        height: 5,
+        width: 7,
+        outChannels: 4,
+        kernelH: 1,
+        kernelW: 1,
+        padTop: 0,
+        padLeft: 0,
+        groups: 2,
+        outH: 5,
+        outW: 7,
+      },
+      {
+        ...base,
+        batch: 1,
+        inChannels: 1,
+        height: 28,
+        width: 28,
+        outChannels: 8,
+        kernelH: 5,
+        kernelW: 5,
+        padTop: 2,
+        padLeft: 2,
+        groups: 1,
+        outH: 28,
+        outW: 28,
+      },
+      {
+        ...base,
+        batch: 1,
+        inChannels: 8,
+        height: 14,
+        width: 14,
+        outChannels: 16,
+        kernelH: 5,
+        kernelW: 5,
+        padTop: 2,
+        padLeft: 2,
+        groups: 1,
+        outH: 14,
+        outW: 14,
+      },
     ]
     const rng = lcg(5)
     for (const f64 of [true, false, false]) {
@@ -225,8 +302,22 @@ function expectSameValues(got: FloatArray, want: Float64Array, tol: number, what
 
 test('non-finite values land where the definition puts them, on every path (no 0·∞ from padding tricks)', () => {
   const g: Conv2dGeometry = {
-    batch: 2, inChannels: 2, height: 6, width: 5, outChannels: 3, kernelH: 3, kernelW: 2, strideH: 1, strideW: 1,
-    padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1, groups: 1, outH: 6, outW: 6,
+    batch: 2,
+    inChannels: 2,
+    height: 6,
+    width: 5,
+    outChannels: 3,
+    kernelH: 3,
+    kernelW: 2,
+    strideH: 1,
+    strideW: 1,
+    padTop: 1,
+    padLeft: 1,
+    dilationH: 1,
+    dilationW: 1,
+    groups: 1,
+    outH: 6,
+    outW: 6,
   }
   const rng = lcg(9)
   for (const f64 of [true, false]) {

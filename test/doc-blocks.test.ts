@@ -1,6 +1,16 @@
 /** The doc-test machinery itself: collection, the result-comment syntax, comparison, instrumenting. */
 import * as path from 'path'
-import { checkers, examplesOf, fencesOf, instrument, matches, parseResultComment, runBlock, typeCheckBlocks, type Expected } from './doc-blocks.js'
+import {
+  checkers,
+  examplesOf,
+  fencesOf,
+  instrument,
+  matches,
+  parseResultComment,
+  runBlock,
+  typeCheckBlocks,
+  type Expected,
+} from './doc-blocks.js'
 import { tensor } from '../src/index.js'
 
 /** Parses a comment and compares a value with it, as a doc block's check does. */
@@ -8,10 +18,13 @@ const ok = (actual: unknown, comment: string) => matches(actual, parseResultComm
 
 describe('parseResultComment', () => {
   test('reads values', () => {
-    expect(parseResultComment('[1, 4]')).toEqual({ kind: 'array', items: [
-      { kind: 'number', value: 1, decimals: 0, negZero: false },
-      { kind: 'number', value: 4, decimals: 0, negZero: false },
-    ] })
+    expect(parseResultComment('[1, 4]')).toEqual({
+      kind: 'array',
+      items: [
+        { kind: 'number', value: 1, decimals: 0, negZero: false },
+        { kind: 'number', value: 4, decimals: 0, negZero: false },
+      ],
+    })
     expect(parseResultComment(' -0 ')).toEqual({ kind: 'number', value: -0, decimals: 0, negZero: true })
     expect(parseResultComment('1e-3')).toEqual({ kind: 'number', value: 0.001, decimals: 0, negZero: false })
     expect(parseResultComment('0.7071')).toEqual({ kind: 'number', value: 0.7071, decimals: 4, negZero: false })
@@ -22,8 +35,17 @@ describe('parseResultComment', () => {
     expect(parseResultComment('undefined')).toEqual({ kind: 'literal', value: undefined })
     expect(parseResultComment(`'a\\nb'`)).toEqual({ kind: 'string', value: 'a\nb' })
     expect(parseResultComment(`"it's"`)).toEqual({ kind: 'string', value: "it's" })
-    expect(parseResultComment(`{ a: 1, 'b c': [2] }`)).toMatchObject({ kind: 'object', entries: [['a', { value: 1 }], ['b c', { kind: 'array' }]] })
-    expect(parseResultComment('[[1, 2], [3, 4],]')).toMatchObject({ kind: 'array', items: [{ kind: 'array' }, { kind: 'array' }] })
+    expect(parseResultComment(`{ a: 1, 'b c': [2] }`)).toMatchObject({
+      kind: 'object',
+      entries: [
+        ['a', { value: 1 }],
+        ['b c', { kind: 'array' }],
+      ],
+    })
+    expect(parseResultComment('[[1, 2], [3, 4],]')).toMatchObject({
+      kind: 'array',
+      items: [{ kind: 'array' }, { kind: 'array' }],
+    })
     expect(parseResultComment('≈ 0.5')).toEqual({ kind: 'number', value: 0.5, decimals: 1, negZero: false })
     expect(parseResultComment('throws shape mismatch')).toEqual({ kind: 'throws', text: 'shape mismatch' })
     expect(parseResultComment('throws: shape mismatch')).toEqual({ kind: 'throws', text: 'shape mismatch' })
@@ -31,13 +53,37 @@ describe('parseResultComment', () => {
   })
 
   test('prose is not a value', () => {
-    for (const prose of ['C = A·B', 'same as sum(x, 0)', 'the gradient', ' ', 'e.g. a tensor', 'undefined behaviour', 'Infinity and beyond', '= add(a, b)', 'NaNs propagate', 'trueish']) {
+    for (const prose of [
+      'C = A·B',
+      'same as sum(x, 0)',
+      'the gradient',
+      ' ',
+      'e.g. a tensor',
+      'undefined behaviour',
+      'Infinity and beyond',
+      '= add(a, b)',
+      'NaNs propagate',
+      'trueish',
+    ]) {
       expect(parseResultComment(prose)).toBeUndefined()
     }
   })
 
   test('a comment that starts like a value must parse', () => {
-    for (const bad of ['[1, 2', '[0, −1000]', '0.6931 (= ln 2)', '{ a 1 }', "'open", '≈ ln 2', 'true when x > 0', '-1 or more', 'throws', 'throws:', 'throws /(/', '1..2']) {
+    for (const bad of [
+      '[1, 2',
+      '[0, −1000]',
+      '0.6931 (= ln 2)',
+      '{ a 1 }',
+      "'open",
+      '≈ ln 2',
+      'true when x > 0',
+      '-1 or more',
+      'throws',
+      'throws:',
+      'throws /(/',
+      '1..2',
+    ]) {
       expect(() => parseResultComment(bad)).toThrow(/result comment/)
     }
   })
@@ -74,7 +120,15 @@ describe('matches', () => {
   })
 
   test('tensors, typed arrays, arrays, objects, strings', () => {
-    expect(ok(tensor([[1, 2], [3, 4]]), '[[1, 2], [3, 4]]')).toBe(true)
+    expect(
+      ok(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        '[[1, 2], [3, 4]]',
+      ),
+    ).toBe(true)
     expect(ok(tensor(2.5), '2.5')).toBe(true)
     expect(ok(new Int32Array([1, 2]), '[1, 2]')).toBe(true)
     expect(ok([1, 2, 3], '[1, 2]')).toBe(false)
@@ -111,8 +165,12 @@ describe('instrument and the checks', () => {
     await run('const a = [1, 2]\na.length // 2\nconsole.log(a) // [1, 2]\nJSON.parse("{") // throws JSON')
     await run('const p = await Promise.resolve(3) // 3\nawait Promise.reject(new Error("no")) // throws /^no$/')
     await expect(run('const a = 2\na * 2 // 5')).rejects.toThrow('f.ts:11: expected // 5\n  actual: 4')
-    await expect(run('Math.sqrt(2) // throws x')).rejects.toThrow('f.ts:10: expected // throws x\n  but it did not throw')
-    await expect(run('null.x // throws nothing like it')).rejects.toThrow(/f\.ts:10: expected \/\/ throws nothing like it\n {2}actual message: /)
+    await expect(run('Math.sqrt(2) // throws x')).rejects.toThrow(
+      'f.ts:10: expected // throws x\n  but it did not throw',
+    )
+    await expect(run('null.x // throws nothing like it')).rejects.toThrow(
+      /f\.ts:10: expected \/\/ throws nothing like it\n {2}actual message: /,
+    )
     await expect(run('x // [1, 2')).rejects.toThrow(/line 10: result comment '\[1, 2'/)
     await expect(run('f(\n  a) \n// [1]')).rejects.toThrow(/line 12: .*on a line of its own/)
   })
@@ -143,7 +201,19 @@ describe('collection', () => {
   })
 
   test('```ts and ```typescript fences, not other languages', () => {
-    const md = ['# T', '```ts', 'a() // 1', '```', '```js', 'no()', '```', '- item', '  ```typescript', '  b()', '  ```'].join('\n')
+    const md = [
+      '# T',
+      '```ts',
+      'a() // 1',
+      '```',
+      '```js',
+      'no()',
+      '```',
+      '- item',
+      '  ```typescript',
+      '  b()',
+      '  ```',
+    ].join('\n')
     expect(fencesOf('r.md', md)).toEqual([
       { file: 'r.md', line: 3, code: 'a() // 1' },
       { file: 'r.md', line: 10, code: 'b()' },
@@ -164,12 +234,18 @@ describe('runBlock', () => {
 
   test('an excerpt is not run: it must still be in the file it quotes', async () => {
     const root = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'excerpt-'))
-    require('node:fs').writeFileSync(require('node:path').join(root, 'x.ts'), 'export const a = f()\nexport const b = 2\n')
+    require('node:fs').writeFileSync(
+      require('node:path').join(root, 'x.ts'),
+      'export const a = f()\nexport const b = 2\n',
+    )
     const block = { file: 'd.md', line: 4, code: 'export const a = f()\nexport const b = 2', excerpt: 'x.ts' }
     await expect(runBlock(block, root, load)).resolves.toBeUndefined()
-    await expect(runBlock({ ...block, code: 'export const a = f()\nexport const b = 3' }, root, load))
-      .rejects.toThrow('d.md:4: the excerpt no longer matches x.ts; first line not found there:\n  export const b = 3')
-    await expect(runBlock({ ...block, excerpt: 'y.ts' }, root, load)).rejects.toThrow('d.md:4: the excerpt quotes y.ts, which does not exist')
+    await expect(runBlock({ ...block, code: 'export const a = f()\nexport const b = 3' }, root, load)).rejects.toThrow(
+      'd.md:4: the excerpt no longer matches x.ts; first line not found there:\n  export const b = 3',
+    )
+    await expect(runBlock({ ...block, excerpt: 'y.ts' }, root, load)).rejects.toThrow(
+      'd.md:4: the excerpt quotes y.ts, which does not exist',
+    )
   })
 
   test('transpiles TypeScript, imports, top-level await, import.meta.url, and checks', async () => {
@@ -183,8 +259,12 @@ describe('runBlock', () => {
   })
 
   test('a failing check names the file and line; a bad comment names them too', async () => {
-    await expect(runBlock({ file: 'src/a.ts', line: 7, code: 'const x = 1\nx + 1 // 3' }, '/repo', load)).rejects.toThrow('src/a.ts:8: expected // 3\n  actual: 2')
-    await expect(runBlock({ file: 'src/a.ts', line: 7, code: 'f() // [1,' }, '/repo', load)).rejects.toThrow(/^src\/a\.ts:7: result comment/)
+    await expect(
+      runBlock({ file: 'src/a.ts', line: 7, code: 'const x = 1\nx + 1 // 3' }, '/repo', load),
+    ).rejects.toThrow('src/a.ts:8: expected // 3\n  actual: 2')
+    await expect(runBlock({ file: 'src/a.ts', line: 7, code: 'f() // [1,' }, '/repo', load)).rejects.toThrow(
+      /^src\/a\.ts:7: result comment/,
+    )
   })
 })
 
@@ -194,23 +274,31 @@ describe('typeCheckBlocks', () => {
   test('errors at the lines of the documenting file; entry points, ./src imports, top-level await, modules', () => {
     const blocks = [
       // fine: the entry points and an internal helper by relative path, top-level await, import.meta
-      { file: 'src/a.ts', line: 10, code: [
-        "import { tensor, add } from 'tapegrad'",
-        "import { adam } from 'tapegrad/optimizers'",
-        "import { sumToShape } from './src/tape'",
-        'const x = tensor([1, 2])',
-        'const n: number = await Promise.resolve(2)',
-        'add(x, n).toArray()',
-        'adam(1e-3)',
-        "sumToShape('add', x, [1]).shape",
-        "new URL('.', import.meta.url)",
-      ].join('\n') },
+      {
+        file: 'src/a.ts',
+        line: 10,
+        code: [
+          "import { tensor, add } from 'tapegrad'",
+          "import { adam } from 'tapegrad/optimizers'",
+          "import { sumToShape } from './src/tape'",
+          'const x = tensor([1, 2])',
+          'const n: number = await Promise.resolve(2)',
+          'add(x, n).toArray()',
+          'adam(1e-3)',
+          "sumToShape('add', x, [1]).shape",
+          "new URL('.', import.meta.url)",
+        ].join('\n'),
+      },
       // two blocks without imports, with the same top-level name and a top-level await: modules
       // (a script could not await, and the two would clash)
       { file: 'src/a.ts', line: 30, code: 'const x = await Promise.resolve(1)\nx.toFixed()' },
       { file: 'src/a.ts', line: 40, code: "const x = 'a'\nx.length" },
       // a wrong argument type on the block's third line, a strict-mode error on its fifth
-      { file: 'docs/b.md', line: 5, code: "import { tensor, add } from 'tapegrad'\nconst x = tensor([1, 2])\nadd(x, 'a')\nx.shape\nfunction f(y) { return y }" },
+      {
+        file: 'docs/b.md',
+        line: 5,
+        code: "import { tensor, add } from 'tapegrad'\nconst x = tensor([1, 2])\nadd(x, 'a')\nx.shape\nfunction f(y) { return y }",
+      },
       // jest's globals are not a reader's
       { file: 'src/c.ts', line: 1, code: 'expect(1).toBe(1)' },
     ]
@@ -219,7 +307,11 @@ describe('typeCheckBlocks', () => {
     expect(result[1]).toEqual([])
     expect(result[2]).toEqual([])
     expect(result[3]).toEqual([
-      { file: 'docs/b.md', line: 7, message: "Argument of type 'string' is not assignable to parameter of type 'TensorLike'." },
+      {
+        file: 'docs/b.md',
+        line: 7,
+        message: "Argument of type 'string' is not assignable to parameter of type 'TensorLike'.",
+      },
       { file: 'docs/b.md', line: 9, message: "Parameter 'y' implicitly has an 'any' type." },
     ])
     expect(result[4]).toEqual([{ file: 'src/c.ts', line: 1, message: "Cannot find name 'expect'." }])

@@ -108,7 +108,10 @@ export function examplesOf(file: string, text: string): DocBlock[] {
     lines.forEach((line, i) => {
       // Split the line at its tags: the text before the first tag continues the open example;
       // each tag closes it, and an @example opens a new one with the text after the tag.
-      const tags = [...line.matchAll(BLOCK_TAG)].map((t) => ({ at: t.index! + t[1].length, tag: t[0].slice(t[1].length) }))
+      const tags = [...line.matchAll(BLOCK_TAG)].map((t) => ({
+        at: t.index! + t[1].length,
+        tag: t[0].slice(t[1].length),
+      }))
       const head = tags.length ? line.slice(0, tags[0].at) : line
       if (current) current.lines.push(head)
       tags.forEach(({ at, tag }, k) => {
@@ -136,7 +139,11 @@ export function fencesOf(file: string, text: string): DocBlock[] {
     let j = i + 1
     while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) body.push(lines[j++].slice(indent))
     const excerpt = /\sexcerpt=(\S+)/.exec(lines[i])?.[1]
-    blocks.push(excerpt ? { file, line: i + 2, code: dedent(body).join('\n'), excerpt } : { file, line: i + 2, code: dedent(body).join('\n') })
+    blocks.push(
+      excerpt
+        ? { file, line: i + 2, code: dedent(body).join('\n'), excerpt }
+        : { file, line: i + 2, code: dedent(body).join('\n') },
+    )
     i = j
   }
   return blocks
@@ -313,8 +320,13 @@ interface TensorLikeValue {
 }
 
 function isTensor(x: unknown): x is TensorLikeValue {
-  return typeof x === 'object' && x !== null && typeof (x as TensorLikeValue).toArray === 'function' &&
-    typeof (x as TensorLikeValue).dtype === 'string' && Array.isArray((x as TensorLikeValue).shape)
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as TensorLikeValue).toArray === 'function' &&
+    typeof (x as TensorLikeValue).dtype === 'string' &&
+    Array.isArray((x as TensorLikeValue).shape)
+  )
 }
 
 /**
@@ -325,7 +337,8 @@ function isTensor(x: unknown): x is TensorLikeValue {
 export function matches(actual: unknown, expected: Expected, float32 = false): boolean {
   if (isTensor(actual)) return matches(actual.toArray(), expected, float32 || actual.dtype === 'float32')
   if (actual instanceof Float32Array) return matches(Array.from(actual), expected, true)
-  if (ArrayBuffer.isView(actual) && !(actual instanceof DataView)) return matches(Array.from(actual as unknown as ArrayLike<number>), expected, float32)
+  if (ArrayBuffer.isView(actual) && !(actual instanceof DataView))
+    return matches(Array.from(actual as unknown as ArrayLike<number>), expected, float32)
   switch (expected.kind) {
     case 'number':
       return typeof actual === 'number' && numberMatches(actual, expected, float32)
@@ -334,11 +347,17 @@ export function matches(actual: unknown, expected: Expected, float32 = false): b
     case 'literal':
       return actual === expected.value
     case 'array':
-      return Array.isArray(actual) && actual.length === expected.items.length &&
+      return (
+        Array.isArray(actual) &&
+        actual.length === expected.items.length &&
         expected.items.every((e, i) => matches(actual[i], e, float32))
+      )
     case 'object':
-      return typeof actual === 'object' && actual !== null &&
+      return (
+        typeof actual === 'object' &&
+        actual !== null &&
         expected.entries.every(([k, e]) => matches((actual as Record<string, unknown>)[k], e, float32))
+      )
     case 'throws':
       return false
   }
@@ -376,7 +395,11 @@ function show(x: unknown): string {
   if (p === undefined) return 'undefined'
   if (typeof p === 'function') return `[function ${p.name}]`
   try {
-    return JSON.stringify(p, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? '-0' : v)) ?? String(p)
+    return (
+      JSON.stringify(p, (_k, v) =>
+        typeof v === 'number' && !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? '-0' : v,
+      ) ?? String(p)
+    )
   } catch {
     return String(p)
   }
@@ -415,38 +438,43 @@ function commentStart(line: string, state: { inTemplate: boolean }): number {
  */
 export function instrument(code: string, startLine = 1): string {
   const state = { inTemplate: false }
-  return code.split('\n').map((line, i) => {
-    const wasInTemplate = state.inTemplate
-    const at = commentStart(line, state)
-    if (at < 0 || wasInTemplate) return line
-    const comment = line.slice(at + 2)
-    const lineNo = startLine + i
-    let expected: Expected | undefined
-    try {
-      expected = parseResultComment(comment)
-    } catch (e) {
-      throw new Error(`line ${lineNo}: ${(e as Error).message}`)
-    }
-    if (expected === undefined) return line
-    const indent = /^\s*/.exec(line)![0]
-    let stmt = line.slice(0, at).trim().replace(/;\s*$/, '')
-    if (stmt === '') throw new Error(`line ${lineNo}: result comment '${comment.trim()}' on a line of its own: write it after the statement whose value it is`)
-    const lit = JSON.stringify(comment.trim())
-    const isAsync = /(^|[^\w$.])await\b/.test(stmt)
-    const call = (fn: string, body: string) => isAsync
-      ? `await ${fn}(async () => ${body}, ${lit}, ${lineNo});`
-      : `${fn}(() => ${body}, ${lit}, ${lineNo});`
-    if (expected.kind === 'throws') return indent + call('__throws', `{ ${stmt}; }`)
-    const decl = /^(const|let|var)\s+([A-Za-z_$][\w$]*|\[[^=]*\]|\{[^=]*\})\s*(?::[^=]+)?=(?!=)/.exec(stmt)
-    if (decl) {
-      // The declaration runs as written (awaiting if it awaits); the check reads the variable.
-      const target = decl[2].startsWith('{') ? `(${decl[2]})` : decl[2]
-      return `${indent}${stmt}; __check(() => ${target}, ${lit}, ${lineNo});`
-    }
-    const log = /^console\.log\(([\s\S]*)\)$/.exec(stmt)
-    if (log) stmt = log[1]
-    return indent + call('__check', `(${stmt})`)
-  }).join('\n')
+  return code
+    .split('\n')
+    .map((line, i) => {
+      const wasInTemplate = state.inTemplate
+      const at = commentStart(line, state)
+      if (at < 0 || wasInTemplate) return line
+      const comment = line.slice(at + 2)
+      const lineNo = startLine + i
+      let expected: Expected | undefined
+      try {
+        expected = parseResultComment(comment)
+      } catch (e) {
+        throw new Error(`line ${lineNo}: ${(e as Error).message}`)
+      }
+      if (expected === undefined) return line
+      const indent = /^\s*/.exec(line)![0]
+      let stmt = line.slice(0, at).trim().replace(/;\s*$/, '')
+      if (stmt === '')
+        throw new Error(
+          `line ${lineNo}: result comment '${comment.trim()}' on a line of its own: write it after the statement whose value it is`,
+        )
+      const lit = JSON.stringify(comment.trim())
+      const isAsync = /(^|[^\w$.])await\b/.test(stmt)
+      const call = (fn: string, body: string) =>
+        isAsync ? `await ${fn}(async () => ${body}, ${lit}, ${lineNo});` : `${fn}(() => ${body}, ${lit}, ${lineNo});`
+      if (expected.kind === 'throws') return indent + call('__throws', `{ ${stmt}; }`)
+      const decl = /^(const|let|var)\s+([A-Za-z_$][\w$]*|\[[^=]*\]|\{[^=]*\})\s*(?::[^=]+)?=(?!=)/.exec(stmt)
+      if (decl) {
+        // The declaration runs as written (awaiting if it awaits); the check reads the variable.
+        const target = decl[2].startsWith('{') ? `(${decl[2]})` : decl[2]
+        return `${indent}${stmt}; __check(() => ${target}, ${lit}, ${lineNo});`
+      }
+      const log = /^console\.log\(([\s\S]*)\)$/.exec(stmt)
+      if (log) stmt = log[1]
+      return indent + call('__check', `(${stmt})`)
+    })
+    .join('\n')
 }
 
 /** The `__check` and `__throws` functions an instrumented block calls, reporting `file:line`. */
@@ -484,7 +512,13 @@ export function checkers(file: string) {
         expectThrow(e, comment, line)
         return undefined
       }
-      if (isThenable(v)) return v.then(() => { throw nothrow() }, (e) => expectThrow(e, comment, line))
+      if (isThenable(v))
+        return v.then(
+          () => {
+            throw nothrow()
+          },
+          (e) => expectThrow(e, comment, line),
+        )
       throw nothrow()
     },
   }
@@ -492,7 +526,9 @@ export function checkers(file: string) {
 
 // ---- running ----------------------------------------------------------------------------------------
 
-const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+  ...args: string[]
+) => (...a: unknown[]) => Promise<void>
 
 /**
  * Instruments, transpiles (CommonJS, ES2022) and runs one block as the body of an async function,
@@ -504,10 +540,13 @@ export async function runBlock(block: DocBlock, root: string, requireFn: (name: 
     // A quoted piece of a source file: it must still be in that file, character for character.
     const quoted = path.join(root, block.excerpt)
     const text = fs.existsSync(quoted) ? fs.readFileSync(quoted, 'utf8') : null
-    if (text === null) throw new Error(`${block.file}:${block.line}: the excerpt quotes ${block.excerpt}, which does not exist`)
+    if (text === null)
+      throw new Error(`${block.file}:${block.line}: the excerpt quotes ${block.excerpt}, which does not exist`)
     if (!text.includes(block.code)) {
       const first = block.code.split('\n').find((l) => !text.includes(l))
-      throw new Error(`${block.file}:${block.line}: the excerpt no longer matches ${block.excerpt}; first line not found there:\n  ${first ?? '(each line is there, not in this order)'}`)
+      throw new Error(
+        `${block.file}:${block.line}: the excerpt no longer matches ${block.excerpt}; first line not found there:\n  ${first ?? '(each line is there, not in this order)'}`,
+      )
     }
     return
   }
@@ -598,7 +637,9 @@ export function typeCheckBlocks(blocks: DocBlock[], root: string): BlockDiagnost
   host.readFile = (f) => virtual.get(f) ?? readFile(f)
   host.getSourceFile = (f, languageVersion, onError, shouldCreate) => {
     const text = virtual.get(f)
-    return text !== undefined ? ts.createSourceFile(f, text, languageVersion, true) : getSourceFile(f, languageVersion, onError, shouldCreate)
+    return text !== undefined
+      ? ts.createSourceFile(f, text, languageVersion, true)
+      : getSourceFile(f, languageVersion, onError, shouldCreate)
   }
   const program = ts.createProgram({ rootNames: names, options, host })
   const message = (d: ts.Diagnostic) => ts.flattenDiagnosticMessageText(d.messageText, '\n')

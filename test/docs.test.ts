@@ -67,7 +67,8 @@ describe('doc blocks', () => {
 describe('the collector', () => {
   test('collects at least one block per @example tag that a plain grep finds', () => {
     let tags = 0
-    for (const file of sourceFiles(ROOT)) tags += (fs.readFileSync(path.join(ROOT, file), 'utf8').match(/@example\b/g) ?? []).length
+    for (const file of sourceFiles(ROOT))
+      tags += (fs.readFileSync(path.join(ROOT, file), 'utf8').match(/@example\b/g) ?? []).length
     const collected = all.filter((b) => !b.file.endsWith('.md')).length
     expect(tags).toBeGreaterThan(0)
     expect(collected).toBeGreaterThanOrEqual(tags)
@@ -76,7 +77,10 @@ describe('the collector', () => {
   test('collects every ```ts fence of README.md and docs/*.md', () => {
     const missed: string[] = []
     for (const file of markdownFiles(ROOT)) {
-      const fences = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n').filter((l) => TS_FENCE.test(l)).length
+      const fences = fs
+        .readFileSync(path.join(ROOT, file), 'utf8')
+        .split('\n')
+        .filter((l) => TS_FENCE.test(l)).length
       const got = all.filter((b) => b.file === file).length
       if (got !== fences) missed.push(`${file}: ${fences} fences, ${got} blocks`)
     }

@@ -91,7 +91,18 @@ describe('outer and dot', () => {
     expect(() => outer(ones([3]), 2 as never)).toThrow(/^outer: the second operand must be a Tensor, got number 2/)
   })
   test('fluent forms', () => {
-    expect(tensor([1, 2]).outer(tensor([3, 4])).toArray()).toEqual([[3, 4], [6, 8]])
-    expect(tensor([1, 2]).dot(tensor([3, 4])).item()).toBe(11)
+    expect(
+      tensor([1, 2])
+        .outer(tensor([3, 4]))
+        .toArray(),
+    ).toEqual([
+      [3, 4],
+      [6, 8],
+    ])
+    expect(
+      tensor([1, 2])
+        .dot(tensor([3, 4]))
+        .item(),
+    ).toBe(11)
   })
 })

@@ -32,7 +32,9 @@ test('astype to int32 refuses NaN, ±∞ and values beyond int32 instead of stor
   expect(() => astype(tensor([1, NaN]), 'int32')).toThrow(/^astype: element 1 .* not representable in int32/)
   expect(() => astype(tensor([Infinity]), 'int32')).toThrow(/^astype:/)
   expect(() => astype(tensor([3e9], { dtype: 'float64' }), 'int32')).toThrow(/^astype:/)
-  expect(astype(tensor([2147483647.5, -2147483648], { dtype: 'float64' }), 'int32').toArray()).toEqual([2147483647, -2147483648])
+  expect(astype(tensor([2147483647.5, -2147483648], { dtype: 'float64' }), 'int32').toArray()).toEqual([
+    2147483647, -2147483648,
+  ])
 })
 
 test('pow rounds a number exponent to float32 like other number operands, and follows C for 1^NaN', () => {

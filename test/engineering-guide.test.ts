@@ -21,14 +21,23 @@ const sources = [...files(join(ROOT, 'src')), ...files(join(ROOT, 'optimizers'))
 /** The paths the guide names: `src/…`, `optimizers/…`, `test/…`, `docs/…`, … (globs with *). */
 function namedPaths(): string[] {
   const found = new Set<string>()
-  for (const m of guide.matchAll(/(?<![\w/.])((?:src|optimizers|test|docs|bench|scripts|examples)\/[\w.*/<>-]*[\w*/])/g)) {
+  for (const m of guide.matchAll(
+    /(?<![\w/.])((?:src|optimizers|test|docs|bench|scripts|examples)\/[\w.*/<>-]*[\w*/])/g,
+  )) {
     found.add(m[1].replace(/\/$/, ''))
   }
   return [...found]
 }
 
 function matches(pattern: string, path: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/<[^>]*>/g, '[^/]*') + '$')
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/<[^>]*>/g, '[^/]*') +
+      '$',
+  )
   return re.test(path)
 }
 
@@ -37,7 +46,9 @@ test('every path the guide names exists, and every module it names imports', asy
   expect(named.length).toBeGreaterThan(40)
   const any = () => true
   const all = [...sources, ...files(join(ROOT, 'test'), any), ...files(join(ROOT, 'docs'), any)]
-  const missing = named.filter((p) => !(p.includes('*') || p.includes('<') ? all.some((f) => matches(p, f)) : existsSync(join(ROOT, p))))
+  const missing = named.filter(
+    (p) => !(p.includes('*') || p.includes('<') ? all.some((f) => matches(p, f)) : existsSync(join(ROOT, p))),
+  )
   expect(missing).toEqual([])
   for (const p of named.filter((p) => /^(src|optimizers)\/.*\.ts$/.test(p) && !p.includes('*'))) {
     await expect(import(join(ROOT, p))).resolves.toBeDefined()
@@ -75,7 +86,8 @@ test('every import in src/ and optimizers/ goes to its own level of the picture 
       const target = relative(ROOT, resolve(ROOT, dirname(f), ref.fileName)).replace(/\.js$/, '.ts')
       const t = sources.includes(target) ? target : sources.find((s) => s === target.replace(/\.ts$/, '/index.ts'))
       if (!t) continue
-      if (levelOf(t, ls) > levelOf(f, ls)) wrong.push(`${f} (level ${levelOf(f, ls)}) imports ${t} (level ${levelOf(t, ls)})`)
+      if (levelOf(t, ls) > levelOf(f, ls))
+        wrong.push(`${f} (level ${levelOf(f, ls)}) imports ${t} (level ${levelOf(t, ls)})`)
     }
   }
   expect(wrong).toEqual([])

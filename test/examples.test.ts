@@ -13,7 +13,14 @@ import { MnistCore, main as mnistCnn, parseCommandLine as parseCnnCommandLine } 
 import { main as gameLoop } from '../examples/game-loop.js'
 import { main as tape } from '../examples/tape.js'
 import { main as newton, parseArgs as newtonArgs } from '../examples/newton.js'
-import { Bigram, encodeBatch, loadNames, main as names, parseCommandLine as parseNamesCommandLine, vocabularyOf } from '../examples/names.js'
+import {
+  Bigram,
+  encodeBatch,
+  loadNames,
+  main as names,
+  parseCommandLine as parseNamesCommandLine,
+  vocabularyOf,
+} from '../examples/names.js'
 
 const quiet = () => {}
 let tmp: string
@@ -42,7 +49,8 @@ describe('mnist', () => {
     const counts = new Array(10).fill(0)
     for (const v of test.y.data) counts[v]++
     expect(counts.every((c) => c > 100)).toBe(true) // every digit is in the test set
-    const key = (X: TypedArray, i: number) => Array.from(X.subarray(i * 784, i * 784 + 784), (v) => Math.round(v * 255)).join(',')
+    const key = (X: TypedArray, i: number) =>
+      Array.from(X.subarray(i * 784, i * 784 + 784), (v) => Math.round(v * 255)).join(',')
     const trainKeys = new Set(Array.from({ length: 8000 }, (_, i) => key(train.X.data, i)))
     let shared = 0
     for (let i = 0; i < 2000; i++) if (trainKeys.has(key(test.X.data, i))) shared++
@@ -65,7 +73,23 @@ describe('mnist', () => {
   })
 
   test('command line: options, --help, and clear errors', () => {
-    expect(parseCommandLine(['--epochs', '3', '--batch-size', '32', '--lr', '1e-3', '--optimizer', 'sgd', '--seed', '7', '--hidden', '128,64', '--no-save'])).toEqual({
+    expect(
+      parseCommandLine([
+        '--epochs',
+        '3',
+        '--batch-size',
+        '32',
+        '--lr',
+        '1e-3',
+        '--optimizer',
+        'sgd',
+        '--seed',
+        '7',
+        '--hidden',
+        '128,64',
+        '--no-save',
+      ]),
+    ).toEqual({
       epochs: 3,
       batchSize: 32,
       lr: 1e-3,
@@ -92,26 +116,42 @@ describe('mnist-cnn', () => {
     expect(r.epochs).toHaveLength(4)
     expect(r.epochs[3].loss).toBeLessThan(r.epochs[0].loss)
     expect(r.weightsPath).toBe(out)
-    expect(Object.keys(JSON.parse(fs.readFileSync(out, 'utf8')))).toEqual(['conv1.weight', 'conv2.weight', 'dense.weight', 'dense.bias'])
+    expect(Object.keys(JSON.parse(fs.readFileSync(out, 'utf8')))).toEqual([
+      'conv1.weight',
+      'conv2.weight',
+      'dense.weight',
+      'dense.bias',
+    ])
     const lines: string[] = []
     const loaded = mnistCnn({ load: out, trainSize: 1000, testSize: 500, log: (l) => lines.push(l) })
     expect(loaded.testAccuracy).toBe(r.testAccuracy)
     expect(loaded.epochs).toEqual([])
     expect(lines.join('\n')).toContain(`test accuracy ${r.testAccuracy.toFixed(4)}`)
-    expect(() => mnistCnn({ load: path.join(tmp, 'missing.json'), log: quiet })).toThrow(/mnist-cnn: no weights file at .*missing\.json/)
+    expect(() => mnistCnn({ load: path.join(tmp, 'missing.json'), log: quiet })).toThrow(
+      /mnist-cnn: no weights file at .*missing\.json/,
+    )
   })
 
   test('the net: shapes and parameters of tfjs-examples mnist-core, in PyTorch layout', () => {
     const net = new MnistCore()
     expect(net.namedParameters().map(([n, t]) => `${n} ${t.shape.join('x')}`)).toEqual([
-      'conv1.weight 8x1x5x5', 'conv2.weight 16x8x5x5', 'dense.weight 784x10', 'dense.bias 10',
+      'conv1.weight 8x1x5x5',
+      'conv2.weight 16x8x5x5',
+      'dense.weight 784x10',
+      'dense.bias 10',
     ])
     expect(net.forward(loadMnist(5, 1).train.X).shape).toEqual([5, 10])
   })
 
   test('command line: the shared options, --load, and clear errors', () => {
-    expect(parseCnnCommandLine(['--epochs', '2', '--lr', '3e-3', '--seed', '4', '--load', 'w.json', '--no-save'])).toEqual({
-      epochs: 2, lr: 3e-3, seed: 4, load: 'w.json', out: null,
+    expect(
+      parseCnnCommandLine(['--epochs', '2', '--lr', '3e-3', '--seed', '4', '--load', 'w.json', '--no-save']),
+    ).toEqual({
+      epochs: 2,
+      lr: 3e-3,
+      seed: 4,
+      load: 'w.json',
+      out: null,
     })
     expect(parseCnnCommandLine(['-h'])).toBe('help')
     expect(() => parseCnnCommandLine(['--batch-size', '0'])).toThrow("--batch-size: expected an integer ≥ 1, got '0'")
@@ -180,11 +220,17 @@ describe('names', () => {
 
   test('batches are time-major, start with ".", end by predicting "." and mask the padding', () => {
     const b = encodeBatch(['ab', 'c'], '.abc')
-    expect(b.inputs).toEqual([[0, 0], [1, 3], [2, 0]])
+    expect(b.inputs).toEqual([
+      [0, 0],
+      [1, 3],
+      [2, 0],
+    ])
     expect(b.targets).toEqual([1, 3, 2, 0, 0, 0])
     expect(Array.from(b.mask.data)).toEqual([1, 1, 1, 1, 1, 0])
     expect(b.count).toBe(5)
-    expect(() => encodeBatch(['a!'], '.abc')).toThrow("names: 'a!' has the character '!', which is not in the model's characters '.abc'")
+    expect(() => encodeBatch(['a!'], '.abc')).toThrow(
+      "names: 'a!' has the character '!', which is not in the model's characters '.abc'",
+    )
   })
 
   test('the bigram baseline: (count + 1) smoothing, per character', () => {
@@ -195,7 +241,17 @@ describe('names', () => {
 
   test('a small LSTM beats the bigram on dev; its saved model loads back and gives the same numbers and samples', () => {
     const out = path.join(tmp, 'names.json')
-    const small = { limit: 1500, epochs: 2, hidden: 48, embedding: 16, batchSize: 32, samples: 8, out, progress: false, log: quiet }
+    const small = {
+      limit: 1500,
+      epochs: 2,
+      hidden: 48,
+      embedding: 16,
+      batchSize: 32,
+      samples: 8,
+      out,
+      progress: false,
+      log: quiet,
+    }
     const r = names(small)
     expect(r.epochs).toHaveLength(2)
     expect(r.model.dev).toBeLessThan(r.bigram.dev - 0.05)
@@ -206,13 +262,32 @@ describe('names', () => {
     expect(again.model.dev).toBe(r.model.dev)
     expect(again.model.train).toBe(r.model.train)
     expect(again.samples).toEqual(r.samples)
-    fs.writeFileSync(path.join(tmp, 'not-a-model.json'), JSON.stringify({ 'layers.0.weight': { shape: [1], data: [0] } }))
-    expect(() => names({ ...small, load: path.join(tmp, 'not-a-model.json') })).toThrow(/is not a model saved by examples\/names.ts/)
+    fs.writeFileSync(
+      path.join(tmp, 'not-a-model.json'),
+      JSON.stringify({ 'layers.0.weight': { shape: [1], data: [0] } }),
+    )
+    expect(() => names({ ...small, load: path.join(tmp, 'not-a-model.json') })).toThrow(
+      /is not a model saved by examples\/names.ts/,
+    )
     expect(() => names({ ...small, load: path.join(tmp, 'missing.json') })).toThrow(/names: cannot read the model file/)
   })
 
   test('command line: options, --help, and clear errors', () => {
-    expect(parseNamesCommandLine(['--epochs', '3', '--cell', 'gru', '--hidden', '64', '--load', 'm.json', '--samples', '0', '--no-save'])).toEqual({
+    expect(
+      parseNamesCommandLine([
+        '--epochs',
+        '3',
+        '--cell',
+        'gru',
+        '--hidden',
+        '64',
+        '--load',
+        'm.json',
+        '--samples',
+        '0',
+        '--no-save',
+      ]),
+    ).toEqual({
       epochs: 3,
       cell: 'gru',
       hidden: 64,
@@ -221,7 +296,9 @@ describe('names', () => {
       out: null,
     })
     expect(parseNamesCommandLine(['--help'])).toBe('help')
-    expect(() => parseNamesCommandLine(['--cell', 'transformer'])).toThrow("--cell: expected lstm or gru, got 'transformer'")
+    expect(() => parseNamesCommandLine(['--cell', 'transformer'])).toThrow(
+      "--cell: expected lstm or gru, got 'transformer'",
+    )
     expect(() => parseNamesCommandLine(['--limit', '0'])).toThrow("--limit: expected an integer ≥ 1, got '0'")
   })
 })

@@ -26,7 +26,19 @@ beforeAll(() => {
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(pkgDir, 'node_modules'), 'dir')
   const tsc = require.resolve('typescript/bin/tsc')
   try {
-    execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(pkgDir, 'dist'), '--sourceMap', 'false'], { cwd: root, stdio: 'pipe' })
+    execFileSync(
+      process.execPath,
+      [
+        tsc,
+        '-p',
+        path.join(root, 'tsconfig.build.json'),
+        '--outDir',
+        path.join(pkgDir, 'dist'),
+        '--sourceMap',
+        'false',
+      ],
+      { cwd: root, stdio: 'pipe' },
+    )
   } catch (e) {
     // tsc emits despite type errors (the type-check step reports those); only missing output is fatal.
     const out = String((e as { stdout?: Buffer }).stdout ?? '')
@@ -40,13 +52,25 @@ afterAll(() => {
 
 /** Runs an ES module in a fresh Node process from the temporary project; returns its stdout. */
 function runModule(source: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', source], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
+  return execFileSync(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  })
 }
 
 test('every file the exports map names exists after the build', () => {
-  const targets = Object.values(pkg.exports as Record<string, string | Record<string, string>>)
-    .flatMap((value) => (typeof value === 'string' ? [value] : Object.values(value)))
-  expect(targets).toEqual(expect.arrayContaining(['./dist/src/index.js', './dist/src/index.d.ts', './dist/optimizers/index.js', './dist/optimizers/index.d.ts']))
+  const targets = Object.values(pkg.exports as Record<string, string | Record<string, string>>).flatMap((value) =>
+    typeof value === 'string' ? [value] : Object.values(value),
+  )
+  expect(targets).toEqual(
+    expect.arrayContaining([
+      './dist/src/index.js',
+      './dist/src/index.d.ts',
+      './dist/optimizers/index.js',
+      './dist/optimizers/index.d.ts',
+    ]),
+  )
   const missing = targets.filter((f) => !fs.existsSync(path.join(pkgDir, f)))
   expect(missing).toEqual([])
   expect([pkg.main, pkg.types].filter((f: string) => !fs.existsSync(path.join(pkgDir, f)))).toEqual([])
@@ -71,7 +95,10 @@ test("import 'tapegrad' and 'tapegrad/optimizers' by name: a gradient and an Ada
   `)
   const r = JSON.parse(out)
   expect(r.y).toBe(30)
-  expect(r.grad).toEqual([[2, 4], [6, 8]])
+  expect(r.grad).toEqual([
+    [2, 4],
+    [6, 8],
+  ])
   // Adam's first step moves each parameter by stepSize against the sign of its gradient.
   expect(r.w.map((v: number) => Math.round(v * 1e6) / 1e6)).toEqual([0.9, -0.9])
   expect(r.params).toBe(2 * 4 + 4 + 4 * 1 + 1)

@@ -7,7 +7,8 @@ import { evaluate, ExpressionError, parseExpression, variablesOf } from '../exam
 import { expectClose, numericGrad } from './numeric-grad.js'
 
 const vars = { x: 0.7, y: 1.3, b: -0.4 }
-const leaves = (dtype: 'float64' = 'float64') => Object.fromEntries(Object.entries(vars).map(([n, v]) => [n, tensor(v, { dtype, requiresGrad: true })]))
+const leaves = (dtype: 'float64' = 'float64') =>
+  Object.fromEntries(Object.entries(vars).map(([n, v]) => [n, tensor(v, { dtype, requiresGrad: true })]))
 
 /** Expressions with the same computation in plain JavaScript. */
 const CASES: [string, (x: number, y: number, b: number) => number][] = [
@@ -17,8 +18,14 @@ const CASES: [string, (x: number, y: number, b: number) => number][] = [
   ['2^3^2 * x', (x) => 2 ** 9 * x], // right-associative power
   ['-x^2 + -(-y)', (x, y) => -(x ** 2) + y], // unary minus below power
   ['x^-1 + y^0.5 + x^y', (x, y) => x ** -1 + y ** 0.5 + x ** y],
-  ['sigmoid(x) * relu(b) + relu(-b) - exp(b) / log(y)', (x, y, b) => (1 / (1 + Math.exp(-x))) * Math.max(b, 0) + Math.max(-b, 0) - Math.exp(b) / Math.log(y)],
-  ['sqrt(abs(b)) + square(x) + sin(x) * cos(y)', (x, y, b) => Math.sqrt(Math.abs(b)) + x * x + Math.sin(x) * Math.cos(y)],
+  [
+    'sigmoid(x) * relu(b) + relu(-b) - exp(b) / log(y)',
+    (x, y, b) => (1 / (1 + Math.exp(-x))) * Math.max(b, 0) + Math.max(-b, 0) - Math.exp(b) / Math.log(y),
+  ],
+  [
+    'sqrt(abs(b)) + square(x) + sin(x) * cos(y)',
+    (x, y, b) => Math.sqrt(Math.abs(b)) + x * x + Math.sin(x) * Math.cos(y),
+  ],
   ['max(x, y) - min(x, b) + 1.5e-1', (x, y, b) => Math.max(x, y) - Math.min(x, b) + 0.15],
   ['((x))*.5 − y', (x, y) => x * 0.5 - y], // typographic minus
 ]
@@ -47,7 +54,10 @@ describe('expressions', () => {
     ['', 'at 1: the expression is empty'],
     ['tanh(x*', "at 8: expected a number, a variable, a function or '(', found the end"],
     ['x + * y', "at 5: expected a number, a variable, a function or '(', found '*'"],
-    ['tan(x)', 'at 1: unknown function \'tan\' (known: tanh, sigmoid, relu, exp, log, sqrt, abs, square, sin, cos, max, min)'],
+    [
+      'tan(x)',
+      "at 1: unknown function 'tan' (known: tanh, sigmoid, relu, exp, log, sqrt, abs, square, sin, cos, max, min)",
+    ],
     ['max(x)', 'at 1: max takes 2 arguments, got 1'],
     ['(x + y', "at 7: expected ')' to close the parenthesis, found the end"],
     ['x y', "at 3: expected an operator or the end, found 'y'"],

@@ -4,7 +4,16 @@
  * with what it did before the fix). Expected values are PyTorch's / NumPy's.
  */
 import {
-  adaptiveAvgPool2d, binaryCrossEntropyWithLogits, conv1d, crossEntropy, gather, indexSelect, pad, slice, sum, Tensor,
+  adaptiveAvgPool2d,
+  binaryCrossEntropyWithLogits,
+  conv1d,
+  crossEntropy,
+  gather,
+  indexSelect,
+  pad,
+  slice,
+  sum,
+  Tensor,
 } from '../src/index.js'
 
 const f32 = (values: number[], shape: number[]) => new Tensor(Float32Array.from(values), shape)
@@ -54,13 +63,19 @@ test('binaryCrossEntropyWithLogits: infinite logits give the limit, not ∞ − 
   const z = f64([-2, 0, 5], [3]).setRequiresGrad()
   sum(binaryCrossEntropyWithLogits(z, f64([1, 0.5, 0], [3]), 'none')).backward()
   const sig = (v: number) => 1 / (1 + Math.exp(-v))
-  expect(Array.from(z.grad!.data).map((v) => +v.toFixed(12) + 0)).toEqual([sig(-2) - 1, 0, sig(5)].map((v) => +v.toFixed(12) + 0))
+  expect(Array.from(z.grad!.data).map((v) => +v.toFixed(12) + 0)).toEqual(
+    [sig(-2) - 1, 0, sig(5)].map((v) => +v.toFixed(12) + 0),
+  )
 })
 
 test('conv1d: mixed dtypes are refused by conv1d, not by the conv2d inside it', () => {
   const x = f64([1, 2, 3], [1, 1, 3])
-  expect(() => conv1d(x, f32([1, 1], [1, 1, 2]))).toThrow(/^conv1d: dtype mismatch: float64 \[1,1,3\] and float32 \[1,1,2\]/)
-  expect(() => conv1d(x, f64([1, 1], [1, 1, 2]), f32([0], [1]))).toThrow(/^conv1d: dtype mismatch: float64 \[1,1,3\] and bias float32 \[1\]/)
+  expect(() => conv1d(x, f32([1, 1], [1, 1, 2]))).toThrow(
+    /^conv1d: dtype mismatch: float64 \[1,1,3\] and float32 \[1,1,2\]/,
+  )
+  expect(() => conv1d(x, f64([1, 1], [1, 1, 2]), f32([0], [1]))).toThrow(
+    /^conv1d: dtype mismatch: float64 \[1,1,3\] and bias float32 \[1\]/,
+  )
 })
 
 test('adaptiveAvgPool2d: an ∞ or NaN stays in its own windows', () => {

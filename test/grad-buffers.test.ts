@@ -63,7 +63,11 @@ describe('gradient buffer ownership', () => {
     const x = tensor(new Float32Array(BIG).fill(3), { requiresGrad: true })
     for (let pass = 1; pass <= 3; pass++) {
       // x is used three times: sums of K with K, then with an engine-owned sum.
-      op([x]).add(op([x])).add(op([x])).sum().backward()
+      op([x])
+        .add(op([x]))
+        .add(op([x]))
+        .sum()
+        .backward()
       expect(x.grad!.data[0]).toBe(1.5 * pass)
       expect(x.grad!.data[BIG - 1]).toBe(1.5 * pass)
     }
@@ -73,11 +77,18 @@ describe('gradient buffer ownership', () => {
   })
 
   test('add (g returned for both inputs) and reshape (shared storage) stay correct with large tensors', () => {
-    const a = tensor(Float32Array.from({ length: BIG }, (_, i) => i % 7), { requiresGrad: true })
+    const a = tensor(
+      Float32Array.from({ length: BIG }, (_, i) => i % 7),
+      { requiresGrad: true },
+    )
     const b = tensor(new Float32Array(BIG).fill(2), { requiresGrad: true })
     for (let pass = 1; pass <= 2; pass++) {
       // d/da Σ (a + b)·3 + reshape(a)·a = 3 + 2a;  d/db = 3 (b used once, a three times)
-      const s = a.add(b).mul(3).sum().add(a.reshape([100, 200]).reshape([BIG]).mul(a).sum())
+      const s = a
+        .add(b)
+        .mul(3)
+        .sum()
+        .add(a.reshape([100, 200]).reshape([BIG]).mul(a).sum())
       s.backward()
       for (const i of [0, 1, 6, BIG - 1]) expect(a.grad!.data[i]).toBe(pass * (3 + 2 * (i % 7)))
       expect(b.grad!.data[0]).toBe(3 * pass)
@@ -87,7 +98,7 @@ describe('gradient buffer ownership', () => {
     for (let i = 0; i < 10; i++) expect(taken.has(allocate('float32', BIG))).toBe(false)
   })
 
-  test('a caller\'s cotangent is neither kept as .grad nor written into', () => {
+  test("a caller's cotangent is neither kept as .grad nor written into", () => {
     const x = tensor(new Float32Array(BIG).fill(1), { requiresGrad: true })
     const v = tensor(new Float32Array(BIG).fill(4))
     x.backward(v)
@@ -120,12 +131,21 @@ describe('gradient buffer ownership', () => {
       forward: ([x]) => new Tensor(x.data.slice(), x.shape.slice()),
       backward: (g) => [g],
       tangent: ([dx]) => dx,
-      fastBackward: (g) => [freshGradient(new Tensor(g.data.map(() => NaN), g.shape.slice()))],
+      fastBackward: (g) => [
+        freshGradient(
+          new Tensor(
+            g.data.map(() => NaN),
+            g.shape.slice(),
+          ),
+        ),
+      ],
     })
     const x = tensor([1, 2], { requiresGrad: true })
     setDebug({ checkFinite: true })
     try {
-      expect(() => nanGrad([x]).sum().backward()).toThrow('nanGrad (backward): produced NaN at flat index 0 of output [2] from finite inputs of shapes [2]')
+      expect(() => nanGrad([x]).sum().backward()).toThrow(
+        'nanGrad (backward): produced NaN at flat index 0 of output [2] from finite inputs of shapes [2]',
+      )
     } finally {
       setDebug({ checkFinite: false })
     }

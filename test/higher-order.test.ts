@@ -5,8 +5,26 @@
  * the op table; the PyTorch references are in torch-higher-order.test.ts.)
  */
 import {
-  backward, defineOp, grad, gradgradcheck, hessian, hvp, jacfwd, jacrev, jvp, mapTensor, mul, noGrad,
-  randn, seed, sin, tensor, Tensor, valueAndGrad, vjp, zipTensors,
+  backward,
+  defineOp,
+  grad,
+  gradgradcheck,
+  hessian,
+  hvp,
+  jacfwd,
+  jacrev,
+  jvp,
+  mapTensor,
+  mul,
+  noGrad,
+  randn,
+  seed,
+  sin,
+  tensor,
+  Tensor,
+  valueAndGrad,
+  vjp,
+  zipTensors,
 } from '../src/index.js'
 import { checkJvpAgainstVjp } from './table/checks.js'
 
@@ -15,8 +33,12 @@ const scalar = (v: number) => tensor(v, f64)
 
 // sin(sin(sin(x))) and its first three derivatives, by hand (chain and product rules).
 function nestedSin(x: number): [number, number, number, number] {
-  const a = Math.sin(x), b = Math.sin(a), c = Math.sin(b)
-  const da = Math.cos(x), db = Math.cos(a) * da, dc = Math.cos(b) * db
+  const a = Math.sin(x),
+    b = Math.sin(a),
+    c = Math.sin(b)
+  const da = Math.cos(x),
+    db = Math.cos(a) * da,
+    dc = Math.cos(b) * db
   const dda = -Math.sin(x)
   const ddb = -Math.sin(a) * da * da + Math.cos(a) * dda
   const ddc = -Math.sin(b) * db * db + Math.cos(b) * ddb
@@ -45,18 +67,21 @@ describe('grad composes to any depth', () => {
     expect(g3(scalar(x0)).item()).toBeCloseTo(d3, 11)
   })
 
-  test.each([-1.3, 0.4])('the same third derivative by forward mode, and by every mix of the two modes, at %p', (x0) => {
-    const [, d1, d2, d3] = nestedSin(x0)
-    const one = scalar(1)
-    const d = (f: (x: Tensor) => Tensor) => (x: Tensor) => jvp(f, [x], [one])[1] // forward-mode derivative
-    expect(d(sss)(scalar(x0)).item()).toBeCloseTo(d1, 12)
-    expect(d(d(sss))(scalar(x0)).item()).toBeCloseTo(d2, 12)
-    expect(d(d(d(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
-    expect(d(grad(grad(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
-    expect(grad(d(grad(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
-    expect(grad(grad(d(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
-    expect(d(grad(d(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
-  })
+  test.each([-1.3, 0.4])(
+    'the same third derivative by forward mode, and by every mix of the two modes, at %p',
+    (x0) => {
+      const [, d1, d2, d3] = nestedSin(x0)
+      const one = scalar(1)
+      const d = (f: (x: Tensor) => Tensor) => (x: Tensor) => jvp(f, [x], [one])[1] // forward-mode derivative
+      expect(d(sss)(scalar(x0)).item()).toBeCloseTo(d1, 12)
+      expect(d(d(sss))(scalar(x0)).item()).toBeCloseTo(d2, 12)
+      expect(d(d(d(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
+      expect(d(grad(grad(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
+      expect(grad(d(grad(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
+      expect(grad(grad(d(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
+      expect(d(grad(d(sss)))(scalar(x0)).item()).toBeCloseTo(d3, 11)
+    },
+  )
 
   test('perturbation confusion: d/dx [x · d/dy (x + y)] = 1, in both modes', () => {
     const x0 = scalar(3)
@@ -154,11 +179,13 @@ describe('backward({ createGraph })', () => {
     let y: Tensor = tensor(0.5, { requiresGrad: true, ...f64 })
     const x = y
     for (let i = 0; i < 10000; i++) y = y.mul(1.0001)
-    const d2 = grad(grad((z: Tensor) => {
-      let w = z
-      for (let i = 0; i < 10000; i++) w = w.mul(1.0001)
-      return w.square()
-    }))(scalar(0.5))
+    const d2 = grad(
+      grad((z: Tensor) => {
+        let w = z
+        for (let i = 0; i < 10000; i++) w = w.mul(1.0001)
+        return w.square()
+      }),
+    )(scalar(0.5))
     expect(d2.item()).toBeCloseTo(2 * 1.0001 ** 20000, 6)
     y.backward()
     expect(x.grad!.item()).toBeCloseTo(1.0001 ** 10000, 6)
@@ -166,19 +193,35 @@ describe('backward({ createGraph })', () => {
 })
 
 describe('hessian, hvp, jacfwd, jacrev', () => {
-  const f = (x: Tensor) => x.pow(3).sum().add(x.slice([0]).mul(x.slice([1])))
+  const f = (x: Tensor) =>
+    x
+      .pow(3)
+      .sum()
+      .add(x.slice([0]).mul(x.slice([1])))
 
   test('hessian has shape [...x.shape, ...x.shape] and the right entries', () => {
     const x = tensor([1, 2, 3], f64)
     const H = hessian(f)(x)
     expect(H.shape).toEqual([3, 3])
-    expect(H.toArray()).toEqual([[6, 1, 0], [1, 12, 0], [0, 0, 18]])
-    const x2 = tensor([[1, 2], [3, 4]], f64)
+    expect(H.toArray()).toEqual([
+      [6, 1, 0],
+      [1, 12, 0],
+      [0, 0, 18],
+    ])
+    const x2 = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      f64,
+    )
     expect(hessian((z: Tensor) => z.square().sum())(x2).shape).toEqual([2, 2, 2, 2])
   })
 
   test('hessian of a non-scalar function names the output shape', () => {
-    expect(() => hessian((x: Tensor) => x.mul(x))(tensor([1, 2]))).toThrow('hessian: f must return a scalar, got an output of shape [2]')
+    expect(() => hessian((x: Tensor) => x.mul(x))(tensor([1, 2]))).toThrow(
+      'hessian: f must return a scalar, got an output of shape [2]',
+    )
   })
 
   test('hvp equals H·v without forming H', () => {
@@ -226,16 +269,26 @@ describe('jvp and vjp', () => {
 
   test('jvp errors name the shapes and dtypes', () => {
     const f = (a: Tensor) => a
-    expect(() => jvp(f, [tensor([1, 2])], [tensor([1, 2, 3])])).toThrow('jvp: tangent 0 has shape [3] but its primal has shape [2]')
-    expect(() => jvp(f, [tensor([1, 2])], [tensor([1, 2], f64)])).toThrow('jvp: tangent 0 is float64 but its primal is float32 [2]')
+    expect(() => jvp(f, [tensor([1, 2])], [tensor([1, 2, 3])])).toThrow(
+      'jvp: tangent 0 has shape [3] but its primal has shape [2]',
+    )
+    expect(() => jvp(f, [tensor([1, 2])], [tensor([1, 2], f64)])).toThrow(
+      'jvp: tangent 0 is float64 but its primal is float32 [2]',
+    )
     expect(() => jvp(f, [tensor([1])], [])).toThrow('jvp: got 1 primals and 0 tangents')
   })
 
   test('vjp pullbacks can be called again and check the cotangent shape', () => {
     const [y, pullback] = vjp((a: Tensor, b: Tensor) => a.mul(b), [tensor([1, 2]), tensor([3, 4])])
     expect(y.toArray()).toEqual([3, 8])
-    expect(pullback(tensor([1, 1])).map((t) => t.toArray())).toEqual([[3, 4], [1, 2]])
-    expect(pullback(tensor([2, 0])).map((t) => t.toArray())).toEqual([[6, 0], [2, 0]])
+    expect(pullback(tensor([1, 1])).map((t) => t.toArray())).toEqual([
+      [3, 4],
+      [1, 2],
+    ])
+    expect(pullback(tensor([2, 0])).map((t) => t.toArray())).toEqual([
+      [6, 0],
+      [2, 0],
+    ])
     expect(() => pullback(tensor([1]))).toThrow('vjp: cotangent of shape [1] does not match the output shape [2]')
   })
 })
@@ -266,8 +319,8 @@ describe('the checkers catch wrong rules', () => {
   })
 
   test('jvp against vjp fails on a wrong tangent rule', () => {
-    expect(() => checkJvpAgainstVjp('wrongTangentExp', (a) => wrongTangentExp([a]), [tensor([0.5, 1], f64)], [0])).toThrow(
-      /jvp disagrees with vjp/,
-    )
+    expect(() =>
+      checkJvpAgainstVjp('wrongTangentExp', (a) => wrongTangentExp([a]), [tensor([0.5, 1], f64)], [0]),
+    ).toThrow(/jvp disagrees with vjp/)
   })
 })

@@ -107,11 +107,13 @@ describe('npm install tapegrad (from the packed tarball)', () => {
   test(`node_modules holds at most ${INSTALL_BUDGET / MB} MB; what each package costs`, () => {
     const nodeModules = path.join(app, 'node_modules')
     const total = bytes(filesUnder(nodeModules))
-    const rows = packageDirs(nodeModules).map((dir) => {
-      const { name, version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
-      const own = bytes(filesUnder(dir, (d) => path.basename(d) === 'node_modules'))
-      return { name: `${name}@${version}`, own }
-    }).sort((a, b) => b.own - a.own)
+    const rows = packageDirs(nodeModules)
+      .map((dir) => {
+        const { name, version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
+        const own = bytes(filesUnder(dir, (d) => path.basename(d) === 'node_modules'))
+        return { name: `${name}@${version}`, own }
+      })
+      .sort((a, b) => b.own - a.own)
     const table = rows.map((r) => `  ${kb(r.own).padStart(9)}  ${r.name}`).join('\n')
     console.log(`install: node_modules ${kb(total)} in ${rows.length} packages:\n${table}`)
     expect(total).toBeLessThanOrEqual(INSTALL_BUDGET)
@@ -123,7 +125,9 @@ describe('npm install tapegrad (from the packed tarball)', () => {
     expect(tapegrad.version).toBe(pkg.version)
     // `npm ls` lists an unmet optional peer as an empty entry (no version).
     const deps = tapegrad.dependencies ?? {}
-    const direct = Object.keys(deps).filter((d) => deps[d].version !== undefined).sort()
+    const direct = Object.keys(deps)
+      .filter((d) => deps[d].version !== undefined)
+      .sort()
     expect(direct).toEqual(Object.keys(pkg.dependencies).sort())
     for (const peer of Object.keys(pkg.peerDependencies)) expect(deps[peer]).toEqual({})
     const nodeModules = path.join(app, 'node_modules')
@@ -152,7 +156,8 @@ describe('npm install tapegrad (from the packed tarball)', () => {
   })
 
   test('the installed package works in plain Node: a gradient and an Adam step', () => {
-    const out = JSON.parse(runInApp(`
+    const out = JSON.parse(
+      runInApp(`
       const { tensor, grad, getBackend } = await import('tapegrad')
       const { adam } = await import('tapegrad/optimizers')
       const g = grad((x) => x.mul(x).sum())(tensor([1, 2, 3]))
@@ -161,7 +166,8 @@ describe('npm install tapegrad (from the packed tarball)', () => {
       state = opt.update(0, { w: tensor([2, -3]) }, state)
       const w = Array.from(opt.getParams(state).w.data)
       console.log(JSON.stringify({ g: g.toArray(), w, backend: getBackend().name }))
-    `))
+    `),
+    )
     expect(out.g).toEqual([2, 4, 6])
     // Adam's first step moves each parameter by the step size against the sign of its gradient.
     expect(out.w.map((v: number) => Math.round(v * 1e6) / 1e6)).toEqual([0.9, -0.9])
@@ -176,7 +182,8 @@ describe('without gpu.js (an optional peer dependency, not installed here)', () 
   })
 
   test("setBackend('gpujs') says how to install it and changes nothing; 'auto' runs on the CPU and says why", () => {
-    const out = JSON.parse(runInApp(`
+    const out = JSON.parse(
+      runInApp(`
       const { setBackend, getBackend, tensor } = await import('tapegrad')
       const { adam } = await import('tapegrad/optimizers')
       const out = {}
@@ -194,7 +201,8 @@ describe('without gpu.js (an optional peer dependency, not installed here)', () 
       state = opt.update(0, { w: tensor([2, -3]) }, state)
       out.w = Array.from(opt.getParams(state).w.data)
       console.log(JSON.stringify(out))
-    `))
+    `),
+    )
     expect(out.gpujs).toMatch(/^setBackend\('gpujs'\): gpu\.js is not installed\. /)
     expect(out.gpujs).toMatch(/gpu\.js is an optional peer dependency of tapegrad/)
     expect(out.gpujs).toMatch(/install it with `npm install gpu\.js`/)
@@ -213,8 +221,15 @@ describe('without gpu.js (an optional peer dependency, not installed here)', () 
     const result = await esbuild.build({
       absWorkingDir: app,
       stdin: { contents: "export * from 'tapegrad'\nexport * from 'tapegrad/optimizers'", resolveDir: app },
-      bundle: true, splitting: true, format: 'esm', platform: 'browser', minify: true, write: false,
-      outdir: path.join(work, 'bundle'), metafile: true, logLevel: 'silent',
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'browser',
+      minify: true,
+      write: false,
+      outdir: path.join(work, 'bundle'),
+      metafile: true,
+      logLevel: 'silent',
       external: ['@viz-js/viz'], // not installed either; toSvg's import() is handled the same way
     })
     expect(result.errors).toEqual([])
@@ -241,8 +256,15 @@ describe('bundled by an app', () => {
       state = opt.update(0, { w: tensor([2, -3]) }, state)
       console.log(JSON.stringify({ g: g.toArray(), w: Array.from(opt.getParams(state).w.data) }))`
     const result = await esbuild.build({
-      absWorkingDir: app, stdin: { contents: source, resolveDir: app }, bundle: true, format: 'esm', platform: 'node',
-      minify: true, write: false, logLevel: 'silent', external: ['gpu.js', '@viz-js/viz'],
+      absWorkingDir: app,
+      stdin: { contents: source, resolveDir: app },
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      minify: true,
+      write: false,
+      logLevel: 'silent',
+      external: ['gpu.js', '@viz-js/viz'],
     })
     expect(result.warnings.map((w) => w.text)).toEqual([])
     const file = path.join(work, 'app-bundle.mjs')
@@ -279,12 +301,20 @@ describe('browser bundle budgets (scripts/bundle-size.mjs on the installed packa
     console.log(text)
     const budgeted = report.cases.filter((c) => c.budget)
     // 76, not issue 12's 60: the whole library is 75.1 KB after round 2 (see scripts/bundle-size.mjs).
-    expect(budgeted.map((c) => [c.name, c.budget])).toEqual([['tensor, grad + adam', 35], ['the whole library', 76]])
-    const over = budgeted.filter((c) => c.overBudget).map((c) => {
-      const top = Object.entries(c.files).filter(([, v]) => !v.lazy).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 6)
-      const largest = top.map(([f, v]) => `${f} ${kb(v.bytes)} min`).join(', ')
-      return `${c.name}: ${kb(c[c.budgetOf!].gzip)} min+gzip > ${c.budget} KB (largest: ${largest})`
-    })
+    expect(budgeted.map((c) => [c.name, c.budget])).toEqual([
+      ['tensor, grad + adam', 35],
+      ['the whole library', 76],
+    ])
+    const over = budgeted
+      .filter((c) => c.overBudget)
+      .map((c) => {
+        const top = Object.entries(c.files)
+          .filter(([, v]) => !v.lazy)
+          .sort((a, b) => b[1].bytes - a[1].bytes)
+          .slice(0, 6)
+        const largest = top.map(([f, v]) => `${f} ${kb(v.bytes)} min`).join(', ')
+        return `${c.name}: ${kb(c[c.budgetOf!].gzip)} min+gzip > ${c.budget} KB (largest: ${largest})`
+      })
     expect(over).toEqual([])
   })
 

@@ -8,10 +8,28 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { matmul, permute, tensor, transpose, randn, seed, Tensor, tapeOf } from '../src/index.js'
-import { disableWasmGemm, gemm, gemmDirect, gemmPacked, gemmWasm, wasmSimdAvailable, type FloatArray } from '../src/kernels/gemm.js'
+import {
+  disableWasmGemm,
+  gemm,
+  gemmDirect,
+  gemmPacked,
+  gemmWasm,
+  wasmSimdAvailable,
+  type FloatArray,
+} from '../src/kernels/gemm.js'
 
 /** C = op(A)·op(B) by the textbook triple loop, in float64. */
-function naive(tA: boolean, tB: boolean, M: number, N: number, K: number, A: ArrayLike<number>, B: ArrayLike<number>, aOff = 0, bOff = 0): Float64Array {
+function naive(
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  aOff = 0,
+  bOff = 0,
+): Float64Array {
   const C = new Float64Array(M * N)
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -37,7 +55,20 @@ function fill<T extends FloatArray>(arr: T, salt: number): T {
   return arr
 }
 
-type Kernel = (tA: boolean, tB: boolean, M: number, N: number, K: number, A: FloatArray, B: FloatArray, C: FloatArray, aOff?: number, bOff?: number, cOff?: number, acc?: boolean) => unknown
+type Kernel = (
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+  aOff?: number,
+  bOff?: number,
+  cOff?: number,
+  acc?: boolean,
+) => unknown
 
 const kernels: [string, Kernel, boolean][] = [
   ['gemm (dispatch)', gemm, true],
@@ -47,7 +78,17 @@ const kernels: [string, Kernel, boolean][] = [
 ]
 
 /** Runs one kernel on one problem with guard zones around every operand and checks it. */
-function check(kernel: Kernel, f64: boolean, tA: boolean, tB: boolean, M: number, N: number, K: number, accumulate: boolean, salt: number): void {
+function check(
+  kernel: Kernel,
+  f64: boolean,
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  accumulate: boolean,
+  salt: number,
+): void {
   const T = f64 ? Float64Array : Float32Array
   const aOff = 3
   const bOff = 5
@@ -63,7 +104,9 @@ function check(kernel: Kernel, f64: boolean, tA: boolean, tB: boolean, M: number
     const expected = want[i] + (accumulate ? before[cOff + i] : 0)
     const got = C[cOff + i]
     if (!(Math.abs(got - expected) <= tol)) {
-      throw new Error(`${f64 ? 'f64' : 'f32'} transA=${tA} transB=${tB} M=${M} N=${N} K=${K} acc=${accumulate}: C[${i}] = ${got}, expected ${expected}`)
+      throw new Error(
+        `${f64 ? 'f64' : 'f32'} transA=${tA} transB=${tB} M=${M} N=${N} K=${K} acc=${accumulate}: C[${i}] = ${got}, expected ${expected}`,
+      )
     }
   }
   // Nothing outside C[cOff, cOff + M·N) was written.
@@ -74,14 +117,22 @@ function check(kernel: Kernel, f64: boolean, tA: boolean, tB: boolean, M: number
   }
 }
 
-const FLAGS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]]
+const FLAGS: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+]
 
 describe('gemm kernels against a naive triple loop', () => {
   test('the embedded wasm bytes were generated from the current gemm.wat', () => {
     // gemm-wasm.gen.mjs stamps the hash of the source it assembled; editing gemm.wat without
     // regenerating (npm install --no-save wabt && node src/kernels/gemm-wasm.gen.mjs) fails here.
     const dir = join(__dirname, '..', 'src', 'kernels')
-    const sha = createHash('sha256').update(readFileSync(join(dir, 'gemm.wat'), 'utf8')).digest('hex').slice(0, 16)
+    const sha = createHash('sha256')
+      .update(readFileSync(join(dir, 'gemm.wat'), 'utf8'))
+      .digest('hex')
+      .slice(0, 16)
     expect(readFileSync(join(dir, 'gemm-wasm-bytes.ts'), 'utf8')).toContain(`from gemm.wat (sha256 ${sha}…)`)
   })
 
@@ -92,30 +143,46 @@ describe('gemm kernels against a naive triple loop', () => {
 
   describe.each(kernels)('%s', (_name, kernel, hasF64) => {
     const dtypes = hasF64 ? [false, true] : [false]
-    test.each(dtypes.map((d) => [d ? 'float64' : 'float32', d] as const))('every size 1..17 (M, N) with K in {0,1,3,17}, all transposes: %s', (_d, f64) => {
-      let salt = 1
-      for (const [tA, tB] of FLAGS) {
-        for (let M = 1; M <= 17; M++) {
-          for (let N = 1; N <= 17; N++) {
-            for (const K of [0, 1, 3, 17]) check(kernel, f64, tA, tB, M, N, K, false, salt++)
+    test.each(dtypes.map((d) => [d ? 'float64' : 'float32', d] as const))(
+      'every size 1..17 (M, N) with K in {0,1,3,17}, all transposes: %s',
+      (_d, f64) => {
+        let salt = 1
+        for (const [tA, tB] of FLAGS) {
+          for (let M = 1; M <= 17; M++) {
+            for (let N = 1; N <= 17; N++) {
+              for (const K of [0, 1, 3, 17]) check(kernel, f64, tA, tB, M, N, K, false, salt++)
+            }
           }
         }
-      }
-    })
-    test.each(dtypes.map((d) => [d ? 'float64' : 'float32', d] as const))('accumulate (C += op(A)·op(B)), offsets: %s', (_d, f64) => {
-      let salt = 100
-      for (const [tA, tB] of FLAGS) {
-        for (const [M, N, K] of [[1, 1, 1], [4, 8, 3], [5, 9, 7], [17, 13, 0], [33, 20, 19]]) check(kernel, f64, tA, tB, M, N, K, true, salt++)
-      }
-    })
-    test.each(dtypes.map((d) => [d ? 'float64' : 'float32', d] as const))('sizes that cross the K, N and M blocks (257, 300, 70): %s', (_d, f64) => {
-      let salt = 200
-      for (const [tA, tB] of FLAGS) {
-        check(kernel, f64, tA, tB, 70, 300, 9, false, salt++)
-        check(kernel, f64, tA, tB, 9, 11, 300, false, salt++)
-        check(kernel, f64, tA, tB, 67, 258, 257, tA, salt++)
-      }
-    })
+      },
+    )
+    test.each(dtypes.map((d) => [d ? 'float64' : 'float32', d] as const))(
+      'accumulate (C += op(A)·op(B)), offsets: %s',
+      (_d, f64) => {
+        let salt = 100
+        for (const [tA, tB] of FLAGS) {
+          for (const [M, N, K] of [
+            [1, 1, 1],
+            [4, 8, 3],
+            [5, 9, 7],
+            [17, 13, 0],
+            [33, 20, 19],
+          ])
+            check(kernel, f64, tA, tB, M, N, K, true, salt++)
+        }
+      },
+    )
+    test.each(dtypes.map((d) => [d ? 'float64' : 'float32', d] as const))(
+      'sizes that cross the K, N and M blocks (257, 300, 70): %s',
+      (_d, f64) => {
+        let salt = 200
+        for (const [tA, tB] of FLAGS) {
+          check(kernel, f64, tA, tB, 70, 300, 9, false, salt++)
+          check(kernel, f64, tA, tB, 9, 11, 300, false, salt++)
+          check(kernel, f64, tA, tB, 67, 258, 257, tA, salt++)
+        }
+      },
+    )
   })
 
   test('M = 0 or N = 0 writes nothing', () => {
@@ -200,18 +267,41 @@ describe('matmul in float32 through the fast kernels (forward and backward)', ()
   })
 
   test('only the operand that requires a gradient gets one', () => {
-    const a = tensor([[1, 2], [3, 4]], { requiresGrad: true })
-    const b = tensor([[5, 6], [7, 8]])
+    const a = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    )
+    const b = tensor([
+      [5, 6],
+      [7, 8],
+    ])
     matmul(a, b).sum().backward()
-    expect(a.grad!.toArray()).toEqual([[11, 15], [11, 15]])
+    expect(a.grad!.toArray()).toEqual([
+      [11, 15],
+      [11, 15],
+    ])
     expect(b.grad).toBeNull()
   })
 
   test('fluent forms: a.matmul(b), x.T, x.transpose(), x.permute()', () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]])
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(x.matmul(tensor([1, 1, 1])).toArray()).toEqual([6, 15])
-    expect(x.T.toArray()).toEqual([[1, 4], [2, 5], [3, 6]])
-    expect(x.transpose().toArray()).toEqual([[1, 4], [2, 5], [3, 6]])
+    expect(x.T.toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ])
+    expect(x.transpose().toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ])
     expect(x.permute([1, 0]).shape).toEqual([3, 2])
   })
 
@@ -239,22 +329,34 @@ describe('errors name the op and the shapes, and change nothing', () => {
   })
 
   test('0-d operands and non-tensors', () => {
-    expect(() => matmul(t([]), t([3]))).toThrow('matmul: shapes [] and [3]: a 0-d tensor is not a matrix or a vector (use mul to scale)')
-    expect(() => matmul(2 as unknown as Tensor, t([3]))).toThrow('matmul: the first operand must be a Tensor, got number')
+    expect(() => matmul(t([]), t([3]))).toThrow(
+      'matmul: shapes [] and [3]: a 0-d tensor is not a matrix or a vector (use mul to scale)',
+    )
+    expect(() => matmul(2 as unknown as Tensor, t([3]))).toThrow(
+      'matmul: the first operand must be a Tensor, got number',
+    )
   })
 
   test('dtype mismatch', () => {
-    expect(() => matmul(tensor([[1, 2]]), tensor([[1], [2]], { dtype: 'float64' }))).toThrow(/matmul: dtype mismatch: float32 \[1,2\] and float64 \[2,1\]/)
+    expect(() => matmul(tensor([[1, 2]]), tensor([[1], [2]], { dtype: 'float64' }))).toThrow(
+      /matmul: dtype mismatch: float32 \[1,2\] and float64 \[2,1\]/,
+    )
   })
 
   test('bad permutations', () => {
     const x = t([2, 3, 4])
     expect(() => permute(x, [0, 1])).toThrow('permute: axes [0,1] do not match shape [2,3,4]: expected 3 axes, got 2')
-    expect(() => permute(x, [0, 1, 1])).toThrow('permute: axes [0,1,1] are not a permutation of the 3 axes of shape [2,3,4] (axis 1 repeated)')
-    expect(() => permute(x, [0, 1, 3])).toThrow('permute: axis 3 is out of range for shape [2,3,4] (expected an integer in [-3, 2])')
+    expect(() => permute(x, [0, 1, 1])).toThrow(
+      'permute: axes [0,1,1] are not a permutation of the 3 axes of shape [2,3,4] (axis 1 repeated)',
+    )
+    expect(() => permute(x, [0, 1, 3])).toThrow(
+      'permute: axis 3 is out of range for shape [2,3,4] (expected an integer in [-3, 2])',
+    )
     expect(() => permute(x, [0, -1, 2])).toThrow('(axis 2 repeated)')
     expect(() => permute(x, [0, 1.5, 2])).toThrow('permute: axis 1.5 is out of range')
-    expect(() => permute(x, 'abc' as unknown as number[])).toThrow('permute: axes must be an array of 3 axis numbers, got abc')
+    expect(() => permute(x, 'abc' as unknown as number[])).toThrow(
+      'permute: axes must be an array of 3 axis numbers, got abc',
+    )
     expect(() => transpose(x, [2, 2, 0])).toThrow('transpose: axes [2,2,0] are not a permutation')
   })
 

@@ -80,7 +80,9 @@ function attempt(kind: string, input: unknown, options: nn.LoadStateDictOptions 
     outcome = after === goodBits ? 'loaded the same values' : 'loaded other values'
   } catch (e) {
     if (!(e instanceof Error) || e.constructor !== Error || !e.message.startsWith('loadStateDict (Sequential): ')) {
-      throw new Error(`${kind}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`, { cause: e })
+      throw new Error(`${kind}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`, {
+        cause: e,
+      })
     }
     if (bits(target) !== before) throw new Error(`${kind}: a refused load changed the module`, { cause: e })
     outcome = 'refused'

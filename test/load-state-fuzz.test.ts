@@ -72,9 +72,12 @@ function attempt(kind: string, input: unknown, opt: Optimizer = make(), into = t
     else outcome = 'loaded other values'
   } catch (e) {
     if (!(e instanceof Error) || e.constructor !== Error || !e.message.startsWith('loadState: ')) {
-      throw new Error(`${kind}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`, { cause: e })
+      throw new Error(`${kind}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`, {
+        cause: e,
+      })
     }
-    if (target && bits(target) !== before) throw new Error(`${kind}: a refused load changed the target state`, { cause: e })
+    if (target && bits(target) !== before)
+      throw new Error(`${kind}: a refused load changed the target state`, { cause: e })
     outcome = 'refused'
   }
   counts[`${kind}: ${outcome}`] = (counts[`${kind}: ${outcome}`] ?? 0) + 1
@@ -115,7 +118,8 @@ describe('the JSON text, damaged', () => {
         const damaged = good.slice(0, k) + String.fromCharCode(good.charCodeAt(k) ^ (1 << bit)) + good.slice(k + 1)
         const outcome = attempt('character flip', damaged)
         // Loaded the same state: a flip that JSON reads as the same value (1e-8 → 1E-8).
-        if (outcome !== 'refused' && outcome !== 'loaded the same state') unexpected.push(`${k} (${JSON.stringify(good.slice(k - 10, k + 10))}), bit ${bit}: ${outcome}`)
+        if (outcome !== 'refused' && outcome !== 'loaded the same state')
+          unexpected.push(`${k} (${JSON.stringify(good.slice(k - 10, k + 10))}), bit ${bit}: ${outcome}`)
       }
     }
     expect(unexpected).toEqual([])
@@ -190,7 +194,8 @@ describe('the parsed object, with any field replaced or removed', () => {
     expect(loaded.filter((l) => !l.endsWith(': loaded the same state'))).toEqual([])
     expect(
       loaded.filter(
-        (l) => !/^(paths(\.\d)?|checksum|extra|hyper\.amsgrad|hyper\.weightDecay|tree\.children\.2\.shape|step) = /.test(l),
+        (l) =>
+          !/^(paths(\.\d)?|checksum|extra|hyper\.amsgrad|hyper\.weightDecay|tree\.children\.2\.shape|step) = /.test(l),
       ),
     ).toEqual([])
   })
@@ -245,7 +250,12 @@ describe('the parsed object, with any field replaced or removed', () => {
     }
     // A transposed leaf is another valid tree: loaded fresh (no target) with the checksum deleted
     // (edited on purpose), it makes a state of that tree; with the checksum, it is refused.
-    expect(attempt('edited tree', { ...goodObject, tree: JSON.parse(JSON.stringify(goodObject.tree).replace('[2,3]', '[3,2]')) })).toBe('refused')
+    expect(
+      attempt('edited tree', {
+        ...goodObject,
+        tree: JSON.parse(JSON.stringify(goodObject.tree).replace('[2,3]', '[3,2]')),
+      }),
+    ).toBe('refused')
     const { checksum: _checksum, ...unchecked } = goodObject
     const transposed = { ...unchecked, tree: JSON.parse(JSON.stringify(goodObject.tree).replace('[2,3]', '[3,2]')) }
     expect(loadState(transposed as never, make()).leaves[0].shape).toEqual([3, 2])

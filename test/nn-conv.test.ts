@@ -74,7 +74,9 @@ describe('Conv2d', () => {
     const want = conv2d(x, conv.weight, conv.bias, { stride: 2, padding: [1, 0], dilation: [1, 2] })
     expect(Array.from(conv.forward(x).data)).toEqual(Array.from(want.data))
     expect(conv.toString()).toBe('Conv2d(2 → 4, 3×2, stride 2, padding 1×0, dilation 1×2)')
-    expect(new nn.Conv2d(1, 8, 5, { padding: 'same', bias: false }).toString()).toBe('Conv2d(1 → 8, 5×5, padding same, no bias)')
+    expect(new nn.Conv2d(1, 8, 5, { padding: 'same', bias: false }).toString()).toBe(
+      'Conv2d(1 → 8, 5×5, padding same, no bias)',
+    )
     expect(new nn.Conv2d(4, 4, 3, { groups: 4 }).toString()).toBe('Conv2d(4 → 4, 3×3, groups 4)')
   })
 
@@ -90,14 +92,46 @@ describe('Conv2d', () => {
 
   test.each<[string, () => unknown, string]>([
     ['inChannels 0', () => new nn.Conv2d(0, 8, 3), 'Conv2d: inChannels must be a positive integer, got 0'],
-    ['groups not dividing inChannels', () => new nn.Conv2d(3, 8, 3, { groups: 2 }), 'Conv2d: groups 2 does not divide inChannels 3'],
-    ['groups not dividing outChannels', () => new nn.Conv2d(4, 6, 3, { groups: 4 }), 'Conv2d: groups 4 does not divide outChannels 6'],
-    ['kernel size 0', () => new nn.Conv2d(1, 8, 0), 'Conv2d: kernelSize must be a positive integer or a list of 2 of them, got number 0'],
-    ['kernel size of 3 axes', () => new nn.Conv2d(1, 8, [3, 3, 3]), 'Conv2d: kernelSize must be a positive integer or a list of 2 of them, got [3, 3, 3]'],
-    ['bad stride', () => new nn.Conv2d(1, 8, 3, { stride: -1 }), 'Conv2d: stride must be a positive integer or a list of 2 of them, got number -1'],
-    ['bad padding', () => new nn.Conv2d(1, 8, 3, { padding: 0.5 }), 'Conv2d: padding must be a non-negative integer or a list of 2 of them, got number 0.5'],
-    ['bad dilation', () => new nn.Conv2d(1, 8, 3, { dilation: [1, 0] }), 'Conv2d: dilation must be a positive integer or a list of 2 of them, got [1, 0]'],
-    ["'same' with a stride", () => new nn.Conv2d(1, 8, 3, { padding: 'same', stride: 2 }), "Conv2d: padding 'same' needs stride 1 (as in PyTorch), got stride [2,2]"],
+    [
+      'groups not dividing inChannels',
+      () => new nn.Conv2d(3, 8, 3, { groups: 2 }),
+      'Conv2d: groups 2 does not divide inChannels 3',
+    ],
+    [
+      'groups not dividing outChannels',
+      () => new nn.Conv2d(4, 6, 3, { groups: 4 }),
+      'Conv2d: groups 4 does not divide outChannels 6',
+    ],
+    [
+      'kernel size 0',
+      () => new nn.Conv2d(1, 8, 0),
+      'Conv2d: kernelSize must be a positive integer or a list of 2 of them, got number 0',
+    ],
+    [
+      'kernel size of 3 axes',
+      () => new nn.Conv2d(1, 8, [3, 3, 3]),
+      'Conv2d: kernelSize must be a positive integer or a list of 2 of them, got [3, 3, 3]',
+    ],
+    [
+      'bad stride',
+      () => new nn.Conv2d(1, 8, 3, { stride: -1 }),
+      'Conv2d: stride must be a positive integer or a list of 2 of them, got number -1',
+    ],
+    [
+      'bad padding',
+      () => new nn.Conv2d(1, 8, 3, { padding: 0.5 }),
+      'Conv2d: padding must be a non-negative integer or a list of 2 of them, got number 0.5',
+    ],
+    [
+      'bad dilation',
+      () => new nn.Conv2d(1, 8, 3, { dilation: [1, 0] }),
+      'Conv2d: dilation must be a positive integer or a list of 2 of them, got [1, 0]',
+    ],
+    [
+      "'same' with a stride",
+      () => new nn.Conv2d(1, 8, 3, { padding: 'same', stride: 2 }),
+      "Conv2d: padding 'same' needs stride 1 (as in PyTorch), got stride [2,2]",
+    ],
   ])('constructor error: %s', (_label, f, message) => {
     expect(f).toThrow(message)
   })
@@ -106,9 +140,15 @@ describe('Conv2d', () => {
     seed(4)
     const conv = new nn.Conv2d(1, 8, 5)
     const before = snapshot(conv)
-    expect(() => conv.forward(zeros([1, 3, 28, 28]))).toThrow('conv2d: input has 3 channels, weight expects 1 (weight [8,1,5,5])')
-    expect(() => conv.forward(zeros([1, 1, 3, 3]))).toThrow('conv2d: kernel 5×5 is larger than the padded input 3×3 (input [1,1,3,3], weight [8,1,5,5], padding [0,0])')
-    expect(() => conv.forward(zeros([1, 28, 28]))).toThrow('conv2d: input must be 4-D [N, C, H, W], got shape [1,28,28]')
+    expect(() => conv.forward(zeros([1, 3, 28, 28]))).toThrow(
+      'conv2d: input has 3 channels, weight expects 1 (weight [8,1,5,5])',
+    )
+    expect(() => conv.forward(zeros([1, 1, 3, 3]))).toThrow(
+      'conv2d: kernel 5×5 is larger than the padded input 3×3 (input [1,1,3,3], weight [8,1,5,5], padding [0,0])',
+    )
+    expect(() => conv.forward(zeros([1, 28, 28]))).toThrow(
+      'conv2d: input must be 4-D [N, C, H, W], got shape [1,28,28]',
+    )
     expect(snapshot(conv)).toEqual(before)
     expect(conv.weight.grad).toBeNull()
   })
@@ -129,43 +169,119 @@ describe('Conv1d', () => {
   })
 
   test('errors', () => {
-    expect(() => new nn.Conv1d(2, 2, [3, 3])).toThrow('Conv1d: kernelSize must be a positive integer (or a list of one), got [3, 3]')
+    expect(() => new nn.Conv1d(2, 2, [3, 3])).toThrow(
+      'Conv1d: kernelSize must be a positive integer (or a list of one), got [3, 3]',
+    )
     const conv = new nn.Conv1d(2, 4, 3)
     const before = snapshot(conv)
-    expect(() => conv.forward(zeros([1, 3, 10]))).toThrow('conv1d: input has 3 channels, weight expects 2 (weight [4,2,3])')
-    expect(() => conv.forward(zeros([1, 2, 2]))).toThrow('conv1d: kernel 3 is larger than the padded input 2 (input [1,2,2], weight [4,2,3], padding [0])')
+    expect(() => conv.forward(zeros([1, 3, 10]))).toThrow(
+      'conv1d: input has 3 channels, weight expects 2 (weight [4,2,3])',
+    )
+    expect(() => conv.forward(zeros([1, 2, 2]))).toThrow(
+      'conv1d: kernel 3 is larger than the padded input 2 (input [1,2,2], weight [4,2,3], padding [0])',
+    )
     expect(snapshot(conv)).toEqual(before)
   })
 })
 
 describe('pooling layers and Flatten', () => {
   test('MaxPool2d, AvgPool2d, AdaptiveAvgPool2d: the ops, no parameters', () => {
-    const x = tensor([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])
+    const x = tensor([
+      [
+        [
+          [1, 2, 5, 6],
+          [3, 4, 7, 8],
+          [9, 10, 13, 14],
+          [11, 12, 15, 16],
+        ],
+      ],
+    ])
     const max = new nn.MaxPool2d(2)
-    expect(max.forward(x).toArray()).toEqual([[[[4, 8], [12, 16]]]])
+    expect(max.forward(x).toArray()).toEqual([
+      [
+        [
+          [4, 8],
+          [12, 16],
+        ],
+      ],
+    ])
     expect(max.numParameters()).toBe(0)
-    expect(new nn.MaxPool2d(3, { stride: 1 }).forward(x).toArray()).toEqual([[[[13, 14], [15, 16]]]])
+    expect(new nn.MaxPool2d(3, { stride: 1 }).forward(x).toArray()).toEqual([
+      [
+        [
+          [13, 14],
+          [15, 16],
+        ],
+      ],
+    ])
     expect(new nn.MaxPool2d(2, { stride: 1, padding: 1, dilation: 1 }).forward(x).shape).toEqual([1, 1, 5, 5])
-    expect(new nn.AvgPool2d(2).forward(x).toArray()).toEqual([[[[2.5, 6.5], [10.5, 14.5]]]])
+    expect(new nn.AvgPool2d(2).forward(x).toArray()).toEqual([
+      [
+        [
+          [2.5, 6.5],
+          [10.5, 14.5],
+        ],
+      ],
+    ])
     expect(new nn.AvgPool2d(2, { stride: 1, padding: 1 }).forward(ones([1, 1, 2, 2])).toArray()).toEqual([
-      [[[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]]],
+      [
+        [
+          [0.25, 0.5, 0.25],
+          [0.5, 1, 0.5],
+          [0.25, 0.5, 0.25],
+        ],
+      ],
     ])
     expect(new nn.AdaptiveAvgPool2d(1).forward(x).toArray()).toEqual([[[[8.5]]]])
     expect(new nn.AdaptiveAvgPool2d([2, null]).forward(x).shape).toEqual([1, 1, 2, 4])
-    expect([max.toString(), new nn.AvgPool2d([2, 3]).toString(), new nn.AdaptiveAvgPool2d([1, null]).toString()]).toEqual([
-      'MaxPool2d(2×2)', 'AvgPool2d(2×3)', 'AdaptiveAvgPool2d(1×same)',
-    ])
+    expect([
+      max.toString(),
+      new nn.AvgPool2d([2, 3]).toString(),
+      new nn.AdaptiveAvgPool2d([1, null]).toString(),
+    ]).toEqual(['MaxPool2d(2×2)', 'AvgPool2d(2×3)', 'AdaptiveAvgPool2d(1×same)'])
   })
 
   test.each<[string, () => unknown, string]>([
-    ['MaxPool2d padding over half the kernel', () => new nn.MaxPool2d(2, { padding: 2 }), 'MaxPool2d: padding [2,2] must be at most half the kernel size 2×2 (as in PyTorch)'],
-    ['MaxPool2d bad stride', () => new nn.MaxPool2d(2, { stride: 0 }), 'MaxPool2d: stride must be a positive integer or a list of 2 of them, got number 0'],
-    ['AvgPool2d kernel size', () => new nn.AvgPool2d([2, 0]), 'AvgPool2d: kernelSize must be a positive integer or a list of 2 of them, got [2, 0]'],
-    ['AvgPool2d dilation', () => new nn.AvgPool2d(2, { dilation: 2 } as object), "AvgPool2d: there is no dilation option (PyTorch's AvgPool2d has none)"],
-    ['AdaptiveAvgPool2d size', () => new nn.AdaptiveAvgPool2d([0, 1]), 'AdaptiveAvgPool2d: outputSize must be a positive integer or a pair of them (null keeps a size), got [0,1]'],
-    ['MaxPool2d 3-D input', () => new nn.MaxPool2d(2).forward(zeros([1, 4, 4])), 'maxPool2d: input must be 4-D [N, C, H, W], got shape [1,4,4]'],
-    ['Flatten startDim out of range', () => new nn.Flatten(2).forward(zeros([4, 5])), 'Flatten: startDim 2 is out of range for input [4,5] (2 axes)'],
-    ['Flatten endDim before startDim', () => new nn.Flatten(2, 1).forward(zeros([2, 3, 4])), 'Flatten: startDim 2 comes after endDim 1 for input [2,3,4]'],
+    [
+      'MaxPool2d padding over half the kernel',
+      () => new nn.MaxPool2d(2, { padding: 2 }),
+      'MaxPool2d: padding [2,2] must be at most half the kernel size 2×2 (as in PyTorch)',
+    ],
+    [
+      'MaxPool2d bad stride',
+      () => new nn.MaxPool2d(2, { stride: 0 }),
+      'MaxPool2d: stride must be a positive integer or a list of 2 of them, got number 0',
+    ],
+    [
+      'AvgPool2d kernel size',
+      () => new nn.AvgPool2d([2, 0]),
+      'AvgPool2d: kernelSize must be a positive integer or a list of 2 of them, got [2, 0]',
+    ],
+    [
+      'AvgPool2d dilation',
+      () => new nn.AvgPool2d(2, { dilation: 2 } as object),
+      "AvgPool2d: there is no dilation option (PyTorch's AvgPool2d has none)",
+    ],
+    [
+      'AdaptiveAvgPool2d size',
+      () => new nn.AdaptiveAvgPool2d([0, 1]),
+      'AdaptiveAvgPool2d: outputSize must be a positive integer or a pair of them (null keeps a size), got [0,1]',
+    ],
+    [
+      'MaxPool2d 3-D input',
+      () => new nn.MaxPool2d(2).forward(zeros([1, 4, 4])),
+      'maxPool2d: input must be 4-D [N, C, H, W], got shape [1,4,4]',
+    ],
+    [
+      'Flatten startDim out of range',
+      () => new nn.Flatten(2).forward(zeros([4, 5])),
+      'Flatten: startDim 2 is out of range for input [4,5] (2 axes)',
+    ],
+    [
+      'Flatten endDim before startDim',
+      () => new nn.Flatten(2, 1).forward(zeros([2, 3, 4])),
+      'Flatten: startDim 2 comes after endDim 1 for input [2,3,4]',
+    ],
     ['Flatten startDim not an integer', () => new nn.Flatten(0.5), 'Flatten: startDim must be an integer, got 0.5'],
   ])('%s', (_label, f, message) => {
     expect(f).toThrow(message)
@@ -186,12 +302,22 @@ describe('pooling layers and Flatten', () => {
 test('a small CNN in a Sequential: parameter names by position, and Adam lowers its loss', () => {
   seed(6)
   const net = new nn.Sequential(
-    new nn.Conv2d(1, 4, 3, { padding: 1 }), nn.relu, new nn.MaxPool2d(2),
-    new nn.Conv2d(4, 8, 3, { padding: 1 }), nn.relu, new nn.AvgPool2d(2),
-    new nn.Flatten(), new nn.Linear(8 * 2 * 2, 3),
+    new nn.Conv2d(1, 4, 3, { padding: 1 }),
+    nn.relu,
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(4, 8, 3, { padding: 1 }),
+    nn.relu,
+    new nn.AvgPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(8 * 2 * 2, 3),
   )
   expect(net.namedParameters().map(([n]) => n)).toEqual([
-    'layers.0.weight', 'layers.0.bias', 'layers.3.weight', 'layers.3.bias', 'layers.7.weight', 'layers.7.bias',
+    'layers.0.weight',
+    'layers.0.bias',
+    'layers.3.weight',
+    'layers.3.bias',
+    'layers.7.weight',
+    'layers.7.bias',
   ])
   const x = randn([12, 1, 8, 8])
   const y = tensor(Array.from({ length: 12 }, (_, i) => i % 3))
@@ -209,7 +335,12 @@ test('a small CNN in a Sequential: parameter names by position, and Adam lowers 
   // PyTorch's names for the same nn.Sequential: conv weights as they are, the Linear transposed.
   const torch = net.stateDict({ format: 'torch' })
   expect(Object.entries(torch).map(([k, t]) => `${k} ${t.shape.join('x')}`)).toEqual([
-    '0.weight 4x1x3x3', '0.bias 4', '3.weight 8x4x3x3', '3.bias 8', '7.weight 3x32', '7.bias 3',
+    '0.weight 4x1x3x3',
+    '0.bias 4',
+    '3.weight 8x4x3x3',
+    '3.bias 8',
+    '7.weight 3x32',
+    '7.bias 3',
   ])
   expect(Array.from(torch['3.weight'].data)).toEqual(Array.from((net.layers[3] as nn.Conv2d).weight.data))
   expect(net.forward(zeros([1, 1, 8, 8]))).toBeInstanceOf(Tensor)
@@ -225,8 +356,14 @@ test('a CNN training loop keeps its memory flat (scratch buffers reused, graphs 
   }
   seed(8)
   const net = new nn.Sequential(
-    new nn.Conv2d(1, 4, 3, { padding: 1 }), nn.relu, new nn.MaxPool2d(2),
-    new nn.Conv2d(4, 8, 3, { padding: 'same' }), nn.relu, new nn.AvgPool2d(2), new nn.Flatten(), new nn.Linear(32, 3),
+    new nn.Conv2d(1, 4, 3, { padding: 1 }),
+    nn.relu,
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(4, 8, 3, { padding: 'same' }),
+    nn.relu,
+    new nn.AvgPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(32, 3),
   )
   const train = optim.adam(1e-3).attach(net.parameters())
   const x = randn([8, 1, 8, 8])

@@ -36,7 +36,9 @@ interface Case {
   buffers_after: Record<string, Packed>
 }
 
-const fixtures: { torch: string; cases: Case[] } = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'nn.json'), 'utf8'))
+const fixtures: { torch: string; cases: Case[] } = JSON.parse(
+  readFileSync(join(__dirname, 'fixtures', 'nn.json'), 'utf8'),
+)
 
 /** PyTorch's parameter and buffer names, camel-cased: weight_ih_l0 → weightIhL0. */
 function camel(name: string): string {
@@ -56,14 +58,22 @@ function build(c: Case, dtype: DType): nn.Module<unknown> {
   const options = { ...c.options, dtype }
   const [a, b] = c.args
   switch (c.module) {
-    case 'BatchNorm1d': return new nn.BatchNorm1d(a, options)
-    case 'BatchNorm2d': return new nn.BatchNorm2d(a, options)
-    case 'RNNCell': return new nn.RNNCell(a, b, options)
-    case 'LSTMCell': return new nn.LSTMCell(a, b, options)
-    case 'GRUCell': return new nn.GRUCell(a, b, options)
-    case 'RNN': return new nn.RNN(a, b, options)
-    case 'LSTM': return new nn.LSTM(a, b, options)
-    case 'GRU': return new nn.GRU(a, b, options)
+    case 'BatchNorm1d':
+      return new nn.BatchNorm1d(a, options)
+    case 'BatchNorm2d':
+      return new nn.BatchNorm2d(a, options)
+    case 'RNNCell':
+      return new nn.RNNCell(a, b, options)
+    case 'LSTMCell':
+      return new nn.LSTMCell(a, b, options)
+    case 'GRUCell':
+      return new nn.GRUCell(a, b, options)
+    case 'RNN':
+      return new nn.RNN(a, b, options)
+    case 'LSTM':
+      return new nn.LSTM(a, b, options)
+    case 'GRU':
+      return new nn.GRU(a, b, options)
   }
 }
 
@@ -89,7 +99,13 @@ function run(c: Case, m: nn.Module<unknown>, inputs: Tensor[]): Tensor[] {
   }
 }
 
-function expectClose(what: string, actual: Tensor | null | undefined, expected: Packed, rtol: number, atol: number): void {
+function expectClose(
+  what: string,
+  actual: Tensor | null | undefined,
+  expected: Packed,
+  rtol: number,
+  atol: number,
+): void {
   if (!actual) throw new Error(`${what}: missing (expected shape [${expected.shape}])`)
   expect({ what, shape: actual.shape }).toEqual({ what, shape: expected.shape })
   let worst = -1
@@ -102,7 +118,9 @@ function expectClose(what: string, actual: Tensor | null | undefined, expected: 
     }
   }
   if (!(worst <= 1)) {
-    throw new Error(`${what}: element ${at} is ${actual.data[at]}, PyTorch has ${expected.data[at]} (rtol ${rtol}, atol ${atol})`)
+    throw new Error(
+      `${what}: element ${at} is ${actual.data[at]}, PyTorch has ${expected.data[at]} (rtol ${rtol}, atol ${atol})`,
+    )
   }
 }
 
@@ -114,7 +132,16 @@ const TOLERANCES: Record<DType, { rtol: number; atol: number }> = {
 test('the fixture file was made by torch and holds every layer kind', () => {
   expect(fixtures.torch).toMatch(/^1\.13/)
   const kinds = new Set(fixtures.cases.map((c) => c.module))
-  expect([...kinds].sort()).toEqual(['BatchNorm1d', 'BatchNorm2d', 'GRU', 'GRUCell', 'LSTM', 'LSTMCell', 'RNN', 'RNNCell'])
+  expect([...kinds].sort()).toEqual([
+    'BatchNorm1d',
+    'BatchNorm2d',
+    'GRU',
+    'GRUCell',
+    'LSTM',
+    'LSTMCell',
+    'RNN',
+    'RNNCell',
+  ])
 })
 
 describe.each(['float32', 'float64'] as const)('%s', (dtype) => {
@@ -122,11 +149,19 @@ describe.each(['float32', 'float64'] as const)('%s', (dtype) => {
   test.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const m = build(c, dtype)
     const state: Record<string, nn.SerializedTensor> = {}
-    for (const [k, v] of Object.entries({ ...c.params, ...c.buffers })) state[camel(k)] = { shape: v.shape, data: v.data }
+    for (const [k, v] of Object.entries({ ...c.params, ...c.buffers }))
+      state[camel(k)] = { shape: v.shape, data: v.data }
     m.loadStateDict(state) // strict: the names and shapes must be exactly PyTorch's
     m.train(c.train)
 
-    for (const step of c.steps.slice(0, -1)) noGrad(() => run(c, m, step.map(([, p]) => toTensor(p, dtype))))
+    for (const step of c.steps.slice(0, -1))
+      noGrad(() =>
+        run(
+          c,
+          m,
+          step.map(([, p]) => toTensor(p, dtype)),
+        ),
+      )
     const last = c.steps[c.steps.length - 1]
     const inputs = last.map(([, p]) => toTensor(p, dtype, true))
     const outputs = run(c, m, inputs)
@@ -143,9 +178,11 @@ describe.each(['float32', 'float64'] as const)('%s', (dtype) => {
     last.forEach(([name], k) => expectClose(`d loss / d ${name}`, inputs[k].grad, c.grads[name], rtol, atol))
     const params = new Map(m.namedParameters())
     expect([...params.keys()].sort()).toEqual(Object.keys(c.params).map(camel).sort())
-    for (const name of Object.keys(c.params)) expectClose(`d loss / d ${name}`, params.get(camel(name))!.grad, c.grads[name], rtol, atol)
+    for (const name of Object.keys(c.params))
+      expectClose(`d loss / d ${name}`, params.get(camel(name))!.grad, c.grads[name], rtol, atol)
     const buffers = new Map(m.namedBuffers())
     expect([...buffers.keys()].sort()).toEqual(Object.keys(c.buffers_after).map(camel).sort())
-    for (const [name, p] of Object.entries(c.buffers_after)) expectClose(`buffer ${name} afterwards`, buffers.get(camel(name)), p, rtol, atol)
+    for (const [name, p] of Object.entries(c.buffers_after))
+      expectClose(`buffer ${name} afterwards`, buffers.get(camel(name)), p, rtol, atol)
   })
 })

@@ -1,4 +1,13 @@
-import { flattenTree as flatten, gradcheck, Random, seed, tensor, Tensor, valueAndGrad, type Tree } from '../src/index.js'
+import {
+  flattenTree as flatten,
+  gradcheck,
+  Random,
+  seed,
+  tensor,
+  Tensor,
+  valueAndGrad,
+  type Tree,
+} from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 
 /** x·W + b by plain loops, for checking Linear against something that is not the library. */
@@ -38,9 +47,21 @@ describe('Module: parameters, names, modes', () => {
 
   test('Sequential numbers layers by position, functions included (as PyTorch)', () => {
     const net = new nn.Sequential(new nn.Linear(2, 4), nn.relu, new nn.Linear(4, 1))
-    expect(net.namedParameters().map(([n]) => n)).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias'])
-    expect(flatten(net.parameters()).paths).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias'])
-    expect(() => new nn.Sequential(new nn.Linear(2, 2), 3 as never)).toThrow(/Sequential: layer 1 must be a Module or a function/)
+    expect(net.namedParameters().map(([n]) => n)).toEqual([
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.2.weight',
+      'layers.2.bias',
+    ])
+    expect(flatten(net.parameters()).paths).toEqual([
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.2.weight',
+      'layers.2.bias',
+    ])
+    expect(() => new nn.Sequential(new nn.Linear(2, 2), 3 as never)).toThrow(
+      /Sequential: layer 1 must be a Module or a function/,
+    )
   })
 
   test('a hand-written module finds tensors in fields, nested objects and arrays; skips other state', () => {
@@ -74,7 +95,10 @@ describe('Module: parameters, names, modes', () => {
 
   test('zeroGrad clears every parameter gradient', () => {
     const net = new nn.MLP([2, 3, 1])
-    net.forward(tensor([[1, 2]])).sum().backward()
+    net
+      .forward(tensor([[1, 2]]))
+      .sum()
+      .backward()
     expect(net.namedParameters().some(([, t]) => t.grad!.data.some((v) => v !== 0))).toBe(true)
     net.zeroGrad()
     expect(net.namedParameters().every(([, t]) => t.grad!.data.every((v) => v === 0))).toBe(true)
@@ -83,8 +107,14 @@ describe('Module: parameters, names, modes', () => {
   test('apply(params, x) runs with other parameters, puts its own back, and works under valueAndGrad', () => {
     seed(3)
     const net = new nn.MLP([3, 4, 2], { activation: 'tanh' })
-    const x = tensor([[0.5, -1, 2], [1, 0, -0.5]])
-    const y = tensor([[1, 0], [0, 1]])
+    const x = tensor([
+      [0.5, -1, 2],
+      [1, 0, -0.5],
+    ])
+    const y = tensor([
+      [1, 0],
+      [0, 1],
+    ])
     const own = net.forward(x).toArray()
     const other = new nn.MLP([3, 4, 2], { activation: 'tanh' })
     expect(net.apply(other.parameters(), x).toArray()).toEqual(other.forward(x).toArray())
@@ -106,14 +136,19 @@ describe('Module: parameters, names, modes', () => {
     const net = new nn.MLP([2, 3, 1])
     const own = net.namedParameters().map(([, t]) => t)
     const other = new nn.MLP([2, 3, 1]).parameters()
-    expect(() => net.apply(other, tensor([[1, 2, 3]]))).toThrow('Linear(2 → 3): input of shape [1,3] must end with 2 features')
+    expect(() => net.apply(other, tensor([[1, 2, 3]]))).toThrow(
+      'Linear(2 → 3): input of shape [1,3] must end with 2 features',
+    )
     expect(net.namedParameters().map(([, t]) => t)).toEqual(own)
     net.namedParameters().forEach(([, t], i) => expect(t).toBe(own[i]))
   })
 })
 
 describe('stateDict / loadStateDict', () => {
-  const input = tensor([[0.1, 0.2, 0.3], [-1, 0.5, 2]])
+  const input = tensor([
+    [0.1, 0.2, 0.3],
+    [-1, 0.5, 2],
+  ])
 
   test('round-trips through tensors and through JSON, restoring the outputs exactly', () => {
     seed(1)
@@ -143,18 +178,40 @@ describe('stateDict / loadStateDict', () => {
     const net = new nn.Linear(2, 3)
     const w = net.weight
     const data = w.data
-    net.loadStateDict({ weight: tensor([[1, 2, 3], [4, 5, 6]]), bias: tensor([7, 8, 9]) })
+    net.loadStateDict({
+      weight: tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      bias: tensor([7, 8, 9]),
+    })
     expect(net.weight).toBe(w)
     expect(net.weight.data).toBe(data)
     expect(Array.from(net.weight.data)).toEqual([1, 2, 3, 4, 5, 6])
   })
 
   const bad: [string, (good: Record<string, Tensor>) => unknown, RegExp][] = [
-    ['a wrong shape', (g) => ({ ...g, 'layers.0.weight': tensor([[1, 2]]) }), /'layers\.0\.weight' has shape \[1,2\], expected \[3,4\]/],
-    ['a missing name', (g) => Object.fromEntries(Object.entries(g).filter(([k]) => k !== 'layers.1.bias')), /missing 'layers\.1\.bias'/],
+    [
+      'a wrong shape',
+      (g) => ({ ...g, 'layers.0.weight': tensor([[1, 2]]) }),
+      /'layers\.0\.weight' has shape \[1,2\], expected \[3,4\]/,
+    ],
+    [
+      'a missing name',
+      (g) => Object.fromEntries(Object.entries(g).filter(([k]) => k !== 'layers.1.bias')),
+      /missing 'layers\.1\.bias'/,
+    ],
     ['an unexpected name', (g) => ({ ...g, 'layers.2.weight': tensor([1]) }), /unexpected 'layers\.2\.weight'/],
-    ['wrong number of values', (g) => ({ ...g, 'layers.0.bias': { shape: [4], data: [1, 2, 3] } }), /'layers\.0\.bias' has 3 values for shape \[4\]/],
-    ['a non-number value', (g) => ({ ...g, 'layers.0.bias': { shape: [4], data: [1, 2, 'x', 4] } }), /non-number value .* at flat index 2/],
+    [
+      'wrong number of values',
+      (g) => ({ ...g, 'layers.0.bias': { shape: [4], data: [1, 2, 3] } }),
+      /'layers\.0\.bias' has 3 values for shape \[4\]/,
+    ],
+    [
+      'a non-number value',
+      (g) => ({ ...g, 'layers.0.bias': { shape: [4], data: [1, 2, 'x', 4] } }),
+      /non-number value .* at flat index 2/,
+    ],
     ['no shape', (g) => ({ ...g, 'layers.0.bias': { data: [1, 2, 3, 4] } }), /'layers\.0\.bias' has no valid shape/],
     ['a number instead of a tensor', (g) => ({ ...g, 'layers.0.bias': 5 }), /'layers\.0\.bias' is number/],
     ['an array instead of a dict', () => [1, 2], /expected an object of parameter name → tensor, got an array/],
@@ -178,17 +235,32 @@ describe('stateDict / loadStateDict', () => {
     delete sd['layers.1.bias']
     sd['layers.0.weight'] = tensor([1, 2])
     sd.extra = tensor([1])
-    expect(() => net.loadStateDict(sd as never)).toThrow(/missing 'layers\.1\.bias'; unexpected 'extra'; 'layers\.0\.weight' has shape \[2\], expected \[3,4\]\. Nothing was loaded/)
+    expect(() => net.loadStateDict(sd as never)).toThrow(
+      /missing 'layers\.1\.bias'; unexpected 'extra'; 'layers\.0\.weight' has shape \[2\], expected \[3,4\]\. Nothing was loaded/,
+    )
   })
 
   test('strict: false loads the names that fit and ignores the others; shapes are still checked', () => {
     const net = new nn.Linear(2, 2)
     net.loadStateDict({ bias: tensor([5, 6]), other: tensor([1]) }, { strict: false })
     expect(Array.from(net.bias!.data)).toEqual([5, 6])
-    expect(() => net.loadStateDict({ bias: tensor([5, 6, 7]) }, { strict: false })).toThrow(/'bias' has shape \[3\], expected \[2\]/)
+    expect(() => net.loadStateDict({ bias: tensor([5, 6, 7]) }, { strict: false })).toThrow(
+      /'bias' has shape \[3\], expected \[2\]/,
+    )
     // one bad shape: the names that fit are not loaded either
     const weight = Array.from(net.weight.data)
-    expect(() => net.loadStateDict({ weight: tensor([[1, 2], [3, 4]]), bias: tensor([1]) }, { strict: false })).toThrow(/Nothing was loaded/)
+    expect(() =>
+      net.loadStateDict(
+        {
+          weight: tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          bias: tensor([1]),
+        },
+        { strict: false },
+      ),
+    ).toThrow(/Nothing was loaded/)
     expect(Array.from(net.weight.data)).toEqual(weight)
     expect(Array.from(net.bias!.data)).toEqual([5, 6])
   })
@@ -199,11 +271,16 @@ describe('layers', () => {
     seed(0)
     const layer = new nn.Linear(3, 2)
     layer.bias!.data.set([0.5, -0.25])
-    const x = [[1, 2, 3], [-1, 0.5, 0]]
+    const x = [
+      [1, 2, 3],
+      [-1, 0.5, 0],
+    ]
     expectClose(layer.forward(tensor(x)).data, affine(x, layer.weight, layer.bias!).flat())
     expect(layer.forward(tensor([x, x])).shape).toEqual([2, 2, 2])
     expect(new nn.Linear(3, 2, { bias: false }).namedParameters().map(([n]) => n)).toEqual(['weight'])
-    expect(() => layer.forward(tensor([[1, 2]]))).toThrow('Linear(3 → 2): input of shape [1,2] must end with 3 features')
+    expect(() => layer.forward(tensor([[1, 2]]))).toThrow(
+      'Linear(3 → 2): input of shape [1,2] must end with 3 features',
+    )
     expect(() => new nn.Linear(0, 2)).toThrow(/inFeatures must be a positive integer/)
     expect(() => new nn.Linear(2, 2, { init: 'nope' as never })).toThrow(/unknown init 'nope'/)
   })
@@ -211,7 +288,13 @@ describe('layers', () => {
   test('Linear gradients match finite differences (float64)', () => {
     seed(0)
     const layer = new nn.Linear(3, 2, { dtype: 'float64' })
-    const x = tensor([[1, 2, 3], [-1, 0.5, 0]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [-1, 0.5, 0],
+      ],
+      { dtype: 'float64' },
+    )
     const report = gradcheck((W, b) => layer.apply({ weight: W, bias: b }, x).tanh().sum(), [layer.weight, layer.bias!])
     expect(report.message).toMatch(/./)
     expect(report.ok).toBe(true)
@@ -220,20 +303,31 @@ describe('layers', () => {
   test('MLP applies the activation between layers only, and the output activation last', () => {
     seed(0)
     const net = new nn.MLP([2, 3, 2], { activation: 'relu' })
-    const x = [[1, -2], [0.5, 0.25]]
+    const x = [
+      [1, -2],
+      [0.5, 0.25],
+    ]
     const [l0, l1] = net.layers
     const h = affine(x, l0.weight, l0.bias!).map((r) => r.map((v) => Math.max(0, v)))
     expectClose(net.forward(tensor(x)).data, affine(h, l1.weight, l1.bias!).flat())
     seed(0)
     const sig = new nn.MLP([2, 3, 2], { activation: 'relu', outputActivation: 'sigmoid' })
-    expectClose(sig.forward(tensor(x)).data, affine(h, l1.weight, l1.bias!).flat().map((v) => 1 / (1 + Math.exp(-v))))
+    expectClose(
+      sig.forward(tensor(x)).data,
+      affine(h, l1.weight, l1.bias!)
+        .flat()
+        .map((v) => 1 / (1 + Math.exp(-v))),
+    )
     expect(String(net)).toBe('MLP(2 → 3 → 2, relu)')
     expect(() => new nn.MLP([3])).toThrow(/at least an input and an output size/)
     expect(() => new nn.MLP([3, 2], { activation: 'swish' as never })).toThrow(/unknown activation 'swish'/)
   })
 
   test('Dropout: seeded masks, kept values scaled by 1/(1−p), identity in eval, gradient through kept elements', () => {
-    const x = tensor(Array.from({ length: 4000 }, () => 1), { requiresGrad: true })
+    const x = tensor(
+      Array.from({ length: 4000 }, () => 1),
+      { requiresGrad: true },
+    )
     const a = new nn.Dropout(0.25, { seed: 7 }).forward(x)
     const b = new nn.Dropout(0.25, { seed: 7 }).forward(x)
     expect(Array.from(a.data)).toEqual(Array.from(b.data))
@@ -251,7 +345,10 @@ describe('layers', () => {
   test('Embedding looks rows up and scatter-adds gradients for repeated ids', () => {
     seed(0)
     const emb = new nn.Embedding(5, 3)
-    const out = emb.forward([[1, 4], [1, 0]])
+    const out = emb.forward([
+      [1, 4],
+      [1, 0],
+    ])
     expect(out.shape).toEqual([2, 2, 3])
     const row = (i: number) => Array.from(emb.weight.data.slice(i * 3, i * 3 + 3))
     expectClose(out.data, [...row(1), ...row(4), ...row(1), ...row(0)])
@@ -261,7 +358,12 @@ describe('layers', () => {
 
   test('LayerNorm normalises the last axes (checked by hand) and has correct gradients', () => {
     const ln = new nn.LayerNorm(4)
-    const y = ln.forward(tensor([[1, 2, 3, 4], [2, 2, 2, 6]]))
+    const y = ln.forward(
+      tensor([
+        [1, 2, 3, 4],
+        [2, 2, 2, 6],
+      ]),
+    )
     const norm = (r: number[]) => {
       const m = r.reduce((a, b) => a + b) / r.length
       const v = r.reduce((a, b) => a + (b - m) ** 2, 0) / r.length
@@ -270,8 +372,19 @@ describe('layers', () => {
     expectClose(y.data, [...norm([1, 2, 3, 4]), ...norm([2, 2, 2, 6])], 1e-4)
     const ln64 = new nn.LayerNorm([2, 3], { dtype: 'float64' })
     ln64.weight!.data.set([1, 2, 3, 0.5, -1, 1])
-    const x = tensor([[[0.3, -1, 2], [1, 0.5, -0.2]]], { dtype: 'float64' })
-    const report = gradcheck((xx, w, b) => ln64.apply({ weight: w, bias: b }, xx).pow(2).sum(), [x, ln64.weight!, ln64.bias!])
+    const x = tensor(
+      [
+        [
+          [0.3, -1, 2],
+          [1, 0.5, -0.2],
+        ],
+      ],
+      { dtype: 'float64' },
+    )
+    const report = gradcheck(
+      (xx, w, b) => ln64.apply({ weight: w, bias: b }, xx).pow(2).sum(),
+      [x, ln64.weight!, ln64.bias!],
+    )
     expect(report.ok).toBe(true)
     expect(() => ln.forward(tensor([[1, 2, 3]]))).toThrow('LayerNorm: input of shape [1,3] must end with [4]')
   })
@@ -313,7 +426,9 @@ describe('init', () => {
     expect(hu.max).toBeGreaterThan(0.99 * Math.sqrt(6 / 300))
     expect(stats(nn.xavierNormal([300, 100])).sd).toBeCloseTo(Math.sqrt(2 / 400), 3)
     expect(stats(nn.heNormal([300, 100])).sd).toBeCloseTo(Math.sqrt(2 / 300), 3)
-    expect(stats(nn.xavierUniform([300, 100], { gain: nn.calculateGain('tanh') })).max).toBeGreaterThan((5 / 3) * 0.99 * xa)
+    expect(stats(nn.xavierUniform([300, 100], { gain: nn.calculateGain('tanh') })).max).toBeGreaterThan(
+      (5 / 3) * 0.99 * xa,
+    )
   })
 
   test('fans, gains and errors', () => {
@@ -337,7 +452,9 @@ describe('losses and activations under nn', () => {
     loss.backward()
     expect(Array.from(s.grad!.data, (v) => v + 0)).toEqual([0, -0.25, 0.25, 0]) // + 0 turns −0 into 0
     expect(nn.hinge(s, y, { reduction: 'sum' }).item()).toBeCloseTo(2.8, 6)
-    expect(Array.from(nn.hinge(s, y, { reduction: 'none', margin: 2 }).data).map((v) => +v.toFixed(5))).toEqual([0, 2.5, 2.3, 0])
+    expect(Array.from(nn.hinge(s, y, { reduction: 'none', margin: 2 }).data).map((v) => +v.toFixed(5))).toEqual([
+      0, 2.5, 2.3, 0,
+    ])
     expect(() => nn.hinge(s, tensor([1, 1]))).toThrow('hinge: scores [4] and target [2] must have the same shape')
     expect(() => nn.hinge(s, y, { reduction: 'max' as never })).toThrow(/reduction must be/)
   })
@@ -360,7 +477,11 @@ describe('data', () => {
   test('batches cover every row once, keep X and Y rows together, and size the last batch', () => {
     for (const shuffle of [false, true]) {
       const got = [...nn.batches(X, Y, { batchSize: 4, shuffle, seed: 3 })]
-      expect(got.map((b) => b.x.shape)).toEqual([[4, 2], [4, 2], [2, 2]])
+      expect(got.map((b) => b.x.shape)).toEqual([
+        [4, 2],
+        [4, 2],
+        [2, 2],
+      ])
       const rows = got.flatMap((b) => Array.from(b.y.data))
       expect([...rows].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
       for (const b of got) for (let i = 0; i < b.y.size; i++) expect(b.x.data[2 * i + 1]).toBe(10 * b.y.data[i])
@@ -379,7 +500,9 @@ describe('data', () => {
   })
 
   test('mismatched rows and bad sizes are refused', () => {
-    expect(() => [...nn.batches(X, tensor([1, 2]))]).toThrow('batches: X [10,2] and Y [2] must have the same number of rows (first axis)')
+    expect(() => [...nn.batches(X, tensor([1, 2]))]).toThrow(
+      'batches: X [10,2] and Y [2] must have the same number of rows (first axis)',
+    )
     expect(() => [...nn.batches(X, Y, { batchSize: 0 })]).toThrow(/batchSize must be a positive integer/)
   })
 
@@ -405,7 +528,14 @@ describe('data', () => {
     expect([0, 1, 2].map((k) => Array.from(s.y.data).filter((v) => v === k).length)).toEqual([100, 100, 100])
     for (let i = 0; i < 300; i++) expect(Math.hypot(s.X.data[2 * i], s.X.data[2 * i + 1])).toBeLessThanOrEqual(1 + 1e-6)
 
-    const b = nn.blobs(300, { centers: [[-5, 0], [5, 0]], std: 0.5, seed: 0 })
+    const b = nn.blobs(300, {
+      centers: [
+        [-5, 0],
+        [5, 0],
+      ],
+      std: 0.5,
+      seed: 0,
+    })
     for (let i = 0; i < 300; i++) expect(Math.sign(b.X.data[2 * i])).toBe(b.y.data[i] === 0 ? -1 : 1)
     expect(nn.blobs(30, { centers: 3, seed: 1 }).classes).toBe(3)
     expect(() => nn.spirals(10, { classes: 1 })).toThrow(/classes must be an integer ≥ 2/)

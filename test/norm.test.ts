@@ -38,7 +38,15 @@ describe('the gradient of norm at exactly 0 is 0, never NaN', () => {
   })
 
   test('a zero lane gets gradient 0; the other lanes get x/‖x‖', () => {
-    const g = grad((x: Tensor) => norm(x, 2, 1).sum())(tensor([[0, 0], [3, 4]], f64))
+    const g = grad((x: Tensor) => norm(x, 2, 1).sum())(
+      tensor(
+        [
+          [0, 0],
+          [3, 4],
+        ],
+        f64,
+      ),
+    )
     expect(Array.from(g.data.subarray(0, 2))).toEqual([0, 0])
     expect(g.data[2]).toBeCloseTo(0.6, 15)
     expect(g.data[3]).toBeCloseTo(0.8, 15)
@@ -58,14 +66,26 @@ describe('the gradient of norm at exactly 0 is 0, never NaN', () => {
 
 describe('values', () => {
   test("'fro' is the 2-norm of all elements; matrices are not given induced norms", () => {
-    const A = tensor([[1, -2], [3, -4]], f64)
+    const A = tensor(
+      [
+        [1, -2],
+        [3, -4],
+      ],
+      f64,
+    )
     expect(norm(A, 'fro').item()).toBeCloseTo(Math.sqrt(30), 14)
     expect(norm(A).item()).toBeCloseTo(Math.sqrt(30), 14)
     expect(norm(A, 1).item()).toBe(10) // entrywise, not NumPy's max column sum (6)
   })
 
   test('the fluent form is the same function', () => {
-    const x = tensor([[3, 4], [6, 8]], f64)
+    const x = tensor(
+      [
+        [3, 4],
+        [6, 8],
+      ],
+      f64,
+    )
     expect(x.norm().item()).toBeCloseTo(Math.sqrt(125), 13)
     expect(x.norm(2, 1, true).toArray()).toEqual([[5], [10]])
   })

@@ -36,8 +36,19 @@ for (const def of definedOps()) {
 
 // One rows file per file of src/ops (test/table/optimizers.rows.ts is the optimizers' table).
 const AREAS = [
-  'elementwise', 'trig', 'activations', 'reduce', 'linalg', 'shape', 'indexing', 'composite',
-  'scan', 'layout', 'norm', 'einsum', 'conv',
+  'elementwise',
+  'trig',
+  'activations',
+  'reduce',
+  'linalg',
+  'shape',
+  'indexing',
+  'composite',
+  'scan',
+  'layout',
+  'norm',
+  'einsum',
+  'conv',
 ]
 const rowFiles = AREAS.map((a) => `${a}.rows.ts`)
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the row files are named in AREAS

@@ -10,7 +10,15 @@
  */
 import { transformSync } from 'esbuild'
 import type { Rule } from '../src/backends/backend.js'
-import { cpu, allocateFloat32Group, setSimdEnabled, setCpuCodegen, simdAvailable, describeCpuPlan, lastCpuTier } from '../src/backends/cpu.js'
+import {
+  cpu,
+  allocateFloat32Group,
+  setSimdEnabled,
+  setCpuCodegen,
+  simdAvailable,
+  describeCpuPlan,
+  lastCpuTier,
+} from '../src/backends/cpu.js'
 import { rule, adam, type OptState } from '../optimizers/index.js'
 import { Tensor } from '../src/tensor.js'
 import { instances } from './table/optimizers.rows.js'
@@ -23,7 +31,11 @@ afterEach(() => {
 /** The bits of every number, except that every NaN is written 'NaN' (a NaN's sign and payload
  *  are not specified: x86 SIMD makes negative NaNs where JavaScript makes positive ones). */
 const hex = (a: Float32Array | Float64Array) =>
-  Array.from(a, (v, k) => (Number.isNaN(v) ? 'NaN' : Buffer.from(a.buffer, a.byteOffset + k * a.BYTES_PER_ELEMENT, a.BYTES_PER_ELEMENT).toString('hex'))).join('')
+  Array.from(a, (v, k) =>
+    Number.isNaN(v)
+      ? 'NaN'
+      : Buffer.from(a.buffer, a.byteOffset + k * a.BYTES_PER_ELEMENT, a.BYTES_PER_ELEMENT).toString('hex'),
+  ).join('')
 
 describe('cpu.elementwise: semantics', () => {
   function double(x: number) {
@@ -60,14 +72,30 @@ describe('cpu.elementwise: semantics', () => {
 
   test('errors say what is wrong', () => {
     const a = new Float32Array(3)
-    expect(() => cpu.elementwise([rule('a', ['a', 'b', 's'], combine)], { a }, { s: 1 }, 3)).toThrow(/rule 0 \('combine' → a\) reads 'b', which is neither an array nor a scalar \(arrays: a; scalars: s\)/)
-    expect(() => cpu.elementwise([rule('q', ['a'], double)], { a }, {}, 3)).toThrow(/writes 'q', which is not one of the arrays/)
-    expect(() => cpu.elementwise([rule('a', ['a', 'a', 's'], combine)], { a }, { s: 'x' as never }, 3)).toThrow(/scalar 's' must be a number, got string x/)
-    expect(() => cpu.elementwise([rule('a', ['a'], double)], { a }, {}, 4)).toThrow(/array 'a' has 3 elements, fewer than length 4/)
-    expect(() => cpu.elementwise([rule('a', ['a', 'a', 's'], combine)], { a, s: a }, { s: 1 }, 3)).toThrow(/'s' is given both as an array and as a scalar/)
-    expect(() => cpu.elementwise([{ target: 'a', args: ['a', 'a'], fn: double }], { a }, {}, 3)).toThrow(/takes 1 arguments but lists 2 names/)
-    expect(() => cpu.elementwise([rule('a', ['a'], double)], { a: [1, 2, 3] as never }, {}, 3)).toThrow(/array 'a' must be a Float32Array or Float64Array, got an array/)
-    expect(() => cpu.elementwise([rule('a', ['a'], double)], { a }, {}, -1)).toThrow(/length must be a non-negative integer/)
+    expect(() => cpu.elementwise([rule('a', ['a', 'b', 's'], combine)], { a }, { s: 1 }, 3)).toThrow(
+      /rule 0 \('combine' → a\) reads 'b', which is neither an array nor a scalar \(arrays: a; scalars: s\)/,
+    )
+    expect(() => cpu.elementwise([rule('q', ['a'], double)], { a }, {}, 3)).toThrow(
+      /writes 'q', which is not one of the arrays/,
+    )
+    expect(() => cpu.elementwise([rule('a', ['a', 'a', 's'], combine)], { a }, { s: 'x' as never }, 3)).toThrow(
+      /scalar 's' must be a number, got string x/,
+    )
+    expect(() => cpu.elementwise([rule('a', ['a'], double)], { a }, {}, 4)).toThrow(
+      /array 'a' has 3 elements, fewer than length 4/,
+    )
+    expect(() => cpu.elementwise([rule('a', ['a', 'a', 's'], combine)], { a, s: a }, { s: 1 }, 3)).toThrow(
+      /'s' is given both as an array and as a scalar/,
+    )
+    expect(() => cpu.elementwise([{ target: 'a', args: ['a', 'a'], fn: double }], { a }, {}, 3)).toThrow(
+      /takes 1 arguments but lists 2 names/,
+    )
+    expect(() => cpu.elementwise([rule('a', ['a'], double)], { a: [1, 2, 3] as never }, {}, 3)).toThrow(
+      /array 'a' must be a Float32Array or Float64Array, got an array/,
+    )
+    expect(() => cpu.elementwise([rule('a', ['a'], double)], { a }, {}, -1)).toThrow(
+      /length must be a non-negative integer/,
+    )
   })
 })
 
@@ -88,9 +116,18 @@ function withTier<T>(tier: Tier, f: () => T): T {
 
 describe('every optimizer: SIMD kernel = JS loop = interpreter, bit for bit', () => {
   const n = 1001 // odd: the SIMD kernel's pair loop and its one-element tail
-  const params = () => ({ w: new Tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 2), [n]), s: new Tensor(new Float32Array([0.5]), []) })
+  const params = () => ({
+    w: new Tensor(
+      Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 2),
+      [n],
+    ),
+    s: new Tensor(new Float32Array([0.5]), []),
+  })
   const grads = (i: number) => ({
-    w: new Tensor(Float32Array.from({ length: n }, (_, k) => (k % 7 === 0 ? 0 : Math.cos(k * 0.37 + i) * 10 ** ((k % 5) - 3))), [n]),
+    w: new Tensor(
+      Float32Array.from({ length: n }, (_, k) => (k % 7 === 0 ? 0 : Math.cos(k * 0.37 + i) * 10 ** ((k % 5) - 3))),
+      [n],
+    ),
     s: new Tensor(new Float32Array([0.1 * i - 0.3]), []),
   })
   test.each(instances())('$label', ({ make }) => {
@@ -102,7 +139,8 @@ describe('every optimizer: SIMD kernel = JS loop = interpreter, bit for bit', ()
           state = opt.update(i, grads(i), state)
           expect(lastCpuTier()).toBe(tier)
         }
-        if (tier === 'simd' && simdAvailable) expect(describeCpuPlan(opt.rules)).toMatchObject({ simd: true, simdReason: null })
+        if (tier === 'simd' && simdAvailable)
+          expect(describeCpuPlan(opt.rules)).toMatchObject({ simd: true, simdReason: null })
         return [state.params, ...Object.values(state.slots), ...Object.values(state.extra)].map(hex).join('|')
       })
     const js = run('js')
@@ -113,9 +151,17 @@ describe('every optimizer: SIMD kernel = JS loop = interpreter, bit for bit', ()
 
 test('optimizer states from 256 parameters live in one WebAssembly memory and run as SIMD; smaller ones on the JS loop', () => {
   const opt = adam(0.1)
-  const small = opt.update(0, new Tensor(new Float32Array(255).fill(1), [255]), opt.init(new Tensor(new Float32Array(255), [255])))
+  const small = opt.update(
+    0,
+    new Tensor(new Float32Array(255).fill(1), [255]),
+    opt.init(new Tensor(new Float32Array(255), [255])),
+  )
   expect(lastCpuTier()).toBe('js')
-  const big = opt.update(0, new Tensor(new Float32Array(256).fill(1), [256]), opt.init(new Tensor(new Float32Array(256), [256])))
+  const big = opt.update(
+    0,
+    new Tensor(new Float32Array(256).fill(1), [256]),
+    opt.init(new Tensor(new Float32Array(256), [256])),
+  )
   expect(lastCpuTier()).toBe(simdAvailable ? 'simd' : 'js')
   expect(hex(big.params.subarray(0, 255))).toBe(hex(small.params))
 })
@@ -124,7 +170,12 @@ describe('the SIMD compiler: the whole rule subset, special values, minified sou
   // Inputs with the awkward values: ±0, NaN, ±∞, tiny and huge numbers.
   const specials = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30, 3e38, -3e38, 1, -1, 0.5, -2.5, 7, 1e-8]
   const N = 2 * specials.length * specials.length + 1
-  const input = (seed: number) => Float32Array.from({ length: N }, (_, k) => (k < 2 * specials.length ** 2 ? specials[(seed === 0 ? k : Math.floor(k / specials.length)) % specials.length] : 0.25))
+  const input = (seed: number) =>
+    Float32Array.from({ length: N }, (_, k) =>
+      k < 2 * specials.length ** 2
+        ? specials[(seed === 0 ? k : Math.floor(k / specials.length)) % specials.length]
+        : 0.25,
+    )
 
   function ternaries(a: number, b: number) {
     return a > b ? a - b : a < b ? b - a : a === b ? 0 : -1
@@ -193,7 +244,20 @@ describe('the SIMD compiler: the whole rule subset, special values, minified sou
     }
     return x + b
   }
-  const subset = [ternaries, branches, early, maths, literals, signs, truthy, blocks, assignsInTernary, assignsAfterAndOr, andOrValues, shadows]
+  const subset = [
+    ternaries,
+    branches,
+    early,
+    maths,
+    literals,
+    signs,
+    truthy,
+    blocks,
+    assignsInTernary,
+    assignsAfterAndOr,
+    andOrValues,
+    shadows,
+  ]
 
   const check = (label: string, fns: ((...x: number[]) => number)[]) => {
     const run = (tier: Tier) =>
@@ -244,7 +308,10 @@ describe('the SIMD compiler: the whole rule subset, special values, minified sou
       for (let k = 0; k < 3; k++) s += a
       return s
     }
-    for (const [fn, reason] of [[expLike, /Math\.exp/], [loop, /'for'/]] as const) {
+    for (const [fn, reason] of [
+      [expLike, /Math\.exp/],
+      [loop, /'for'/],
+    ] as const) {
       const [a] = allocateFloat32Group([5])
       a.set([1, 2, 3, 4, 5])
       const rules = [rule('a', ['a'], fn)]

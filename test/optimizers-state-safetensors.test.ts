@@ -18,7 +18,14 @@ import { loadSafetensors, saveSafetensors, tensor, Tensor } from '../src/index.j
 import * as nn from '../src/nn/index.js'
 import { instances, resumeGrads } from './table/optimizers.rows.js'
 
-const params = () => ({ w: tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]]), b: tensor([0.1, -0.2, 0.3]), s: tensor(2) })
+const params = () => ({
+  w: tensor([
+    [0.5, -1, 2],
+    [1.5, 0.25, -0.75],
+  ]),
+  b: tensor([0.1, -0.2, 0.3]),
+  s: tensor(2),
+})
 
 function steps(opt: Optimizer, state: OptState, from: number, to: number): OptState {
   for (let i = from; i < to; i++) state = opt.update(i, resumeGrads(i, opt.getParams(state)) as never, state)
@@ -78,7 +85,7 @@ process.stdout.write(JSON.stringify(out))
     }
   })
 
-  test('attach(): a trainer\'s state loads in place and the model tensors see the values', () => {
+  test("attach(): a trainer's state loads in place and the model tensors see the values", () => {
     const a = O.adam(0.05).attach(params())
     const model = params()
     const b = O.adam(0.05).attach(model)
@@ -92,18 +99,28 @@ process.stdout.write(JSON.stringify(out))
 })
 
 describe('the file', () => {
-  test('holds x and the slots as flat F32 tensors, SM3\'s extra state, the hyper-parameters in the metadata', () => {
+  test("holds x and the slots as flat F32 tensors, SM3's extra state, the hyper-parameters in the metadata", () => {
     const opt = O.adam(1e-3, 0.9, 0.999, 1e-8, { amsgrad: true })
     const state = steps(opt, opt.init(params()), 0, 3)
     const { tensors, metadata } = loadSafetensors(saveStateSafetensors(state))
-    expect(Object.entries(tensors).map(([k, t]) => `${k} ${t.data.constructor.name} [${t.shape}]`).sort())
-      .toEqual(['m Float32Array [10]', 'v Float32Array [10]', 'vmax Float32Array [10]', 'x Float32Array [10]'])
+    expect(
+      Object.entries(tensors)
+        .map(([k, t]) => `${k} ${t.data.constructor.name} [${t.shape}]`)
+        .sort(),
+    ).toEqual(['m Float32Array [10]', 'v Float32Array [10]', 'vmax Float32Array [10]', 'x Float32Array [10]'])
     expect(Array.from(tensors.x.data)).toEqual(Array.from(state.params))
     expect(metadata.format).toBe('tapegrad.optimizer-state')
     expect(metadata.optimizer).toBe('adam')
     expect([metadata.version, metadata.step, metadata.size]).toEqual(['1', '3', '10'])
-    expect(JSON.parse(metadata.hyper))
-      .toEqual({ stepSize: 0.001, b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: true, maximize: false })
+    expect(JSON.parse(metadata.hyper)).toEqual({
+      stepSize: 0.001,
+      b1: 0.9,
+      b2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      amsgrad: true,
+      maximize: false,
+    })
     expect(JSON.parse(metadata.paths)).toEqual(['w', 'b', 's'])
     // the same content as the JSON path
     const json = saveState(state)
@@ -112,7 +129,11 @@ describe('the file', () => {
     const s3 = steps(sm3, sm3.init(params()), 0, 2)
     const t3 = loadSafetensors(saveStateSafetensors(s3)).tensors
     const extra = Object.keys(t3).filter((k) => k.startsWith('extra.'))
-    expect(extra.sort()).toEqual(Object.keys(s3.extra).map((k) => `extra.${k}`).sort())
+    expect(extra.sort()).toEqual(
+      Object.keys(s3.extra)
+        .map((k) => `extra.${k}`)
+        .sort(),
+    )
   })
 })
 
@@ -134,51 +155,95 @@ describe('foreign and corrupt files are refused and change nothing', () => {
     return saveSafetensors(tensors, metadata)
   }
   const cases: [string, () => Uint8Array, RegExp, (() => Optimizer) | null][] = [
-    ['another optimizer\'s state', () => {
-      const sgd = O.sgd(0.05, { momentum: 0.9 })
-      return saveStateSafetensors(steps(sgd, sgd.init(params()), 0, 3))
-    }, /^loadStateSafetensors: the state was saved by 'sgd', but it is being loaded into 'adam'/, null],
-    ['other hyper-parameters', () => good,
+    [
+      "another optimizer's state",
+      () => {
+        const sgd = O.sgd(0.05, { momentum: 0.9 })
+        return saveStateSafetensors(steps(sgd, sgd.init(params()), 0, 3))
+      },
+      /^loadStateSafetensors: the state was saved by 'sgd', but it is being loaded into 'adam'/,
+      null,
+    ],
+    [
+      'other hyper-parameters',
+      () => good,
       /^loadStateSafetensors: the hyper-parameters of 'adam' differ .*\n {2}'b1': saved 0\.9, this optimizer has 0\.95/,
-      () => O.adam(0.05, 0.95, 0.999, 1e-8, { amsgrad: true })],
+      () => O.adam(0.05, 0.95, 0.999, 1e-8, { amsgrad: true }),
+    ],
     ['other options', () => good, /'amsgrad': saved true, this optimizer has false/, () => O.adam(0.05)],
-    ['a weights file, not an optimizer state', () => saveSafetensors(new nn.Linear(2, 2).stateDict()),
+    [
+      'a weights file, not an optimizer state',
+      () => saveSafetensors(new nn.Linear(2, 2).stateDict()),
       /^loadStateSafetensors: not a tapegrad optimizer state \(metadata format undefined, expected 'tapegrad\.optimizer/,
-      null],
-    ['another format', () => edited((_, m) => (m.format = 'other')),
+      null,
+    ],
+    [
+      'another format',
+      () => edited((_, m) => (m.format = 'other')),
       /not a tapegrad optimizer state \(metadata format 'other'/,
-      null],
-    ['a newer version', () => edited((_, m) => (m.version = '2')),
+      null,
+    ],
+    [
+      'a newer version',
+      () => edited((_, m) => (m.version = '2')),
       /unsupported state version number 2; this tapegrad reads version 1/,
-      null],
-    ['a step that is not JSON', () => edited((_, m) => (m.step = 'five')),
+      null,
+    ],
+    [
+      'a step that is not JSON',
+      () => edited((_, m) => (m.step = 'five')),
       /^loadStateSafetensors: metadata 'step' is not valid JSON/,
-      null],
-    ['a negative step', () => edited((_, m) => (m.step = '-1')),
+      null,
+    ],
+    [
+      'a negative step',
+      () => edited((_, m) => (m.step = '-1')),
       /step must be a non-negative integer, got number -1/,
-      null],
-    ['no hyper-parameters', () => edited((_, m) => delete m.hyper),
+      null,
+    ],
+    [
+      'no hyper-parameters',
+      () => edited((_, m) => delete m.hyper),
       /^loadStateSafetensors: the metadata has no 'hyper'/,
-      null],
-    ['another tree', () => edited((_, m) => (m.tree = m.tree.replace('[2,3]', '[3,2]'))),
+      null,
+    ],
+    [
+      'another tree',
+      () => edited((_, m) => (m.tree = m.tree.replace('[2,3]', '[3,2]'))),
       /does not have the structure of the target state/,
-      null],
-    ['a missing slot', () => edited((t) => delete t.vmax),
+      null,
+    ],
+    [
+      'a missing slot',
+      () => edited((t) => delete t.vmax),
       /the saved arrays are \[.*\], 'adam' with these options needs \[x, m, v, vmax\] \(missing: vmax\)/,
-      null],
+      null,
+    ],
     ['an unexpected tensor', () => edited((t) => (t.u = t.m)), /\(unexpected: u\)/, null],
-    ['a float64 slot', () => edited((t) => (t.m = t.m.astype('float64'))),
+    [
+      'a float64 slot',
+      () => edited((t) => (t.m = t.m.astype('float64'))),
       /^loadStateSafetensors: tensor 'm' must be a flat F32 array, got float64 of shape \[10\]/,
-      null],
-    ['a 2-D slot', () => edited((t) => (t.m = t.m.reshape([2, 5]))),
+      null,
+    ],
+    [
+      'a 2-D slot',
+      () => edited((t) => (t.m = t.m.reshape([2, 5]))),
       /tensor 'm' must be a flat F32 array, got float32 of shape \[2,5\]/,
-      null],
-    ['a short slot', () => edited((t) => (t.v = new Tensor(t.v.data.slice(0, 9), [9]))),
+      null,
+    ],
+    [
+      'a short slot',
+      () => edited((t) => (t.v = new Tensor(t.v.data.slice(0, 9), [9]))),
       /array 'v' holds 36 bytes, expected 40 \(10 float32 numbers\): truncated/,
-      null],
-    ['a non-finite moment', () => edited((t) => (t.v.data[9] = Infinity)),
+      null,
+    ],
+    [
+      'a non-finite moment',
+      () => edited((t) => (t.v.data[9] = Infinity)),
       /array 'v' has a non-finite value Infinity at index 9 \('s' element 0\)/,
-      null],
+      null,
+    ],
   ]
   test.each(cases)('%s', (_, bad, message, other) => {
     const opt = other ? other() : make()

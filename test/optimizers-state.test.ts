@@ -16,7 +16,14 @@ import { tensor } from '../src/tensor.js'
 import { instances, resumeGrads } from './table/optimizers.rows.js'
 import { STATE_CASES, STEPS, runSteps } from './fixtures/optimizer_states.js'
 
-const params = () => ({ w: tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]]), b: tensor([0.1, -0.2, 0.3]), s: tensor(2) })
+const params = () => ({
+  w: tensor([
+    [0.5, -1, 2],
+    [1.5, 0.25, -0.75],
+  ]),
+  b: tensor([0.1, -0.2, 0.3]),
+  s: tensor(2),
+})
 
 function steps(opt: Optimizer, state: OptState, from: number, to: number): OptState {
   for (let i = from; i < to; i++) state = opt.update(i, resumeGrads(i, opt.getParams(state)) as never, state)
@@ -26,7 +33,9 @@ function steps(opt: Optimizer, state: OptState, from: number, to: number): OptSt
 /** Every number of the state as bits: parameters, slots, extra state, and the step. */
 function bits(state: OptState): string {
   const arrays = [state.params, ...Object.values(state.slots), ...Object.values(state.extra)]
-  return `${state.step}:` + arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|')
+  return (
+    `${state.step}:` + arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).join('|')
+  )
 }
 
 describe('save after 20 steps, load, 20 more = 40 uninterrupted steps (bit-identical)', () => {
@@ -116,7 +125,7 @@ describe('state files written by earlier versions load and resume bit-identicall
   // math, so they no longer reproduce `after` (the fix itself is tested in optimizers.test.ts).
   const fixedSince: Record<string, Record<string, string>> = {
     'optimizer-states-v1.json': {
-      lion: 'v1 dropped lion\'s decoupled weightDecay when maximize was set',
+      lion: "v1 dropped lion's decoupled weightDecay when maximize was set",
     },
   }
   for (const file of files) {
@@ -150,7 +159,16 @@ describe('the saved format', () => {
     const state = steps(opt, opt.init(params()), 0, 3)
     const s = saveState(state)
     expect(JSON.parse(JSON.stringify(s))).toEqual(s)
-    expect(s).toMatchObject({ format: 'tapegrad.optimizer-state', version: 1, optimizer: 'adam', step: 3, size: 10, dtype: 'float32', encoding: 'base64-le', paths: ['w', 'b', 's'] })
+    expect(s).toMatchObject({
+      format: 'tapegrad.optimizer-state',
+      version: 1,
+      optimizer: 'adam',
+      step: 3,
+      size: 10,
+      dtype: 'float32',
+      encoding: 'base64-le',
+      paths: ['w', 'b', 's'],
+    })
     expect(Object.keys(s.arrays)).toEqual(['x', 'm', 'v', 'vmax'])
     expect(s.hyper).toMatchObject({ b1: 0.9, b2: 0.999, eps: 1e-8, amsgrad: true, weightDecay: 0, maximize: false })
     expect((s.hyper.stepSize as { samples: [number, number][] }).samples).toContainEqual([3, 0.1 * 0.5 ** 0.3])
@@ -214,48 +232,136 @@ describe('loadState refuses bad input and changes nothing', () => {
   const cases: [string, () => unknown, RegExp, (() => Optimizer) | null][] = [
     ['not JSON', () => '{"format": ', /not valid JSON/, null],
     ['not an object', () => [1, 2], /expected a saved state object, got an array/, null],
-    ['another format', () => ({ ...clone(), format: 'something' }), /not a tapegrad optimizer state \(format the string "something"/, null],
-    ['a newer version', () => ({ ...clone(), version: 2 }), /unsupported state version number 2; this tapegrad reads version 1/, null],
-    ['another optimizer', () => ({ ...clone(), optimizer: 'sgd' }), /saved by 'sgd', but it is being loaded into 'adam'/, null],
-    ['other hyper-parameters', () => clone(), /'b1': saved 0\.9, this optimizer has 0\.95/, () => O.adam(0.05, 0.95, 0.999, 1e-8, { amsgrad: true })],
-    ['other options', () => clone(), /the saved arrays are \[x, m, v, vmax\], 'adam' with these options needs \[x, m, v\]|'amsgrad': saved true/, () => O.adam(0.05)],
-    ['another schedule', () => clone(), /'stepSize': saved 0\.05, this optimizer has a schedule/, () => O.adam((i: number) => 0.05 / (1 + i), 0.9, 0.999, 1e-8, { amsgrad: true })],
+    [
+      'another format',
+      () => ({ ...clone(), format: 'something' }),
+      /not a tapegrad optimizer state \(format the string "something"/,
+      null,
+    ],
+    [
+      'a newer version',
+      () => ({ ...clone(), version: 2 }),
+      /unsupported state version number 2; this tapegrad reads version 1/,
+      null,
+    ],
+    [
+      'another optimizer',
+      () => ({ ...clone(), optimizer: 'sgd' }),
+      /saved by 'sgd', but it is being loaded into 'adam'/,
+      null,
+    ],
+    [
+      'other hyper-parameters',
+      () => clone(),
+      /'b1': saved 0\.9, this optimizer has 0\.95/,
+      () => O.adam(0.05, 0.95, 0.999, 1e-8, { amsgrad: true }),
+    ],
+    [
+      'other options',
+      () => clone(),
+      /the saved arrays are \[x, m, v, vmax\], 'adam' with these options needs \[x, m, v\]|'amsgrad': saved true/,
+      () => O.adam(0.05),
+    ],
+    [
+      'another schedule',
+      () => clone(),
+      /'stepSize': saved 0\.05, this optimizer has a schedule/,
+      () => O.adam((i: number) => 0.05 / (1 + i), 0.9, 0.999, 1e-8, { amsgrad: true }),
+    ],
     ['a negative step', () => ({ ...clone(), step: -1 }), /step must be a non-negative integer, got number -1/, null],
     ['a fractional step', () => ({ ...clone(), step: 2.5 }), /step must be a non-negative integer/, null],
-    ['a size that does not match the tree', () => ({ ...clone(), size: 11 }), /size is number 11 but the tree \{w: \[2,3\], b: \[3\], s: \[\]\} holds 10 parameters/, null],
-    ['a malformed tree', () => ({ ...clone(), tree: { kind: 'leaf', shape: [-1] } }), /tree leaf must have a shape of non-negative integers/, null],
-    ['another tree', () => {
-      const s = clone()
-      s.tree = { kind: 'object', keys: ['w', 'b', 's'], children: [{ kind: 'leaf', shape: [3, 2] }, { kind: 'leaf', shape: [3] }, { kind: 'leaf', shape: [] }] }
-      return s
-    }, /does not have the structure of the target state:\n {2}target \{w: \[2,3\], b: \[3\], s: \[\]\}\n {2}saved {2}\{w: \[3,2\], b: \[3\], s: \[\]\}/, null],
-    ['a missing slot', () => {
-      const s = clone()
-      delete s.arrays.vmax
-      return s
-    }, /saved arrays are \[x, m, v\].*needs \[x, m, v, vmax\] \(missing: vmax\)/, null],
-    ['an unexpected array', () => {
-      const s = clone()
-      s.arrays.u = s.arrays.m
-      return s
-    }, /\(unexpected: u\)/, null],
-    ['truncated data', () => {
-      const s = clone()
-      s.arrays.m = s.arrays.m.slice(0, 36)
-      return s
-    }, /array 'm' holds 27 bytes, expected 40 \(10 float32 numbers\): truncated/, null],
-    ['cut mid-quantum', () => {
-      const s = clone()
-      s.arrays.v = s.arrays.v.slice(0, 37)
-      return s
-    }, /array 'v' is not valid base64: its length 37 is not a multiple of 4/, null],
-    ['not base64', () => {
-      const s = clone()
-      s.arrays.x = '*' + s.arrays.x.slice(1)
-      return s
-    }, /array 'x' is not valid base64: character "\*" at position 0/, null],
-    ['a non-finite value', () => withValue('x', 7, NaN), /array 'x' has a non-finite value NaN at index 7 \('b' element 1\)/, null],
-    ['an infinite moment', () => withValue('v', 9, Infinity), /array 'v' has a non-finite value Infinity at index 9 \('s' element 0\)/, null],
+    [
+      'a size that does not match the tree',
+      () => ({ ...clone(), size: 11 }),
+      /size is number 11 but the tree \{w: \[2,3\], b: \[3\], s: \[\]\} holds 10 parameters/,
+      null,
+    ],
+    [
+      'a malformed tree',
+      () => ({ ...clone(), tree: { kind: 'leaf', shape: [-1] } }),
+      /tree leaf must have a shape of non-negative integers/,
+      null,
+    ],
+    [
+      'another tree',
+      () => {
+        const s = clone()
+        s.tree = {
+          kind: 'object',
+          keys: ['w', 'b', 's'],
+          children: [
+            { kind: 'leaf', shape: [3, 2] },
+            { kind: 'leaf', shape: [3] },
+            { kind: 'leaf', shape: [] },
+          ],
+        }
+        return s
+      },
+      /does not have the structure of the target state:\n {2}target \{w: \[2,3\], b: \[3\], s: \[\]\}\n {2}saved {2}\{w: \[3,2\], b: \[3\], s: \[\]\}/,
+      null,
+    ],
+    [
+      'a missing slot',
+      () => {
+        const s = clone()
+        delete s.arrays.vmax
+        return s
+      },
+      /saved arrays are \[x, m, v\].*needs \[x, m, v, vmax\] \(missing: vmax\)/,
+      null,
+    ],
+    [
+      'an unexpected array',
+      () => {
+        const s = clone()
+        s.arrays.u = s.arrays.m
+        return s
+      },
+      /\(unexpected: u\)/,
+      null,
+    ],
+    [
+      'truncated data',
+      () => {
+        const s = clone()
+        s.arrays.m = s.arrays.m.slice(0, 36)
+        return s
+      },
+      /array 'm' holds 27 bytes, expected 40 \(10 float32 numbers\): truncated/,
+      null,
+    ],
+    [
+      'cut mid-quantum',
+      () => {
+        const s = clone()
+        s.arrays.v = s.arrays.v.slice(0, 37)
+        return s
+      },
+      /array 'v' is not valid base64: its length 37 is not a multiple of 4/,
+      null,
+    ],
+    [
+      'not base64',
+      () => {
+        const s = clone()
+        s.arrays.x = '*' + s.arrays.x.slice(1)
+        return s
+      },
+      /array 'x' is not valid base64: character "\*" at position 0/,
+      null,
+    ],
+    [
+      'a non-finite value',
+      () => withValue('x', 7, NaN),
+      /array 'x' has a non-finite value NaN at index 7 \('b' element 1\)/,
+      null,
+    ],
+    [
+      'an infinite moment',
+      () => withValue('v', 9, Infinity),
+      /array 'v' has a non-finite value Infinity at index 9 \('s' element 0\)/,
+      null,
+    ],
   ]
   test.each(cases)('%s', (_, bad, message, other) => {
     // (every row has 4 entries: with fewer, jest would pass its done callback as `other`)
@@ -271,7 +377,9 @@ describe('loadState refuses bad input and changes nothing', () => {
     expect(() => loadState(good, undefined as never)).toThrow(/pass the optimizer to load into/)
     const train = make().attach({ w: tensor([1, 2]) })
     const before = Array.from(train.state.params)
-    expect(() => loadState(good, train.optimizer, train.state)).toThrow(/target \{w: \[2\]\}\n {2}saved {2}\{w: \[2,3\], b: \[3\], s: \[\]\}/)
+    expect(() => loadState(good, train.optimizer, train.state)).toThrow(
+      /target \{w: \[2\]\}\n {2}saved {2}\{w: \[2,3\], b: \[3\], s: \[\]\}/,
+    )
     expect(Array.from(train.state.params)).toEqual(before)
   })
 
@@ -279,14 +387,20 @@ describe('loadState refuses bad input and changes nothing', () => {
     const opt = O.adam(O.exponentialDecay(0.1, 10, 0.5))
     const saved = saveState(steps(opt, opt.init(params()), 0, 30))
     expect(() => loadState(saved, O.adam(O.exponentialDecay(0.1, 10, 0.5)))).not.toThrow()
-    expect(() => loadState(saved, O.adam(O.exponentialDecay(0.1, 20, 0.5)))).toThrow(/'stepSize': the saved schedule gives 0\.0933\d* at step 1, this optimizer's gives 0\.09659/)
-    expect(() => loadState(saved, O.adam(0.1))).toThrow(/'stepSize': saved schedule 'exponentialDecaySchedule|'stepSize': saved schedule/)
+    expect(() => loadState(saved, O.adam(O.exponentialDecay(0.1, 20, 0.5)))).toThrow(
+      /'stepSize': the saved schedule gives 0\.0933\d* at step 1, this optimizer's gives 0\.09659/,
+    )
+    expect(() => loadState(saved, O.adam(0.1))).toThrow(
+      /'stepSize': saved schedule 'exponentialDecaySchedule|'stepSize': saved schedule/,
+    )
   })
 
   test('a target state made with other options is refused before anything is written', () => {
     const plainTarget = O.adam(0.05).init(params())
     const before = bits(plainTarget)
-    expect(() => loadState(good, make(), plainTarget)).toThrow(/the target state does not have the arrays 'adam' with these options needs \(vmax\)/)
+    expect(() => loadState(good, make(), plainTarget)).toThrow(
+      /the target state does not have the arrays 'adam' with these options needs \(vmax\)/,
+    )
     expect(bits(plainTarget)).toBe(before)
   })
 

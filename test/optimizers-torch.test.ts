@@ -24,7 +24,8 @@ interface Fixture {
 
 const fixture: Fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'optimizers.json'), 'utf8'))
 const keys = Object.keys(fixture.shapes)
-const tree = (values: Record<string, number[]>) => Object.fromEntries(keys.map((k) => [k, new Tensor(Float32Array.from(values[k]), fixture.shapes[k].slice())]))
+const tree = (values: Record<string, number[]>) =>
+  Object.fromEntries(keys.map((k) => [k, new Tensor(Float32Array.from(values[k]), fixture.shapes[k].slice())]))
 
 const RTOL = 1e-4
 const ATOL = 1e-6
@@ -59,14 +60,18 @@ describe('optimizers reproduce the reference trajectories (fixtures/optimizers.j
           for (let j = 0; j < w.length; j++) {
             const err = Math.abs(g[j] - w[j])
             if (!(err <= RTOL * Math.abs(w[j]) + ATOL)) {
-              throw new Error(`${c.name}: step ${i}, ${k}[${j}]: got ${g[j]}, reference ${w[j]} (|diff| ${err.toExponential(2)} > ${RTOL}·|ref| + ${ATOL})`)
+              throw new Error(
+                `${c.name}: step ${i}, ${k}[${j}]: got ${g[j]}, reference ${w[j]} (|diff| ${err.toExponential(2)} > ${RTOL}·|ref| + ${ATOL})`,
+              )
             }
             maxDisp = Math.max(maxDisp, Math.abs(w[j] - x0[j]))
             maxDispErr = Math.max(maxDispErr, Math.abs(g[j] - x0[j] - (w[j] - x0[j])))
           }
         }
         if (maxDisp > 0 && !(maxDispErr <= 1e-3 * maxDisp)) {
-          throw new Error(`${c.name}: step ${i}: displacement from the start differs by ${maxDispErr.toExponential(2)}, more than 1e-3 of its size ${maxDisp.toExponential(2)}`)
+          throw new Error(
+            `${c.name}: step ${i}: displacement from the start differs by ${maxDispErr.toExponential(2)}, more than 1e-3 of its size ${maxDisp.toExponential(2)}`,
+          )
         }
       }
     })

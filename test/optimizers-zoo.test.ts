@@ -29,7 +29,9 @@ test('main() writes an SVG with a path per optimizer and prints the final losses
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
     expect(svg.trim().endsWith('</svg>')).toBe(true)
     for (const name of exportedOptimizers) {
-      expect(svg).toMatch(new RegExp(`<path class="trajectory" data-optimizer="${name}" d="M[\\d.]+ [\\d.]+(L[-\\d.]+ [-\\d.]+){40}"`))
+      expect(svg).toMatch(
+        new RegExp(`<path class="trajectory" data-optimizer="${name}" d="M[\\d.]+ [\\d.]+(L[-\\d.]+ [-\\d.]+){40}"`),
+      )
     }
     expect(svg.match(/class="trajectory"/g)!.length).toBe(exportedOptimizers.length)
     expect(svg.match(/class="contour"/g)!.length).toBeGreaterThan(3)
@@ -52,7 +54,9 @@ test('--only keeps the named optimizers and refuses unknown names', () => {
     const r = main({ steps: 5, out: path.join(dir, 'z.svg'), only: ['adam', 'sgd'], log: () => {} })
     expect(r.results.map((z) => z.name)).toEqual(['sgd', 'adam'])
     expect(r.svg.match(/class="trajectory"/g)!.length).toBe(2)
-    expect(() => main({ steps: 5, out: path.join(dir, 'y.svg'), only: ['adma'], log: () => {} })).toThrow(/unknown optimizer adma \(known: sgd, momentum/)
+    expect(() => main({ steps: 5, out: path.join(dir, 'y.svg'), only: ['adma'], log: () => {} })).toThrow(
+      /unknown optimizer adma \(known: sgd, momentum/,
+    )
     expect(fs.existsSync(path.join(dir, 'y.svg'))).toBe(false)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })

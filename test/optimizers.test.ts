@@ -6,7 +6,16 @@
  * argument checks) is at the end. Step-by-step values against PyTorch: optimizers-torch.test.ts.
  */
 import * as O from '../optimizers/index.js'
-import { optimizer, rule, OptState, interval, HYPER_PARAMETERS, type Optimizer, type Options, type ScheduleLike } from '../optimizers/index.js'
+import {
+  optimizer,
+  rule,
+  OptState,
+  interval,
+  HYPER_PARAMETERS,
+  type Optimizer,
+  type Options,
+  type ScheduleLike,
+} from '../optimizers/index.js'
 import { Tensor, tensor, zeros } from '../src/tensor.js'
 import { describeTree, flatten } from '../src/tree.js'
 import { rows, instances } from './table/optimizers.rows.js'
@@ -15,7 +24,13 @@ import * as path from 'node:path'
 
 const params = () => ({
   layers: [
-    { w: tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]]), b: tensor([0.1, -0.2, 0.3]) },
+    {
+      w: tensor([
+        [0.5, -1, 2],
+        [1.5, 0.25, -0.75],
+      ]),
+      b: tensor([0.1, -0.2, 0.3]),
+    },
     { w: tensor([[1], [-1], [0.5]]), b: tensor([0.05]) },
   ],
   scale: tensor(2),
@@ -23,7 +38,13 @@ const params = () => ({
 /** A deterministic gradient tree for step i, shaped like params() (one zero entry). */
 const grads = (i: number) => ({
   layers: [
-    { w: tensor([[Math.sin(i), 0.5, -1], [0.25 * Math.cos(i), 1, 0]]), b: tensor([0.3, -0.1 * i, 0.05]) },
+    {
+      w: tensor([
+        [Math.sin(i), 0.5, -1],
+        [0.25 * Math.cos(i), 1, 0],
+      ]),
+      b: tensor([0.3, -0.1 * i, 0.05]),
+    },
     { w: tensor([[1], [Math.sin(2 * i)], [-0.5]]), b: tensor([0.2]) },
   ],
   scale: tensor(-0.3 + 0.1 * i),
@@ -34,7 +55,9 @@ const allInstances = instances
 describe('the table of optimizers', () => {
   test('every optimizer exported from optimizers/index.ts has a row, and no row is stale', () => {
     const exported = Object.entries(O)
-      .filter(([, v]) => typeof v === 'function' && typeof (v as { optimizerName?: unknown }).optimizerName === 'string')
+      .filter(
+        ([, v]) => typeof v === 'function' && typeof (v as { optimizerName?: unknown }).optimizerName === 'string',
+      )
       .map(([k]) => k)
       .sort()
     expect(exported.length).toBeGreaterThanOrEqual(14)
@@ -47,7 +70,22 @@ describe('the table of optimizers', () => {
 
   test('the nine of jax.example_libraries and the five more are all there', () => {
     const names = rows.map((r) => r.name)
-    for (const n of ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'rmspropMomentum', 'adam', 'adamax', 'sm3', 'adamw', 'nadam', 'radam', 'adadelta', 'lion']) {
+    for (const n of [
+      'sgd',
+      'momentum',
+      'nesterov',
+      'adagrad',
+      'rmsprop',
+      'rmspropMomentum',
+      'adam',
+      'adamax',
+      'sm3',
+      'adamw',
+      'nadam',
+      'radam',
+      'adadelta',
+      'lion',
+    ]) {
       expect(names).toContain(n)
     }
   })
@@ -95,7 +133,9 @@ describe.each(allInstances())('$label', ({ make }) => {
     const state = opt.init(params())
     const snapshot = Array.from(state.params)
     const wrongKey = { ...grads(0), extra: tensor([1]) }
-    expect(() => opt.update(0, wrongKey, state)).toThrow(/structure.*\n.*parameters \{layers: \[\{w: \[2,3\], b: \[3\]\}, \{w: \[3,1\], b: \[1\]\}\], scale: \[\]\}\n.*gradients {2}\{layers: .*extra: \[1\]\}/)
+    expect(() => opt.update(0, wrongKey, state)).toThrow(
+      /structure.*\n.*parameters \{layers: \[\{w: \[2,3\], b: \[3\]\}, \{w: \[3,1\], b: \[1\]\}\], scale: \[\]\}\n.*gradients {2}\{layers: .*extra: \[1\]\}/,
+    )
     const g = grads(0)
     g.layers[1].w = tensor([[1, 2, 3]])
     expect(() => opt.update(0, g, state)).toThrow(/\{w: \[1,3\], b: \[1\]\}/)
@@ -120,14 +160,17 @@ describe.each(allInstances())('$label', ({ make }) => {
     }
     expect(Array.from(train.state.params)).toEqual(Array.from(state.params))
     tensors.forEach((t, k) => expect(t.data).toBe(train.state.views[k].data))
-    flatten(jax.getParams(state)).leaves.forEach((t, k) => expect(Array.from(tensors[k].data)).toEqual(Array.from(t.data)))
+    flatten(jax.getParams(state)).leaves.forEach((t, k) =>
+      expect(Array.from(tensors[k].data)).toEqual(Array.from(t.data)),
+    )
   })
 
   test('state arrays are plain data: every value finite after 20 steps of steady gradients', () => {
     const opt = make()
     let state = opt.init(params())
     for (let i = 0; i < 20; i++) state = opt.update(i, grads(i), state)
-    for (const a of [state.params, ...Object.values(state.slots), ...Object.values(state.extra)]) for (const x of a) expect(Number.isFinite(x)).toBe(true)
+    for (const a of [state.params, ...Object.values(state.slots), ...Object.values(state.extra)])
+      for (const x of a) expect(Number.isFinite(x)).toBe(true)
   })
 })
 
@@ -139,7 +182,10 @@ const C = [1, -2, 3, 0.5]
 const quadratic = (p: ArrayLike<number>) => A.reduce((s, a, k) => s + 0.5 * a * (p[k] - C[k]) ** 2, 0)
 const quadraticGrad = (p: ArrayLike<number>) => A.map((a, k) => a * (p[k] - C[k]))
 const rosenbrock = (p: ArrayLike<number>) => (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
-const rosenbrockGrad = (p: ArrayLike<number>) => [-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2), 200 * (p[1] - p[0] ** 2)]
+const rosenbrockGrad = (p: ArrayLike<number>) => [
+  -2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2),
+  200 * (p[1] - p[0] ** 2),
+]
 
 function minimize(opt: Optimizer, x0: number[], grad: (p: ArrayLike<number>) => number[], steps: number): Float32Array {
   let state = opt.init(tensor(x0))
@@ -168,9 +214,13 @@ describe('optimizer() and rule()', () => {
     return x - lr * g
   }
 
-  const mySgd = optimizer('mySgd', (stepSize: ScheduleLike, options?: Options) => ({ stepSize, options }), () => ({
-    rules: [rule('x', ['x', 'g', 'lr'], descend)],
-  }))
+  const mySgd = optimizer(
+    'mySgd',
+    (stepSize: ScheduleLike, options?: Options) => ({ stepSize, options }),
+    () => ({
+      rules: [rule('x', ['x', 'g', 'lr'], descend)],
+    }),
+  )
 
   test('a custom optimizer in a few lines gets the whole machinery', () => {
     expect(mySgd.optimizerName).toBe('mySgd')
@@ -186,34 +236,60 @@ describe('optimizer() and rule()', () => {
     const ascending = mySgd(0.5, { maximize: true })
     expect(ascending.update(0, tensor([2]), ascending.init(tensor([1]))).params[0]).toBe(2)
     // a state made without the gradient transform has no array for it: refused, not misread
-    expect(() => ascending.update(0, tensor([2]), mySgd(0.5).init(tensor([1])))).toThrow(/made by mySgd without weightDecay\/maximize/)
-    expect(() => mySgd(0.5, { weightDecay: -1 })).toThrow(/mySgd: weightDecay must be a number in \[0, ∞\), got number -1/)
+    expect(() => ascending.update(0, tensor([2]), mySgd(0.5).init(tensor([1])))).toThrow(
+      /made by mySgd without weightDecay\/maximize/,
+    )
+    expect(() => mySgd(0.5, { weightDecay: -1 })).toThrow(
+      /mySgd: weightDecay must be a number in \[0, ∞\), got number -1/,
+    )
   })
 
   test('hyper-parameters are checked by name against one table, before the spec runs', () => {
     let specRan = false
-    const opt = optimizer('checked', (stepSize: ScheduleLike, b1 = 0.9, eps = 1e-8) => ({ stepSize, b1, eps }), () => {
-      specRan = true
-      return { rules: [rule('x', ['x', 'g', 'lr'], descend)] }
-    })
+    const opt = optimizer(
+      'checked',
+      (stepSize: ScheduleLike, b1 = 0.9, eps = 1e-8) => ({ stepSize, b1, eps }),
+      () => {
+        specRan = true
+        return { rules: [rule('x', ['x', 'g', 'lr'], descend)] }
+      },
+    )
     expect(() => opt(0.1, 1)).toThrow(/checked: b1 must be a number in \[0, 1\), got number 1/)
     expect(() => opt(0.1, 0.9, NaN)).toThrow(/checked: eps must be a number in \[0, ∞\), got number NaN/)
-    expect(() => opt('fast' as never)).toThrow(/checked: stepSize must be a finite number or a schedule \(i\) => number, got string fast/)
+    expect(() => opt('fast' as never)).toThrow(
+      /checked: stepSize must be a finite number or a schedule \(i\) => number, got string fast/,
+    )
     expect(specRan).toBe(false)
     expect(HYPER_PARAMETERS.b1.expected).toBe('a number in [0, 1)')
   })
 
   test('a name the table does not have needs a declared constraint; a declared one wins over the table', () => {
-    const noConstraint = optimizer('tau', (stepSize: ScheduleLike, tau = 0.5) => ({ stepSize, tau }), () => ({ rules: [] }))
-    expect(() => noConstraint(0.1)).toThrow(/optimizer 'tau': 'tau' is not a hyper-parameter of the table .*constraints: \{ tau: interval\(0, 1\) \}/)
-    const declared = optimizer('tau', (stepSize: ScheduleLike, tau = 0.5, b1 = 1) => ({ stepSize, tau, b1 }), () => ({ rules: [] }), {
-      constraints: { tau: interval(0, 1, true), b1: interval(0, 1, true) },
-    })
+    const noConstraint = optimizer(
+      'tau',
+      (stepSize: ScheduleLike, tau = 0.5) => ({ stepSize, tau }),
+      () => ({ rules: [] }),
+    )
+    expect(() => noConstraint(0.1)).toThrow(
+      /optimizer 'tau': 'tau' is not a hyper-parameter of the table .*constraints: \{ tau: interval\(0, 1\) \}/,
+    )
+    const declared = optimizer(
+      'tau',
+      (stepSize: ScheduleLike, tau = 0.5, b1 = 1) => ({ stepSize, tau, b1 }),
+      () => ({ rules: [] }),
+      {
+        constraints: { tau: interval(0, 1, true), b1: interval(0, 1, true) },
+      },
+    )
     expect(declared(0.1).hyper).toMatchObject({ tau: 0.5, b1: 1 })
     expect(() => declared(0.1, 2)).toThrow(/tau: tau must be a number in \[0, 1\], got number 2/)
-    expect(() => optimizer('x', (stepSize: ScheduleLike) => ({ stepSize }), () => ({ rules: [] }), { options: { maximize: true } })).toThrow(
-      /'maximize' is an option of every optimizer/,
-    )
+    expect(() =>
+      optimizer(
+        'x',
+        (stepSize: ScheduleLike) => ({ stepSize }),
+        () => ({ rules: [] }),
+        { options: { maximize: true } },
+      ),
+    ).toThrow(/'maximize' is an option of every optimizer/)
   })
 
   test('the rules see lr = stepSize(i) and every numeric hyper-parameter by name; spec scalars win', () => {
@@ -228,32 +304,53 @@ describe('optimizer() and rule()', () => {
     )
     const s = opt((i) => 0.1 * (i + 1), 3, { offset: 0.5 }).update(1, tensor([1]), opt(0.1).init(tensor([1])))
     expect(s.params[0]).toBeCloseTo(1 - 0.2 * 3 * 1 + 0.5, 6)
-    const own = optimizer('own', (stepSize: ScheduleLike) => ({ stepSize }), () => ({
-      scalars: () => ({ lr: 1 }),
-      rules: [rule('x', ['x', 'g', 'lr'], descend)],
-    }))
+    const own = optimizer(
+      'own',
+      (stepSize: ScheduleLike) => ({ stepSize }),
+      () => ({
+        scalars: () => ({ lr: 1 }),
+        rules: [rule('x', ['x', 'g', 'lr'], descend)],
+      }),
+    )
     expect(own(0.1).update(0, tensor([1]), own(0.1).init(tensor([5]))).params[0]).toBe(4)
   })
 
-  test('slots are the rules\' targets; initialValues start them elsewhere than 0; scratch is not saved', () => {
+  test("slots are the rules' targets; initialValues start them elsewhere than 0; scratch is not saved", () => {
     function accumulate(s: number, g: number) {
       return s + g
     }
-    const opt = optimizer('sum', (stepSize: ScheduleLike) => ({ stepSize }), () => ({
-      initialValues: { total: 10 },
-      scratch: ['work'],
-      rules: [rule('work', ['work', 'g'], accumulate), rule('total', ['total', 'work'], accumulate), false, rule('x', ['x', 'total', 'lr'], descend)],
-    }))
+    const opt = optimizer(
+      'sum',
+      (stepSize: ScheduleLike) => ({ stepSize }),
+      () => ({
+        initialValues: { total: 10 },
+        scratch: ['work'],
+        rules: [
+          rule('work', ['work', 'g'], accumulate),
+          rule('total', ['total', 'work'], accumulate),
+          false,
+          rule('x', ['x', 'total', 'lr'], descend),
+        ],
+      }),
+    )
     const o = opt(1)
     expect(o.layout.slots).toEqual(['total'])
     const s = o.update(0, tensor([1, 2]), o.init(tensor([0, 0])))
     expect(Array.from(s.slots.total)).toEqual([11, 12])
     expect(Object.keys(O.saveState(s).arrays)).toEqual(['x', 'total'])
-    const bad = optimizer('bad', (stepSize: ScheduleLike) => ({ stepSize }), () => ({ initialValues: { nope: 1 }, rules: [] }))
+    const bad = optimizer(
+      'bad',
+      (stepSize: ScheduleLike) => ({ stepSize }),
+      () => ({ initialValues: { nope: 1 }, rules: [] }),
+    )
     expect(() => bad(1)).toThrow(/initialValues names 'nope', which no rule writes/)
-    const clash = optimizer('clash', (stepSize: ScheduleLike, eps = 1e-8) => ({ stepSize, eps }), () => ({
-      rules: [rule('eps', ['eps', 'g'], accumulate)],
-    }))
+    const clash = optimizer(
+      'clash',
+      (stepSize: ScheduleLike, eps = 1e-8) => ({ stepSize, eps }),
+      () => ({
+        rules: [rule('eps', ['eps', 'g'], accumulate)],
+      }),
+    )
     expect(() => clash(1)).toThrow(/'eps' is both a scalar of the step and an array/)
   })
 
@@ -273,7 +370,11 @@ describe('optimizer() and rule()', () => {
   })
 
   test('slots named g or grad are rejected', () => {
-    const bad = optimizer('bad', (stepSize: ScheduleLike) => ({ stepSize }), () => ({ rules: [rule('g', ['g', 'x', 'lr'], descend)] }))
+    const bad = optimizer(
+      'bad',
+      (stepSize: ScheduleLike) => ({ stepSize }),
+      () => ({ rules: [rule('g', ['g', 'x', 'lr'], descend)] }),
+    )
     expect(() => bad(1)).toThrow(/'g' is reserved/)
   })
 
@@ -329,11 +430,21 @@ describe('optimizer() and rule()', () => {
     expect(() => O.adam(NaN)).toThrow(/adam: stepSize must be a finite number or a schedule/)
     expect(() => O.adam(1e-3, 1)).toThrow(/adam: b1 must be a number in \[0, 1\), got number 1/)
     expect(() => O.adam(1e-3, 0.9, 0.999, -1)).toThrow(/adam: eps must be a number in \[0, ∞\)/)
-    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { weight_decay: 0.1 } as never)).toThrow(/adam: unknown option 'weight_decay' \(known: amsgrad, weightDecay, maximize\)/)
-    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { amsgrad: 1 } as never)).toThrow(/adam: amsgrad must be a boolean, got number 1/)
-    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, 'fast' as never)).toThrow(/adam: options must be an object, got string fast/)
-    expect(() => O.adamw(1e-3, 0.9, 0.999, 1e-8, 0.1, { weightDecay: 0.1 } as never)).toThrow(/adamw: unknown option 'weightDecay' \(known: amsgrad, maximize\)/)
-    expect(() => O.sgd(0.1, { weightDecay: -0.1 })).toThrow(/sgd: weightDecay must be a number in \[0, ∞\), got number -0.1/)
+    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { weight_decay: 0.1 } as never)).toThrow(
+      /adam: unknown option 'weight_decay' \(known: amsgrad, weightDecay, maximize\)/,
+    )
+    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, { amsgrad: 1 } as never)).toThrow(
+      /adam: amsgrad must be a boolean, got number 1/,
+    )
+    expect(() => O.adam(1e-3, 0.9, 0.999, 1e-8, 'fast' as never)).toThrow(
+      /adam: options must be an object, got string fast/,
+    )
+    expect(() => O.adamw(1e-3, 0.9, 0.999, 1e-8, 0.1, { weightDecay: 0.1 } as never)).toThrow(
+      /adamw: unknown option 'weightDecay' \(known: amsgrad, maximize\)/,
+    )
+    expect(() => O.sgd(0.1, { weightDecay: -0.1 })).toThrow(
+      /sgd: weightDecay must be a number in \[0, ∞\), got number -0.1/,
+    )
     expect(O.sgd(0.1, { momentum: 1 }).hyper.momentum).toBe(1) // sgd's momentum may be 1 (declared), adagrad's not
     expect(() => O.adagrad(0.1, 1)).toThrow(/adagrad: momentum must be a number in \[0, 1\), got number 1/)
     expect(() => O.sgd(0.1, { nesterov: true })).toThrow(/nesterov momentum requires a momentum > 0 and zero dampening/)
@@ -357,7 +468,9 @@ describe('optimizer() and rule()', () => {
 
   test('a state made with other options is rejected, not misread', () => {
     const plain = O.adam(0.1).init(tensor([1]))
-    expect(() => O.adam(0.1, 0.9, 0.999, 1e-8, { amsgrad: true }).update(0, tensor([1]), plain)).toThrow(/no slot 'vmax'/)
+    expect(() => O.adam(0.1, 0.9, 0.999, 1e-8, { amsgrad: true }).update(0, tensor([1]), plain)).toThrow(
+      /no slot 'vmax'/,
+    )
   })
 
   test('float64 parameters are copied into float32 state; gradients may be float64', () => {
@@ -379,12 +492,13 @@ describe('optimizer() and rule()', () => {
     expect(z.params[0]).toBeCloseTo(0.9, 6)
   })
 
-  test('the step index is the caller\'s (JAX): bias correction uses i, not a hidden counter', () => {
+  test("the step index is the caller's (JAX): bias correction uses i, not a hidden counter", () => {
     const opt = O.adam(0.1)
     const a = opt.update(5, tensor([1]), opt.init(tensor([0])))
     // first moments are (1−b1)·g and (1−b2)·g² whatever i is; the bias corrections use i = 5
-    const m = 0.1, v = 0.001
-    const expected = -0.1 * (m / (1 - 0.9 ** 6)) / (Math.sqrt(v / (1 - 0.999 ** 6)) + 1e-8)
+    const m = 0.1,
+      v = 0.001
+    const expected = (-0.1 * (m / (1 - 0.9 ** 6))) / (Math.sqrt(v / (1 - 0.999 ** 6)) + 1e-8)
     expect(a.params[0]).toBeCloseTo(expected, 6)
     expect(a.step).toBe(6)
   })
@@ -395,7 +509,13 @@ describe('optimizer() and rule()', () => {
 
 describe('attach()', () => {
   test('re-points the tensors into the flat buffers; backward() accumulates into .grad in place', () => {
-    const w = tensor([[1, 2], [3, 4]], { requiresGrad: true })
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    )
     const b = tensor([0.5, -0.5], { requiresGrad: true })
     const train = O.sgd(0.1).attach({ w, b })
     expect(w.data.buffer).toBe(train.state.params.buffer)
@@ -416,7 +536,12 @@ describe('attach()', () => {
   test('a training loop with backward(), step(), zeroGrad() lowers the loss', () => {
     const w = tensor([[0.1], [-0.2]], { requiresGrad: true })
     const b = tensor([0], { requiresGrad: true })
-    const X = tensor([[1, 2], [2, 1], [0, 1], [3, 3]])
+    const X = tensor([
+      [1, 2],
+      [2, 1],
+      [0, 1],
+      [3, 3],
+    ])
     const Y = tensor([[5], [4], [2], [9]]) // y = x₁ + 2x₂ + 0
     const train = O.adam(0.1).attach([w, b])
     const lossOf = () => X.matmul(w).add(b).sub(Y).square().mean()
@@ -460,7 +585,9 @@ describe('attach()', () => {
   })
 
   test('refuses float64 tensors and a tensor listed twice', () => {
-    expect(() => O.adam(0.1).attach(tensor([1], { dtype: 'float64' }))).toThrow(/attach: 'params' \[1\] is float64; .*astype\('float32'\)/)
+    expect(() => O.adam(0.1).attach(tensor([1], { dtype: 'float64' }))).toThrow(
+      /attach: 'params' \[1\] is float64; .*astype\('float32'\)/,
+    )
     const w = tensor([1])
     expect(() => O.adam(0.1).attach({ a: w, b: w })).toThrow(/attach: the tensor at 'b' also appears at 'a'/)
   })
@@ -468,7 +595,9 @@ describe('attach()', () => {
   test("step() takes attach's own path (updateLeaves), which checks what it is given and matches update()", () => {
     const opt = O.adam(0.1)
     const state = opt.init({ w: tensor([1, 2]), b: tensor([3]) })
-    expect(() => opt.updateLeaves(0, [tensor([1, 1])], state)).toThrow(/adam\.update: 1 gradient leaves for 2 parameters/)
+    expect(() => opt.updateLeaves(0, [tensor([1, 1])], state)).toThrow(
+      /adam\.update: 1 gradient leaves for 2 parameters/,
+    )
     expect(() => opt.updateLeaves(-1, [tensor([1, 1]), tensor([1])], state)).toThrow(/adam\.update: the step i must be/)
     expect(() => O.sgd(0.1).updateLeaves(0, [tensor([1, 1]), tensor([1])], state)).toThrow(/made by 'adam', not 'sgd'/)
     expect(state.step).toBe(0) // refused: nothing written
@@ -482,7 +611,10 @@ describe('attach()', () => {
 describe('docs/adam.md', () => {
   test('shows optimizers/adam.ts as it is: every code line of its block is a line of the file', () => {
     const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'adam.md'), 'utf8')
-    const block = doc.slice(doc.indexOf("export const adam = optimizer("), doc.indexOf('```', doc.indexOf("export const adam = optimizer(")))
+    const block = doc.slice(
+      doc.indexOf('export const adam = optimizer('),
+      doc.indexOf('```', doc.indexOf('export const adam = optimizer(')),
+    )
     const source = fs.readFileSync(path.join(__dirname, '..', 'optimizers', 'adam.ts'), 'utf8').split('\n')
     const lines = block.split('\n').filter((l) => l.trim())
     expect(lines.length).toBeGreaterThan(15)

@@ -5,7 +5,17 @@
  * (100 cases per property) so the file takes a few seconds.
  */
 import fc from 'fast-check'
-import { add, tensor, zeros, Tensor, flattenTree as flatten, unflattenTree as unflatten, mapTree, describeTree, type Tree } from '../src/index.js'
+import {
+  add,
+  tensor,
+  zeros,
+  Tensor,
+  flattenTree as flatten,
+  unflattenTree as unflatten,
+  mapTree,
+  describeTree,
+  type Tree,
+} from '../src/index.js'
 import { broadcastShapes } from '../src/nd.js'
 import { unbroadcast } from '../src/reductions.js'
 import { reshape } from '../src/ops/index.js'
@@ -63,13 +73,19 @@ function distinct(shape: number[], scale: number): Tensor {
 // Arbitraries
 
 /** An axis size: mostly 1..4, sometimes 0 (empty tensors must work too). */
-const dim = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 12, arbitrary: fc.integer({ min: 1, max: 4 }) })
+const dim = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(0) },
+  { weight: 12, arbitrary: fc.integer({ min: 1, max: 4 }) },
+)
 const shapeArb = (maxRank = 4, d: fc.Arbitrary<number> = dim) => fc.array(d, { maxLength: maxRank })
 
 /** A shape that broadcasts to `out`: a suffix of it with some axes replaced by 1. */
 const broadcastableTo = (out: number[]) =>
   fc
-    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+    .tuple(
+      fc.integer({ min: 0, max: out.length }),
+      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
+    )
     .map(([k, ones]) => out.slice(out.length - k).map((s, i) => (ones[i] ? 1 : s)))
 
 /** Two shapes that broadcast together (their broadcast may be smaller than `out`). */
@@ -77,7 +93,12 @@ const compatiblePair = shapeArb().chain((out) => fc.tuple(broadcastableTo(out), 
 
 /** Two shapes that do not broadcast: on one aligned axis both sizes are ≥ 2 and differ. */
 const incompatiblePair = fc
-  .tuple(shapeArb(3, fc.integer({ min: 1, max: 3 })), fc.integer({ min: 2, max: 5 }), fc.integer({ min: 2, max: 5 }), fc.nat())
+  .tuple(
+    shapeArb(3, fc.integer({ min: 1, max: 3 })),
+    fc.integer({ min: 2, max: 5 }),
+    fc.integer({ min: 2, max: 5 }),
+    fc.nat(),
+  )
   .filter(([, p, q]) => p !== q)
   .chain(([out, p, q, at]) => {
     const axis = at % (out.length + 1) // position of the clashing axis counted from the right
@@ -107,7 +128,10 @@ describe('broadcasting', () => {
         for (let k = 0; k < out.size; k++) {
           const idx = unravel(k, shape)
           const want = a.data[ravelBroadcast(idx, sa)] + b.data[ravelBroadcast(idx, sb)]
-          if (out.data[k] !== want) throw new Error(`add ${JSON.stringify(sa)} + ${JSON.stringify(sb)}: element ${k} is ${out.data[k]}, expected ${want}`)
+          if (out.data[k] !== want)
+            throw new Error(
+              `add ${JSON.stringify(sa)} + ${JSON.stringify(sb)}: element ${k} is ${out.data[k]}, expected ${want}`,
+            )
         }
       }),
       RUNS,
@@ -136,8 +160,12 @@ describe('broadcasting', () => {
         expect(broadcastRef(sa, sb)).toBeNull()
         const a = zeros(sa)
         const b = zeros(sb)
-        expect(() => add(a, b)).toThrow(`add: shapes [${sa.join(',')}] and [${sb.join(',')}] cannot be broadcast together`)
-        expect(() => add(b, a)).toThrow(`add: shapes [${sb.join(',')}] and [${sa.join(',')}] cannot be broadcast together`)
+        expect(() => add(a, b)).toThrow(
+          `add: shapes [${sa.join(',')}] and [${sb.join(',')}] cannot be broadcast together`,
+        )
+        expect(() => add(b, a)).toThrow(
+          `add: shapes [${sb.join(',')}] and [${sa.join(',')}] cannot be broadcast together`,
+        )
       }),
       RUNS,
     )
@@ -180,22 +208,29 @@ describe('un-broadcasting', () => {
 describe('round trips', () => {
   /** A shape and another shape with the same number of elements (one size possibly -1). */
   const reshapePair = shapeArb(4, fc.integer({ min: 1, max: 4 })).chain((shape) =>
-    fc.tuple(fc.constant(shape), fc.array(fc.nat(), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 2 }), fc.boolean()).map(([s, picks, ones, infer]) => {
-      let rest = size(s)
-      const t: number[] = []
-      for (const p of picks) {
-        const divisors: number[] = []
-        for (let d = 1; d <= rest; d++) if (rest % d === 0) divisors.push(d)
-        const d = divisors[p % divisors.length]
-        t.push(d)
-        rest /= d
-      }
-      t.push(rest)
-      for (const o of ones) t.splice(o % (t.length + 1), 0, 1)
-      const spec = t.slice()
-      if (infer) spec[picks.length % spec.length] = -1
-      return { shape: s, spec, target: t }
-    }),
+    fc
+      .tuple(
+        fc.constant(shape),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 2 }),
+        fc.boolean(),
+      )
+      .map(([s, picks, ones, infer]) => {
+        let rest = size(s)
+        const t: number[] = []
+        for (const p of picks) {
+          const divisors: number[] = []
+          for (let d = 1; d <= rest; d++) if (rest % d === 0) divisors.push(d)
+          const d = divisors[p % divisors.length]
+          t.push(d)
+          rest /= d
+        }
+        t.push(rest)
+        for (const o of ones) t.splice(o % (t.length + 1), 0, 1)
+        const spec = t.slice()
+        if (infer) spec[picks.length % spec.length] = -1
+        return { shape: s, spec, target: t }
+      }),
   )
 
   test('reshape to a compatible shape and back is the identity (same values, same order)', () => {
@@ -213,7 +248,13 @@ describe('round trips', () => {
   })
 
   const permutation = shapeArb(4).chain((shape) =>
-    fc.tuple(fc.constant(shape), fc.shuffledSubarray(shape.map((_, i) => i), { minLength: shape.length, maxLength: shape.length })),
+    fc.tuple(
+      fc.constant(shape),
+      fc.shuffledSubarray(
+        shape.map((_, i) => i),
+        { minLength: shape.length, maxLength: shape.length },
+      ),
+    ),
   )
 
   test('permute by p moves axis p[i] to i (index arithmetic), and permute by p⁻¹ undoes it', () => {
@@ -229,7 +270,10 @@ describe('round trips', () => {
           p.forEach((a, i) => (src[a] = idx[i]))
           let off = 0
           for (let a = 0; a < shape.length; a++) off = off * shape[a] + src[a]
-          if (y.data[k] !== x.data[off]) throw new Error(`permute ${JSON.stringify(shape)} by ${JSON.stringify(p)}: element ${k} is ${y.data[k]}, expected ${x.data[off]}`)
+          if (y.data[k] !== x.data[off])
+            throw new Error(
+              `permute ${JSON.stringify(shape)} by ${JSON.stringify(p)}: element ${k} is ${y.data[k]}, expected ${x.data[off]}`,
+            )
         }
         const inv = new Array<number>(p.length)
         p.forEach((a, i) => (inv[a] = i))
@@ -291,7 +335,8 @@ describe('parameter trees', () => {
         expect(new Set(paths).size).toBe(paths.length)
         paths.forEach((p, i) => expect(at(t, p)).toBe(leaves[i]))
         const back = unflatten(def, leaves)
-        if (!sameTree(t, back)) throw new Error(`round trip changed ${describeTree(def)} into ${describeTree(flatten(back).def)}`)
+        if (!sameTree(t, back))
+          throw new Error(`round trip changed ${describeTree(def)} into ${describeTree(flatten(back).def)}`)
         expect(sameTreeDef(flatten(back).def, def)).toBe(true)
       }),
       RUNS,
@@ -325,7 +370,8 @@ describe('parameter trees', () => {
       fc.property(tree, (t) => {
         const { leaves, def } = flatten(t)
         expect(() => unflatten(def, [...leaves, zeros([1])])).toThrow('tree: unflatten got')
-        if (leaves.length > 0) expect(() => unflatten(def, leaves.slice(1))).toThrow('tree: unflatten ran out of leaves')
+        if (leaves.length > 0)
+          expect(() => unflatten(def, leaves.slice(1))).toThrow('tree: unflatten ran out of leaves')
       }),
       RUNS,
     )

@@ -5,7 +5,21 @@
  * (Values against PyTorch are in nn-torch.test.ts.)
  */
 import {
-  gradcheck, gradgradcheck, jvp, noGrad, permute, Random, randn, seed, slice, stack, tensor, Tensor, valueAndGrad, zeros, type Tree,
+  gradcheck,
+  gradgradcheck,
+  jvp,
+  noGrad,
+  permute,
+  Random,
+  randn,
+  seed,
+  slice,
+  stack,
+  tensor,
+  Tensor,
+  valueAndGrad,
+  zeros,
+  type Tree,
 } from '../src/index.js'
 import * as nn from '../src/nn/index.js'
 import { adam } from '../optimizers/index.js'
@@ -23,7 +37,9 @@ function expectClose(a: Tensor, b: Tensor, tol = 1e-12): void {
 
 /** The state dict as one string (compared whole: a deep equal of 100k numbers is slow in jest). */
 function snapshot(m: nn.Module<unknown>): string {
-  return Object.entries(m.stateDict()).map(([k, t]) => `${k}:${Buffer.from(t.data.buffer).toString('base64')}`).join(';')
+  return Object.entries(m.stateDict())
+    .map(([k, t]) => `${k}:${Buffer.from(t.data.buffer).toString('base64')}`)
+    .join(';')
 }
 
 /** The cell of layer k of a sequence layer, holding the very same tensors. */
@@ -38,9 +54,16 @@ function cellOf<C extends nn.RNNCell | nn.LSTMCell | nn.GRUCell>(cell: C, layer:
 describe('parameters: PyTorch names, layout and initialisation', () => {
   test('cells: weightIh [G·H, in], weightHh [G·H, H], biasIh, biasHh [G·H], in U(±1/√H)', () => {
     seed(0)
-    for (const [cell, G] of [[new nn.RNNCell(3, 16), 1], [new nn.LSTMCell(3, 16), 4], [new nn.GRUCell(3, 16), 3]] as const) {
+    for (const [cell, G] of [
+      [new nn.RNNCell(3, 16), 1],
+      [new nn.LSTMCell(3, 16), 4],
+      [new nn.GRUCell(3, 16), 3],
+    ] as const) {
       expect(cell.namedParameters().map(([n, t]) => `${n} ${t.shape.join('x')}`)).toEqual([
-        `weightIh ${G * 16}x3`, `weightHh ${G * 16}x16`, `biasIh ${G * 16}`, `biasHh ${G * 16}`,
+        `weightIh ${G * 16}x3`,
+        `weightHh ${G * 16}x16`,
+        `biasIh ${G * 16}`,
+        `biasHh ${G * 16}`,
       ])
       const all = cell.namedParameters().flatMap(([, t]) => Array.from(t.data))
       expect(Math.max(...all.map(Math.abs))).toBeLessThanOrEqual(0.25) // 1/√16
@@ -53,8 +76,14 @@ describe('parameters: PyTorch names, layout and initialisation', () => {
   test('layers: weightIhL{k} … in PyTorch order; layer k > 0 reads H inputs', () => {
     const lstm = new nn.LSTM(5, 4, { numLayers: 2 })
     expect(lstm.namedParameters().map(([n, t]) => `${n} ${t.shape.join('x')}`)).toEqual([
-      'weightIhL0 16x5', 'weightHhL0 16x4', 'biasIhL0 16', 'biasHhL0 16',
-      'weightIhL1 16x4', 'weightHhL1 16x4', 'biasIhL1 16', 'biasHhL1 16',
+      'weightIhL0 16x5',
+      'weightHhL0 16x4',
+      'biasIhL0 16',
+      'biasHhL0 16',
+      'weightIhL1 16x4',
+      'weightHhL1 16x4',
+      'biasIhL1 16',
+      'biasHhL1 16',
     ])
     expect(new nn.GRU(2, 3, { bias: false }).namedParameters().map(([n]) => n)).toEqual(['weightIhL0', 'weightHhL0'])
     expect(lstm.toString()).toBe('LSTM(5, 4, numLayers: 2)')
@@ -162,7 +191,9 @@ describe('gradients', () => {
     const f = (...ts: Tensor[]) => {
       const params = Object.fromEntries(names.map((n, i) => [n, ts[i]]))
       const h0 = ts[names.length]
-      const out = lstm ? (layer as nn.LSTM).apply(params, x, [h0, ts[names.length + 1]]) : (layer as nn.GRU).apply(params, x, h0)
+      const out = lstm
+        ? (layer as nn.LSTM).apply(params, x, [h0, ts[names.length + 1]])
+        : (layer as nn.GRU).apply(params, x, h0)
       const [o, hN] = out as [Tensor, Tensor | Tensor[]]
       const last = Array.isArray(hN) ? hN[0].add(hN[1]) : hN
       return o.mul(w).sum().add(last.sum())
@@ -181,7 +212,15 @@ describe('gradients', () => {
     const x = randn([2, 3], f64)
     const h = randn([2, 2], f64)
     const c = randn([2, 2], f64)
-    expect(gradcheck((a, b, d) => { const [h2, c2] = lstm.forward(a, [b, d]); return h2.mul(c2).sum() }, [x, h, c]).message).toMatch(/passed/)
+    expect(
+      gradcheck(
+        (a, b, d) => {
+          const [h2, c2] = lstm.forward(a, [b, d])
+          return h2.mul(c2).sum()
+        },
+        [x, h, c],
+      ).message,
+    ).toMatch(/passed/)
     expect(gradcheck((a, b) => gru.forward(a, b).square().sum(), [x, h]).message).toMatch(/passed/)
     expect(gradcheck((a, b) => rnn.forward(a, b).square().sum(), [x, h]).message).toMatch(/passed/)
   })
@@ -191,9 +230,15 @@ describe('gradients', () => {
     const lstm = new nn.LSTM(2, 3, f64)
     const gru = new nn.GRUCell(2, 3, f64)
     const x = randn([4, 1, 2], f64)
-    const f = (w: Tensor, xx: Tensor) => lstm.apply({ ...lstm.parameters(), weightHhL0: w }, xx)[0].square().sum()
+    const f = (w: Tensor, xx: Tensor) =>
+      lstm
+        .apply({ ...lstm.parameters(), weightHhL0: w }, xx)[0]
+        .square()
+        .sum()
     expect(gradgradcheck(f, [lstm.weightHhL0!, x]).message).toMatch(/passed/)
-    expect(gradgradcheck((a, h) => gru.forward(a, h).tanh().sum(), [randn([2, 2], f64), randn([2, 3], f64)]).message).toMatch(/passed/)
+    expect(
+      gradgradcheck((a, h) => gru.forward(a, h).tanh().sum(), [randn([2, 2], f64), randn([2, 3], f64)]).message,
+    ).toMatch(/passed/)
     const t = randn([4, 1, 2], f64)
     const g = (xx: Tensor) => lstm.forward(xx)[0].sum()
     const [, dy] = jvp(g, [x], [t])
@@ -244,7 +289,9 @@ describe('errors name the layer and the shapes, and change nothing', () => {
     expect(() => cell.forward(randn([4, 64]), [randn([4, 128])] as never)).toThrow(
       'LSTMCell: the state must be [h, c] (two tensors of shape [N, 128]), got an array of length 1',
     )
-    expect(() => cell.forward(randn([4, 64]), randn([4, 128]) as never)).toThrow(/LSTMCell: the state must be \[h, c\].*got an object of class Tensor/)
+    expect(() => cell.forward(randn([4, 64]), randn([4, 128]) as never)).toThrow(
+      /LSTMCell: the state must be \[h, c\].*got an object of class Tensor/,
+    )
     const lstm = new nn.LSTM(8, 16, { numLayers: 2 })
     expect(() => lstm.forward(randn([5, 3, 8]), [randn([1, 3, 16]), randn([2, 3, 16])])).toThrow(
       'LSTM: h0 has shape [1,3,16], expected [2,3,16] (layers 2, batch 3, hidden 16)',
@@ -252,17 +299,31 @@ describe('errors name the layer and the shapes, and change nothing', () => {
     expect(() => new nn.GRU(8, 16, { batchFirst: true }).forward(randn([3, 5, 8]), randn([1, 5, 16]))).toThrow(
       'GRU: h0 has shape [1,5,16], expected [1,3,16] (layers 1, batch 3, hidden 16)',
     )
-    expect(() => new nn.GRUCell(2, 3).forward(randn([4, 2]), 7 as never)).toThrow('GRUCell: h must be a Tensor of shape [4,3], got number 7')
+    expect(() => new nn.GRUCell(2, 3).forward(randn([4, 2]), 7 as never)).toThrow(
+      'GRUCell: h must be a Tensor of shape [4,3], got number 7',
+    )
     expect(snapshot(cell)).toEqual(before)
   })
 
   test('wrong input sizes and ranks', () => {
-    expect(() => new nn.LSTMCell(8, 4).forward(randn([2, 7]))).toThrow('LSTMCell: input has shape [2,7], expected [N, 8] or [8] with input size 8')
-    expect(() => new nn.RNNCell(8, 4).forward(randn([2, 3, 8]))).toThrow('RNNCell: input has shape [2,3,8], expected [N, 8] or [8] with input size 8')
-    expect(() => new nn.LSTM(8, 4).forward(randn([5, 2, 6]))).toThrow('LSTM: input has shape [5,2,6], expected [T, N, 8] or [T, 8] with input size 8')
-    expect(() => new nn.GRU(8, 4, { batchFirst: true }).forward(randn([8]))).toThrow('GRU: input has shape [8], expected [N, T, 8] or [T, 8] with input size 8')
-    expect(() => new nn.RNN(8, 4).forward(randn([0, 2, 8]))).toThrow('RNN: the sequence is empty (input [0,2,8], T = 0)')
-    expect(() => new nn.LSTM(8, 4).forward('abc' as never)).toThrow('LSTM: input must be a Tensor [T, N, 8] or [T, 8], got string abc')
+    expect(() => new nn.LSTMCell(8, 4).forward(randn([2, 7]))).toThrow(
+      'LSTMCell: input has shape [2,7], expected [N, 8] or [8] with input size 8',
+    )
+    expect(() => new nn.RNNCell(8, 4).forward(randn([2, 3, 8]))).toThrow(
+      'RNNCell: input has shape [2,3,8], expected [N, 8] or [8] with input size 8',
+    )
+    expect(() => new nn.LSTM(8, 4).forward(randn([5, 2, 6]))).toThrow(
+      'LSTM: input has shape [5,2,6], expected [T, N, 8] or [T, 8] with input size 8',
+    )
+    expect(() => new nn.GRU(8, 4, { batchFirst: true }).forward(randn([8]))).toThrow(
+      'GRU: input has shape [8], expected [N, T, 8] or [T, 8] with input size 8',
+    )
+    expect(() => new nn.RNN(8, 4).forward(randn([0, 2, 8]))).toThrow(
+      'RNN: the sequence is empty (input [0,2,8], T = 0)',
+    )
+    expect(() => new nn.LSTM(8, 4).forward('abc' as never)).toThrow(
+      'LSTM: input must be a Tensor [T, N, 8] or [T, 8], got string abc',
+    )
   })
 
   test('dtype mismatches', () => {
@@ -282,8 +343,12 @@ describe('errors name the layer and the shapes, and change nothing', () => {
       "LSTM: unknown option 'bidirectional' (not supported); the options are numLayers, batchFirst, bias, rng, dtype",
     )
     expect(() => new nn.GRU(3, 4, { hidden: 3 } as never)).toThrow("GRU: unknown option 'hidden'; the options are")
-    expect(() => new nn.RNNCell(3, 4, { nonlinearity: 'sigmoid' as never })).toThrow("RNNCell: nonlinearity must be 'tanh' or 'relu', got string sigmoid")
-    expect(() => new nn.LSTM(3, 4, { batchFirst: 1 as never })).toThrow('LSTM: batchFirst must be true or false, got number 1')
+    expect(() => new nn.RNNCell(3, 4, { nonlinearity: 'sigmoid' as never })).toThrow(
+      "RNNCell: nonlinearity must be 'tanh' or 'relu', got string sigmoid",
+    )
+    expect(() => new nn.LSTM(3, 4, { batchFirst: 1 as never })).toThrow(
+      'LSTM: batchFirst must be true or false, got number 1',
+    )
   })
 })
 
@@ -297,7 +362,9 @@ describe('state dicts and training', () => {
     b.loadStateDict(json)
     const x = randn([4, 2, 3])
     expect(b.forward(x)[0].toArray()).toEqual(a.forward(x)[0].toArray())
-    expect(() => new nn.LSTM(3, 6, { numLayers: 2 }).loadStateDict(json)).toThrow(/'weightIhL0' has shape \[20,3\], expected \[24,3\]/)
+    expect(() => new nn.LSTM(3, 6, { numLayers: 2 }).loadStateDict(json)).toThrow(
+      /'weightIhL0' has shape \[20,3\], expected \[24,3\]/,
+    )
   })
 
   test('an LSTM learns to predict the next symbol of a repeating pattern', () => {
@@ -338,5 +405,14 @@ test('outputs are typed as PyTorch returns them', () => {
   const [o2, h2]: [Tensor, Tensor] = new nn.GRU(2, 3).forward(randn([2, 1, 2]))
   const [h3, c3]: [Tensor, Tensor] = new nn.LSTMCell(2, 3).forward(randn([1, 2]))
   const h4: Tensor = new nn.RNNCell(2, 3).forward(tensor([[1, 2]]))
-  expect([out, h, c, o2, h2, h3, c3, h4].map((t) => t.shape)).toEqual([[2, 1, 3], [1, 1, 3], [1, 1, 3], [2, 1, 3], [1, 1, 3], [1, 3], [1, 3], [1, 3]])
+  expect([out, h, c, o2, h2, h3, c3, h4].map((t) => t.shape)).toEqual([
+    [2, 1, 3],
+    [1, 1, 3],
+    [1, 1, 3],
+    [2, 1, 3],
+    [1, 1, 3],
+    [1, 3],
+    [1, 3],
+    [1, 3],
+  ])
 })

@@ -3,9 +3,7 @@
  * stability of logsumexp at ±1000, float32 accumulation, keepdims shapes and the fast paths
  * against a brute-force reference on larger arrays.
  */
-import {
-  argmax, logsumexp, max, mean, min, sum, tensor, variance, zeros, type Tensor,
-} from '../src/index.js'
+import { argmax, logsumexp, max, mean, min, sum, tensor, variance, zeros, type Tensor } from '../src/index.js'
 import { average, largest, lse, refReduce, smallest, total, values, varianceOf } from './table/reduce.rows.js'
 import { expectClose, numericGrad, tapeGrad } from './numeric-grad.js'
 
@@ -31,28 +29,45 @@ describe('axis errors name the op, the axis and the shape', () => {
   test.each(reducers)('%s', (name, op) => {
     expect(() => op(x, 2)).toThrow(new RegExp(`^${name}: axis 2 is out of range for shape \\[2,3\\]`))
     expect(() => op(x, -3)).toThrow(new RegExp(`^${name}: axis -3 is out of range for shape \\[2,3\\]`))
-    expect(() => op(x, [1, -1])).toThrow(new RegExp(`^${name}: axis -1 appears more than once in \\[1,-1\\] \\(shape \\[2,3\\]\\)`))
+    expect(() => op(x, [1, -1])).toThrow(
+      new RegExp(`^${name}: axis -1 appears more than once in \\[1,-1\\] \\(shape \\[2,3\\]\\)`),
+    )
     expect(() => op(x, [0, 0])).toThrow(/appears more than once/)
     expect(() => op(x, 0.5)).toThrow(new RegExp(`^${name}: axis 0.5 is not an integer for shape \\[2,3\\]`))
     expect(() => op(x, [0, 5])).toThrow(/axis 5 is out of range/)
-    expect(() => op(tensor(1), 0)).toThrow(new RegExp(`^${name}: axis 0 is out of range for shape \\[\\] \\(a 0-d tensor has no axes\\)`))
+    expect(() => op(tensor(1), 0)).toThrow(
+      new RegExp(`^${name}: axis 0 is out of range for shape \\[\\] \\(a 0-d tensor has no axes\\)`),
+    )
   })
 
   test('argmax', () => {
     expect(() => argmax(x, 2)).toThrow(/^argmax: axis 2 is out of range for shape \[2,3\]/)
     expect(() => argmax(x, -3)).toThrow(/^argmax: axis -3 is out of range/)
-    expect(() => argmax(x, [0, 1] as unknown as number)).toThrow(/^argmax: axis must be one number or null, got \[0,1\] \(shape \[2,3\]\)/)
+    expect(() => argmax(x, [0, 1] as unknown as number)).toThrow(
+      /^argmax: axis must be one number or null, got \[0,1\] \(shape \[2,3\]\)/,
+    )
   })
 
   test('not a tensor', () => {
     expect(() => sum([1, 2] as unknown as Tensor)).toThrow(/^sum: x must be a Tensor, got an array/)
-    expect(() => variance(x, 0, false, NaN)).toThrow(/^variance: correction must be a finite number, got NaN \(shape \[2,3\]\)/)
+    expect(() => variance(x, 0, false, NaN)).toThrow(
+      /^variance: correction must be a finite number, got NaN \(shape \[2,3\]\)/,
+    )
   })
 
   test('a failed call records nothing and leaves the input alone', () => {
-    const a = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true })
+    const a = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    )
     expect(() => sum(a, 7)).toThrow()
-    expect(a.toArray()).toEqual([[1, 2, 3], [4, 5, 6]])
+    expect(a.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(a.entry).toBeNull()
   })
 })
@@ -90,14 +105,46 @@ describe('keepdims and output shapes', () => {
 
 describe('fast paths agree with the brute-force reference on larger arrays', () => {
   const shapes: [number[], (number | number[] | null)[]][] = [
-    [[7, 13], [0, 1, -1, null]],
-    [[5, 6, 7], [0, 1, 2, [0, 1], [1, 2], [0, 2], null]],
-    [[3, 1, 4, 1, 5], [[0, 2], [2, 4], [0, 4], [1, 3], [0, 2, 4]]],
-    [[2, 3, 4, 5], [[0, 2], [1, 3], [0, 3], [0, 1, 3]]],
+    [
+      [7, 13],
+      [0, 1, -1, null],
+    ],
+    [
+      [5, 6, 7],
+      [0, 1, 2, [0, 1], [1, 2], [0, 2], null],
+    ],
+    [
+      [3, 1, 4, 1, 5],
+      [
+        [0, 2],
+        [2, 4],
+        [0, 4],
+        [1, 3],
+        [0, 2, 4],
+      ],
+    ],
+    [
+      [2, 3, 4, 5],
+      [
+        [0, 2],
+        [1, 3],
+        [0, 3],
+        [0, 1, 3],
+      ],
+    ],
     // long rows and many rows: the unrolled loops (4 accumulators, 4 rows at a time)
-    [[3, 70], [0, 1, -1, null]],
-    [[70, 3], [0, 1]],
-    [[4, 37, 2], [1, [0, 1]]],
+    [
+      [3, 70],
+      [0, 1, -1, null],
+    ],
+    [
+      [70, 3],
+      [0, 1],
+    ],
+    [
+      [4, 37, 2],
+      [1, [0, 1]],
+    ],
   ]
   const refs: [string, Reducer, (v: number[]) => number][] = [
     ['sum', sum, total],
@@ -127,7 +174,10 @@ describe('gradients match finite differences', () => {
       // Weight the output so that every output element gets a different cotangent.
       const f = (t: Tensor) => {
         const y = op(t, axis)
-        const w = tensor(Array.from({ length: y.size }, (_, i) => 1 + 0.5 * i), { shape: y.shape, dtype: 'float64' })
+        const w = tensor(
+          Array.from({ length: y.size }, (_, i) => 1 + 0.5 * i),
+          { shape: y.shape, dtype: 'float64' },
+        )
         return sum(y.mul(w))
       }
       expectClose(tapeGrad(f, x), numericGrad(f, x), 1e-6)
@@ -140,21 +190,64 @@ describe('max and min gradients at ties: split equally (PyTorch amax/amin)', () 
     expect(tapeGrad((x) => max(x), tensor([1, 3, 3]))).toEqual([0, 0.5, 0.5])
   })
   test('min over an axis with a three-way tie', () => {
-    const g = tapeGrad((x) => min(x, 1).mul(tensor([3, 1])).sum(), tensor([[2, 2, 2], [0, 5, -1]]))
+    const g = tapeGrad(
+      (x) =>
+        min(x, 1)
+          .mul(tensor([3, 1]))
+          .sum(),
+      tensor([
+        [2, 2, 2],
+        [0, 5, -1],
+      ]),
+    )
     expect(g).toEqual([1, 1, 1, 0, 0, 1])
   })
   test('max over several axes with ties across them', () => {
     // [[[4, 1], [4, 0]], [[2, 7], [7, 7]]] max over axes [1, 2]: 4 twice, 7 three times.
-    const g = tapeGrad((x) => max(x, [1, 2]).sum(), tensor([[[4, 1], [4, 0]], [[2, 7], [7, 7]]]))
+    const g = tapeGrad(
+      (x) => max(x, [1, 2]).sum(),
+      tensor([
+        [
+          [4, 1],
+          [4, 0],
+        ],
+        [
+          [2, 7],
+          [7, 7],
+        ],
+      ]),
+    )
     expectClose(g, [0.5, 0, 0.5, 0, 0, 1 / 3, 1 / 3, 1 / 3], 1e-7)
   })
   test('max over the first axis (inner > 1) with ties in each column', () => {
-    const g = tapeGrad((x) => max(x, 0).mul(tensor([2, 4])).sum(), tensor([[1, 5], [1, 2], [0, 5]]))
+    const g = tapeGrad(
+      (x) =>
+        max(x, 0)
+          .mul(tensor([2, 4]))
+          .sum(),
+      tensor([
+        [1, 5],
+        [1, 2],
+        [0, 5],
+      ]),
+    )
     expect(g).toEqual([1, 2, 1, 0, 0, 2])
   })
   test('max over non-adjacent axes [0, 2] with ties', () => {
     // x[i][j][k]: for j = 0 the values are {3, 3, 1, 3}, for j = 1 {0, 2, 2, -1}.
-    const g = tapeGrad((x) => max(x, [0, 2]).sum(), tensor([[[3, 3], [0, 2]], [[1, 3], [2, -1]]]))
+    const g = tapeGrad(
+      (x) => max(x, [0, 2]).sum(),
+      tensor([
+        [
+          [3, 3],
+          [0, 2],
+        ],
+        [
+          [1, 3],
+          [2, -1],
+        ],
+      ]),
+    )
     expectClose(g, [1 / 3, 1 / 3, 0, 0.5, 0, 1 / 3, 0.5, 0], 1e-7)
   })
 })
@@ -170,9 +263,13 @@ describe('empty reductions', () => {
     expect(max(zeros([0, 3]), 1).shape).toEqual([0])
   })
   test('max/min of nothing is an error naming the op and the shape', () => {
-    expect(() => max(zeros([0, 3]), 0)).toThrow(/^max: cannot reduce over zero elements \(axes \[0\] of shape \[0,3\]\)/)
+    expect(() => max(zeros([0, 3]), 0)).toThrow(
+      /^max: cannot reduce over zero elements \(axes \[0\] of shape \[0,3\]\)/,
+    )
     expect(() => min(zeros([0]))).toThrow(/^min: cannot reduce over zero elements .*shape \[0\]/)
-    expect(() => argmax(zeros([2, 0]), 1)).toThrow(/^argmax: cannot take the argmax of zero elements \(shape \[2,0\], axis 1\)/)
+    expect(() => argmax(zeros([2, 0]), 1)).toThrow(
+      /^argmax: cannot take the argmax of zero elements \(shape \[2,0\], axis 1\)/,
+    )
   })
   test('mean of nothing is NaN, logsumexp of nothing is -∞ (as NumPy/SciPy)', () => {
     expect(mean(zeros([0])).item()).toBeNaN()
@@ -183,7 +280,15 @@ describe('empty reductions', () => {
 describe('NaN and infinities', () => {
   test('max/min propagate NaN', () => {
     expect(max(tensor([1, NaN, 3])).item()).toBeNaN()
-    expect(min(tensor([[NaN, 1], [2, 3]]), 1).toArray()).toEqual([NaN, 2])
+    expect(
+      min(
+        tensor([
+          [NaN, 1],
+          [2, 3],
+        ]),
+        1,
+      ).toArray(),
+    ).toEqual([NaN, 2])
   })
   test('NaN propagates through the unrolled long-row and row-update loops', () => {
     const row = Array.from({ length: 100 }, (_, i) => i)
@@ -207,15 +312,31 @@ describe('NaN and infinities', () => {
 describe('logsumexp is stable at ±1000', () => {
   test.each(['float32', 'float64'] as const)('%s: value, finite and correct gradient', (dtype) => {
     const f = (x: Tensor) => logsumexp(x, 1).sum()
-    const x = tensor([[1000, 1000, -1000], [-1000, -1000, -1000], [1000, -1000, 0]], { dtype })
+    const x = tensor(
+      [
+        [1000, 1000, -1000],
+        [-1000, -1000, -1000],
+        [1000, -1000, 0],
+      ],
+      { dtype },
+    )
     const y = logsumexp(x, 1)
     expectClose(y.data, [1000 + Math.LN2, -1000 + Math.log(3), 1000], dtype === 'float32' ? 1e-7 : 1e-15)
     // ∂/∂x = softmax(x) along the axis, worked out by hand.
     expectClose(tapeGrad(f, x), [0.5, 0.5, 0, 1 / 3, 1 / 3, 1 / 3, 1, 0, 0], dtype === 'float32' ? 1e-7 : 1e-15)
   })
   test('float64 gradient near ±1000 matches finite differences', () => {
-    const x = tensor([[1000, 999.5, -1000], [-1000.25, -999, -1000]], f64)
-    const f = (t: Tensor) => logsumexp(t, -1).mul(tensor([1, 2], f64)).sum()
+    const x = tensor(
+      [
+        [1000, 999.5, -1000],
+        [-1000.25, -999, -1000],
+      ],
+      f64,
+    )
+    const f = (t: Tensor) =>
+      logsumexp(t, -1)
+        .mul(tensor([1, 2], f64))
+        .sum()
     expectClose(tapeGrad(f, x), numericGrad(f, x), 1e-6)
   })
 })
@@ -231,7 +352,10 @@ describe('float32', () => {
     expect(Math.abs(mean(x).item() - Math.fround(0.1))).toBeLessThan(1e-8)
   })
   test('results keep the input dtype', () => {
-    const x = tensor([[1, 2], [3, 4]])
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+    ])
     for (const [, op] of reducers) expect(op(x, 0).dtype).toBe('float32')
     expect(argmax(x, 0).dtype).toBe('int32') // indices: int32 whatever the input's dtype
     expect(sum(tensor([1, 2], f64)).dtype).toBe('float64')
@@ -241,15 +365,35 @@ describe('float32', () => {
 
 describe('argmax', () => {
   test('is not differentiable: requiresGrad false even when the input requires it', () => {
-    const x = tensor([[1, 5], [7, 2]], { requiresGrad: true })
+    const x = tensor(
+      [
+        [1, 5],
+        [7, 2],
+      ],
+      { requiresGrad: true },
+    )
     const i = argmax(x, 1)
     expect(i.requiresGrad).toBe(false)
     expect(i.entry).toBeNull()
     expect(i.toArray()).toEqual([1, 0])
   })
   test('flat index over all axes, first maximal index wins', () => {
-    expect(argmax(tensor([[0, 4, 1], [4, 2, 0]])).item()).toBe(1)
-    expect(argmax(tensor([[0, 1, 1], [4, 2, 5]])).item()).toBe(5)
+    expect(
+      argmax(
+        tensor([
+          [0, 4, 1],
+          [4, 2, 0],
+        ]),
+      ).item(),
+    ).toBe(1)
+    expect(
+      argmax(
+        tensor([
+          [0, 1, 1],
+          [4, 2, 5],
+        ]),
+      ).item(),
+    ).toBe(5)
     expect(argmax(tensor(3)).item()).toBe(0)
   })
 })

@@ -78,20 +78,35 @@ describe('huber', () => {
   })
 
   test('errors', () => {
-    expect(() => nn.huber(tensor([1, 2]), tensor([1]))).toThrow('huber: predictions [2] and target [1] must have the same shape')
+    expect(() => nn.huber(tensor([1, 2]), tensor([1]))).toThrow(
+      'huber: predictions [2] and target [1] must have the same shape',
+    )
     expect(() => nn.huber(tensor([1]), 0, { delta: 0 })).toThrow('huber: delta must be a positive finite number, got 0')
-    expect(() => nn.huber(tensor([1]), 0, { reduction: 'max' as never })).toThrow("reduction must be 'mean', 'sum' or 'none'")
+    expect(() => nn.huber(tensor([1]), 0, { reduction: 'max' as never })).toThrow(
+      "reduction must be 'mean', 'sum' or 'none'",
+    )
   })
 })
 
 describe('the DQN gradient step', () => {
   test('three steps match PyTorch (target, Huber loss, Adam) on a fixed batch', () => {
     const d = fixture.dqn
-    const o = rl.resolveDQNOptions('test', { stateSize: 3, actions: 2, hidden: [5], gamma: d.gamma, huberDelta: d.delta, batchSize: 4, learnStart: 4, targetUpdate: 1000, optimizer: () => adam(d.lr) })
+    const o = rl.resolveDQNOptions('test', {
+      stateSize: 3,
+      actions: 2,
+      hidden: [5],
+      gamma: d.gamma,
+      huberDelta: d.delta,
+      batchSize: 4,
+      learnStart: 4,
+      targetUpdate: 1000,
+      optimizer: () => adam(d.lr),
+    })
     const online = new nn.MLP(d.sizes, { rng: new Random(0) })
     const learner = new rl.DQNLearner(online, o)
     // PyTorch's Linear weight is [out, in]; tapegrad's is [in, out].
-    const fromTorch = (w: number[], out: number, inn: number) => Array.from({ length: inn * out }, (_, k) => w[(k % out) * inn + Math.floor(k / out)])
+    const fromTorch = (w: number[], out: number, inn: number) =>
+      Array.from({ length: inn * out }, (_, k) => w[(k % out) * inn + Math.floor(k / out)])
     const load = (net: nn.MLP, w: Record<string, number[]>) =>
       net.layers.forEach((layer, k) => {
         layer.weight.data.set(fromTorch(w[`${2 * k}.weight`], layer.outFeatures, layer.inFeatures))
@@ -100,7 +115,13 @@ describe('the DQN gradient step', () => {
     load(learner.online, d.online)
     load(learner.target, d.target)
     const b = d.batch
-    const batch = { states: Float32Array.from(b.states), actions: Float32Array.from(b.actions), rewards: Float32Array.from(b.rewards), nextStates: Float32Array.from(b.nextStates), dones: Float32Array.from(b.dones) }
+    const batch = {
+      states: Float32Array.from(b.states),
+      actions: Float32Array.from(b.actions),
+      rewards: Float32Array.from(b.rewards),
+      nextStates: Float32Array.from(b.nextStates),
+      dones: Float32Array.from(b.dones),
+    }
     for (let step = 0; step < 3; step++) {
       const loss = learner.gradientStep(batch)
       expect(loss).toBeCloseTo(d.losses[step], 6)
@@ -121,7 +142,13 @@ describe('ReplayBuffer', () => {
     expect(replay.size).toBe(3)
     expect(Array.from(replay.actions)).toEqual([1, 0, 0]) // 3 and 4 overwrote 0 and 1
     expect(Array.from(replay.states)).toEqual([3, -3, 4, -4, 2, -2])
-    const out = { states: new Float32Array(200), actions: new Float32Array(100), rewards: new Float32Array(100), nextStates: new Float32Array(200), dones: new Float32Array(100) }
+    const out = {
+      states: new Float32Array(200),
+      actions: new Float32Array(100),
+      rewards: new Float32Array(100),
+      nextStates: new Float32Array(200),
+      dones: new Float32Array(100),
+    }
     replay.sample(100, new Random(1), out)
     const seen = new Set(Array.from(out.states.filter((_, i) => i % 2 === 0)))
     expect([...seen].sort()).toEqual([2, 3, 4])
@@ -130,8 +157,12 @@ describe('ReplayBuffer', () => {
     copy.prepareLoad('test', JSON.parse(JSON.stringify(replay.save())))()
     expect(Array.from(copy.states)).toEqual(Array.from(replay.states))
     expect([copy.size, copy.next]).toEqual([replay.size, replay.next])
-    expect(() => new rl.ReplayBuffer(4, 2).prepareLoad('test', replay.save())).toThrow('saved with capacity 3 and state size 2, this one has 4 and 2')
-    expect(() => copy.prepareLoad('test', { ...replay.save(), rewards: 'AAAA' })).toThrow('replay.rewards holds 3 bytes, expected 12')
+    expect(() => new rl.ReplayBuffer(4, 2).prepareLoad('test', replay.save())).toThrow(
+      'saved with capacity 3 and state size 2, this one has 4 and 2',
+    )
+    expect(() => copy.prepareLoad('test', { ...replay.save(), rewards: 'AAAA' })).toThrow(
+      'replay.rewards holds 3 bytes, expected 12',
+    )
   })
 })
 
@@ -160,9 +191,18 @@ describe('DQN', () => {
     const text = JSON.stringify(a.save())
     const b = new rl.DQN({ ...chainOptions, seed: 7 }) // the seed chose a start only: the file holds the generators
     b.load(text)
-    expect([b.steps, b.episodes, b.updates, b.replaySize, b.epsilon]).toEqual([a.steps, a.episodes, a.updates, a.replaySize, a.epsilon])
+    expect([b.steps, b.episodes, b.updates, b.replaySize, b.epsilon]).toEqual([
+      a.steps,
+      a.episodes,
+      a.updates,
+      a.replaySize,
+      a.epsilon,
+    ])
     // Continue both on fresh chains (the chain restarts at 0 after an episode end).
-    const recording = (agent: rl.DQN, losses: (number | null)[]): Agent => ({ act: (s) => agent.act(s), learn: (r, s, d) => losses.push(agent.learn(r, s, d)) })
+    const recording = (agent: rl.DQN, losses: (number | null)[]): Agent => ({
+      act: (s) => agent.act(s),
+      learn: (r, s, d) => losses.push(agent.learn(r, s, d)),
+    })
     const lossesA: (number | null)[] = []
     const lossesB: (number | null)[] = []
     const runA = playChain(recording(a, lossesA), 30)
@@ -179,24 +219,42 @@ describe('DQN', () => {
     const saved = a.save()
     const b = new rl.DQN(chainOptions)
     const before = JSON.stringify(b.save())
-    expect(() => b.load({ ...saved, format: 'x' } as never)).toThrow("expected a saved DQN agent (format 'tapegrad.dqn'), got format \"x\"")
-    expect(() => new rl.DQN({ ...chainOptions, hidden: [16] }).load(saved)).toThrow('saved by an agent with other options: hidden [32] (this agent: [16])')
-    expect(() => new rl.DQN({ ...chainOptions, epsilon: 0.1 }).load(saved)).toThrow(/saved with ε = .* but this agent's epsilon schedule gives 0.1/)
-    expect(() => b.load({ ...saved, learner: { ...saved.learner, target: saved.learner.target.slice(0, -8) } })).toThrow("DQN 'chain': load: target holds")
-    expect(() => b.load({ ...saved, learner: { ...saved.learner, replay: { ...saved.learner.replay, size: 5 } } })).toThrow('replay position')
+    expect(() => b.load({ ...saved, format: 'x' } as never)).toThrow(
+      'expected a saved DQN agent (format \'tapegrad.dqn\'), got format "x"',
+    )
+    expect(() => new rl.DQN({ ...chainOptions, hidden: [16] }).load(saved)).toThrow(
+      'saved by an agent with other options: hidden [32] (this agent: [16])',
+    )
+    expect(() => new rl.DQN({ ...chainOptions, epsilon: 0.1 }).load(saved)).toThrow(
+      /saved with ε = .* but this agent's epsilon schedule gives 0.1/,
+    )
+    expect(() =>
+      b.load({ ...saved, learner: { ...saved.learner, target: saved.learner.target.slice(0, -8) } }),
+    ).toThrow("DQN 'chain': load: target holds")
+    expect(() =>
+      b.load({ ...saved, learner: { ...saved.learner, replay: { ...saved.learner.replay, size: 5 } } }),
+    ).toThrow('replay position')
     expect(() => b.load('{not json')).toThrow('the text is not JSON')
     expect(JSON.stringify(b.save())).toBe(before)
   })
 
   test('the two calls are checked', () => {
     const agent = new rl.DQN(chainOptions)
-    expect(() => agent.learn(1, new Float32Array(8), false)).toThrow('DQN.learn: call act(state) before learn(reward, nextState, done)')
+    expect(() => agent.learn(1, new Float32Array(8), false)).toThrow(
+      'DQN.learn: call act(state) before learn(reward, nextState, done)',
+    )
     expect(() => agent.act([1, 2])).toThrow('DQN.act: state has 2 numbers, expected stateSize 8')
     expect(() => agent.act(Float32Array.of(0, 0, 0, NaN, 0, 0, 0, 0))).toThrow('DQN.act: state[3] is NaN')
     agent.act(new Float32Array(8))
-    expect(() => agent.learn(Infinity, new Float32Array(8), false)).toThrow('reward must be a finite number, got Infinity')
-    expect(() => new rl.DQN({ stateSize: 8, actions: 2, learnStart: 10 })).toThrow('learnStart (10) must be at least batchSize (32)')
-    expect(() => new rl.DQN({ stateSize: 8, actions: 2, epsilon: 2 })).toThrow('epsilon must be a number in [0, 1] or a schedule')
+    expect(() => agent.learn(Infinity, new Float32Array(8), false)).toThrow(
+      'reward must be a finite number, got Infinity',
+    )
+    expect(() => new rl.DQN({ stateSize: 8, actions: 2, learnStart: 10 })).toThrow(
+      'learnStart (10) must be at least batchSize (32)',
+    )
+    expect(() => new rl.DQN({ stateSize: 8, actions: 2, epsilon: 2 })).toThrow(
+      'epsilon must be a number in [0, 1] or a schedule',
+    )
     expect(() => new rl.DQN({ stateSize: 8, actions: 2, gama: 0.9 } as never)).toThrow("unknown option 'gama'")
   })
 })
@@ -268,6 +326,8 @@ describe('Random state', () => {
     const a = [r.normal(), r.next(), r.int(10)]
     r.setState(s)
     expect([r.normal(), r.next(), r.int(10)]).toEqual(a)
-    expect(() => r.setState([1.5, null])).toThrow('Random.setState: expected [state (a 32-bit unsigned integer), spare (a finite number or null)], got [1.5,null]')
+    expect(() => r.setState([1.5, null])).toThrow(
+      'Random.setState: expected [state (a 32-bit unsigned integer), spare (a finite number or null)], got [1.5,null]',
+    )
   })
 })

@@ -22,7 +22,11 @@ type Packed = { dtype: string; shape: number[]; data: number[] }
 const fromJson = (t: Packed) =>
   new Tensor(t.dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), t.shape)
 const bitsOf = (t: Tensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
-const snapshot = (m: nn.Module) => m.namedParameters().map(([k, t]) => `${k}:${bitsOf(t)}`).join('|')
+const snapshot = (m: nn.Module) =>
+  m
+    .namedParameters()
+    .map(([k, t]) => `${k}:${bitsOf(t)}`)
+    .join('|')
 
 /** |a − b| ≤ atol + rtol·|b| elementwise, as numpy.allclose; the error names the worst element. */
 function expectAllClose(actual: Tensor, expected: Packed, rtol = 1e-5, atol = 1e-6): void {
@@ -47,7 +51,7 @@ describe('tapegrad → torch', () => {
     ['js_mlp', jsMlp],
     ['js_seq', jsSeq],
     ['js_cnn', jsCnn],
-  ] as const)('%s: torch loaded the file into its nn.Sequential and gives tapegrad\'s outputs', (name, make) => {
+  ] as const)("%s: torch loaded the file into its nn.Sequential and gives tapegrad's outputs", (name, make) => {
     const fx = fixtures[name]
     const net = make()
     expect(Object.keys(net.stateDict({ format: 'torch' })).sort()).toEqual(fx.keys) // what torch's strict load accepted
@@ -90,7 +94,7 @@ describe('tapegrad → torch', () => {
 })
 
 describe('torch → tapegrad', () => {
-  test('torch_mlp: a torch nn.Sequential MLP, its own init, gives torch\'s outputs in tapegrad', () => {
+  test("torch_mlp: a torch nn.Sequential MLP, its own init, gives torch's outputs in tapegrad", () => {
     const fx = fixtures.torch_mlp
     const { tensors, metadata } = loadSafetensors(read(fx.file))
     expect(metadata).toEqual({ producer: 'torch' })
@@ -116,7 +120,9 @@ describe('torch → tapegrad', () => {
       bn = new nn.BatchNorm1d(4)
       lstm = new nn.LSTM(4, 5, { numLayers: 2 })
       cell = new nn.GRUCell(5, 3)
-      override forward(x: Tensor) { return x }
+      override forward(x: Tensor) {
+        return x
+      }
     }
     seed(0)
     const m = new Holder()
@@ -133,11 +139,14 @@ describe('torch → tapegrad', () => {
     expect(m.bn.numBatchesTracked!.item()).toBe(3) // torch's I64 counter, read as int32
   })
 
-  test('torch_cnn: a torch Conv2d/MaxPool2d/Flatten/Linear net gives torch\'s outputs in tapegrad', () => {
+  test("torch_cnn: a torch Conv2d/MaxPool2d/Flatten/Linear net gives torch's outputs in tapegrad", () => {
     const fx = fixtures.torch_cnn
     const net = jsCnn()
     net.loadStateDict(loadSafetensors(read(fx.file)).tensors, { format: 'torch' })
-    expectAllClose(noGrad(() => net.forward(fromJson(fx.inputs))), fx.outputs)
+    expectAllClose(
+      noGrad(() => net.forward(fromJson(fx.inputs))),
+      fx.outputs,
+    )
     const again = net.stateDict({ format: 'torch' })
     expect(Object.keys(again).sort()).toEqual(Object.keys(fx.state).sort())
     for (const [k, t] of Object.entries(fx.state as Record<string, Packed>)) {
@@ -151,7 +160,10 @@ describe('torch → tapegrad', () => {
     expect(metadata).toEqual(fx.metadata)
     expect(JSON.parse(metadata.json)).toEqual({ lr: 0.001, betas: [0.9, 0.999] })
     const kind: Record<string, string> = {
-      float32: 'Float32Array', float64: 'Float64Array', int32: 'Int32Array', int64: 'Int32Array',
+      float32: 'Float32Array',
+      float64: 'Float64Array',
+      int32: 'Int32Array',
+      int64: 'Int32Array',
     }
     expect(Object.keys(tensors).sort()).toEqual(Object.keys(fx.tensors).sort())
     for (const [k, t] of Object.entries(fx.tensors as Record<string, Packed>)) {
@@ -165,11 +177,15 @@ describe('torch → tapegrad', () => {
     expect(dtypes).toEqual(['int32', 'int32', 'float64'])
   })
 
-  test('an int32 tensor of a module (a counter like num_batches_tracked) loads torch\'s I64 exactly', () => {
+  test("an int32 tensor of a module (a counter like num_batches_tracked) loads torch's I64 exactly", () => {
     class Counter extends nn.Module {
       count = tensor(0, { dtype: 'int32' })
-      override forward(x: Tensor) { return x }
-      override torchEntries() { return [nn.torchEntry('num_batches_tracked', this.count)] }
+      override forward(x: Tensor) {
+        return x
+      }
+      override torchEntries() {
+        return [nn.torchEntry('num_batches_tracked', this.count)]
+      }
     }
     const c = new Counter()
     const fromTorch = loadSafetensors(read(fixtures.torch_mixed.file)).tensors['bn.num_batches_tracked']
@@ -178,8 +194,9 @@ describe('torch → tapegrad', () => {
     const back = loadSafetensors(saveSafetensors(c.stateDict({ format: 'torch' }))).tensors.num_batches_tracked
     expect([back.dtype, back.item()]).toEqual(['int32', 7]) // written as I32, which torch copies into its int64 buffer
     for (const bad of [2.5, 2 ** 31, NaN]) {
-      expect(() => c.loadStateDict({ num_batches_tracked: tensor(bad, { dtype: 'float64' }) }, { format: 'torch' }))
-        .toThrow(new RegExp(`'num_batches_tracked' has ${bad} at flat index 0, which int32 cannot hold exactly`))
+      expect(() =>
+        c.loadStateDict({ num_batches_tracked: tensor(bad, { dtype: 'float64' }) }, { format: 'torch' }),
+      ).toThrow(new RegExp(`'num_batches_tracked' has ${bad} at flat index 0, which int32 cannot hold exactly`))
     }
     expect(c.count.item()).toBe(7)
   })
@@ -190,12 +207,25 @@ describe('torch → tapegrad', () => {
 describe("stateDict({ format: 'torch' }) and loadStateDict(d, { format: 'torch' })", () => {
   test('names and layouts of every built-in layer, as torch.nn has them', () => {
     seed(0)
-    const net = new nn.Sequential(new nn.Linear(3, 4), nn.relu, new nn.LayerNorm([4]), new nn.Dropout(0.1),
-      new nn.Linear(4, 2, { bias: false }), new nn.MLP([2, 5, 1]))
+    const net = new nn.Sequential(
+      new nn.Linear(3, 4),
+      nn.relu,
+      new nn.LayerNorm([4]),
+      new nn.Dropout(0.1),
+      new nn.Linear(4, 2, { bias: false }),
+      new nn.MLP([2, 5, 1]),
+    )
     const sd = net.stateDict({ format: 'torch' })
     expect(Object.entries(sd).map(([k, t]) => `${k} [${t.shape}]`)).toEqual([
-      '0.weight [4,3]', '0.bias [4]', '2.weight [4]', '2.bias [4]', '4.weight [2,4]',
-      '5.0.weight [5,2]', '5.0.bias [5]', '5.2.weight [1,5]', '5.2.bias [1]',
+      '0.weight [4,3]',
+      '0.bias [4]',
+      '2.weight [4]',
+      '2.bias [4]',
+      '4.weight [2,4]',
+      '5.0.weight [5,2]',
+      '5.0.bias [5]',
+      '5.2.weight [1,5]',
+      '5.2.bias [1]',
     ])
     const lin = net.layers[0] as nn.Linear
     expect(sd['0.weight'].toArray()).toEqual(noGrad(() => lin.weight.transpose()).toArray())
@@ -211,10 +241,12 @@ describe("stateDict({ format: 'torch' }) and loadStateDict(d, { format: 'torch' 
     const m = new nn.Linear(2, 3)
     expect(Object.entries(m.stateDict()).map(([k, t]) => `${k} [${t.shape}]`)).toEqual(['weight [2,3]', 'bias [3]'])
     expect(Object.keys(m.stateDict({ format: 'tapegrad' }))).toEqual(['weight', 'bias'])
-    expect(() => m.stateDict({ format: 'jax' as never }))
-      .toThrow(/stateDict \(Linear\): format must be 'tapegrad' or 'torch', got 'jax'/)
-    expect(() => m.loadStateDict({}, { format: 'keras' as never }))
-      .toThrow(/loadStateDict \(Linear\): format must be 'tapegrad' or 'torch', got 'keras'/)
+    expect(() => m.stateDict({ format: 'jax' as never })).toThrow(
+      /stateDict \(Linear\): format must be 'tapegrad' or 'torch', got 'jax'/,
+    )
+    expect(() => m.loadStateDict({}, { format: 'keras' as never })).toThrow(
+      /loadStateDict \(Linear\): format must be 'tapegrad' or 'torch', got 'keras'/,
+    )
   })
 
   test('a round trip through safetensors restores the module exactly; optimizers attached keep their tensors', () => {
@@ -239,16 +271,19 @@ describe("stateDict({ format: 'torch' }) and loadStateDict(d, { format: 'torch' 
     delete (bad as Record<string, Tensor>)['0.bias']
     expect(() => net.loadStateDict(bad, { format: 'torch' })).toThrow(
       "loadStateDict (MLP, format 'torch'): the state dict does not fit: missing '0.bias'; unexpected 'extra'; " +
-      "'0.weight' has shape [3,4], expected [4,3]; '2.bias' has shape [3], expected [2]. Nothing was loaded. " +
-      'Expected: 0.weight [4,3], 0.bias [4], 2.weight [2,4], 2.bias [2]')
+        "'0.weight' has shape [3,4], expected [4,3]; '2.bias' has shape [3], expected [2]. Nothing was loaded. " +
+        'Expected: 0.weight [4,3], 0.bias [4], 2.weight [2,4], 2.bias [2]',
+    )
     expect(snapshot(net)).toBe(before)
     // a tapegrad-format dict given as torch, and the other way round
-    expect(() => net.loadStateDict(net.stateDict(), { format: 'torch' }))
-      .toThrow(/missing '0\.weight'.*unexpected 'layers\.0\.weight'/)
+    expect(() => net.loadStateDict(net.stateDict(), { format: 'torch' })).toThrow(
+      /missing '0\.weight'.*unexpected 'layers\.0\.weight'/,
+    )
     expect(() => net.loadStateDict(good)).toThrow(/loadStateDict \(MLP\): .*missing 'layers\.0\.weight'/)
     // strict: false ignores names but still checks shapes, and loads nothing on a bad one
-    expect(() => net.loadStateDict({ '2.bias': ones([2]), '0.bias': ones([5]) }, { format: 'torch', strict: false }))
-      .toThrow(/'0\.bias' has shape \[5\], expected \[4\]/)
+    expect(() =>
+      net.loadStateDict({ '2.bias': ones([2]), '0.bias': ones([5]) }, { format: 'torch', strict: false }),
+    ).toThrow(/'0\.bias' has shape \[5\], expected \[4\]/)
     expect(snapshot(net)).toBe(before)
     net.loadStateDict({ '2.bias': ones([2]), unknown: ones([9]) }, { format: 'torch', strict: false })
     expect(Array.from(net.layers[1].bias!.data)).toEqual([1, 1])
@@ -260,18 +295,24 @@ describe("stateDict({ format: 'torch' }) and loadStateDict(d, { format: 'torch' 
     lin.loadStateDict(f64, { format: 'torch' })
     expect(Array.from(lin.weight.data)).toEqual([Math.fround(0.1), Math.fround(0.2)])
     const ints = tensor([[1, 2]], { dtype: 'int32' })
-    expect(() => lin.loadStateDict({ weight: ints, bias: tensor([1]) }, { format: 'torch' }))
-      .toThrow(/'weight' is int32, expected floating-point values \(float32\)/)
+    expect(() => lin.loadStateDict({ weight: ints, bias: tensor([1]) }, { format: 'torch' })).toThrow(
+      /'weight' is int32, expected floating-point values \(float32\)/,
+    )
   })
 
   test('a module of your own: the default maps fields as they are; torchEntries() renames and re-lays out', () => {
     class Block extends nn.Module {
       scale = ones([3], { requiresGrad: true })
       inner = { proj: new nn.Linear(3, 2) }
-      override forward(x: Tensor) { return this.inner.proj.forward(x.mul(this.scale)) }
+      override forward(x: Tensor) {
+        return this.inner.proj.forward(x.mul(this.scale))
+      }
     }
-    expect(Object.entries(new Block().stateDict({ format: 'torch' })).map(([k, t]) => `${k} [${t.shape}]`))
-      .toEqual(['scale [3]', 'inner.proj.weight [2,3]', 'inner.proj.bias [2]'])
+    expect(Object.entries(new Block().stateDict({ format: 'torch' })).map(([k, t]) => `${k} [${t.shape}]`)).toEqual([
+      'scale [3]',
+      'inner.proj.weight [2,3]',
+      'inner.proj.bias [2]',
+    ])
     class Renamed extends Block {
       override torchEntries() {
         return [nn.torchEntry('gamma', this.scale), ...nn.prefixEntries('proj', this.inner.proj.torchEntries())]
@@ -284,9 +325,12 @@ describe("stateDict({ format: 'torch' }) and loadStateDict(d, { format: 'torch' 
     r.loadStateDict(sd, { format: 'torch' })
     expect(Array.from(r.scale.data)).toEqual([1, 2, 3])
     class Twice extends Block {
-      override torchEntries() { return [nn.torchEntry('w', this.scale), nn.torchEntry('w', this.scale)] }
+      override torchEntries() {
+        return [nn.torchEntry('w', this.scale), nn.torchEntry('w', this.scale)]
+      }
     }
-    expect(() => new Twice().stateDict({ format: 'torch' }))
-      .toThrow(/torchEntries \(Twice\): the name 'w' is given twice/)
+    expect(() => new Twice().stateDict({ format: 'torch' })).toThrow(
+      /torchEntries \(Twice\): the name 'w' is given twice/,
+    )
   })
 })

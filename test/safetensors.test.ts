@@ -73,11 +73,14 @@ describe('round trips', () => {
       const n = shape.reduce((a, b) => a * b, 1)
       tensors[`f32 ${k}`] = new Tensor(Float32Array.from(fill(n, k)), shape)
       tensors[`f64 ${k}`] = new Tensor(Float64Array.from(fill(n, k).map((v) => v * Math.PI)), shape)
-      tensors[`i32 ${k}`] = int32(Array.from({ length: n }, (_, i) => (i * 2654435761) | 0), shape)
+      tensors[`i32 ${k}`] = int32(
+        Array.from({ length: n }, (_, i) => (i * 2654435761) | 0),
+        shape,
+      )
     })
-    const bytes = saveSafetensors(tensors, { k: 'v', '': 'empty key', 'ü': '✓\n"' })
+    const bytes = saveSafetensors(tensors, { k: 'v', '': 'empty key', ü: '✓\n"' })
     const back = loadSafetensors(bytes)
-    expect(back.metadata).toEqual({ k: 'v', '': 'empty key', 'ü': '✓\n"' })
+    expect(back.metadata).toEqual({ k: 'v', '': 'empty key', ü: '✓\n"' })
     expect(Object.keys(back.tensors).sort()).toEqual(Object.keys(tensors).sort())
     for (const [name, t] of Object.entries(tensors)) {
       const u = back.tensors[name]
@@ -134,7 +137,7 @@ describe('round trips', () => {
     expect(tensors.late.toArray()).toEqual([2, 3])
   })
 
-  test('I64 (PyTorch\'s integer default) is read as int32 when every value fits', () => {
+  test("I64 (PyTorch's integer default) is read as int32 when every value fits", () => {
     const data = new Uint8Array(new BigInt64Array([7n, -2147483648n, 2147483647n]).buffer)
     const t = loadSafetensors(rawFile('{"n":{"dtype":"I64","shape":[3],"data_offsets":[0,24]}}', data)).tensors.n
     expect([t.dtype, kindOf(t)]).toEqual(['int32', 'Int32Array'])
@@ -206,90 +209,202 @@ describe('corrupt and foreign files are refused with a message that says what is
   const cases: [string, () => unknown, RegExp][] = [
     ['not bytes', () => 'a string', /expected the file's bytes as a Uint8Array or ArrayBuffer, got string a string/],
     ['a Float32Array, not bytes', () => new Float32Array(4), /expected the file's bytes/],
-    ['an empty file', () => new Uint8Array(0),
-      /the file is 0 bytes, too short for the 8-byte header length .*truncated, or not a safetensors file/],
+    [
+      'an empty file',
+      () => new Uint8Array(0),
+      /the file is 0 bytes, too short for the 8-byte header length .*truncated, or not a safetensors file/,
+    ],
     ['7 bytes', () => good.subarray(0, 7), /the file is 7 bytes, too short/],
-    ['a header length past the end', () => good.subarray(0, 20),
-      /the header length 112 runs past the end of the file \(20 bytes, so at most 12 header bytes\)/],
-    ['a header over 100 MB', () => rawFile('{}', undefined, { length: 100_000_001 }),
-      /header length is 100000001 bytes, over the format's limit of 100000000 \(100 MB\)/],
-    ['a header length of 2⁶⁴ − 1', () => { const f = rawFile('{}'); f.fill(0xff, 0, 8); return f },
-      /header length is 18446744073709552000 bytes, over the format's limit/],
+    [
+      'a header length past the end',
+      () => good.subarray(0, 20),
+      /the header length 112 runs past the end of the file \(20 bytes, so at most 12 header bytes\)/,
+    ],
+    [
+      'a header over 100 MB',
+      () => rawFile('{}', undefined, { length: 100_000_001 }),
+      /header length is 100000001 bytes, over the format's limit of 100000000 \(100 MB\)/,
+    ],
+    [
+      'a header length of 2⁶⁴ − 1',
+      () => {
+        const f = rawFile('{}')
+        f.fill(0xff, 0, 8)
+        return f
+      },
+      /header length is 18446744073709552000 bytes, over the format's limit/,
+    ],
     ['an empty header', () => rawFile('', undefined, { length: 0 }), /the header is empty/],
-    ['a header that does not start with {', () => rawFile(' {}'),
-      /must start with '\{' \(byte 0x7b\), found byte 0x20/],
+    [
+      'a header that does not start with {',
+      () => rawFile(' {}'),
+      /must start with '\{' \(byte 0x7b\), found byte 0x20/,
+    ],
     ['a UTF-8 byte-order mark', () => rawFile('\uFEFF{}'), /must start with '\{' \(byte 0x7b\), found byte 0xef/],
-    ['invalid UTF-8', () => { const f = rawFile('{"\u00e9":1}'); f[11] = 0xff; return f },
-      /the header \(8 bytes\) is not valid UTF-8/],
+    [
+      'invalid UTF-8',
+      () => {
+        const f = rawFile('{"\u00e9":1}')
+        f[11] = 0xff
+        return f
+      },
+      /the header \(8 bytes\) is not valid UTF-8/,
+    ],
     ['invalid JSON', () => rawFile('{"a":{"dtype":"F32",}}'), /the header is not valid JSON: /],
-    ['padding that is not whitespace', () => rawFile('{}\0\0\0\0\0\0', undefined, { pad: false }),
-      /the header is not valid JSON/],
+    [
+      'padding that is not whitespace',
+      () => rawFile('{}\0\0\0\0\0\0', undefined, { pad: false }),
+      /the header is not valid JSON/,
+    ],
     ['a JSON array', () => rawFile('{}').fill(0x5b, 8, 9), /must start with '\{'/],
-    ['a duplicate name', () => rawFile(`{${entry('a', 'F32', [1], 0, 4)},${entry('a', 'F32', [1], 4, 8)}}`, f32(2)),
-      /the header has the key "a" twice; names must be unique/],
-    ['a duplicate key inside an entry',
+    [
+      'a duplicate name',
+      () => rawFile(`{${entry('a', 'F32', [1], 0, 4)},${entry('a', 'F32', [1], 4, 8)}}`, f32(2)),
+      /the header has the key "a" twice; names must be unique/,
+    ],
+    [
+      'a duplicate key inside an entry',
       () => rawFile('{"a":{"dtype":"F32","dtype":"F64","shape":[1],"data_offsets":[0,4]}}', f32(1)),
-      /the key "dtype" twice inside "a"/],
-    ['a duplicate metadata key', () => rawFile('{"__metadata__":{"k":"1","k":"2"}}'),
-      /the key "k" twice inside "__metadata__"/],
-    ['a duplicate written with escapes', () => rawFile(`{${entry('ab', 'F32', [1], 0, 4)},"a\\u0062":{}}`, f32(1)),
-      /the key "ab" twice/],
-    ['metadata that is not an object', () => rawFile('{"__metadata__":["a"]}'),
-      /__metadata__ must be an object of string → string, got an array/],
-    ['a number in the metadata', () => rawFile('{"__metadata__":{"lr":0.001}}'),
-      /__metadata__ 'lr' must be a string \(the format allows only strings\), got number 0.001/],
-    ['an entry that is not an object', () => rawFile('{"a":[1]}'),
-      /tensor 'a' must be an object \{ dtype, shape, data_offsets \}, got an array/],
-    ['no dtype', () => rawFile('{"a":{"shape":[1],"data_offsets":[0,4]}}', f32(1)),
-      /tensor 'a' has no dtype string \(got undefined\)/],
-    ['F16', () => rawFile(`{${entry('w', 'F16', [2], 0, 4)}}`, f32(1)),
-      /tensor 'w' has dtype F16, which tapegrad does not read \(it reads F32, F64, I32, and I64 when every value fits/],
-    ['F16, with the conversion', () => rawFile(`{${entry('w', 'F16', [2], 0, 4)}}`, f32(1)),
-      /fits in int32\); convert it before saving, in PyTorch: t\.float\(\)/],
+      /the key "dtype" twice inside "a"/,
+    ],
+    [
+      'a duplicate metadata key',
+      () => rawFile('{"__metadata__":{"k":"1","k":"2"}}'),
+      /the key "k" twice inside "__metadata__"/,
+    ],
+    [
+      'a duplicate written with escapes',
+      () => rawFile(`{${entry('ab', 'F32', [1], 0, 4)},"a\\u0062":{}}`, f32(1)),
+      /the key "ab" twice/,
+    ],
+    [
+      'metadata that is not an object',
+      () => rawFile('{"__metadata__":["a"]}'),
+      /__metadata__ must be an object of string → string, got an array/,
+    ],
+    [
+      'a number in the metadata',
+      () => rawFile('{"__metadata__":{"lr":0.001}}'),
+      /__metadata__ 'lr' must be a string \(the format allows only strings\), got number 0.001/,
+    ],
+    [
+      'an entry that is not an object',
+      () => rawFile('{"a":[1]}'),
+      /tensor 'a' must be an object \{ dtype, shape, data_offsets \}, got an array/,
+    ],
+    [
+      'no dtype',
+      () => rawFile('{"a":{"shape":[1],"data_offsets":[0,4]}}', f32(1)),
+      /tensor 'a' has no dtype string \(got undefined\)/,
+    ],
+    [
+      'F16',
+      () => rawFile(`{${entry('w', 'F16', [2], 0, 4)}}`, f32(1)),
+      /tensor 'w' has dtype F16, which tapegrad does not read \(it reads F32, F64, I32, and I64 when every value fits/,
+    ],
+    [
+      'F16, with the conversion',
+      () => rawFile(`{${entry('w', 'F16', [2], 0, 4)}}`, f32(1)),
+      /fits in int32\); convert it before saving, in PyTorch: t\.float\(\)/,
+    ],
     ['BF16', () => rawFile(`{${entry('w', 'BF16', [2], 0, 4)}}`, f32(1)), /dtype BF16.*t\.float\(\)/],
     ['U8', () => rawFile(`{${entry('w', 'U8', [4], 0, 4)}}`, f32(1)), /dtype U8.*t\.to\(torch\.int32\)/],
-    ['an unknown dtype', () => rawFile(`{${entry('w', 'f32', [1], 0, 4)}}`, f32(1)),
-      /tensor 'w' has the unknown dtype "f32"; tapegrad reads F32, F64, I32/],
-    ['a dtype named like an Object method', () => rawFile(`{${entry('w', 'toString', [1], 0, 4)}}`, f32(1)),
-      /unknown dtype "toString"/],
-    ['a negative dimension', () => rawFile(`{${entry('w', 'F32', [-1], 0, 4)}}`, f32(1)),
-      /tensor 'w' must have a shape of non-negative integers, got \[-1\]/],
-    ['a fractional dimension', () => rawFile(`{${entry('w', 'F32', [1.5], 0, 4)}}`, f32(1)),
-      /shape of non-negative integers, got \[1\.5\]/],
-    ['a shape that is not a list', () => rawFile('{"w":{"dtype":"F32","shape":4,"data_offsets":[0,16]}}', f32(4)),
-      /shape of non-negative integers, got 4/],
-    ['a shape too large for any file', () => rawFile(`{${entry('w', 'F32', [2 ** 40, 2 ** 40], 0, 4)}}`, f32(1)),
-      /tensor 'w' has shape \[1099511627776,1099511627776\], too large for any file/],
-    ['offsets that are not two integers', () => rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}', f32(1)),
-      /data_offsets \[begin, end\] of two non-negative integers, got \[0\]/],
-    ['a negative offset', () => rawFile(`{${entry('w', 'F32', [1], -4, 0)}}`, f32(1)),
-      /two non-negative integers, got \[-4,0\]/],
-    ['an end before the beginning', () => rawFile(`{${entry('w', 'F32', [0], 4, 0)}}`, f32(1)),
-      /data_offsets \[4, 0\]: the end is before the beginning/],
-    ['a size that does not match shape × dtype', () => rawFile(`{${entry('w', 'F32', [3], 0, 8)}}`, f32(2)),
-      /tensor 'w' \(F32, shape \[3\]\) needs 12 bytes, but its data_offsets \[0, 8\] hold 8/],
-    ['F64 bytes declared as F32', () => rawFile(`{${entry('w', 'F64', [2], 0, 8)}}`, f32(2)),
-      /\(F64, shape \[2\]\) needs 16 bytes/],
-    ['overlapping tensors', () => rawFile(`{${entry('a', 'F32', [2], 0, 8)},${entry('b', 'F32', [2], 4, 12)}}`, f32(3)),
-      /tensor 'b' \(bytes 4–12\) overlaps tensor 'a' \(bytes 0–8\)/],
-    ['two tensors on the same bytes',
+    [
+      'an unknown dtype',
+      () => rawFile(`{${entry('w', 'f32', [1], 0, 4)}}`, f32(1)),
+      /tensor 'w' has the unknown dtype "f32"; tapegrad reads F32, F64, I32/,
+    ],
+    [
+      'a dtype named like an Object method',
+      () => rawFile(`{${entry('w', 'toString', [1], 0, 4)}}`, f32(1)),
+      /unknown dtype "toString"/,
+    ],
+    [
+      'a negative dimension',
+      () => rawFile(`{${entry('w', 'F32', [-1], 0, 4)}}`, f32(1)),
+      /tensor 'w' must have a shape of non-negative integers, got \[-1\]/,
+    ],
+    [
+      'a fractional dimension',
+      () => rawFile(`{${entry('w', 'F32', [1.5], 0, 4)}}`, f32(1)),
+      /shape of non-negative integers, got \[1\.5\]/,
+    ],
+    [
+      'a shape that is not a list',
+      () => rawFile('{"w":{"dtype":"F32","shape":4,"data_offsets":[0,16]}}', f32(4)),
+      /shape of non-negative integers, got 4/,
+    ],
+    [
+      'a shape too large for any file',
+      () => rawFile(`{${entry('w', 'F32', [2 ** 40, 2 ** 40], 0, 4)}}`, f32(1)),
+      /tensor 'w' has shape \[1099511627776,1099511627776\], too large for any file/,
+    ],
+    [
+      'offsets that are not two integers',
+      () => rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}', f32(1)),
+      /data_offsets \[begin, end\] of two non-negative integers, got \[0\]/,
+    ],
+    [
+      'a negative offset',
+      () => rawFile(`{${entry('w', 'F32', [1], -4, 0)}}`, f32(1)),
+      /two non-negative integers, got \[-4,0\]/,
+    ],
+    [
+      'an end before the beginning',
+      () => rawFile(`{${entry('w', 'F32', [0], 4, 0)}}`, f32(1)),
+      /data_offsets \[4, 0\]: the end is before the beginning/,
+    ],
+    [
+      'a size that does not match shape × dtype',
+      () => rawFile(`{${entry('w', 'F32', [3], 0, 8)}}`, f32(2)),
+      /tensor 'w' \(F32, shape \[3\]\) needs 12 bytes, but its data_offsets \[0, 8\] hold 8/,
+    ],
+    [
+      'F64 bytes declared as F32',
+      () => rawFile(`{${entry('w', 'F64', [2], 0, 8)}}`, f32(2)),
+      /\(F64, shape \[2\]\) needs 16 bytes/,
+    ],
+    [
+      'overlapping tensors',
+      () => rawFile(`{${entry('a', 'F32', [2], 0, 8)},${entry('b', 'F32', [2], 4, 12)}}`, f32(3)),
+      /tensor 'b' \(bytes 4–12\) overlaps tensor 'a' \(bytes 0–8\)/,
+    ],
+    [
+      'two tensors on the same bytes',
       () => rawFile(`{${entry('a', 'F32', [1], 0, 4)},${entry('b', 'F32', [1], 0, 4)}}`, f32(1)),
-      /tensor 'b' \(bytes 0–4\) overlaps tensor 'a'/],
-    ['a gap between tensors',
+      /tensor 'b' \(bytes 0–4\) overlaps tensor 'a'/,
+    ],
+    [
+      'a gap between tensors',
       () => rawFile(`{${entry('a', 'F32', [1], 0, 4)},${entry('b', 'F32', [1], 8, 12)}}`, f32(3)),
-      /bytes 4–8 of the data belong to no tensor \(a gap between tensor 'a' and 'b'\); the format allows no holes/],
-    ['a gap before the first tensor', () => rawFile(`{${entry('a', 'F32', [1], 4, 8)}}`, f32(2)),
-      /bytes 0–4 of the data belong to no tensor \(a gap before tensor 'a'\)/],
-    ['offsets past the end (a truncated file)', () => rawFile(`{${entry('a', 'F32', [3], 0, 12)}}`, f32(2)),
-      /tensor 'a' ends at byte 12 of the data, past its end \(8 bytes after the header\): the file is truncated/],
-    ['bytes after the last tensor', () => rawFile(`{${entry('a', 'F32', [1], 0, 4)}}`, f32(2)),
-      /the data is 8 bytes but the tensors end at byte 4: 4 bytes after them belong to no tensor/],
+      /bytes 4–8 of the data belong to no tensor \(a gap between tensor 'a' and 'b'\); the format allows no holes/,
+    ],
+    [
+      'a gap before the first tensor',
+      () => rawFile(`{${entry('a', 'F32', [1], 4, 8)}}`, f32(2)),
+      /bytes 0–4 of the data belong to no tensor \(a gap before tensor 'a'\)/,
+    ],
+    [
+      'offsets past the end (a truncated file)',
+      () => rawFile(`{${entry('a', 'F32', [3], 0, 12)}}`, f32(2)),
+      /tensor 'a' ends at byte 12 of the data, past its end \(8 bytes after the header\): the file is truncated/,
+    ],
+    [
+      'bytes after the last tensor',
+      () => rawFile(`{${entry('a', 'F32', [1], 0, 4)}}`, f32(2)),
+      /the data is 8 bytes but the tensors end at byte 4: 4 bytes after them belong to no tensor/,
+    ],
     ['data with no tensors', () => rawFile('{}', f32(1)), /the data is 4 bytes but there are no tensors/],
-    ['an I64 value outside int32', () => rawFile(`{${entry('n', 'I64', [2], 0, 16)}}`, i64(1n, 2n ** 40n)),
-      /tensor 'n' \(I64, shape \[2\]\) holds 1099511627776 at flat index 1, outside int32; .*t\.double\(\)/],
-    ['a large negative I64',
+    [
+      'an I64 value outside int32',
+      () => rawFile(`{${entry('n', 'I64', [2], 0, 16)}}`, i64(1n, 2n ** 40n)),
+      /tensor 'n' \(I64, shape \[2\]\) holds 1099511627776 at flat index 1, outside int32; .*t\.double\(\)/,
+    ],
+    [
+      'a large negative I64',
       () => rawFile(`{${entry('n', 'I64', [], 0, 8)}}`, i64(-(2n ** 31n) - 1n)),
-      /holds -2147483649 at flat index 0, outside int32/],
+      /holds -2147483649 at flat index 0, outside int32/,
+    ],
   ]
   test.each(cases)('%s', (_, make, message) => {
     let error: unknown = null
@@ -310,27 +425,49 @@ describe('corrupt and foreign files are refused with a message that says what is
 
   test('files made by PyTorch in dtypes tapegrad does not read', () => {
     const { f16, i64_big } = fixtures.torch_refused
-    expect(() => loadSafetensors(read(f16)))
-      .toThrow(/tensor 'half' has dtype F16, which tapegrad does not read.*t\.float\(\)/)
-    expect(() => loadSafetensors(read(i64_big)))
-      .toThrow(/tensor 'big' \(I64, shape \[2\]\) holds 1099511627776 at flat index 1, outside int32/)
+    expect(() => loadSafetensors(read(f16))).toThrow(
+      /tensor 'half' has dtype F16, which tapegrad does not read.*t\.float\(\)/,
+    )
+    expect(() => loadSafetensors(read(i64_big))).toThrow(
+      /tensor 'big' \(I64, shape \[2\]\) holds 1099511627776 at flat index 1, outside int32/,
+    )
   })
 })
 
 describe('saveSafetensors refuses what the format cannot hold', () => {
   const cases: [string, () => unknown, unknown, RegExp][] = [
-    ['not an object', () => tensor([1]), undefined,
-      /expected an object of name → Tensor \(e\.g\. net\.stateDict\(\)\), got a Tensor \[1\]/],
+    [
+      'not an object',
+      () => tensor([1]),
+      undefined,
+      /expected an object of name → Tensor \(e\.g\. net\.stateDict\(\)\), got a Tensor \[1\]/,
+    ],
     ['an array', () => [tensor([1])], undefined, /got an array/],
     ['a value that is not a Tensor', () => ({ w: [1, 2] }), undefined, /'w' must be a Tensor, got an array/],
-    ['the reserved name', () => ({ __metadata__: tensor([1]) }), undefined,
-      /'__metadata__' is reserved for the metadata map/],
-    ['a lone surrogate in a name', () => ({ ['a\uD800']: tensor([1]) }), undefined,
-      /the name "a\\ud800" has a lone UTF-16 surrogate/],
-    ['a number in the metadata', () => ({}), { lr: 0.001 },
-      /metadata 'lr' must be a string \(the format allows only strings\), got number 0\.001; use JSON\.stringify/],
-    ['metadata that is not an object', () => ({}), 'text',
-      /metadata must be an object of string → string, got string text/],
+    [
+      'the reserved name',
+      () => ({ __metadata__: tensor([1]) }),
+      undefined,
+      /'__metadata__' is reserved for the metadata map/,
+    ],
+    [
+      'a lone surrogate in a name',
+      () => ({ ['a\uD800']: tensor([1]) }),
+      undefined,
+      /the name "a\\ud800" has a lone UTF-16 surrogate/,
+    ],
+    [
+      'a number in the metadata',
+      () => ({}),
+      { lr: 0.001 },
+      /metadata 'lr' must be a string \(the format allows only strings\), got number 0\.001; use JSON\.stringify/,
+    ],
+    [
+      'metadata that is not an object',
+      () => ({}),
+      'text',
+      /metadata must be an object of string → string, got string text/,
+    ],
     ['a lone surrogate in the metadata', () => ({}), { k: '\uDC00' }, /metadata 'k' has a lone UTF-16 surrogate/],
   ]
   test.each(cases)('%s', (_, tensors, metadata, message) => {
@@ -355,12 +492,18 @@ describe('fuzz: damaged files are refused and change nothing', () => {
   function attempt(bytes: Uint8Array): 'refused by loadSafetensors' | 'refused by loadStateDict' | 'loaded' {
     seed(99)
     const target = new nn.MLP([3, 4, 2])
-    const before = target.namedParameters().map(([k, t]) => `${k}:${bitsOf(t)}`).join('|')
+    const before = target
+      .namedParameters()
+      .map(([k, t]) => `${k}:${bitsOf(t)}`)
+      .join('|')
     const check = (e: unknown, who: RegExp) => {
       if (!(e instanceof Error) || e.constructor !== Error || !who.test(e.message)) {
         throw new Error(`a damaged file gave ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`)
       }
-      const after = target.namedParameters().map(([k, t]) => `${k}:${bitsOf(t)}`).join('|')
+      const after = target
+        .namedParameters()
+        .map(([k, t]) => `${k}:${bitsOf(t)}`)
+        .join('|')
       if (after !== before) throw new Error('a refused load changed the module')
     }
     let tensors: Record<string, Tensor>
@@ -443,7 +586,18 @@ describe('fuzz: damaged files are refused and change nothing', () => {
     }
     for (const name of names) {
       const [b, e] = parsed[name].data_offsets
-      const shifts = [[1, 0], [0, 1], [-1, 0], [0, -1], [4, 4], [-4, -4], [1, 1], [0, 4], [4, 0], [0, 1e6]]
+      const shifts = [
+        [1, 0],
+        [0, 1],
+        [-1, 0],
+        [0, -1],
+        [4, 4],
+        [-4, -4],
+        [1, 1],
+        [0, 4],
+        [4, 0],
+        [0, 1e6],
+      ]
       shifts.push([e - b, b - e])
       for (const [db, de] of shifts) {
         edit(name, (x) => (x.data_offsets = [b + db, e + de]))
@@ -480,7 +634,8 @@ describe('fuzz: damaged files are refused and change nothing', () => {
       bad.push({ ...good, [`${name}x`]: t })
       bad.push({ ...good, [name]: new Tensor(t.data.slice(), [...t.shape, 1]) })
       if (t.ndim !== 1) bad.push({ ...good, [name]: new Tensor(t.data.slice(), [t.size]) })
-      if (t.ndim === 2 && t.shape[0] !== t.shape[1]) { // the other format's layout
+      if (t.ndim === 2 && t.shape[0] !== t.shape[1]) {
+        // the other format's layout
         bad.push({ ...good, [name]: new Tensor(t.data.slice(), [t.shape[1], t.shape[0]]) })
       }
       bad.push({ ...good, [name]: int32(t.data, t.shape) })
@@ -496,20 +651,30 @@ describe('fuzz: damaged files are refused and change nothing', () => {
       const outcome = (() => {
         seed(99)
         const target = new nn.MLP([3, 4, 2])
-        const before = target.namedParameters().map(([, t]) => bitsOf(t)).join('|')
+        const before = target
+          .namedParameters()
+          .map(([, t]) => bitsOf(t))
+          .join('|')
         try {
           target.loadStateDict(dict as Record<string, Tensor>, { format })
         } catch (e) {
           expect((e as Error).constructor).toBe(Error)
           expect((e as Error).message).toMatch(message)
-          expect(target.namedParameters().map(([, t]) => bitsOf(t)).join('|')).toBe(before)
+          expect(
+            target
+              .namedParameters()
+              .map(([, t]) => bitsOf(t))
+              .join('|'),
+          ).toBe(before)
           return 'refused by loadStateDict'
         }
         return 'loaded'
       })()
       tally(`bad state dict (${format})`, outcome)
       const show = (v: unknown) => (v instanceof Tensor ? `${kindOf(v)} [${v.shape}]` : JSON.stringify(v)?.slice(0, 60))
-      const what = Object.entries(dict).map(([k, v]) => `${k}: ${show(v)}`).join(', ')
+      const what = Object.entries(dict)
+        .map(([k, v]) => `${k}: ${show(v)}`)
+        .join(', ')
       expect(`${what} → ${outcome}`).toBe(`${what} → refused by loadStateDict`)
     }
   })

@@ -18,20 +18,43 @@ describe('prod with zeros', () => {
     expect(flat(grad((z: Tensor) => prod(z))(x))).toEqual([0, 0, 0, 0])
     // ∂²/∂xᵢ∂xⱼ Π x = Π_{k≠i,j} x_k: non-zero only for the pair of zeros (1, 3): 2·5 = 10.
     const H = hessian((z: Tensor) => prod(z))(x)
-    const want = [[0, 0, 0, 0], [0, 0, 0, 10], [0, 0, 0, 0], [0, 10, 0, 0]]
+    const want = [
+      [0, 0, 0, 0],
+      [0, 0, 0, 10],
+      [0, 0, 0, 0],
+      [0, 10, 0, 0],
+    ]
     expect(H.toArray()).toEqual(want)
   })
 
   test('one zero: the Hessian row of the zero holds the products of the remaining pairs', () => {
     // x = [2, 0, 5]: ∂²/∂x₀∂x₁ = 5, ∂²/∂x₁∂x₂ = 2, ∂²/∂x₀∂x₂ = x₁ = 0.
-    expect(hessian((z: Tensor) => prod(z))(tensor([2, 0, 5], f64)).toArray()).toEqual([[0, 5, 0], [5, 0, 2], [0, 2, 0]])
+    expect(hessian((z: Tensor) => prod(z))(tensor([2, 0, 5], f64)).toArray()).toEqual([
+      [0, 5, 0],
+      [5, 0, 2],
+      [0, 2, 0],
+    ])
   })
 
   test('the first-order fast path and the recorded rule agree, zeros or not', () => {
-    const x = tensor([[1.5, 0, 2, -1], [0, 3, 0, 2], [0.5, -2, 4, 1]], f64)
-    const fast = grad((z: Tensor) => prod(z, 1).mul(tensor([1, -2, 3], f64)).sum())(x)
+    const x = tensor(
+      [
+        [1.5, 0, 2, -1],
+        [0, 3, 0, 2],
+        [0.5, -2, 4, 1],
+      ],
+      f64,
+    )
+    const fast = grad((z: Tensor) =>
+      prod(z, 1)
+        .mul(tensor([1, -2, 3], f64))
+        .sum(),
+    )(x)
     const leaf = x.clone().setRequiresGrad()
-    prod(leaf, 1).mul(tensor([1, -2, 3], f64)).sum().backward({ createGraph: true })
+    prod(leaf, 1)
+      .mul(tensor([1, -2, 3], f64))
+      .sum()
+      .backward({ createGraph: true })
     expect(flat(leaf.grad!)).toEqual(flat(fast))
     expect(flat(fast)).toEqual([0, -3, 0, 0, 0, 0, 0, 0, -24, 6, -3, -12])
   })
@@ -44,8 +67,22 @@ describe('prod with zeros', () => {
   })
 
   test('the fluent form is the same function', () => {
-    expect(tensor([[1, 2], [3, 4]]).prod(0).toArray()).toEqual([3, 8])
-    expect(tensor([[1, 2], [3, 4]]).prod(null, true).toArray()).toEqual([[24]])
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ])
+        .prod(0)
+        .toArray(),
+    ).toEqual([3, 8])
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ])
+        .prod(null, true)
+        .toArray(),
+    ).toEqual([[24]])
   })
 })
 
@@ -61,16 +98,37 @@ describe('cumsum', () => {
   })
 
   test('the fluent form is the same function', () => {
-    expect(tensor([[1, 2], [3, 4]]).cumsum(0).toArray()).toEqual([[1, 2], [4, 6]])
-    expect(tensor([[1, 2], [3, 4]]).cumsum().toArray()).toEqual([1, 3, 6, 10])
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ])
+        .cumsum(0)
+        .toArray(),
+    ).toEqual([
+      [1, 2],
+      [4, 6],
+    ])
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ])
+        .cumsum()
+        .toArray(),
+    ).toEqual([1, 3, 6, 10])
   })
 })
 
 describe('errors name the op, the axis and the shape', () => {
   const x = zeros([2, 3])
   test('cumsum', () => {
-    expect(() => cumsum(x, 2)).toThrow(/^cumsum: axis 2 is out of range for shape \[2,3\] \(expected an integer in \[-2, 1\]\)/)
-    expect(() => cumsum(x, [0] as unknown as number)).toThrow(/^cumsum: axis must be one integer, got an array \(shape \[2,3\]\)/)
+    expect(() => cumsum(x, 2)).toThrow(
+      /^cumsum: axis 2 is out of range for shape \[2,3\] \(expected an integer in \[-2, 1\]\)/,
+    )
+    expect(() => cumsum(x, [0] as unknown as number)).toThrow(
+      /^cumsum: axis must be one integer, got an array \(shape \[2,3\]\)/,
+    )
     expect(() => cumsum(x, 0.5)).toThrow(/^cumsum: axis 0.5 is not an integer for shape \[2,3\]/)
     expect(() => cumsum(tensor(1), 0)).toThrow(
       /^cumsum: axis 0 is out of range for shape \[\] \(a 0-d tensor has no axes\)/,

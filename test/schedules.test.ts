@@ -68,16 +68,15 @@ describe('schedules vs torch.optim.lr_scheduler / published formulas', () => {
     expect(fixtures.steps).toBe(30)
   })
 
-  it.each(fixtures.schedules.map((c) => [`${c.name}(${JSON.stringify(c.args).slice(1, -1)}) — ${c.source}`, c] as const))(
-    '%s',
-    (title, c) => {
-      const make = factories[c.name]
-      expect(make).toBeDefined()
-      const s = make(...c.args)
-      const got = Array.from({ length: fixtures.steps }, (_, i) => s(i))
-      expectClose(got, c.values, title)
-    },
-  )
+  it.each(
+    fixtures.schedules.map((c) => [`${c.name}(${JSON.stringify(c.args).slice(1, -1)}) — ${c.source}`, c] as const),
+  )('%s', (title, c) => {
+    const make = factories[c.name]
+    expect(make).toBeDefined()
+    const s = make(...c.args)
+    const got = Array.from({ length: fixtures.steps }, (_, i) => s(i))
+    expectClose(got, c.values, title)
+  })
 })
 
 describe('makeSchedule', () => {
@@ -104,7 +103,9 @@ describe('makeSchedule', () => {
     [{ lr: 0.1 }, 'an object of class Object'],
   ])('rejects %p', (x, found) => {
     expect(() => makeSchedule(x as unknown as ScheduleLike)).toThrow(TypeError)
-    expect(() => makeSchedule(x as unknown as ScheduleLike)).toThrow(`makeSchedule: expected a finite number or a function (i) => number, got ${found}`)
+    expect(() => makeSchedule(x as unknown as ScheduleLike)).toThrow(
+      `makeSchedule: expected a finite number or a function (i) => number, got ${found}`,
+    )
   })
 })
 
@@ -206,53 +207,201 @@ describe('behaviour the 30-step fixtures do not pin down', () => {
 describe('argument errors name the schedule and the argument', () => {
   const cases: [string, () => unknown, string][] = [
     ['constant NaN', () => constant(NaN), 'constant: stepSize must be a finite number, got number NaN'],
-    ['constant string', () => constant('1' as unknown as number), 'constant: stepSize must be a finite number, got string 1'],
-    ['exponentialDecay stepSize', () => exponentialDecay(Infinity, 10, 0.5), 'exponentialDecay: stepSize must be a finite number, got number Infinity'],
-    ['exponentialDecay decaySteps 0', () => exponentialDecay(0.1, 0, 0.5), 'exponentialDecay: decaySteps must be > 0, got 0'],
-    ['exponentialDecay decaySteps missing', () => (exponentialDecay as any)(0.1), 'exponentialDecay: decaySteps must be a finite number, got undefined'],
-    ['exponentialDecay decayRate 0', () => exponentialDecay(0.1, 10, 0), 'exponentialDecay: decayRate must be > 0, got 0'],
-    ['exponentialDecay decayRate < 0', () => exponentialDecay(0.1, 10, -0.5), 'exponentialDecay: decayRate must be > 0, got -0.5'],
-    ['inverseTimeDecay decaySteps', () => inverseTimeDecay(0.1, -1, 0.5), 'inverseTimeDecay: decaySteps must be > 0, got -1'],
-    ['inverseTimeDecay decayRate', () => inverseTimeDecay(0.1, 10, -0.5), 'inverseTimeDecay: decayRate must be ≥ 0, got -0.5'],
-    ['inverseTimeDecay staircase', () => inverseTimeDecay(0.1, 10, 0.5, 1 as unknown as boolean), 'inverseTimeDecay: staircase must be a boolean, got number 1'],
+    [
+      'constant string',
+      () => constant('1' as unknown as number),
+      'constant: stepSize must be a finite number, got string 1',
+    ],
+    [
+      'exponentialDecay stepSize',
+      () => exponentialDecay(Infinity, 10, 0.5),
+      'exponentialDecay: stepSize must be a finite number, got number Infinity',
+    ],
+    [
+      'exponentialDecay decaySteps 0',
+      () => exponentialDecay(0.1, 0, 0.5),
+      'exponentialDecay: decaySteps must be > 0, got 0',
+    ],
+    [
+      'exponentialDecay decaySteps missing',
+      () => (exponentialDecay as any)(0.1),
+      'exponentialDecay: decaySteps must be a finite number, got undefined',
+    ],
+    [
+      'exponentialDecay decayRate 0',
+      () => exponentialDecay(0.1, 10, 0),
+      'exponentialDecay: decayRate must be > 0, got 0',
+    ],
+    [
+      'exponentialDecay decayRate < 0',
+      () => exponentialDecay(0.1, 10, -0.5),
+      'exponentialDecay: decayRate must be > 0, got -0.5',
+    ],
+    [
+      'inverseTimeDecay decaySteps',
+      () => inverseTimeDecay(0.1, -1, 0.5),
+      'inverseTimeDecay: decaySteps must be > 0, got -1',
+    ],
+    [
+      'inverseTimeDecay decayRate',
+      () => inverseTimeDecay(0.1, 10, -0.5),
+      'inverseTimeDecay: decayRate must be ≥ 0, got -0.5',
+    ],
+    [
+      'inverseTimeDecay staircase',
+      () => inverseTimeDecay(0.1, 10, 0.5, 1 as unknown as boolean),
+      'inverseTimeDecay: staircase must be a boolean, got number 1',
+    ],
     ['polynomialDecay decaySteps', () => polynomialDecay(0.1, 0, 0), 'polynomialDecay: decaySteps must be > 0, got 0'],
-    ['polynomialDecay finalStepSize', () => polynomialDecay(0.1, 10, NaN), 'polynomialDecay: finalStepSize must be a finite number, got number NaN'],
+    [
+      'polynomialDecay finalStepSize',
+      () => polynomialDecay(0.1, 10, NaN),
+      'polynomialDecay: finalStepSize must be a finite number, got number NaN',
+    ],
     ['polynomialDecay power', () => polynomialDecay(0.1, 10, 0, 0), 'polynomialDecay: power must be > 0, got 0'],
-    ['piecewiseConstant boundaries type', () => piecewiseConstant(5 as unknown as number[], [1]), 'piecewiseConstant: boundaries must be an array of numbers, got number 5'],
-    ['piecewiseConstant values type', () => piecewiseConstant([], null as unknown as number[]), 'piecewiseConstant: values must be an array of numbers, got null'],
-    ['piecewiseConstant lengths', () => piecewiseConstant([1, 2], [1, 2]), 'piecewiseConstant: boundaries must be one shorter than values, got 2 boundaries and 2 values'],
-    ['piecewiseConstant no values', () => piecewiseConstant([], []), 'piecewiseConstant: boundaries must be one shorter than values, got 0 boundaries and 0 values'],
-    ['piecewiseConstant boundary NaN', () => piecewiseConstant([1, NaN], [1, 2, 3]), 'piecewiseConstant: boundaries[1] must be a finite number, got number NaN'],
-    ['piecewiseConstant value', () => piecewiseConstant([1], [1, Infinity]), 'piecewiseConstant: values[1] must be a finite number, got number Infinity'],
-    ['piecewiseConstant order', () => piecewiseConstant([5, 5], [1, 2, 3]), 'piecewiseConstant: boundaries must be strictly increasing, got boundaries[0] = 5 and boundaries[1] = 5'],
-    ['linearWarmup initValue', () => linearWarmup(NaN, 1, 10), 'linearWarmup: initValue must be a finite number, got number NaN'],
-    ['linearWarmup peakValue', () => linearWarmup(0, undefined as unknown as number, 10), 'linearWarmup: peakValue must be a finite number, got undefined'],
-    ['linearWarmup warmupSteps fractional', () => linearWarmup(0, 1, 2.5), 'linearWarmup: warmupSteps must be an integer ≥ 0, got 2.5'],
-    ['linearWarmup warmupSteps negative', () => linearWarmup(0, 1, -1), 'linearWarmup: warmupSteps must be an integer ≥ 0, got -1'],
+    [
+      'piecewiseConstant boundaries type',
+      () => piecewiseConstant(5 as unknown as number[], [1]),
+      'piecewiseConstant: boundaries must be an array of numbers, got number 5',
+    ],
+    [
+      'piecewiseConstant values type',
+      () => piecewiseConstant([], null as unknown as number[]),
+      'piecewiseConstant: values must be an array of numbers, got null',
+    ],
+    [
+      'piecewiseConstant lengths',
+      () => piecewiseConstant([1, 2], [1, 2]),
+      'piecewiseConstant: boundaries must be one shorter than values, got 2 boundaries and 2 values',
+    ],
+    [
+      'piecewiseConstant no values',
+      () => piecewiseConstant([], []),
+      'piecewiseConstant: boundaries must be one shorter than values, got 0 boundaries and 0 values',
+    ],
+    [
+      'piecewiseConstant boundary NaN',
+      () => piecewiseConstant([1, NaN], [1, 2, 3]),
+      'piecewiseConstant: boundaries[1] must be a finite number, got number NaN',
+    ],
+    [
+      'piecewiseConstant value',
+      () => piecewiseConstant([1], [1, Infinity]),
+      'piecewiseConstant: values[1] must be a finite number, got number Infinity',
+    ],
+    [
+      'piecewiseConstant order',
+      () => piecewiseConstant([5, 5], [1, 2, 3]),
+      'piecewiseConstant: boundaries must be strictly increasing, got boundaries[0] = 5 and boundaries[1] = 5',
+    ],
+    [
+      'linearWarmup initValue',
+      () => linearWarmup(NaN, 1, 10),
+      'linearWarmup: initValue must be a finite number, got number NaN',
+    ],
+    [
+      'linearWarmup peakValue',
+      () => linearWarmup(0, undefined as unknown as number, 10),
+      'linearWarmup: peakValue must be a finite number, got undefined',
+    ],
+    [
+      'linearWarmup warmupSteps fractional',
+      () => linearWarmup(0, 1, 2.5),
+      'linearWarmup: warmupSteps must be an integer ≥ 0, got 2.5',
+    ],
+    [
+      'linearWarmup warmupSteps negative',
+      () => linearWarmup(0, 1, -1),
+      'linearWarmup: warmupSteps must be an integer ≥ 0, got -1',
+    ],
     ['cosineDecay decaySteps', () => cosineDecay(0.1, 0), 'cosineDecay: decaySteps must be > 0, got 0'],
-    ['cosineDecay alpha', () => cosineDecay(0.1, 10, NaN), 'cosineDecay: alpha must be a finite number, got number NaN'],
+    [
+      'cosineDecay alpha',
+      () => cosineDecay(0.1, 10, NaN),
+      'cosineDecay: alpha must be a finite number, got number NaN',
+    ],
     ['cosineDecay exponent', () => cosineDecay(0.1, 10, 0, -1), 'cosineDecay: exponent must be > 0, got -1'],
-    ['warmupCosineDecay warmupSteps', () => warmupCosineDecay(0, 1, -2, 10), 'warmupCosineDecay: warmupSteps must be an integer ≥ 0, got -2'],
-    ['warmupCosineDecay decaySteps', () => warmupCosineDecay(0, 1, 10, 10), 'warmupCosineDecay: decaySteps (the total length, warmup included) must be > warmupSteps, got decaySteps = 10 and warmupSteps = 10'],
-    ['warmupCosineDecay decaySteps NaN', () => warmupCosineDecay(0, 1, 10, NaN), 'warmupCosineDecay: decaySteps must be a finite number, got number NaN'],
-    ['warmupCosineDecay endValue', () => warmupCosineDecay(0, 1, 1, 10, Infinity), 'warmupCosineDecay: endValue must be a finite number, got number Infinity'],
-    ['warmupCosineDecay exponent', () => warmupCosineDecay(0, 1, 1, 10, 0, 0), 'warmupCosineDecay: exponent must be > 0, got 0'],
-    ['warmupCosineDecay initValue', () => warmupCosineDecay(NaN, 1, 1, 10), 'warmupCosineDecay: initValue must be a finite number, got number NaN'],
-    ['warmupCosineDecay peakValue', () => warmupCosineDecay(0, NaN, 1, 10), 'warmupCosineDecay: peakValue must be a finite number, got number NaN'],
+    [
+      'warmupCosineDecay warmupSteps',
+      () => warmupCosineDecay(0, 1, -2, 10),
+      'warmupCosineDecay: warmupSteps must be an integer ≥ 0, got -2',
+    ],
+    [
+      'warmupCosineDecay decaySteps',
+      () => warmupCosineDecay(0, 1, 10, 10),
+      'warmupCosineDecay: decaySteps (the total length, warmup included) must be > warmupSteps, got decaySteps = 10 and warmupSteps = 10',
+    ],
+    [
+      'warmupCosineDecay decaySteps NaN',
+      () => warmupCosineDecay(0, 1, 10, NaN),
+      'warmupCosineDecay: decaySteps must be a finite number, got number NaN',
+    ],
+    [
+      'warmupCosineDecay endValue',
+      () => warmupCosineDecay(0, 1, 1, 10, Infinity),
+      'warmupCosineDecay: endValue must be a finite number, got number Infinity',
+    ],
+    [
+      'warmupCosineDecay exponent',
+      () => warmupCosineDecay(0, 1, 1, 10, 0, 0),
+      'warmupCosineDecay: exponent must be > 0, got 0',
+    ],
+    [
+      'warmupCosineDecay initValue',
+      () => warmupCosineDecay(NaN, 1, 1, 10),
+      'warmupCosineDecay: initValue must be a finite number, got number NaN',
+    ],
+    [
+      'warmupCosineDecay peakValue',
+      () => warmupCosineDecay(0, NaN, 1, 10),
+      'warmupCosineDecay: peakValue must be a finite number, got number NaN',
+    ],
     ['oneCycle maxStepSize', () => oneCycle(NaN, 10), 'oneCycle: maxStepSize must be a finite number, got number NaN'],
     ['oneCycle totalSteps 0', () => oneCycle(0.1, 0), 'oneCycle: totalSteps must be an integer ≥ 1, got 0'],
-    ['oneCycle totalSteps fractional', () => oneCycle(0.1, 10.5), 'oneCycle: totalSteps must be an integer ≥ 1, got 10.5'],
+    [
+      'oneCycle totalSteps fractional',
+      () => oneCycle(0.1, 10.5),
+      'oneCycle: totalSteps must be an integer ≥ 1, got 10.5',
+    ],
     ['oneCycle pctStart', () => oneCycle(0.1, 10, 1.5), 'oneCycle: pctStart must be in [0, 1], got 1.5'],
-    ['oneCycle pctStart NaN', () => oneCycle(0.1, 10, NaN), 'oneCycle: pctStart must be a finite number, got number NaN'],
+    [
+      'oneCycle pctStart NaN',
+      () => oneCycle(0.1, 10, NaN),
+      'oneCycle: pctStart must be a finite number, got number NaN',
+    ],
     ['oneCycle divFactor', () => oneCycle(0.1, 10, 0.3, 0), 'oneCycle: divFactor must be > 0, got 0'],
     ['oneCycle finalDivFactor', () => oneCycle(0.1, 10, 0.3, 25, -1), 'oneCycle: finalDivFactor must be > 0, got -1'],
-    ['oneCycle annealStrategy', () => oneCycle(0.1, 10, 0.3, 25, 1e4, { annealStrategy: 'cosine' as 'cos' }), "oneCycle: annealStrategy must be 'cos' or 'linear', got string cosine"],
-    ['oneCycle threePhase', () => oneCycle(0.1, 10, 0.3, 25, 1e4, { threePhase: 1 as unknown as boolean }), 'oneCycle: threePhase must be a boolean, got number 1'],
-    ['oneCycle unknown option', () => oneCycle(0.1, 10, 0.3, 25, 1e4, { three_phase: true } as never), 'oneCycle: unknown option \'three_phase\' (known: annealStrategy, threePhase)'],
-    ['oneCycle options', () => oneCycle(0.1, 10, 0.3, 25, 1e4, 'linear' as never), 'oneCycle: options must be an object { annealStrategy, threePhase }, got string linear'],
-    ['stepDecay stepSize', () => stepDecay(NaN, 10, 0.1), 'stepDecay: stepSize must be a finite number, got number NaN'],
+    [
+      'oneCycle annealStrategy',
+      () => oneCycle(0.1, 10, 0.3, 25, 1e4, { annealStrategy: 'cosine' as 'cos' }),
+      "oneCycle: annealStrategy must be 'cos' or 'linear', got string cosine",
+    ],
+    [
+      'oneCycle threePhase',
+      () => oneCycle(0.1, 10, 0.3, 25, 1e4, { threePhase: 1 as unknown as boolean }),
+      'oneCycle: threePhase must be a boolean, got number 1',
+    ],
+    [
+      'oneCycle unknown option',
+      () => oneCycle(0.1, 10, 0.3, 25, 1e4, { three_phase: true } as never),
+      "oneCycle: unknown option 'three_phase' (known: annealStrategy, threePhase)",
+    ],
+    [
+      'oneCycle options',
+      () => oneCycle(0.1, 10, 0.3, 25, 1e4, 'linear' as never),
+      'oneCycle: options must be an object { annealStrategy, threePhase }, got string linear',
+    ],
+    [
+      'stepDecay stepSize',
+      () => stepDecay(NaN, 10, 0.1),
+      'stepDecay: stepSize must be a finite number, got number NaN',
+    ],
     ['stepDecay stepSizeEvery', () => stepDecay(0.1, 0, 0.1), 'stepDecay: stepSizeEvery must be an integer ≥ 1, got 0'],
-    ['stepDecay stepSizeEvery fractional', () => stepDecay(0.1, 1.5, 0.1), 'stepDecay: stepSizeEvery must be an integer ≥ 1, got 1.5'],
+    [
+      'stepDecay stepSizeEvery fractional',
+      () => stepDecay(0.1, 1.5, 0.1),
+      'stepDecay: stepSizeEvery must be an integer ≥ 1, got 1.5',
+    ],
     ['stepDecay gamma', () => stepDecay(0.1, 10, -0.1), 'stepDecay: gamma must be ≥ 0, got -0.1'],
   ]
   it.each(cases)('%s', (_title, make, message) => {

@@ -17,10 +17,14 @@ function leaf(shape: number[]): Tensor {
 
 describe('reshape', () => {
   test('a size mismatch names both shapes and both sizes', () => {
-    expect(() => reshape(zeros([2, 3]), [4, 2])).toThrow('reshape: cannot reshape [2,3] (6 elements) to [4,2] (8 elements)')
+    expect(() => reshape(zeros([2, 3]), [4, 2])).toThrow(
+      'reshape: cannot reshape [2,3] (6 elements) to [4,2] (8 elements)',
+    )
   })
   test('-1 that cannot be inferred', () => {
-    expect(() => reshape(zeros([2, 3]), [4, -1])).toThrow('reshape: cannot reshape [2,3] (6 elements) to [4,-1]: 6 is not a multiple of 4')
+    expect(() => reshape(zeros([2, 3]), [4, -1])).toThrow(
+      'reshape: cannot reshape [2,3] (6 elements) to [4,-1]: 6 is not a multiple of 4',
+    )
     expect(() => reshape(zeros([0, 3]), [0, -1])).toThrow(/reshape: cannot reshape \[0,3\].*ambiguous/)
     expect(() => reshape(zeros([2, 3]), [-1, -1])).toThrow('reshape: only one size may be -1, got shape [-1,-1]')
   })
@@ -65,9 +69,13 @@ describe('reshape', () => {
 
 describe('flatten', () => {
   test('axes out of range, in the wrong order, or on a 0-d tensor', () => {
-    expect(() => flatten(zeros([2, 3]), 2)).toThrow('flatten: startAxis 2 is out of range for shape [2,3] (expected an integer in [-2, 1])')
+    expect(() => flatten(zeros([2, 3]), 2)).toThrow(
+      'flatten: startAxis 2 is out of range for shape [2,3] (expected an integer in [-2, 1])',
+    )
     expect(() => flatten(zeros([2, 3]), 0, -3)).toThrow('flatten: endAxis -3 is out of range for shape [2,3]')
-    expect(() => flatten(zeros([2, 3, 4]), 2, 1)).toThrow('flatten: startAxis 2 comes after endAxis 1 for shape [2,3,4]')
+    expect(() => flatten(zeros([2, 3, 4]), 2, 1)).toThrow(
+      'flatten: startAxis 2 comes after endAxis 1 for shape [2,3,4]',
+    )
     expect(() => flatten(tensor(1), 1)).toThrow('flatten: axis 1 is out of range for shape []')
   })
   test('empty axes multiply to 0', () => {
@@ -81,13 +89,19 @@ describe('flatten', () => {
 
 describe('squeeze', () => {
   test('an axis that is not of size 1 is an error', () => {
-    expect(() => squeeze(zeros([1, 3]), 1)).toThrow('squeeze: cannot squeeze axis 1 of shape [1,3]: its size is 3, not 1')
-    expect(() => squeeze(zeros([1, 3]), [0, -1])).toThrow('squeeze: cannot squeeze axis -1 of shape [1,3]: its size is 3, not 1')
+    expect(() => squeeze(zeros([1, 3]), 1)).toThrow(
+      'squeeze: cannot squeeze axis 1 of shape [1,3]: its size is 3, not 1',
+    )
+    expect(() => squeeze(zeros([1, 3]), [0, -1])).toThrow(
+      'squeeze: cannot squeeze axis -1 of shape [1,3]: its size is 3, not 1',
+    )
   })
   test('out-of-range and repeated axes', () => {
     expect(() => squeeze(zeros([1, 3]), 2)).toThrow('squeeze: axis 2 is out of range for shape [1,3]')
     expect(() => squeeze(zeros([1, 1]), [0, -2])).toThrow('squeeze: axis -2 repeated in [0,-2]')
-    expect(() => squeeze(tensor(1), 0)).toThrow('squeeze: axis 0 is out of range for shape [] (a 0-d tensor has no axes)')
+    expect(() => squeeze(tensor(1), 0)).toThrow(
+      'squeeze: axis 0 is out of range for shape [] (a 0-d tensor has no axes)',
+    )
   })
   test('0-d stays 0-d; empty axes are not squeezed', () => {
     expect(squeeze(tensor(2)).shape).toEqual([])
@@ -105,21 +119,31 @@ describe('unsqueeze', () => {
   test('range is [-ndim-1, ndim]', () => {
     expect(unsqueeze(zeros([2, 3]), 2).shape).toEqual([2, 3, 1])
     expect(unsqueeze(zeros([2, 3]), -3).shape).toEqual([1, 2, 3])
-    expect(() => unsqueeze(zeros([2, 3]), 3)).toThrow('unsqueeze: axis 3 is out of range for shape [2,3] (expected an integer in [-3, 2])')
+    expect(() => unsqueeze(zeros([2, 3]), 3)).toThrow(
+      'unsqueeze: axis 3 is out of range for shape [2,3] (expected an integer in [-3, 2])',
+    )
     expect(() => unsqueeze(zeros([2, 3]), -4)).toThrow('unsqueeze: axis -4 is out of range for shape [2,3]')
     expect(() => unsqueeze(zeros([2]), 0.5)).toThrow('unsqueeze: axis 0.5 is out of range')
   })
   test('0-d', () => {
     expect(unsqueeze(tensor(1), -1).shape).toEqual([1])
-    expect(() => unsqueeze(tensor(1), 1)).toThrow('unsqueeze: axis 1 is out of range for shape [] (expected an integer in [-1, 0])')
+    expect(() => unsqueeze(tensor(1), 1)).toThrow(
+      'unsqueeze: axis 1 is out of range for shape [] (expected an integer in [-1, 0])',
+    )
   })
 })
 
 describe('broadcastTo', () => {
   test('incompatible shapes name both shapes and the axis', () => {
-    expect(() => broadcastTo(zeros([2, 3]), [2, 4])).toThrow('broadcastTo: cannot broadcast [2,3] to [2,4] (axis -1: size 3 cannot become 4; only axes of size 1 are repeated)')
-    expect(() => broadcastTo(zeros([2, 3]), [1, 3])).toThrow('broadcastTo: cannot broadcast [2,3] to [1,3] (axis -2: size 2 cannot become 1')
-    expect(() => broadcastTo(zeros([2, 3]), [3])).toThrow('broadcastTo: cannot broadcast [2,3] to [3]: the target has fewer axes (1 < 2)')
+    expect(() => broadcastTo(zeros([2, 3]), [2, 4])).toThrow(
+      'broadcastTo: cannot broadcast [2,3] to [2,4] (axis -1: size 3 cannot become 4; only axes of size 1 are repeated)',
+    )
+    expect(() => broadcastTo(zeros([2, 3]), [1, 3])).toThrow(
+      'broadcastTo: cannot broadcast [2,3] to [1,3] (axis -2: size 2 cannot become 1',
+    )
+    expect(() => broadcastTo(zeros([2, 3]), [3])).toThrow(
+      'broadcastTo: cannot broadcast [2,3] to [3]: the target has fewer axes (1 < 2)',
+    )
     expect(() => broadcastTo(zeros([3]), [2, -3])).toThrow('broadcastTo: invalid target shape [2,-3]')
   })
   test('the result is a copy when the shape changes', () => {

@@ -2,14 +2,20 @@ import { arange, eye, full, linspace, ones, rand, randn, seed, Tensor, tensor, z
 
 describe('tensor()', () => {
   test('nested arrays give shape, float32 by default, row-major data', () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]])
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(x.shape).toEqual([2, 3])
     expect(x.dtype).toBe('float32')
     expect(x.size).toBe(6)
     expect(x.ndim).toBe(2)
     expect(x.data).toBeInstanceOf(Float32Array)
     expect(Array.from(x.data)).toEqual([1, 2, 3, 4, 5, 6])
-    expect(x.toArray()).toEqual([[1, 2, 3], [4, 5, 6]])
+    expect(x.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
   })
 
   test('a number is a 0-d tensor; item() reads it', () => {
@@ -34,18 +40,25 @@ describe('tensor()', () => {
     expect(() => tensor([[1, 2], 3] as never)).toThrow(/ragged/)
     expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow('tensor: 3 values do not fit shape [2,2] (4 elements)')
     expect(() => tensor([1], { dtype: 'int8' as never })).toThrow(/unsupported dtype 'int8'/)
-    expect(() => tensor([1, NaN], { checkFinite: true })).toThrow('tensor: non-finite value NaN at flat index 1 of shape [2] (checkFinite)')
+    expect(() => tensor([1, NaN], { checkFinite: true })).toThrow(
+      'tensor: non-finite value NaN at flat index 1 of shape [2] (checkFinite)',
+    )
     expect(tensor([1, Infinity]).data[1]).toBe(Infinity) // allowed unless asked
     expect(() => tensor(['a'] as never)).toThrow(/element 0 is string/)
     expect(() => tensor(null as never)).toThrow(/expected nested arrays/)
   })
 
   test('item() on a non-scalar names the shape', () => {
-    expect(() => tensor([1, 2]).item()).toThrow('item: only one-element tensors can be converted to a number, got shape [2]')
+    expect(() => tensor([1, 2]).item()).toThrow(
+      'item: only one-element tensors can be converted to a number, got shape [2]',
+    )
   })
 
   test('the ndarray view is over the same storage and cached', () => {
-    const x = tensor([[1, 2], [3, 4]])
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+    ])
     expect(x.nd.get(1, 0)).toBe(3)
     expect(x.nd.data).toBe(x.data)
     expect(x.nd).toBe(x.nd)
@@ -54,10 +67,16 @@ describe('tensor()', () => {
 
 describe('creation functions', () => {
   test('zeros, ones, full, eye', () => {
-    expect(zeros([2, 2]).toArray()).toEqual([[0, 0], [0, 0]])
+    expect(zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ])
     expect(ones([3], { dtype: 'float64' }).data).toEqual(new Float64Array([1, 1, 1]))
     expect(full([2], 7).toArray()).toEqual([7, 7])
-    expect(eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]])
+    expect(eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ])
     expect(() => zeros([2, -1])).toThrow('zeros: invalid shape [2,-1]: sizes must be non-negative integers')
   })
 
@@ -97,7 +116,12 @@ describe('creation functions', () => {
 
 describe('printing', () => {
   test('prints like NumPy with shape and dtype', () => {
-    expect(tensor([[1, 2], [3, 4]]).toString()).toBe('tensor([[1, 2],\n        [3, 4]], shape=[2,2], dtype=float32)')
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]).toString(),
+    ).toBe('tensor([[1, 2],\n        [3, 4]], shape=[2,2], dtype=float32)')
     expect(tensor(0.5, { dtype: 'float64' }).toString()).toBe('tensor(0.5, shape=[], dtype=float64)')
     expect(tensor([0.1]).toString()).toBe('tensor([0.1], shape=[1], dtype=float32)')
   })
@@ -122,6 +146,8 @@ describe('Tensor basics', () => {
   })
 
   test('constructor checks that storage fits the shape', () => {
-    expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow('Tensor: storage of 3 elements does not fit shape [2,2] (4 elements)')
+    expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow(
+      'Tensor: storage of 3 elements does not fit shape [2,2] (4 elements)',
+    )
   })
 })

@@ -12,8 +12,22 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  Tensor, tensor, grad, valueAndGrad, conv1d, conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, matmul, flatten, relu, mul, sum,
-  add, square,
+  Tensor,
+  tensor,
+  grad,
+  valueAndGrad,
+  conv1d,
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  adaptiveAvgPool2d,
+  matmul,
+  flatten,
+  relu,
+  mul,
+  sum,
+  add,
+  square,
 } from '../src/index.js'
 
 interface Packed {
@@ -30,7 +44,9 @@ interface Case {
   float64: { out: Packed; grads: (Packed | null)[] }
 }
 
-const fixtures: { torch: string; cases: Case[] } = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'conv.json'), 'utf8'))
+const fixtures: { torch: string; cases: Case[] } = JSON.parse(
+  readFileSync(join(__dirname, 'fixtures', 'conv.json'), 'utf8'),
+)
 
 const TOL: Record<'float32' | 'float64', { rtol: number; atol: number }> = {
   float32: { rtol: 1e-4, atol: 1e-5 },
@@ -61,7 +77,8 @@ function call(c: Case, xs: Tensor[]): Tensor {
       // ‖∂s/∂x‖² with s = Σ maxPool2d(relu(conv2d(x, k)))²: a gradient inside the function, so
       // the outer gradient is a second derivative (grad nests; see the note on styles below).
       const [x, k] = xs
-      const s = (t: Tensor) => sum(square(maxPool2d(relu(conv2d(t, k, null, { padding: 1, stride: rest.stride ?? 1 })), 2)))
+      const s = (t: Tensor) =>
+        sum(square(maxPool2d(relu(conv2d(t, k, null, { padding: 1, stride: rest.stride ?? 1 })), 2)))
       return sum(square(grad(s)(x)))
     }
     default:
@@ -83,7 +100,8 @@ function expectClose(got: Tensor, want: Packed, dtype: 'float32' | 'float64', wh
 test(`the fixtures were made by torch (${fixtures.torch}) and cover every op`, () => {
   expect(fixtures.cases.length).toBeGreaterThanOrEqual(25)
   const fns = new Set(fixtures.cases.map((c) => c.fn))
-  for (const fn of ['conv2d', 'conv1d', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'mnistCore', 'gradPenalty']) expect(fns).toContain(fn)
+  for (const fn of ['conv2d', 'conv1d', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'mnistCore', 'gradPenalty'])
+    expect(fns).toContain(fn)
 })
 
 describe.each(['float64', 'float32'] as const)('%s', (dtype) => {

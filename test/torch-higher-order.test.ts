@@ -41,8 +41,14 @@ interface Case {
 type T = Tensor
 type Impl = (xs: T[], c: T[]) => T
 
-const unary = (f: (x: T) => T): Impl => ([x]) => f(x)
-const binary = (f: (a: T, b: T) => T): Impl => ([a, b]) => f(a, b)
+const unary =
+  (f: (x: T) => T): Impl =>
+  ([x]) =>
+    f(x)
+const binary =
+  (f: (a: T, b: T) => T): Impl =>
+  ([a, b]) =>
+    f(a, b)
 
 const impls: Record<string, Impl> = {
   'grad2 exp [2,3]': unary(tg.exp),
@@ -88,18 +94,37 @@ const impls: Record<string, Impl> = {
   'grad2 composite logsumexp axis 1 keepdims [3,4]': unary((x) => tg.logsumexp(x, 1, true)),
   'grad2 composite variance axis 0 [4,3]': unary((x) => tg.variance(x, 0)),
   'grad2 matmul tanh chain [3,4]@[4,2]': binary((a, b) => tg.tanh(tg.matmul(a, b))),
-  'grad2 slice then square [4,5] x[1:3, ::2]': unary((x) => tg.square(tg.slice(x, [[1, 3], [null, null, 2]]))),
+  'grad2 slice then square [4,5] x[1:3, ::2]': unary((x) =>
+    tg.square(
+      tg.slice(x, [
+        [1, 3],
+        [null, null, 2],
+      ]),
+    ),
+  ),
   'grad2 gather rows with repeats then exp [4,3] idx [2,0,2]': unary((x) => tg.exp(tg.gather(x, [2, 0, 2]))),
   'grad2 max over axis 1 of x² [3,4]': unary((x) => tg.max(tg.mul(x, x), 1)),
   'grad2 concat then sin [2,3]&[2,2] axis 1': binary((a, b) => tg.sin(tg.concat([a, b], 1))),
   'grad2 cumsum axis 1 then sin [2,4]': unary((x) => tg.sin(tg.cumsum(x, 1))),
   'grad2 prod axis 1 [3,4]': unary((x) => tg.prod(x, 1)),
-  'grad2 prod axis 1 with one zero and two zeros in a row [[2,0,3,1],[0,1.5,0,2],[1.5,2,-1,0.5]]':
-    unary((x) => tg.prod(x, 1)),
+  'grad2 prod axis 1 with one zero and two zeros in a row [[2,0,3,1],[0,1.5,0,2],[1.5,2,-1,0.5]]': unary((x) =>
+    tg.prod(x, 1),
+  ),
   'grad2 norm ord 2 axis 1 [3,4]': unary((x) => tg.norm(x, 2, 1)),
   'grad2 norm ord 1 all [2,3] then square': unary((x) => tg.square(tg.norm(x, 1))),
   'grad2 norm ord 3 axis 0 [4,2]': unary((x) => tg.norm(x, 3, 0)),
-  'grad2 pad [[1,0],[2,1]] value 0.5 then square [2,3]': unary((x) => tg.square(tg.pad(x, [[1, 0], [2, 1]], 0.5))),
+  'grad2 pad [[1,0],[2,1]] value 0.5 then square [2,3]': unary((x) =>
+    tg.square(
+      tg.pad(
+        x,
+        [
+          [1, 0],
+          [2, 1],
+        ],
+        0.5,
+      ),
+    ),
+  ),
   "grad2 einsum 'ij,jk->ik' [2,3]&[3,4]": binary((a, b) => tg.einsum('ij,jk->ik', a, b)),
   'grad2 outer [3]&[4]': binary(tg.outer),
   'hvp cross-entropy of softmax logits [3,4] labels [1,0,3]': ([x]) => tg.crossEntropy(x, [1, 0, 3]),
@@ -132,7 +157,10 @@ const impls: Record<string, Impl> = {
   'jvp tanh MLP 3-4-2 [5,3]': ([x], [W1, W2]) => x.matmul(W1).tanh().matmul(W2),
 }
 
-const fixtures = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'higher_order.json'), 'utf8')) as { torch: string; cases: Case[] }
+const fixtures = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'higher_order.json'), 'utf8')) as {
+  torch: string
+  cases: Case[]
+}
 const t64 = (p: Packed) => tensor(p.data, { shape: p.shape, dtype: 'float64' })
 
 function expectClose(where: string, got: Tensor, want: Packed): void {
@@ -140,7 +168,8 @@ function expectClose(where: string, got: Tensor, want: Packed): void {
   for (let i = 0; i < want.data.length; i++) {
     const g = got.data[i]
     const w = want.data[i]
-    if (!(Math.abs(g - w) <= ATOL + RTOL * Math.abs(w))) throw new Error(`${where}: element ${i}: got ${g}, PyTorch ${w}`)
+    if (!(Math.abs(g - w) <= ATOL + RTOL * Math.abs(w)))
+      throw new Error(`${where}: element ${i}: got ${g}, PyTorch ${w}`)
   }
 }
 

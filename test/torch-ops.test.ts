@@ -14,14 +14,61 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  Tensor, tensor, valueAndGrad,
-  add, sub, mul, div, pow, neg, exp, sqrt, abs, tanh, sigmoid, relu, leakyRelu, gelu,
-  maximum, where, clamp,
-  sum, mean, max, min, logsumexp, variance,
-  matmul, transpose, permute, reshape, flatten, squeeze, unsqueeze, broadcastTo,
-  slice, gather, indexSelect, concat, stack, split,
-  softmax, logSoftmax, crossEntropy, mse, binaryCrossEntropyWithLogits,
-  cumsum, prod, norm, pad, flip, tile, tril, triu, outer, einsum,
+  Tensor,
+  tensor,
+  valueAndGrad,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  neg,
+  exp,
+  sqrt,
+  abs,
+  tanh,
+  sigmoid,
+  relu,
+  leakyRelu,
+  gelu,
+  maximum,
+  where,
+  clamp,
+  sum,
+  mean,
+  max,
+  min,
+  logsumexp,
+  variance,
+  matmul,
+  transpose,
+  permute,
+  reshape,
+  flatten,
+  squeeze,
+  unsqueeze,
+  broadcastTo,
+  slice,
+  gather,
+  indexSelect,
+  concat,
+  stack,
+  split,
+  softmax,
+  logSoftmax,
+  crossEntropy,
+  mse,
+  binaryCrossEntropyWithLogits,
+  cumsum,
+  prod,
+  norm,
+  pad,
+  flip,
+  tile,
+  tril,
+  triu,
+  outer,
+  einsum,
 } from '../src/index.js'
 
 const RTOL = 1e-4
@@ -139,10 +186,18 @@ const impls: Record<string, Impl> = {
   'broadcastTo [3,1] -> [2,3,4]': ([x]) => broadcastTo(x, [2, 3, 4]).exp(),
 
   // ---- slicing (NumPy semantics: a number drops its axis; [start, stop, step])
-  'slice [1:, ::2]': ([x]) => slice(x, [[1, null], [null, null, 2]]),
+  'slice [1:, ::2]': ([x]) =>
+    slice(x, [
+      [1, null],
+      [null, null, 2],
+    ]),
   'slice [:, 1:5:2, -3:]': ([x]) => x.slice([null, [1, 5, 2], [-3]]),
   'slice integer index [1, 0:4:3]': ([x]) => slice(x, [1, [0, 4, 3]]),
-  'slice negative step [::-1, 4:0:-2]': ([x]) => slice(x, [[null, null, -1], [4, 0, -2]]),
+  'slice negative step [::-1, 4:0:-2]': ([x]) =>
+    slice(x, [
+      [null, null, -1],
+      [4, 0, -2],
+    ]),
   'slice overlapping windows x[0:3] * x[1:4]': ([x]) => slice(x, [[0, 3]]).mul(slice(x, [[1, 4]])),
 
   // ---- gather
@@ -180,7 +235,8 @@ const impls: Record<string, Impl> = {
   'mse sum (constant target)': ([p, t]) => mse(p, t, 'sum'),
   'mse none': ([p, t]) => mse(p, t, 'none'),
   'binaryCrossEntropyWithLogits mean at ±50 and ±1000': ([x, t]) => binaryCrossEntropyWithLogits(x, t),
-  'binaryCrossEntropyWithLogits sum (gradient to the target too)': ([x, t]) => binaryCrossEntropyWithLogits(x, t, 'sum'),
+  'binaryCrossEntropyWithLogits sum (gradient to the target too)': ([x, t]) =>
+    binaryCrossEntropyWithLogits(x, t, 'sum'),
   'binaryCrossEntropyWithLogits none [2,3]': ([x, t]) => binaryCrossEntropyWithLogits(x, t, 'none'),
 
   // ---- running sums and products
@@ -205,8 +261,24 @@ const impls: Record<string, Impl> = {
 
   // ---- layout
   'pad [4] widths [[1,2]]': ([x]) => pad(x, [[1, 2]]),
-  'pad [2,3] widths [[2,0],[1,1]] value 2.5': ([x]) => pad(x, [[2, 0], [1, 1]], 2.5),
-  'pad [2,2,3] widths [[0,1],[0,0],[2,1]] value -1': ([x]) => x.pad([[0, 1], [0, 0], [2, 1]], -1),
+  'pad [2,3] widths [[2,0],[1,1]] value 2.5': ([x]) =>
+    pad(
+      x,
+      [
+        [2, 0],
+        [1, 1],
+      ],
+      2.5,
+    ),
+  'pad [2,2,3] widths [[0,1],[0,0],[2,1]] value -1': ([x]) =>
+    x.pad(
+      [
+        [0, 1],
+        [0, 0],
+        [2, 1],
+      ],
+      -1,
+    ),
   'flip [2,3,4] axes [0,2]': ([x]) => flip(x, [0, 2]),
   'flip [3,2] every axis': ([x]) => x.flip(),
   'tile [2,3] reps [2,2]': ([x]) => tile(x, [2, 2]),
@@ -273,7 +345,8 @@ function toTensor(p: Packed): Tensor {
 
 /** Throws, naming the worst element, unless `actual` matches `expected` in shape and values. */
 function expectClose(what: string, actual: Tensor | null | undefined, expected: Packed): void {
-  if (!(actual instanceof Tensor)) throw new Error(`${what}: expected a tensor of shape [${expected.shape}], got ${String(actual)}`)
+  if (!(actual instanceof Tensor))
+    throw new Error(`${what}: expected a tensor of shape [${expected.shape}], got ${String(actual)}`)
   if (actual.shape.join(',') !== expected.shape.join(',')) {
     throw new Error(`${what}: shape [${actual.shape}] but PyTorch gives [${expected.shape}]`)
   }
@@ -307,7 +380,10 @@ function expectClose(what: string, actual: Tensor | null | undefined, expected: 
 
 function implFor(c: Case): Impl {
   const impl = Object.prototype.hasOwnProperty.call(impls, c.name) ? impls[c.name] : undefined
-  if (!impl) throw new Error(`no tapegrad implementation for the PyTorch fixture case '${c.name}': add it to impls in test/torch-ops.test.ts`)
+  if (!impl)
+    throw new Error(
+      `no tapegrad implementation for the PyTorch fixture case '${c.name}': add it to impls in test/torch-ops.test.ts`,
+    )
   return impl
 }
 

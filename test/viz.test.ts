@@ -4,7 +4,13 @@ import { toDot, toSvg } from '../src/viz/index.js'
 
 /** An expression through many different ops, on tensors of several shapes. */
 function expression() {
-  const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true })
+  const x = tensor(
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    { requiresGrad: true },
+  )
   const w = tensor([[0.1], [0.2], [-0.3]], { requiresGrad: true })
   const c = tensor([[2], [3]]) // a constant: no gradient
   const y = x.matmul(w).relu().add(c).mul(x.sum(1, true)).exp().log().tanh().pow(2).sum()
@@ -18,7 +24,8 @@ describe('toDot', () => {
     const entries = tapeOf(y).entries
     expect(entries.length).toBeGreaterThanOrEqual(9)
     entries.forEach((e, k) => expect(dot).toContain(`label="#${k + 1} ${e.op}`))
-    for (const name of ['matmul', 'relu', 'add', 'mul', 'sum', 'exp', 'log', 'tanh', 'pow']) expect(dot).toMatch(new RegExp(`#\\d+ ${name}`))
+    for (const name of ['matmul', 'relu', 'add', 'mul', 'sum', 'exp', 'log', 'tanh', 'pow'])
+      expect(dot).toMatch(new RegExp(`#\\d+ ${name}`))
     expect(dot).toContain('[2,1]') // matmul's output
     expect(dot.startsWith('digraph "tape" {')).toBe(true)
     expect(dot.trim().endsWith('}')).toBe(true)

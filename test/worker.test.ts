@@ -10,14 +10,22 @@ import * as nn from '../src/nn/index.js'
 import spec from './worker/mlp-training.js'
 
 const boot = pathToFileURL(path.join(__dirname, 'worker', 'tsx-worker.mjs'))
-const inWorker = (specFile: string) => ({ worker: boot, workerOptions: { argv: [path.join(__dirname, 'worker', specFile)] } })
+const inWorker = (specFile: string) => ({
+  worker: boot,
+  workerOptions: { argv: [path.join(__dirname, 'worker', specFile)] },
+})
 
 /** A fixed 3-class problem: labels from a fixed linear map of 4 features. */
 function data(n: number, seedValue: number): { x: Float32Array; y: Float32Array } {
   const rng = new Random(seedValue)
   const x = new Float32Array(n * 4)
   const y = new Float32Array(n)
-  const W = [[1, -1, 0.5], [0.5, 1, -1], [-1, 0.2, 1], [0.3, -0.4, 0.2]]
+  const W = [
+    [1, -1, 0.5],
+    [0.5, 1, -1],
+    [-1, 0.2, 1],
+    [0.3, -0.4, 0.2],
+  ]
   for (let i = 0; i < n; i++) {
     const s = [0, 0, 0]
     for (let j = 0; j < 4; j++) {
@@ -41,9 +49,15 @@ async function run(trainer: Trainer, steps: number): Promise<void> {
 }
 
 /** Losses per step through onStep. */
-async function trainAndRecord(options: object, steps: number): Promise<{ losses: number[]; weights: Float32Array; trainer: Trainer<nn.MLP> }> {
+async function trainAndRecord(
+  options: object,
+  steps: number,
+): Promise<{ losses: number[]; weights: Float32Array; trainer: Trainer<nn.MLP> }> {
   const losses: number[] = []
-  const trainer = await startTraining(spec as TrainingSpec<nn.MLP>, { ...options, onStep: ({ loss }) => losses.push(loss!) })
+  const trainer = await startTraining(spec as TrainingSpec<nn.MLP>, {
+    ...options,
+    onStep: ({ loss }) => losses.push(loss!),
+  })
   await run(trainer, steps)
   return { losses, weights: trainer.latest().weights.slice(), trainer }
 }
@@ -140,7 +154,9 @@ describe('startTraining', () => {
     await here.load(saved)
     for (let k = 0; k < 6; k++) await here.train(batch(300 + k))
     expect(Array.from(here.latest().weights)).toEqual(Array.from(after))
-    await expect(here.load({ ...saved, name: 'other' })).rejects.toThrow("saved by the training spec 'other', not 'mlp'")
+    await expect(here.load({ ...saved, name: 'other' })).rejects.toThrow(
+      "saved by the training spec 'other', not 'mlp'",
+    )
   })
 
   test('back-pressure: at most maxQueued batches in flight; a second waiting train() is an error', async () => {
@@ -167,7 +183,9 @@ describe('startTraining: failures reach the main thread', () => {
     try {
       await t.train(batch(0))
       await t.train({ ...batch(1), fail: new Float32Array([7]) })
-      await expect(t.flush()).rejects.toThrow("startTraining 'mlp': the worker failed during step 2: asked to fail (fail = 7)")
+      await expect(t.flush()).rejects.toThrow(
+        "startTraining 'mlp': the worker failed during step 2: asked to fail (fail = 7)",
+      )
       await expect(t.train(batch(2))).rejects.toThrow('asked to fail')
       expect(() => t.canTrain).toThrow('asked to fail')
       expect(t.error!.stack).toContain('in the worker:')
@@ -179,7 +197,9 @@ describe('startTraining: failures reach the main thread', () => {
 
   test('a step error on the main thread fails the local trainer the same way', async () => {
     const t = await startTraining(spec)
-    await expect(t.train({ ...batch(1), fail: new Float32Array([1]) })).rejects.toThrow("startTraining 'mlp': the learner failed during step 1: asked to fail (fail = 1)")
+    await expect(t.train({ ...batch(1), fail: new Float32Array([1]) })).rejects.toThrow(
+      "startTraining 'mlp': the learner failed during step 1: asked to fail (fail = 1)",
+    )
     await expect(t.train(batch(2))).rejects.toThrow('asked to fail')
   })
 
@@ -196,11 +216,19 @@ describe('startTraining: failures reach the main thread', () => {
   test('bad batches and options are refused before anything is sent', async () => {
     const t = await startTraining(spec)
     await expect(t.train({})).rejects.toThrow("startTraining 'mlp': train: the batch has no arrays")
-    await expect(t.train({ x: [1, 2] as unknown as Float32Array })).rejects.toThrow("batch entry 'x' must be a Float32Array, a Float64Array, an Int32Array (labels), { data, shape } or a Tensor, got an array")
-    await expect(t.train({ x: { data: new Float32Array(5), shape: [2, 3] } })).rejects.toThrow("batch entry 'x' has 5 values, which do not fit shape [2,3] (6)")
-    await expect(startTraining(spec, { maxQueued: 0 })).rejects.toThrow('maxQueued must be an integer ≥ 1, got number 0')
+    await expect(t.train({ x: [1, 2] as unknown as Float32Array })).rejects.toThrow(
+      "batch entry 'x' must be a Float32Array, a Float64Array, an Int32Array (labels), { data, shape } or a Tensor, got an array",
+    )
+    await expect(t.train({ x: { data: new Float32Array(5), shape: [2, 3] } })).rejects.toThrow(
+      "batch entry 'x' has 5 values, which do not fit shape [2,3] (6)",
+    )
+    await expect(startTraining(spec, { maxQueued: 0 })).rejects.toThrow(
+      'maxQueued must be an integer ≥ 1, got number 0',
+    )
     await expect(startTraining(spec, { workers: 2 } as object)).rejects.toThrow("unknown option 'workers'")
-    await expect(startTraining({ model: () => new nn.MLP([2, 1]) } as unknown as TrainingSpec)).rejects.toThrow('optimizer must be a function () => Optimizer')
+    await expect(startTraining({ model: () => new nn.MLP([2, 1]) } as unknown as TrainingSpec)).rejects.toThrow(
+      'optimizer must be a function () => Optimizer',
+    )
   })
 
   test('terminate: pending and later calls reject', async () => {

@@ -11,60 +11,60 @@
 //   hand-fused loop: the cost of the generic rule machinery).
 // - 'update(i, grads, state)': JAX style. The gradient tensor is the caller's own array; every
 //   update copies it into the optimizer's flat gradient buffer (a native memcpy) before the pass.
-import { Tensor } from '../../dist/src/index.js'
-import { adam } from '../../dist/optimizers/index.js'
-import { setSimdEnabled } from '../../dist/src/backends/cpu.js'
+import { Tensor } from '../../dist/src/index.js';
+import { adam } from '../../dist/optimizers/index.js';
+import { setSimdEnabled } from '../../dist/src/backends/cpu.js';
 
-const read = (state) => ({ x: state.params.slice(), m: state.slots.m.slice(), v: state.slots.v.slice() })
+const read = (state) => ({ x: state.params.slice(), m: state.slots.m.slice(), v: state.slots.v.slice() });
 
 function attached({ n, x, g, lr, beta1, beta2, eps }) {
-  const p = new Tensor(x, [n])
-  const train = adam(lr, beta1, beta2, eps).attach(p)
-  p.grad.data.set(g)
+  const p = new Tensor(x, [n]);
+  const train = adam(lr, beta1, beta2, eps).attach(p);
+  p.grad.data.set(g);
   return {
     step() {
-      train.step()
+      train.step();
     },
     read() {
-      return read(train.state)
+      return read(train.state);
     },
     stats() {
-      return { stateArrays: Object.keys(train.state.arrays).length }
+      return { stateArrays: Object.keys(train.state.arrays).length };
     },
-  }
+  };
 }
 
 export const workload = {
   'attach().step()': {
     create(spec) {
-      setSimdEnabled(true)
-      return attached(spec)
+      setSimdEnabled(true);
+      return attached(spec);
     },
   },
   'attach().step(), JS loop': {
     create(spec) {
-      setSimdEnabled(false)
-      return attached(spec)
+      setSimdEnabled(false);
+      return attached(spec);
     },
   },
   'update(i, grads, state)': {
     create({ n, x, g, lr, beta1, beta2, eps }) {
-      setSimdEnabled(true)
-      const opt = adam(lr, beta1, beta2, eps)
-      let state = opt.init(new Tensor(x, [n]))
-      const grads = new Tensor(g, [n])
-      let i = 0
+      setSimdEnabled(true);
+      const opt = adam(lr, beta1, beta2, eps);
+      let state = opt.init(new Tensor(x, [n]));
+      const grads = new Tensor(g, [n]);
+      let i = 0;
       return {
         step() {
-          state = opt.update(i++, grads, state)
+          state = opt.update(i++, grads, state);
         },
         read() {
-          return read(state)
+          return read(state);
         },
         stats() {
-          return { stateArrays: Object.keys(state.arrays).length }
+          return { stateArrays: Object.keys(state.arrays).length };
         },
-      }
+      };
     },
   },
-}
+};

@@ -23,7 +23,11 @@ export const cnnFlatSize = (spec) => spec.channels[2] * (spec.imageSize / 4) ** 
  * @returns {{conv1: Float32Array, conv2: Float32Array, fc: Float32Array, fcBias: Float32Array}}
  */
 export function cnnInit(spec, seed) {
-  const { kernel: K, channels: [c0, c1, c2], classes } = spec;
+  const {
+    kernel: K,
+    channels: [c0, c1, c2],
+    classes,
+  } = spec;
   const nrm = normalStream(seed);
   const fill = (n, sd) => {
     const a = new Float32Array(n);
@@ -55,8 +59,10 @@ export function conv2dForward(x, w, N, C, S, O, K, P) {
             const dy = kh - P;
             const dx = kw - P;
             // output rows/columns whose input pixel (i+dy, j+dx) lies inside the image
-            const i0 = Math.max(0, -dy), i1 = Math.min(S, S - dy);
-            const j0 = Math.max(0, -dx), j1 = Math.min(S, S - dx);
+            const i0 = Math.max(0, -dy),
+              i1 = Math.min(S, S - dy);
+            const j0 = Math.max(0, -dx),
+              j1 = Math.min(S, S - dx);
             for (let i = i0; i < i1; i++) {
               const orow = ob + i * S;
               const xrow = xb + (i + dy) * S + dx;
@@ -87,8 +93,10 @@ export function conv2dBackward(g, x, w, N, C, S, O, K, P, wantDx) {
             const wv = w[wi];
             const dy = kh - P;
             const ddx = kw - P;
-            const i0 = Math.max(0, -dy), i1 = Math.min(S, S - dy);
-            const j0 = Math.max(0, -ddx), j1 = Math.min(S, S - ddx);
+            const i0 = Math.max(0, -dy),
+              i1 = Math.min(S, S - dy);
+            const j0 = Math.max(0, -ddx),
+              j1 = Math.min(S, S - ddx);
             let acc = 0;
             for (let i = i0; i < i1; i++) {
               const grow = gb + i * S;
@@ -139,9 +147,15 @@ export function maxPool2Backward(g, arg, inputSize) {
 
 /** Loss and gradients of every parameter for one batch; params as Float64Arrays (or any arrays). */
 export function cnnLossAndGrads(spec, params, x, labels, N) {
-  const { imageSize: S, kernel: K, channels: [c0, c1, c2], classes } = spec;
+  const {
+    imageSize: S,
+    kernel: K,
+    channels: [c0, c1, c2],
+    classes,
+  } = spec;
   const P = (K - 1) >> 1;
-  const S2 = S >> 1, S4 = S >> 2;
+  const S2 = S >> 1,
+    S4 = S >> 2;
   const flat = c2 * S4 * S4;
   // forward
   const a1 = conv2dForward(x, params.conv1, N, c0, S, c1, K, P);

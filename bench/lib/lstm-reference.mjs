@@ -52,10 +52,15 @@ export function lstmLossAndGrads(spec, p, inputs, targets) {
   const { vocab: V, embed: E, hidden: H, seqLen: T, batchSize: B } = spec;
   const G = 4 * H;
   // ---- forward, keeping what the backward pass needs (per t: x, gates, c, tanh c, h) ----
-  const xs = [], gates = [], cs = [], tcs = [], hs = [];
+  const xs = [],
+    gates = [],
+    cs = [],
+    tcs = [],
+    hs = [];
   let h = new Float64Array(B * H);
   let c = new Float64Array(B * H);
-  const hPrev = [], cPrev = [];
+  const hPrev = [],
+    cPrev = [];
   const logits = new Float64Array(B * T * V); // row (b·T + t), so labels are targets[b·T + t]
   for (let t = 0; t < T; t++) {
     const x = new Float64Array(B * E);
@@ -64,7 +69,9 @@ export function lstmLossAndGrads(spec, p, inputs, targets) {
       for (let e = 0; e < E; e++) x[b * E + e] = p.embedding[id * E + e];
     }
     const a = new Float64Array(B * G); // activated gates i, f, g, o
-    const cn = new Float64Array(B * H), tc = new Float64Array(B * H), hn = new Float64Array(B * H);
+    const cn = new Float64Array(B * H),
+      tc = new Float64Array(B * H),
+      hn = new Float64Array(B * H);
     for (let b = 0; b < B; b++) {
       for (let r = 0; r < G; r++) {
         let z = p.biasIh[r] + p.biasHh[r];
@@ -73,7 +80,10 @@ export function lstmLossAndGrads(spec, p, inputs, targets) {
         a[b * G + r] = r >= 2 * H && r < 3 * H ? Math.tanh(z) : sigmoid(z);
       }
       for (let q = 0; q < H; q++) {
-        const i = a[b * G + q], f = a[b * G + H + q], g = a[b * G + 2 * H + q], o = a[b * G + 3 * H + q];
+        const i = a[b * G + q],
+          f = a[b * G + H + q],
+          g = a[b * G + 2 * H + q],
+          o = a[b * G + 3 * H + q];
         cn[b * H + q] = f * c[b * H + q] + i * g;
         tc[b * H + q] = Math.tanh(cn[b * H + q]);
         hn[b * H + q] = o * tc[b * H + q];
@@ -84,7 +94,13 @@ export function lstmLossAndGrads(spec, p, inputs, targets) {
         logits[(b * T + t) * V + v] = s;
       }
     }
-    xs.push(x); gates.push(a); hPrev.push(h); cPrev.push(c); cs.push(cn); tcs.push(tc); hs.push(hn);
+    xs.push(x);
+    gates.push(a);
+    hPrev.push(h);
+    cPrev.push(c);
+    cs.push(cn);
+    tcs.push(tc);
+    hs.push(hn);
     h = hn;
     c = cn;
   }
@@ -95,7 +111,12 @@ export function lstmLossAndGrads(spec, p, inputs, targets) {
   let dhNext = new Float64Array(B * H);
   let dcNext = new Float64Array(B * H);
   for (let t = T - 1; t >= 0; t--) {
-    const a = gates[t], tc = tcs[t], hn = hs[t], hp = hPrev[t], cp = cPrev[t], x = xs[t];
+    const a = gates[t],
+      tc = tcs[t],
+      hn = hs[t],
+      hp = hPrev[t],
+      cp = cPrev[t],
+      x = xs[t];
     const dh = dhNext.slice();
     for (let b = 0; b < B; b++)
       for (let v = 0; v < V; v++) {
@@ -111,7 +132,10 @@ export function lstmLossAndGrads(spec, p, inputs, targets) {
     for (let b = 0; b < B; b++)
       for (let q = 0; q < H; q++) {
         const k = b * H + q;
-        const i = a[b * G + q], f = a[b * G + H + q], g = a[b * G + 2 * H + q], o = a[b * G + 3 * H + q];
+        const i = a[b * G + q],
+          f = a[b * G + H + q],
+          g = a[b * G + 2 * H + q],
+          o = a[b * G + 3 * H + q];
         const dO = dh[k] * tc[k];
         dc[k] = dh[k] * o * (1 - tc[k] * tc[k]) + dcNext[k];
         dz[b * G + q] = dc[k] * g * i * (1 - i);

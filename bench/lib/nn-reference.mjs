@@ -43,7 +43,10 @@ export function adamStep(params, grads, m, v, t, { lr, beta1, beta2, eps }) {
   const bc1 = 1 - beta1 ** t;
   const bc2 = 1 - beta2 ** t;
   for (const k of Object.keys(params)) {
-    const p = params[k], g = grads[k], mk = m[k], vk = v[k];
+    const p = params[k],
+      g = grads[k],
+      mk = m[k],
+      vk = v[k];
     for (let i = 0; i < p.length; i++) {
       mk[i] = beta1 * mk[i] + (1 - beta1) * g[i];
       vk[i] = beta2 * vk[i] + (1 - beta2) * g[i] * g[i];

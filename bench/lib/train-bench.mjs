@@ -23,8 +23,10 @@ export function checkLosses(got, ref, relTol) {
 /** Log the outcome of the checks on stderr (the child's progress). */
 export function logChecks(lossCheck, paramCheck) {
   const ok = (c) => (c.ok ? 'ok' : 'WRONG');
-  log(`  check: losses ${ok(lossCheck)} (worst rel ${lossCheck.worstRelErr}), ` +
-    `params ${ok(paramCheck)} (max ${paramCheck.maxAbsErr}, ${paramCheck.loose} loose)`);
+  log(
+    `  check: losses ${ok(lossCheck)} (worst rel ${lossCheck.worstRelErr}), ` +
+      `params ${ok(paramCheck)} (max ${paramCheck.maxAbsErr}, ${paramCheck.loose} loose)`,
+  );
 }
 
 /**

@@ -61,7 +61,8 @@ export class Catch {
 
   /** Action 0: left, 1: stay, 2: right. */
   step(action: number): Step {
-    if (action !== 0 && action !== 1 && action !== 2) throw new Error(`Catch.step: action must be 0, 1 or 2, got ${action}`)
+    if (action !== 0 && action !== 1 && action !== 2)
+      throw new Error(`Catch.step: action must be 0, 1 or 2, got ${action}`)
     this.paddleX = Math.min(1 - PADDLE_HALF, Math.max(PADDLE_HALF, this.paddleX + (action - 1) * PADDLE_SPEED))
     this.ballX += this.ballVx
     if (this.ballX < 0 || this.ballX > 1) {

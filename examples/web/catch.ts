@@ -36,7 +36,20 @@ interface CatchState {
   loadError: string | null
   error: string | null
 }
-const page: CatchState = { ready: false, seed, speed: 1, episodes: 0, rewards: [], randomMean: NaN, steps: 0, epsilon: 1, frameMs: [], loads: 0, loadError: null, error: null }
+const page: CatchState = {
+  ready: false,
+  seed,
+  speed: 1,
+  episodes: 0,
+  rewards: [],
+  randomMean: NaN,
+  steps: 0,
+  epsilon: 1,
+  frameMs: [],
+  loads: 0,
+  loadError: null,
+  error: null,
+}
 ;(window as unknown as { __catch: CatchState }).__catch = page
 
 /** The mean reward of a random policy over 2,000 balls of the same game. */
@@ -139,7 +152,8 @@ async function main(): Promise<void> {
   const speedSelect = $<HTMLSelectElement>('speed')
   const speedParam = Number(params.get('speed') ?? 1)
   page.speed = Number.isInteger(speedParam) && speedParam >= 1 ? speedParam : 1
-  if (!Array.from(speedSelect.options).some((o) => Number(o.value) === page.speed)) speedSelect.add(new Option(`${page.speed}×`, String(page.speed)))
+  if (!Array.from(speedSelect.options).some((o) => Number(o.value) === page.speed))
+    speedSelect.add(new Option(`${page.speed}×`, String(page.speed)))
   speedSelect.value = String(page.speed)
   speedSelect.addEventListener('change', () => (page.speed = Number(speedSelect.value)))
 
@@ -176,7 +190,9 @@ async function main(): Promise<void> {
     }
   }
   $('save').addEventListener('click', () =>
-    whileBusy('saving', async () => download(JSON.stringify(await agent.save()), `catch-agent-seed${seed}-${agent.steps}.json`)),
+    whileBusy('saving', async () =>
+      download(JSON.stringify(await agent.save()), `catch-agent-seed${seed}-${agent.steps}.json`),
+    ),
   )
   const fileInput = $<HTMLInputElement>('load')
   $('load-button').addEventListener('click', () => fileInput.click())

@@ -9,7 +9,28 @@
  *   power := atom ('^' unary)?            right-associative: a^b^c = a^(b^c); −x^2 = −(x^2)
  *   atom  := number | name | name '(' expr (',' expr)* ')' | '(' expr ')'
  */
-import { abs, add, cos, div, exp, log, maximum, minimum, mul, neg, pow, relu, sigmoid, sin, sqrt, square, sub, tanh, tensor, Tensor } from '../../src/index.js'
+import {
+  abs,
+  add,
+  cos,
+  div,
+  exp,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sin,
+  sqrt,
+  square,
+  sub,
+  tanh,
+  tensor,
+  Tensor,
+} from '../../src/index.js'
 
 /** A parsed expression. `pos` is where it starts in the text (0-based), for error messages. */
 export type Expr =
@@ -166,7 +187,11 @@ export function parseExpression(text: string): Expr {
           args.push(expr())
         }
         expect(')', `after the arguments of ${t.text}`)
-        if (args.length !== f.arity) throw new ExpressionError(`${t.text} takes ${f.arity} argument${f.arity > 1 ? 's' : ''}, got ${args.length}`, t.pos)
+        if (args.length !== f.arity)
+          throw new ExpressionError(
+            `${t.text} takes ${f.arity} argument${f.arity > 1 ? 's' : ''}, got ${args.length}`,
+            t.pos,
+          )
         return { kind: 'call', name: t.text, args, pos: t.pos }
       }
       if (FUNCTIONS[t.text]) throw new ExpressionError(`'${t.text}' is a function: write ${t.text}(…)`, t.pos)
@@ -182,7 +207,8 @@ export function parseExpression(text: string): Expr {
   }
 
   const result = expr()
-  if (peek().type !== 'end') throw new ExpressionError(`expected an operator or the end, found ${show(peek())}`, peek().pos)
+  if (peek().type !== 'end')
+    throw new ExpressionError(`expected an operator or the end, found ${show(peek())}`, peek().pos)
   return result
 }
 
@@ -213,7 +239,8 @@ export function variablesOf(e: Expr): string[] {
 export function evaluate(e: Expr, vars: Readonly<Record<string, Tensor>>): Tensor {
   const constant = (v: number) => tensor(v, { dtype: 'float64' })
   const asTensor = (v: Tensor | number) => (v instanceof Tensor ? v : constant(v))
-  const literal = (n: Expr): number | null => (n.kind === 'number' ? n.value : n.kind === 'unary' && n.arg.kind === 'number' ? -n.arg.value : null)
+  const literal = (n: Expr): number | null =>
+    n.kind === 'number' ? n.value : n.kind === 'unary' && n.arg.kind === 'number' ? -n.arg.value : null
   const ev = (n: Expr): Tensor | number => {
     switch (n.kind) {
       case 'number':
@@ -236,7 +263,8 @@ export function evaluate(e: Expr, vars: Readonly<Record<string, Tensor>>): Tenso
         }
         const a = ev(n.left)
         const b = ev(n.right)
-        if (typeof a === 'number' && typeof b === 'number') return n.op === '+' ? a + b : n.op === '-' ? a - b : n.op === '*' ? a * b : a / b
+        if (typeof a === 'number' && typeof b === 'number')
+          return n.op === '+' ? a + b : n.op === '-' ? a - b : n.op === '*' ? a * b : a / b
         return n.op === '+' ? add(a, b) : n.op === '-' ? sub(a, b) : n.op === '*' ? mul(a, b) : div(a, b)
       }
       case 'call': {

@@ -13,7 +13,17 @@
  *
  * For test/browser/web-checks.mjs the page offers `window.__teach`.
  */
-import { backward, tapeOf, tensor, toDot, toSvg, valueAndGrad, type BackwardSteps, type Tape, type Tensor } from '../../src/index.js'
+import {
+  backward,
+  tapeOf,
+  tensor,
+  toDot,
+  toSvg,
+  valueAndGrad,
+  type BackwardSteps,
+  type Tape,
+  type Tensor,
+} from '../../src/index.js'
 import { adam, momentum, sgd, type Optimizer, type OptState } from '../../optimizers/index.js'
 import { contour, toPixels, type View } from '../contour.js'
 import { evaluate, parseExpression, variablesOf, type Expr } from './expr.js'
@@ -61,7 +71,8 @@ function backwardGradients(text: string, values: Record<string, number>): Record
  */
 function difference(a: Record<string, number>, b: Record<string, number>): number {
   let worst = 0
-  for (const n of Object.keys(b)) worst = Math.max(worst, a[n] === b[n] ? 0 : Math.abs(a[n] - b[n]) / Math.max(Math.abs(b[n]), 1e-300))
+  for (const n of Object.keys(b))
+    worst = Math.max(worst, a[n] === b[n] ? 0 : Math.abs(a[n] - b[n]) / Math.max(Math.abs(b[n]), 1e-300))
   return worst
 }
 
@@ -80,7 +91,15 @@ function check(text: string, values: Record<string, number> = {}) {
   const stepped = Object.fromEntries(Object.entries(r.leaves).map(([n, t]) => [n, steps.gradient(t)?.data[0] ?? 0]))
   const reference = backwardGradients(text, values)
   const diff = difference(stepped, reference)
-  return { stepped, backward: reference, steps: count, entries: r.tape.entries.length, bitForBit: diff === 0, difference: diff, agree: diff <= AGREE }
+  return {
+    stepped,
+    backward: reference,
+    steps: count,
+    entries: r.tape.entries.length,
+    bitForBit: diff === 0,
+    difference: diff,
+    agree: diff <= AGREE,
+  }
 }
 
 class TapeView {
@@ -130,7 +149,8 @@ class TapeView {
 
   private values(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const input of Array.from(document.querySelectorAll<HTMLInputElement>('#vars input'))) out[input.id.slice(4)] = Number(input.value)
+    for (const input of Array.from(document.querySelectorAll<HTMLInputElement>('#vars input')))
+      out[input.id.slice(4)] = Number(input.value)
     return out
   }
 
@@ -167,7 +187,9 @@ class TapeView {
     const s = this.steps.next()
     const message = $('message')
     if (!s) {
-      const stepped = Object.fromEntries(Object.entries(this.rec.leaves).map(([n, t]) => [n, this.steps!.gradient(t)?.data[0] ?? 0]))
+      const stepped = Object.fromEntries(
+        Object.entries(this.rec.leaves).map(([n, t]) => [n, this.steps!.gradient(t)?.data[0] ?? 0]),
+      )
       const diff = difference(stepped, this.reference)
       message.className = diff <= AGREE ? 'ok' : 'error'
       message.textContent =
@@ -182,7 +204,9 @@ class TapeView {
     }
     this.taken++
     this.current = this.rec.tape.entries.findIndex((e) => e === s.entry)
-    const sent = s.inputGrads.map((g, i) => `${this.nameOf(s.entry.inputs[i])} gets ${g ? fmt(g.data[0]) : 'nothing'}`).join(', ')
+    const sent = s.inputGrads
+      .map((g, i) => `${this.nameOf(s.entry.inputs[i])} gets ${g ? fmt(g.data[0]) : 'nothing'}`)
+      .join(', ')
     message.className = 'muted'
     message.textContent = `step ${this.taken}: #${this.current + 1} ${s.entry.op} ran its backward rule with ∂f/∂out = ${fmt(this.steps.gradient(s.entry.output)!.data[0])}: ${sent}.`
     this.show()
@@ -210,7 +234,12 @@ class TapeView {
       if (k >= 0 && k === this.current) tr.className = 'current'
       const g = steps.gradient(t)
       const ref = t.label ? this.reference[t.label] : undefined
-      for (const [text, cls] of [[name, ''], [fmt(t.data[0]), 'num'], [g ? fmt(g.data[0]) : '—', 'num'], [ref === undefined ? '' : fmt(ref), 'num']]) {
+      for (const [text, cls] of [
+        [name, ''],
+        [fmt(t.data[0]), 'num'],
+        [g ? fmt(g.data[0]) : '—', 'num'],
+        [ref === undefined ? '' : fmt(ref), 'num'],
+      ]) {
         const td = document.createElement('td')
         td.textContent = text
         if (cls) td.className = cls
@@ -219,7 +248,11 @@ class TapeView {
       tr.dataset.name = name
       tbody.appendChild(tr)
     }
-    const dot = toDot(rec.f, { names: rec.leaves, gradient: (t) => steps.gradient(t), highlight: this.current >= 0 ? [this.current] : [] })
+    const dot = toDot(rec.f, {
+      names: rec.leaves,
+      gradient: (t) => steps.gradient(t),
+      highlight: this.current >= 0 ? [this.current] : [],
+    })
     // Renders in order; a slow render never overwrites a newer one with an older picture.
     this.rendering = this.rendering.then(async () => {
       try {
@@ -326,7 +359,13 @@ class Race {
   }
 
   /** Adam's velocity m̂ and speed √v̂ per coordinate (bias-corrected, as its update uses them). */
-  adamReading(): { velocity: [number, number]; speed: [number, number]; ratio: [number, number]; move: [number, number]; stepSize: number } | null {
+  adamReading(): {
+    velocity: [number, number]
+    speed: [number, number]
+    ratio: [number, number]
+    move: [number, number]
+    stepSize: number
+  } | null {
     const r = this.runners.find((x) => x.name === 'adam')!
     const t = r.state.step
     if (t === 0) return null
@@ -335,7 +374,13 @@ class Race {
     const c2 = 1 - 0.999 ** t
     const velocity: [number, number] = [m[0] / c1, m[1] / c1]
     const speed: [number, number] = [Math.sqrt(v[0] / c2), Math.sqrt(v[1] / c2)]
-    return { velocity, speed, ratio: [velocity[0] / (speed[0] + 1e-8), velocity[1] / (speed[1] + 1e-8)], move: r.lastMove, stepSize: 10 ** r.log10 }
+    return {
+      velocity,
+      speed,
+      ratio: [velocity[0] / (speed[0] + 1e-8), velocity[1] / (speed[1] + 1e-8)],
+      move: r.lastMove,
+      stepSize: 10 ** r.log10,
+    }
   }
 
   private drawBackground(): ImageData {
@@ -356,7 +401,8 @@ class Race {
     }
     ctx.putImageData(img, 0, 0)
     ctx.strokeStyle = 'rgba(60, 70, 90, 0.35)'
-    for (const level of [0.25, 1, 4, 16, 64, 256, 1024]) ctx.stroke(new Path2D(contour(rosenbrockValue, VIEW, level, 96)))
+    for (const level of [0.25, 1, 4, 16, 64, 256, 1024])
+      ctx.stroke(new Path2D(contour(rosenbrockValue, VIEW, level, 96)))
     const [mx, my] = toPixels(VIEW, 1, 1)
     ctx.fillStyle = '#1d2330'
     ctx.beginPath()
@@ -470,6 +516,11 @@ requestAnimationFrame(frame)
     reset: () => race.reset(),
     advance: (n: number) => race.advance(n),
     adam: () => race.adamReading(),
-    positions: () => race.runners.map((r) => ({ name: r.name, at: r.path[r.path.length - 1], f: rosenbrockValue(...r.path[r.path.length - 1]) })),
+    positions: () =>
+      race.runners.map((r) => ({
+        name: r.name,
+        at: r.path[r.path.length - 1],
+        f: rosenbrockValue(...r.path[r.path.length - 1]),
+      })),
   },
 }

@@ -19,7 +19,12 @@ import type * as nn from '../../src/nn/index.js'
 import spec from './mnist-training.js'
 
 type Mode = 'idle' | 'worker' | 'main' | 'budget'
-const LABELS: Record<Mode, string> = { idle: 'none (idle page)', worker: 'in a worker', main: 'on the main thread', budget: 'main thread, ≤ 8 ms per frame' }
+const LABELS: Record<Mode, string> = {
+  idle: 'none (idle page)',
+  worker: 'in a worker',
+  main: 'on the main thread',
+  budget: 'main thread, ≤ 8 ms per frame',
+}
 const BATCH = 64
 const WARMUP = 3
 
@@ -107,7 +112,10 @@ function percentile(sorted: number[], q: number): number {
 async function measure(d: Digits, ctx: CanvasRenderingContext2D, mode: Mode, steps: number): Promise<FrameRow> {
   let trainer: Trainer<nn.MLP> | null = null
   if (mode !== 'idle') {
-    trainer = await startTraining(spec, mode === 'worker' ? { worker: new URL('./mnist-training.js', import.meta.url) } : {})
+    trainer = await startTraining(
+      spec,
+      mode === 'worker' ? { worker: new URL('./mnist-training.js', import.meta.url) } : {},
+    )
     for (let k = 0; k < WARMUP; k++) await trainer.train(batch(d, k))
     await trainer.flush()
   }
@@ -128,7 +136,7 @@ async function measure(d: Digits, ctx: CanvasRenderingContext2D, mode: Mode, ste
   if (mode === 'idle') {
     for (let f = 0; f < 60; f++) await nextFrame()
   } else if (mode === 'budget') {
-    for (let k = 0; k < steps; ) {
+    for (let k = 0; k < steps;) {
       await nextFrame()
       const start = performance.now()
       while (k < steps && performance.now() - start < 8) void trainer!.train(batch(d, WARMUP + k++))
@@ -162,7 +170,16 @@ async function measure(d: Digits, ctx: CanvasRenderingContext2D, mode: Mode, ste
 function show(row: FrameRow): void {
   const tr = document.createElement('tr')
   const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—')
-  for (const cell of [row.label, String(row.steps), row.steps ? f(row.stepsPerSecond, 0) : '—', String(row.frames), f(row.p50), f(row.p99), f(row.max), row.loss === null ? '—' : row.loss.toFixed(4)]) {
+  for (const cell of [
+    row.label,
+    String(row.steps),
+    row.steps ? f(row.stepsPerSecond, 0) : '—',
+    String(row.frames),
+    f(row.p50),
+    f(row.p99),
+    f(row.max),
+    row.loss === null ? '—' : row.loss.toFixed(4),
+  ]) {
     const td = document.createElement('td')
     td.textContent = cell
     tr.appendChild(td)

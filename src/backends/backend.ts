@@ -30,5 +30,10 @@ export interface Backend {
    * `scalars`. A rule sees the values written by the rules before it at the same index.
    * All arrays have at least `length` elements.
    */
-  elementwise(rules: readonly Rule[], arrays: Readonly<Record<string, Float32Array>>, scalars: Readonly<Record<string, number>>, length: number): void
+  elementwise(
+    rules: readonly Rule[],
+    arrays: Readonly<Record<string, Float32Array>>,
+    scalars: Readonly<Record<string, number>>,
+    length: number,
+  ): void
 }

@@ -74,7 +74,10 @@ export const ADAM_RULES: readonly Rule[] = [
  * adamScalars(0).invBias1   // 10.000000
  */
 export function adamScalars(i: number): Record<string, number> {
-  const lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8
+  const lr = 1e-3,
+    b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8
   const bias = (beta: number) => 1 - beta ** (i + 1)
   return { lr, b1, b2, eps, invBias1: 1 / bias(b1), invBias2: 1 / bias(b2) }
 }
@@ -94,7 +97,8 @@ export function adamScalars(i: number): Record<string, number> {
  * lastCpuTier()   // 'simd'
  */
 export function adamArrays(
-  n: number, allocate: (lengths: readonly number[]) => Float32Array[],
+  n: number,
+  allocate: (lengths: readonly number[]) => Float32Array[],
 ): Record<string, Float32Array> {
   const [x, g, m, v] = allocate([n, n, n, n])
   for (let i = 0; i < n; i++) {
@@ -160,7 +164,10 @@ function median(xs: number[]): number {
  * ms > 0   // true
  */
 export function timeAdamStep(
-  backend: Backend, arrays: Record<string, Float32Array>, length: number, reps: number,
+  backend: Backend,
+  arrays: Record<string, Float32Array>,
+  length: number,
+  reps: number,
 ): number {
   backend.elementwise(ADAM_RULES, arrays, adamScalars(0), length)
   return timeRuns(backend, arrays, length, reps)
@@ -195,7 +202,9 @@ function timeRuns(backend: Backend, arrays: Record<string, Float32Array>, length
  * gpuBackend.destroy()
  */
 export async function calibrate(
-  cpuSide: CpuSide, gpu: Backend, sizes: readonly number[] = CALIBRATION_SIZES,
+  cpuSide: CpuSide,
+  gpu: Backend,
+  sizes: readonly number[] = CALIBRATION_SIZES,
 ): Promise<Calibration> {
   const cpu = cpuSide.backend
   const rows: CalibrationRow[] = []

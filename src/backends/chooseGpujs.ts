@@ -73,7 +73,9 @@ const calibrations = new Map<string, { threshold: number; rows: readonly Calibra
  * next.info.reason   // 'no GPU context (no WebGL2/WebGL/headless-gl): gpu.js would run in webasm mode (WebAssembly on the CPU), measured slower than the CPU backend'
  */
 export async function chooseGpujs(
-  choice: 'gpujs' | 'auto', options: SetBackendOptions, cpuSide: CpuSide,
+  choice: 'gpujs' | 'auto',
+  options: SetBackendOptions,
+  cpuSide: CpuSide,
 ): Promise<BackendState> {
   return choice === 'gpujs' ? forcedGpujs(options) : autoChoice(options, cpuSide)
 }
@@ -94,9 +96,11 @@ async function autoChoice(options: SetBackendOptions, cpuSide: CpuSide): Promise
   try {
     backend = await startGpujs('auto', options)
   } catch (e) {
-    return onCpu((e as { code?: string }).code === GPUJS_MISSING
-      ? `gpu.js is not installed, so the CPU backend runs everything (${GPUJS_INSTALL_HINT})`
-      : `gpu.js could not start: ${(e as Error).message}`)
+    return onCpu(
+      (e as { code?: string }).code === GPUJS_MISSING
+        ? `gpu.js is not installed, so the CPU backend runs everything (${GPUJS_INSTALL_HINT})`
+        : `gpu.js could not start: ${(e as Error).message}`,
+    )
   }
   if (!backend.isGpu) {
     backend.destroy()
@@ -118,7 +122,13 @@ async function autoChoice(options: SetBackendOptions, cpuSide: CpuSide): Promise
   }
   const reason = `${where} for buffers of ≥ ${threshold} elements, the CPU backend below (${how})`
   const info: BackendInfo = {
-    requested: 'auto', name: 'gpujs', mode: backend.mode, threshold, renderer, calibration: rows, reason,
+    requested: 'auto',
+    name: 'gpujs',
+    mode: backend.mode,
+    threshold,
+    renderer,
+    calibration: rows,
+    reason,
   }
   return { info, gpujs: backend, threshold }
 }
@@ -151,7 +161,9 @@ interface FoundThreshold {
 
 /** The threshold for `'auto'`: the caller's, one calibrated earlier on this device, or a new calibration. */
 async function findThreshold(
-  backend: GpujsBackend, options: SetBackendOptions, cpuSide: CpuSide,
+  backend: GpujsBackend,
+  options: SetBackendOptions,
+  cpuSide: CpuSide,
 ): Promise<FoundThreshold> {
   // Run one tiny kernel so the GL context exists and the renderer can be named.
   const probe = new Float32Array(4)
@@ -161,7 +173,7 @@ async function findThreshold(
     return { threshold: options.threshold, renderer, how: 'threshold set by the caller' }
   }
   const key = `${backend.mode}|${renderer}`
-  const cached = options.recalibrate ? null : calibrations.get(key) ?? readStored(key)
+  const cached = options.recalibrate ? null : (calibrations.get(key) ?? readStored(key))
   if (cached) {
     calibrations.set(key, cached)
     return { ...cached, renderer, how: 'calibrated earlier on this device (cached)' }

@@ -40,7 +40,9 @@ import type { Rule } from './backend.js'
 // Availability
 
 /** A module with one function `() -> v128 { i32x4.splat(0) }`: valid only where SIMD is supported. */
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11])
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11,
+])
 
 /**
  * Whether this engine runs WebAssembly with SIMD (Node ≥ 16, current browsers).
@@ -123,7 +125,8 @@ export function allocateFloat32Group(lengths: readonly number[]): Float32Array[]
   const offsets: number[] = []
   let bytes = 0
   for (const n of lengths) {
-    if (!Number.isInteger(n) || n < 0) throw new Error(`allocateFloat32Group: lengths must be non-negative integers, got ${n}`)
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`allocateFloat32Group: lengths must be non-negative integers, got ${n}`)
     offsets.push(bytes)
     bytes += Math.ceil(n / 4) * 16
   }
@@ -145,7 +148,12 @@ export interface SimdKernel {
   readonly arrays: readonly string[]
   /** `(run, A, S, n)` calls the kernel's `run` with the arrays' offsets and the scalars: generated
    *  code with a fixed argument list (a call with spread arguments measured ~1 µs slower per step). */
-  readonly call: (run: Function, A: Readonly<Record<string, Float32Array | Float64Array>>, S: Readonly<Record<string, number>>, n: number) => void
+  readonly call: (
+    run: Function,
+    A: Readonly<Record<string, Float32Array | Float64Array>>,
+    S: Readonly<Record<string, number>>,
+    n: number,
+  ) => void
 }
 
 /**
@@ -162,7 +170,12 @@ export interface SimdKernel {
  * x   // [-0.5, -0.5, -0.5, -0.5]
  * runSimd(kernel!, { x: new Float32Array(4), g: new Float32Array(4) }, { lr: 0.5 }, 4)   // false
  */
-export function runSimd(kernel: SimdKernel, A: Readonly<Record<string, Float32Array | Float64Array>>, S: Readonly<Record<string, number>>, n: number): boolean {
+export function runSimd(
+  kernel: SimdKernel,
+  A: Readonly<Record<string, Float32Array | Float64Array>>,
+  S: Readonly<Record<string, number>>,
+  n: number,
+): boolean {
   const names = kernel.arrays
   if (!simdEnabled || names.length === 0) return false
   const buffer = A[names[0]].buffer
@@ -228,7 +241,8 @@ function select(c: Node, a: Node, b: Node): Node {
 
 /** A value used as a number. */
 function number(x: Node): Node {
-  if (x.type !== 'f') unsupported(x.type === 'm' ? 'a comparison used as a number' : 'a number on one path, a comparison on another')
+  if (x.type !== 'f')
+    unsupported(x.type === 'm' ? 'a comparison used as a number' : 'a number on one path, a comparison on another')
   return x
 }
 
@@ -240,7 +254,8 @@ function truthy(x: Node): Node {
 // ---------------------------------------------------------------------------------------------
 // Reading a rule's source: parsing and symbolic evaluation in one pass
 
-const TOKEN = /\s+|\/\/.*|\/\*[\s\S]*?\*\/|(\.?\d(?:[eE][-+]|[\w.])*)|([A-Za-z_$][\w$]*)|([=!]==?|[<>]=?|&&|\|\||\*\*|[-+*/!?:;,.(){}=])/y
+const TOKEN =
+  /\s+|\/\/.*|\/\*[\s\S]*?\*\/|(\.?\d(?:[eE][-+]|[\w.])*)|([A-Za-z_$][\w$]*)|([=!]==?|[<>]=?|&&|\|\||\*\*|[-+*/!?:;,.(){}=])/y
 
 function tokenize(src: string): string[] {
   const out: string[] = []
@@ -255,11 +270,34 @@ function tokenize(src: string): string[] {
 }
 
 const PRECEDENCE: Record<string, number> = {
-  '||': 1, '&&': 2, '==': 3, '!=': 3, '===': 3, '!==': 3, '<': 4, '>': 4, '<=': 4, '>=': 4, '+': 5, '-': 5, '*': 6, '/': 6,
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '===': 3,
+  '!==': 3,
+  '<': 4,
+  '>': 4,
+  '<=': 4,
+  '>=': 4,
+  '+': 5,
+  '-': 5,
+  '*': 6,
+  '/': 6,
 }
 const OPS: Record<string, string> = {
-  '==': 'eq', '===': 'eq', '!=': 'ne', '!==': 'ne', '<': 'lt', '>': 'gt', '<=': 'le', '>=': 'ge',
-  '+': 'add', '-': 'sub', '*': 'mul', '/': 'div',
+  '==': 'eq',
+  '===': 'eq',
+  '!=': 'ne',
+  '!==': 'ne',
+  '<': 'lt',
+  '>': 'gt',
+  '<=': 'le',
+  '>=': 'ge',
+  '+': 'add',
+  '-': 'sub',
+  '*': 'mul',
+  '/': 'div',
 }
 const isName = (t: string | undefined) => t !== undefined && /^[A-Za-z_$]/.test(t)
 
@@ -285,10 +323,14 @@ function evaluateRule(src: string, args: readonly Node[]): Node {
   /** Runs the two sides of a branch on mask c, each on its own copy of the variables; then
    *  every variable (and the return state) is select(c, value after a, value after b). */
   function branch(c: Node, a: () => unknown, b: () => unknown): void {
-    const env0 = env, done0 = done, result0 = result
+    const env0 = env,
+      done0 = done,
+      result0 = result
     env = new Map(env0)
     a()
-    const envA = env, doneA = done, resultA = result
+    const envA = env,
+      doneA = done,
+      resultA = result
     env = new Map(env0)
     done = done0
     result = result0
@@ -297,7 +339,7 @@ function evaluateRule(src: string, args: readonly Node[]): Node {
     env = new Map()
     for (const k of env0.keys()) env.set(k, select(c, envA.get(k)!, envB.get(k)!))
     done = select(c, doneA, done)
-    result = resultA && result ? select(c, resultA, result) : resultA ?? result
+    result = resultA && result ? select(c, resultA, result) : (resultA ?? result)
   }
 
   function block(): void {
@@ -359,8 +401,13 @@ function evaluateRule(src: string, args: readonly Node[]): Node {
     const c = binary(0)
     if (!take('?')) return c
     const m = truthy(c)
-    let a = c, b = c
-    branch(m, () => (a = assignment()), () => (expect(':'), (b = assignment())))
+    let a = c,
+      b = c
+    branch(
+      m,
+      () => (a = assignment()),
+      () => (expect(':'), (b = assignment())),
+    )
     return select(m, a, b)
   }
 
@@ -427,7 +474,8 @@ function evaluateRule(src: string, args: readonly Node[]): Node {
     if ((fn === 'max' || fn === 'min') && xs.length > 0) return xs.reduce((p, q) => node(fn, 'f', [p, q]))
     if (fn !== 'sign' || xs.length !== 1) unsupported(`Math.${fn} with ${xs.length} argument(s)`)
     // sign(x) = x > 0 ? 1 : x < 0 ? −1 : x   (keeps ±0 and NaN, like Math.sign)
-    const x = xs[0], zero = num(0)
+    const x = xs[0],
+      zero = num(0)
     return select(node('gt', 'm', [x, zero]), num(1), select(node('lt', 'm', [x, zero]), num(-1), x))
   }
 
@@ -465,14 +513,41 @@ const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...bo
 /** A name in the module (ASCII, shorter than 128). */
 const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))]
 
-const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21, I32_CONST = 0x41, I32_ADD = 0x6a, I32_AND = 0x71
+const I32 = 0x7f,
+  F64 = 0x7c,
+  V128 = 0x7b
+const LOCAL_GET = 0x20,
+  LOCAL_SET = 0x21,
+  I32_CONST = 0x41,
+  I32_ADD = 0x6a,
+  I32_AND = 0x71
 /** SIMD opcodes (after the 0xfd prefix), by graph op or instruction. */
 const SIMD: Record<string, number> = {
-  const: 0x0c, splat: 0x14, load32zero: 0x5c, load64zero: 0x5d, store32lane: 0x5a, store64lane: 0x5b,
-  demote: 0x5e, promote: 0x5f, not: 0x4d, select: 0x52,
-  eq: 0x47, ne: 0x48, lt: 0x49, gt: 0x4a, le: 0x4b, ge: 0x4c,
-  abs: 0xec, neg: 0xed, sqrt: 0xef, add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3, min: 0xf4, max: 0xf5,
+  const: 0x0c,
+  splat: 0x14,
+  load32zero: 0x5c,
+  load64zero: 0x5d,
+  store32lane: 0x5a,
+  store64lane: 0x5b,
+  demote: 0x5e,
+  promote: 0x5f,
+  not: 0x4d,
+  select: 0x52,
+  eq: 0x47,
+  ne: 0x48,
+  lt: 0x49,
+  gt: 0x4a,
+  le: 0x4b,
+  ge: 0x4c,
+  abs: 0xec,
+  neg: 0xed,
+  sqrt: 0xef,
+  add: 0xf0,
+  sub: 0xf1,
+  mul: 0xf2,
+  div: 0xf3,
+  min: 0xf4,
+  max: 0xf5,
 }
 const simd = (op: string) => [0xfd, ...uleb(SIMD[op])]
 
@@ -493,7 +568,12 @@ export type SimdCompileResult = { kernel: SimdKernel; reason: null } | { kernel:
  * compileSimd([rule('x', ['x', 'g', 'lr'], descend)], ['x', 'g'], ['f32', 'f32'], ['lr']).reason   // null
  * compileSimd([rule('x', ['x'], expRule)], ['x'], ['f32'], []).reason   // 'rule source not in the SIMD subset: Math.exp with 1 argument(s)'
  */
-export function compileSimd(rules: readonly Rule[], arrays: readonly string[], kinds: readonly string[], scalars: readonly string[]): SimdCompileResult {
+export function compileSimd(
+  rules: readonly Rule[],
+  arrays: readonly string[],
+  kinds: readonly string[],
+  scalars: readonly string[],
+): SimdCompileResult {
   if (!simdAvailable) return { kernel: null, reason: 'WebAssembly SIMD is not available' }
   if (kinds.some((k) => k !== 'f32')) return { kernel: null, reason: 'float64 arrays (the SIMD kernel reads float32)' }
   try {
@@ -504,7 +584,11 @@ export function compileSimd(rules: readonly Rule[], arrays: readonly string[], k
   }
 }
 
-function compileGraph(rules: readonly Rule[], arrays: readonly string[], scalars: readonly string[]): SimdCompileResult {
+function compileGraph(
+  rules: readonly Rule[],
+  arrays: readonly string[],
+  scalars: readonly string[],
+): SimdCompileResult {
   // The value of each array at this index: loaded when first read, replaced by rule results.
   const current = new Map<string, Node>()
   const valueOf = (k: string): Node => {
@@ -524,7 +608,10 @@ function compileGraph(rules: readonly Rule[], arrays: readonly string[], scalars
   const stores = [...new Set(rules.map((r) => r.target))].map((k) => [arrays.indexOf(k), current.get(k)!] as const)
   try {
     const module = new WebAssembly.Module(emit(stores, arrays.length, scalars.length))
-    const args = [...arrays.map((k) => `A[${JSON.stringify(k)}].byteOffset`), ...scalars.map((k) => `S[${JSON.stringify(k)}]`)]
+    const args = [
+      ...arrays.map((k) => `A[${JSON.stringify(k)}].byteOffset`),
+      ...scalars.map((k) => `S[${JSON.stringify(k)}]`),
+    ]
     const call = new Function('run', 'A', 'S', 'n', `run(n, ${args})`) as SimdKernel['call']
     return { kernel: { module, arrays, call }, reason: null }
   } catch (e) {
@@ -536,7 +623,11 @@ function compileGraph(rules: readonly Rule[], arrays: readonly string[], scalars
  * The module: `run(n: i32, ptr_0…ptr_{A−1}: i32, s_0…s_{S−1}: f64)`. Locals: the byte offset,
  * the end of the pair loop, one v128 per node the stores need.
  */
-function emit(stores: readonly (readonly [number, Node])[], nArrays: number, nScalars: number): Uint8Array<ArrayBuffer> {
+function emit(
+  stores: readonly (readonly [number, Node])[],
+  nArrays: number,
+  nScalars: number,
+): Uint8Array<ArrayBuffer> {
   // Only the nodes the stores depend on, in creation order (which is a topological order).
   const live = new Set<Node>()
   const mark = (n: Node): void => {
@@ -547,7 +638,8 @@ function emit(stores: readonly (readonly [number, Node])[], nArrays: number, nSc
   for (const [, n] of stores) mark(n)
   const order = nodes.filter((n) => live.has(n))
   const nParams = 1 + nArrays + nScalars
-  const OFF = uleb(nParams), END = uleb(nParams + 1)
+  const OFF = uleb(nParams),
+    END = uleb(nParams + 1)
   const local = new Map(order.map((n, k) => [n, nParams + 2 + k]))
   const get = (n: Node) => [LOCAL_GET, ...uleb(local.get(n)!)]
   const set = (n: Node) => [LOCAL_SET, ...uleb(local.get(n)!)]
@@ -558,40 +650,102 @@ function emit(stores: readonly (readonly [number, Node])[], nArrays: number, nSc
   for (const n of order) {
     if (n.op === 'scalar') code.push(LOCAL_GET, ...uleb(1 + nArrays + n.value), ...simd('splat'), ...set(n))
     else if (n.op === 'const') code.push(...simd('const'), ...f64bytes(n.value), ...f64bytes(n.value), ...set(n))
-    else if (n.op === 'true' || n.op === 'false') code.push(...simd('const'), ...Array(16).fill(n.op === 'true' ? 255 : 0), ...set(n))
+    else if (n.op === 'true' || n.op === 'false')
+      code.push(...simd('const'), ...Array(16).fill(n.op === 'true' ? 255 : 0), ...set(n))
   }
   /** One step of the loop: two elements (pair), or the one of an odd tail. */
   const body = (pair: boolean): number[] => {
     const out: number[] = []
     for (const n of order) {
       const [c, a, b] = n.args
-      if (n.op === 'load') out.push(...address(n.value), ...simd(pair ? 'load64zero' : 'load32zero'), pair ? 3 : 2, 0, ...simd('promote'), ...set(n))
+      if (n.op === 'load')
+        out.push(
+          ...address(n.value),
+          ...simd(pair ? 'load64zero' : 'load32zero'),
+          pair ? 3 : 2,
+          0,
+          ...simd('promote'),
+          ...set(n),
+        )
       // bitselect(a, b, mask): the lanes of a where the mask is set, else of b
       else if (n.op === 'select') out.push(...get(a), ...get(b), ...get(c), ...simd('select'), ...set(n))
       else if (n.args.length) out.push(...n.args.flatMap(get), ...simd(n.op), ...set(n))
     }
     for (const [array, n] of stores) {
-      out.push(...address(array), ...get(n), ...simd('demote'), ...simd(pair ? 'store64lane' : 'store32lane'), pair ? 3 : 2, 0, 0)
+      out.push(
+        ...address(array),
+        ...get(n),
+        ...simd('demote'),
+        ...simd(pair ? 'store64lane' : 'store32lane'),
+        pair ? 3 : 2,
+        0,
+        0,
+      )
     }
     return out
   }
   code.push(
     // end = (n & ~1) · 4 bytes; for (off = 0; off < end; off += 8) pair
-    LOCAL_GET, 0, I32_CONST, 0x7e, I32_AND, I32_CONST, 2, 0x74 /* i32.shl */, LOCAL_SET, ...END,
-    I32_CONST, 0, LOCAL_SET, ...OFF,
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    LOCAL_GET, ...OFF, LOCAL_GET, ...END, 0x4f /* i32.ge_u */, 0x0d, 1, // br_if 1
+    LOCAL_GET,
+    0,
+    I32_CONST,
+    0x7e,
+    I32_AND,
+    I32_CONST,
+    2,
+    0x74 /* i32.shl */,
+    LOCAL_SET,
+    ...END,
+    I32_CONST,
+    0,
+    LOCAL_SET,
+    ...OFF,
+    0x02,
+    0x40,
+    0x03,
+    0x40, // block, loop
+    LOCAL_GET,
+    ...OFF,
+    LOCAL_GET,
+    ...END,
+    0x4f /* i32.ge_u */,
+    0x0d,
+    1, // br_if 1
     ...body(true),
-    LOCAL_GET, ...OFF, I32_CONST, 8, I32_ADD, LOCAL_SET, ...OFF,
-    0x0c, 0, 0x0b, 0x0b, // br 0, end, end
+    LOCAL_GET,
+    ...OFF,
+    I32_CONST,
+    8,
+    I32_ADD,
+    LOCAL_SET,
+    ...OFF,
+    0x0c,
+    0,
+    0x0b,
+    0x0b, // br 0, end, end
     // if (n & 1) the last element, at off = end
-    LOCAL_GET, 0, I32_CONST, 1, I32_AND, 0x04, 0x40, ...body(false), 0x0b,
+    LOCAL_GET,
+    0,
+    I32_CONST,
+    1,
+    I32_AND,
+    0x04,
+    0x40,
+    ...body(false),
+    0x0b,
     0x0b,
   )
   const func = [2, 2, I32, ...uleb(order.length), V128, ...code]
   const type = [0x60, ...uleb(nParams), I32, ...Array(nArrays).fill(I32), ...Array(nScalars).fill(F64), 0]
   return new Uint8Array([
-    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    0,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
     ...section(1, [1, ...type]),
     ...section(2, [1, ...str('env'), ...str('mem'), 2, 0, 0]),
     ...section(3, [1, 0]),

@@ -39,7 +39,11 @@ import { describeValue } from '../describe-value.js'
 export { allocateFloat32Group, setSimdEnabled, simdAvailable } from './cpu-simd.js'
 
 type Floats = Float32Array | Float64Array
-type Loop = (arrays: Readonly<Record<string, Floats>>, scalars: Readonly<Record<string, number>>, length: number) => void
+type Loop = (
+  arrays: Readonly<Record<string, Floats>>,
+  scalars: Readonly<Record<string, number>>,
+  length: number,
+) => void
 
 /** What the compiled loop for one rule list needs: which names are arrays and which scalars. */
 interface Plan {
@@ -101,26 +105,36 @@ function ruleName(r: Rule, k: number): string {
 }
 
 /** Sorts every name the rules mention into arrays and scalars, with errors that say what is wrong. */
-function makePlan(rules: readonly Rule[], arrays: Readonly<Record<string, unknown>>, scalars: Readonly<Record<string, unknown>>): Plan {
+function makePlan(
+  rules: readonly Rule[],
+  arrays: Readonly<Record<string, unknown>>,
+  scalars: Readonly<Record<string, unknown>>,
+): Plan {
   const arrayNames: string[] = []
   const kinds: string[] = []
   const scalarNames: string[] = []
   const seen = new Set<string>()
-  const list = () => `(arrays: ${Object.keys(arrays).join(', ') || 'none'}; scalars: ${Object.keys(scalars).join(', ') || 'none'})`
+  const list = () =>
+    `(arrays: ${Object.keys(arrays).join(', ') || 'none'}; scalars: ${Object.keys(scalars).join(', ') || 'none'})`
   const see = (name: string, who: string, mustBeArray: boolean) => {
     if (seen.has(name)) return
     const a = Object.prototype.hasOwnProperty.call(arrays, name) ? arrays[name] : undefined
     const s = Object.prototype.hasOwnProperty.call(scalars, name) ? scalars[name] : undefined
-    if (a !== undefined && s !== undefined) throw new Error(`cpu.elementwise: ${who}: '${name}' is given both as an array and as a scalar`)
+    if (a !== undefined && s !== undefined)
+      throw new Error(`cpu.elementwise: ${who}: '${name}' is given both as an array and as a scalar`)
     if (a !== undefined) {
       const kind = kindOf(a)
-      if (!kind) throw new Error(`cpu.elementwise: ${who}: array '${name}' must be a Float32Array or Float64Array, got ${describeValue(a)}`)
+      if (!kind)
+        throw new Error(
+          `cpu.elementwise: ${who}: array '${name}' must be a Float32Array or Float64Array, got ${describeValue(a)}`,
+        )
       arrayNames.push(name)
       kinds.push(kind)
     } else if (mustBeArray) {
       throw new Error(`cpu.elementwise: ${who} writes '${name}', which is not one of the arrays ${list()}`)
     } else if (s !== undefined) {
-      if (typeof s !== 'number') throw new Error(`cpu.elementwise: ${who}: scalar '${name}' must be a number, got ${describeValue(s)}`)
+      if (typeof s !== 'number')
+        throw new Error(`cpu.elementwise: ${who}: scalar '${name}' must be a number, got ${describeValue(s)}`)
       scalarNames.push(name)
     } else {
       throw new Error(`cpu.elementwise: ${who} reads '${name}', which is neither an array nor a scalar ${list()}`)
@@ -129,20 +143,30 @@ function makePlan(rules: readonly Rule[], arrays: Readonly<Record<string, unknow
   }
   rules.forEach((r, k) => {
     if (!r || typeof r.fn !== 'function' || typeof r.target !== 'string' || !Array.isArray(r.args)) {
-      throw new Error(`cpu.elementwise: rule ${k} must be { target: string, args: string[], fn: function }, got ${describeValue(r)}`)
+      throw new Error(
+        `cpu.elementwise: rule ${k} must be { target: string, args: string[], fn: function }, got ${describeValue(r)}`,
+      )
     }
     if (r.fn.length !== r.args.length) {
-      throw new Error(`cpu.elementwise: ${ruleName(r, k)} takes ${r.fn.length} arguments but lists ${r.args.length} names [${r.args.join(', ')}]`)
+      throw new Error(
+        `cpu.elementwise: ${ruleName(r, k)} takes ${r.fn.length} arguments but lists ${r.args.length} names [${r.args.join(', ')}]`,
+      )
     }
     for (const a of r.args) see(a, ruleName(r, k), false)
     see(r.target, ruleName(r, k), true)
   })
-  const signature = rules.map((r) => `${idOf(r.fn)}:${r.target}=${r.args.join(',')}`).join(';') + '|' +
-    arrayNames.map((a, i) => `${a}:${kinds[i]}`).join(',') + '|' + scalarNames.join(',')
+  const signature =
+    rules.map((r) => `${idOf(r.fn)}:${r.target}=${r.args.join(',')}`).join(';') +
+    '|' +
+    arrayNames.map((a, i) => `${a}:${kinds[i]}`).join(',') +
+    '|' +
+    scalarNames.join(',')
   let compiled = loopBySignature.get(signature)
   if (!compiled) {
     const loop = compile(rules, arrayNames, scalarNames)
-    const simd = codegenAllowed ? compileSimd(rules, arrayNames, kinds, scalarNames) : { kernel: null, reason: 'code generation is not allowed' }
+    const simd = codegenAllowed
+      ? compileSimd(rules, arrayNames, kinds, scalarNames)
+      : { kernel: null, reason: 'code generation is not allowed' }
     compiled = { loop, simd: simd.kernel, simdReason: simd.reason }
     loopBySignature.set(signature, compiled)
   }
@@ -150,7 +174,12 @@ function makePlan(rules: readonly Rule[], arrays: Readonly<Record<string, unknow
 }
 
 /** Whether `plan` still fits these arrays and scalars (same names, same kinds, long enough). */
-function fits(plan: Plan, arrays: Readonly<Record<string, unknown>>, scalars: Readonly<Record<string, unknown>>, length: number): boolean {
+function fits(
+  plan: Plan,
+  arrays: Readonly<Record<string, unknown>>,
+  scalars: Readonly<Record<string, unknown>>,
+  length: number,
+): boolean {
   for (let k = 0; k < plan.arrays.length; k++) {
     const a = arrays[plan.arrays[k]] as Floats | undefined
     if (!a || kindOf(a) !== plan.kinds[k] || a.length < length) return false
@@ -253,13 +282,17 @@ function interpret(rules: readonly Rule[], arrayNames: readonly string[], scalar
 export const cpu: Backend = {
   name: 'cpu',
   elementwise(rules, arrays, scalars, length) {
-    if (!Number.isInteger(length) || length < 0) throw new Error(`cpu.elementwise: length must be a non-negative integer, got ${describeValue(length)}`)
+    if (!Number.isInteger(length) || length < 0)
+      throw new Error(`cpu.elementwise: length must be a non-negative integer, got ${describeValue(length)}`)
     let plan = planByList.get(rules)
     if (!plan || !fits(plan, arrays, scalars, length)) {
       plan = makePlan(rules, arrays, scalars)
       for (let k = 0; k < plan.arrays.length; k++) {
         const a = arrays[plan.arrays[k]]
-        if (a.length < length) throw new Error(`cpu.elementwise: array '${plan.arrays[k]}' has ${a.length} elements, fewer than length ${length}`)
+        if (a.length < length)
+          throw new Error(
+            `cpu.elementwise: array '${plan.arrays[k]}' has ${a.length} elements, fewer than length ${length}`,
+          )
       }
       planByList.set(rules, plan)
     }
@@ -287,9 +320,13 @@ export const cpu: Backend = {
  * opt.update(0, { w: ones([3]) }, opt.init({ w: zeros([3]) }))
  * describeCpuPlan(opt.rules)   // { arrays: ['g', 'm', 'v', 'x'], scalars: ['b1', 'b2', 'lr', 'invBias1', 'invBias2', 'eps'], simd: true, simdReason: null }
  */
-export function describeCpuPlan(rules: readonly Rule[]): { arrays: readonly string[]; scalars: readonly string[]; simd: boolean; simdReason: string | null } | null {
+export function describeCpuPlan(
+  rules: readonly Rule[],
+): { arrays: readonly string[]; scalars: readonly string[]; simd: boolean; simdReason: string | null } | null {
   const plan = planByList.get(rules)
-  return plan ? { arrays: plan.arrays, scalars: plan.scalars, simd: plan.simd !== null, simdReason: plan.simdReason } : null
+  return plan
+    ? { arrays: plan.arrays, scalars: plan.scalars, simd: plan.simd !== null, simdReason: plan.simdReason }
+    : null
 }
 
 /**

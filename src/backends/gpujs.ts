@@ -88,7 +88,13 @@ export interface GpujsBackend extends Backend {
   unary(fn: (x: number, c: number) => number, a: Float32Array, out: Float32Array, c: number): boolean
   /** out[i] = fn(a[i], b[i], c) on the device; `a` or `b` may have length 1 (a scalar operand).
    *  false when `fn` cannot be compiled or the lengths fit neither form. */
-  binary(fn: (a: number, b: number, c: number) => number, a: Float32Array, b: Float32Array, out: Float32Array, c: number): boolean
+  binary(
+    fn: (a: number, b: number, c: number) => number,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    c: number,
+  ): boolean
   /** Number of kernels compiled so far (for tests and the benchmark). */
   readonly kernelCount: number
   /** Number of `elementwise`/`unary`/`binary` calls that ran on gpu.js (proves a caller routed here). */
@@ -123,10 +129,15 @@ function kernelModeOf(gpu: GpuLike, lib?: GpuModuleLike): string {
   if (explicit && explicit !== 'gpu' && explicit !== 'async') return explicit
   const source = (lib ?? (gpu as { constructor?: unknown }).constructor) as Record<string, unknown> | undefined
   const classes: Array<[string, string]> = [
-    ['headlessgl', 'HeadlessGLKernel'], ['webgl2', 'WebGL2Kernel'], ['webgl', 'WebGLKernel'],
-    ['webasm', 'WebAssemblyKernel'], ['cpu', 'CPUKernel'], ['webgpu', 'WebGPUKernel'],
+    ['headlessgl', 'HeadlessGLKernel'],
+    ['webgl2', 'WebGL2Kernel'],
+    ['webgl', 'WebGLKernel'],
+    ['webasm', 'WebAssemblyKernel'],
+    ['cpu', 'CPUKernel'],
+    ['webgpu', 'WebGPUKernel'],
   ]
-  if (source) for (const [mode, key] of classes) if (source[key] !== undefined && source[key] === gpu.Kernel) return mode
+  if (source)
+    for (const [mode, key] of classes) if (source[key] !== undefined && source[key] === gpu.Kernel) return mode
   const name = (gpu.Kernel as { name?: string } | undefined)?.name ?? ''
   for (const [mode, key] of classes) if (name === key) return mode
   return (gpu.Kernel as { mode?: string } | undefined)?.mode ?? explicit ?? 'unknown'
@@ -148,14 +159,18 @@ function kernelModeOf(gpu: GpuLike, lib?: GpuModuleLike): string {
  */
 export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false): GpujsBackend {
   const gpu = options.gpu
-  if (!gpu || typeof gpu.createKernel !== 'function') throw new Error('gpujs: options.gpu must be a gpu.js GPU instance (new GPU({ mode }))')
+  if (!gpu || typeof gpu.createKernel !== 'function')
+    throw new Error('gpujs: options.gpu must be a gpu.js GPU instance (new GPU({ mode }))')
   const mode = kernelModeOf(gpu, options.lib)
   if (mode === 'webgpu') {
-    throw new Error("gpujs: mode 'webgpu' is not supported: WebGPU kernels return Promises, and Backend.elementwise is synchronous. Use webgl2.")
+    throw new Error(
+      "gpujs: mode 'webgpu' is not supported: WebGPU kernels return Promises, and Backend.elementwise is synchronous. Use webgl2.",
+    )
   }
   const isGpu = GL_MODES.has(mode)
   const strategy: GpujsStrategy = options.strategy ?? 'kernels'
-  if (strategy !== 'kernels' && strategy !== 'pipeline') throw new Error(`gpujs: unknown strategy '${strategy}' (expected 'kernels' or 'pipeline')`)
+  if (strategy !== 'kernels' && strategy !== 'pipeline')
+    throw new Error(`gpujs: unknown strategy '${strategy}' (expected 'kernels' or 'pipeline')`)
 
   const plans = new Map<string, Plan>()
   const fnIds = new WeakMap<Function, number>()
@@ -173,7 +188,13 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     return id
   }
 
-  function makeKernel(parts: { source: string; helpers: readonly string[] }[], args: string[], body: string, length: number, pipeline: boolean): GpuKernelLike {
+  function makeKernel(
+    parts: { source: string; helpers: readonly string[] }[],
+    args: string[],
+    body: string,
+    length: number,
+    pipeline: boolean,
+  ): GpuKernelLike {
     const helpers = new Set<string>()
     for (const p of parts) for (const h of p.helpers) helpers.add(h)
     const functions = [...[...helpers].map((h) => HELPERS[h]), ...parts.map((p) => p.source)]
@@ -190,7 +211,12 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     return kernel
   }
 
-  function planFor(rules: readonly Rule[], arrays: Readonly<Record<string, Float32Array>>, scalars: Readonly<Record<string, number>>, length: number): Plan {
+  function planFor(
+    rules: readonly Rule[],
+    arrays: Readonly<Record<string, Float32Array>>,
+    scalars: Readonly<Record<string, number>>,
+    length: number,
+  ): Plan {
     let key = `${length}`
     for (let k = 0; k < rules.length; k++) {
       const r = rules[k]
@@ -214,7 +240,9 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
         throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}'): ${(e as Error).message}`, { cause: e })
       }
       if (src.params.length !== r.args.length) {
-        throw new Error(`gpujs.elementwise: rule ${k} (target '${r.target}') lists ${r.args.length} args [${r.args.join(', ')}] but its function takes ${src.params.length}`)
+        throw new Error(
+          `gpujs.elementwise: rule ${k} (target '${r.target}') lists ${r.args.length} args [${r.args.join(', ')}] but its function takes ${src.params.length}`,
+        )
       }
       const kernel = makeKernel([src], params, `return ${fnName}(${call});`, length, pipeline)
       steps.push({ kernel, target: r.target, args: r.args.slice(), isArray })
@@ -225,7 +253,12 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     return plan
   }
 
-  function check(rules: readonly Rule[], arrays: Readonly<Record<string, Float32Array>>, scalars: Readonly<Record<string, number>>, length: number): void {
+  function check(
+    rules: readonly Rule[],
+    arrays: Readonly<Record<string, Float32Array>>,
+    scalars: Readonly<Record<string, number>>,
+    length: number,
+  ): void {
     const fail = (message: string) => {
       throw new Error(`gpujs.elementwise: ${message}`)
     }
@@ -234,7 +267,8 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
       for (const a of [r.target, ...r.args]) {
         const arr = arrays[a]
         if (a in arrays) {
-          if (!(arr instanceof Float32Array) || arr.length < length) fail(`array '${a}' must be a Float32Array of at least ${length} elements, got ${arr?.length}`)
+          if (!(arr instanceof Float32Array) || arr.length < length)
+            fail(`array '${a}' must be a Float32Array of at least ${length} elements, got ${arr?.length}`)
         } else if (a === r.target) {
           fail(`rule ${k} writes '${a}', which is not one of the arrays [${Object.keys(arrays)}]`)
         } else if (typeof scalars[a] !== 'number') {
@@ -257,7 +291,12 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
 
   const head = (arr: Float32Array, length: number) => (arr.length === length ? arr : arr.subarray(0, length))
 
-  function elementwise(rules: readonly Rule[], arrays: Readonly<Record<string, Float32Array>>, scalars: Readonly<Record<string, number>>, length: number): void {
+  function elementwise(
+    rules: readonly Rule[],
+    arrays: Readonly<Record<string, Float32Array>>,
+    scalars: Readonly<Record<string, number>>,
+    length: number,
+  ): void {
     check(rules, arrays, scalars, length)
     if (length === 0 || rules.length === 0) return
     const plan = planFor(rules, arrays, scalars, length)
@@ -274,7 +313,9 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     // pipeline: targets written so far live on the device until the end
     const current = new Map<string, unknown>()
     for (const step of plan.steps) {
-      const values = step.args.map((a, j) => (step.isArray[j] ? (current.get(a) ?? head(arrays[a], length)) : scalars[a]))
+      const values = step.args.map((a, j) =>
+        step.isArray[j] ? (current.get(a) ?? head(arrays[a], length)) : scalars[a],
+      )
       current.set(step.target, step.kernel(...values))
       lastKernel = step.kernel
     }
@@ -296,9 +337,10 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
       const src = functionSource(fn, 'elem')
       // nd.ts passes (x, c) or (a, b, c); the function may take fewer (Math.exp takes one).
       const params = variant === 'u' ? ['a', 'c'] : ['a', 'b', 'c']
-      const reads = variant === 'u'
-        ? ['a[this.thread.x]', 'c']
-        : [variant[0] === 'A' ? 'a[this.thread.x]' : 'a', variant[1] === 'A' ? 'b[this.thread.x]' : 'b', 'c']
+      const reads =
+        variant === 'u'
+          ? ['a[this.thread.x]', 'c']
+          : [variant[0] === 'A' ? 'a[this.thread.x]' : 'a', variant[1] === 'A' ? 'b[this.thread.x]' : 'b', 'c']
       if (src.params.length > reads.length) throw new Error(`takes ${src.params.length} arguments`)
       kernel = makeKernel([src], params, `return elem(${reads.slice(0, src.params.length).join(', ')});`, length, false)
     } catch {
@@ -378,7 +420,8 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
 export const GPUJS_MISSING = 'ERR_TAPEGRAD_GPUJS_MISSING'
 
 /** How to get gpu.js: the end of the error that says it is missing. */
-export const GPUJS_INSTALL_HINT = 'gpu.js is an optional peer dependency of tapegrad: install it with ' +
+export const GPUJS_INSTALL_HINT =
+  'gpu.js is an optional peer dependency of tapegrad: install it with ' +
   '`npm install gpu.js` (a bundler then puts it in a lazily loaded chunk), or load gpu-browser.min.js in the page ' +
   "(it defines the global GPU), or pass a GPU instance: setBackend('gpujs', { gpu: new GPU() })"
 
@@ -397,9 +440,11 @@ export const GPUJS_INSTALL_HINT = 'gpu.js is an optional peer dependency of tape
  */
 export function isGpujsMissing(error: unknown): boolean {
   const message = String((error as { message?: unknown } | null)?.message ?? error)
-  return /Cannot find (?:package|module) ['"]gpu\.js['"]/.test(message) ||
+  return (
+    /Cannot find (?:package|module) ['"]gpu\.js['"]/.test(message) ||
     /specifier ["“']gpu\.js["”']/.test(message) ||
     /['"]gpu\.js['"] does not resolve/.test(message)
+  )
 }
 
 /**
@@ -425,9 +470,12 @@ export async function importGpujs(who = 'gpujs'): Promise<GpuModuleLike> {
     mod = (await import('gpu.js')) as typeof mod
   } catch (e) {
     const missing = isGpujsMissing(e)
-    const error = new Error(missing
-      ? `${who}: gpu.js is not installed. ${GPUJS_INSTALL_HINT}. The import failed with: ${(e as Error).message}`
-      : `${who}: gpu.js is installed but failed to load: ${(e as Error).message}`, { cause: e })
+    const error = new Error(
+      missing
+        ? `${who}: gpu.js is not installed. ${GPUJS_INSTALL_HINT}. The import failed with: ${(e as Error).message}`
+        : `${who}: gpu.js is installed but failed to load: ${(e as Error).message}`,
+      { cause: e },
+    )
     if (missing) (error as Error & { code?: string }).code = GPUJS_MISSING
     throw error
   }
@@ -447,7 +495,10 @@ export async function importGpujs(who = 'gpujs'): Promise<GpuModuleLike> {
  * backend.name   // 'gpujs/webasm'
  * backend.destroy()
  */
-export async function loadGpujs(options: { mode?: GpujsMode; strategy?: GpujsStrategy } = {}, who = 'loadGpujs'): Promise<GpujsBackend> {
+export async function loadGpujs(
+  options: { mode?: GpujsMode; strategy?: GpujsStrategy } = {},
+  who = 'loadGpujs',
+): Promise<GpujsBackend> {
   const lib = await importGpujs(who)
   const mode = options.mode ?? 'gpu'
   let gpu: GpuLike

@@ -40,8 +40,11 @@ export type { BackendChoice, BackendInfo, SetBackendOptions } from './chooseGpuj
 const MIN_OP_LENGTH = 1 << 16
 
 const CPU_INFO: BackendInfo = {
-  requested: 'cpu', name: 'cpu', mode: 'js',
-  reason: 'the default: the CPU backend (optimizer states run as a WebAssembly SIMD kernel where the engine has ' +
+  requested: 'cpu',
+  name: 'cpu',
+  mode: 'js',
+  reason:
+    'the default: the CPU backend (optimizer states run as a WebAssembly SIMD kernel where the engine has ' +
     'SIMD, else the fused JavaScript loop)',
 }
 let state: BackendState = { info: CPU_INFO, gpujs: null, threshold: Infinity }

@@ -24,7 +24,8 @@
 
 /** `Math` functions that arrive as native code (`Math.exp.toString()` is `[native code]`); each
  *  takes `Math[name].length` arguments (1, or 2 for pow, max, min and atan2). */
-const NATIVE_MATH = 'exp log sqrt abs tanh sin cos tan atan asin acos floor ceil round sign trunc log2 pow max min atan2'.split(' ')
+const NATIVE_MATH =
+  'exp log sqrt abs tanh sin cos tan atan asin acos floor ceil round sign trunc log2 pow max min atan2'.split(' ')
 
 /** Helpers injected by name when the source mentions them; see the module comment. */
 export const HELPERS: Readonly<Record<string, string>> = {
@@ -88,7 +89,8 @@ export function functionSource(fn: Function, name: string): FunctionSource {
   }
   const text = Function.prototype.toString.call(fn).trim()
   const cannot = (why: string) => new Error(`gpujs: cannot ${why} ${text.slice(0, 60)}`)
-  if (/\[native code\]\s*\}$/.test(text)) throw new Error(`gpujs: cannot compile native function ${fn.name || '(anonymous)'}`)
+  if (/\[native code\]\s*\}$/.test(text))
+    throw new Error(`gpujs: cannot compile native function ${fn.name || '(anonymous)'}`)
   if (/^(async\b|class\b|function\s*\*)/.test(text)) throw cannot('compile (only plain functions over numbers)')
   // `function f(…) {…}`, a method `f(…) {…}`, or an arrow `(…) => …` / `x => …`
   let paramText: string, body: string
@@ -108,17 +110,25 @@ export function functionSource(fn: Function, name: string): FunctionSource {
     if (!body.startsWith('{')) body = `{ return (${body}); }`
   }
   if (!body.startsWith('{')) throw cannot('read the body of')
-  const params = paramText.split(',').map((p) => p.trim()).filter((p) => p.length > 0).map((p) => {
-    // Default values (`c = 0`) are dropped: gpu.js rejects them, and every caller passes all arguments.
-    const id = p.split('=')[0].trim()
-    if (!/^[A-Za-z_$][\w$]*$/.test(id)) throw cannot(`compile parameter '${p}' (only plain names) of`)
-    return id
-  })
+  const params = paramText
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+    .map((p) => {
+      // Default values (`c = 0`) are dropped: gpu.js rejects them, and every caller passes all arguments.
+      const id = p.split('=')[0].trim()
+      if (!/^[A-Za-z_$][\w$]*$/.test(id)) throw cannot(`compile parameter '${p}' (only plain names) of`)
+      return id
+    })
   return rewrite(`function ${name}(${params.join(', ')}) ${body}`, params)
 }
 
 /** Math.pow, Math.log and Math.tanh calls routed to their safe helpers (see the module comment). */
-const ROUTED = [['pow', 'tgPow'], ['log', 'tgLog'], ['tanh', 'tgTanh']] as const
+const ROUTED = [
+  ['pow', 'tgPow'],
+  ['log', 'tgLog'],
+  ['tanh', 'tgTanh'],
+] as const
 
 function rewrite(source: string, params: string[]): FunctionSource {
   const helpers: string[] = []
@@ -130,7 +140,8 @@ function rewrite(source: string, params: string[]): FunctionSource {
     }
   }
   // `**` is not something gpu.js maps safely (GLSL pow again); rules must not use it.
-  if (/\*\*/.test(source)) throw new Error(`gpujs: '**' in ${source.slice(0, 80)}…: compute powers on the host or call Math.pow`)
+  if (/\*\*/.test(source))
+    throw new Error(`gpujs: '**' in ${source.slice(0, 80)}…: compute powers on the host or call Math.pow`)
   return { source, params, helpers }
 }
 

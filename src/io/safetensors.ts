@@ -82,7 +82,8 @@ for (const [call, codes] of [
   ['t.float()', 'F16 BF16 F8_E5M2 F8_E4M3 F8_E8M0 F8_E4M3FNUZ F8_E5M2FNUZ F4 F6_E2M3 F6_E3M2'],
   ['t.to(torch.int32)', 'U8 I8 I16 U16 BOOL'],
   [TO_INT32_OR_DOUBLE, 'U32 U64'],
-]) for (const c of codes.split(' ')) FOREIGN[c] = call
+])
+  for (const c of codes.split(' ')) FOREIGN[c] = call
 
 const utf8 = new TextEncoder()
 
@@ -177,8 +178,10 @@ function checkMetadata(refuse: Refuse, what: string, metadata: unknown): Record<
   for (const k of Object.keys(metadata)) {
     const v = metadata[k]
     if (typeof v !== 'string') {
-      refuse(`${what} '${k}' must be a string (the format allows only strings), got ${describe(v)}; ` +
-        'use JSON.stringify for numbers and objects')
+      refuse(
+        `${what} '${k}' must be a string (the format allows only strings), got ${describe(v)}; ` +
+          'use JSON.stringify for numbers and objects',
+      )
     }
   }
   return metadata as Record<string, string>
@@ -233,17 +236,23 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsCon
 function readHeaderLength(view: DataView): number {
   const size = view.byteLength
   if (size < 8) {
-    refuseLoad(`the file is ${size} bytes, too short for the 8-byte header length that starts every safetensors file ` +
-      '(truncated, or not a safetensors file)')
+    refuseLoad(
+      `the file is ${size} bytes, too short for the 8-byte header length that starts every safetensors file ` +
+        '(truncated, or not a safetensors file)',
+    )
   }
   const n = view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true)
   if (n > SAFETENSORS_MAX_HEADER) {
-    refuseLoad(`the header length is ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER} (100 MB): ` +
-      'not a safetensors file, or a corrupt one')
+    refuseLoad(
+      `the header length is ${n} bytes, over the format's limit of ${SAFETENSORS_MAX_HEADER} (100 MB): ` +
+        'not a safetensors file, or a corrupt one',
+    )
   }
   if (8 + n > size) {
-    refuseLoad(`the header length ${n} runs past the end of the file (${size} bytes, so at most ${size - 8} ` +
-      'header bytes): the file is truncated or corrupt')
+    refuseLoad(
+      `the header length ${n} runs past the end of the file (${size} bytes, so at most ${size - 8} ` +
+        'header bytes): the file is truncated or corrupt',
+    )
   }
   if (n === 0) refuseLoad('the header is empty (length 0); it must be a JSON object')
   return n
@@ -252,8 +261,10 @@ function readHeaderLength(view: DataView): number {
 function parseHeader(bytes: Uint8Array): Record<string, unknown> {
   if (bytes[0] !== 0x7b) {
     const found = bytes[0].toString(16).padStart(2, '0')
-    refuseLoad(`the header must start with '{' (byte 0x7b), found byte 0x${found}: ` +
-      'not a safetensors file, or a corrupt one')
+    refuseLoad(
+      `the header must start with '{' (byte 0x7b), found byte 0x${found}: ` +
+        'not a safetensors file, or a corrupt one',
+    )
   }
   let text = ''
   try {
@@ -300,8 +311,10 @@ function readEntry(name: string, info: unknown): Entry {
   const { dtype, shape, data_offsets: offsets } = info
   if (typeof dtype !== 'string') refuseLoad(`${where} has no dtype string (got ${describe(dtype)})`)
   if (Object.hasOwn(FOREIGN, dtype)) {
-    refuseLoad(`${where} has dtype ${dtype}, which tapegrad does not read (it reads ${SUPPORTED}); ` +
-      `convert it before saving, in PyTorch: ${FOREIGN[dtype]}`)
+    refuseLoad(
+      `${where} has dtype ${dtype}, which tapegrad does not read (it reads ${SUPPORTED}); ` +
+        `convert it before saving, in PyTorch: ${FOREIGN[dtype]}`,
+    )
   }
   if (!Object.hasOwn(DTYPES, dtype) && dtype !== 'I64') {
     refuseLoad(`${where} has the unknown dtype ${JSON.stringify(dtype)}; tapegrad reads ${SUPPORTED}`)
@@ -320,8 +333,10 @@ function readEntry(name: string, info: unknown): Entry {
   for (const s of shape as number[]) size *= s
   if (!Number.isSafeInteger(size)) refuseLoad(`${where} has shape ${fmt(shape)}, too large for any file`)
   if (end - begin !== size) {
-    refuseLoad(`${where} (${dtype}, shape ${fmt(shape)}) needs ${size} bytes, ` +
-      `but its data_offsets [${begin}, ${end}] hold ${end - begin}`)
+    refuseLoad(
+      `${where} (${dtype}, shape ${fmt(shape)}) needs ${size} bytes, ` +
+        `but its data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    )
   }
   return { name, code, shape: (shape as number[]).slice(), begin, end }
 }
@@ -337,12 +352,16 @@ function checkTiling(entries: Entry[], dataLength: number): void {
       refuseLoad(`bytes ${at}–${e.begin} of the data belong to no tensor (a gap ${gap}); the format allows no holes`)
     }
     if (previous && e.begin < at) {
-      refuseLoad(`tensor '${e.name}' (bytes ${e.begin}–${e.end}) overlaps tensor '${previous.name}' ` +
-        `(bytes ${previous.begin}–${previous.end})`)
+      refuseLoad(
+        `tensor '${e.name}' (bytes ${e.begin}–${e.end}) overlaps tensor '${previous.name}' ` +
+          `(bytes ${previous.begin}–${previous.end})`,
+      )
     }
     if (e.end > dataLength) {
-      refuseLoad(`tensor '${e.name}' ends at byte ${e.end} of the data, past its end ` +
-        `(${dataLength} bytes after the header): the file is truncated or corrupt`)
+      refuseLoad(
+        `tensor '${e.name}' ends at byte ${e.end} of the data, past its end ` +
+          `(${dataLength} bytes after the header): the file is truncated or corrupt`,
+      )
     }
     at = e.end
     previous = e
@@ -359,8 +378,10 @@ function checkInt32Range(e: Entry, view: DataView, base: number): void {
     const low = view.getInt32(at, true)
     if (view.getInt32(at + 4, true) !== (low < 0 ? -1 : 0)) {
       const value = view.getBigInt64(at, true)
-      refuseLoad(`tensor '${e.name}' (I64, shape ${fmt(e.shape)}) holds ${value} at flat index ${i}, outside int32; ` +
-        `tapegrad reads I64 as int32 only when every value fits: in PyTorch save it as ${TO_INT32_OR_DOUBLE}`)
+      refuseLoad(
+        `tensor '${e.name}' (I64, shape ${fmt(e.shape)}) holds ${value} at flat index ${i}, outside int32; ` +
+          `tapegrad reads I64 as int32 only when every value fits: in PyTorch save it as ${TO_INT32_OR_DOUBLE}`,
+      )
     }
   }
 }

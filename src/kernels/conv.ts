@@ -84,8 +84,16 @@ function scratch(like: FloatArray, n: number): FloatArray {
 
 /** A 1×1 kernel with stride 1 and no padding reads each input row as it is: col = x. */
 function isPointwise(g: Conv2dGeometry): boolean {
-  return g.kernelH === 1 && g.kernelW === 1 && g.strideH === 1 && g.strideW === 1 &&
-    g.padTop === 0 && g.padLeft === 0 && g.outH === g.height && g.outW === g.width
+  return (
+    g.kernelH === 1 &&
+    g.kernelW === 1 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outH === g.height &&
+    g.outW === g.width
+  )
 }
 
 /** The range [lo, hi) of output columns ow whose input column ow·s + off lies inside [0, W). */
@@ -197,7 +205,11 @@ export function col2im(col: FloatArray, n: number, g: Conv2dGeometry, dx: FloatA
  * conv2d(x, w).toArray() // [[[[-4, -4], [-4, -4]]]]
  */
 export function conv2dForward(
-  x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, y: FloatArray,
+  x: FloatArray,
+  w: FloatArray,
+  bias: FloatArray | null,
+  g: Conv2dGeometry,
+  y: FloatArray,
 ): void {
   const { batch: N, inChannels: C, outChannels: O, groups: G } = g
   const P = g.outH * g.outW
@@ -435,7 +447,11 @@ function padOutputs(dy: Float32Array, n: number, g: Conv2dGeometry, L: UnitStrid
 }
 
 function forwardUnitStride(
-  x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, y: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  g: Conv2dGeometry,
+  y: Float32Array,
 ): void {
   const { batch: N, outChannels: O, groups: G, outH: Ho, outW: Wo } = g
   const Og = O / G
@@ -492,9 +508,22 @@ function inputGradUnitStride(dy: Float32Array, w: Float32Array, g: Conv2dGeometr
     }
   }
   const transposed: Conv2dGeometry = {
-    batch: g.batch, inChannels: O, height: g.outH, width: g.outW, outChannels: C, kernelH: kH, kernelW: kW,
-    strideH: 1, strideW: 1, padTop: reachH - g.padTop, padLeft: reachW - g.padLeft,
-    dilationH: g.dilationH, dilationW: g.dilationW, groups: G, outH: H, outW: W,
+    batch: g.batch,
+    inChannels: O,
+    height: g.outH,
+    width: g.outW,
+    outChannels: C,
+    kernelH: kH,
+    kernelW: kW,
+    strideH: 1,
+    strideW: 1,
+    padTop: reachH - g.padTop,
+    padLeft: reachW - g.padLeft,
+    dilationH: g.dilationH,
+    dilationW: g.dilationW,
+    groups: G,
+    outH: H,
+    outW: W,
   }
   forwardUnitStride(dy, flipped, null, transposed, dx)
   return true

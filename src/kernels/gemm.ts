@@ -61,9 +61,18 @@ const MC = 64
  * dB // [1, 4, 2, 5, 3, 6]
  */
 export function gemm(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: FloatArray, B: FloatArray, C: FloatArray,
-  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+  aOff = 0,
+  bOff = 0,
+  cOff = 0,
+  accumulate = false,
 ): void {
   if (M === 0 || N === 0) return
   if (K === 0) {
@@ -98,9 +107,18 @@ let rowScratch = new Float64Array(64)
  * C // [4, 5, 10, 11]
  */
 export function gemmDirect(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: FloatArray, B: FloatArray, C: FloatArray,
-  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+  aOff = 0,
+  bOff = 0,
+  cOff = 0,
+  accumulate = false,
 ): void {
   // Two separate functions on purpose: V8 compiled the dot-product loop 3× slower when it shared
   // a function with the row loop (measured on a 16×16 outer product).
@@ -112,9 +130,18 @@ export function gemmDirect(
  *  run contiguously along k; with a short K (an outer product in a backward pass has K = 1) the
  *  strided reads of B are few. */
 function directDots(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: FloatArray, B: FloatArray, C: FloatArray,
-  aOff: number, bOff: number, cOff: number, accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+  aOff: number,
+  bOff: number,
+  cOff: number,
+  accumulate: boolean,
 ): void {
   const sai = transA ? 1 : K
   const sak = transA ? M : 1
@@ -141,7 +168,10 @@ function directDots(
       const b1 = b0 + sbj
       const b2 = b1 + sbj
       const b3 = b2 + sbj
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0
       for (let k = 0; k < K; k++) {
         const a = A[ai + k * sak]
         const o = k * sbk
@@ -151,9 +181,15 @@ function directDots(
         s3 += a * B[b3 + o]
       }
       if (accumulate) {
-        C[ci + j] += s0; C[ci + j + 1] += s1; C[ci + j + 2] += s2; C[ci + j + 3] += s3
+        C[ci + j] += s0
+        C[ci + j + 1] += s1
+        C[ci + j + 2] += s2
+        C[ci + j + 3] += s3
       } else {
-        C[ci + j] = s0; C[ci + j + 1] = s1; C[ci + j + 2] = s2; C[ci + j + 3] = s3
+        C[ci + j] = s0
+        C[ci + j + 1] = s1
+        C[ci + j + 2] = s2
+        C[ci + j + 3] = s3
       }
     }
     for (; j < N; j++) {
@@ -169,9 +205,17 @@ function directDots(
 /** op(B) = B with a longer K: rows of B are contiguous, so a row of C is accumulated in float64
  *  scratch, one scaled row of B at a time. */
 function directRows(
-  transA: boolean, M: number, N: number, K: number,
-  A: FloatArray, B: FloatArray, C: FloatArray,
-  aOff: number, bOff: number, cOff: number, accumulate: boolean,
+  transA: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+  aOff: number,
+  bOff: number,
+  cOff: number,
+  accumulate: boolean,
 ): void {
   const sai = transA ? 1 : K
   const sak = transA ? M : 1
@@ -226,9 +270,18 @@ const edge = new Float64Array(16)
  * packed.every((v, i) => Math.abs(v - direct[i]) < 1e-12) // true
  */
 export function gemmPacked(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: FloatArray, B: FloatArray, C: FloatArray,
-  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+  aOff = 0,
+  bOff = 0,
+  cOff = 0,
+  accumulate = false,
 ): void {
   if (K === 0) return gemmDirect(transA, transB, M, N, K, A, B, C, aOff, bOff, cOff, accumulate)
   const sai = transA ? 1 : K
@@ -278,39 +331,111 @@ export function gemmPacked(
           const i0 = ic + pi * 4
           for (let pj = 0; pj < np; pj++) {
             const j0 = jc + pj * 4
-            let c00 = 0, c01 = 0, c02 = 0, c03 = 0
-            let c10 = 0, c11 = 0, c12 = 0, c13 = 0
-            let c20 = 0, c21 = 0, c22 = 0, c23 = 0
-            let c30 = 0, c31 = 0, c32 = 0, c33 = 0
+            let c00 = 0,
+              c01 = 0,
+              c02 = 0,
+              c03 = 0
+            let c10 = 0,
+              c11 = 0,
+              c12 = 0,
+              c13 = 0
+            let c20 = 0,
+              c21 = 0,
+              c22 = 0,
+              c23 = 0
+            let c30 = 0,
+              c31 = 0,
+              c32 = 0,
+              c33 = 0
             let pa = pi * kc * 4
             let pb = pj * kc * 4
             for (let k = 0; k < kc; k++, pa += 4, pb += 4) {
-              const a0 = ap[pa], a1 = ap[pa + 1], a2 = ap[pa + 2], a3 = ap[pa + 3]
-              const b0 = bp[pb], b1 = bp[pb + 1], b2 = bp[pb + 2], b3 = bp[pb + 3]
-              c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3
-              c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3
-              c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3
-              c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3
+              const a0 = ap[pa],
+                a1 = ap[pa + 1],
+                a2 = ap[pa + 2],
+                a3 = ap[pa + 3]
+              const b0 = bp[pb],
+                b1 = bp[pb + 1],
+                b2 = bp[pb + 2],
+                b3 = bp[pb + 3]
+              c00 += a0 * b0
+              c01 += a0 * b1
+              c02 += a0 * b2
+              c03 += a0 * b3
+              c10 += a1 * b0
+              c11 += a1 * b1
+              c12 += a1 * b2
+              c13 += a1 * b3
+              c20 += a2 * b0
+              c21 += a2 * b1
+              c22 += a2 * b2
+              c23 += a2 * b3
+              c30 += a3 * b0
+              c31 += a3 * b1
+              c32 += a3 * b2
+              c33 += a3 * b3
             }
             if (i0 + 4 <= M && j0 + 4 <= N) {
               let c = cOff + i0 * N + j0
               if (add) {
-                C[c] += c00; C[c + 1] += c01; C[c + 2] += c02; C[c + 3] += c03; c += N
-                C[c] += c10; C[c + 1] += c11; C[c + 2] += c12; C[c + 3] += c13; c += N
-                C[c] += c20; C[c + 1] += c21; C[c + 2] += c22; C[c + 3] += c23; c += N
-                C[c] += c30; C[c + 1] += c31; C[c + 2] += c32; C[c + 3] += c33
+                C[c] += c00
+                C[c + 1] += c01
+                C[c + 2] += c02
+                C[c + 3] += c03
+                c += N
+                C[c] += c10
+                C[c + 1] += c11
+                C[c + 2] += c12
+                C[c + 3] += c13
+                c += N
+                C[c] += c20
+                C[c + 1] += c21
+                C[c + 2] += c22
+                C[c + 3] += c23
+                c += N
+                C[c] += c30
+                C[c + 1] += c31
+                C[c + 2] += c32
+                C[c + 3] += c33
               } else {
-                C[c] = c00; C[c + 1] = c01; C[c + 2] = c02; C[c + 3] = c03; c += N
-                C[c] = c10; C[c + 1] = c11; C[c + 2] = c12; C[c + 3] = c13; c += N
-                C[c] = c20; C[c + 1] = c21; C[c + 2] = c22; C[c + 3] = c23; c += N
-                C[c] = c30; C[c + 1] = c31; C[c + 2] = c32; C[c + 3] = c33
+                C[c] = c00
+                C[c + 1] = c01
+                C[c + 2] = c02
+                C[c + 3] = c03
+                c += N
+                C[c] = c10
+                C[c + 1] = c11
+                C[c + 2] = c12
+                C[c + 3] = c13
+                c += N
+                C[c] = c20
+                C[c + 1] = c21
+                C[c + 2] = c22
+                C[c + 3] = c23
+                c += N
+                C[c] = c30
+                C[c + 1] = c31
+                C[c + 2] = c32
+                C[c + 3] = c33
               }
             } else {
               // A partial tile at the bottom/right edge: write only the rows/columns that exist.
-              edge[0] = c00; edge[1] = c01; edge[2] = c02; edge[3] = c03
-              edge[4] = c10; edge[5] = c11; edge[6] = c12; edge[7] = c13
-              edge[8] = c20; edge[9] = c21; edge[10] = c22; edge[11] = c23
-              edge[12] = c30; edge[13] = c31; edge[14] = c32; edge[15] = c33
+              edge[0] = c00
+              edge[1] = c01
+              edge[2] = c02
+              edge[3] = c03
+              edge[4] = c10
+              edge[5] = c11
+              edge[6] = c12
+              edge[7] = c13
+              edge[8] = c20
+              edge[9] = c21
+              edge[10] = c22
+              edge[11] = c23
+              edge[12] = c30
+              edge[13] = c31
+              edge[14] = c32
+              edge[15] = c33
               const mi = Math.min(4, M - i0)
               const nj = Math.min(4, N - j0)
               for (let ii = 0; ii < mi; ii++) {
@@ -422,9 +547,18 @@ function wasmHeap(k: WasmKernel, bytes: number): Float32Array | null {
  * C // [4, 5, 10, 11]
  */
 export function gemmWasm(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, B: Float32Array, C: Float32Array,
-  aOff = 0, bOff = 0, cOff = 0, accumulate = false,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  aOff = 0,
+  bOff = 0,
+  cOff = 0,
+  accumulate = false,
 ): boolean {
   const kern = wasmKernel()
   if (kern === null) return false

@@ -112,8 +112,14 @@ function argmax2x2(x: Float32Array | Float64Array, g: Pool2dGeometry, idx: Int32
         const a = at + 1
         const b = at + W
         const c = b + 1
-        if (x[a] > best || x[a] !== x[a]) { best = x[a]; at = a }
-        if (x[b] > best || x[b] !== x[b]) { best = x[b]; at = b }
+        if (x[a] > best || x[a] !== x[a]) {
+          best = x[a]
+          at = a
+        }
+        if (x[b] > best || x[b] !== x[b]) {
+          best = x[b]
+          at = b
+        }
         if (x[c] > best || x[c] !== x[c]) at = c
         idx[k] = at
       }

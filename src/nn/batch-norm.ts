@@ -70,7 +70,8 @@ export abstract class BatchNorm extends Module {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super()
     const who = new.target.name
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${who}: numFeatures must be a positive integer, got ${numFeatures}`)
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0)
+      throw new Error(`${who}: numFeatures must be a positive integer, got ${numFeatures}`)
     const eps = options.eps ?? 1e-5
     if (typeof eps !== 'number' || !(eps >= 0)) throw new Error(`${who}: eps must be a number ≥ 0, got ${eps}`)
     const momentum = options.momentum === undefined ? 0.1 : options.momentum
@@ -78,7 +79,8 @@ export abstract class BatchNorm extends Module {
       throw new Error(`${who}: momentum must be a number in [0, 1] or null, got ${momentum}`)
     }
     const dtype = options.dtype ?? 'float32'
-    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${who}: dtype must be 'float32' or 'float64', got ${String(dtype)}`)
+    if (dtype !== 'float32' && dtype !== 'float64')
+      throw new Error(`${who}: dtype must be 'float32' or 'float64', got ${String(dtype)}`)
     this.numFeatures = numFeatures
     this.eps = eps
     this.momentum = momentum
@@ -104,13 +106,15 @@ export abstract class BatchNorm extends Module {
     checkTensor(who, x, 'input')
     if (!this.ranks.includes(x.ndim)) throw new Error(`${who}: expected an input ${this.layout}, got ${fmt(x.shape)}`)
     const C = this.numFeatures
-    if (x.shape[1] !== C) throw new Error(`${who}(${C}): input ${fmt(x.shape)} has ${x.shape[1]} channels (axis 1), expected ${C}`)
+    if (x.shape[1] !== C)
+      throw new Error(`${who}(${C}): input ${fmt(x.shape)} has ${x.shape[1]} channels (axis 1), expected ${C}`)
     const dtype = (this.weight ?? this.runningMean)?.dtype
     if (dtype !== undefined && x.dtype !== dtype) {
       // An int32 input is converted; a module cannot be made int32 (its statistics are real).
-      const fix = x.dtype === 'int32'
-        ? `convert it (x.astype('${dtype}'))`
-        : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
+      const fix =
+        x.dtype === 'int32'
+          ? `convert it (x.astype('${dtype}'))`
+          : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
       throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the module is ${dtype}; ${fix}`)
     }
     const axes = x.shape.map((_, i) => i).filter((i) => i !== 1)
@@ -160,7 +164,9 @@ export abstract class BatchNorm extends Module {
   }
 
   override toString(): string {
-    const extra = [this.weight ? '' : 'affine: false', this.runningMean ? '' : 'trackRunningStats: false'].filter(Boolean)
+    const extra = [this.weight ? '' : 'affine: false', this.runningMean ? '' : 'trackRunningStats: false'].filter(
+      Boolean,
+    )
     return `${this.constructor.name}(${this.numFeatures}${extra.length ? `, ${extra.join(', ')}` : ''})`
   }
 }

@@ -58,11 +58,19 @@ abstract class ConvLayer extends Module {
   readonly options: Readonly<ConvOptions>
 
   constructor(
-    name: string, dims: 1 | 2, inChannels: number, outChannels: number, kernelSize: SpatialArg, o: ConvLayerOptions,
+    name: string,
+    dims: 1 | 2,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: SpatialArg,
+    o: ConvLayerOptions,
   ) {
     super()
     if (o === null || typeof o !== 'object') throw new Error(`${name}: options must be an object, got ${String(o)}`)
-    for (const [what, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+    for (const [what, v] of [
+      ['inChannels', inChannels],
+      ['outChannels', outChannels],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`)
     }
     const groups = o.groups ?? 1

@@ -60,12 +60,14 @@ function takeRows(data: TypedArray, rowSize: number, order: Int32Array, from: nu
  * sizes // [64, 64, 64, 8, 64, 64, 64, 8]
  */
 export function* batches(X: Tensor, Y: Tensor, options: BatchOptions = {}): Generator<Batch> {
-  if (!(X instanceof Tensor) || !(Y instanceof Tensor)) throw new Error(`batches: X and Y must be Tensors, got ${typeof X} and ${typeof Y}`)
+  if (!(X instanceof Tensor) || !(Y instanceof Tensor))
+    throw new Error(`batches: X and Y must be Tensors, got ${typeof X} and ${typeof Y}`)
   if (X.ndim === 0 || Y.ndim === 0 || X.shape[0] !== Y.shape[0]) {
     throw new Error(`batches: X ${fmt(X.shape)} and Y ${fmt(Y.shape)} must have the same number of rows (first axis)`)
   }
   const batchSize = options.batchSize ?? 32
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`)
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`)
   const n = X.shape[0]
   const order = new Int32Array(n)
   for (let i = 0; i < n; i++) order[i] = i

@@ -112,7 +112,8 @@ export function xor(n: number, options: ToyOptions = {}): ToyDataset {
  */
 export function spirals(n: number, options: ToyOptions & { classes?: number; turns?: number } = {}): ToyDataset {
   const classes = options.classes ?? 2
-  if (!Number.isInteger(classes) || classes < 2) throw new Error(`spirals: classes must be an integer ≥ 2, got ${classes}`)
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new Error(`spirals: classes must be an integer ≥ 2, got ${classes}`)
   checkN('spirals', n, classes)
   const rng = rngOf(options)
   const noise = options.noise ?? 0.2
@@ -141,12 +142,16 @@ export function spirals(n: number, options: ToyOptions & { classes?: number; tur
  * X.shape // [300, 2]
  * y.max().item() // 2
  */
-export function blobs(n: number, options: ToyOptions & { centers?: number | [number, number][]; std?: number } = {}): ToyDataset {
+export function blobs(
+  n: number,
+  options: ToyOptions & { centers?: number | [number, number][]; std?: number } = {},
+): ToyDataset {
   const rng = rngOf(options)
   const spec = options.centers ?? 3
   let centers: [number, number][]
   if (typeof spec === 'number') {
-    if (!Number.isInteger(spec) || spec < 1) throw new Error(`blobs: centers must be a positive integer or a list of [x, y] points, got ${spec}`)
+    if (!Number.isInteger(spec) || spec < 1)
+      throw new Error(`blobs: centers must be a positive integer or a list of [x, y] points, got ${spec}`)
     centers = Array.from({ length: spec }, () => [rng.uniform(-10, 10), rng.uniform(-10, 10)] as [number, number])
   } else {
     if (!Array.isArray(spec) || spec.length === 0 || spec.some((c) => !Array.isArray(c) || c.length !== 2)) {

@@ -29,7 +29,10 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, dim: number, options: { rng?: Random; dtype?: DType } = {}) {
     super()
-    for (const [what, v] of [['numEmbeddings', numEmbeddings], ['dim', dim]] as const) {
+    for (const [what, v] of [
+      ['numEmbeddings', numEmbeddings],
+      ['dim', dim],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Embedding: ${what} must be a positive integer, got ${v}`)
     }
     this.numEmbeddings = numEmbeddings

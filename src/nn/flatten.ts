@@ -25,7 +25,10 @@ export class Flatten extends Module {
 
   constructor(startDim = 1, endDim = -1) {
     super()
-    for (const [what, v] of [['startDim', startDim], ['endDim', endDim]] as const) {
+    for (const [what, v] of [
+      ['startDim', startDim],
+      ['endDim', endDim],
+    ] as const) {
       if (!Number.isInteger(v)) throw new Error(`Flatten: ${what} must be an integer, got ${String(v)}`)
     }
     this.startDim = startDim
@@ -39,7 +42,10 @@ export class Flatten extends Module {
     // Checked here so that the error speaks of this layer's arguments (the op calls them axes).
     const n = Math.max(x.ndim, 1)
     const [s, e] = [this.startDim, this.endDim].map((d) => (d < 0 ? d + n : d))
-    for (const [what, v, at] of [['startDim', this.startDim, s], ['endDim', this.endDim, e]] as const) {
+    for (const [what, v, at] of [
+      ['startDim', this.startDim, s],
+      ['endDim', this.endDim, e],
+    ] as const) {
       if (at < 0 || at >= n) {
         throw new Error(`Flatten: ${what} ${v} is out of range for input ${fmt(x.shape)} (${x.ndim} axes)`)
       }

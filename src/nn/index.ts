@@ -17,11 +17,43 @@ export { Sequential, type Layer } from './sequential.js'
 export { Dropout } from './dropout.js'
 export { Embedding } from './embedding.js'
 export { LayerNorm } from './layer-norm.js'
-export { relu, tanh, sigmoid, gelu, leakyRelu, softmax, logSoftmax, activations, resolveActivation, type Activation, type ActivationName } from './activations.js'
-export { mse, crossEntropy, binaryCrossEntropyWithLogits, hinge, huber, type CrossEntropyOptions, type Labels, type Reduction } from './losses.js'
 export {
-  xavierUniform, xavierNormal, heUniform, heNormal, uniform, normal, fans, calculateGain, initializers, resolveInit,
-  type InitOptions, type Initializer, type InitName,
+  relu,
+  tanh,
+  sigmoid,
+  gelu,
+  leakyRelu,
+  softmax,
+  logSoftmax,
+  activations,
+  resolveActivation,
+  type Activation,
+  type ActivationName,
+} from './activations.js'
+export {
+  mse,
+  crossEntropy,
+  binaryCrossEntropyWithLogits,
+  hinge,
+  huber,
+  type CrossEntropyOptions,
+  type Labels,
+  type Reduction,
+} from './losses.js'
+export {
+  xavierUniform,
+  xavierNormal,
+  heUniform,
+  heNormal,
+  uniform,
+  normal,
+  fans,
+  calculateGain,
+  initializers,
+  resolveInit,
+  type InitOptions,
+  type Initializer,
+  type InitName,
 } from './init.js'
 export { batches, numBatches, type Batch, type BatchOptions } from './data.js'
 export { moons, xor, spirals, blobs, type ToyDataset, type ToyOptions } from './datasets.js'

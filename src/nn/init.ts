@@ -56,7 +56,10 @@ export function fans(shape: readonly number[]): [number, number] {
  * nn.calculateGain('relu') // 1.4142
  * nn.xavierUniform([16, 16], { gain: nn.calculateGain('tanh') }).shape // [16, 16]
  */
-export function calculateGain(nonlinearity: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu', slope = 0.01): number {
+export function calculateGain(
+  nonlinearity: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu',
+  slope = 0.01,
+): number {
   switch (nonlinearity) {
     case 'linear':
     case 'sigmoid':
@@ -70,24 +73,40 @@ export function calculateGain(nonlinearity: 'linear' | 'sigmoid' | 'tanh' | 'rel
     case 'selu':
       return 3 / 4
     default:
-      throw new Error(`calculateGain: unknown nonlinearity '${String(nonlinearity)}' (linear, sigmoid, tanh, relu, leakyRelu, selu)`)
+      throw new Error(
+        `calculateGain: unknown nonlinearity '${String(nonlinearity)}' (linear, sigmoid, tanh, relu, leakyRelu, selu)`,
+      )
   }
 }
 
-function checked(who: string, shape: readonly number[], options: InitOptions): { fanIn: number; fanOut: number; n: number } {
+function checked(
+  who: string,
+  shape: readonly number[],
+  options: InitOptions,
+): { fanIn: number; fanOut: number; n: number } {
   if (!Array.isArray(shape) || shape.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new Error(`${who}: invalid shape ${Array.isArray(shape) ? fmt(shape) : String(shape)}: sizes must be non-negative integers`)
+    throw new Error(
+      `${who}: invalid shape ${Array.isArray(shape) ? fmt(shape) : String(shape)}: sizes must be non-negative integers`,
+    )
   }
   const [fi, fo] = fans(shape)
   const fanIn = options.fanIn ?? fi
   const fanOut = options.fanOut ?? fo
-  if (!(fanIn > 0) || !(fanOut > 0)) throw new Error(`${who}: fan-in ${fanIn} and fan-out ${fanOut} of shape ${fmt(shape)} must be positive`)
+  if (!(fanIn > 0) || !(fanOut > 0))
+    throw new Error(`${who}: fan-in ${fanIn} and fan-out ${fanOut} of shape ${fmt(shape)} must be positive`)
   return { fanIn, fanOut, n: sizeOf(shape) }
 }
 
-function build(shape: readonly number[], options: InitOptions, fill: (d: Float32Array | Float64Array, rng: Random) => void): Tensor {
+function build(
+  shape: readonly number[],
+  options: InitOptions,
+  fill: (d: Float32Array | Float64Array, rng: Random) => void,
+): Tensor {
   const dtype = options.dtype ?? 'float32'
-  if (dtype === 'int32') throw new Error(`initializer: dtype 'int32' is not supported for parameters of shape ${fmt(shape)}; use 'float32' or 'float64'`)
+  if (dtype === 'int32')
+    throw new Error(
+      `initializer: dtype 'int32' is not supported for parameters of shape ${fmt(shape)}; use 'float32' or 'float64'`,
+    )
   const d = allocate(dtype, sizeOf(shape)) as FloatArray
   fill(d, options.rng ?? defaultRandom())
   const t = new Tensor(d, shape.slice())

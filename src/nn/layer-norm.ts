@@ -27,11 +27,16 @@ export class LayerNorm extends Module {
   /** ε added to σ² before the root (default 1e-5). */
   readonly eps: number
 
-  constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; dtype?: DType } = {}) {
+  constructor(
+    normalizedShape: number | number[],
+    options: { eps?: number; elementwiseAffine?: boolean; dtype?: DType } = {},
+  ) {
     super()
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape
     if (!Array.isArray(shape) || shape.length === 0 || shape.some((s) => !Number.isInteger(s) || s <= 0)) {
-      throw new Error(`LayerNorm: normalizedShape must be a positive integer or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`)
+      throw new Error(
+        `LayerNorm: normalizedShape must be a positive integer or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`,
+      )
     }
     this.normalizedShape = shape.slice()
     this.eps = options.eps ?? 1e-5

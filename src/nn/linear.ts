@@ -52,7 +52,10 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super()
-    for (const [what, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [what, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Linear: ${what} must be a positive integer, got ${v}`)
     }
     this.inFeatures = inFeatures
@@ -67,7 +70,9 @@ export class Linear extends Module {
   override forward(x: Tensor): Tensor {
     checkTensor('Linear', x, 'input')
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input of shape ${fmt(x.shape)} must end with ${this.inFeatures} features`)
+      throw new Error(
+        `Linear(${this.inFeatures} → ${this.outFeatures}): input of shape ${fmt(x.shape)} must end with ${this.inFeatures} features`,
+      )
     }
     const y = matmul(x, this.weight)
     return this.bias ? add(y, this.bias) : y

@@ -9,7 +9,14 @@ import { checkFloat, checkTarget } from '../check.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import type { Reduction } from '../ops/composite.js'
 
-export { binaryCrossEntropyWithLogits, crossEntropy, mse, type CrossEntropyOptions, type Labels, type Reduction } from '../ops/composite.js'
+export {
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  mse,
+  type CrossEntropyOptions,
+  type Labels,
+  type Reduction,
+} from '../ops/composite.js'
 
 /**
  * Hinge (max-margin, SVM) loss for scores s and targets y ∈ {−1, +1} of the same shape:
@@ -21,7 +28,11 @@ export { binaryCrossEntropyWithLogits, crossEntropy, mse, type CrossEntropyOptio
  * import { nn, tensor } from 'tapegrad'
  * nn.hinge(tensor([2, -0.5]), tensor([1, 1])) // 0.75
  */
-export function hinge(scores: Tensor, target: TensorLike, options: { reduction?: Reduction; margin?: number } = {}): Tensor {
+export function hinge(
+  scores: Tensor,
+  target: TensorLike,
+  options: { reduction?: Reduction; margin?: number } = {},
+): Tensor {
   checkFloat('hinge', scores, 'scores')
   const t = checkTarget('hinge', scores, target, 'scores')
   const margin = options.margin ?? 1
@@ -47,11 +58,16 @@ export function hinge(scores: Tensor, target: TensorLike, options: { reduction?:
  * import { nn, tensor } from 'tapegrad'
  * nn.huber(tensor([0.5, 3]), tensor([0, 0])) // 1.3125
  */
-export function huber(pred: Tensor, target: TensorLike, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
+export function huber(
+  pred: Tensor,
+  target: TensorLike,
+  options: { delta?: number; reduction?: Reduction } = {},
+): Tensor {
   checkFloat('huber', pred, 'predictions')
   const t = checkTarget('huber', pred, target, 'predictions')
   const delta = options.delta ?? 1
-  if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) throw new Error(`huber: delta must be a positive finite number, got ${String(delta)}`)
+  if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta))
+    throw new Error(`huber: delta must be a positive finite number, got ${String(delta)}`)
   const reduction = options.reduction ?? 'mean'
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new Error(`huber: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`)

@@ -52,7 +52,8 @@ export class MLP extends Module {
 
   constructor(sizes: number[], options: MLPOptions = {}) {
     super()
-    if (!Array.isArray(sizes) || sizes.length < 2) throw new Error(`MLP: sizes must list at least an input and an output size, got ${JSON.stringify(sizes)}`)
+    if (!Array.isArray(sizes) || sizes.length < 2)
+      throw new Error(`MLP: sizes must list at least an input and an output size, got ${JSON.stringify(sizes)}`)
     const activation = options.activation ?? 'relu'
     this.act = resolveActivation('MLP', activation)
     this.outAct = options.outputActivation ? resolveActivation('MLP', options.outputActivation) : null
@@ -63,7 +64,13 @@ export class MLP extends Module {
     this.layers = []
     for (let i = 0; i + 1 < sizes.length; i++) {
       const last = i + 2 === sizes.length
-      this.layers.push(new Linear(sizes[i], sizes[i + 1], { init: last ? 'xavierUniform' : hiddenInit, rng: options.rng, dtype: options.dtype }))
+      this.layers.push(
+        new Linear(sizes[i], sizes[i + 1], {
+          init: last ? 'xavierUniform' : hiddenInit,
+          rng: options.rng,
+          dtype: options.dtype,
+        }),
+      )
     }
   }
 

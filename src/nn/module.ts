@@ -141,7 +141,8 @@ export abstract class Module<Out = Tensor> {
    * c.parameters() // {}
    */
   protected registerBuffer(name: string, value: Tensor): void {
-    if (!(value instanceof Tensor)) throw new Error(`registerBuffer (${this.constructor.name}): '${name}' must be a Tensor, got ${describe(value)}`)
+    if (!(value instanceof Tensor))
+      throw new Error(`registerBuffer (${this.constructor.name}): '${name}' must be a Tensor, got ${describe(value)}`)
     this.#bufferNames.add(name)
     ;(this as unknown as Record<string, unknown>)[name] = value
   }
@@ -315,7 +316,9 @@ export abstract class Module<Out = Tensor> {
       throw new Error(`${who}: expected an object of parameter name → tensor, got ${describe(dict)}`)
     }
     const strict = options.strict ?? true
-    const own: Target[] = torch ? torchTargets(this.checkedTorchEntries()) : parameterTargets(walkModule(this, '').state)
+    const own: Target[] = torch
+      ? torchTargets(this.checkedTorchEntries())
+      : parameterTargets(walkModule(this, '').state)
     const expected = new Set(own.map((t) => t.name))
     const problems: string[] = []
     const missing = own.map((t) => t.name).filter((n) => !Object.prototype.hasOwnProperty.call(dict, n))
@@ -331,7 +334,9 @@ export abstract class Module<Out = Tensor> {
     }
     if (problems.length) {
       const names = own.map((t) => `${t.name} ${fmt(t.shape)}`).join(', ')
-      throw new Error(`${who}: the state dict does not fit: ${problems.join('; ')}. Nothing was loaded. Expected: ${names}`)
+      throw new Error(
+        `${who}: the state dict does not fit: ${problems.join('; ')}. Nothing was loaded. Expected: ${names}`,
+      )
     }
     for (const [target, value] of writes) target.write(value)
   }
@@ -492,7 +497,12 @@ function walkModule(root: Module<unknown>, rootPath: string): Walked {
   const leaves: Tensor[] = []
   const state: [string, Tensor][] = []
   const seen = new Set<unknown>()
-  const walk = (value: unknown, path: string, owner: Record<string | number, unknown> | null, key: string | number): Tree | null => {
+  const walk = (
+    value: unknown,
+    path: string,
+    owner: Record<string | number, unknown> | null,
+    key: string | number,
+  ): Tree | null => {
     if (value instanceof Tensor) {
       if (owner === null) return null
       state.push([path, value])
@@ -503,11 +513,16 @@ function walkModule(root: Module<unknown>, rootPath: string): Walked {
       return value
     }
     if (value instanceof Module || Array.isArray(value) || isPlainObject(value)) {
-      if (seen.has(value)) throw new Error(`parameters: '${path || '(root)'}' is reached twice (a module or container shared or in a cycle); give each place its own module`)
+      if (seen.has(value))
+        throw new Error(
+          `parameters: '${path || '(root)'}' is reached twice (a module or container shared or in a cycle); give each place its own module`,
+        )
       seen.add(value)
     }
     if (Array.isArray(value)) {
-      const children = value.map((v, i) => walk(v, join(path, String(i)), value as unknown as Record<number, unknown>, i))
+      const children = value.map((v, i) =>
+        walk(v, join(path, String(i)), value as unknown as Record<number, unknown>, i),
+      )
       if (children.every((c) => c === null)) return null
       return children.map((c) => c ?? {})
     }

@@ -85,7 +85,12 @@ export interface CellWeights {
  * w.weightHh.shape // [512, 128]
  * w.weightIh.abs().max().item() <= 1 / Math.sqrt(128) // true
  */
-export function initCellWeights(kind: CellKind, inputSize: number, hiddenSize: number, options: RecurrentOptions = {}): CellWeights {
+export function initCellWeights(
+  kind: CellKind,
+  inputSize: number,
+  hiddenSize: number,
+  options: RecurrentOptions = {},
+): CellWeights {
   const G = gateCount(kind)
   const k = 1 / Math.sqrt(hiddenSize)
   const opts = { rng: options.rng, dtype: options.dtype }
@@ -240,7 +245,8 @@ export function checkOptions(who: string, options: unknown, allowed: readonly st
  * checkSize('LSTM', 'hiddenSize', 0) // throws LSTM: hiddenSize must be a positive integer, got number 0
  */
 export function checkSize(who: string, what: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${who}: ${what} must be a positive integer, got ${describeValue(v)}`)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    throw new Error(`${who}: ${what} must be a positive integer, got ${describeValue(v)}`)
 }
 
 /**
@@ -250,8 +256,16 @@ export function checkSize(who: string, what: string, v: unknown): void {
  * import { checkState } from './src/nn/recurrent'
  * checkState('LSTMCell', 'h', zeros([2, 64]), [4, 128], 'float32', 'batch 4, hidden 128') // throws h has shape [2,64], expected [4,128] (batch 4, hidden 128)
  */
-export function checkState(who: string, name: string, t: unknown, shape: readonly number[], dtype: DType, expected: string): Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`${who}: ${name} must be a Tensor of shape ${fmt(shape)}, got ${describeValue(t)}`)
+export function checkState(
+  who: string,
+  name: string,
+  t: unknown,
+  shape: readonly number[],
+  dtype: DType,
+  expected: string,
+): Tensor {
+  if (!(t instanceof Tensor))
+    throw new Error(`${who}: ${name} must be a Tensor of shape ${fmt(shape)}, got ${describeValue(t)}`)
   if (t.ndim !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
     throw new Error(`${who}: ${name} has shape ${fmt(t.shape)}, expected ${fmt(shape)} (${expected})`)
   }
@@ -268,16 +282,24 @@ export function checkState(who: string, name: string, t: unknown, shape: readonl
  * import { checkInput } from './src/nn/recurrent'
  * checkInput('LSTMCell', zeros([2, 7]), [1, 2], '[N, 8] or [8]', 8, 'float32') // throws input has shape [2,7], expected [N, 8] or [8]
  */
-export function checkInput(who: string, x: unknown, ranks: readonly number[], layout: string, inputSize: number, dtype: DType): Tensor {
+export function checkInput(
+  who: string,
+  x: unknown,
+  ranks: readonly number[],
+  layout: string,
+  inputSize: number,
+  dtype: DType,
+): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`${who}: input must be a Tensor ${layout}, got ${describeValue(x)}`)
   if (!ranks.includes(x.ndim) || x.shape[x.ndim - 1] !== inputSize) {
     throw new Error(`${who}: input has shape ${fmt(x.shape)}, expected ${layout} with input size ${inputSize}`)
   }
   if (x.dtype !== dtype) {
     // An int32 input is converted; weights cannot be int32.
-    const fix = x.dtype === 'int32'
-      ? `convert it (x.astype('${dtype}'))`
-      : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
+    const fix =
+      x.dtype === 'int32'
+        ? `convert it (x.astype('${dtype}'))`
+        : `convert one (x.astype('${dtype}'), or create the module with { dtype: '${x.dtype}' })`
     throw new Error(`${who}: input ${fmt(x.shape)} is ${x.dtype} but the weights are ${dtype}; ${fix}`)
   }
   return x

@@ -11,8 +11,16 @@ import { Tensor, zeros } from '../tensor.js'
 import { describeValue } from '../describe-value.js'
 import { Module } from './module.js'
 import {
-  cellStep, checkInput, checkOptions, checkSize, checkState, initCellWeights, prepareCell,
-  type CellKind, type Nonlinearity, type RecurrentOptions,
+  cellStep,
+  checkInput,
+  checkOptions,
+  checkSize,
+  checkState,
+  initCellWeights,
+  prepareCell,
+  type CellKind,
+  type Nonlinearity,
+  type RecurrentOptions,
 } from './recurrent.js'
 
 /** Options of `RNNCell` and `RNN`: the common ones and the activation. */
@@ -80,7 +88,11 @@ export abstract class RecurrentCell<Out> extends Module<Out> {
     const checked = names.map((name, k) => checkState(who, name, s[k], shape, dtype, expected))
     const p = prepareCell(this.kind, this, H)
     if (batched) return cellStep(p, x, checked)
-    return cellStep(p, unsqueeze(x, 0), checked.map((t) => unsqueeze(t, 0))).map((t) => squeeze(t, 0))
+    return cellStep(
+      p,
+      unsqueeze(x, 0),
+      checked.map((t) => unsqueeze(t, 0)),
+    ).map((t) => squeeze(t, 0))
   }
 
   override toString(): string {
@@ -108,7 +120,8 @@ export class RNNCell extends RecurrentCell<Tensor> {
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
     checkOptions('RNNCell', options, [...CELL_OPTIONS, 'nonlinearity'])
     const act = options.nonlinearity ?? 'tanh'
-    if (act !== 'tanh' && act !== 'relu') throw new Error(`RNNCell: nonlinearity must be 'tanh' or 'relu', got ${describeValue(act)}`)
+    if (act !== 'tanh' && act !== 'relu')
+      throw new Error(`RNNCell: nonlinearity must be 'tanh' or 'relu', got ${describeValue(act)}`)
     super(act === 'tanh' ? 'rnnTanh' : 'rnnRelu', inputSize, hiddenSize, options)
     this.nonlinearity = act
   }
@@ -146,7 +159,9 @@ export class LSTMCell extends RecurrentCell<[Tensor, Tensor]> {
   /** [h', c'] from x and [h, c] (zeros when omitted). */
   override forward(x: Tensor, state?: [Tensor, Tensor]): [Tensor, Tensor] {
     if (state !== undefined && (!Array.isArray(state) || state.length !== 2)) {
-      throw new Error(`LSTMCell: the state must be [h, c] (two tensors of shape [N, ${this.hiddenSize}]), got ${describeValue(state)}${Array.isArray(state) ? ` of length ${state.length}` : ''}`)
+      throw new Error(
+        `LSTMCell: the state must be [h, c] (two tensors of shape [N, ${this.hiddenSize}]), got ${describeValue(state)}${Array.isArray(state) ? ` of length ${state.length}` : ''}`,
+      )
     }
     const [h, c] = this.step(x, state, ['h', 'c'])
     return [h, c]

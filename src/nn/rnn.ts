@@ -16,8 +16,17 @@ import { Tensor, zeros } from '../tensor.js'
 import { describeValue } from '../describe-value.js'
 import { Module } from './module.js'
 import {
-  cellStep, checkInput, checkOptions, checkSize, checkState, initCellWeights, prepareCell,
-  type CellKind, type CellWeights, type Nonlinearity, type RecurrentOptions,
+  cellStep,
+  checkInput,
+  checkOptions,
+  checkSize,
+  checkState,
+  initCellWeights,
+  prepareCell,
+  type CellKind,
+  type CellWeights,
+  type Nonlinearity,
+  type RecurrentOptions,
 } from './recurrent.js'
 
 /** Options of `RNN`, `LSTM` and `GRU`. */
@@ -73,7 +82,8 @@ export abstract class Recurrent<Out> extends Module<Out> {
     const L = options.numLayers ?? 1
     checkSize(who, 'numLayers', L)
     const batchFirst = options.batchFirst ?? false
-    if (typeof batchFirst !== 'boolean') throw new Error(`${who}: batchFirst must be true or false, got ${describeValue(batchFirst)}`)
+    if (typeof batchFirst !== 'boolean')
+      throw new Error(`${who}: batchFirst must be true or false, got ${describeValue(batchFirst)}`)
     this.kind = kind
     this.inputSize = inputSize
     this.hiddenSize = hiddenSize
@@ -107,7 +117,9 @@ export abstract class Recurrent<Out> extends Module<Out> {
     const who = this.constructor.name
     const { hiddenSize: H, numLayers: L, batchFirst } = this
     const dtype = this.weightIhL0!.dtype
-    const layout = batchFirst ? `[N, T, ${this.inputSize}] or [T, ${this.inputSize}]` : `[T, N, ${this.inputSize}] or [T, ${this.inputSize}]`
+    const layout = batchFirst
+      ? `[N, T, ${this.inputSize}] or [T, ${this.inputSize}]`
+      : `[T, N, ${this.inputSize}] or [T, ${this.inputSize}]`
     checkInput(who, x, [2, 3], layout, this.inputSize, dtype)
     const batched = x.ndim === 3
     const T = batched && batchFirst ? x.shape[1] : x.shape[0]
@@ -142,7 +154,11 @@ export abstract class Recurrent<Out> extends Module<Out> {
   }
 
   override toString(): string {
-    const extra = [this.numLayers > 1 ? `numLayers: ${this.numLayers}` : '', this.batchFirst ? 'batchFirst' : '', this.biasIhL0 ? '' : 'bias: false']
+    const extra = [
+      this.numLayers > 1 ? `numLayers: ${this.numLayers}` : '',
+      this.batchFirst ? 'batchFirst' : '',
+      this.biasIhL0 ? '' : 'bias: false',
+    ]
     const rest = extra.filter(Boolean).join(', ')
     return `${this.constructor.name}(${this.inputSize}, ${this.hiddenSize}${rest ? `, ${rest}` : ''})`
   }
@@ -176,7 +192,8 @@ export class RNN extends Recurrent<[Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     checkOptions('RNN', options, [...LAYER_OPTIONS, 'nonlinearity'])
     const act = options.nonlinearity ?? 'tanh'
-    if (act !== 'tanh' && act !== 'relu') throw new Error(`RNN: nonlinearity must be 'tanh' or 'relu', got ${describeValue(act)}`)
+    if (act !== 'tanh' && act !== 'relu')
+      throw new Error(`RNN: nonlinearity must be 'tanh' or 'relu', got ${describeValue(act)}`)
     super(act === 'tanh' ? 'rnnTanh' : 'rnnRelu', inputSize, hiddenSize, options)
     this.nonlinearity = act
   }
@@ -214,7 +231,9 @@ export class LSTM extends Recurrent<[Tensor, [Tensor, Tensor]]> {
   /** [output, [hN, cN]] from the sequence x and the initial [h0, c0] (zeros when omitted). */
   override forward(x: Tensor, state?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
     if (state !== undefined && (!Array.isArray(state) || state.length !== 2)) {
-      throw new Error(`LSTM: the initial state must be [h0, c0] (two tensors of shape [L, N, ${this.hiddenSize}]), got ${describeValue(state)}${Array.isArray(state) ? ` of length ${state.length}` : ''}`)
+      throw new Error(
+        `LSTM: the initial state must be [h0, c0] (two tensors of shape [L, N, ${this.hiddenSize}]), got ${describeValue(state)}${Array.isArray(state) ? ` of length ${state.length}` : ''}`,
+      )
     }
     const [out, [hN, cN]] = this.run(x, state, ['h', 'c'])
     return [out, [hN, cN]]

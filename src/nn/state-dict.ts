@@ -21,6 +21,7 @@ import type { SerializedTensor, StateDict } from './module.js'
  */
 export function serializeStateDict(dict: StateDict): Record<string, SerializedTensor & { data: number[] }> {
   const out: Record<string, SerializedTensor & { data: number[] }> = {}
-  for (const [name, t] of Object.entries(dict)) out[name] = { shape: t.shape.slice(), dtype: t.dtype, data: Array.from(t.data) }
+  for (const [name, t] of Object.entries(dict))
+    out[name] = { shape: t.shape.slice(), dtype: t.dtype, data: Array.from(t.data) }
   return out
 }

@@ -72,7 +72,8 @@ export const eluOp = defineOp<number>({
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
   checkTensor('elu', x)
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`elu: alpha must be a finite number, got ${String(alpha)}`)
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha))
+    throw new Error(`elu: alpha must be a finite number, got ${String(alpha)}`)
   return eluOp([x], alpha)
 }
 

@@ -31,7 +31,8 @@ export interface CrossEntropyOptions {
 /** One axis of `shape`, negative counting from the end. */
 function oneAxis(op: string, shape: readonly number[], axis: number): number {
   const nd = shape.length
-  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw new Error(`${op}: axis must be an integer, got ${String(axis)} (shape ${fmt(shape)})`)
+  if (typeof axis !== 'number' || !Number.isInteger(axis))
+    throw new Error(`${op}: axis must be an integer, got ${String(axis)} (shape ${fmt(shape)})`)
   if (axis < -nd || axis >= nd) {
     const range = nd === 0 ? 'a 0-d tensor has no axes' : `valid axes are ${-nd}..${nd - 1}`
     throw new Error(`${op}: axis ${axis} is out of range for shape ${fmt(shape)} (${range})`)
@@ -153,7 +154,11 @@ function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], targ
       )
     }
     values = target.data
-  } else if (target !== null && typeof target === 'object' && typeof (target as ArrayLike<number>).length === 'number') {
+  } else if (
+    target !== null &&
+    typeof target === 'object' &&
+    typeof (target as ArrayLike<number>).length === 'number'
+  ) {
     values = target as ArrayLike<number>
     if (values.length !== sizeOf(labelShape)) {
       throw new Error(
@@ -162,7 +167,9 @@ function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], targ
       )
     }
   } else {
-    throw new Error(`crossEntropy: target must be labels (an array, Int32Array or Tensor) or a probability Tensor, got ${target === null ? 'null' : typeof target}`)
+    throw new Error(
+      `crossEntropy: target must be labels (an array, Int32Array or Tensor) or a probability Tensor, got ${target === null ? 'null' : typeof target}`,
+    )
   }
   // logits seen as [outer, C, inner]; label p = o·inner + j marks element (o·C + c)·inner + j.
   let inner = 1
@@ -171,10 +178,14 @@ function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], targ
   for (let p = 0; p < values.length; p++) {
     const c = values[p]
     if (typeof c !== 'number' || !Number.isInteger(c)) {
-      throw new Error(`crossEntropy: label ${String(c)} at index ${p} is not an integer class index (logits ${fmt(logits.shape)})`)
+      throw new Error(
+        `crossEntropy: label ${String(c)} at index ${p} is not an integer class index (logits ${fmt(logits.shape)})`,
+      )
     }
     if (c < 0 || c >= C) {
-      throw new Error(`crossEntropy: label ${c} at index ${p} is out of range for ${C} classes (logits ${fmt(logits.shape)}, class axis ${a})`)
+      throw new Error(
+        `crossEntropy: label ${c} at index ${p} is out of range for ${C} classes (logits ${fmt(logits.shape)}, class axis ${a})`,
+      )
     }
     const o = Math.floor(p / inner)
     const j = p - o * inner
@@ -208,7 +219,11 @@ export function mse(pred: Tensor, target: TensorLike, reduction: Reduction = 'me
  * // a logit of 0 is p = 0.5, whose loss is ln 2
  * binaryCrossEntropyWithLogits(tensor([0]), tensor([1])).item() // 0.6931
  */
-export function binaryCrossEntropyWithLogits(logits: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor,
+  target: TensorLike,
+  reduction: Reduction = 'mean',
+): Tensor {
   checkFloat('binaryCrossEntropyWithLogits', logits, 'logits')
   const t = checkTarget('binaryCrossEntropyWithLogits', logits, target)
   // Not max(x, 0) + ln(1 + e^(−|x|)) − x·t: that spelling has kinks at 0 (max and |x|) that

@@ -190,7 +190,9 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   floatDtype(op, w)
   // Checked here, so that conv1d's error names conv1d rather than the conv2d primitive inside it.
   if (w.dtype !== x.dtype) {
-    throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${w.dtype} ${fmt(w.shape)}; convert one with .astype('${x.dtype}')`)
+    throw new Error(
+      `${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${w.dtype} ${fmt(w.shape)}; convert one with .astype('${x.dtype}')`,
+    )
   }
   const groups = options.groups ?? 1
   if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
@@ -213,7 +215,9 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
     if (!(b instanceof Tensor)) throw new Error(`${op}: bias must be a Tensor [${O}] or null, got ${describeValue(b)}`)
     checkFloat(op, b, 'bias')
     if (b.dtype !== x.dtype) {
-      throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and bias ${b.dtype} ${fmt(b.shape)}; convert one with .astype('${x.dtype}')`)
+      throw new Error(
+        `${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and bias ${b.dtype} ${fmt(b.shape)}; convert one with .astype('${x.dtype}')`,
+      )
     }
     if (!sameShape(b.shape, [O])) {
       const why = `one value per output channel of weight ${fmt(w.shape)}`
@@ -265,8 +269,22 @@ function planConv(op: string, dims: 1 | 2, x: unknown, w: unknown, b: unknown, o
   const [padTop, padLeft] = two(before, 0)
   const [outH, outW] = two(out, 1)
   return {
-    batch: N, inChannels: C, height, width, outChannels: O, kernelH, kernelW,
-    strideH, strideW, padTop, padLeft, dilationH, dilationW, groups, outH, outW,
+    batch: N,
+    inChannels: C,
+    height,
+    width,
+    outChannels: O,
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padTop,
+    padLeft,
+    dilationH,
+    dilationW,
+    groups,
+    outH,
+    outW,
   }
 }
 

@@ -21,7 +21,8 @@ import { asTensor, Tensor, type TensorLike } from '../tensor.js'
 /** Converts a (tensor | number) pair to tensors, numbers taking the dtype of the tensor. */
 function pair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   const ok = (x: unknown) => x instanceof Tensor || typeof x === 'number'
-  if (!ok(a) || !ok(b)) throw new Error(`${op}: expected tensors or numbers, got ${describeArg(a)} and ${describeArg(b)}`)
+  if (!ok(a) || !ok(b))
+    throw new Error(`${op}: expected tensors or numbers, got ${describeArg(a)} and ${describeArg(b)}`)
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) return [asTensor(a), asTensor(b)]
   const like = a instanceof Tensor ? a : (b as Tensor)
   return [asTensor(a, like), asTensor(b, like)]
@@ -33,7 +34,8 @@ function floatPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   checkFloat(op, x, 'a')
   checkFloat(op, y, 'b')
   // Checked here so that the errors name this op, not the primitive inside it.
-  if (x.dtype !== y.dtype) throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${y.dtype} ${fmt(y.shape)}`)
+  if (x.dtype !== y.dtype)
+    throw new Error(`${op}: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${y.dtype} ${fmt(y.shape)}`)
   broadcastShapes(op, x.shape, y.shape)
   return [x, y]
 }
@@ -662,7 +664,10 @@ const shareIfLess = (a: number, b: number) => (a < b ? 1 : a === b ? 0.5 : 0)
 export const maximumOp = defineOp({
   name: 'maximum',
   forward: ([a, b]) => zipTensors('maximum', a, b, maxFn),
-  backward: (g, [a, b]) => [mul(g, zipTensors('maximum', a, b, shareIfGreater)), mul(g, zipTensors('maximum', b, a, shareIfGreater))],
+  backward: (g, [a, b]) => [
+    mul(g, zipTensors('maximum', a, b, shareIfGreater)),
+    mul(g, zipTensors('maximum', b, a, shareIfGreater)),
+  ],
   tangent: ([da, db], [a, b]) =>
     add(mul(da, zipTensors('maximum', a, b, shareIfGreater)), mul(db, zipTensors('maximum', b, a, shareIfGreater))),
 })
@@ -687,7 +692,10 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
 export const minimumOp = defineOp({
   name: 'minimum',
   forward: ([a, b]) => zipTensors('minimum', a, b, minFn),
-  backward: (g, [a, b]) => [mul(g, zipTensors('minimum', a, b, shareIfLess)), mul(g, zipTensors('minimum', b, a, shareIfLess))],
+  backward: (g, [a, b]) => [
+    mul(g, zipTensors('minimum', a, b, shareIfLess)),
+    mul(g, zipTensors('minimum', b, a, shareIfLess)),
+  ],
   tangent: ([da, db], [a, b]) =>
     add(mul(da, zipTensors('minimum', a, b, shareIfLess)), mul(db, zipTensors('minimum', b, a, shareIfLess))),
 })
@@ -780,7 +788,8 @@ export const whereOp = defineOp({
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor('where', cond, 'the condition')
   const [x, y] = pair('where', a, b)
-  if (x.dtype !== y.dtype) throw new Error(`where: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${y.dtype} ${fmt(y.shape)}`)
+  if (x.dtype !== y.dtype)
+    throw new Error(`where: dtype mismatch: ${x.dtype} ${fmt(x.shape)} and ${y.dtype} ${fmt(y.shape)}`)
   return whereOp([cond, x, y])
 }
 
@@ -821,7 +830,10 @@ export function astype(x: Tensor, dtype: DType): Tensor {
   // NumPy's cast of NaN, ±∞ or a value beyond int32 is undefined; a refusal beats a wrong integer.
   if (dtype === 'int32' && x.dtype !== 'int32') {
     const bad = x.data.findIndex((v) => !(Math.trunc(v) >= -2147483648 && Math.trunc(v) <= 2147483647))
-    if (bad >= 0) throw new Error(`astype: element ${bad} of ${x.dtype} ${fmt(x.shape)} is ${x.data[bad]}, not representable in int32`)
+    if (bad >= 0)
+      throw new Error(
+        `astype: element ${bad} of ${x.dtype} ${fmt(x.shape)} is ${x.data[bad]}, not representable in int32`,
+      )
   }
   return astypeOp([x], dtype)
 }

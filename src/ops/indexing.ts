@@ -14,7 +14,16 @@
  * (`x[2:5]`, `x[i]`, a split along axis 0) is one `TypedArray.slice`; gather and concat copy whole
  * rows/blocks with `TypedArray.set`.
  */
-import { allocate, fmt, gatherStrided, normalizeAxis, scatterStrided, sizeOf, stridesOf, type TypedArray } from '../nd.js'
+import {
+  allocate,
+  fmt,
+  gatherStrided,
+  normalizeAxis,
+  scatterStrided,
+  sizeOf,
+  stridesOf,
+  type TypedArray,
+} from '../nd.js'
 import { defineOp, type Op } from '../op.js'
 import { checkTensor } from '../check.js'
 import { Tensor, tensor, type NestedArray } from '../tensor.js'
@@ -57,9 +66,12 @@ function describeSpec(s: unknown): string {
 }
 
 function planSlice(x: Tensor, ranges: readonly SliceSpec[]): SlicePlan {
-  if (!Array.isArray(ranges)) throw new Error(`slice: ranges must be an array with one spec per axis, got ${describeSpec(ranges)}`)
+  if (!Array.isArray(ranges))
+    throw new Error(`slice: ranges must be an array with one spec per axis, got ${describeSpec(ranges)}`)
   if (ranges.length > x.ndim) {
-    throw new Error(`slice: ${ranges.length} spec${ranges.length === 1 ? '' : 's'} given for shape ${fmt(x.shape)}, which has ${x.ndim} axes`)
+    throw new Error(
+      `slice: ${ranges.length} spec${ranges.length === 1 ? '' : 's'} given for shape ${fmt(x.shape)}, which has ${x.ndim} axes`,
+    )
   }
   const xs = stridesOf(x.shape)
   const shape: number[] = []
@@ -72,7 +84,8 @@ function planSlice(x: Tensor, ranges: readonly SliceSpec[]): SlicePlan {
       shape.push(n)
       strides.push(xs[k])
     } else if (typeof spec === 'number') {
-      if (!Number.isInteger(spec)) throw new Error(`slice: index ${spec} for axis ${k} is not an integer (shape ${fmt(x.shape)})`)
+      if (!Number.isInteger(spec))
+        throw new Error(`slice: index ${spec} for axis ${k} is not an integer (shape ${fmt(x.shape)})`)
       if (spec < -n || spec >= n) {
         throw new Error(`slice: index ${spec} is out of range for axis ${k} of size ${n} (shape ${fmt(x.shape)})`)
       }
@@ -83,11 +96,15 @@ function planSlice(x: Tensor, ranges: readonly SliceSpec[]): SlicePlan {
       const step = spec[2] ?? 1
       for (const v of [start, stop]) {
         if (v !== null && v !== undefined && !Number.isInteger(v)) {
-          throw new Error(`slice: bounds must be integers or null, got ${describeSpec(spec)} for axis ${k} (shape ${fmt(x.shape)})`)
+          throw new Error(
+            `slice: bounds must be integers or null, got ${describeSpec(spec)} for axis ${k} (shape ${fmt(x.shape)})`,
+          )
         }
       }
       if (!Number.isInteger(step) || step === 0) {
-        throw new Error(`slice: step must be a non-zero integer, got ${describeSpec(spec)} for axis ${k} (shape ${fmt(x.shape)})`)
+        throw new Error(
+          `slice: step must be a non-zero integer, got ${describeSpec(spec)} for axis ${k} (shape ${fmt(x.shape)})`,
+        )
       }
       // Python's rules (slice.indices): negative bounds count from the end, then clip.
       let lo: number
@@ -104,7 +121,9 @@ function planSlice(x: Tensor, ranges: readonly SliceSpec[]): SlicePlan {
       shape.push(len)
       strides.push(xs[k] * step)
     } else {
-      throw new Error(`slice: spec for axis ${k} must be null, an integer index or [start, stop, step], got ${describeSpec(spec)} (shape ${fmt(x.shape)})`)
+      throw new Error(
+        `slice: spec for axis ${k} must be null, an integer index or [start, stop, step], got ${describeSpec(spec)} (shape ${fmt(x.shape)})`,
+      )
     }
   }
   // Contiguous when, skipping axes of size 1, each stride is the row-major stride of the output.
@@ -194,7 +213,12 @@ interface GatherAttrs {
 }
 
 /** Checks and normalises indices against an axis of size `n`. */
-function readIndices(op: string, indices: IndexLike, axis: number, shape: readonly number[]): { idx: Int32Array; shape: number[] } {
+function readIndices(
+  op: string,
+  indices: IndexLike,
+  axis: number,
+  shape: readonly number[],
+): { idx: Int32Array; shape: number[] } {
   let values: ArrayLike<unknown>
   let idxShape: number[]
   if (typeof indices === 'number') {
@@ -214,11 +238,17 @@ function readIndices(op: string, indices: IndexLike, axis: number, shape: readon
     }
     values = t.data
     idxShape = t.shape
-  } else if (indices !== null && typeof indices === 'object' && typeof (indices as ArrayLike<number>).length === 'number') {
+  } else if (
+    indices !== null &&
+    typeof indices === 'object' &&
+    typeof (indices as ArrayLike<number>).length === 'number'
+  ) {
     values = indices as ArrayLike<unknown>
     idxShape = [values.length]
   } else {
-    throw new Error(`${op}: indices must be a Tensor, an array or a typed array of integers, got ${indices === null ? 'null' : typeof indices}`)
+    throw new Error(
+      `${op}: indices must be a Tensor, an array or a typed array of integers, got ${indices === null ? 'null' : typeof indices}`,
+    )
   }
   const n = shape[axis]
   const idx = new Int32Array(values.length)
@@ -324,7 +354,8 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
   checkTensor('indexSelect', x)
   const a = normalizeAxis('indexSelect', axis, x.shape)
   const { idx, shape } = readIndices('indexSelect', indices, a, x.shape)
-  if (shape.length !== 1) throw new Error(`indexSelect: indices must be 1-D, got shape ${fmt(shape)} (use gather for more)`)
+  if (shape.length !== 1)
+    throw new Error(`indexSelect: indices must be 1-D, got shape ${fmt(shape)} (use gather for more)`)
   return gatherOp([x], { axis: a, idx, idxShape: shape })
 }
 
@@ -388,10 +419,13 @@ export const concatOp: Op<number> = defineOp<number>({
 
 function checkList(op: string, tensors: unknown): Tensor[] {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new Error(`${op}: expected a non-empty array of Tensors, got ${Array.isArray(tensors) ? 'an empty array' : typeof tensors}`)
+    throw new Error(
+      `${op}: expected a non-empty array of Tensors, got ${Array.isArray(tensors) ? 'an empty array' : typeof tensors}`,
+    )
   }
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new Error(`${op}: element ${i} is ${t === null ? 'null' : typeof t}, expected a Tensor`)
+    if (!(t instanceof Tensor))
+      throw new Error(`${op}: element ${i} is ${t === null ? 'null' : typeof t}, expected a Tensor`)
   })
   return tensors as Tensor[]
 }
@@ -415,11 +449,15 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
   for (let i = 1; i < xs.length; i++) {
     const t = xs[i]
     if (t.ndim !== first.ndim) {
-      throw new Error(`concat: shapes ${fmt(first.shape)} and ${fmt(t.shape)} have different numbers of axes (${first.ndim} ≠ ${t.ndim})${allShapes(xs)}`)
+      throw new Error(
+        `concat: shapes ${fmt(first.shape)} and ${fmt(t.shape)} have different numbers of axes (${first.ndim} ≠ ${t.ndim})${allShapes(xs)}`,
+      )
     }
     for (let k = 0; k < first.ndim; k++) {
       if (k !== a && t.shape[k] !== first.shape[k]) {
-        throw new Error(`concat: shapes ${fmt(first.shape)} and ${fmt(t.shape)} differ on axis ${k} (not the concat axis ${a})${allShapes(xs)}`)
+        throw new Error(
+          `concat: shapes ${fmt(first.shape)} and ${fmt(t.shape)} differ on axis ${k} (not the concat axis ${a})${allShapes(xs)}`,
+        )
       }
     }
   }
@@ -439,14 +477,21 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
   for (let i = 1; i < xs.length; i++) {
     const s = xs[i].shape
     if (s.length !== first.ndim || s.some((v, k) => v !== first.shape[k])) {
-      throw new Error(`stack: shapes ${fmt(first.shape)} and ${fmt(s)} differ (stack needs equal shapes)${allShapes(xs)}`)
+      throw new Error(
+        `stack: shapes ${fmt(first.shape)} and ${fmt(s)} differ (stack needs equal shapes)${allShapes(xs)}`,
+      )
     }
   }
   const n = first.ndim
   if (!Number.isInteger(axis) || axis < -n - 1 || axis > n) {
-    throw new Error(`stack: axis ${axis} is out of range for stacking shape ${fmt(first.shape)} (expected an integer in [${-n - 1}, ${n}])`)
+    throw new Error(
+      `stack: axis ${axis} is out of range for stacking shape ${fmt(first.shape)} (expected an integer in [${-n - 1}, ${n}])`,
+    )
   }
-  return concat(xs.map((t) => unsqueeze(t, axis)), axis < 0 ? axis + n + 1 : axis)
+  return concat(
+    xs.map((t) => unsqueeze(t, axis)),
+    axis < 0 ? axis + n + 1 : axis,
+  )
 }
 
 /**
@@ -477,7 +522,9 @@ export function split(x: Tensor, sizesOrSections: number | number[], axis = 0): 
       total += s
     }
     if (total !== n) {
-      throw new Error(`split: sizes ${fmt(sizes)} sum to ${total}, but axis ${a} of shape ${fmt(x.shape)} has size ${n}`)
+      throw new Error(
+        `split: sizes ${fmt(sizes)} sum to ${total}, but axis ${a} of shape ${fmt(x.shape)} has size ${n}`,
+      )
     }
   } else {
     throw new Error(`split: expected a piece size or an array of sizes, got ${typeof sizesOrSections}`)

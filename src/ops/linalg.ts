@@ -48,7 +48,9 @@ export interface MatmulPlan {
  */
 function planMatmul(as: readonly number[], bs: readonly number[]): MatmulPlan {
   if (as.length === 0 || bs.length === 0) {
-    throw new Error(`matmul: shapes ${fmt(as)} and ${fmt(bs)}: a 0-d tensor is not a matrix or a vector (use mul to scale)`)
+    throw new Error(
+      `matmul: shapes ${fmt(as)} and ${fmt(bs)}: a 0-d tensor is not a matrix or a vector (use mul to scale)`,
+    )
   }
   const aVec = as.length === 1
   const bVec = bs.length === 1
@@ -90,7 +92,9 @@ function planMatmul(as: readonly number[], bs: readonly number[]): MatmulPlan {
   let countB = 1
   for (let i = 0; i < nb; i++) countB *= bs[i]
   return {
-    M, K, N,
+    M,
+    K,
+    N,
     outShape: [...batch, ...tail],
     count,
     aIndex: countA === count ? null : batchIndex(batch, as.slice(0, na)),
@@ -252,7 +256,11 @@ function inversePermutation(axes: readonly number[]): number[] {
 export const permuteOp: Op<number[]> = defineOp<number[]>({
   name: 'permute',
   integers: true,
-  forward: ([x], axes) => new Tensor(permuteData(x.data, x.shape, axes), axes.map((ax) => x.shape[ax])),
+  forward: ([x], axes) =>
+    new Tensor(
+      permuteData(x.data, x.shape, axes),
+      axes.map((ax) => x.shape[ax]),
+    ),
   backward: (g, _x, _out, axes) => [permuteOp([g], inversePermutation(axes))],
   tangent: ([dx], _x, _out, axes) => permuteOp([dx], axes),
 })
@@ -262,17 +270,24 @@ function checkPermutation(op: string, x: Tensor, axes: unknown): number[] {
   const n = x.ndim
   if (!Array.isArray(axes)) throw new Error(`${op}: axes must be an array of ${n} axis numbers, got ${String(axes)}`)
   if (axes.length !== n) {
-    throw new Error(`${op}: axes ${fmt(axes)} do not match shape ${fmt(x.shape)}: expected ${n} axes, got ${axes.length}`)
+    throw new Error(
+      `${op}: axes ${fmt(axes)} do not match shape ${fmt(x.shape)}: expected ${n} axes, got ${axes.length}`,
+    )
   }
   const seen = new Array<boolean>(n).fill(false)
   const out = new Array<number>(n)
   for (let i = 0; i < n; i++) {
     const ax = axes[i]
     if (!Number.isInteger(ax) || ax < -n || ax >= n) {
-      throw new Error(`${op}: axis ${ax} is out of range for shape ${fmt(x.shape)} (expected an integer in [${-n}, ${n - 1}])`)
+      throw new Error(
+        `${op}: axis ${ax} is out of range for shape ${fmt(x.shape)} (expected an integer in [${-n}, ${n - 1}])`,
+      )
     }
     const a = ax < 0 ? ax + n : ax
-    if (seen[a]) throw new Error(`${op}: axes ${fmt(axes)} are not a permutation of the ${n} axes of shape ${fmt(x.shape)} (axis ${a} repeated)`)
+    if (seen[a])
+      throw new Error(
+        `${op}: axes ${fmt(axes)} are not a permutation of the ${n} axes of shape ${fmt(x.shape)} (axis ${a} repeated)`,
+      )
     seen[a] = true
     out[i] = a
   }

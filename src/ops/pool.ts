@@ -83,9 +83,20 @@ function planPool(op: string, x: unknown, kernelSize: unknown, options: MaxPool2
   }
   const out = padded.map((p, i) => Math.floor((p - effective[i]) / stride[i]) + 1)
   return {
-    batch: N, channels: C, height: H, width: W, kernelH: kernel[0], kernelW: kernel[1],
-    strideH: stride[0], strideW: stride[1], padTop: padding[0], padLeft: padding[1],
-    dilationH: dilation[0], dilationW: dilation[1], outH: out[0], outW: out[1],
+    batch: N,
+    channels: C,
+    height: H,
+    width: W,
+    kernelH: kernel[0],
+    kernelW: kernel[1],
+    strideH: stride[0],
+    strideW: stride[1],
+    padTop: padding[0],
+    padLeft: padding[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
+    outH: out[0],
+    outW: out[1],
   }
 }
 
@@ -137,7 +148,10 @@ function gather(x: Tensor, at: MaxPoolIndices): Tensor {
 
 /** g scatter-added to the argmax indices, as a tensor of x's shape (the raw loop). */
 function scatter(g: Tensor, at: MaxPoolIndices): Tensor {
-  const dx = allocate(g.dtype, at.inShape.reduce((a, b) => a * b, 1)) as FloatArray
+  const dx = allocate(
+    g.dtype,
+    at.inShape.reduce((a, b) => a * b, 1),
+  ) as FloatArray
   scatterAddAt(g.data as FloatArray, at.idx, dx)
   return new Tensor(dx, at.inShape.slice())
 }
@@ -203,9 +217,22 @@ export function avgPool2d(x: Tensor, kernelSize: SpatialArg, options: AvgPool2dO
   const planes = p.batch * p.channels
   // Every channel plane is a sample of a 1-channel convolution: [N·C, 1, H, W], no copy.
   const geometry = {
-    batch: planes, inChannels: 1, height: p.height, width: p.width, outChannels: 1,
-    kernelH: p.kernelH, kernelW: p.kernelW, strideH: p.strideH, strideW: p.strideW,
-    padTop: p.padTop, padLeft: p.padLeft, dilationH: 1, dilationW: 1, groups: 1, outH: p.outH, outW: p.outW,
+    batch: planes,
+    inChannels: 1,
+    height: p.height,
+    width: p.width,
+    outChannels: 1,
+    kernelH: p.kernelH,
+    kernelW: p.kernelW,
+    strideH: p.strideH,
+    strideW: p.strideW,
+    padTop: p.padTop,
+    padLeft: p.padLeft,
+    dilationH: 1,
+    dilationW: 1,
+    groups: 1,
+    outH: p.outH,
+    outW: p.outW,
   }
   const planesIn = reshape(x, [planes, 1, p.height, p.width])
   const y = conv2dOp([planesIn, averagingKernel(floatDtype('avgPool2d', x), p.kernelH, p.kernelW)], geometry)
@@ -266,7 +293,10 @@ function adaptiveAverage(x: Tensor, geo: AdaptiveGeometry): Tensor {
 
 /** The adjoint of the average: dx[r, c] = Σ over the windows holding (r, c) of g / |window|. */
 function adaptiveSpread(g: Tensor, geo: AdaptiveGeometry): Tensor {
-  const dx = allocate(g.dtype, geo.inShape.reduce((a, b) => a * b, 1))
+  const dx = allocate(
+    g.dtype,
+    geo.inShape.reduce((a, b) => a * b, 1),
+  )
   const d = g.data
   eachWindowTap(geo, (xAt, yAt, count) => {
     dx[xAt] += d[yAt] / count
@@ -335,9 +365,8 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (numb
   }
   floatDtype(op, x)
   const [, , H, W] = x.shape
-  const given = Array.isArray(outputSize) && outputSize.length === 2
-    ? [outputSize[0] ?? H, outputSize[1] ?? W]
-    : outputSize
+  const given =
+    Array.isArray(outputSize) && outputSize.length === 2 ? [outputSize[0] ?? H, outputSize[1] ?? W] : outputSize
   const [oh, ow] = perAxis(op, 'outputSize', given, 2, 1)
   if (H === 0 || W === 0) throw new Error(`${op}: input ${fmt(x.shape)} has an empty spatial axis`)
   if (oh === 1 && ow === 1) return mean(x, [2, 3], true)

@@ -42,7 +42,8 @@ function spread(g: Tensor, x: Tensor, axes: number[]): Tensor {
  */
 export const sumOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: 'sum',
-  forward: ([x], { axes, keepdims }) => new Tensor(reduceData(SUM, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
+  forward: ([x], { axes, keepdims }) =>
+    new Tensor(reduceData(SUM, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
   backward: (g, [x], _out, { axes }) => [spread(g, x, axes)],
   tangent: ([dx], _x, _out, attrs) => sumOp([dx], attrs),
   fastBackward: (g, [x], _out, { axes }) => [new Tensor(expand(g.data, x.shape, axes), x.shape.slice())],
@@ -94,7 +95,14 @@ function extremumGrad(g: Tensor, x: Tensor, out: Tensor, axes: number[]): Tensor
  * directly, and only outputs with ties take a second pass that hands out g / count. The walk is
  * row by row, so a first-axis reduction reads memory in order.
  */
-function extremumGradRun(xd: TypedArray, od: TypedArray, gd: TypedArray, outer: number, n: number, inner: number): TypedArray {
+function extremumGradRun(
+  xd: TypedArray,
+  od: TypedArray,
+  gd: TypedArray,
+  outer: number,
+  n: number,
+  inner: number,
+): TypedArray {
   const grad = allocate(dtypeOf(xd), xd.length)
   if (inner === 1) {
     for (let o = 0; o < outer; o++) {
@@ -166,7 +174,9 @@ function extremumShare(x: Tensor, out: Tensor, axes: number[]): Tensor {
 
 function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
   if (reducedCount(x.shape, axes) === 0) {
-    throw new Error(`${op}: cannot reduce over zero elements (axes [${axes.join(',')}] of shape ${fmt(x.shape)}); it has no identity`)
+    throw new Error(
+      `${op}: cannot reduce over zero elements (axes [${axes.join(',')}] of shape ${fmt(x.shape)}); it has no identity`,
+    )
   }
 }
 
@@ -179,7 +189,8 @@ function checkNotEmpty(op: string, x: Tensor, axes: number[]): void {
  */
 export const maxOp = defineOp<ReduceAttrs>({
   name: 'max',
-  forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MAX, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
+  forward: ([x], { axes, keepdims }) =>
+    new Tensor(reduceData(MAX, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
   backward: (g, [x], out, { axes }) => [mul(spread(g, x, axes), extremumShare(x, out, axes))],
   tangent: ([dx], [x], out, attrs) => sumOp([mul(dx, extremumShare(x, out, attrs.axes))], attrs),
   fastBackward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
@@ -210,7 +221,8 @@ export function max(x: Tensor, axis?: AxisLike, keepdims = false): Tensor {
  */
 export const minOp = defineOp<ReduceAttrs>({
   name: 'min',
-  forward: ([x], { axes, keepdims }) => new Tensor(reduceData(MIN, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
+  forward: ([x], { axes, keepdims }) =>
+    new Tensor(reduceData(MIN, x.data, x.shape, axes), reducedShape(x.shape, axes, keepdims)),
   backward: (g, [x], out, { axes }) => [mul(spread(g, x, axes), extremumShare(x, out, axes))],
   tangent: ([dx], [x], out, attrs) => sumOp([mul(dx, extremumShare(x, out, attrs.axes))], attrs),
   fastBackward: (g, [x], out, { axes }) => extremumGrad(g, x, out, axes),
@@ -304,7 +316,9 @@ export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correctio
 export function argmax(x: Tensor, axis?: number | null, keepdims = false): Tensor {
   checkTensor('argmax', x)
   if (axis !== null && axis !== undefined && typeof axis !== 'number') {
-    throw new Error(`argmax: axis must be one number or null, got ${Array.isArray(axis) ? `[${(axis as number[]).join(',')}]` : typeof axis} (shape ${fmt(x.shape)})`)
+    throw new Error(
+      `argmax: axis must be one number or null, got ${Array.isArray(axis) ? `[${(axis as number[]).join(',')}]` : typeof axis} (shape ${fmt(x.shape)})`,
+    )
   }
   const axes = normalizeAxes('argmax', x.shape, axis)
   // Refused only when a slice to search is empty: argmax over a size-1 axis of a [0, 1] tensor is [] (as NumPy).

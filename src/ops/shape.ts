@@ -113,16 +113,21 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
     drop = x.shape.map((s) => s === 1)
   } else {
     const axes = typeof axis === 'number' ? [axis] : axis
-    if (!Array.isArray(axes)) throw new Error(`squeeze: axis must be a number or an array of numbers, got ${typeof axis}`)
+    if (!Array.isArray(axes))
+      throw new Error(`squeeze: axis must be a number or an array of numbers, got ${typeof axis}`)
     drop = x.shape.map(() => false)
     for (const a of axes) {
       const k = normalizeAxis('squeeze', a, x.shape)
       if (drop[k]) throw new Error(`squeeze: axis ${a} repeated in ${fmt(axes)}`)
-      if (x.shape[k] !== 1) throw new Error(`squeeze: cannot squeeze axis ${a} of shape ${fmt(x.shape)}: its size is ${x.shape[k]}, not 1`)
+      if (x.shape[k] !== 1)
+        throw new Error(`squeeze: cannot squeeze axis ${a} of shape ${fmt(x.shape)}: its size is ${x.shape[k]}, not 1`)
       drop[k] = true
     }
   }
-  return reshapeOp([x], x.shape.filter((_, i) => !drop[i]))
+  return reshapeOp(
+    [x],
+    x.shape.filter((_, i) => !drop[i]),
+  )
 }
 
 /**
@@ -137,7 +142,9 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   checkTensor('unsqueeze', x)
   const n = x.ndim
   if (!Number.isInteger(axis) || axis < -n - 1 || axis > n) {
-    throw new Error(`unsqueeze: axis ${axis} is out of range for shape ${fmt(x.shape)} (expected an integer in [${-n - 1}, ${n}])`)
+    throw new Error(
+      `unsqueeze: axis ${axis} is out of range for shape ${fmt(x.shape)} (expected an integer in [${-n - 1}, ${n}])`,
+    )
   }
   const k = axis < 0 ? axis + n + 1 : axis
   const shape = x.shape.slice()
@@ -177,17 +184,23 @@ export const broadcastToOp: Op<number[]> = defineOp<number[]>({
 export function broadcastTo(x: Tensor, shape: number[]): Tensor {
   checkTensor('broadcastTo', x)
   if (!Array.isArray(shape) || shape.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new Error(`broadcastTo: invalid target shape ${Array.isArray(shape) ? fmt(shape) : String(shape)}: sizes must be non-negative integers`)
+    throw new Error(
+      `broadcastTo: invalid target shape ${Array.isArray(shape) ? fmt(shape) : String(shape)}: sizes must be non-negative integers`,
+    )
   }
   const lead = shape.length - x.ndim
   if (lead < 0) {
-    throw new Error(`broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}: the target has fewer axes (${shape.length} < ${x.ndim})`)
+    throw new Error(
+      `broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}: the target has fewer axes (${shape.length} < ${x.ndim})`,
+    )
   }
   for (let i = 0; i < x.ndim; i++) {
     const from = x.shape[i]
     const to = shape[lead + i]
     if (from !== to && from !== 1) {
-      throw new Error(`broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)} (axis ${i - x.ndim}: size ${from} cannot become ${to}; only axes of size 1 are repeated)`)
+      throw new Error(
+        `broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)} (axis ${i - x.ndim}: size ${from} cannot become ${to}; only axes of size 1 are repeated)`,
+      )
     }
   }
   if (sameShape(x.shape, shape)) return reshapeOp([x], shape.slice())

@@ -139,7 +139,8 @@ export const atan2Op = defineOp({
  */
 export function atan2(y: TensorLike, x: TensorLike): Tensor {
   const ok = (v: unknown) => v instanceof Tensor || typeof v === 'number'
-  if (!ok(y) || !ok(x)) throw new Error(`atan2: expected tensors or numbers, got ${describeArg(y)} and ${describeArg(x)}`)
+  if (!ok(y) || !ok(x))
+    throw new Error(`atan2: expected tensors or numbers, got ${describeArg(y)} and ${describeArg(x)}`)
   const like = y instanceof Tensor ? y : x instanceof Tensor ? x : undefined
   return atan2Op([asTensor(y, like), asTensor(x, like)])
 }

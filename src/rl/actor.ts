@@ -80,11 +80,21 @@ export class Actor {
 
   /** Completes the pending (state, action) into a transition; counts steps and episodes. */
   complete(who: string, reward: number, nextState: ArrayLike<number>, done: boolean): Transition {
-    if (this.pendingState === null) throw new Error(`${who}: call act(state) before learn(reward, nextState, done): there is no action to learn about`)
-    if (typeof reward !== 'number' || !Number.isFinite(reward)) throw new Error(`${who}: reward must be a finite number, got ${String(reward)}`)
+    if (this.pendingState === null)
+      throw new Error(
+        `${who}: call act(state) before learn(reward, nextState, done): there is no action to learn about`,
+      )
+    if (typeof reward !== 'number' || !Number.isFinite(reward))
+      throw new Error(`${who}: reward must be a finite number, got ${String(reward)}`)
     if (typeof done !== 'boolean') throw new Error(`${who}: done must be true or false, got ${String(done)}`)
     this.checkState(who, 'nextState', nextState)
-    const t: Transition = { state: this.pendingState, action: this.pendingAction, reward, nextState: Float32Array.from(nextState), done }
+    const t: Transition = {
+      state: this.pendingState,
+      action: this.pendingAction,
+      reward,
+      nextState: Float32Array.from(nextState),
+      done,
+    }
     this.pendingState = null
     this.steps++
     if (done) this.episodes++
@@ -98,13 +108,17 @@ export class Actor {
   /** Checks saved actor state; returns a function that writes it in. */
   prepareLoad(who: string, saved: unknown): () => void {
     const s = saved as Partial<SavedActor> | null
-    if (s === null || typeof s !== 'object') throw new Error(`${who}: expected the actor's saved state, got ${s === null ? 'null' : typeof s}`)
+    if (s === null || typeof s !== 'object')
+      throw new Error(`${who}: expected the actor's saved state, got ${s === null ? 'null' : typeof s}`)
     for (const k of ['steps', 'episodes'] as const) {
-      if (!Number.isInteger(s[k]) || (s[k] as number) < 0) throw new Error(`${who}: ${k} must be a non-negative integer, got ${String(s[k])}`)
+      if (!Number.isInteger(s[k]) || (s[k] as number) < 0)
+        throw new Error(`${who}: ${k} must be a non-negative integer, got ${String(s[k])}`)
     }
     const mine = epsilonAt(who, this.options, s.steps as number)
     if (typeof s.epsilon !== 'number' || Math.abs(mine - s.epsilon) > 1e-12) {
-      throw new Error(`${who}: saved with ε = ${s.epsilon} at step ${s.steps}, but this agent's epsilon schedule gives ${mine} there: load with the same epsilon option`)
+      throw new Error(
+        `${who}: saved with ε = ${s.epsilon} at step ${s.steps}, but this agent's epsilon schedule gives ${mine} there: load with the same epsilon option`,
+      )
     }
     const probe = new Random(0)
     probe.setState(s.rng as [number, number | null])
@@ -118,8 +132,10 @@ export class Actor {
 
   private checkState(who: string, what: string, state: ArrayLike<number>): void {
     const S = this.options.stateSize
-    if (state === null || typeof state !== 'object' || typeof state.length !== 'number') throw new Error(`${who}: ${what} must be an array of ${S} numbers, got ${state === null ? 'null' : typeof state}`)
+    if (state === null || typeof state !== 'object' || typeof state.length !== 'number')
+      throw new Error(`${who}: ${what} must be an array of ${S} numbers, got ${state === null ? 'null' : typeof state}`)
     if (state.length !== S) throw new Error(`${who}: ${what} has ${state.length} numbers, expected stateSize ${S}`)
-    for (let j = 0; j < S; j++) if (!Number.isFinite(state[j])) throw new Error(`${who}: ${what}[${j}] is ${state[j]}, expected a finite number`)
+    for (let j = 0; j < S; j++)
+      if (!Number.isFinite(state[j])) throw new Error(`${who}: ${what}[${j}] is ${state[j]}, expected a finite number`)
   }
 }

@@ -97,7 +97,10 @@ export class DQNLearner implements Learner {
     this.target = qNetwork(o, new Random(o.seed))
     copyWeights(online, this.target)
     const opt = o.optimizer()
-    if (!opt || typeof opt.attach !== 'function') throw new Error(`DQN '${o.name}': optimizer() must return an optimizer (e.g. adam(1e-3)), got ${describeValue(opt)}`)
+    if (!opt || typeof opt.attach !== 'function')
+      throw new Error(
+        `DQN '${o.name}': optimizer() must return an optimizer (e.g. adam(1e-3)), got ${describeValue(opt)}`,
+      )
     this.opt = opt
     this.loop = opt.attach(online.parameters())
     this.replay = new ReplayBuffer(o.replaySize, o.stateSize)
@@ -106,7 +109,13 @@ export class DQNLearner implements Learner {
     this.rng = new Random(o.seed + 1)
     const B = o.batchSize
     const S = o.stateSize
-    this.batch = { states: new Float32Array(B * S), actions: new Float32Array(B), rewards: new Float32Array(B), nextStates: new Float32Array(B * S), dones: new Float32Array(B) }
+    this.batch = {
+      states: new Float32Array(B * S),
+      actions: new Float32Array(B),
+      rewards: new Float32Array(B),
+      nextStates: new Float32Array(B * S),
+      dones: new Float32Array(B),
+    }
     // Reused every step: filled before the forward pass, no longer needed once step() returns.
     this.s = new Tensor(this.batch.states, [B, S])
     this.s2 = new Tensor(this.batch.nextStates, [B, S])
@@ -141,7 +150,9 @@ export class DQNLearner implements Learner {
     const b = this.batch
     if (batch !== b) {
       if (batch.actions.length !== B || batch.states.length !== B * o.stateSize) {
-        throw new Error(`DQN '${o.name}': gradientStep: expected a batch of batchSize ${B} transitions, got ${batch.actions.length}`)
+        throw new Error(
+          `DQN '${o.name}': gradientStep: expected a batch of batchSize ${B} transitions, got ${batch.actions.length}`,
+        )
       }
       b.states.set(batch.states)
       b.nextStates.set(batch.nextStates)
@@ -174,10 +185,15 @@ export class DQNLearner implements Learner {
     const who = `DQN '${this.options.name}': learn`
     const S = this.options.stateSize
     const { states, actions, rewards, nextStates, dones } = batch
-    if (!states || !actions || !rewards || !nextStates || !dones) throw new Error(`${who}: expected a batch { states, actions, rewards, nextStates, dones }, got { ${Object.keys(batch).join(', ')} }`)
+    if (!states || !actions || !rewards || !nextStates || !dones)
+      throw new Error(
+        `${who}: expected a batch { states, actions, rewards, nextStates, dones }, got { ${Object.keys(batch).join(', ')} }`,
+      )
     const n = actions.size
     if (states.size !== n * S || nextStates.size !== n * S || rewards.size !== n || dones.size !== n) {
-      throw new Error(`${who}: ${n} actions need states and nextStates of ${n}·${S} numbers and ${n} rewards and dones, got ${states.size}, ${nextStates.size}, ${rewards.size}, ${dones.size}`)
+      throw new Error(
+        `${who}: ${n} actions need states and nextStates of ${n}·${S} numbers and ${n} rewards and dones, got ${states.size}, ${nextStates.size}, ${rewards.size}, ${dones.size}`,
+      )
     }
     let total = 0
     let steps = 0
@@ -219,9 +235,11 @@ export class DQNLearner implements Learner {
   load(saved: unknown): void {
     const who = `DQN '${this.options.name}': load`
     const s = saved as Partial<SavedDQNLearner> | null
-    if (s === null || typeof s !== 'object') throw new Error(`${who}: expected the learner's saved state, got ${describeValue(saved)}`)
+    if (s === null || typeof s !== 'object')
+      throw new Error(`${who}: expected the learner's saved state, got ${describeValue(saved)}`)
     for (const k of ['transitions', 'updates'] as const) {
-      if (!Number.isInteger(s[k]) || (s[k] as number) < 0) throw new Error(`${who}: ${k} must be a non-negative integer, got ${describeValue(s[k])}`)
+      if (!Number.isInteger(s[k]) || (s[k] as number) < 0)
+        throw new Error(`${who}: ${k} must be a non-negative integer, got ${describeValue(s[k])}`)
     }
     const target = decodeFloat32(who, 'target', s.target, this.target.numParameters())
     const writeReplay = this.replay.prepareLoad(who, s.replay)

@@ -65,10 +65,27 @@ export interface ResolvedDQNOptions {
   readonly name: string
 }
 
-const KNOWN = ['stateSize', 'actions', 'hidden', 'activation', 'optimizer', 'gamma', 'batchSize', 'replaySize', 'learnStart', 'trainEvery', 'targetUpdate', 'epsilon', 'huberDelta', 'seed', 'name']
+const KNOWN = [
+  'stateSize',
+  'actions',
+  'hidden',
+  'activation',
+  'optimizer',
+  'gamma',
+  'batchSize',
+  'replaySize',
+  'learnStart',
+  'trainEvery',
+  'targetUpdate',
+  'epsilon',
+  'huberDelta',
+  'seed',
+  'name',
+]
 
 function positiveInteger(who: string, what: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${who}: ${what} must be a positive integer, got ${describeValue(v)}`)
+  if (!Number.isInteger(v) || (v as number) < 1)
+    throw new Error(`${who}: ${what} must be a positive integer, got ${describeValue(v)}`)
   return v as number
 }
 
@@ -81,31 +98,43 @@ function positiveInteger(who: string, what: string, v: unknown): number {
  * resolveDQNOptions('DQN', { stateSize: 4, actions: 0 })        // throws DQN: actions
  */
 export function resolveDQNOptions(who: string, options: DQNOptions | ResolvedDQNOptions): ResolvedDQNOptions {
-  if (options === null || typeof options !== 'object') throw new Error(`${who}: options must be an object { stateSize, actions, … }, got ${describeValue(options)}`)
-  for (const k of Object.keys(options)) if (!KNOWN.includes(k)) throw new Error(`${who}: unknown option '${k}' (known: ${KNOWN.join(', ')})`)
+  if (options === null || typeof options !== 'object')
+    throw new Error(`${who}: options must be an object { stateSize, actions, … }, got ${describeValue(options)}`)
+  for (const k of Object.keys(options))
+    if (!KNOWN.includes(k)) throw new Error(`${who}: unknown option '${k}' (known: ${KNOWN.join(', ')})`)
   const o = options as DQNOptions
   const stateSize = positiveInteger(who, 'stateSize', o.stateSize)
   const actions = positiveInteger(who, 'actions', o.actions)
   if (actions < 2) throw new Error(`${who}: actions must be at least 2, got ${actions}`)
   const hidden = o.hidden ?? [64, 64]
-  if (!Array.isArray(hidden)) throw new Error(`${who}: hidden must be an array of layer sizes, got ${describeValue(hidden)}`)
+  if (!Array.isArray(hidden))
+    throw new Error(`${who}: hidden must be an array of layer sizes, got ${describeValue(hidden)}`)
   hidden.forEach((h, i) => positiveInteger(who, `hidden[${i}]`, h))
   const gamma = o.gamma ?? 0.99
-  if (typeof gamma !== 'number' || !(gamma >= 0 && gamma <= 1)) throw new Error(`${who}: gamma must be a number in [0, 1], got ${describeValue(gamma)}`)
+  if (typeof gamma !== 'number' || !(gamma >= 0 && gamma <= 1))
+    throw new Error(`${who}: gamma must be a number in [0, 1], got ${describeValue(gamma)}`)
   const batchSize = positiveInteger(who, 'batchSize', o.batchSize ?? 32)
   const replaySize = positiveInteger(who, 'replaySize', o.replaySize ?? 10_000)
   const learnStart = positiveInteger(who, 'learnStart', o.learnStart ?? 500)
-  if (learnStart < batchSize) throw new Error(`${who}: learnStart (${learnStart}) must be at least batchSize (${batchSize})`)
+  if (learnStart < batchSize)
+    throw new Error(`${who}: learnStart (${learnStart}) must be at least batchSize (${batchSize})`)
   const huberDelta = o.huberDelta ?? 1
-  if (typeof huberDelta !== 'number' || !(huberDelta > 0) || !Number.isFinite(huberDelta)) throw new Error(`${who}: huberDelta must be a positive number, got ${describeValue(huberDelta)}`)
+  if (typeof huberDelta !== 'number' || !(huberDelta > 0) || !Number.isFinite(huberDelta))
+    throw new Error(`${who}: huberDelta must be a positive number, got ${describeValue(huberDelta)}`)
   const seed = o.seed ?? 0
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`${who}: seed must be a non-negative integer, got ${describeValue(seed)}`)
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new Error(`${who}: seed must be a non-negative integer, got ${describeValue(seed)}`)
   const optimizer = o.optimizer ?? (() => adam(1e-3))
-  if (typeof optimizer !== 'function') throw new Error(`${who}: optimizer must be a function () => Optimizer (e.g. () => adam(1e-3)), got ${describeValue(optimizer)}`)
+  if (typeof optimizer !== 'function')
+    throw new Error(
+      `${who}: optimizer must be a function () => Optimizer (e.g. () => adam(1e-3)), got ${describeValue(optimizer)}`,
+    )
   const eps = o.epsilon ?? polynomialDecay(1, 5000, 0.05)
-  if (typeof eps !== 'function' && (typeof eps !== 'number' || !(eps >= 0 && eps <= 1))) throw new Error(`${who}: epsilon must be a number in [0, 1] or a schedule (steps) => ε, got ${describeValue(eps)}`)
+  if (typeof eps !== 'function' && (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)))
+    throw new Error(`${who}: epsilon must be a number in [0, 1] or a schedule (steps) => ε, got ${describeValue(eps)}`)
   const name = o.name ?? 'dqn'
-  if (typeof name !== 'string' || !name) throw new Error(`${who}: name must be a non-empty string, got ${describeValue(name)}`)
+  if (typeof name !== 'string' || !name)
+    throw new Error(`${who}: name must be a non-empty string, got ${describeValue(name)}`)
   return Object.freeze({
     stateSize,
     actions,
@@ -128,7 +157,8 @@ export function resolveDQNOptions(who: string, options: DQNOptions | ResolvedDQN
 /** ε at `steps` transitions, checked to be a probability. */
 export function epsilonAt(who: string, o: ResolvedDQNOptions, steps: number): number {
   const e = o.epsilon(steps)
-  if (typeof e !== 'number' || !(e >= 0 && e <= 1)) throw new Error(`${who}: the epsilon schedule gave ${describeValue(e)} at step ${steps}; ε must be in [0, 1]`)
+  if (typeof e !== 'number' || !(e >= 0 && e <= 1))
+    throw new Error(`${who}: the epsilon schedule gave ${describeValue(e)} at step ${steps}; ε must be in [0, 1]`)
   return e
 }
 

@@ -98,7 +98,13 @@ export class DQN {
 
   /** The whole agent as JSON-safe data. */
   save(): SavedDQN {
-    return { format: DQN_FORMAT, version: DQN_VERSION, options: savedOptions(this.options), actor: this.actor.save(), learner: this.learner.save() }
+    return {
+      format: DQN_FORMAT,
+      version: DQN_VERSION,
+      options: savedOptions(this.options),
+      actor: this.actor.save(),
+      learner: this.learner.save(),
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ export { encodeFloat32 } from '../byte-codec.js'
  */
 export function decodeFloat32(who: string, what: string, text: unknown, count: number): Float32Array {
   const out = decodeBytes(who, what, text, count)
-  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw new Error(`${who}: ${what}[${i}] is ${out[i]}`)
+  for (let i = 0; i < out.length; i++)
+    if (!Number.isFinite(out[i])) throw new Error(`${who}: ${what}[${i}] is ${out[i]}`)
   return out
 }

@@ -55,7 +55,10 @@ export class ReplayBuffer {
     readonly capacity: number,
     readonly stateSize: number,
   ) {
-    for (const [what, v] of [['capacity', capacity], ['stateSize', stateSize]] as const) {
+    for (const [what, v] of [
+      ['capacity', capacity],
+      ['stateSize', stateSize],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`ReplayBuffer: ${what} must be a positive integer, got ${v}`)
     }
     this.states = new Float32Array(capacity * stateSize)
@@ -117,13 +120,22 @@ export class ReplayBuffer {
    */
   prepareLoad(who: string, saved: unknown): () => void {
     const s = saved as Partial<SavedReplay> | null
-    if (s === null || typeof s !== 'object') throw new Error(`${who}: replay must be an object, got ${s === null ? 'null' : typeof s}`)
+    if (s === null || typeof s !== 'object')
+      throw new Error(`${who}: replay must be an object, got ${s === null ? 'null' : typeof s}`)
     if (s.capacity !== this.capacity || s.stateSize !== this.stateSize) {
-      throw new Error(`${who}: the replay buffer was saved with capacity ${s.capacity} and state size ${s.stateSize}, this one has ${this.capacity} and ${this.stateSize}`)
+      throw new Error(
+        `${who}: the replay buffer was saved with capacity ${s.capacity} and state size ${s.stateSize}, this one has ${this.capacity} and ${this.stateSize}`,
+      )
     }
     const n = s.size as number
-    if (!Number.isInteger(n) || n < 0 || n > this.capacity) throw new Error(`${who}: replay size must be an integer in [0, ${this.capacity}], got ${s.size}`)
-    if (!Number.isInteger(s.next) || (s.next as number) < 0 || (s.next as number) >= this.capacity || (n < this.capacity && s.next !== n % this.capacity)) {
+    if (!Number.isInteger(n) || n < 0 || n > this.capacity)
+      throw new Error(`${who}: replay size must be an integer in [0, ${this.capacity}], got ${s.size}`)
+    if (
+      !Number.isInteger(s.next) ||
+      (s.next as number) < 0 ||
+      (s.next as number) >= this.capacity ||
+      (n < this.capacity && s.next !== n % this.capacity)
+    ) {
       throw new Error(`${who}: replay position ${s.next} does not fit size ${n} and capacity ${this.capacity}`)
     }
     const S = this.stateSize

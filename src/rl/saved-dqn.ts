@@ -35,15 +35,20 @@ export function checkSavedDQN(who: string, saved: SavedDQN | string, o: Resolved
     }
   } else s = saved
   if (s === null || typeof s !== 'object' || s.format !== DQN_FORMAT) {
-    throw new Error(`${who}: expected a saved DQN agent (format '${DQN_FORMAT}'), got ${s && typeof s === 'object' ? `format ${JSON.stringify(s.format)}` : describeValue(s)}`)
+    throw new Error(
+      `${who}: expected a saved DQN agent (format '${DQN_FORMAT}'), got ${s && typeof s === 'object' ? `format ${JSON.stringify(s.format)}` : describeValue(s)}`,
+    )
   }
-  if (s.version !== DQN_VERSION) throw new Error(`${who}: saved with version ${JSON.stringify(s.version)}, this code reads version ${DQN_VERSION}`)
+  if (s.version !== DQN_VERSION)
+    throw new Error(`${who}: saved with version ${JSON.stringify(s.version)}, this code reads version ${DQN_VERSION}`)
   const mine = savedOptions(o)
   const theirs = (s.options ?? {}) as Record<string, unknown>
   // The seed only chose the starting point; the file holds the generators' states themselves.
   const diffs = Object.keys(mine).filter((k) => k !== 'seed' && JSON.stringify(mine[k]) !== JSON.stringify(theirs[k]))
   if (diffs.length) {
-    throw new Error(`${who}: the file was saved by an agent with other options: ${diffs.map((k) => `${k} ${JSON.stringify(theirs[k])} (this agent: ${JSON.stringify(mine[k])})`).join(', ')}`)
+    throw new Error(
+      `${who}: the file was saved by an agent with other options: ${diffs.map((k) => `${k} ${JSON.stringify(theirs[k])} (this agent: ${JSON.stringify(mine[k])})`).join(', ')}`,
+    )
   }
   return s as SavedDQN
 }

@@ -73,7 +73,8 @@ export interface WorkerDQN {
 export async function startDQN(spec: DQNTrainingSpec, options: StartDQNOptions = {}): Promise<WorkerDQN> {
   const o = resolveDQNOptions('startDQN', spec && spec.dqn)
   const { maxBacklog = 100_000, onStep, ...trainingOptions } = options
-  if (!Number.isInteger(maxBacklog) || maxBacklog < 1) throw new Error(`startDQN: maxBacklog must be a positive integer, got ${maxBacklog}`)
+  if (!Number.isInteger(maxBacklog) || maxBacklog < 1)
+    throw new Error(`startDQN: maxBacklog must be a positive integer, got ${maxBacklog}`)
   const who = `startDQN '${o.name}'`
   const S = o.stateSize
   const actor = new Actor(o)
@@ -102,7 +103,13 @@ export async function startDQN(spec: DQNTrainingSpec, options: StartDQNOptions =
       dones[i] = t.done ? 1 : 0
     })
     trainer
-      .train({ states: { data: states, shape: [n, S] }, actions, rewards, nextStates: { data: nextStates, shape: [n, S] }, dones })
+      .train({
+        states: { data: states, shape: [n, S] },
+        actions,
+        rewards,
+        nextStates: { data: nextStates, shape: [n, S] },
+        dones,
+      })
       .catch(() => {}) // the trainer keeps the error: the next act, learn or sync reports it
   }
 
@@ -126,7 +133,9 @@ export async function startDQN(spec: DQNTrainingSpec, options: StartDQNOptions =
     learn(reward, nextState, done) {
       if (trainer.error) throw trainer.error
       if (pending.length >= maxBacklog) {
-        throw new Error(`${who}: learn: ${pending.length} transitions already wait for the learner (maxBacklog ${maxBacklog}); await agent.sync() now and then, or act less often`)
+        throw new Error(
+          `${who}: learn: ${pending.length} transitions already wait for the learner (maxBacklog ${maxBacklog}); await agent.sync() now and then, or act less often`,
+        )
       }
       pending.push(actor.complete(`${who}: learn`, reward, nextState, done))
       send()
@@ -159,7 +168,13 @@ export async function startDQN(spec: DQNTrainingSpec, options: StartDQNOptions =
     async save() {
       await agent.sync()
       const saved = await trainer.save()
-      return { format: DQN_FORMAT, version: DQN_VERSION, options: savedOptions(o), actor: actor.save(), learner: saved.learner as SavedDQNLearner }
+      return {
+        format: DQN_FORMAT,
+        version: DQN_VERSION,
+        options: savedOptions(o),
+        actor: actor.save(),
+        learner: saved.learner as SavedDQNLearner,
+      }
     },
     async load(saved) {
       const s = checkSavedDQN(`${who}: load`, saved, o)

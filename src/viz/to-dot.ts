@@ -46,14 +46,16 @@ function describeAttrs(attrs: unknown): string {
   if (attrs === null || attrs === undefined) return ''
   if (typeof attrs === 'number') return num(attrs)
   if (typeof attrs === 'string' || typeof attrs === 'boolean') return String(attrs)
-  if (Array.isArray(attrs)) return attrs.length <= 8 && attrs.every((a) => typeof a === 'number' || a === null) ? `[${attrs.join(',')}]` : ''
+  if (Array.isArray(attrs))
+    return attrs.length <= 8 && attrs.every((a) => typeof a === 'number' || a === null) ? `[${attrs.join(',')}]` : ''
   if (typeof attrs === 'object') {
     const parts: string[] = []
     for (const [k, v] of Object.entries(attrs as Record<string, unknown>)) {
       if (typeof v === 'number' && Number.isFinite(v)) parts.push(`${k}=${num(v)}`)
       else if (v === true) parts.push(k)
       else if (typeof v === 'string') parts.push(`${k}=${v}`)
-      else if (Array.isArray(v) && v.length <= 6 && v.every((a) => typeof a === 'number')) parts.push(`${k}=[${v.join(',')}]`)
+      else if (Array.isArray(v) && v.length <= 6 && v.every((a) => typeof a === 'number'))
+        parts.push(`${k}=[${v.join(',')}]`)
     }
     // Many fields means an op's internal plan (e.g. matmul's M, K, N), not something to teach.
     const s = parts.join(' ')
@@ -66,7 +68,8 @@ function namesOf(options: DotOptions): Map<Tensor, string> {
   const map = new Map<Tensor, string>()
   const src = options.names
   if (!src) return map
-  const pairs: Iterable<[string, Tensor]> = Symbol.iterator in Object(src) ? (src as Iterable<[string, Tensor]>) : Object.entries(src)
+  const pairs: Iterable<[string, Tensor]> =
+    Symbol.iterator in Object(src) ? (src as Iterable<[string, Tensor]>) : Object.entries(src)
   for (const [name, t] of pairs) {
     if (!(t instanceof Tensor)) throw new Error(`toDot: names: '${name}' is not a Tensor`)
     map.set(t, name)
@@ -88,7 +91,8 @@ function namesOf(options: DotOptions): Map<Tensor, string> {
  * dot.includes('label="x\\nscalar\\nvalue 2\\nrequiresGrad"')      // true
  */
 export function toDot(root: Tensor, options: DotOptions = {}): string {
-  if (!(root instanceof Tensor)) throw new Error(`toDot: expected a Tensor, got ${root === null ? 'null' : typeof root}`)
+  if (!(root instanceof Tensor))
+    throw new Error(`toDot: expected a Tensor, got ${root === null ? 'null' : typeof root}`)
   let entries
   try {
     entries = tapeOf(root).entries
@@ -142,8 +146,12 @@ export function toDot(root: Tensor, options: DotOptions = {}): string {
     const opId = `op${k}`
     const attrs = describeAttrs(e.attrs)
     const fill = marked.has(k) ? 'fillcolor="#ffd166", color="#d62828", penwidth=2' : 'fillcolor="#fff2cc"'
-    lines.push(`  ${opId} [shape=ellipse, style=filled, ${fill}, label=${q(`#${k + 1} ${e.op}${attrs ? `\n${attrs}` : ''}`)}];`)
-    e.inputs.forEach((t, i) => lines.push(`  ${id(t)} -> ${opId}${e.inputs.length > 1 ? ` [label=${q(String(i))}]` : ''};`))
+    lines.push(
+      `  ${opId} [shape=ellipse, style=filled, ${fill}, label=${q(`#${k + 1} ${e.op}${attrs ? `\n${attrs}` : ''}`)}];`,
+    )
+    e.inputs.forEach((t, i) =>
+      lines.push(`  ${id(t)} -> ${opId}${e.inputs.length > 1 ? ` [label=${q(String(i))}]` : ''};`),
+    )
     seen.add(e.output)
     tensorNode(e.output, 'value')
     lines.push(`  ${opId} -> ${id(e.output)};`)

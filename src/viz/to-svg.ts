@@ -38,9 +38,13 @@ async function loadViz(): Promise<VizInstance> {
  * svg.includes('<svg')   // true
  * fs.writeFileSync(path.join(os.tmpdir(), 'tape.svg'), svg)
  */
-export async function toSvg(dotOrTensor: string | Tensor, options: DotOptions & { engine?: 'dot' | 'neato' | 'circo' } = {}): Promise<string> {
+export async function toSvg(
+  dotOrTensor: string | Tensor,
+  options: DotOptions & { engine?: 'dot' | 'neato' | 'circo' } = {},
+): Promise<string> {
   const dot = dotOrTensor instanceof Tensor ? toDot(dotOrTensor, options) : dotOrTensor
-  if (typeof dot !== 'string') throw new Error(`toSvg: expected DOT text or a Tensor, got ${dot === null ? 'null' : typeof dot}`)
+  if (typeof dot !== 'string')
+    throw new Error(`toSvg: expected DOT text or a Tensor, got ${dot === null ? 'null' : typeof dot}`)
   const v = await loadViz()
   try {
     return v.renderString(dot, { format: 'svg', engine: options.engine ?? 'dot' })

@@ -45,7 +45,12 @@ function describe(x: unknown): string {
 /** Whether `a` can be moved: it covers a whole, plain, fixed-size ArrayBuffer. */
 function movable(a: BatchArray): boolean {
   const b = a.buffer as ArrayBuffer & { resizable?: boolean }
-  return Object.prototype.toString.call(b) === '[object ArrayBuffer]' && b.resizable !== true && a.byteOffset === 0 && a.byteLength === b.byteLength
+  return (
+    Object.prototype.toString.call(b) === '[object ArrayBuffer]' &&
+    b.resizable !== true &&
+    a.byteOffset === 0 &&
+    a.byteLength === b.byteLength
+  )
 }
 
 /**
@@ -59,8 +64,16 @@ function movable(a: BatchArray): boolean {
  * packBatch('train', { x: { data: x, shape: [2, 3] } }).transfer[0] === x.buffer // true
  */
 export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
-  if (batch === null || typeof batch !== 'object' || Array.isArray(batch) || ArrayBuffer.isView(batch) || batch instanceof Tensor) {
-    throw new Error(`${who}: a batch is an object of named arrays ({ x: { data, shape }, y: Float32Array }), got ${describe(batch)}`)
+  if (
+    batch === null ||
+    typeof batch !== 'object' ||
+    Array.isArray(batch) ||
+    ArrayBuffer.isView(batch) ||
+    batch instanceof Tensor
+  ) {
+    throw new Error(
+      `${who}: a batch is an object of named arrays ({ x: { data, shape }, y: Float32Array }), got ${describe(batch)}`,
+    )
   }
   const names = Object.keys(batch)
   if (names.length === 0) throw new Error(`${who}: the batch has no arrays`)
@@ -73,7 +86,8 @@ export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
     let shape: number[]
     let copy = false
     if (v instanceof Tensor) {
-      if (!isBatchArray(v.data)) throw new Error(`${who}: batch entry '${name}' is a Tensor with ${describe(v.data)} storage`)
+      if (!isBatchArray(v.data))
+        throw new Error(`${who}: batch entry '${name}' is a Tensor with ${describe(v.data)} storage`)
       data = v.data
       shape = v.shape.slice()
       copy = true
@@ -82,15 +96,25 @@ export function packBatch(who: string, batch: TrainingBatch): PackedBatch {
       shape = [v.length]
     } else if (v !== null && typeof v === 'object' && 'data' in v && 'shape' in v) {
       const { data: d, shape: s } = v as { data: unknown; shape: unknown }
-      if (!isBatchArray(d)) throw new Error(`${who}: batch entry '${name}'.data must be a Float32Array, Float64Array or Int32Array, got ${describe(d)}`)
+      if (!isBatchArray(d))
+        throw new Error(
+          `${who}: batch entry '${name}'.data must be a Float32Array, Float64Array or Int32Array, got ${describe(d)}`,
+        )
       if (!Array.isArray(s) || s.some((n) => !Number.isInteger(n) || n < 0)) {
-        throw new Error(`${who}: batch entry '${name}'.shape must be an array of non-negative integers, got ${JSON.stringify(s)}`)
+        throw new Error(
+          `${who}: batch entry '${name}'.shape must be an array of non-negative integers, got ${JSON.stringify(s)}`,
+        )
       }
-      if (sizeOf(s) !== d.length) throw new Error(`${who}: batch entry '${name}' has ${d.length} values, which do not fit shape ${fmt(s)} (${sizeOf(s)})`)
+      if (sizeOf(s) !== d.length)
+        throw new Error(
+          `${who}: batch entry '${name}' has ${d.length} values, which do not fit shape ${fmt(s)} (${sizeOf(s)})`,
+        )
       data = d
       shape = s.slice()
     } else {
-      throw new Error(`${who}: batch entry '${name}' must be a Float32Array, a Float64Array, an Int32Array (labels), { data, shape } or a Tensor, got ${describe(v)}`)
+      throw new Error(
+        `${who}: batch entry '${name}' must be a Float32Array, a Float64Array, an Int32Array (labels), { data, shape } or a Tensor, got ${describe(v)}`,
+      )
     }
     if (!copy && (!movable(data) || transfer.includes(data.buffer as ArrayBuffer))) copy = true
     if (copy) {
@@ -117,8 +141,12 @@ export function unpackBatch(arrays: readonly PackedArray[]): Record<string, Tens
   const out: Record<string, Tensor> = {}
   for (const { name, data: d, shape, dtype } of arrays) {
     const b = d.buffer
-    const data = dtype === 'float64' ? new Float64Array(b, d.byteOffset, d.length)
-      : dtype === 'int32' ? new Int32Array(b, d.byteOffset, d.length) : new Float32Array(b, d.byteOffset, d.length)
+    const data =
+      dtype === 'float64'
+        ? new Float64Array(b, d.byteOffset, d.length)
+        : dtype === 'int32'
+          ? new Int32Array(b, d.byteOffset, d.length)
+          : new Float32Array(b, d.byteOffset, d.length)
     out[name] = new Tensor(data, shape.slice())
   }
   return out

@@ -29,7 +29,9 @@ const registered: TrainingSpec<any>[] = []
  *   loss: (net, { x, y }) => nn.crossEntropy(net.forward(x), y),
  * })
  */
-export function defineTraining<M extends Module, Extra extends object = object>(spec: TrainingSpec<M> & Extra): TrainingSpec<M> & Extra {
+export function defineTraining<M extends Module, Extra extends object = object>(
+  spec: TrainingSpec<M> & Extra,
+): TrainingSpec<M> & Extra {
   checkSpec(spec)
   const self = workerSelf()
   if (self) {

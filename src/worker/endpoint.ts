@@ -66,7 +66,9 @@ function workerThreads(who: string): typeof WorkerThreads | null {
   const p = nodeProcess()
   if (!p) return null
   if (typeof p.getBuiltinModule !== 'function') {
-    throw new Error(`${who}: training workers in Node need process.getBuiltinModule (Node ≥ 20.16), this is Node ${p.versions!.node}`)
+    throw new Error(
+      `${who}: training workers in Node need process.getBuiltinModule (Node ≥ 20.16), this is Node ${p.versions!.node}`,
+    )
   }
   return p.getBuiltinModule('node:worker_threads') as typeof WorkerThreads
 }
@@ -78,7 +80,10 @@ function workerThreads(who: string): typeof WorkerThreads | null {
 export function createWorker(who: string, url: string | URL, nodeOptions: NodeWorkerOptions = {}): WorkerLike {
   const wt = workerThreads(who)
   if (wt) {
-    if ('workerData' in (nodeOptions as object)) throw new Error(`${who}: workerOptions.workerData is set by the trainer; pass data to your worker through argv or env`)
+    if ('workerData' in (nodeOptions as object))
+      throw new Error(
+        `${who}: workerOptions.workerData is set by the trainer; pass data to your worker through argv or env`,
+      )
     const target = typeof url === 'string' && /^file:/.test(url) ? new URL(url) : url
     // A worker inherits this process's execArgv unless told otherwise; `--input-type` (as in
     // `node --input-type=module -e …`) is only valid for string input and would make it fail.
@@ -86,7 +91,8 @@ export function createWorker(who: string, url: string | URL, nodeOptions: NodeWo
     return new wt.Worker(target, { ...nodeOptions, execArgv, workerData: WORKER_DATA }) as unknown as WorkerLike
   }
   const BrowserWorker = (globalThis as { Worker?: new (url: string | URL, options: object) => WorkerLike }).Worker
-  if (typeof BrowserWorker !== 'function') throw new Error(`${who}: this environment has neither Web Workers nor Node's worker_threads`)
+  if (typeof BrowserWorker !== 'function')
+    throw new Error(`${who}: this environment has neither Web Workers nor Node's worker_threads`)
   return new BrowserWorker(url, { type: 'module', name: 'tapegrad-training' })
 }
 
@@ -95,7 +101,12 @@ export function createWorker(who: string, url: string | URL, nodeOptions: NodeWo
  * called once with an Error when the worker cannot go on: an uncaught error or a failed script
  * load, a message that could not be read, or (Node) an exit that `close()` did not ask for.
  */
-export function connectWorker(who: string, worker: WorkerLike, message: (m: FromWorker) => void, failure: (e: Error) => void): MainEndpoint {
+export function connectWorker(
+  who: string,
+  worker: WorkerLike,
+  message: (m: FromWorker) => void,
+  failure: (e: Error) => void,
+): MainEndpoint {
   let closing = false
   const onMessage = (data: unknown) => {
     if (isOurs(data)) message(data as FromWorker)
@@ -103,7 +114,9 @@ export function connectWorker(who: string, worker: WorkerLike, message: (m: From
   if (typeof worker.on === 'function') {
     worker.on('message', onMessage)
     worker.on('error', (e: unknown) => failure(e instanceof Error ? e : new Error(String(e))))
-    worker.on('messageerror', (e: unknown) => failure(new Error(`a message from the worker could not be read: ${String(e)}`)))
+    worker.on('messageerror', (e: unknown) =>
+      failure(new Error(`a message from the worker could not be read: ${String(e)}`)),
+    )
     worker.on('exit', (code: number) => {
       if (!closing) failure(new Error(`the worker exited with code ${code}`))
     })
@@ -114,9 +127,13 @@ export function connectWorker(who: string, worker: WorkerLike, message: (m: From
       const where = e.filename ? ` (${e.filename}:${e.lineno ?? '?'})` : ''
       failure(new Error(`${e.message || 'the worker script failed to load or threw while loading'}${where}`))
     })
-    worker.addEventListener('messageerror', () => failure(new Error('a message from the worker could not be read (messageerror)')))
+    worker.addEventListener('messageerror', () =>
+      failure(new Error('a message from the worker could not be read (messageerror)')),
+    )
   } else {
-    throw new Error(`${who}: expected a Worker (a browser Worker or a Node worker_threads Worker), got an object without on/addEventListener`)
+    throw new Error(
+      `${who}: expected a Worker (a browser Worker or a Node worker_threads Worker), got an object without on/addEventListener`,
+    )
   }
   return {
     post(m, transfer) {
@@ -139,14 +156,16 @@ export function workerSelf(): WorkerEndpoint | null {
   if (wt) {
     const port = wt.parentPort
     const data = wt.workerData as { tapegradTrainingWorker?: unknown } | null | undefined
-    if (wt.isMainThread || !port || !data || data.tapegradTrainingWorker !== WORKER_DATA.tapegradTrainingWorker) return null
+    if (wt.isMainThread || !port || !data || data.tapegradTrainingWorker !== WORKER_DATA.tapegradTrainingWorker)
+      return null
     return {
       post: (m, transfer) => port.postMessage(m, transfer),
       onMessage: (h) => port.on('message', (m: unknown) => isOurs(m) && h(m as ToWorker)),
     }
   }
   const g = globalThis as { DedicatedWorkerGlobalScope?: new () => unknown } & Partial<WorkerLike>
-  if (typeof g.DedicatedWorkerGlobalScope !== 'function' || !(globalThis instanceof g.DedicatedWorkerGlobalScope)) return null
+  if (typeof g.DedicatedWorkerGlobalScope !== 'function' || !(globalThis instanceof g.DedicatedWorkerGlobalScope))
+    return null
   return {
     post: (m, transfer) => g.postMessage!(m, transfer),
     onMessage: (h) => g.addEventListener!('message', (e: { data: unknown }) => isOurs(e.data) && h(e.data as ToWorker)),

@@ -10,11 +10,22 @@ import { Random, seed as seedGlobal } from '../random.js'
 import { moveLocally, packBatch, unpackBatch, type TrainingBatch } from './batch.js'
 import { supervisedLearner } from './supervised-learner.js'
 import type { StartTrainingOptions, Trainer, TrainerStats } from './trainer.js'
-import { checkSaved, SAVED_FORMAT, SAVED_VERSION, specName, type SavedTraining, type TrainingSpec } from './training-spec.js'
+import {
+  checkSaved,
+  SAVED_FORMAT,
+  SAVED_VERSION,
+  specName,
+  type SavedTraining,
+  type TrainingSpec,
+} from './training-spec.js'
 import { layoutOf, packWeights } from './weights.js'
 
 /** Builds the model and learner here and returns a trainer over them. */
-export function localTrainer<M extends Module>(who: string, spec: TrainingSpec<M>, options: StartTrainingOptions): Trainer<M> {
+export function localTrainer<M extends Module>(
+  who: string,
+  spec: TrainingSpec<M>,
+  options: StartTrainingOptions,
+): Trainer<M> {
   const seed = spec.seed ?? 0
   seedGlobal(seed)
   const model = spec.model(new Random(seed))
@@ -59,9 +70,13 @@ export function localTrainer<M extends Module>(who: string, spec: TrainingSpec<M
       let result: number | null
       try {
         result = learner.learn(unpackBatch(arrays))
-        if (result !== null && typeof result !== 'number') throw new Error(`the learner's learn() must return a number or null, got ${typeof result}`)
+        if (result !== null && typeof result !== 'number')
+          throw new Error(`the learner's learn() must return a number or null, got ${typeof result}`)
       } catch (e) {
-        failure = new Error(`${who}: the learner failed during step ${step + 1}: ${(e as Error).message ?? String(e)}`, { cause: e })
+        failure = new Error(
+          `${who}: the learner failed during step ${step + 1}: ${(e as Error).message ?? String(e)}`,
+          { cause: e },
+        )
         options.onError?.(failure)
         throw failure
       }
@@ -82,7 +97,13 @@ export function localTrainer<M extends Module>(who: string, spec: TrainingSpec<M
     async save(): Promise<SavedTraining> {
       check()
       // A structured clone, as the worker's answer is: the result shares nothing with the learner.
-      return structuredClone({ format: SAVED_FORMAT, version: SAVED_VERSION, name: specName(spec), step, learner: learner.save() })
+      return structuredClone({
+        format: SAVED_FORMAT,
+        version: SAVED_VERSION,
+        name: specName(spec),
+        step,
+        learner: learner.save(),
+      })
     },
     async load(saved: SavedTraining) {
       check()

@@ -51,11 +51,35 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { readonly tag: typeof TAG; readonly type: 'ready'; readonly name: string; readonly layout: WeightLayout; readonly weights: WeightsDelivery }
-  | { readonly tag: typeof TAG; readonly type: 'step'; readonly step: number; readonly loss: number | null; readonly weights: WeightsDelivery | null }
+  | {
+      readonly tag: typeof TAG
+      readonly type: 'ready'
+      readonly name: string
+      readonly layout: WeightLayout
+      readonly weights: WeightsDelivery
+    }
+  | {
+      readonly tag: typeof TAG
+      readonly type: 'step'
+      readonly step: number
+      readonly loss: number | null
+      readonly weights: WeightsDelivery | null
+    }
   | { readonly tag: typeof TAG; readonly type: 'weights'; readonly weights: WeightsDelivery }
-  | { readonly tag: typeof TAG; readonly type: 'done'; readonly id: number; readonly result: unknown; readonly error?: string }
-  | { readonly tag: typeof TAG; readonly type: 'error'; readonly message: string; readonly stack: string | null; readonly during: string }
+  | {
+      readonly tag: typeof TAG
+      readonly type: 'done'
+      readonly id: number
+      readonly result: unknown
+      readonly error?: string
+    }
+  | {
+      readonly tag: typeof TAG
+      readonly type: 'error'
+      readonly message: string
+      readonly stack: string | null
+      readonly during: string
+    }
 
 /** Whether `m` is one of our messages. */
 export function isOurs(m: unknown): boolean {

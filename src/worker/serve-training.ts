@@ -18,7 +18,15 @@ import { unpackBatch } from './batch.js'
 import type { WorkerEndpoint } from './endpoint.js'
 import { TAG, type FromWorker, type ToWorker, type WeightLayout, type WeightsDelivery } from './protocol.js'
 import { supervisedLearner } from './supervised-learner.js'
-import { checkSaved, SAVED_FORMAT, SAVED_VERSION, specName, type Learner, type SavedTraining, type TrainingSpec } from './training-spec.js'
+import {
+  checkSaved,
+  SAVED_FORMAT,
+  SAVED_VERSION,
+  specName,
+  type Learner,
+  type SavedTraining,
+  type TrainingSpec,
+} from './training-spec.js'
 import { layoutOf, packWeights } from './weights.js'
 
 interface Session {
@@ -40,11 +48,15 @@ interface Session {
 function pickSpec(specs: readonly TrainingSpec<Module>[], name: string | null): TrainingSpec<Module> {
   const names = specs.map(specName).join(', ')
   if (name === null) {
-    if (specs.length !== 1) throw new Error(`this worker defines ${specs.length} training specs (${names}); give the spec a name`)
+    if (specs.length !== 1)
+      throw new Error(`this worker defines ${specs.length} training specs (${names}); give the spec a name`)
     return specs[0]
   }
   const found = specs.filter((s) => s.name === name)
-  if (found.length !== 1) throw new Error(`this worker ${found.length ? 'defines two' : 'does not define a'} training spec named '${name}' (it defines ${names || 'none'})`)
+  if (found.length !== 1)
+    throw new Error(
+      `this worker ${found.length ? 'defines two' : 'does not define a'} training spec named '${name}' (it defines ${names || 'none'})`,
+    )
   return found[0]
 }
 
@@ -83,7 +95,16 @@ export function serveTraining(endpoint: WorkerEndpoint, specs: readonly Training
       const model = spec.model(new Random(seed))
       const learner = spec.learner ? spec.learner(model) : supervisedLearner(spec, model)
       const layout = layoutOf(`training '${specName(spec)}'`, model)
-      session = { spec, model, learner, layout, free: [new ArrayBuffer(4 * layout.size), new ArrayBuffer(4 * layout.size)], step: 0, dirty: true, waiting: [] }
+      session = {
+        spec,
+        model,
+        learner,
+        layout,
+        free: [new ArrayBuffer(4 * layout.size), new ArrayBuffer(4 * layout.size)],
+        step: 0,
+        dirty: true,
+        waiting: [],
+      }
       const weights = publish(session)!
       post({ tag: TAG, type: 'ready', name: specName(spec), layout, weights }, [weights.buffer])
       return
@@ -94,7 +115,8 @@ export function serveTraining(endpoint: WorkerEndpoint, specs: readonly Training
       case 'train': {
         during = `step ${s.step + 1}`
         const loss = s.learner.learn(unpackBatch(m.arrays))
-        if (loss !== null && typeof loss !== 'number') throw new Error(`the learner's learn() must return a number or null, got ${typeof loss}`)
+        if (loss !== null && typeof loss !== 'number')
+          throw new Error(`the learner's learn() must return a number or null, got ${typeof loss}`)
         s.step++
         s.dirty = true
         const weights = publish(s)
@@ -104,7 +126,9 @@ export function serveTraining(endpoint: WorkerEndpoint, specs: readonly Training
       case 'return': {
         during = 'a weight buffer coming back'
         if (!(m.buffer instanceof ArrayBuffer) || m.buffer.byteLength !== 4 * s.layout.size || s.free.length >= 2) {
-          throw new Error(`a returned weight buffer does not fit (${m.buffer?.byteLength} bytes, expected ${4 * s.layout.size}; ${s.free.length} held)`)
+          throw new Error(
+            `a returned weight buffer does not fit (${m.buffer?.byteLength} bytes, expected ${4 * s.layout.size}; ${s.free.length} held)`,
+          )
         }
         s.free.push(m.buffer)
         settle(s)
@@ -118,7 +142,13 @@ export function serveTraining(endpoint: WorkerEndpoint, specs: readonly Training
         // A save or load that fails fails only that request: the learner changes nothing then.
         let saved: SavedTraining
         try {
-          saved = { format: SAVED_FORMAT, version: SAVED_VERSION, name: specName(s.spec), step: s.step, learner: s.learner.save() }
+          saved = {
+            format: SAVED_FORMAT,
+            version: SAVED_VERSION,
+            name: specName(s.spec),
+            step: s.step,
+            learner: s.learner.save(),
+          }
         } catch (e) {
           post({ tag: TAG, type: 'done', id: m.id, result: null, error: (e as Error).message ?? String(e) })
           return

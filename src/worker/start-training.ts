@@ -12,7 +12,9 @@ import { workerTrainer } from './worker-trainer.js'
 const OPTION_NAMES = ['worker', 'workerOptions', 'maxQueued', 'onStep', 'onError', 'startTimeoutMs']
 
 function isWorkerLike(x: unknown): x is WorkerLike {
-  return x !== null && typeof x === 'object' && !(x instanceof URL) && typeof (x as WorkerLike).postMessage === 'function'
+  return (
+    x !== null && typeof x === 'object' && !(x instanceof URL) && typeof (x as WorkerLike).postMessage === 'function'
+  )
 }
 
 /**
@@ -52,23 +54,31 @@ function isWorkerLike(x: unknown): x is WorkerLike {
  * noGrad(() => trainer.model.forward(zeros([1, 4]))).shape   // [1, 3]
  * await trainer.terminate()
  */
-export async function startTraining<M extends Module>(spec: TrainingSpec<M>, options: StartTrainingOptions = {}): Promise<Trainer<M>> {
+export async function startTraining<M extends Module>(
+  spec: TrainingSpec<M>,
+  options: StartTrainingOptions = {},
+): Promise<Trainer<M>> {
   checkSpec(spec)
   const who = `startTraining '${specName(spec)}'`
-  if (options === null || typeof options !== 'object') throw new Error(`${who}: options must be an object, got ${describeValue(options)}`)
+  if (options === null || typeof options !== 'object')
+    throw new Error(`${who}: options must be an object, got ${describeValue(options)}`)
   for (const k of Object.keys(options)) {
     if (!OPTION_NAMES.includes(k)) throw new Error(`${who}: unknown option '${k}' (known: ${OPTION_NAMES.join(', ')})`)
   }
   const maxQueued = options.maxQueued ?? 2
-  if (!Number.isInteger(maxQueued) || maxQueued < 1) throw new Error(`${who}: maxQueued must be an integer ≥ 1, got ${describeValue(maxQueued)}`)
+  if (!Number.isInteger(maxQueued) || maxQueued < 1)
+    throw new Error(`${who}: maxQueued must be an integer ≥ 1, got ${describeValue(maxQueued)}`)
   const timeout = options.startTimeoutMs ?? 60_000
-  if (typeof timeout !== 'number' || !(timeout > 0)) throw new Error(`${who}: startTimeoutMs must be a positive number, got ${describeValue(timeout)}`)
+  if (typeof timeout !== 'number' || !(timeout > 0))
+    throw new Error(`${who}: startTimeoutMs must be a positive number, got ${describeValue(timeout)}`)
   for (const k of ['onStep', 'onError'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'function') throw new Error(`${who}: ${k} must be a function, got ${describeValue(options[k])}`)
+    if (options[k] !== undefined && typeof options[k] !== 'function')
+      throw new Error(`${who}: ${k} must be a function, got ${describeValue(options[k])}`)
   }
   const w = options.worker
   if (w === undefined || w === null) return localTrainer(who, spec, options)
   if (isWorkerLike(w)) return workerTrainer(who, spec, w, options, maxQueued)
-  if (typeof w !== 'string' && !(w instanceof URL)) throw new Error(`${who}: worker must be a Worker, a URL or a string, got ${describeValue(w)}`)
+  if (typeof w !== 'string' && !(w instanceof URL))
+    throw new Error(`${who}: worker must be a Worker, a URL or a string, got ${describeValue(w)}`)
   return workerTrainer(who, spec, createWorker(who, w, options.workerOptions), options, maxQueued)
 }

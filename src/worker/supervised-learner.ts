@@ -16,13 +16,16 @@ import { specName, type Learner, type TrainingSpec } from './training-spec.js'
 export function supervisedLearner<M extends Module>(spec: TrainingSpec<M>, model: M): Learner {
   const who = `training '${specName(spec)}'`
   const opt = spec.optimizer!()
-  if (!opt || typeof opt.attach !== 'function') throw new Error(`${who}: optimizer() must return an optimizer (e.g. adam(1e-3)), got ${describeValue(opt)}`)
+  if (!opt || typeof opt.attach !== 'function')
+    throw new Error(`${who}: optimizer() must return an optimizer (e.g. adam(1e-3)), got ${describeValue(opt)}`)
   const train = opt.attach(model.parameters())
   return {
     learn(batch) {
       const loss = spec.loss!(model, batch)
       if (!(loss instanceof Tensor) || loss.size !== 1) {
-        throw new Error(`${who}: loss(model, batch) must return a one-element Tensor, got ${loss instanceof Tensor ? `shape ${fmt(loss.shape)}` : describeValue(loss)}`)
+        throw new Error(
+          `${who}: loss(model, batch) must return a one-element Tensor, got ${loss instanceof Tensor ? `shape ${fmt(loss.shape)}` : describeValue(loss)}`,
+        )
       }
       train.zeroGrad()
       backward(loss)
@@ -34,7 +37,8 @@ export function supervisedLearner<M extends Module>(spec: TrainingSpec<M>, model
     },
     load(saved) {
       const s = saved as { optimizer?: SavedState } | null
-      if (s === null || typeof s !== 'object' || !s.optimizer) throw new Error(`${who}: load: expected { optimizer: saved optimizer state }, got ${describeValue(saved)}`)
+      if (s === null || typeof s !== 'object' || !s.optimizer)
+        throw new Error(`${who}: load: expected { optimizer: saved optimizer state }, got ${describeValue(saved)}`)
       loadState(s.optimizer, opt, train.state) // in place: the attached tensors see the loaded values
     },
   }

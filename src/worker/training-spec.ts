@@ -49,19 +49,31 @@ export interface TrainingSpec<M extends Module = Module> {
 /** Throws, naming the field, unless `spec` is a usable training spec. */
 export function checkSpec(spec: unknown): asserts spec is TrainingSpec {
   const who = `defineTraining`
-  if (spec === null || typeof spec !== 'object') throw new Error(`${who}: expected a spec object { model, optimizer, loss } or { model, learner }, got ${describeValue(spec)}`)
+  if (spec === null || typeof spec !== 'object')
+    throw new Error(
+      `${who}: expected a spec object { model, optimizer, loss } or { model, learner }, got ${describeValue(spec)}`,
+    )
   const s = spec as Record<string, unknown>
   const name = s.name === undefined ? '' : ` '${String(s.name)}'`
-  if (s.name !== undefined && (typeof s.name !== 'string' || !s.name)) throw new Error(`${who}: name must be a non-empty string, got ${describeValue(s.name)}`)
-  if (s.seed !== undefined && (typeof s.seed !== 'number' || !Number.isFinite(s.seed))) throw new Error(`${who}${name}: seed must be a finite number, got ${describeValue(s.seed)}`)
-  if (typeof s.model !== 'function') throw new Error(`${who}${name}: model must be a function (rng) => Module, got ${describeValue(s.model)}`)
+  if (s.name !== undefined && (typeof s.name !== 'string' || !s.name))
+    throw new Error(`${who}: name must be a non-empty string, got ${describeValue(s.name)}`)
+  if (s.seed !== undefined && (typeof s.seed !== 'number' || !Number.isFinite(s.seed)))
+    throw new Error(`${who}${name}: seed must be a finite number, got ${describeValue(s.seed)}`)
+  if (typeof s.model !== 'function')
+    throw new Error(`${who}${name}: model must be a function (rng) => Module, got ${describeValue(s.model)}`)
   const supervised = s.optimizer !== undefined || s.loss !== undefined
-  if (s.learner !== undefined && supervised) throw new Error(`${who}${name}: give either learner, or optimizer and loss, not both`)
+  if (s.learner !== undefined && supervised)
+    throw new Error(`${who}${name}: give either learner, or optimizer and loss, not both`)
   if (s.learner !== undefined) {
-    if (typeof s.learner !== 'function') throw new Error(`${who}${name}: learner must be a function (model) => Learner, got ${describeValue(s.learner)}`)
+    if (typeof s.learner !== 'function')
+      throw new Error(`${who}${name}: learner must be a function (model) => Learner, got ${describeValue(s.learner)}`)
   } else {
-    if (typeof s.optimizer !== 'function') throw new Error(`${who}${name}: optimizer must be a function () => Optimizer (e.g. () => adam(1e-3)), got ${describeValue(s.optimizer)}`)
-    if (typeof s.loss !== 'function') throw new Error(`${who}${name}: loss must be a function (model, batch) => Tensor, got ${describeValue(s.loss)}`)
+    if (typeof s.optimizer !== 'function')
+      throw new Error(
+        `${who}${name}: optimizer must be a function () => Optimizer (e.g. () => adam(1e-3)), got ${describeValue(s.optimizer)}`,
+      )
+    if (typeof s.loss !== 'function')
+      throw new Error(`${who}${name}: loss must be a function (model, batch) => Tensor, got ${describeValue(s.loss)}`)
   }
 }
 
@@ -69,7 +81,6 @@ export function checkSpec(spec: unknown): asserts spec is TrainingSpec {
 export function specName(spec: TrainingSpec<any>): string {
   return spec.name ?? '(unnamed)'
 }
-
 
 /** The `format` of a saved training. */
 export const SAVED_FORMAT = 'tapegrad.training'
@@ -92,10 +103,14 @@ export interface SavedTraining {
 export function checkSaved(who: string, saved: unknown, name: string): SavedTraining {
   const s = saved as Partial<SavedTraining> | null
   if (s === null || typeof s !== 'object' || s.format !== SAVED_FORMAT) {
-    throw new Error(`${who}: expected what trainer.save() returned (format '${SAVED_FORMAT}'), got ${s && typeof s === 'object' ? `format ${JSON.stringify(s.format)}` : describeValue(saved)}`)
+    throw new Error(
+      `${who}: expected what trainer.save() returned (format '${SAVED_FORMAT}'), got ${s && typeof s === 'object' ? `format ${JSON.stringify(s.format)}` : describeValue(saved)}`,
+    )
   }
-  if (s.version !== SAVED_VERSION) throw new Error(`${who}: saved with version ${JSON.stringify(s.version)}, this code reads version ${SAVED_VERSION}`)
+  if (s.version !== SAVED_VERSION)
+    throw new Error(`${who}: saved with version ${JSON.stringify(s.version)}, this code reads version ${SAVED_VERSION}`)
   if (s.name !== name) throw new Error(`${who}: saved by the training spec '${String(s.name)}', not '${name}'`)
-  if (!Number.isInteger(s.step) || (s.step as number) < 0) throw new Error(`${who}: step must be a non-negative integer, got ${describeValue(s.step)}`)
+  if (!Number.isInteger(s.step) || (s.step as number) < 0)
+    throw new Error(`${who}: step must be a non-negative integer, got ${describeValue(s.step)}`)
   return s as SavedTraining
 }

@@ -21,7 +21,10 @@ export function layoutOf(who: string, model: Module): WeightLayout {
   const named = model.namedParameters()
   if (named.length === 0) throw new Error(`${who}: the model (${model.constructor.name}) has no parameters to train`)
   for (const [path, t] of named) {
-    if (t.dtype !== 'float32') throw new Error(`${who}: parameter '${path}' ${fmt(t.shape)} is ${t.dtype}; the weights travel as float32 (make the model in float32)`)
+    if (t.dtype !== 'float32')
+      throw new Error(
+        `${who}: parameter '${path}' ${fmt(t.shape)} is ${t.dtype}; the weights travel as float32 (make the model in float32)`,
+      )
   }
   return {
     paths: named.map(([p]) => p),
@@ -35,7 +38,12 @@ export function sameLayout(a: WeightLayout, b: WeightLayout): boolean {
   return (
     a.size === b.size &&
     a.paths.length === b.paths.length &&
-    a.paths.every((p, i) => p === b.paths[i] && a.shapes[i].length === b.shapes[i].length && a.shapes[i].every((s, k) => s === b.shapes[i][k]))
+    a.paths.every(
+      (p, i) =>
+        p === b.paths[i] &&
+        a.shapes[i].length === b.shapes[i].length &&
+        a.shapes[i].every((s, k) => s === b.shapes[i][k]),
+    )
   )
 }
 

@@ -24,7 +24,13 @@ interface Pending {
 }
 
 /** Connects to a worker that runs `spec`'s module; resolves once it has sent the first weights. */
-export function workerTrainer<M extends Module>(who: string, spec: TrainingSpec<M>, worker: WorkerLike, options: StartTrainingOptions, maxQueued: number): Promise<Trainer<M>> {
+export function workerTrainer<M extends Module>(
+  who: string,
+  spec: TrainingSpec<M>,
+  worker: WorkerLike,
+  options: StartTrainingOptions,
+  maxQueued: number,
+): Promise<Trainer<M>> {
   const model = spec.model(new Random(spec.seed ?? 0))
   const layout = layoutOf(who, model)
   let held: ArrayBuffer | null = null
@@ -75,7 +81,11 @@ export function workerTrainer<M extends Module>(who: string, spec: TrainingSpec<
     switch (m.type) {
       case 'ready': {
         if (!sameLayout(m.layout, layout)) {
-          fail(new Error(`${who}: the worker's model does not match this thread's: worker ${describeLayout(m.layout)}; here ${describeLayout(layout)} (does the worker run this spec's module?)`))
+          fail(
+            new Error(
+              `${who}: the worker's model does not match this thread's: worker ${describeLayout(m.layout)}; here ${describeLayout(layout)} (does the worker run this spec's module?)`,
+            ),
+          )
           return
         }
         receive(m.weights)
@@ -115,7 +125,9 @@ export function workerTrainer<M extends Module>(who: string, spec: TrainingSpec<
       }
     }
   }
-  const endpoint: MainEndpoint = connectWorker(who, worker, onMessage, (e) => fail(new Error(`${who}: ${e.message}`, { cause: e })))
+  const endpoint: MainEndpoint = connectWorker(who, worker, onMessage, (e) =>
+    fail(new Error(`${who}: ${e.message}`, { cause: e })),
+  )
   const request = (type: 'flush' | 'save' | 'load', saved?: SavedTraining): Promise<unknown> => {
     const e = stopped()
     if (e) return Promise.reject(e)
@@ -153,7 +165,9 @@ export function workerTrainer<M extends Module>(who: string, spec: TrainingSpec<
       const packed = packBatch(`${who}: train`, batch)
       if (queued >= maxQueued) {
         if (waiter) {
-          throw new Error(`${who}: train() was called while another train() is still waiting for room (${queued} of maxQueued ${maxQueued} batches queued); await each train(), or check canTrain first`)
+          throw new Error(
+            `${who}: train() was called while another train() is still waiting for room (${queued} of maxQueued ${maxQueued} batches queued); await each train(), or check canTrain first`,
+          )
         }
         await new Promise((resolve, reject) => (waiter = { resolve, reject }))
         e = stopped()
@@ -195,7 +209,15 @@ export function workerTrainer<M extends Module>(who: string, spec: TrainingSpec<
   return new Promise<Trainer<M>>((resolve, reject) => {
     ready = { resolve: resolve as (v: unknown) => void, reject }
     const ms = options.startTimeoutMs ?? 60_000
-    timer = setTimeout(() => fail(new Error(`${who}: the worker did not answer within ${ms} ms: does its module call defineTraining() with this spec?`)), ms)
+    timer = setTimeout(
+      () =>
+        fail(
+          new Error(
+            `${who}: the worker did not answer within ${ms} ms: does its module call defineTraining() with this spec?`,
+          ),
+        ),
+      ms,
+    )
     post({ tag: TAG, type: 'init', name: spec.name ?? null }, [])
   })
 }

@@ -15,10 +15,26 @@ try {
   const x = new Float32Array(n).map((_, i) => Math.sin(0.7 * i))
   const opt = adam(1e-2)
   let state = opt.init({ w: new Tensor(x, [n]) })
-  for (let i = 0; i < 3; i++) state = opt.update(i, { w: new Tensor(new Float32Array(n).map((_, j) => Math.cos(0.37 * j + i)), [n]) }, state)
+  for (let i = 0; i < 3; i++)
+    state = opt.update(
+      i,
+      {
+        w: new Tensor(
+          new Float32Array(n).map((_, j) => Math.cos(0.37 * j + i)),
+          [n],
+        ),
+      },
+      state,
+    )
   out.tier = lastCpuTier()
   const w = opt.getParams(state).w
-  const g = grad((v) => v.reshape([10, 100]).tanh().matmul(v.reshape([100, 10]).exp()).sum())(w)
+  const g = grad((v) =>
+    v
+      .reshape([10, 100])
+      .tanh()
+      .matmul(v.reshape([100, 10]).exp())
+      .sum(),
+  )(w)
   out.x = Array.from(w.data)
   out.g = Array.from(g.data)
 } catch (e) {

@@ -45,17 +45,25 @@ export async function noGpujsChecks(browser, url) {
     const r = await page.evaluate(() => window.__noGpujs)
     if (r.error) return [[false, `without gpu.js: the page failed: ${r.error}`]]
     const hint = /gpu\.js is not installed\. gpu\.js is an optional peer dependency of tapegrad: install it with `npm/
-    const rejected = !r.hasGpujsGlobal && r.code === 'ERR_TAPEGRAD_GPUJS_MISSING' && hint.test(r.gpujs) &&
+    const rejected =
+      !r.hasGpujsGlobal &&
+      r.code === 'ERR_TAPEGRAD_GPUJS_MISSING' &&
+      hint.test(r.gpujs) &&
       /Failed to resolve module specifier/.test(r.gpujs)
     return [
-      [rejected,
-        `without gpu.js: setBackend('gpujs') rejects with the install hint (${r.gpujs})`],
-      [r.afterGpujs.name === 'cpu',
-        `without gpu.js: after the rejected setBackend('gpujs') the backend is still ${r.afterGpujs.name}`],
-      [r.auto.name === 'cpu' && /^gpu\.js is not installed, so the CPU backend runs everything/.test(r.auto.reason),
-        `without gpu.js: setBackend('auto') runs on ${r.auto.name}: ${r.auto.reason}`],
-      [r.w.map((v) => Math.round(v * 1e6) / 1e6).join() === '0.9,-0.9',
-        `without gpu.js: an Adam step runs (${r.w.join(', ')})`],
+      [rejected, `without gpu.js: setBackend('gpujs') rejects with the install hint (${r.gpujs})`],
+      [
+        r.afterGpujs.name === 'cpu',
+        `without gpu.js: after the rejected setBackend('gpujs') the backend is still ${r.afterGpujs.name}`,
+      ],
+      [
+        r.auto.name === 'cpu' && /^gpu\.js is not installed, so the CPU backend runs everything/.test(r.auto.reason),
+        `without gpu.js: setBackend('auto') runs on ${r.auto.name}: ${r.auto.reason}`,
+      ],
+      [
+        r.w.map((v) => Math.round(v * 1e6) / 1e6).join() === '0.9,-0.9',
+        `without gpu.js: an Adam step runs (${r.w.join(', ')})`,
+      ],
     ]
   } catch (e) {
     return [[false, `without gpu.js: ${e.message.split('\n')[0]}`]]

@@ -28,7 +28,8 @@ const CSP_CASES = [
   { name: "script-src 'self'", policy: "script-src 'self'", expect: 'no-eval' },
 ]
 
-const cspPage = (policy) => `<!doctype html><meta charset="utf-8">${policy ? `<meta http-equiv="Content-Security-Policy" content="${policy}">` : ''}<script type="module" src="/test/browser/csp.mjs"></script>`
+const cspPage = (policy) =>
+  `<!doctype html><meta charset="utf-8">${policy ? `<meta http-equiv="Content-Security-Policy" content="${policy}">` : ''}<script type="module" src="/test/browser/csp.mjs"></script>`
 
 /** Opens each CSP case; returns [ok, line] per case. */
 async function cspChecks(browser, url) {
@@ -41,17 +42,25 @@ async function cspChecks(browser, url) {
       await page.waitForFunction(() => window.__csp !== undefined, null, { timeout: 60_000 })
       const r = await page.evaluate(() => window.__csp)
       const same =
-        baseline !== null && r.x !== undefined && r.x.length === baseline.x.length && r.x.every((v, i) => Object.is(v, baseline.x[i])) &&
-        r.g.length === baseline.g.length && r.g.every((v, i) => Math.abs(v - baseline.g[i]) <= 1e-5 * Math.abs(baseline.g[i]) + 1e-6)
+        baseline !== null &&
+        r.x !== undefined &&
+        r.x.length === baseline.x.length &&
+        r.x.every((v, i) => Object.is(v, baseline.x[i])) &&
+        r.g.length === baseline.g.length &&
+        r.g.every((v, i) => Math.abs(v - baseline.g[i]) <= 1e-5 * Math.abs(baseline.g[i]) + 1e-6)
       if (c.policy === null && r.tier === 'simd') baseline = r
       let ok, what
       if (c.expect === 'simd') {
         ok = r.loaded && r.tier === 'simd' && (c.policy === null || same)
-        what = r.loaded ? `loaded; 3 Adam steps ran on the CPU tier '${r.tier}'${c.policy === null ? '' : same ? ', same numbers as without a CSP' : ', DIFFERENT numbers from the page without a CSP'}` : `did not load: ${r.error}`
+        what = r.loaded
+          ? `loaded; 3 Adam steps ran on the CPU tier '${r.tier}'${c.policy === null ? '' : same ? ', same numbers as without a CSP' : ', DIFFERENT numbers from the page without a CSP'}`
+          : `did not load: ${r.error}`
       } else {
         // It must load and run on the interpreter with the same numbers.
         ok = r.loaded && r.tier === 'interpreter' && same
-        what = r.loaded ? `loaded; ran the CPU tier '${r.tier}'${same ? ', same numbers as without a CSP' : ', DIFFERENT numbers'}` : `the bundle does not load: ${r.error}`
+        what = r.loaded
+          ? `loaded; ran the CPU tier '${r.tier}'${same ? ', same numbers as without a CSP' : ', DIFFERENT numbers'}`
+          : `the bundle does not load: ${r.error}`
       }
       results.push([ok, `CSP ${c.name}: ${what}`])
     } catch (e) {
@@ -82,9 +91,15 @@ async function main() {
     const page = await browser.newPage()
     // A script that fails to load or throws before reporting ends the test at once.
     let broken = null
-    page.on('pageerror', (e) => { broken ??= `page error: ${e.message}` })
-    page.on('response', (r) => { if (r.status() >= 400) broken ??= `${r.status()} for ${r.url()}` })
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`page ${m.type()}: ${m.text()}`) })
+    page.on('pageerror', (e) => {
+      broken ??= `page error: ${e.message}`
+    })
+    page.on('response', (r) => {
+      if (r.status() >= 400) broken ??= `${r.status()} for ${r.url()}`
+    })
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') console.log(`page ${m.type()}: ${m.text()}`)
+    })
     await page.goto(`${server.url}/index.html`)
     const started = Date.now()
     while (!(await page.evaluate(() => window.__result !== undefined))) {
@@ -95,7 +110,10 @@ async function main() {
     const result = await page.evaluate(() => window.__result)
     for (const line of result.lines) console.log(line)
     let pass = result.pass
-    for (const [ok, line] of [...await cspChecks(browser, server.url), ...await noGpujsChecks(browser, server.url)]) {
+    for (const [ok, line] of [
+      ...(await cspChecks(browser, server.url)),
+      ...(await noGpujsChecks(browser, server.url)),
+    ]) {
       if (!ok) pass = false
       console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`)
     }

@@ -38,8 +38,35 @@ export const shapeArb = (maxRank = 4, d: fc.Arbitrary<number> = dim): fc.Arbitra
  * round-half-to-even, values near exp's and float32's overflow, and huge finite values.
  */
 export const SPECIAL = [
-  NaN, Infinity, -Infinity, 0, -0, 5e-324, -5e-324, 1e-310, 1e-40, -1e-40, 1.4e-45, 1, -1, 0.5, -0.5,
-  1.5, 2.5, -2.5, 1e30, -1e30, 3e38, -3e38, 1e300, -1e300, 88.8, -88.8, 710, -745, 1e-30,
+  NaN,
+  Infinity,
+  -Infinity,
+  0,
+  -0,
+  5e-324,
+  -5e-324,
+  1e-310,
+  1e-40,
+  -1e-40,
+  1.4e-45,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  1.5,
+  2.5,
+  -2.5,
+  1e30,
+  -1e30,
+  3e38,
+  -3e38,
+  1e300,
+  -1e300,
+  88.8,
+  -88.8,
+  710,
+  -745,
+  1e-30,
 ]
 /** Ordinary values: small integers (ties and exact results are common) and doubles in [−4, 4]. */
 const tame = fc.oneof(
@@ -113,9 +140,15 @@ export function oneAxisArb(nd: number): fc.Arbitrary<number> {
 /** Mostly a valid axis of rank nd (negative ones included), now and then one from oneAxisArb. */
 export function mostlyValidAxis(nd: number): fc.Arbitrary<number> {
   if (nd === 0) return oneAxisArb(0)
-  return fc.oneof({ weight: 6, arbitrary: fc.integer({ min: -nd, max: nd - 1 }) }, { weight: 1, arbitrary: oneAxisArb(nd) })
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: -nd, max: nd - 1 }) },
+    { weight: 1, arbitrary: oneAxisArb(nd) },
+  )
 }
 
 /** A shape of rank 1..maxRank, now and then 0-d (for ops whose interesting cases need an axis). */
 export const rankedShapeArb = (maxRank = 3): fc.Arbitrary<number[]> =>
-  fc.oneof({ weight: 1, arbitrary: fc.constant<number[]>([]) }, { weight: 8, arbitrary: fc.array(dim, { minLength: 1, maxLength: maxRank }) })
+  fc.oneof(
+    { weight: 1, arbitrary: fc.constant<number[]>([]) },
+    { weight: 8, arbitrary: fc.array(dim, { minLength: 1, maxLength: maxRank }) },
+  )

@@ -6,7 +6,17 @@
 import fc from 'fast-check'
 import type { DType, Tensor, TensorLike } from '../../src/index.js'
 import {
-  anyDtype, dim, floatDtype, notATensor, shapeArb, SPECIAL, stored, tensorArb, tensorOf, valueMode, type TSpec,
+  anyDtype,
+  dim,
+  floatDtype,
+  notATensor,
+  shapeArb,
+  SPECIAL,
+  stored,
+  tensorArb,
+  tensorOf,
+  valueMode,
+  type TSpec,
 } from './arbitraries.js'
 import { broadcast, fmt, indices, readBroadcast, refuse, result } from './reference.js'
 import type { Expected, Family, FuzzCase, FuzzRow, Result } from './types.js'
@@ -33,15 +43,19 @@ export function withJunk(cases: fc.Arbitrary<FuzzCase>, call: (junk: unknown) =>
 }
 
 /** A row of a unary elementwise op out = f(x): the reference is `ref` on each element. */
-export function unary(op: string, family: Family, fn: (x: Tensor) => unknown, ref: (x: number) => number, opts: RefOptions = {}): FuzzRow {
-  const cases = tensorArb().map(
-    (x): FuzzCase => ({
-      tensors: [x],
-      args: [],
-      call: (t) => fn(t(0)),
-      expected: () => (x.dtype === 'int32' ? int32Refused : result(x.shape, x.dtype, x.values.map(ref), opts)),
-    }),
-  )
+export function unary(
+  op: string,
+  family: Family,
+  fn: (x: Tensor) => unknown,
+  ref: (x: number) => number,
+  opts: RefOptions = {},
+): FuzzRow {
+  const cases = tensorArb().map((x): FuzzCase => ({
+    tensors: [x],
+    args: [],
+    call: (t) => fn(t(0)),
+    expected: () => (x.dtype === 'int32' ? int32Refused : result(x.shape, x.dtype, x.values.map(ref), opts)),
+  }))
   return { op, family, cases: withJunk(cases, (j) => fn(j as Tensor)) }
 }
 
@@ -58,25 +72,31 @@ export function unaryWith<P>(
   ref: (x: number, p: P) => number,
   opts: RefOptions = {},
 ): FuzzRow {
-  const cases = fc.tuple(tensorArb(), params).map(
-    ([x, p]): FuzzCase => ({
-      tensors: [x],
-      args: [p],
-      call: (t) => fn(t(0), p),
-      expected: () => {
-        const why = invalid(p)
-        if (why !== null) return refuse(why)
-        if (x.dtype === 'int32') return int32Refused
-        return result(x.shape, x.dtype, x.values.map((v) => ref(v, p)), opts)
-      },
-    }),
-  )
+  const cases = fc.tuple(tensorArb(), params).map(([x, p]): FuzzCase => ({
+    tensors: [x],
+    args: [p],
+    call: (t) => fn(t(0), p),
+    expected: () => {
+      const why = invalid(p)
+      if (why !== null) return refuse(why)
+      if (x.dtype === 'int32') return int32Refused
+      return result(
+        x.shape,
+        x.dtype,
+        x.values.map((v) => ref(v, p)),
+        opts,
+      )
+    },
+  }))
   return { op, family, cases: withJunk(cases, (j) => fn(j as Tensor, undefined as P)) }
 }
 
 /** A number parameter drawn from ordinary values and a few hard ones. */
 export const numberParam = (ordinary: number[]): fc.Arbitrary<number> =>
-  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ordinary) }, { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0) })
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...ordinary) },
+    { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0) },
+  )
 
 /**
  * Shapes for the operands of a broadcasting op: suffixes of one shape with some axes set to 1,
@@ -101,17 +121,24 @@ function broadcastingShapes(count: number): fc.Arbitrary<number[][]> {
 /** An operand of a binary op: a tensor spec, or a plain number. */
 export type Operand = { tensor: TSpec } | { number: number }
 
-const numberOperand = fc.oneof(fc.constantFrom(...SPECIAL), fc.integer({ min: -3, max: 3 }), fc.double({ min: -4, max: 4, noNaN: true }))
+const numberOperand = fc.oneof(
+  fc.constantFrom(...SPECIAL),
+  fc.integer({ min: -3, max: 3 }),
+  fc.double({ min: -4, max: 4, noNaN: true }),
+)
 
 /**
  * The operands of a broadcasting op with `count` tensor-or-number operands: one dtype (float32 or
  * float64; sometimes a mismatch or int32), and sometimes a number in place of a tensor.
  */
 export function operandsArb(count: number, dtypes: fc.Arbitrary<DType> = anyDtype): fc.Arbitrary<Operand[]> {
-  const kinds = fc.array(fc.oneof({ weight: 8, arbitrary: fc.constant('tensor') }, { weight: 1, arbitrary: fc.constant('number') }), {
-    minLength: count,
-    maxLength: count,
-  })
+  const kinds = fc.array(
+    fc.oneof({ weight: 8, arbitrary: fc.constant('tensor') }, { weight: 1, arbitrary: fc.constant('number') }),
+    {
+      minLength: count,
+      maxLength: count,
+    },
+  )
   return fc
     .tuple(broadcastingShapes(count), dtypes, fc.option(floatDtype, { freq: 10 }), kinds)
     .chain(([shapes, dtype, other, kind]) =>
@@ -119,7 +146,9 @@ export function operandsArb(count: number, dtypes: fc.Arbitrary<DType> = anyDtyp
         ...shapes.map((s, i) =>
           kind[i] === 'number'
             ? numberOperand.map((n): Operand => ({ number: n }))
-            : valueMode.chain((m) => tensorOf(s, i === count - 1 && other !== null ? other : dtype, m)).map((t): Operand => ({ tensor: t })),
+            : valueMode
+                .chain((m) => tensorOf(s, i === count - 1 && other !== null ? other : dtype, m))
+                .map((t): Operand => ({ tensor: t })),
         ),
       ),
     )
@@ -147,7 +176,9 @@ export function broadcastCase(
 ): FuzzCase {
   const tensors = operands.flatMap((o) => ('tensor' in o ? [o.tensor] : []))
   // where's condition keeps its own dtype; numbers take the dtype of the other operands.
-  const specs = opts.conditionFirst ? [...asSpecs(operands.slice(0, 1)), ...asSpecs(operands.slice(1))] : asSpecs(operands)
+  const specs = opts.conditionFirst
+    ? [...asSpecs(operands.slice(0, 1)), ...asSpecs(operands.slice(1))]
+    : asSpecs(operands)
   const expected = (): Expected => {
     const shape = broadcast(...specs.map((s) => s.shape))
     if (shape === null) return refuse(`shapes ${specs.map((s) => fmt(s.shape)).join(', ')} do not broadcast`)
@@ -165,12 +196,26 @@ export function broadcastCase(
       return call(operands.map((o) => ('number' in o ? o.number : t(k++))))
     },
     expected,
-    differentiable: opts.conditionFirst ? tensors.map((x) => x !== (operands[0] as { tensor?: TSpec }).tensor) : undefined,
+    differentiable: opts.conditionFirst
+      ? tensors.map((x) => x !== (operands[0] as { tensor?: TSpec }).tensor)
+      : undefined,
   }
 }
 
 /** A row of a broadcasting binary op out = f(a, b). */
-export function binary(op: string, fn: (a: TensorLike, b: TensorLike) => unknown, ref: (a: number, b: number) => number, opts: RefOptions = {}): FuzzRow {
-  const cases = operandsArb(2).map((ops) => broadcastCase(ops, ([a, b]) => fn(a, b), ([a, b]) => ref(a, b), opts))
+export function binary(
+  op: string,
+  fn: (a: TensorLike, b: TensorLike) => unknown,
+  ref: (a: number, b: number) => number,
+  opts: RefOptions = {},
+): FuzzRow {
+  const cases = operandsArb(2).map((ops) =>
+    broadcastCase(
+      ops,
+      ([a, b]) => fn(a, b),
+      ([a, b]) => ref(a, b),
+      opts,
+    ),
+  )
   return { op, family: 'binary', cases: withJunk(cases, (j) => fn(j as Tensor, 1)) }
 }

@@ -33,7 +33,9 @@ function showValue(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(showValue).join(', ')}]`
   if (v instanceof Tensor) return `Tensor ${v.dtype} ${fmt(v.shape)}`
   if (v !== null && typeof v === 'object') {
-    return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${showValue(x)}`).join(', ')} }`
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${k}: ${showValue(x)}`)
+      .join(', ')} }`
   }
   return JSON.stringify(v)
 }
@@ -52,7 +54,11 @@ function describeCase(c: FuzzCase): string {
 /** Builds a Tensor from its spec (fresh storage every time). */
 function build(t: TSpec, requiresGrad = false): Tensor {
   const data =
-    t.dtype === 'float64' ? Float64Array.from(t.values) : t.dtype === 'int32' ? Int32Array.from(t.values) : Float32Array.from(t.values)
+    t.dtype === 'float64'
+      ? Float64Array.from(t.values)
+      : t.dtype === 'int32'
+        ? Int32Array.from(t.values)
+        : Float32Array.from(t.values)
   const x = new Tensor(data, t.shape.slice())
   if (requiresGrad) x.setRequiresGrad()
   return x
@@ -70,7 +76,8 @@ function badError(op: string, e: unknown): string | null {
 function mismatch(got: unknown, want: Result): string | null {
   if (!(got instanceof Tensor)) return `returned ${showValue(got)}, expected a Tensor`
   if (fmt(got.shape) !== fmt(want.shape)) return `returned shape ${fmt(got.shape)}, expected ${fmt(want.shape)}`
-  if (got.data.length !== got.shape.reduce((a, b) => a * b, 1)) return `storage of ${got.data.length} elements for shape ${fmt(got.shape)}`
+  if (got.data.length !== got.shape.reduce((a, b) => a * b, 1))
+    return `storage of ${got.data.length} elements for shape ${fmt(got.shape)}`
   if (got.dtype !== want.dtype) return `returned dtype ${got.dtype}, expected ${want.dtype}`
   if (!want.values) return null
   const rtol = Math.max(want.rtol ?? 0, defaultRtol(want.dtype))
@@ -88,7 +95,10 @@ function mismatch(got: unknown, want: Result): string | null {
       ok = Math.abs(g - w) <= rtol * stored(scale, 'float64') + atol
     }
     if (!ok) {
-      const shown = want.values.length > 24 ? '' : `; got [${Array.from(got.data, num).join(', ')}], expected [${want.values.map((v) => (v === null ? '?' : num(v))).join(', ')}]`
+      const shown =
+        want.values.length > 24
+          ? ''
+          : `; got [${Array.from(got.data, num).join(', ')}], expected [${want.values.map((v) => (v === null ? '?' : num(v))).join(', ')}]`
       return `element ${i} is ${num(g)}, expected ${num(w)}${shown}`
     }
   }
@@ -140,7 +150,8 @@ function checkGradients(c: FuzzCase): string | null {
   for (const [i, x] of leaves) {
     const g = x.grad
     if (!(g instanceof Tensor)) return `input t${i} got no gradient`
-    if (fmt(g.shape) !== fmt(x.shape)) return `the gradient of t${i} has shape ${fmt(g.shape)}, expected ${fmt(x.shape)}`
+    if (fmt(g.shape) !== fmt(x.shape))
+      return `the gradient of t${i} has shape ${fmt(g.shape)}, expected ${fmt(x.shape)}`
     if (g.dtype !== x.dtype) return `the gradient of t${i} has dtype ${g.dtype}, expected ${x.dtype}`
   }
   return null

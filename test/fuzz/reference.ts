@@ -10,9 +10,6 @@ export const refuse = (error: string): Refusal => ({ error })
 export const isRefusal = (e: unknown): e is Refusal => typeof e === 'object' && e !== null && 'error' in e
 export const fmt = (s: readonly number[]): string => `[${s.join(',')}]`
 
-  return s
-}
-
 /** The multi-index of flat position k. */
 function unravel(k: number, shape: readonly number[]): number[] {
   const idx = new Array<number>(shape.length)
@@ -115,7 +112,12 @@ export const absSum = (vs: readonly number[]): number => vs.reduce((s, v) => s +
  * Python's slice.indices(n) for a [start, stop, step] spec (missing or null parts take defaults):
  * the indices the slice picks, in order.
  */
-export function sliceIndices(n: number, start: number | null | undefined, stop: number | null | undefined, step: number): number[] {
+export function sliceIndices(
+  n: number,
+  start: number | null | undefined,
+  stop: number | null | undefined,
+  step: number,
+): number[] {
   let lo: number
   let hi: number
   if (step > 0) {
@@ -148,9 +150,17 @@ export function erfc(x: number): number {
   const z = Math.abs(x)
   const t = 1 / (1 + 0.5 * z)
   const poly =
-    -z * z - 1.26551223 +
-    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-      t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    -z * z -
+    1.26551223 +
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t *
+                  (-0.18628806 +
+                    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
   const r = t * Math.exp(poly)
   return x >= 0 ? r : 2 - r
 }

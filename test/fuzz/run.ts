@@ -30,7 +30,8 @@ const DEFAULT_SEED = 20240611
 export function settings(env: Record<string, string | undefined> = process.env): { runs: number; seed: number } {
   const runs = env.FUZZ_RUNS ? Number(env.FUZZ_RUNS) : DEFAULT_RUNS
   const seed = env.FUZZ_SEED ? Number(env.FUZZ_SEED) : DEFAULT_SEED
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`FUZZ_RUNS must be a positive integer, got '${env.FUZZ_RUNS}'`)
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`FUZZ_RUNS must be a positive integer, got '${env.FUZZ_RUNS}'`)
   if (!Number.isInteger(seed)) throw new Error(`FUZZ_SEED must be an integer, got '${env.FUZZ_SEED}'`)
   return { runs, seed }
 }
@@ -67,7 +68,11 @@ export function runRow(row: FuzzRow, runs: number, seed: number, onCase?: (c: Fu
   const numRuns = Math.max(1, Math.round(runs * (row.weight ?? 1)))
   const details = fc.check(property, { numRuns, seed: rowSeed(seed, row.op) })
   const report: RowReport = {
-    op: row.op, family: row.family, runs: counts.values + counts.errors, ...counts, ms: Math.round(performance.now() - start),
+    op: row.op,
+    family: row.family,
+    runs: counts.values + counts.errors,
+    ...counts,
+    ms: Math.round(performance.now() - start),
   }
   if (details.failed) {
     const err = details.errorInstance

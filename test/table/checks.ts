@@ -41,8 +41,10 @@ export function checkJvpAgainstVjp(name: string, f: (...xs: Tensor[]) => Tensor,
   const lhs = inner(Array.from(ty.data), Array.from(u.data))
   const rhs = inner(flat(ts), flat(pullback(u)))
   const scale = Math.abs(lhs) + Math.abs(rhs)
-  if (!close(lhs, rhs, scale)) throw new Error(`${name}: ⟨J·t, u⟩ = ${lhs} but ⟨t, Jᵀ·u⟩ = ${rhs} (jvp disagrees with vjp)`)
-  if (ty.shape.join() !== y.shape.join()) throw new Error(`${name}: jvp's tangent has shape [${ty.shape}] for an output [${y.shape}]`)
+  if (!close(lhs, rhs, scale))
+    throw new Error(`${name}: ⟨J·t, u⟩ = ${lhs} but ⟨t, Jᵀ·u⟩ = ${rhs} (jvp disagrees with vjp)`)
+  if (ty.shape.join() !== y.shape.join())
+    throw new Error(`${name}: jvp's tangent has shape [${ty.shape}] for an output [${y.shape}]`)
 }
 
 /**
@@ -57,7 +59,10 @@ export function checkSecondOrderModes(name: string, f: (...xs: Tensor[]) => Tens
   const ss = directions(xs, wrt, 505)
   const G = (...zs: Tensor[]) => {
     const [, pullback] = vjp(f, zs)
-    return concat(pullback(u).map((g) => reshape(g, [-1])), 0)
+    return concat(
+      pullback(u).map((g) => reshape(g, [-1])),
+      0,
+    )
   }
   const tangentAlongU = (...zs: Tensor[]) => jvp(f, zs, ts)[1].mul(u).sum() // ⟨u, J·t⟩
   const tFlat = Tensor.full([flat(ts).length], 0, 'float64')
@@ -65,7 +70,18 @@ export function checkSecondOrderModes(name: string, f: (...xs: Tensor[]) => Tens
   const one = Tensor.full([], 1, 'float64')
   const ways: [string, number[]][] = [
     ['forward-over-reverse', Array.from(jvp(G, xs, ts)[1].data)],
-    ['reverse-over-reverse', flat(vjp((...zs: Tensor[]) => G(...zs).mul(tFlat).sum(), xs)[1](one))],
+    [
+      'reverse-over-reverse',
+      flat(
+        vjp(
+          (...zs: Tensor[]) =>
+            G(...zs)
+              .mul(tFlat)
+              .sum(),
+          xs,
+        )[1](one),
+      ),
+    ],
     ['reverse-over-forward', flat(vjp(tangentAlongU, xs)[1](one))],
   ]
   const [refName, ref] = ways[1]
@@ -103,7 +119,8 @@ export function checkJacobians(name: string, f: (...xs: Tensor[]) => Tensor, xs:
     for (let k = 0; k < forward.size; k++) {
       const a = forward.data[k]
       const b = reverse.data[k]
-      if (!close(a, b, Math.abs(a) + Math.abs(b))) throw new Error(`${name}: Jacobian entry ${k} w.r.t. input ${i}: jacfwd ${a}, jacrev ${b}`)
+      if (!close(a, b, Math.abs(a) + Math.abs(b)))
+        throw new Error(`${name}: Jacobian entry ${k} w.r.t. input ${i}: jacfwd ${a}, jacrev ${b}`)
     }
     checked = true
   }

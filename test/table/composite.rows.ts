@@ -4,8 +4,14 @@
  * used there; the ±1000 cases are worked out by hand (e.g. log softmax([1000, 0]) = [0, −1000]).
  */
 import {
-  binaryCrossEntropyWithLogits, crossEntropy, logSoftmax, mse, softmax, tensor,
-  type NestedArray, type Tensor,
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  logSoftmax,
+  mse,
+  softmax,
+  tensor,
+  type NestedArray,
+  type Tensor,
 } from '../../src/index.js'
 import { values } from './reduce.rows.js'
 import type { OpRow } from './types.js'
@@ -44,8 +50,18 @@ export const rows: OpRow[] = [
   {
     op: 'softmax',
     cases: [
-      { label: 'by hand [0, ln 3] = [1/4, 3/4]', inputs: () => [tensor([0, Math.log(3)], f64)], f: (x) => softmax(x), expected: [0.25, 0.75] },
-      { label: '[3,4] last axis', inputs: () => [values([3, 4])], f: (x) => softmax(x), expected: (x) => rowsOf(x).map(softmaxRef) },
+      {
+        label: 'by hand [0, ln 3] = [1/4, 3/4]',
+        inputs: () => [tensor([0, Math.log(3)], f64)],
+        f: (x) => softmax(x),
+        expected: [0.25, 0.75],
+      },
+      {
+        label: '[3,4] last axis',
+        inputs: () => [values([3, 4])],
+        f: (x) => softmax(x),
+        expected: (x) => rowsOf(x).map(softmaxRef),
+      },
       {
         label: '[3,4] axis 0',
         inputs: () => [values([3, 4])],
@@ -56,29 +72,86 @@ export const rows: OpRow[] = [
           return r.map((_, i) => cols.map((c) => c[i]))
         },
       },
-      { label: '[2,3,4] axis 1', inputs: () => [values([2, 3, 4])], f: (x) => softmax(x, 1), expected: (x) => alongAxis1(x, softmaxRef) },
-      { label: '[2,3,4] axis -2', inputs: () => [values([2, 3, 4], 9)], f: (x) => softmax(x, -2), expected: (x) => alongAxis1(x, softmaxRef) },
+      {
+        label: '[2,3,4] axis 1',
+        inputs: () => [values([2, 3, 4])],
+        f: (x) => softmax(x, 1),
+        expected: (x) => alongAxis1(x, softmaxRef),
+      },
+      {
+        label: '[2,3,4] axis -2',
+        inputs: () => [values([2, 3, 4], 9)],
+        f: (x) => softmax(x, -2),
+        expected: (x) => alongAxis1(x, softmaxRef),
+      },
       {
         label: 'logits ±1000: [[1000, 0, -1000], [-1000, -1000, 0]] by hand',
-        inputs: () => [tensor([[1000, 0, -1000], [-1000, -1000, 0]], f64)],
+        inputs: () => [
+          tensor(
+            [
+              [1000, 0, -1000],
+              [-1000, -1000, 0],
+            ],
+            f64,
+          ),
+        ],
         f: (x) => softmax(x),
-        expected: [[1, 0, 0], [0, 0, 1]],
+        expected: [
+          [1, 0, 0],
+          [0, 0, 1],
+        ],
       },
-      { label: 'equal logits [1000, 1000]', inputs: () => [tensor([1000, 1000], f64)], f: (x) => softmax(x), expected: [0.5, 0.5] },
+      {
+        label: 'equal logits [1000, 1000]',
+        inputs: () => [tensor([1000, 1000], f64)],
+        f: (x) => softmax(x),
+        expected: [0.5, 0.5],
+      },
     ],
   },
   {
     op: 'logSoftmax',
     cases: [
-      { label: 'by hand [0, ln 3] = [ln 1/4, ln 3/4]', inputs: () => [tensor([0, Math.log(3)], f64)], f: (x) => logSoftmax(x), expected: [Math.log(0.25), Math.log(0.75)] },
-      { label: '[3,4] last axis', inputs: () => [values([3, 4])], f: (x) => logSoftmax(x), expected: (x) => rowsOf(x).map(logSoftmaxRef) },
-      { label: '[2,3,4] axis 1', inputs: () => [values([2, 3, 4])], f: (x) => logSoftmax(x, 1), expected: (x) => alongAxis1(x, logSoftmaxRef) },
-      { label: 'logits ±1000 by hand: [1000, 0] → [0, -1000]', inputs: () => [tensor([1000, 0], f64)], f: (x) => logSoftmax(x), expected: [0, -1000] },
+      {
+        label: 'by hand [0, ln 3] = [ln 1/4, ln 3/4]',
+        inputs: () => [tensor([0, Math.log(3)], f64)],
+        f: (x) => logSoftmax(x),
+        expected: [Math.log(0.25), Math.log(0.75)],
+      },
+      {
+        label: '[3,4] last axis',
+        inputs: () => [values([3, 4])],
+        f: (x) => logSoftmax(x),
+        expected: (x) => rowsOf(x).map(logSoftmaxRef),
+      },
+      {
+        label: '[2,3,4] axis 1',
+        inputs: () => [values([2, 3, 4])],
+        f: (x) => logSoftmax(x, 1),
+        expected: (x) => alongAxis1(x, logSoftmaxRef),
+      },
+      {
+        label: 'logits ±1000 by hand: [1000, 0] → [0, -1000]',
+        inputs: () => [tensor([1000, 0], f64)],
+        f: (x) => logSoftmax(x),
+        expected: [0, -1000],
+      },
       {
         label: 'logits ±1000 by hand: [[-1000, 1000], [1000, 1000]]',
-        inputs: () => [tensor([[-1000, 1000], [1000, 1000]], f64)],
+        inputs: () => [
+          tensor(
+            [
+              [-1000, 1000],
+              [1000, 1000],
+            ],
+            f64,
+          ),
+        ],
         f: (x) => logSoftmax(x),
-        expected: [[-2000, 0], [-Math.LN2, -Math.LN2]],
+        expected: [
+          [-2000, 0],
+          [-Math.LN2, -Math.LN2],
+        ],
       },
     ],
   },
@@ -116,10 +189,21 @@ export const rows: OpRow[] = [
       {
         label: 'class axis 1 of [2,3,2] (segmentation layout), none',
         inputs: () => [values([2, 3, 2])],
-        f: (x) => crossEntropy(x, [[2, 0], [1, 1]].flat(), { axis: 1, reduction: 'none' }),
+        f: (x) =>
+          crossEntropy(
+            x,
+            [
+              [2, 0],
+              [1, 1],
+            ].flat(),
+            { axis: 1, reduction: 'none' },
+          ),
         expected: (x) => {
           const l = alongAxis1(x, logSoftmaxRef) as number[][][]
-          return [[-l[0][2][0], -l[0][0][1]], [-l[1][1][0], -l[1][1][1]]]
+          return [
+            [-l[0][2][0], -l[0][0][1]],
+            [-l[1][1][0], -l[1][1][1]],
+          ]
         },
         shape: [2, 2],
       },
@@ -132,7 +216,16 @@ export const rows: OpRow[] = [
       },
       {
         label: 'probability targets (gradient to both), mean',
-        inputs: () => [values([2, 3]), tensor([[0.2, 0.3, 0.5], [1, 0, 0]], f64)],
+        inputs: () => [
+          values([2, 3]),
+          tensor(
+            [
+              [0.2, 0.3, 0.5],
+              [1, 0, 0],
+            ],
+            f64,
+          ),
+        ],
         f: (x, p) => crossEntropy(x, p),
         expected: (x, p) => {
           const l = rowsOf(x).map(logSoftmaxRef)
@@ -143,7 +236,16 @@ export const rows: OpRow[] = [
       },
       {
         label: 'logits ±1000 by hand',
-        inputs: () => [tensor([[1000, -1000], [1000, -1000], [0, 0]], f64)],
+        inputs: () => [
+          tensor(
+            [
+              [1000, -1000],
+              [1000, -1000],
+              [0, 0],
+            ],
+            f64,
+          ),
+        ],
         f: (x) => crossEntropy(x, [0, 1, 1], { reduction: 'none' }),
         expected: [0, 2000, Math.LN2],
       },
@@ -152,7 +254,12 @@ export const rows: OpRow[] = [
   {
     op: 'mse',
     cases: [
-      { label: 'by hand [1,2] vs [0,0] = 2.5', inputs: () => [tensor([1, 2], f64), tensor([0, 0], f64)], f: (p, t) => mse(p, t), expected: 2.5 },
+      {
+        label: 'by hand [1,2] vs [0,0] = 2.5',
+        inputs: () => [tensor([1, 2], f64), tensor([0, 0], f64)],
+        f: (p, t) => mse(p, t),
+        expected: 2.5,
+      },
       {
         label: '[3,2] sum',
         inputs: () => [values([3, 2]), values([3, 2], 5)],
@@ -173,7 +280,16 @@ export const rows: OpRow[] = [
     cases: [
       {
         label: '[2,3] soft targets, mean (naive formula reference)',
-        inputs: () => [values([2, 3]), tensor([[0, 1, 0.5], [0.2, 1, 0]], f64)],
+        inputs: () => [
+          values([2, 3]),
+          tensor(
+            [
+              [0, 1, 0.5],
+              [0.2, 1, 0],
+            ],
+            f64,
+          ),
+        ],
         f: (x, t) => binaryCrossEntropyWithLogits(x, t),
         expected: (x, t) => Array.from(x.data).reduce((s, v, i) => s + bceRef(v, t.data[i]), 0) / 6,
       },
@@ -183,7 +299,12 @@ export const rows: OpRow[] = [
         f: (x, t) => binaryCrossEntropyWithLogits(x, t, 'none'),
         expected: (x, t) => Array.from(x.data).map((v, i) => bceRef(v, t.data[i])),
       },
-      { label: 'sum, number target', inputs: () => [tensor([-1, 2], f64)], f: (x) => binaryCrossEntropyWithLogits(x, 1, 'sum'), expected: bceRef(-1, 1) + bceRef(2, 1) },
+      {
+        label: 'sum, number target',
+        inputs: () => [tensor([-1, 2], f64)],
+        f: (x) => binaryCrossEntropyWithLogits(x, 1, 'sum'),
+        expected: bceRef(-1, 1) + bceRef(2, 1),
+      },
       {
         label: 'logits ±1000 by hand',
         inputs: () => [tensor([1000, -1000, 1000, -1000, 1000], f64), tensor([1, 1, 0, 0, 0.5], f64)],

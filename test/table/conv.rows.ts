@@ -5,7 +5,15 @@
  * (max or mean over each window, by index arithmetic), small cases worked out by hand, and the
  * adaptive windows ⌊i·n/out⌋ … ⌈(i+1)·n/out⌉ of PyTorch. None of them calls the library.
  */
-import { adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, maxPool2d, type NestedArray, type Tensor } from '../../src/index.js'
+import {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  conv1d,
+  conv2d,
+  maxPool2d,
+  type NestedArray,
+  type Tensor,
+} from '../../src/index.js'
 import { det, f64, nest } from './ref.js'
 import type { OpRow } from './types.js'
 
@@ -134,9 +142,36 @@ export const rows: OpRow[] = [
     cases: [
       {
         label: 'by hand: 3×3 box filter of ones on a 4×4 ramp',
-        inputs: () => [f64([[[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]]]), f64([[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]]])],
+        inputs: () => [
+          f64([
+            [
+              [
+                [0, 1, 2, 3],
+                [4, 5, 6, 7],
+                [8, 9, 10, 11],
+                [12, 13, 14, 15],
+              ],
+            ],
+          ]),
+          f64([
+            [
+              [
+                [1, 1, 1],
+                [1, 1, 1],
+                [1, 1, 1],
+              ],
+            ],
+          ]),
+        ],
         f: (x, w) => conv2d(x, w),
-        expected: [[[[45, 54], [81, 90]]]],
+        expected: [
+          [
+            [
+              [45, 54],
+              [81, 90],
+            ],
+          ],
+        ],
       },
       {
         label: '[2,3,5,5] * [4,3,3,3] + bias',
@@ -289,9 +324,27 @@ export const rows: OpRow[] = [
     cases: [
       {
         label: 'by hand: 2×2 windows',
-        inputs: () => [f64([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])],
+        inputs: () => [
+          f64([
+            [
+              [
+                [1, 2, 5, 6],
+                [3, 4, 7, 8],
+                [9, 10, 13, 14],
+                [11, 12, 15, 16],
+              ],
+            ],
+          ]),
+        ],
         f: (x) => maxPool2d(x, 2),
-        expected: [[[[4, 8], [12, 16]]]],
+        expected: [
+          [
+            [
+              [4, 8],
+              [12, 16],
+            ],
+          ],
+        ],
       },
       {
         label: '2×2 stride 2 on [2,3,6,6]',
@@ -339,7 +392,10 @@ export const rows: OpRow[] = [
         label: 'squared after pooling (second derivatives go through the scatter, overlapping windows)',
         inputs: one([1, 2, 5, 5], 78),
         f: (x) => maxPool2d(x, 3, { stride: 1 }).square(),
-        expected: (x) => (refPool('max', x, [3, 3], [1, 1], [0, 0]) as number[][][][]).map((a) => a.map((b) => b.map((c) => c.map((v) => v * v)))),
+        expected: (x) =>
+          (refPool('max', x, [3, 3], [1, 1], [0, 0]) as number[][][][]).map((a) =>
+            a.map((b) => b.map((c) => c.map((v) => v * v))),
+          ),
         shape: [1, 2, 3, 3],
       },
       {
@@ -356,15 +412,50 @@ export const rows: OpRow[] = [
     cases: [
       {
         label: 'by hand: 2×2 windows',
-        inputs: () => [f64([[[[1, 2, 5, 6], [3, 4, 7, 8], [9, 10, 13, 14], [11, 12, 15, 16]]]])],
+        inputs: () => [
+          f64([
+            [
+              [
+                [1, 2, 5, 6],
+                [3, 4, 7, 8],
+                [9, 10, 13, 14],
+                [11, 12, 15, 16],
+              ],
+            ],
+          ]),
+        ],
         f: (x) => avgPool2d(x, 2),
-        expected: [[[[2.5, 6.5], [10.5, 14.5]]]],
+        expected: [
+          [
+            [
+              [2.5, 6.5],
+              [10.5, 14.5],
+            ],
+          ],
+        ],
       },
       {
         label: 'by hand: padding counts in the divisor (count_include_pad)',
-        inputs: () => [f64([[[[1, 1], [1, 1]]]])],
+        inputs: () => [
+          f64([
+            [
+              [
+                [1, 1],
+                [1, 1],
+              ],
+            ],
+          ]),
+        ],
         f: (x) => avgPool2d(x, 2, { stride: 1, padding: 1 }),
-        expected: [[[[0.25, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 0.25]]]],
+        expected: [
+          [
+            [
+              [0.25, 0.5, 0.25],
+              [0.5, 1, 0.5],
+              [0.25, 0.5, 0.25],
+            ],
+          ],
+        ],
       },
       {
         label: '3×3 stride 2 padding 1 on [2,2,5,6]',
@@ -431,7 +522,8 @@ export const rows: OpRow[] = [
         label: 'squared after pooling (second derivatives go through the adjoint primitive)',
         inputs: one([1, 2, 5, 7], 96),
         f: (x) => adaptiveAvgPool2d(x, [3, 2]).square(),
-        expected: (x) => (refAdaptive(x, 3, 2) as number[][][][]).map((a) => a.map((b) => b.map((c) => c.map((v) => v * v)))),
+        expected: (x) =>
+          (refAdaptive(x, 3, 2) as number[][][][]).map((a) => a.map((b) => b.map((c) => c.map((v) => v * v)))),
         shape: [1, 2, 3, 2],
       },
     ],

@@ -35,7 +35,10 @@ function refEinsum(spec: string, ...xs: Tensor[]): NestedArray {
   return nest(result, outShape)
 }
 
-const ops = (...shapes: number[][]) => () => shapes.map((s, k) => det(s, -1, 1, 10 + k))
+const ops =
+  (...shapes: number[][]) =>
+  () =>
+    shapes.map((s, k) => det(s, -1, 1, 10 + k))
 function spec(s: string, ...shapes: number[][]) {
   return {
     label: `'${s}' on ${shapes.map((sh) => `[${sh}]`).join(', ')}`,
@@ -103,20 +106,41 @@ export const rows: OpRow[] = [
         label: "of its own square: 'ij,ij->i' of x² and x (cotangent depends on x)",
         inputs: ops([2, 3]),
         f: (x) => einsum('ij,ij->i', x.mul(x), x),
-        expected: (x) => refEinsum('ij,ij->i', f64(nest(Array.from(x.data).map((v) => v * v), [2, 3])), x),
+        expected: (x) =>
+          refEinsum(
+            'ij,ij->i',
+            f64(
+              nest(
+                Array.from(x.data).map((v) => v * v),
+                [2, 3],
+              ),
+            ),
+            x,
+          ),
       },
       {
         label: 'contracting an empty index: [2,0]·[0,3] is zeros',
         inputs: () => [zeros([2, 0], { dtype: 'float64' }), zeros([0, 3], { dtype: 'float64' })],
         f: (a, b) => einsum('ij,jk->ik', a, b),
-        expected: [[0, 0, 0], [0, 0, 0]],
+        expected: [
+          [0, 0, 0],
+          [0, 0, 0],
+        ],
       },
     ],
   },
   {
     op: 'outer',
     cases: [
-      { label: 'by hand', inputs: () => [f64([1, 2]), f64([3, 4, 5])], f: outer, expected: [[3, 4, 5], [6, 8, 10]] },
+      {
+        label: 'by hand',
+        inputs: () => [f64([1, 2]), f64([3, 4, 5])],
+        f: outer,
+        expected: [
+          [3, 4, 5],
+          [6, 8, 10],
+        ],
+      },
       { label: '[4] and [3]', inputs: ops([4], [3]), f: outer, expected: (a, b) => refEinsum('i,j->ij', a, b) },
       { label: 'x with itself', inputs: ops([3]), f: (x) => outer(x, x), expected: (x) => refEinsum('i,j->ij', x, x) },
       {

@@ -41,14 +41,22 @@ function padRef(x: Tensor, widths: [number, number][], value = 0): NestedArray {
 function flipRef(x: Tensor, axes: number[]): NestedArray {
   const n = x.shape.length
   const ax = axes.map((a) => (a < 0 ? a + n : a))
-  return build(x.shape, (idx) => at(x, idx.map((i, k) => (ax.includes(k) ? x.shape[k] - 1 - i : i))))
+  return build(x.shape, (idx) =>
+    at(
+      x,
+      idx.map((i, k) => (ax.includes(k) ? x.shape[k] - 1 - i : i)),
+    ),
+  )
 }
 
 function tileRef(x: Tensor, reps: number[]): NestedArray {
   const d = Math.max(x.shape.length, reps.length)
   const s = [...new Array(d - x.shape.length).fill(1), ...x.shape]
   const r = [...new Array(d - reps.length).fill(1), ...reps]
-  return build(s.map((n, k) => n * r[k]), (idx) => at(x, idx.map((i, k) => i % s[k]).slice(d - x.shape.length)))
+  return build(
+    s.map((n, k) => n * r[k]),
+    (idx) => at(x, idx.map((i, k) => i % s[k]).slice(d - x.shape.length)),
+  )
 }
 
 /** x where keep(row, column) over the last two axes, else 0. */
@@ -74,28 +82,75 @@ export const rows: OpRow[] = [
       },
       {
         label: 'by hand 2-D with value 9',
-        inputs: () => [f64([[1, 2], [3, 4]])],
-        f: (x) => pad(x, [[0, 1], [1, 0]], 9),
-        expected: [[9, 1, 2], [9, 3, 4], [9, 9, 9]],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
+        f: (x) =>
+          pad(
+            x,
+            [
+              [0, 1],
+              [1, 0],
+            ],
+            9,
+          ),
+        expected: [
+          [9, 1, 2],
+          [9, 3, 4],
+          [9, 9, 9],
+        ],
       },
       {
         label: '[2,3] [[1,1],[2,0]]',
         inputs: u([2, 3], 1),
-        f: (x) => pad(x, [[1, 1], [2, 0]]),
-        expected: (x) => padRef(x, [[1, 1], [2, 0]]),
+        f: (x) =>
+          pad(x, [
+            [1, 1],
+            [2, 0],
+          ]),
+        expected: (x) =>
+          padRef(x, [
+            [1, 1],
+            [2, 0],
+          ]),
         shape: [4, 5],
       },
       {
         label: '[2,3,2] with zero widths on some axes, value -1',
         inputs: u([2, 3, 2], 2),
-        f: (x) => pad(x, [[0, 0], [1, 2], [0, 1]], -1),
-        expected: (x) => padRef(x, [[0, 0], [1, 2], [0, 1]], -1),
+        f: (x) =>
+          pad(
+            x,
+            [
+              [0, 0],
+              [1, 2],
+              [0, 1],
+            ],
+            -1,
+          ),
+        expected: (x) =>
+          padRef(
+            x,
+            [
+              [0, 0],
+              [1, 2],
+              [0, 1],
+            ],
+            -1,
+          ),
         shape: [2, 6, 3],
       },
       {
         label: 'all widths 0 (a copy)',
         inputs: u([2, 2], 3),
-        f: (x) => pad(x, [[0, 0], [0, 0]]),
+        f: (x) =>
+          pad(x, [
+            [0, 0],
+            [0, 0],
+          ]),
         expected: (x) => x.toArray(),
       },
       {
@@ -108,8 +163,19 @@ export const rows: OpRow[] = [
       {
         label: 'empty axis [0,2] padded to [2,2]',
         inputs: () => [zeros([0, 2], { dtype: 'float64' })],
-        f: (x) => pad(x, [[1, 1], [0, 0]], 7),
-        expected: [[7, 7], [7, 7]],
+        f: (x) =>
+          pad(
+            x,
+            [
+              [1, 1],
+              [0, 0],
+            ],
+            7,
+          ),
+        expected: [
+          [7, 7],
+          [7, 7],
+        ],
       },
       {
         label: 'int32 (no gradient)',
@@ -125,15 +191,31 @@ export const rows: OpRow[] = [
     cases: [
       {
         label: 'by hand axis 1',
-        inputs: () => [f64([[1, 2], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
         f: (x) => flip(x, 1),
-        expected: [[2, 1], [4, 3]],
+        expected: [
+          [2, 1],
+          [4, 3],
+        ],
       },
       {
         label: 'by hand every axis (null)',
-        inputs: () => [f64([[1, 2], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
         f: (x) => flip(x),
-        expected: [[4, 3], [2, 1]],
+        expected: [
+          [4, 3],
+          [2, 1],
+        ],
       },
       {
         label: '[2,3,4] axes [0,2]',
@@ -147,7 +229,16 @@ export const rows: OpRow[] = [
         label: 'of its own square (cotangent depends on x)',
         inputs: u([2, 3], 8),
         f: (x) => flip(x.mul(x), 1),
-        expected: (x) => flipRef(f64(nest(Array.from(x.data).map((v) => v * v), [2, 3])), [1]),
+        expected: (x) =>
+          flipRef(
+            f64(
+              nest(
+                Array.from(x.data).map((v) => v * v),
+                [2, 3],
+              ),
+            ),
+            [1],
+          ),
       },
       { label: '0-d', inputs: () => [f64(4)], f: (x) => flip(x), expected: 4, shape: [] },
       {
@@ -174,13 +265,19 @@ export const rows: OpRow[] = [
         label: 'by hand [1,2] x [2,1] (reps longer: a new leading axis)',
         inputs: () => [f64([1, 2])],
         f: (x) => tile(x, [2, 1]),
-        expected: [[1, 2], [1, 2]],
+        expected: [
+          [1, 2],
+          [1, 2],
+        ],
       },
       {
         label: 'by hand [[1],[2]] x [1,3]',
         inputs: () => [f64([[1], [2]])],
         f: (x) => tile(x, [1, 3]),
-        expected: [[1, 1, 1], [2, 2, 2]],
+        expected: [
+          [1, 1, 1],
+          [2, 2, 2],
+        ],
       },
       {
         label: '[2,3] x [2,2]',
@@ -230,12 +327,33 @@ export const rows: OpRow[] = [
   {
     op: 'tril',
     cases: [
-      { label: 'by hand', inputs: () => [f64([[1, 2], [3, 4]])], f: (x) => tril(x), expected: [[1, 0], [3, 4]] },
+      {
+        label: 'by hand',
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
+        f: (x) => tril(x),
+        expected: [
+          [1, 0],
+          [3, 4],
+        ],
+      },
       {
         label: 'by hand k = -1',
-        inputs: () => [f64([[1, 2], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
         f: (x) => tril(x, -1),
-        expected: [[0, 0], [3, 0]],
+        expected: [
+          [0, 0],
+          [3, 0],
+        ],
       },
       { label: '[3,4] k = 1', inputs: u([3, 4], 15), f: (x) => tril(x, 1), expected: (x) => trilRef(x, 1) },
       { label: '[4,3] k = -2', inputs: u([4, 3], 16), f: (x) => tril(x, -2), expected: (x) => trilRef(x, -2) },
@@ -248,16 +366,35 @@ export const rows: OpRow[] = [
       },
       {
         label: 'Infinity above the diagonal is dropped, not NaN',
-        inputs: () => [f64([[1, Infinity], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, Infinity],
+            [3, 4],
+          ]),
+        ],
         f: (x) => tril(x),
-        expected: [[1, 0], [3, 4]],
+        expected: [
+          [1, 0],
+          [3, 4],
+        ],
         gradcheck: false,
       },
       {
         label: 'int32 (no gradient)',
-        inputs: () => [tensor([[1, 2], [3, 4]], i32)],
+        inputs: () => [
+          tensor(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            i32,
+          ),
+        ],
         f: (x) => tril(x),
-        expected: [[1, 0], [3, 4]],
+        expected: [
+          [1, 0],
+          [3, 4],
+        ],
         gradcheck: false,
       },
     ],
@@ -265,12 +402,33 @@ export const rows: OpRow[] = [
   {
     op: 'triu',
     cases: [
-      { label: 'by hand', inputs: () => [f64([[1, 2], [3, 4]])], f: (x) => triu(x), expected: [[1, 2], [0, 4]] },
+      {
+        label: 'by hand',
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
+        f: (x) => triu(x),
+        expected: [
+          [1, 2],
+          [0, 4],
+        ],
+      },
       {
         label: 'by hand k = 1',
-        inputs: () => [f64([[1, 2], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
         f: (x) => triu(x, 1),
-        expected: [[0, 2], [0, 0]],
+        expected: [
+          [0, 2],
+          [0, 0],
+        ],
       },
       { label: '[3,4] k = -1', inputs: u([3, 4], 19), f: (x) => triu(x, -1), expected: (x) => triuRef(x, -1) },
       {
@@ -283,7 +441,15 @@ export const rows: OpRow[] = [
         label: 'of its own square (cotangent depends on x)',
         inputs: u([3, 3], 21),
         f: (x) => triu(x.mul(x)),
-        expected: (x) => triuRef(f64(nest(Array.from(x.data).map((v) => v * v), [3, 3]))),
+        expected: (x) =>
+          triuRef(
+            f64(
+              nest(
+                Array.from(x.data).map((v) => v * v),
+                [3, 3],
+              ),
+            ),
+          ),
       },
       {
         label: 'empty [0,3]',

@@ -31,7 +31,12 @@ export const rows: OpRow[] = [
       { label: 'by hand ‖[3, 4]‖ = 5', inputs: () => [f64([3, 4])], f: (x) => norm(x), expected: 5, shape: [] },
       {
         label: 'by hand ord 1 axis 1',
-        inputs: () => [f64([[1, -2], [3, -4]])],
+        inputs: () => [
+          f64([
+            [1, -2],
+            [3, -4],
+          ]),
+        ],
         f: (x) => norm(x, 1, 1),
         expected: [3, 7],
       },
@@ -164,7 +169,12 @@ export const rows: OpRow[] = [
       },
       {
         label: 'zero lane: [[0,0],[3,4]] axis 1',
-        inputs: () => [f64([[0, 0], [3, 4]])],
+        inputs: () => [
+          f64([
+            [0, 0],
+            [3, 4],
+          ]),
+        ],
         f: (x) => norm(x, 2, 1),
         expected: [0, 5],
         gradcheck: false,

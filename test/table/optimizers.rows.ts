@@ -31,7 +31,10 @@ export const rows: OptimizerRow[] = [
     name: 'sgd',
     factory: O.sgd,
     typical: () => O.sgd(0.05, { momentum: 0.9, nesterov: true }),
-    variants: [() => O.sgd(0.1), () => O.sgd(0.05, { momentum: 0.9, dampening: 0.1, weightDecay: 0.01, maximize: true })],
+    variants: [
+      () => O.sgd(0.1),
+      () => O.sgd(0.05, { momentum: 0.9, dampening: 0.1, weightDecay: 0.01, maximize: true }),
+    ],
     fixtures: {
       'sgd plain': () => O.sgd(0.1),
       'sgd momentum': () => O.sgd(0.05, { momentum: 0.9 }),
@@ -82,7 +85,8 @@ export const rows: OptimizerRow[] = [
       'rmsprop torch default': () => O.rmsprop(0.01, 0.99, 1e-8, { epsInSqrt: false }),
       'rmsprop momentum': () => O.rmsprop(0.01, 0.9, 1e-8, { epsInSqrt: false, momentum: 0.9 }),
       'rmsprop centered': () => O.rmsprop(0.01, 0.9, 1e-8, { epsInSqrt: false, centered: true }),
-      'rmsprop centered momentum decay': () => O.rmsprop(0.01, 0.9, 1e-8, { epsInSqrt: false, centered: true, momentum: 0.5, weightDecay: 0.1 }),
+      'rmsprop centered momentum decay': () =>
+        O.rmsprop(0.01, 0.9, 1e-8, { epsInSqrt: false, centered: true, momentum: 0.5, weightDecay: 0.1 }),
       'rmsprop jax': () => O.rmsprop(0.01),
     },
     quadratic: () => O.rmsprop(0.05),
@@ -201,7 +205,9 @@ export const rows: OptimizerRow[] = [
 
 /** Every instance of the table (typical and variants) with a stable label. */
 export function instances(): { label: string; make: () => Optimizer }[] {
-  return rows.flatMap((r) => [r.typical, ...(r.variants ?? [])].map((make, k) => ({ label: `${r.name}${k ? ` (variant ${k})` : ''}`, make })))
+  return rows.flatMap((r) =>
+    [r.typical, ...(r.variants ?? [])].map((make, k) => ({ label: `${r.name}${k ? ` (variant ${k})` : ''}`, make })),
+  )
 }
 
 /**
@@ -212,7 +218,11 @@ export function instances(): { label: string; make: () => Optimizer }[] {
 export function resumeGrads(i: number, params: unknown): unknown {
   const walk = (node: unknown): unknown => {
     if (node && typeof node === 'object' && 'data' in (node as object) && 'shape' in (node as object)) {
-      const t = node as { data: Float32Array; shape: number[]; constructor: new (d: Float32Array, s: number[]) => unknown }
+      const t = node as {
+        data: Float32Array
+        shape: number[]
+        constructor: new (d: Float32Array, s: number[]) => unknown
+      }
       const g = new Float32Array(t.data.length)
       for (let j = 0; j < g.length; j++) g[j] = 0.5 * (t.data[j] - 0.3) + 0.1 * Math.sin(1.7 * i + j)
       return new t.constructor(g, t.shape.slice())

@@ -3,7 +3,19 @@
  * plain loop over every multi-index that groups the input's values by their output position —
  * or from numbers worked out by hand; never from the library's own reduction code.
  */
-import { argmax, logsumexp, max, mean, min, sum, tensor, variance, add, type NestedArray, type Tensor } from '../../src/index.js'
+import {
+  argmax,
+  logsumexp,
+  max,
+  mean,
+  min,
+  sum,
+  tensor,
+  variance,
+  add,
+  type NestedArray,
+  type Tensor,
+} from '../../src/index.js'
 import type { OpRow } from './types.js'
 
 const f64 = { dtype: 'float64' as const }
@@ -16,7 +28,8 @@ export function values(shape: number[], salt = 0): Tensor {
   let n = 1
   for (const s of shape) n *= s
   const out: number[] = []
-  for (let i = 0; i < n; i++) out.push(Math.round(((((i + salt) * 37 + 11) % 101) / 101 * 6 - 3) * 1e4) / 1e4 + i * 1e-6)
+  for (let i = 0; i < n; i++)
+    out.push(Math.round((((((i + salt) * 37 + 11) % 101) / 101) * 6 - 3) * 1e4) / 1e4 + i * 1e-6)
   return tensor(out, { shape, dtype: 'float64' })
 }
 
@@ -38,7 +51,8 @@ export function refReduce(
 ): NestedArray {
   const shape = x.shape
   const nd = shape.length
-  const axes = axis === null ? shape.map((_, i) => i) : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + nd : a))
+  const axes =
+    axis === null ? shape.map((_, i) => i) : (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + nd : a))
   const outShape: number[] = []
   for (let i = 0; i < nd; i++) {
     if (!axes.includes(i)) outShape.push(shape[i])
@@ -90,7 +104,13 @@ type Reducer = (x: Tensor, axis?: number | number[] | null, keepdims?: boolean) 
 
 /** The common axis cases for a reduction, each checked against refReduce with `fn`. */
 function axisCases(op: Reducer, fn: (v: number[]) => number): OpRow['cases'] {
-  const c = (label: string, shape: number[], axis: number | number[] | null, keepdims: boolean, outShape: number[]) => ({
+  const c = (
+    label: string,
+    shape: number[],
+    axis: number | number[] | null,
+    keepdims: boolean,
+    outShape: number[],
+  ) => ({
     label,
     inputs: () => [values(shape)],
     f: (x: Tensor) => op(x, axis, keepdims),
@@ -116,10 +136,43 @@ export const rows: OpRow[] = [
   {
     op: 'sum',
     cases: [
-      { label: 'by hand [[1,2],[3,4]] axis 0', inputs: () => [tensor([[1, 2], [3, 4]], f64)], f: (x) => sum(x, 0), expected: [4, 6] },
-      { label: 'by hand [[1,2],[3,4]] all', inputs: () => [tensor([[1, 2], [3, 4]], f64)], f: (x) => sum(x), expected: 10, shape: [] },
+      {
+        label: 'by hand [[1,2],[3,4]] axis 0',
+        inputs: () => [
+          tensor(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => sum(x, 0),
+        expected: [4, 6],
+      },
+      {
+        label: 'by hand [[1,2],[3,4]] all',
+        inputs: () => [
+          tensor(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => sum(x),
+        expected: 10,
+        shape: [],
+      },
       { label: '0-d tensor', inputs: () => [tensor(2.5, f64)], f: (x) => sum(x), expected: 2.5, shape: [] },
-      { label: 'axis [] reduces nothing', inputs: () => [values([2, 3])], f: (x) => sum(x, []), expected: (x) => x.toArray(), shape: [2, 3] },
+      {
+        label: 'axis [] reduces nothing',
+        inputs: () => [values([2, 3])],
+        f: (x) => sum(x, []),
+        expected: (x) => x.toArray(),
+        shape: [2, 3],
+      },
       {
         label: 'of a broadcast add [2,3] + [3], axis 0',
         inputs: () => [values([2, 3]), values([3], 5)],
@@ -136,38 +189,110 @@ export const rows: OpRow[] = [
   {
     op: 'mean',
     cases: [
-      { label: 'by hand [[1,2],[3,4]] axis 1', inputs: () => [tensor([[1, 2], [3, 4]], f64)], f: (x) => mean(x, 1), expected: [1.5, 3.5] },
+      {
+        label: 'by hand [[1,2],[3,4]] axis 1',
+        inputs: () => [
+          tensor(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => mean(x, 1),
+        expected: [1.5, 3.5],
+      },
       ...axisCases(mean, average),
     ],
   },
   {
     op: 'max',
     cases: [
-      { label: 'by hand [[1,5],[7,2]] axis 1', inputs: () => [tensor([[1, 5], [7, 2]], f64)], f: (x) => max(x, 1), expected: [5, 7] },
+      {
+        label: 'by hand [[1,5],[7,2]] axis 1',
+        inputs: () => [
+          tensor(
+            [
+              [1, 5],
+              [7, 2],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => max(x, 1),
+        expected: [5, 7],
+      },
       ...axisCases(max, largest),
     ],
   },
   {
     op: 'min',
     cases: [
-      { label: 'by hand [[1,5],[7,2]] axis 0', inputs: () => [tensor([[1, 5], [7, 2]], f64)], f: (x) => min(x, 0), expected: [1, 2] },
+      {
+        label: 'by hand [[1,5],[7,2]] axis 0',
+        inputs: () => [
+          tensor(
+            [
+              [1, 5],
+              [7, 2],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => min(x, 0),
+        expected: [1, 2],
+      },
       ...axisCases(min, smallest),
     ],
   },
   {
     op: 'logsumexp',
     cases: [
-      { label: 'by hand [1000, 1000] = 1000 + ln 2', inputs: () => [tensor([1000, 1000], f64)], f: (x) => logsumexp(x), expected: 1000 + Math.LN2 },
-      { label: 'by hand [-1000, -1000, -1000] = -1000 + ln 3', inputs: () => [tensor([-1000, -1000, -1000], f64)], f: (x) => logsumexp(x), expected: -1000 + Math.log(3) },
-      { label: 'by hand [[1000, 0], [-1000, 0]] axis 1', inputs: () => [tensor([[1000, 0], [-1000, 0]], f64)], f: (x) => logsumexp(x, 1), expected: [1000, 0] },
+      {
+        label: 'by hand [1000, 1000] = 1000 + ln 2',
+        inputs: () => [tensor([1000, 1000], f64)],
+        f: (x) => logsumexp(x),
+        expected: 1000 + Math.LN2,
+      },
+      {
+        label: 'by hand [-1000, -1000, -1000] = -1000 + ln 3',
+        inputs: () => [tensor([-1000, -1000, -1000], f64)],
+        f: (x) => logsumexp(x),
+        expected: -1000 + Math.log(3),
+      },
+      {
+        label: 'by hand [[1000, 0], [-1000, 0]] axis 1',
+        inputs: () => [
+          tensor(
+            [
+              [1000, 0],
+              [-1000, 0],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => logsumexp(x, 1),
+        expected: [1000, 0],
+      },
       ...axisCases(logsumexp, lse),
     ],
   },
   {
     op: 'variance',
     cases: [
-      { label: 'by hand [1,2,3,4] = 1.25', inputs: () => [tensor([1, 2, 3, 4], f64)], f: (x) => variance(x), expected: 1.25 },
-      { label: 'by hand [1,2,3,4] correction 1 = 5/3', inputs: () => [tensor([1, 2, 3, 4], f64)], f: (x) => variance(x, 0, false, 1), expected: 5 / 3 },
+      {
+        label: 'by hand [1,2,3,4] = 1.25',
+        inputs: () => [tensor([1, 2, 3, 4], f64)],
+        f: (x) => variance(x),
+        expected: 1.25,
+      },
+      {
+        label: 'by hand [1,2,3,4] correction 1 = 5/3',
+        inputs: () => [tensor([1, 2, 3, 4], f64)],
+        f: (x) => variance(x, 0, false, 1),
+        expected: 5 / 3,
+      },
       {
         label: '[3,4] axis 0 correction 1 keepdims',
         inputs: () => [values([3, 4])],
@@ -188,9 +313,53 @@ export const rows: OpRow[] = [
   {
     op: 'argmax',
     cases: [
-      { label: 'by hand, ties: first wins', inputs: () => [tensor([[1, 9, 9], [4, 0, 2]], f64)], f: (x) => argmax(x, 1), expected: [1, 0], gradcheck: false },
-      { label: 'flat index (axis null)', inputs: () => [tensor([[1, 9], [4, 0]], f64)], f: (x) => argmax(x), expected: 1, shape: [], gradcheck: false },
-      { label: 'flat index keepdims', inputs: () => [tensor([[1, 2], [9, 0]], f64)], f: (x) => argmax(x, null, true), expected: [[2]], shape: [1, 1], gradcheck: false },
+      {
+        label: 'by hand, ties: first wins',
+        inputs: () => [
+          tensor(
+            [
+              [1, 9, 9],
+              [4, 0, 2],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => argmax(x, 1),
+        expected: [1, 0],
+        gradcheck: false,
+      },
+      {
+        label: 'flat index (axis null)',
+        inputs: () => [
+          tensor(
+            [
+              [1, 9],
+              [4, 0],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => argmax(x),
+        expected: 1,
+        shape: [],
+        gradcheck: false,
+      },
+      {
+        label: 'flat index keepdims',
+        inputs: () => [
+          tensor(
+            [
+              [1, 2],
+              [9, 0],
+            ],
+            f64,
+          ),
+        ],
+        f: (x) => argmax(x, null, true),
+        expected: [[2]],
+        shape: [1, 1],
+        gradcheck: false,
+      },
       {
         label: '[3,4,5] axis 1',
         inputs: () => [values([3, 4, 5])],

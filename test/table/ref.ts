@@ -33,7 +33,9 @@ export function nest(values: ArrayLike<number>, shape: number[]): NestedArray {
   if (shape.length === 0) return values[0]
   const st = strides(shape)
   const rec = (axis: number, off: number): NestedArray =>
-    Array.from({ length: shape[axis] }, (_, i) => (axis === shape.length - 1 ? values[off + i] : rec(axis + 1, off + i * st[axis])))
+    Array.from({ length: shape[axis] }, (_, i) =>
+      axis === shape.length - 1 ? values[off + i] : rec(axis + 1, off + i * st[axis]),
+    )
   return rec(0, 0)
 }
 

@@ -45,15 +45,31 @@ export const rows: OpRow[] = [
     cases: [
       {
         label: 'by hand [[1,2,3],[4,5,6]] axis 1',
-        inputs: () => [f64([[1, 2, 3], [4, 5, 6]])],
+        inputs: () => [
+          f64([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+        ],
         f: (x) => cumsum(x, 1),
-        expected: [[1, 3, 6], [4, 9, 15]],
+        expected: [
+          [1, 3, 6],
+          [4, 9, 15],
+        ],
       },
       {
         label: 'by hand [[1,2],[3,4]] axis 0',
-        inputs: () => [f64([[1, 2], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
         f: (x) => cumsum(x, 0),
-        expected: [[1, 2], [4, 6]],
+        expected: [
+          [1, 2],
+          [4, 6],
+        ],
       },
       {
         label: 'no axis: flattened [2,3] -> [6]',
@@ -109,13 +125,23 @@ export const rows: OpRow[] = [
     cases: [
       {
         label: 'by hand [[1,2],[3,4]] axis 1',
-        inputs: () => [f64([[1, 2], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
         f: (x) => prod(x, 1),
         expected: [2, 12],
       },
       {
         label: 'by hand [[1,2],[3,4]] all',
-        inputs: () => [f64([[1, 2], [3, 4]])],
+        inputs: () => [
+          f64([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
         f: (x) => prod(x),
         expected: 24,
         shape: [],
@@ -144,13 +170,25 @@ export const rows: OpRow[] = [
       { label: 'all zeros [0, 0]', inputs: () => [f64([0, 0])], f: (x) => prod(x), expected: 0, shape: [] },
       {
         label: 'zeros in some lanes: [[1,0,2],[0,0,3],[4,5,6]] axis 1',
-        inputs: () => [f64([[1, 0, 2], [0, 0, 3], [4, 5, 6]])],
+        inputs: () => [
+          f64([
+            [1, 0, 2],
+            [0, 0, 3],
+            [4, 5, 6],
+          ]),
+        ],
         f: (x) => prod(x, 1),
         expected: [0, 0, 120],
       },
       {
         label: 'zeros along axis 0 with keepdims: [[0,2],[3,0],[5,7]]',
-        inputs: () => [f64([[0, 2], [3, 0], [5, 7]])],
+        inputs: () => [
+          f64([
+            [0, 2],
+            [3, 0],
+            [5, 7],
+          ]),
+        ],
         f: (x) => prod(x, 0, true),
         expected: [[0, 0]],
       },

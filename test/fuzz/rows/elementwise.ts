@@ -7,7 +7,16 @@ import fc from 'fast-check'
 import * as ops from '../../../src/ops/index.js'
 import type { DType, Tensor } from '../../../src/index.js'
 import { anyDtype, stored, tensorArb } from '../arbitraries.js'
-import { binary, broadcastCase, numberParam, operandsArb, unary, unaryWith, withJunk, type RefOptions } from '../builders.js'
+import {
+  binary,
+  broadcastCase,
+  numberParam,
+  operandsArb,
+  unary,
+  unaryWith,
+  withJunk,
+  type RefOptions,
+} from '../builders.js'
 import { erfc, powC, refuse, result } from '../reference.js'
 import type { FuzzCase, FuzzRow } from '../types.js'
 
@@ -24,7 +33,8 @@ function roundHalfEven(x: number): number {
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))
 /** ln(1 + e^(βx))/β, with the large-x branch written as x + e^(−βx)/β. */
-const softplus = (x: number, beta: number) => (beta * x > 30 ? x + Math.exp(-beta * x) / beta : Math.log1p(Math.exp(beta * x)) / beta)
+const softplus = (x: number, beta: number) =>
+  beta * x > 30 ? x + Math.exp(-beta * x) / beta : Math.log1p(Math.exp(beta * x)) / beta
 const clampRef = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi)
 
 /** min and max of clamp: a number, null or undefined each. */
@@ -56,26 +66,46 @@ export const rows: FuzzRow[] = [
   unary('gelu', 'unary', ops.gelu, (x) => 0.5 * x * erfc(-x / Math.SQRT2), { rtol: 1e-6 }),
   unary('silu', 'unary', ops.silu, (x) => x * sigmoid(x)),
   unary('softsign', 'unary', ops.softsign, (x) => x / (1 + Math.abs(x))),
-  unaryWith('leakyRelu', 'unary', numberParam([0.01, 0.2, -0.5, 1.5]), ops.leakyRelu, () => null, (x, s) => (x > 0 ? x : s * x)),
   unaryWith(
-    'elu', 'unary', numberParam([1, 0.5, -1, 2]), ops.elu,
+    'leakyRelu',
+    'unary',
+    numberParam([0.01, 0.2, -0.5, 1.5]),
+    ops.leakyRelu,
+    () => null,
+    (x, s) => (x > 0 ? x : s * x),
+  ),
+  unaryWith(
+    'elu',
+    'unary',
+    numberParam([1, 0.5, -1, 2]),
+    ops.elu,
     (a) => (Number.isFinite(a) ? null : 'alpha must be finite'),
     (x, a) => (x > 0 ? x : a * Math.expm1(x)),
   ),
   unaryWith(
-    'softplus', 'unary', numberParam([1, 2, 0.5, -1]), ops.softplus,
+    'softplus',
+    'unary',
+    numberParam([1, 2, 0.5, -1]),
+    ops.softplus,
     (b) => (b > 0 && Number.isFinite(b) ? null : 'beta must be positive and finite'),
     softplus,
   ),
   unaryWith(
-    'hardtanh', 'unary', fc.tuple(numberParam([-1, -2, 0]), numberParam([1, 0.5, 0])), (x, p) => ops.hardtanh(x, p?.[0], p?.[1]),
+    'hardtanh',
+    'unary',
+    fc.tuple(numberParam([-1, -2, 0]), numberParam([1, 0.5, 0])),
+    (x, p) => ops.hardtanh(x, p?.[0], p?.[1]),
     ([lo, hi]) => (lo < hi ? null : 'min must be below max'),
     (x, [lo, hi]) => clampRef(x, lo, hi),
   ),
   unaryWith(
-    'clamp', 'unary', fc.tuple(bound, bound), (x, p) => ops.clamp(x, p?.[0], p?.[1]),
+    'clamp',
+    'unary',
+    fc.tuple(bound, bound),
+    (x, p) => ops.clamp(x, p?.[0], p?.[1]),
     // NumPy's clip accepts min > max (every element becomes max); tapegrad refuses it by name.
-    ([lo, hi]) => (Number.isNaN(lo) || Number.isNaN(hi) || (lo ?? -Infinity) > (hi ?? Infinity) ? 'invalid bounds' : null),
+    ([lo, hi]) =>
+      Number.isNaN(lo) || Number.isNaN(hi) || (lo ?? -Infinity) > (hi ?? Infinity) ? 'invalid bounds' : null,
     (x, [lo, hi]) => clampRef(x, lo ?? -Infinity, hi ?? Infinity),
   ),
   astypeRow(),
@@ -103,22 +133,35 @@ function logaddexp(x: number, y: number): number {
 }
 
 function astypeRow(): FuzzRow {
-  const target = fc.constantFrom<unknown>('float32', 'float64', 'int32', 'float32', 'float64', 'int32', 'float16', undefined)
-  const cases = fc.tuple(tensorArb(4, anyDtype), target).map(
-    ([x, dtype]): FuzzCase => ({
-      tensors: [x],
-      args: [dtype],
-      call: (t) => ops.astype(t(0), dtype as DType),
-      expected: () => {
-        if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') return refuse('unsupported dtype')
-        if (dtype !== 'int32') return result(x.shape, dtype, x.values.map((v) => stored(v, dtype)), { signedZeros: true })
-        // NumPy's cast of NaN, ±∞ or a value beyond int32 is undefined (it gives INT_MIN with a
-        // warning); tapegrad refuses it rather than store a wrong integer.
-        if (x.values.some((v) => !(Math.abs(Math.trunc(v)) <= 2147483647))) return refuse('not representable in int32')
-        return result(x.shape, 'int32', x.values.map(Math.trunc))
-      },
-    }),
+  const target = fc.constantFrom<unknown>(
+    'float32',
+    'float64',
+    'int32',
+    'float32',
+    'float64',
+    'int32',
+    'float16',
+    undefined,
   )
+  const cases = fc.tuple(tensorArb(4, anyDtype), target).map(([x, dtype]): FuzzCase => ({
+    tensors: [x],
+    args: [dtype],
+    call: (t) => ops.astype(t(0), dtype as DType),
+    expected: () => {
+      if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') return refuse('unsupported dtype')
+      if (dtype !== 'int32')
+        return result(
+          x.shape,
+          dtype,
+          x.values.map((v) => stored(v, dtype)),
+          { signedZeros: true },
+        )
+      // NumPy's cast of NaN, ±∞ or a value beyond int32 is undefined (it gives INT_MIN with a
+      // warning); tapegrad refuses it rather than store a wrong integer.
+      if (x.values.some((v) => !(Math.abs(Math.trunc(v)) <= 2147483647))) return refuse('not representable in int32')
+      return result(x.shape, 'int32', x.values.map(Math.trunc))
+    },
+  }))
   return { op: 'astype', family: 'unary', cases: withJunk(cases, (j) => ops.astype(j as Tensor, 'float32')) }
 }
 
@@ -126,7 +169,10 @@ function whereRow(): FuzzRow {
   const cases = fc.tuple(operandsArb(3), anyDtype).map(([operands, condDtype]) => {
     const [c0, ...rest] = operands
     // The condition is a tensor of its own dtype (any); a number there must be refused.
-    const cond = 'tensor' in c0 ? { tensor: { ...c0.tensor, dtype: condDtype, values: c0.tensor.values.map((v) => stored(v, condDtype)) } } : c0
+    const cond =
+      'tensor' in c0
+        ? { tensor: { ...c0.tensor, dtype: condDtype, values: c0.tensor.values.map((v) => stored(v, condDtype)) } }
+        : c0
     const c = broadcastCase(
       [cond, ...rest],
       ([k, a, b]) => ops.where(k as Tensor, a, b),

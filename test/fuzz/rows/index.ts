@@ -8,4 +8,12 @@ import { rows as more } from './more.js'
 import { rows as reductions } from './reductions.js'
 import { rows as windows } from './windows.js'
 
-export const allRows: FuzzRow[] = [...elementwise, ...reductions, ...layout, ...more, ...indexing, ...losses, ...windows]
+export const allRows: FuzzRow[] = [
+  ...elementwise,
+  ...reductions,
+  ...layout,
+  ...more,
+  ...indexing,
+  ...losses,
+  ...windows,
+]

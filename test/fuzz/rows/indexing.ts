@@ -12,7 +12,16 @@
 import fc from 'fast-check'
 import * as ops from '../../../src/ops/index.js'
 import type { Tensor } from '../../../src/index.js'
-import { anyDtype, mostlyValidAxis, rankedShapeArb, shapeArb, sizeOf, stored, tensorOf, type TSpec } from '../arbitraries.js'
+import {
+  anyDtype,
+  mostlyValidAxis,
+  rankedShapeArb,
+  shapeArb,
+  sizeOf,
+  stored,
+  tensorOf,
+  type TSpec,
+} from '../arbitraries.js'
 import { withJunk } from '../builders.js'
 import { indices, ravel, refuse, result, sliceIndices } from '../reference.js'
 import type { Expected, FuzzCase, FuzzRow, Result } from '../types.js'
@@ -23,7 +32,12 @@ const oneTensor = <A>(args: (shape: number[]) => fc.Arbitrary<A>, dtypes = anyDt
 
 /** A copy of x's elements: out[idx] = x[src(idx)], zeros signed. */
 function picked(x: TSpec, shape: number[], src: (idx: number[]) => number[], dtype = x.dtype): Result {
-  return result(shape, dtype, indices(shape).map((idx) => x.values[ravel(src(idx), x.shape)]), { signedZeros: true })
+  return result(
+    shape,
+    dtype,
+    indices(shape).map((idx) => x.values[ravel(src(idx), x.shape)]),
+    { signedZeros: true },
+  )
 }
 
 // ---- slice ------------------------------------------------------------------------------------
@@ -42,18 +56,28 @@ const specArb = (n: number): fc.Arbitrary<unknown> =>
     { weight: 6, arbitrary: fc.integer({ min: -n - 1, max: n }) },
     {
       weight: 24,
-      arbitrary: fc.tuple(boundArb(n), boundArb(n), fc.oneof(
-        { weight: 16, arbitrary: fc.constantFrom(1, 2, 3, -1, -2) },
-        // An omitted or null step is 1 (Python's None); 0 and 1.5 are refused.
-        { weight: 6, arbitrary: fc.constantFrom(undefined, null) },
-        { weight: 1, arbitrary: fc.constantFrom(0, 1.5) },
-      ), fc.integer({ min: 0, max: 3 })).map(([a, b, s, len]) => [a, b, s].slice(0, len)),
+      arbitrary: fc
+        .tuple(
+          boundArb(n),
+          boundArb(n),
+          fc.oneof(
+            { weight: 16, arbitrary: fc.constantFrom(1, 2, 3, -1, -2) },
+            // An omitted or null step is 1 (Python's None); 0 and 1.5 are refused.
+            { weight: 6, arbitrary: fc.constantFrom(undefined, null) },
+            { weight: 1, arbitrary: fc.constantFrom(0, 1.5) },
+          ),
+          fc.integer({ min: 0, max: 3 }),
+        )
+        .map(([a, b, s, len]) => [a, b, s].slice(0, len)),
     },
     { weight: 1, arbitrary: fc.constantFrom<unknown>(0.5, 'x', [0, 1, 1, 1], {}) },
   )
 /** One spec per axis; sometimes fewer (the rest take whole axes) or one more than the axes. */
-const sliceArb = oneTensor((s) => fc.tuple(fc.tuple(...s.map((n) => specArb(n))), fc.constantFrom(0, 0, 0, 0, 0, 0, 1, -1), specArb(2))
-  .map(([specs, more, extra]) => (more > 0 ? [...specs, extra] : more < 0 ? specs.slice(0, -1) : specs)))
+const sliceArb = oneTensor((s) =>
+  fc
+    .tuple(fc.tuple(...s.map((n) => specArb(n))), fc.constantFrom(0, 0, 0, 0, 0, 0, 1, -1), specArb(2))
+    .map(([specs, more, extra]) => (more > 0 ? [...specs, extra] : more < 0 ? specs.slice(0, -1) : specs)),
+)
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v)
 const isBound = (v: unknown) => v === null || v === undefined || isInt(v)
@@ -103,7 +127,11 @@ const indexValue = (n: number, integers: boolean) => {
   const outside = fc.constantFrom(-n - 1, n)
   return integers
     ? fc.oneof({ weight: 30, arbitrary: inRange }, { weight: 1, arbitrary: outside })
-    : fc.oneof({ weight: 30, arbitrary: inRange }, { weight: 1, arbitrary: outside }, { weight: 1, arbitrary: fc.constantFrom(0.5, NaN, Infinity, -0) })
+    : fc.oneof(
+        { weight: 30, arbitrary: inRange },
+        { weight: 1, arbitrary: outside },
+        { weight: 1, arbitrary: fc.constantFrom(0.5, NaN, Infinity, -0) },
+      )
 }
 
 /** Indices in every form; `oneD` (indexSelect) draws the 1-D forms more often. */
@@ -115,36 +143,61 @@ const indexArb = (n: number, oneD: boolean): fc.Arbitrary<IndexArg> => {
     { weight: w, arbitrary: fc.record({ kind: fc.constant('array' as const), vs: list(false) }) },
     { weight: w, arbitrary: fc.record({ kind: fc.constant('int32array' as const), vs: list(true) }) },
     // Rows of one length, or ragged ones now and then (which NumPy refuses too).
-    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.boolean())
-      .chain(([r, c, ragged, ints]) => fc.tuple(...Array.from({ length: r }, (_, i) => fc.array(indexValue(n, ints),
-        { minLength: ragged && i === r - 1 ? c + 1 : c, maxLength: ragged && i === r - 1 ? c + 1 : c }))))
+    fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.boolean())
+      .chain(([r, c, ragged, ints]) =>
+        fc.tuple(
+          ...Array.from({ length: r }, (_, i) =>
+            fc.array(indexValue(n, ints), {
+              minLength: ragged && i === r - 1 ? c + 1 : c,
+              maxLength: ragged && i === r - 1 ? c + 1 : c,
+            }),
+          ),
+        ),
+      )
       .map((rows): IndexArg => ({ kind: 'nested', rows })),
-    fc.tuple(shapeArb(2, fc.integer({ min: 0, max: 3 })), fc.constantFrom('int32' as const, 'int32' as const, 'float32' as const, 'float64' as const))
-      .chain(([s, d]) => fc.array(indexValue(n, d === 'int32'), { minLength: sizeOf(s), maxLength: sizeOf(s) })
-        .map((vs): IndexArg => ({ kind: 'tensor', t: { shape: s, dtype: d, values: vs.map((v) => stored(v, d)) } }))),
+    fc
+      .tuple(
+        shapeArb(2, fc.integer({ min: 0, max: 3 })),
+        fc.constantFrom('int32' as const, 'int32' as const, 'float32' as const, 'float64' as const),
+      )
+      .chain(([s, d]) =>
+        fc
+          .array(indexValue(n, d === 'int32'), { minLength: sizeOf(s), maxLength: sizeOf(s) })
+          .map((vs): IndexArg => ({ kind: 'tensor', t: { shape: s, dtype: d, values: vs.map((v) => stored(v, d)) } })),
+      ),
   )
 }
 
 /** The indices as flat values and a shape, or the reason NumPy refuses them (ragged). */
 function readIndex(ix: IndexArg): { vs: number[]; shape: number[] } | string {
   switch (ix.kind) {
-    case 'number': return { vs: [ix.v], shape: [] }
-    case 'array': case 'int32array': return { vs: ix.vs, shape: [ix.vs.length] }
+    case 'number':
+      return { vs: [ix.v], shape: [] }
+    case 'array':
+    case 'int32array':
+      return { vs: ix.vs, shape: [ix.vs.length] }
     case 'nested':
       if (ix.rows.some((r) => r.length !== ix.rows[0].length)) return 'ragged indices'
       return { vs: ix.rows.flat(), shape: [ix.rows.length, ix.rows[0].length] }
-    case 'tensor': return { vs: ix.t.values, shape: ix.t.shape }
+    case 'tensor':
+      return { vs: ix.t.values, shape: ix.t.shape }
   }
 }
 
 /** The indices as the call passes them (`t(1)` builds the tensor form). */
 function passIndex(ix: IndexArg, t: (i: number) => Tensor): unknown {
   switch (ix.kind) {
-    case 'number': return ix.v
-    case 'array': return ix.vs.slice()
-    case 'int32array': return Int32Array.from(ix.vs)
-    case 'nested': return ix.rows.map((r) => r.slice())
-    case 'tensor': return t(1)
+    case 'number':
+      return ix.v
+    case 'array':
+      return ix.vs.slice()
+    case 'int32array':
+      return Int32Array.from(ix.vs)
+    case 'nested':
+      return ix.rows.map((r) => r.slice())
+    case 'tensor':
+      return t(1)
   }
 }
 
@@ -172,7 +225,8 @@ function takeRef(x: TSpec, ix: IndexArg, axis: number, oneD: boolean): Expected 
 }
 
 function takeRow(op: 'gather' | 'indexSelect'): FuzzRow {
-  const cases = fc.tuple(rankedShapeArb(3), anyDtype)
+  const cases = fc
+    .tuple(rankedShapeArb(3), anyDtype)
     .chain(([s, d]) => fc.tuple(tensorOf(s, d), mostlyValidAxis(s.length)))
     .chain(([x, axis]) => {
       const nd = x.shape.length
@@ -202,7 +256,11 @@ const sectionsArb = (n: number): fc.Arbitrary<number | number[]> =>
     { weight: 1, arbitrary: fc.constantFrom(0, -1, 1.5, NaN) },
     {
       weight: 4,
-      arbitrary: fc.tuple(fc.array(fc.integer({ min: 0, max: n }), { maxLength: 3 }), fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 1, -1))
+      arbitrary: fc
+        .tuple(
+          fc.array(fc.integer({ min: 0, max: n }), { maxLength: 3 }),
+          fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 1, -1),
+        )
         .map(([cuts, off]) => {
           // Sizes between sorted cut points sum to n; `off` breaks the sum now and then.
           const c = [0, ...cuts.sort((p, q) => p - q), n]
@@ -235,7 +293,11 @@ function splitRef(x: TSpec, sections: number | number[], axis: number): Expected
   return sizes.map((s) => {
     const from = at
     at += s
-    return picked(x, x.shape.map((v, i) => (i === a ? s : v)), (idx) => idx.map((v, i) => (i === a ? v + from : v)))
+    return picked(
+      x,
+      x.shape.map((v, i) => (i === a ? s : v)),
+      (idx) => idx.map((v, i) => (i === a ? v + from : v)),
+    )
   })
 }
 
@@ -248,8 +310,16 @@ const widthsArb = (nd: number): fc.Arbitrary<unknown> => {
   return fc.oneof(
     { weight: 10, arbitrary: fc.array(pair, { minLength: nd, maxLength: nd }) },
     { weight: 1, arbitrary: fc.array(pair, { maxLength: nd + 1 }) },
-    { weight: 1, arbitrary: fc.tuple(fc.array(pair, { minLength: nd, maxLength: nd }), fc.nat(), fc.constantFrom<unknown>([-1, 0], [1.5, 0], [1], [0, 0, 0], 2, null))
-      .map(([ws, k, bad]) => (nd === 0 ? [bad] : ws.map((p, i) => (i === k % nd ? bad : p)))) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.array(pair, { minLength: nd, maxLength: nd }),
+          fc.nat(),
+          fc.constantFrom<unknown>([-1, 0], [1.5, 0], [1], [0, 0, 0], 2, null),
+        )
+        .map(([ws, k, bad]) => (nd === 0 ? [bad] : ws.map((p, i) => (i === k % nd ? bad : p)))),
+    },
     { weight: 1, arbitrary: fc.constantFrom<unknown>([1, 2], [1], 'x') },
   )
 }
@@ -264,52 +334,74 @@ const padValueArb = fc.oneof(
 function padRef(x: TSpec, widths: unknown, value: number | undefined): Expected {
   const nd = x.shape.length
   if (!Array.isArray(widths) || widths.length !== nd) return refuse('one [before, after] pair per axis')
-  if (widths.some((p) => !Array.isArray(p) || p.length !== 2 || !p.every((v) => isInt(v) && v >= 0))) return refuse('bad pair')
+  if (widths.some((p) => !Array.isArray(p) || p.length !== 2 || !p.every((v) => isInt(v) && v >= 0)))
+    return refuse('bad pair')
   const v = value ?? 0
   // An int32 tensor cannot hold a non-integer or a value outside [−2³¹, 2³¹) (NumPy: unsafe cast).
-  if (x.dtype === 'int32' && (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)) return refuse('value does not fit int32')
+  if (x.dtype === 'int32' && (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31))
+    return refuse('value does not fit int32')
   const ws = widths as [number, number][]
   const shape = x.shape.map((n, k) => ws[k][0] + n + ws[k][1])
-  return result(shape, x.dtype, indices(shape).map((idx) => {
-    const src = idx.map((i, k) => i - ws[k][0])
-    return src.every((i, k) => i >= 0 && i < x.shape[k]) ? x.values[ravel(src, x.shape)] : stored(v, x.dtype)
-  }), { signedZeros: true })
+  return result(
+    shape,
+    x.dtype,
+    indices(shape).map((idx) => {
+      const src = idx.map((i, k) => i - ws[k][0])
+      return src.every((i, k) => i >= 0 && i < x.shape[k]) ? x.values[ravel(src, x.shape)] : stored(v, x.dtype)
+    }),
+    { signedZeros: true },
+  )
 }
 
 export const rows: FuzzRow[] = [
   {
     op: 'slice',
     family: 'indexing',
-    cases: withJunk(sliceArb.map(([x, specs]): FuzzCase => ({
-      tensors: [x], args: [specs], call: (t) => ops.slice(t(0), specs as ops.SliceSpec[]), expected: () => sliceRef(x, specs),
-    })), (j) => ops.slice(j as Tensor, [])),
+    cases: withJunk(
+      sliceArb.map(([x, specs]): FuzzCase => ({
+        tensors: [x],
+        args: [specs],
+        call: (t) => ops.slice(t(0), specs as ops.SliceSpec[]),
+        expected: () => sliceRef(x, specs),
+      })),
+      (j) => ops.slice(j as Tensor, []),
+    ),
   },
   takeRow('gather'),
   takeRow('indexSelect'),
   {
     op: 'split',
     family: 'indexing',
-    cases: withJunk(oneTensor((s) => mostlyValidAxis(s.length), anyDtype, 3)
-      .chain(([x, axis]) => {
-        // The sizes are drawn for the axis split (for an invalid axis, any will do).
-        const nd = x.shape.length
-        const n = Number.isInteger(axis) && axis >= -nd && axis < nd ? x.shape[axis < 0 ? axis + nd : axis] : 2
-        return fc.tuple(fc.constant(x), sectionsArb(n), fc.constant(axis))
-      })
-      .map(([x, sec, axis]): FuzzCase => ({
-        tensors: [x], args: [sec, axis],
-        call: (t) => ops.split(t(0), Array.isArray(sec) ? sec.slice() : sec, axis),
-        expected: () => splitRef(x, sec, axis),
-      })), (j) => ops.split(j as Tensor, 1)),
+    cases: withJunk(
+      oneTensor((s) => mostlyValidAxis(s.length), anyDtype, 3)
+        .chain(([x, axis]) => {
+          // The sizes are drawn for the axis split (for an invalid axis, any will do).
+          const nd = x.shape.length
+          const n = Number.isInteger(axis) && axis >= -nd && axis < nd ? x.shape[axis < 0 ? axis + nd : axis] : 2
+          return fc.tuple(fc.constant(x), sectionsArb(n), fc.constant(axis))
+        })
+        .map(([x, sec, axis]): FuzzCase => ({
+          tensors: [x],
+          args: [sec, axis],
+          call: (t) => ops.split(t(0), Array.isArray(sec) ? sec.slice() : sec, axis),
+          expected: () => splitRef(x, sec, axis),
+        })),
+      (j) => ops.split(j as Tensor, 1),
+    ),
   },
   {
     op: 'pad',
     family: 'shape',
-    cases: withJunk(oneTensor((s) => fc.tuple(widthsArb(s.length), padValueArb), anyDtype, 3)
-      .map(([x, [widths, value]]): FuzzCase => ({
-        tensors: [x], args: [widths, value],
-        call: (t) => ops.pad(t(0), widths as [number, number][], value),
-        expected: () => padRef(x, widths, value),
-      })), (j) => ops.pad(j as Tensor, [])),
+    cases: withJunk(
+      oneTensor((s) => fc.tuple(widthsArb(s.length), padValueArb), anyDtype, 3).map(
+        ([x, [widths, value]]): FuzzCase => ({
+          tensors: [x],
+          args: [widths, value],
+          call: (t) => ops.pad(t(0), widths as [number, number][], value),
+          expected: () => padRef(x, widths, value),
+        }),
+      ),
+      (j) => ops.pad(j as Tensor, []),
+    ),
   },
 ]

@@ -6,7 +6,16 @@
 import fc from 'fast-check'
 import * as ops from '../../../src/ops/index.js'
 import type { Tensor } from '../../../src/index.js'
-import { anyDtype, floatDtype, oneAxisArb, positiveDim, shapeArb, sizeOf, tensorOf, type TSpec } from '../arbitraries.js'
+import {
+  anyDtype,
+  floatDtype,
+  oneAxisArb,
+  positiveDim,
+  shapeArb,
+  sizeOf,
+  tensorOf,
+  type TSpec,
+} from '../arbitraries.js'
 import { int32Refused, withJunk } from '../builders.js'
 import { absSum, broadcast, fmt, indices, normalizeAxes, ravel, readBroadcast, refuse, result } from '../reference.js'
 import type { Expected, Family, FuzzCase, FuzzRow } from '../types.js'
@@ -19,27 +28,39 @@ function row<A>(
   call: (xs: Tensor[], a: A) => unknown,
   ref: (xs: TSpec[], a: A) => Expected,
 ): FuzzRow {
-  const cases = arb.map(
-    ([xs, a]): FuzzCase => ({
-      tensors: xs,
-      args: [a],
-      call: (t) => call(xs.map((_, i) => t(i)), a),
-      expected: () => ref(xs, a),
-    }),
-  )
+  const cases = arb.map(([xs, a]): FuzzCase => ({
+    tensors: xs,
+    args: [a],
+    call: (t) =>
+      call(
+        xs.map((_, i) => t(i)),
+        a,
+      ),
+    expected: () => ref(xs, a),
+  }))
   return { op, family, cases: withJunk(cases, (j) => call([j as Tensor, j as Tensor], undefined as A)) }
 }
 
 /** A tensor of any shape with its args drawn from its shape. */
 const oneTensor = <A>(args: (shape: number[]) => fc.Arbitrary<A>, dtypes = anyDtype, maxRank = 4) =>
-  fc.tuple(shapeArb(maxRank), dtypes).chain(([s, d]) => fc.tuple(tensorOf(s, d).map((x) => [x]), args(s)))
+  fc.tuple(shapeArb(maxRank), dtypes).chain(([s, d]) =>
+    fc.tuple(
+      tensorOf(s, d).map((x) => [x]),
+      args(s),
+    ),
+  )
 
 /** out[idx] = x[src(idx)], or 0 where src gives null. */
 function moved(x: TSpec, shape: number[], src: (idx: number[]) => number[] | null): Expected {
-  return result(shape, x.dtype, indices(shape).map((idx) => {
-    const s = src(idx)
-    return s === null ? 0 : x.values[ravel(s, x.shape)]
-  }), { signedZeros: true })
+  return result(
+    shape,
+    x.dtype,
+    indices(shape).map((idx) => {
+      const s = src(idx)
+      return s === null ? 0 : x.values[ravel(s, x.shape)]
+    }),
+    { signedZeros: true },
+  )
 }
 
 /** A permutation of 0..n−1, or sometimes a broken one (repeated, out of range, too short). */
@@ -54,44 +75,73 @@ function permRef(x: TSpec, perm: number[]): Expected {
   const norm = normalizeAxes(perm, n)
   if (typeof norm === 'string' || norm.length !== n) return refuse('not a permutation')
   const p = perm.map((a) => (a < 0 ? a + n : a))
-  return moved(x, p.map((a) => x.shape[a]), (idx) => {
-    const s = new Array<number>(n)
-    p.forEach((a, i) => (s[a] = idx[i]))
-    return s
-  })
+  return moved(
+    x,
+    p.map((a) => x.shape[a]),
+    (idx) => {
+      const s = new Array<number>(n)
+      p.forEach((a, i) => (s[a] = idx[i]))
+      return s
+    },
+  )
 }
 
-const softmaxRef = (log: boolean) => ([x]: TSpec[], axis: number): Expected => {
-  if (x.dtype === 'int32') return int32Refused
-  const n = x.shape.length
-  // A 0-d tensor has no axis to normalise over: refused, as scipy.special.softmax (PyTorch accepts it).
-  if (!Number.isInteger(axis) || axis < -n || axis >= n) return refuse('axis out of range')
-  const a = axis < 0 ? axis + n : axis
-  const out = x.values.map((_, k) => {
-    const idx = indices(x.shape)[k]
-    const line = Array.from({ length: x.shape[a] }, (_, j) => x.values[ravel(idx.map((v, i) => (i === a ? j : v)), x.shape)])
-    const m = Math.max(...line)
-    // A line with +∞ (and no NaN): NumPy / PyTorch give NaN everywhere (∞ − ∞); tapegrad does not
-    // subtract an infinite max and gives NaN at the ∞ and its limit elsewhere. Not checked there.
-    if (m === Infinity) return null
-    const s = line.reduce((acc, v) => acc + Math.exp(v - m), 0)
-    return log ? x.values[k] - m - Math.log(s) : Math.exp(x.values[k] - m) / s
-  })
-  return result(x.shape, x.dtype, out, { rtol: 1e-4 })
-}
+const softmaxRef =
+  (log: boolean) =>
+  ([x]: TSpec[], axis: number): Expected => {
+    if (x.dtype === 'int32') return int32Refused
+    const n = x.shape.length
+    // A 0-d tensor has no axis to normalise over: refused, as scipy.special.softmax (PyTorch accepts it).
+    if (!Number.isInteger(axis) || axis < -n || axis >= n) return refuse('axis out of range')
+    const a = axis < 0 ? axis + n : axis
+    const out = x.values.map((_, k) => {
+      const idx = indices(x.shape)[k]
+      const line = Array.from(
+        { length: x.shape[a] },
+        (_, j) =>
+          x.values[
+            ravel(
+              idx.map((v, i) => (i === a ? j : v)),
+              x.shape,
+            )
+          ],
+      )
+      const m = Math.max(...line)
+      // A line with +∞ (and no NaN): NumPy / PyTorch give NaN everywhere (∞ − ∞); tapegrad does not
+      // subtract an infinite max and gives NaN at the ∞ and its limit elsewhere. Not checked there.
+      if (m === Infinity) return null
+      const s = line.reduce((acc, v) => acc + Math.exp(v - m), 0)
+      return log ? x.values[k] - m - Math.log(s) : Math.exp(x.values[k] - m) / s
+    })
+    return result(x.shape, x.dtype, out, { rtol: 1e-4 })
+  }
 
 function cumsumRef([x]: TSpec[], axis: number | undefined): Expected {
   const n = x.shape.length
   if (axis === undefined) {
     let acc = 0
-    return result([x.values.length], x.dtype, x.values.map((v) => (acc += v)), { scale: cumScale(x.values) })
+    return result(
+      [x.values.length],
+      x.dtype,
+      x.values.map((v) => (acc += v)),
+      { scale: cumScale(x.values) },
+    )
   }
   if (!Number.isInteger(axis) || axis < -n || axis >= n) return refuse('axis out of range')
   const a = axis < 0 ? axis + n : axis
   const vals: number[] = []
   const scale: number[] = []
   for (const idx of indices(x.shape)) {
-    const line = Array.from({ length: idx[a] + 1 }, (_, j) => x.values[ravel(idx.map((v, i) => (i === a ? j : v)), x.shape)])
+    const line = Array.from(
+      { length: idx[a] + 1 },
+      (_, j) =>
+        x.values[
+          ravel(
+            idx.map((v, i) => (i === a ? j : v)),
+            x.shape,
+          )
+        ],
+    )
     vals.push(line.reduce((p, q) => p + q, 0))
     scale.push(absSum(line))
   }
@@ -152,81 +202,204 @@ function matmulRef([a, b]: TSpec[]): Expected {
 
 /** Operands of matmul: matching inner sizes mostly, batch axes that broadcast mostly. */
 const matmulArb: fc.Arbitrary<[TSpec[], undefined]> = fc
-  .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), positiveDim, positiveDim, positiveDim,
-    fc.option(positiveDim, { freq: 8 }), shapeArb(2), floatDtype, fc.option(floatDtype, { freq: 12 }))
+  .tuple(
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 0, max: 3 }),
+    positiveDim,
+    positiveDim,
+    positiveDim,
+    fc.option(positiveDim, { freq: 8 }),
+    shapeArb(2),
+    floatDtype,
+    fc.option(floatDtype, { freq: 12 }),
+  )
   .chain(([ra, rb, m, k, n, k2, batch, d, d2]) => {
     const sa = ra === 0 ? [] : ra === 1 ? [k] : [...batch.slice(0, ra - 2), m, k]
-    const sb = rb === 0 ? [] : rb === 1 ? [k2 ?? k] : [...batch.slice(0, rb - 2).map((v, i) => (i % 2 ? 1 : v)), k2 ?? k, n]
+    const sb =
+      rb === 0 ? [] : rb === 1 ? [k2 ?? k] : [...batch.slice(0, rb - 2).map((v, i) => (i % 2 ? 1 : v)), k2 ?? k, n]
     return fc.tuple(tensorOf(sa, d), tensorOf(sb, d2 ?? d))
   })
   .map(([a, b]) => [[a, b], undefined])
 
 const kArb = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(0.5))
 // int32 is kept (as NumPy's tril on integers).
-const triRef = (upper: boolean) => ([x]: TSpec[], k: number): Expected => {
-  if (x.shape.length < 2) return refuse('needs 2 axes (as PyTorch)')
-  if (!Number.isInteger(k)) return refuse('k must be an integer')
-  const n = x.shape.length
-  return moved(x, x.shape, (idx) => {
-    const d = idx[n - 1] - idx[n - 2]
-    return (upper ? d >= k : d <= k) ? idx : null
-  })
-}
+const triRef =
+  (upper: boolean) =>
+  ([x]: TSpec[], k: number): Expected => {
+    if (x.shape.length < 2) return refuse('needs 2 axes (as PyTorch)')
+    if (!Number.isInteger(k)) return refuse('k must be an integer')
+    const n = x.shape.length
+    return moved(x, x.shape, (idx) => {
+      const d = idx[n - 1] - idx[n - 2]
+      return (upper ? d >= k : d <= k) ? idx : null
+    })
+  }
 
 export const rows: FuzzRow[] = [
-  row('permute', 'shape', oneTensor((s) => permArb(s.length)), ([x], p) => ops.permute(x, p), ([x], p) => permRef(x, p)),
-  row('transpose', 'shape', oneTensor((s) => fc.option(permArb(s.length), { nil: undefined })),
-        // Without axes tapegrad swaps the last two axes (its documented Aᵀ), where NumPy reverses them all.
-    ([x], p) => ops.transpose(x, p), ([x], p) => permRef(x, p ?? swapLastTwo(x.shape.length))),
-  row('flip', 'shape', oneTensor((s) => fc.option(fc.array(oneAxisArb(s.length), { maxLength: s.length }), { nil: undefined })),
-    ([x], axis) => ops.flip(x, axis), ([x], axis) => {
+  row(
+    'permute',
+    'shape',
+    oneTensor((s) => permArb(s.length)),
+    ([x], p) => ops.permute(x, p),
+    ([x], p) => permRef(x, p),
+  ),
+  row(
+    'transpose',
+    'shape',
+    oneTensor((s) => fc.option(permArb(s.length), { nil: undefined })),
+    // Without axes tapegrad swaps the last two axes (its documented Aᵀ), where NumPy reverses them all.
+    ([x], p) => ops.transpose(x, p),
+    ([x], p) => permRef(x, p ?? swapLastTwo(x.shape.length)),
+  ),
+  row(
+    'flip',
+    'shape',
+    oneTensor((s) => fc.option(fc.array(oneAxisArb(s.length), { maxLength: s.length }), { nil: undefined })),
+    ([x], axis) => ops.flip(x, axis),
+    ([x], axis) => {
       const axes = normalizeAxes(axis, x.shape.length)
       if (typeof axes === 'string') return refuse(axes)
       return moved(x, x.shape, (idx) => idx.map((v, i) => (axes.includes(i) ? x.shape[i] - 1 - v : v)))
-    }),
-  row('tril', 'shape', oneTensor(() => kArb), ([x], k) => ops.tril(x, k), triRef(false)),
-  row('triu', 'shape', oneTensor(() => kArb), ([x], k) => ops.triu(x, k), triRef(true)),
-  row('cumsum', 'reduction', oneTensor((s) => fc.option(oneAxisArb(s.length), { nil: undefined }), floatDtype),
-    ([x], a) => ops.cumsum(x, a), cumsumRef),
-  row('softmax', 'composite', oneTensor((s) => oneAxisArb(s.length)), ([x], a) => ops.softmax(x, a), softmaxRef(false)),
-  row('logSoftmax', 'composite', oneTensor((s) => oneAxisArb(s.length)), ([x], a) => ops.logSoftmax(x, a), softmaxRef(true)),
-  row('unsqueeze', 'shape', oneTensor((s) => fc.integer({ min: -s.length - 2, max: s.length + 1 })),
-    ([x], a) => ops.unsqueeze(x, a), ([x], a) => {
+    },
+  ),
+  row(
+    'tril',
+    'shape',
+    oneTensor(() => kArb),
+    ([x], k) => ops.tril(x, k),
+    triRef(false),
+  ),
+  row(
+    'triu',
+    'shape',
+    oneTensor(() => kArb),
+    ([x], k) => ops.triu(x, k),
+    triRef(true),
+  ),
+  row(
+    'cumsum',
+    'reduction',
+    oneTensor((s) => fc.option(oneAxisArb(s.length), { nil: undefined }), floatDtype),
+    ([x], a) => ops.cumsum(x, a),
+    cumsumRef,
+  ),
+  row(
+    'softmax',
+    'composite',
+    oneTensor((s) => oneAxisArb(s.length)),
+    ([x], a) => ops.softmax(x, a),
+    softmaxRef(false),
+  ),
+  row(
+    'logSoftmax',
+    'composite',
+    oneTensor((s) => oneAxisArb(s.length)),
+    ([x], a) => ops.logSoftmax(x, a),
+    softmaxRef(true),
+  ),
+  row(
+    'unsqueeze',
+    'shape',
+    oneTensor((s) => fc.integer({ min: -s.length - 2, max: s.length + 1 })),
+    ([x], a) => ops.unsqueeze(x, a),
+    ([x], a) => {
       const n = x.shape.length
       if (a < -n - 1 || a > n) return refuse('axis out of range')
       const k = a < 0 ? a + n + 1 : a
       return result([...x.shape.slice(0, k), 1, ...x.shape.slice(k)], x.dtype, x.values, { signedZeros: true })
-    }),
-  row('squeeze', 'shape', oneTensor((s) => fc.option(fc.oneof(oneAxisArb(s.length), fc.array(oneAxisArb(s.length), { maxLength: 2 })), { nil: undefined })),
-    ([x], a) => ops.squeeze(x, a), ([x], a) => {
-      if (a === undefined) return result(x.shape.filter((s) => s !== 1), x.dtype, x.values, { signedZeros: true })
+    },
+  ),
+  row(
+    'squeeze',
+    'shape',
+    oneTensor((s) =>
+      fc.option(fc.oneof(oneAxisArb(s.length), fc.array(oneAxisArb(s.length), { maxLength: 2 })), { nil: undefined }),
+    ),
+    ([x], a) => ops.squeeze(x, a),
+    ([x], a) => {
+      if (a === undefined)
+        return result(
+          x.shape.filter((s) => s !== 1),
+          x.dtype,
+          x.values,
+          { signedZeros: true },
+        )
       const axes = normalizeAxes(a, x.shape.length)
       if (typeof axes === 'string') return refuse(axes)
       if (axes.some((k) => x.shape[k] !== 1)) return refuse('squeezed axis is not of size 1 (NumPy refuses)')
-      return result(x.shape.filter((_, i) => !axes.includes(i)), x.dtype, x.values, { signedZeros: true })
-    }),
-  row('reshape', 'shape', oneTensor(() => fc.array(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(-1), fc.constant(-2)), { maxLength: 4 })),
-    ([x], s) => ops.reshape(x, s), reshapeRef),
-  row('broadcastTo', 'shape', oneTensor((s) => fc.tuple(shapeArb(2), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }))
-    .map(([lead, keep]) => [...lead, ...s.map((v, i) => (keep[i] || v !== 1 ? v : 3))])),
-    ([x], s) => ops.broadcastTo(x, s), ([x], s) => {
+      return result(
+        x.shape.filter((_, i) => !axes.includes(i)),
+        x.dtype,
+        x.values,
+        { signedZeros: true },
+      )
+    },
+  ),
+  row(
+    'reshape',
+    'shape',
+    oneTensor(() =>
+      fc.array(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(-1), fc.constant(-2)), { maxLength: 4 }),
+    ),
+    ([x], s) => ops.reshape(x, s),
+    reshapeRef,
+  ),
+  row(
+    'broadcastTo',
+    'shape',
+    oneTensor((s) =>
+      fc
+        .tuple(shapeArb(2), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }))
+        .map(([lead, keep]) => [...lead, ...s.map((v, i) => (keep[i] || v !== 1 ? v : 3))]),
+    ),
+    ([x], s) => ops.broadcastTo(x, s),
+    ([x], s) => {
       const b = broadcast(x.shape, s)
       if (b === null || fmt(b) !== fmt(s)) return refuse(`cannot broadcast ${fmt(x.shape)} to ${fmt(s)}`)
-      return result(s, x.dtype, indices(s).map((idx) => readBroadcast(x, idx)), { signedZeros: true })
-    }),
+      return result(
+        s,
+        x.dtype,
+        indices(s).map((idx) => readBroadcast(x, idx)),
+        { signedZeros: true },
+      )
+    },
+  ),
   row('matmul', 'linalg', matmulArb, ([a, b]) => ops.matmul(a, b), matmulRef),
-  row('dot', 'linalg', fc.tuple(dimPair(), floatDtype).chain(([[p, q], d]) => fc.tuple(tensorOf([p], d), tensorOf([q], d))).map(([a, b]) => [[a, b], undefined]),
-    ([a, b]) => ops.dot(a, b), ([a, b]) => {
+  row(
+    'dot',
+    'linalg',
+    fc
+      .tuple(dimPair(), floatDtype)
+      .chain(([[p, q], d]) => fc.tuple(tensorOf([p], d), tensorOf([q], d)))
+      .map(([a, b]) => [[a, b], undefined]),
+    ([a, b]) => ops.dot(a, b),
+    ([a, b]) => {
       if (a.values.length !== b.values.length) return refuse('lengths differ')
       const ps = a.values.map((v, i) => v * b.values[i])
       return result([], a.dtype, [ps.reduce((s, v) => s + v, 0)], { scale: [absSum(ps)] })
-    }),
-  row('outer', 'linalg', fc.tuple(dimPair(), floatDtype).chain(([[p, q], d]) => fc.tuple(tensorOf([p], d), tensorOf([q], d))).map(([a, b]) => [[a, b], undefined]),
-    ([a, b]) => ops.outer(a, b), ([a, b]) => result([a.values.length, b.values.length], a.dtype, a.values.flatMap((u) => b.values.map((v) => u * v)))),
+    },
+  ),
+  row(
+    'outer',
+    'linalg',
+    fc
+      .tuple(dimPair(), floatDtype)
+      .chain(([[p, q], d]) => fc.tuple(tensorOf([p], d), tensorOf([q], d)))
+      .map(([a, b]) => [[a, b], undefined]),
+    ([a, b]) => ops.outer(a, b),
+    ([a, b]) =>
+      result(
+        [a.values.length, b.values.length],
+        a.dtype,
+        a.values.flatMap((u) => b.values.map((v) => u * v)),
+      ),
+  ),
 ]
 
 function dimPair(): fc.Arbitrary<[number, number]> {
-  return fc.tuple(fc.integer({ min: 0, max: 4 }), fc.option(fc.integer({ min: 0, max: 4 }), { freq: 6 })).map(([p, q]) => [p, q ?? p])
+  return fc
+    .tuple(fc.integer({ min: 0, max: 4 }), fc.option(fc.integer({ min: 0, max: 4 }), { freq: 6 }))
+    .map(([p, q]) => [p, q ?? p])
 }
 
 function swapLastTwo(n: number): number[] {

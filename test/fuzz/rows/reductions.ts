@@ -32,23 +32,21 @@ function reduction(s: ReductionSpec): FuzzRow {
   const cases = fc
     .tuple(shapeArb(4), s.dtypes)
     .chain(([shape, dtype]) => fc.tuple(tensorOf(shape, dtype), axisArb(shape.length), fc.boolean()))
-    .map(
-      ([x, axis, keepdims]: [TSpec, number | number[] | null | undefined, boolean]): FuzzCase => ({
-        tensors: [x],
-        args: [axis, keepdims],
-        call: (t) => s.fn(t(0), axis, keepdims),
-        expected: () => {
-          if (s.intRefused && x.dtype === 'int32') return int32Refused
-          const axes = normalizeAxes(axis, x.shape.length)
-          if (typeof axes === 'string') return refuse(axes)
-          if (s.noIdentity && axes.some((a) => x.shape[a] === 0)) return refuse('zero-size reduction without identity')
-          const gs = groups(x, axes)
-          return result(reducedShape(x.shape, axes, keepdims), x.dtype, gs.map(s.ref), {
-            scale: s.scale ? gs.map(s.scale) : undefined,
-          })
-        },
-      }),
-    )
+    .map(([x, axis, keepdims]: [TSpec, number | number[] | null | undefined, boolean]): FuzzCase => ({
+      tensors: [x],
+      args: [axis, keepdims],
+      call: (t) => s.fn(t(0), axis, keepdims),
+      expected: () => {
+        if (s.intRefused && x.dtype === 'int32') return int32Refused
+        const axes = normalizeAxes(axis, x.shape.length)
+        if (typeof axes === 'string') return refuse(axes)
+        if (s.noIdentity && axes.some((a) => x.shape[a] === 0)) return refuse('zero-size reduction without identity')
+        const gs = groups(x, axes)
+        return result(reducedShape(x.shape, axes, keepdims), x.dtype, gs.map(s.ref), {
+          scale: s.scale ? gs.map(s.scale) : undefined,
+        })
+      },
+    }))
   return { op: s.op, family: 'reduction', cases: withJunk(cases, (j) => s.fn(j as Tensor, undefined, false)) }
 }
 
@@ -69,21 +67,38 @@ function varianceOf(vs: number[]): number {
 
 export const rows: FuzzRow[] = [
   reduction({ op: 'sum', fn: ops.sum, ref: total, scale: absSum, dtypes: floatDtype }),
-  reduction({ op: 'mean', fn: ops.mean, ref: meanOf, scale: (vs) => absSum(vs) / vs.length, dtypes: anyDtype, intRefused: true }),
+  reduction({
+    op: 'mean',
+    fn: ops.mean,
+    ref: meanOf,
+    scale: (vs) => absSum(vs) / vs.length,
+    dtypes: anyDtype,
+    intRefused: true,
+  }),
   reduction({ op: 'max', fn: ops.max, ref: nanMax, noIdentity: true, dtypes: floatDtype }),
   reduction({ op: 'min', fn: ops.min, ref: nanMin, noIdentity: true, dtypes: floatDtype }),
   reduction({
-    op: 'prod', fn: ops.prod, dtypes: floatDtype,
+    op: 'prod',
+    fn: ops.prod,
+    dtypes: floatDtype,
     ref: (vs) => vs.reduce((a, b) => a * b, 1),
     // The product's rounding error grows with the number of factors: n ulps of |result|.
     scale: (vs) => (vs.length + 1) * Math.abs(vs.reduce((a, b) => a * b, 1)),
   }),
   reduction({
-    op: 'logsumexp', fn: ops.logsumexp, ref: lse, dtypes: anyDtype, intRefused: true,
+    op: 'logsumexp',
+    fn: ops.logsumexp,
+    ref: lse,
+    dtypes: anyDtype,
+    intRefused: true,
     scale: (vs) => Math.max(1, ...vs.filter(Number.isFinite).map(Math.abs)),
   }),
   reduction({
-    op: 'variance', fn: (x, a, k) => ops.variance(x, a, k), ref: varianceOf, dtypes: anyDtype, intRefused: true,
+    op: 'variance',
+    fn: (x, a, k) => ops.variance(x, a, k),
+    ref: varianceOf,
+    dtypes: anyDtype,
+    intRefused: true,
     scale: (vs) => 4 * meanOf(vs.map((v) => v * v)),
   }),
 ]

@@ -47,35 +47,58 @@ interface Conv1dArgs {
   bias: 'none' | 'tensor' | 'wrong'
 }
 
-const convArb = fc.record({
-  N: fc.integer({ min: 0, max: 2 }),
-  groups: fc.oneof({ weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(0, 1.5) }),
-  Cg: fc.integer({ min: 1, max: 2 }),
-  Og: fc.integer({ min: 1, max: 2 }),
-  channelClash: fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, -1) }),
-  L: fc.integer({ min: 0, max: 6 }),
-  k: fc.integer({ min: 1, max: 4 }),
-  rank: fc.oneof({ weight: 20, arbitrary: fc.constant(3) }, { weight: 1, arbitrary: fc.constantFrom(2, 4) }),
-  stride: fc.oneof({ weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2, [2]) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(0, [1, 1]) }),
-  padding: fc.oneof({ weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 0, 1, 2, 'same', 'valid') }, { weight: 1, arbitrary: fc.constantFrom<unknown>(-1, 'full') }),
-  dilation: fc.oneof({ weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2) }, { weight: 1, arbitrary: fc.constant<unknown>(0) }),
-  bias: fc.oneof({ weight: 18, arbitrary: fc.constantFrom<Conv1dArgs['bias']>('none', 'tensor') }, { weight: 1, arbitrary: fc.constant<Conv1dArgs['bias']>('wrong') }),
-  dtype: floatDtype,
-  // The weight's (or bias') dtype: the input's mostly; another float dtype or int32 now and then.
-  other: fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(anyDtype, fc.boolean()) }),
-}).chain((g) => {
-  const groups = isInt(g.groups) && g.groups > 0 ? g.groups : 1
-  const C = g.Cg * groups + g.channelClash
-  const O = g.Og * groups
-  const xShape = g.rank === 3 ? [g.N, Math.max(C, 0), g.L] : g.rank === 2 ? [Math.max(C, 0), g.L] : [g.N, Math.max(C, 0), 1, g.L]
-  const wd = g.other && !g.other[1] ? g.other[0] : g.dtype
-  const bd = g.other && g.other[1] ? g.other[0] : g.dtype
-  const b = g.bias === 'none' ? fc.constant(null) : tensorOf([g.bias === 'wrong' ? O + 1 : O], bd)
-  return fc.tuple(tensorOf(xShape, g.dtype), tensorOf([O, g.Cg, g.k], wd), b).map(([x, w, bias]): [TSpec[], Conv1dArgs] => [
-    bias ? [x, w, bias] : [x, w],
-    { stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups, bias: g.bias },
-  ])
-})
+const convArb = fc
+  .record({
+    N: fc.integer({ min: 0, max: 2 }),
+    groups: fc.oneof(
+      { weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2) },
+      { weight: 1, arbitrary: fc.constantFrom<unknown>(0, 1.5) },
+    ),
+    Cg: fc.integer({ min: 1, max: 2 }),
+    Og: fc.integer({ min: 1, max: 2 }),
+    channelClash: fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, -1) }),
+    L: fc.integer({ min: 0, max: 6 }),
+    k: fc.integer({ min: 1, max: 4 }),
+    rank: fc.oneof({ weight: 20, arbitrary: fc.constant(3) }, { weight: 1, arbitrary: fc.constantFrom(2, 4) }),
+    stride: fc.oneof(
+      { weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2, [2]) },
+      { weight: 1, arbitrary: fc.constantFrom<unknown>(0, [1, 1]) },
+    ),
+    padding: fc.oneof(
+      { weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 0, 1, 2, 'same', 'valid') },
+      { weight: 1, arbitrary: fc.constantFrom<unknown>(-1, 'full') },
+    ),
+    dilation: fc.oneof(
+      { weight: 18, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2) },
+      { weight: 1, arbitrary: fc.constant<unknown>(0) },
+    ),
+    bias: fc.oneof(
+      { weight: 18, arbitrary: fc.constantFrom<Conv1dArgs['bias']>('none', 'tensor') },
+      { weight: 1, arbitrary: fc.constant<Conv1dArgs['bias']>('wrong') },
+    ),
+    dtype: floatDtype,
+    // The weight's (or bias') dtype: the input's mostly; another float dtype or int32 now and then.
+    other: fc.oneof(
+      { weight: 10, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: fc.tuple(anyDtype, fc.boolean()) },
+    ),
+  })
+  .chain((g) => {
+    const groups = isInt(g.groups) && g.groups > 0 ? g.groups : 1
+    const C = g.Cg * groups + g.channelClash
+    const O = g.Og * groups
+    const xShape =
+      g.rank === 3 ? [g.N, Math.max(C, 0), g.L] : g.rank === 2 ? [Math.max(C, 0), g.L] : [g.N, Math.max(C, 0), 1, g.L]
+    const wd = g.other && !g.other[1] ? g.other[0] : g.dtype
+    const bd = g.other && g.other[1] ? g.other[0] : g.dtype
+    const b = g.bias === 'none' ? fc.constant(null) : tensorOf([g.bias === 'wrong' ? O + 1 : O], bd)
+    return fc
+      .tuple(tensorOf(xShape, g.dtype), tensorOf([O, g.Cg, g.k], wd), b)
+      .map(([x, w, bias]): [TSpec[], Conv1dArgs] => [
+        bias ? [x, w, bias] : [x, w],
+        { stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups, bias: g.bias },
+      ])
+  })
 
 /**
  * F.conv1d: y[n, o, p] = b[o] + Σ_{c < C/groups, j < k} w[o, c, j] · x[n, g·C/groups + c, p·s − pad + j·d]
@@ -116,11 +139,12 @@ function conv1dRef([x, w, b]: TSpec[], a: Conv1dArgs): Expected {
   for (const [n, o, p] of indices([N, O, Lo])) {
     const g = Math.floor(o / (O / groups))
     const terms = b ? [b.values[o]] : []
-    for (let c = 0; c < Cg; c++) for (let j = 0; j < K; j++) {
-      const q = p * s - before + j * d
-      const xv = q >= 0 && q < L ? x.values[ravel([n, g * Cg + c, q], x.shape)] : 0
-      terms.push(w.values[ravel([o, c, j], w.shape)] * xv)
-    }
+    for (let c = 0; c < Cg; c++)
+      for (let j = 0; j < K; j++) {
+        const q = p * s - before + j * d
+        const xv = q >= 0 && q < L ? x.values[ravel([n, g * Cg + c, q], x.shape)] : 0
+        terms.push(w.values[ravel([o, c, j], w.shape)] * xv)
+      }
     const ws = windowSum(terms, x.dtype)
     vals.push(ws.s)
     scale.push(ws.scale)
@@ -138,27 +162,66 @@ interface PoolArgs {
 }
 
 /** A spatial size: mostly 1..5, now and then 0 (which no window fits). */
-const spatial = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 5 }) }, { weight: 1, arbitrary: fc.constant(0) })
+const spatial = fc.oneof(
+  { weight: 12, arbitrary: fc.integer({ min: 1, max: 5 }) },
+  { weight: 1, arbitrary: fc.constant(0) },
+)
 
-const poolArb = (withDilation: boolean) => fc.record({
-  shape: fc.oneof(
-    { weight: 20, arbitrary: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), spatial, spatial) },
-    { weight: 1, arbitrary: fc.constantFrom<number[]>([2, 3], [1, 3, 3], [1, 1, 1, 2, 2]) },
-  ),
-  dtype: anyDtype,
-  args: fc.record({
-    kernel: fc.oneof({ weight: 24, arbitrary: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).map((p) => p as unknown)) },
-      { weight: 1, arbitrary: fc.constantFrom<unknown>(0, 1.5, [2], null) }),
-    stride: fc.oneof({ weight: 24, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2, [1, 2]) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(0, [1]) }),
-    padding: fc.oneof({ weight: 24, arbitrary: fc.constantFrom<unknown>(undefined, undefined, 0, 1, [0, 1]) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(2, -1) }),
-    // avgPool2d has no dilation: passing one (rarely) must be refused.
-    dilation: withDilation
-      ? fc.oneof({ weight: 24, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2, [2, 1]) }, { weight: 1, arbitrary: fc.constant<unknown>(0) })
-      : fc.oneof({ weight: 20, arbitrary: fc.constant<unknown>(undefined) }, { weight: 1, arbitrary: fc.constant<unknown>(1) }),
-  }),
-}).chain(({ shape, dtype, args }) => tensorOf(shape, dtype).map((x): [TSpec, PoolArgs] => [x, args]))
+const poolArb = (withDilation: boolean) =>
+  fc
+    .record({
+      shape: fc.oneof(
+        {
+          weight: 20,
+          arbitrary: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), spatial, spatial),
+        },
+        { weight: 1, arbitrary: fc.constantFrom<number[]>([2, 3], [1, 3, 3], [1, 1, 1, 2, 2]) },
+      ),
+      dtype: anyDtype,
+      args: fc.record({
+        kernel: fc.oneof(
+          {
+            weight: 24,
+            arbitrary: fc.oneof(
+              fc.integer({ min: 1, max: 3 }),
+              fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).map((p) => p as unknown),
+            ),
+          },
+          { weight: 1, arbitrary: fc.constantFrom<unknown>(0, 1.5, [2], null) },
+        ),
+        stride: fc.oneof(
+          { weight: 24, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2, [1, 2]) },
+          { weight: 1, arbitrary: fc.constantFrom<unknown>(0, [1]) },
+        ),
+        padding: fc.oneof(
+          { weight: 24, arbitrary: fc.constantFrom<unknown>(undefined, undefined, 0, 1, [0, 1]) },
+          { weight: 1, arbitrary: fc.constantFrom<unknown>(2, -1) },
+        ),
+        // avgPool2d has no dilation: passing one (rarely) must be refused.
+        dilation: withDilation
+          ? fc.oneof(
+              { weight: 24, arbitrary: fc.constantFrom<unknown>(undefined, 1, 2, [2, 1]) },
+              { weight: 1, arbitrary: fc.constant<unknown>(0) },
+            )
+          : fc.oneof(
+              { weight: 20, arbitrary: fc.constant<unknown>(undefined) },
+              { weight: 1, arbitrary: fc.constant<unknown>(1) },
+            ),
+      }),
+    })
+    .chain(({ shape, dtype, args }) => tensorOf(shape, dtype).map((x): [TSpec, PoolArgs] => [x, args]))
 
-interface Geometry { N: number; C: number; H: number; W: number; k: number[]; s: number[]; p: number[]; d: number[]; out: number[] }
+interface Geometry {
+  N: number
+  C: number
+  H: number
+  W: number
+  k: number[]
+  s: number[]
+  p: number[]
+  d: number[]
+  out: number[]
+}
 
 /** PyTorch's checks and output size for a 2-D pool; the reason for a refusal otherwise. */
 function poolGeometry(x: TSpec, a: PoolArgs, dilated: boolean): Geometry | string {
@@ -181,11 +244,12 @@ function poolGeometry(x: TSpec, a: PoolArgs, dilated: boolean): Geometry | strin
 /** The window of output (y, x): the input positions inside x, row by row (padding left out). */
 function windowOf(g: Geometry, oy: number, ox: number): [number, number][] {
   const at: [number, number][] = []
-  for (let i = 0; i < g.k[0]; i++) for (let j = 0; j < g.k[1]; j++) {
-    const r = oy * g.s[0] - g.p[0] + i * g.d[0]
-    const c = ox * g.s[1] - g.p[1] + j * g.d[1]
-    if (r >= 0 && r < g.H && c >= 0 && c < g.W) at.push([r, c])
-  }
+  for (let i = 0; i < g.k[0]; i++)
+    for (let j = 0; j < g.k[1]; j++) {
+      const r = oy * g.s[0] - g.p[0] + i * g.d[0]
+      const c = ox * g.s[1] - g.p[1] + j * g.d[1]
+      if (r >= 0 && r < g.H && c >= 0 && c < g.W) at.push([r, c])
+    }
   return at
 }
 
@@ -212,7 +276,10 @@ function avgPoolRef(x: TSpec, a: PoolArgs): Expected {
   const vals: (number | null)[] = []
   const scale: number[] = []
   for (const [n, c, oy, ox] of indices([g.N, g.C, g.out[0], g.out[1]])) {
-    const ws = windowSum(windowOf(g, oy, ox).map(([r, q]) => x.values[ravel([n, c, r, q], x.shape)]), x.dtype)
+    const ws = windowSum(
+      windowOf(g, oy, ox).map(([r, q]) => x.values[ravel([n, c, r, q], x.shape)]),
+      x.dtype,
+    )
     vals.push(ws.s === null ? null : ws.s / area)
     scale.push(ws.scale / area)
   }
@@ -222,7 +289,13 @@ function avgPoolRef(x: TSpec, a: PoolArgs): Expected {
 /** outputSize: a number, a pair (null keeps that axis), rarely 0, 1.5 or a list of one. */
 const outputSizeArb = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 1, max: 4 }) },
-  { weight: 4, arbitrary: fc.tuple(fc.option(fc.integer({ min: 1, max: 4 }), { freq: 4 }), fc.option(fc.integer({ min: 1, max: 4 }), { freq: 4 })) },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(
+      fc.option(fc.integer({ min: 1, max: 4 }), { freq: 4 }),
+      fc.option(fc.integer({ min: 1, max: 4 }), { freq: 4 }),
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom<unknown>(0, 1.5, [2], [0, 1], null) },
 )
 
@@ -250,8 +323,18 @@ function adaptiveRef(x: TSpec, size: unknown): Expected {
   return result([N, C, o[0], o[1]], x.dtype, vals, { scale })
 }
 
-function poolRow(op: string, arb: fc.Arbitrary<[TSpec, PoolArgs]>, call: (x: Tensor, a: PoolArgs) => unknown, ref: (x: TSpec, a: PoolArgs) => Expected): FuzzRow {
-  const cases = arb.map(([x, a]): FuzzCase => ({ tensors: [x], args: [a], call: (t) => call(t(0), a), expected: () => ref(x, a) }))
+function poolRow(
+  op: string,
+  arb: fc.Arbitrary<[TSpec, PoolArgs]>,
+  call: (x: Tensor, a: PoolArgs) => unknown,
+  ref: (x: TSpec, a: PoolArgs) => Expected,
+): FuzzRow {
+  const cases = arb.map(([x, a]): FuzzCase => ({
+    tensors: [x],
+    args: [a],
+    call: (t) => call(t(0), a),
+    expected: () => ref(x, a),
+  }))
   return { op, family: 'conv', cases: withJunk(cases, (j) => call(j as Tensor, { kernel: 1 })), weight: 0.5 }
 }
 
@@ -269,13 +352,21 @@ export const rows: FuzzRow[] = [
     op: 'conv1d',
     family: 'conv',
     weight: 0.5,
-    cases: withJunk(convArb.map(([xs, a]): FuzzCase => ({
-      tensors: xs,
-      args: [a],
-      call: (t) => ops.conv1d(t(0), t(1), xs.length > 2 ? t(2) : null,
-        { stride: a.stride, padding: a.padding, dilation: a.dilation, groups: a.groups } as ops.ConvOptions),
-      expected: () => conv1dRef(xs, a),
-    })), (j) => ops.conv1d(j as Tensor, j as Tensor)),
+    cases: withJunk(
+      convArb.map(([xs, a]): FuzzCase => ({
+        tensors: xs,
+        args: [a],
+        call: (t) =>
+          ops.conv1d(t(0), t(1), xs.length > 2 ? t(2) : null, {
+            stride: a.stride,
+            padding: a.padding,
+            dilation: a.dilation,
+            groups: a.groups,
+          } as ops.ConvOptions),
+        expected: () => conv1dRef(xs, a),
+      })),
+      (j) => ops.conv1d(j as Tensor, j as Tensor),
+    ),
   },
   poolRow('maxPool2d', poolArb(true), (x, a) => ops.maxPool2d(x, a.kernel as number, poolOptions(a)), maxPoolRef),
   poolRow('avgPool2d', poolArb(false), (x, a) => ops.avgPool2d(x, a.kernel as number, poolOptions(a)), avgPoolRef),
@@ -283,8 +374,16 @@ export const rows: FuzzRow[] = [
     op: 'adaptiveAvgPool2d',
     family: 'conv',
     weight: 0.5,
-    cases: withJunk(poolArb(false).chain(([x]) => outputSizeArb.map((size): FuzzCase => ({
-      tensors: [x], args: [size], call: (t) => ops.adaptiveAvgPool2d(t(0), size as number), expected: () => adaptiveRef(x, size),
-    }))), (j) => ops.adaptiveAvgPool2d(j as Tensor, 1)),
+    cases: withJunk(
+      poolArb(false).chain(([x]) =>
+        outputSizeArb.map((size): FuzzCase => ({
+          tensors: [x],
+          args: [size],
+          call: (t) => ops.adaptiveAvgPool2d(t(0), size as number),
+          expected: () => adaptiveRef(x, size),
+        })),
+      ),
+      (j) => ops.adaptiveAvgPool2d(j as Tensor, 1),
+    ),
   },
 ]
