@@ -34,6 +34,9 @@ import { setElementwiseHook } from '../nd.js'
 import type { BackendChoice, BackendInfo, BackendState, SetBackendOptions } from './chooseGpujs.js'
 
 export type { BackendChoice, BackendInfo, SetBackendOptions } from './chooseGpujs.js'
+// Which CPU tier ran the last optimizer step ('simd' | 'js' | 'interpreter'): a diagnostic that
+// the browser bundle's backends.js exposes (the CSP and no-gpu.js pages read it).
+export { lastCpuTier } from './cpu.js'
 
 /** Tensor ops shorter than this never go to gpu.js, whatever the threshold: a kernel is compiled
  *  per (function, length), so small, varied shapes would spend their time compiling. */
