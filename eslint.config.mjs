@@ -54,10 +54,15 @@ export default defineConfig(
           code: 120,
           ignoreUrls: true,
           ignoreRegExpLiterals: true,
-          // strings, template literals and comments count: a long one is wrapped by hand
-          ignoreStrings: false,
-          ignoreTemplateLiterals: false,
+          // Comments count, and are wrapped by hand. Strings and template literals do not: they are
+          // mostly error messages, and a message split across `+` can no longer be found by
+          // searching the code for the text a user saw.
+          ignoreStrings: true,
+          ignoreTemplateLiterals: true,
           ignoreComments: false,
+          // Nor does an @example line with a result comment (` * expr   // value`): the doc tests
+          // (test/doc-blocks.ts) read the value from the expression's own line.
+          ignorePattern: String.raw`^\s*\*.*\S\s+// `,
         },
       ],
       '@typescript-eslint/no-unused-vars': [

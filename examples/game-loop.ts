@@ -6,8 +6,8 @@
  * 20 frames ago, paired with where it is now, is a fresh training example: it goes into a replay
  * buffer of the last 4,096 examples, and the keeper's net — a 4-16-16-2 tanh MLP, input
  * (x, y, vx, vy), output the position 20 frames ahead — takes a few Adam steps on random
- * mini-batches from that buffer, as many as fit in the frame's time budget. The bounces make the target a folded, nonlinear function
- * of the state, which a linear predictor cannot follow.
+ * mini-batches from that buffer, as many as fit in the frame's time budget. The bounces make the
+ * target a folded, nonlinear function of the state, which a linear predictor cannot follow.
  *
  * What a game needs from an autodiff library is shown here: the per-frame work is bounded by a
  * time budget, and memory does not grow — the tapes and temporaries of each step are ordinary

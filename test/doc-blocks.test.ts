@@ -1,4 +1,6 @@
 /** The doc-test machinery itself: collection, the result-comment syntax, comparison, instrumenting. */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'path'
 import {
   checkers,
@@ -228,16 +230,13 @@ describe('collection', () => {
 
 describe('runBlock', () => {
   const load = (name: string) => {
-    if (name === 'node:path') return require('node:path')
+    if (name === 'node:path') return path
     throw new Error(`unexpected import ${name}`)
   }
 
   test('an excerpt is not run: it must still be in the file it quotes', async () => {
-    const root = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'excerpt-'))
-    require('node:fs').writeFileSync(
-      require('node:path').join(root, 'x.ts'),
-      'export const a = f()\nexport const b = 2\n',
-    )
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'excerpt-'))
+    fs.writeFileSync(path.join(root, 'x.ts'), 'export const a = f()\nexport const b = 2\n')
     const block = { file: 'd.md', line: 4, code: 'export const a = f()\nexport const b = 2', excerpt: 'x.ts' }
     await expect(runBlock(block, root, load)).resolves.toBeUndefined()
     await expect(runBlock({ ...block, code: 'export const a = f()\nexport const b = 3' }, root, load)).rejects.toThrow(

@@ -293,7 +293,7 @@ export function parseResultComment(text: string): Expected | undefined {
       try {
         return { kind: 'throws', regex: new RegExp(re[1], re[2]) }
       } catch (e) {
-        throw new Error(`result comment '${s}': ${(e as Error).message}`)
+        throw new Error(`result comment '${s}': ${(e as Error).message}`, { cause: e })
       }
     }
     return { kind: 'throws', text: what }
@@ -367,7 +367,8 @@ export function matches(actual: unknown, expected: Expected, float32 = false): b
  * A number written with d ≥ 1 decimals matches when |a − e| ≤ ½·10^(−d) (it is the value rounded
  * to what was written); an integer or exponent form matches to a relative 1e-9 (1e-6 for float32
  * values, which carry about 7 digits: those of a float32 tensor or Float32Array, and any number
- * that float32 represents exactly, as `toArray()` of a float32 tensor gives). NaN matches NaN; −0 differs from 0 only when written `-0`.
+ * that float32 represents exactly, as `toArray()` of a float32 tensor gives). NaN matches NaN; −0
+ * differs from 0 only when written `-0`.
  */
 function numberMatches(a: number, e: { value: number; decimals: number; negZero: boolean }, float32 = false): boolean {
   if (Number.isNaN(e.value)) return Number.isNaN(a)
@@ -450,7 +451,7 @@ export function instrument(code: string, startLine = 1): string {
       try {
         expected = parseResultComment(comment)
       } catch (e) {
-        throw new Error(`line ${lineNo}: ${(e as Error).message}`)
+        throw new Error(`line ${lineNo}: ${(e as Error).message}`, { cause: e })
       }
       if (expected === undefined) return line
       const indent = /^\s*/.exec(line)![0]
@@ -555,7 +556,7 @@ export async function runBlock(block: DocBlock, root: string, requireFn: (name: 
     source = instrument(block.code, block.line)
   } catch (e) {
     // instrument's errors say 'line N: …'; name the file too.
-    throw new Error(`${block.file}:${(e as Error).message.replace(/^line /, '')}`)
+    throw new Error(`${block.file}:${(e as Error).message.replace(/^line /, '')}`, { cause: e })
   }
   const js = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

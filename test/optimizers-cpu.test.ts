@@ -65,7 +65,8 @@ describe('cpu.elementwise: semantics', () => {
     const plan = describeCpuPlan(rules)
     expect(plan).toMatchObject({ arrays: ['a'], scalars: [] })
     const c = new Float64Array([5, 6])
-    cpu.elementwise(rules, { a: c as unknown as Float32Array }, {}, 2) // another array kind: a new plan, float64 kept in float64
+    // another array kind: a new plan, float64 kept in float64
+    cpu.elementwise(rules, { a: c as unknown as Float32Array }, {}, 2)
     expect(Array.from(c)).toEqual([10, 12])
     expect(describeCpuPlan(rules)!.simdReason).toMatch(/float64/)
   })

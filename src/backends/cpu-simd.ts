@@ -118,7 +118,8 @@ const MAX_BYTES = 2 ** 31
  * const n = 1024
  * const [x, g, m, v] = allocateFloat32Group([n, n, n, n])
  * x.buffer === v.buffer   // true
- * cpu.elementwise(adam(1e-3).rules, { x, g, m, v }, { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, invBias1: 10, invBias2: 1000 }, n)
+ * const scalars = { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, invBias1: 10, invBias2: 1000 }
+ * cpu.elementwise(adam(1e-3).rules, { x, g, m, v }, scalars, n)
  * lastCpuTier()   // 'simd'
  */
 export function allocateFloat32Group(lengths: readonly number[]): Float32Array[] {

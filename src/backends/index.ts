@@ -137,7 +137,8 @@ export function getBackend(): BackendInfo {
  *
  * function descend(x: number, g: number, lr: number) { return x - lr * g }
  * const x = new Float32Array([1, 2]), g = new Float32Array([10, 10])
- * getActiveBackend(x.length).elementwise([{ target: 'x', args: ['x', 'g', 'lr'], fn: descend }], { x, g }, { lr: 0.1 }, x.length)
+ * const rules = [{ target: 'x', args: ['x', 'g', 'lr'], fn: descend }]
+ * getActiveBackend(x.length).elementwise(rules, { x, g }, { lr: 0.1 }, x.length)
  * x                                     // [0, 1]
  * getActiveBackend(x.length).name       // 'cpu'
  */

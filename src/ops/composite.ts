@@ -6,7 +6,7 @@
  * Every function here is written in a numerically stable form and stays finite, with finite and
  * correct gradients, at logits of ±1000.
  */
-import { checkFloat, checkTarget, checkTensor } from '../check.js'
+import { checkFloat, checkTarget } from '../check.js'
 import { allocate, fmt, sizeOf } from '../nd.js'
 import { Tensor, type TensorLike } from '../tensor.js'
 import { add, exp, log, mul, neg, pow, square, sub, where } from './elementwise.js'

@@ -234,7 +234,7 @@ function readIndices(
     try {
       t = tensor(indices as NestedArray, { dtype: 'float64' })
     } catch (e) {
-      throw new Error(`${op}: indices ${(e as Error).message.replace(/^tensor: /, '')}`)
+      throw new Error(`${op}: indices ${(e as Error).message.replace(/^tensor: /, '')}`, { cause: e })
     }
     values = t.data
     idxShape = t.shape

@@ -307,7 +307,8 @@ export function variance(x: Tensor, axis?: AxisLike, keepdims = false, correctio
 /**
  * Index of the maximum along `axis`, or the flat (row-major) index over all elements when
  * `axis` is null/undefined. The first maximal index wins; a NaN counts as the maximum (as
- * NumPy). Not differentiable: returns a new int32 tensor of indices (requiresGrad false). With keepdims the reduced axis (all axes, for axis null) stays as size 1.
+ * NumPy). Not differentiable: returns a new int32 tensor of indices (requiresGrad false). With
+ * keepdims the reduced axis (all axes, for axis null) stays as size 1.
  * @example
  * import { argmax, tensor } from 'tapegrad'
  * argmax(tensor([[1, 9, 9], [4, 0, 2]]), 1) // [1, 0]

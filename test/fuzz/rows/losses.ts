@@ -29,8 +29,8 @@ import { int32Refused, withJunk } from '../builders.js'
 import { absSum, indices, ravel, refuse, result } from '../reference.js'
 import type { Expected, FuzzCase, FuzzRow } from '../types.js'
 
-const REDUCTIONS = ['mean', 'sum', 'none', undefined, 'avg'] as const
-type Red = (typeof REDUCTIONS)[number]
+// 'avg' is not a reduction: the row checks that it is refused by name.
+type Red = 'mean' | 'sum' | 'none' | undefined | 'avg'
 const reductionArb = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom<Red>('mean', 'sum', 'none', undefined) },
   { weight: 1, arbitrary: fc.constant<Red>('avg') },
