@@ -184,6 +184,8 @@ export function inverseTimeDecay(stepSize: number, decaySteps: number, decayRate
  */
 export function polynomialDecay(stepSize: number, decaySteps: number, finalStepSize: number, power = 1.0): Schedule {
   const who = 'polynomialDecay'
+  // cosineDecay below has the same shape (two finite arguments, two positive ones, a named closure):
+  // each schedule checks its own arguments under its own name; the formulas differ.
   finite(who, 'stepSize', stepSize)
   positive(who, 'decaySteps', decaySteps)
   finite(who, 'finalStepSize', finalStepSize)
@@ -301,6 +303,7 @@ export function linearWarmup(initValue: number, peakValue: number, warmupSteps: 
  */
 export function cosineDecay(initValue: number, decaySteps: number, alpha = 0.0, exponent = 1.0): Schedule {
   const who = 'cosineDecay'
+  // Checked as polynomialDecay above, with its own argument names in the errors.
   finite(who, 'initValue', initValue)
   positive(who, 'decaySteps', decaySteps)
   finite(who, 'alpha', alpha)

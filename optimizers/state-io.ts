@@ -323,6 +323,7 @@ function checkTreeDef(who: string, d: unknown, at: string, shapes: number[][], d
  * loadState(text, adam(1e-2))           // throws the hyper-parameters of 'adam' differ from the saved ones
  */
 export function loadState<T extends Tree = Tree>(
+  // loadStateSafetensors (state-safetensors.ts) takes the same, with bytes for the JSON.
   json: SavedState | string,
   opt: OptimizerCore,
   into?: OptState<T>,

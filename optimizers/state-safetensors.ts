@@ -82,6 +82,7 @@ export function saveStateSafetensors(state: OptState, opt?: Optimizer): Uint8Arr
  * state.size   // 6
  */
 export function loadStateSafetensors<T extends Tree = Tree>(
+  // loadState's parameters (state-io.ts) with bytes for the JSON: either loader fits the same call.
   bytes: Uint8Array | ArrayBuffer,
   opt: Optimizer,
   into?: OptState<T>,

@@ -158,6 +158,13 @@ function compare(
   return { ok, maxAbsError: maxAbs, maxRelError: maxRel, worst: w0, message }
 }
 
+/** The analytic side of a check by one plain (unrecorded) backward pass from out with cotangent w:
+ *  each input's gradient, zeros where out does not depend on it. */
+function plainGradients(xs: Tensor[], out: Tensor, w: Float64Array): ArrayLike<number>[] {
+  if (out.requiresGrad) backward(out, new Tensor(w, out.shape.slice()), { createGraph: false })
+  return xs.map((x) => x.grad?.data ?? new Float64Array(x.size))
+}
+
 /**
  * Checks the gradient of `f` at `inputs` against central finite differences in float64.
  * @example
@@ -171,17 +178,7 @@ export function gradcheck(
   inputs: Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckReport {
-  return compare(
-    'gradcheck',
-    f,
-    inputs,
-    options,
-    (xs, out, w) => {
-      if (out.requiresGrad) backward(out, new Tensor(w, out.shape.slice()), { createGraph: false })
-      return xs.map((x) => x.grad?.data ?? new Float64Array(x.size))
-    },
-    false,
-  )
+  return compare('gradcheck', f, inputs, options, plainGradients, false)
 }
 
 /**
@@ -235,15 +232,5 @@ export function gradgradcheck(
       0,
     )
   }
-  return compare(
-    'gradgradcheck',
-    G,
-    inputs,
-    options,
-    (xs, out, w) => {
-      if (out.requiresGrad) backward(out, new Tensor(w, out.shape.slice()), { createGraph: false })
-      return xs.map((x) => x.grad?.data ?? new Float64Array(x.size))
-    },
-    true,
-  )
+  return compare('gradgradcheck', G, inputs, options, plainGradients, true)
 }

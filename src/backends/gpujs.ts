@@ -211,6 +211,8 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     return kernel
   }
 
+  // planFor, check and elementwise (below) take the same four arguments: elementwise's own, which it
+  // hands on as they are, to check to validate them and to planFor to compile its kernels.
   function planFor(
     rules: readonly Rule[],
     arrays: Readonly<Record<string, Float32Array>>,
@@ -253,6 +255,7 @@ export function gpujs(options: GpujsOptions & { gpu: GpuLike }, ownsGpu = false)
     return plan
   }
 
+  // The same arguments as planFor above and elementwise below.
   function check(
     rules: readonly Rule[],
     arrays: Readonly<Record<string, Float32Array>>,

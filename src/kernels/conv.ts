@@ -252,6 +252,8 @@ export function conv2dForward(
  * x.grad!.toArray() // [[[[1, 1, 0], [1, 0, -1], [0, -1, -1]]]]
  */
 export function conv2dInputGrad(dy: FloatArray, w: FloatArray, g: Conv2dGeometry, dx: FloatArray): void {
+  // The group sizes, worked out as in conv2dForward above and conv2dWeightGrad below: each kernel is
+  // also called on its own (by its op and by the tests), so each reads them from the geometry.
   const { batch: N, inChannels: C, outChannels: O, groups: G } = g
   const P = g.outH * g.outW
   const Cg = C / G
@@ -297,6 +299,7 @@ export function conv2dInputGrad(dy: FloatArray, w: FloatArray, g: Conv2dGeometry
  * dw // [12, 16, 24, 28]
  */
 export function conv2dWeightGrad(x: FloatArray, dy: FloatArray, g: Conv2dGeometry, dw: FloatArray): void {
+  // The same group sizes as conv2dForward and conv2dInputGrad above (see there).
   const { batch: N, inChannels: C, outChannels: O, groups: G } = g
   const P = g.outH * g.outW
   const Cg = C / G
@@ -532,6 +535,8 @@ function inputGradUnitStride(dy: Float32Array, w: Float32Array, g: Conv2dGeometr
 let flipped = new Float32Array(0)
 
 function weightGradUnitStride(x: Float32Array, dy: Float32Array, g: Conv2dGeometry, dw: Float32Array): void {
+  // Pads and unfolds each sample as forwardUnitStride does; what differs is the product (dy·colᵀ
+  // summed over the samples, where the forward has w·col per sample), so the loops stay apart.
   const { batch: N, outChannels: O, groups: G } = g
   const Og = O / G
   const K = (g.inChannels / G) * g.kernelH * g.kernelW

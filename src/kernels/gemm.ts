@@ -61,6 +61,9 @@ const MC = 64
  * dB // [1, 4, 2, 5, 3, 6]
  */
 export function gemm(
+  // gemmDirect, gemmPacked and gemmWasm take these twelve parameters too, in this order: each path
+  // stands in for gemm (the tests run each against the others). Plain positional numbers rather
+  // than an options object, so that a call in a training loop allocates nothing.
   transA: boolean,
   transB: boolean,
   M: number,
@@ -107,6 +110,7 @@ let rowScratch = new Float64Array(64)
  * C // [4, 5, 10, 11]
  */
 export function gemmDirect(
+  // gemm's parameters, in gemm's order (see there).
   transA: boolean,
   transB: boolean,
   M: number,
@@ -130,6 +134,7 @@ export function gemmDirect(
  *  run contiguously along k; with a short K (an outer product in a backward pass has K = 1) the
  *  strided reads of B are few. */
 function directDots(
+  // gemm's parameters with none of them optional; directRows below takes the same but transB.
   transA: boolean,
   transB: boolean,
   M: number,
@@ -205,6 +210,7 @@ function directDots(
 /** op(B) = B with a longer K: rows of B are contiguous, so a row of C is accumulated in float64
  *  scratch, one scaled row of B at a time. */
 function directRows(
+  // directDots' parameters less transB (op(B) = B here): two functions on purpose, see gemmDirect.
   transA: boolean,
   M: number,
   N: number,
@@ -270,6 +276,7 @@ const edge = new Float64Array(16)
  * packed.every((v, i) => Math.abs(v - direct[i]) < 1e-12) // true
  */
 export function gemmPacked(
+  // gemm's parameters, in gemm's order (see there).
   transA: boolean,
   transB: boolean,
   M: number,
@@ -312,7 +319,9 @@ export function gemmPacked(
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic)
         const mp = (mc + 3) >> 2
-        // Pack op(A)[ic:ic+mc, pc:pc+kc] as mp panels of [kc][4], zero-padded past M.
+        // Pack op(A)[ic:ic+mc, pc:pc+kc] as mp panels of [kc][4], zero-padded past M: the loop of
+        // op(B)'s packing above with rows for columns (strides sai/sak, bound mc). Both stay inline
+        // next to the micro-kernel that reads them, so the panel layout is spelled out in one place.
         if (packA.length < mp * 4 * kc) packA = new Float64Array(mp * 4 * kc)
         const ap = packA
         for (let p = 0; p < mp; p++) {
@@ -331,6 +340,8 @@ export function gemmPacked(
           const i0 = ic + pi * 4
           for (let pj = 0; pj < np; pj++) {
             const j0 = jc + pj * 4
+            // Sixteen accumulators, one per element of the 4×4 tile, as plain locals (V8 keeps them in
+            // registers; an array would live in memory). Hence the rows written out four times below.
             let c00 = 0,
               c01 = 0,
               c02 = 0,
@@ -377,6 +388,8 @@ export function gemmPacked(
             }
             if (i0 + 4 <= M && j0 + 4 <= N) {
               let c = cOff + i0 * N + j0
+              // The two branches are the same 16 stores, += and =: the test on `add` is made once per
+              // tile instead of once per element.
               if (add) {
                 C[c] += c00
                 C[c + 1] += c01
@@ -547,6 +560,8 @@ function wasmHeap(k: WasmKernel, bytes: number): Float32Array | null {
  * C // [4, 5, 10, 11]
  */
 export function gemmWasm(
+  // gemm's parameters, in gemm's order (see there); float32 only. The checks below repeat gemm's
+  // because the tests call this path directly.
   transA: boolean,
   transB: boolean,
   M: number,

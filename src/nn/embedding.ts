@@ -29,6 +29,7 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, dim: number, options: { rng?: Random; dtype?: DType } = {}) {
     super()
+    // Sizes checked as Linear's constructor does (nn/linear.ts), with this layer's name in the error.
     for (const [what, v] of [
       ['numEmbeddings', numEmbeddings],
       ['dim', dim],

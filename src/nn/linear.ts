@@ -52,6 +52,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super()
+    // Embedding (nn/embedding.ts) checks its two sizes the same way, under its own name.
     for (const [what, v] of [
       ['inFeatures', inFeatures],
       ['outFeatures', outFeatures],

@@ -33,6 +33,8 @@ export function hinge(
   target: TensorLike,
   options: { reduction?: Reduction; margin?: number } = {},
 ): Tensor {
+  // Checked and reduced as huber below and the core's losses do (composite.ts, whose reduce() is
+  // private to src/ops): each loss names itself in its errors.
   checkFloat('hinge', scores, 'scores')
   const t = checkTarget('hinge', scores, target, 'scores')
   const margin = options.margin ?? 1
@@ -63,6 +65,7 @@ export function huber(
   target: TensorLike,
   options: { delta?: number; reduction?: Reduction } = {},
 ): Tensor {
+  // The same checks as hinge above; the reduction is checked before any tensor work is done.
   checkFloat('huber', pred, 'predictions')
   const t = checkTarget('huber', pred, target, 'predictions')
   const delta = options.delta ?? 1

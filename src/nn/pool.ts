@@ -53,6 +53,8 @@ export class MaxPool2d extends Module {
   }
 }
 
+// The same layer as MaxPool2d above (window, options, forward, toString) over its own op; their
+// option types differ (AvgPool2d has no dilation), so neither is a subclass of the other.
 /**
  * Average pooling layer, PyTorch's `nn.AvgPool2d` with its defaults (padding counts in the
  * divisor): y = avgPool2d(x, kernelSize, options); x [N, C, H, W] → [N, C, Ho, Wo]

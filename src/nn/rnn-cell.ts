@@ -118,6 +118,7 @@ export class RNNCell extends RecurrentCell<Tensor> {
   readonly nonlinearity: Nonlinearity
 
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
+    // RNN's constructor (nn/rnn.ts) checks the activation alike, under its own name.
     checkOptions('RNNCell', options, [...CELL_OPTIONS, 'nonlinearity'])
     const act = options.nonlinearity ?? 'tanh'
     if (act !== 'tanh' && act !== 'relu')

@@ -15,6 +15,8 @@ import { squeeze, unsqueeze } from '../ops/shape.js'
 import { Tensor, zeros } from '../tensor.js'
 import { describeValue } from '../describe-value.js'
 import { Module } from './module.js'
+// The same helpers as the cells import (nn/rnn-cell.ts): cells and layers share recurrent.ts's
+// checks, initialisation and step equations, and each file names what it uses.
 import {
   cellStep,
   checkInput,
@@ -190,6 +192,8 @@ export class RNN extends Recurrent<[Tensor, Tensor]> {
   readonly nonlinearity: Nonlinearity
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    // The activation is checked as in RNNCell's constructor (nn/rnn-cell.ts), under this layer's
+    // name; it must run before super(), which is passed the kind it picks.
     checkOptions('RNN', options, [...LAYER_OPTIONS, 'nonlinearity'])
     const act = options.nonlinearity ?? 'tanh'
     if (act !== 'tanh' && act !== 'relu')

@@ -155,6 +155,8 @@ function oneHot(logits: Tensor, a: number, C: number, labelShape: number[], targ
     }
     values = target.data
   } else if (
+    // An array-like test of the same shape as gather's in ops/indexing.ts: each names its own
+    // argument and goes on to its own checks, so the three lines stay inline.
     target !== null &&
     typeof target === 'object' &&
     typeof (target as ArrayLike<number>).length === 'number'

@@ -239,6 +239,7 @@ function readIndices(
     values = t.data
     idxShape = t.shape
   } else if (
+    // The same array-like test as crossEntropy's labels (ops/composite.ts), on this op's argument.
     indices !== null &&
     typeof indices === 'object' &&
     typeof (indices as ArrayLike<number>).length === 'number'
