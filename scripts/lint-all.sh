@@ -21,9 +21,7 @@ run() {
 
 run format:check npx prettier --check --log-level warn .
 run lint npx eslint .
-# --no-config-hints: knip calls the four package entries in knip.json redundant when a build exists
-# (it maps dist/ back to src/ then); a fresh clone has none and needs them.
-run lint:exports npx knip --no-config-hints
+run lint:exports npx knip
 
 if ((${#failed[@]})); then
   echo "lint-all: ${#failed[@]} of 3 checks failed: ${failed[*]}"
