@@ -1,7 +1,8 @@
 /**
  * Row builders for the common signatures: a unary elementwise op, one with number parameters,
- * a broadcasting binary op, a reduction over axes. Each adds, at a low rate, a call with a
- * non-tensor argument (which must be refused with an error naming the op).
+ * a broadcasting binary op, a reduction over axes, and any op from an arbitrary of (tensors,
+ * args). Each adds, at a low rate, a call with a non-tensor argument (which must be refused with
+ * an error naming the op).
  */
 import fc from 'fast-check'
 import type { DType, Tensor, TensorLike } from '../../src/index.js'
@@ -219,3 +220,33 @@ export function binary(
   )
   return { op, family: 'binary', cases: withJunk(cases, (j) => fn(j as Tensor, 1)) }
 }
+
+/** A row from an arbitrary of (tensors, args), the call and the reference (layout.ts, more.ts). */
+export function row<A>(
+  op: string,
+  family: Family,
+  arb: fc.Arbitrary<[TSpec[], A]>,
+  call: (xs: Tensor[], a: A) => unknown,
+  ref: (xs: TSpec[], a: A) => Expected,
+): FuzzRow {
+  const cases = arb.map(([xs, a]): FuzzCase => ({
+    tensors: xs,
+    args: [a],
+    call: (t) =>
+      call(
+        xs.map((_, i) => t(i)),
+        a,
+      ),
+    expected: () => ref(xs, a),
+  }))
+  return { op, family, cases: withJunk(cases, (j) => call([j as Tensor, j as Tensor], undefined as A)) }
+}
+
+/** A tensor of any shape with its args drawn from its shape. */
+export const oneTensor = <A>(args: (shape: number[]) => fc.Arbitrary<A>, dtypes = anyDtype, maxRank = 4) =>
+  fc.tuple(shapeArb(maxRank), dtypes).chain(([s, d]) =>
+    fc.tuple(
+      tensorOf(s, d).map((x) => [x]),
+      args(s),
+    ),
+  )

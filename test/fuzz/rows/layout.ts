@@ -5,50 +5,10 @@
  */
 import fc from 'fast-check'
 import * as ops from '../../../src/ops/index.js'
-import type { Tensor } from '../../../src/index.js'
-import {
-  anyDtype,
-  floatDtype,
-  oneAxisArb,
-  positiveDim,
-  shapeArb,
-  sizeOf,
-  tensorOf,
-  type TSpec,
-} from '../arbitraries.js'
-import { int32Refused, withJunk } from '../builders.js'
+import { floatDtype, oneAxisArb, positiveDim, shapeArb, sizeOf, tensorOf, type TSpec } from '../arbitraries.js'
+import { int32Refused, oneTensor, row } from '../builders.js'
 import { absSum, broadcast, fmt, indices, normalizeAxes, ravel, readBroadcast, refuse, result } from '../reference.js'
-import type { Expected, Family, FuzzCase, FuzzRow } from '../types.js'
-
-/** A row from an arbitrary of (tensors, args), the call and the reference. */
-function row<A>(
-  op: string,
-  family: Family,
-  arb: fc.Arbitrary<[TSpec[], A]>,
-  call: (xs: Tensor[], a: A) => unknown,
-  ref: (xs: TSpec[], a: A) => Expected,
-): FuzzRow {
-  const cases = arb.map(([xs, a]): FuzzCase => ({
-    tensors: xs,
-    args: [a],
-    call: (t) =>
-      call(
-        xs.map((_, i) => t(i)),
-        a,
-      ),
-    expected: () => ref(xs, a),
-  }))
-  return { op, family, cases: withJunk(cases, (j) => call([j as Tensor, j as Tensor], undefined as A)) }
-}
-
-/** A tensor of any shape with its args drawn from its shape. */
-const oneTensor = <A>(args: (shape: number[]) => fc.Arbitrary<A>, dtypes = anyDtype, maxRank = 4) =>
-  fc.tuple(shapeArb(maxRank), dtypes).chain(([s, d]) =>
-    fc.tuple(
-      tensorOf(s, d).map((x) => [x]),
-      args(s),
-    ),
-  )
+import type { Expected, FuzzRow } from '../types.js'
 
 /** out[idx] = x[src(idx)], or 0 where src gives null. */
 function moved(x: TSpec, shape: number[], src: (idx: number[]) => number[] | null): Expected {
