@@ -608,6 +608,7 @@ function typeCheckOptions(root: string): ts.CompilerOptions {
     paths: {
       tapegrad: entry('src/index.ts'),
       'tapegrad/optimizers': entry('optimizers/index.ts'),
+      'tapegrad/nn': entry('src/nn/index.ts'),
       'tapegrad/worker': entry('src/worker/index.ts'),
       'tapegrad/rl': entry('src/rl/index.ts'),
     },

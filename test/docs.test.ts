@@ -18,6 +18,7 @@ const ROOT = path.resolve(__dirname, '..')
 const ENTRY_POINTS: Record<string, string> = {
   tapegrad: '../src/index',
   'tapegrad/optimizers': '../optimizers/index',
+  'tapegrad/nn': '../src/nn/index',
   'tapegrad/worker': '../src/worker/index',
   'tapegrad/rl': '../src/rl/index',
 }

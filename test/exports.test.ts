@@ -106,6 +106,27 @@ test("import 'tapegrad' and 'tapegrad/optimizers' by name: a gradient and an Ada
   expect(r.sameTensorClass).toBe(true)
 })
 
+test("'tapegrad/nn' by name, on its own: the fluent methods are installed, and its classes are nn's", () => {
+  // Imported first and alone, the nn entry must install Tensor's methods itself (src/methods.ts):
+  // MLP.forward and the loss call them. Then the root entry, in the same module graph.
+  const out = runModule(`
+    const { MLP, mse, Linear, moons } = await import('tapegrad/nn')
+    const net = new MLP([2, 3, 1])
+    const { X, y } = moons(8, { seed: 1 })
+    const loss = mse(net.forward(X).squeeze(1), y) // squeeze: a fluent method
+    loss.backward()
+    const T = await import('tapegrad')
+    console.log(JSON.stringify({
+      methods: typeof X.mul === 'function',
+      finite: Number.isFinite(loss.item()),
+      graded: net.namedParameters().length === 4 && net.namedParameters().every(([, p]) => p.grad !== null),
+      same: MLP === T.nn.MLP && mse === T.nn.mse && Linear === T.nn.Linear,
+      tensorClass: X instanceof T.Tensor,
+    }))
+  `)
+  expect(JSON.parse(out)).toEqual({ methods: true, finite: true, graded: true, same: true, tensorClass: true })
+})
+
 test('files outside the exports map are not importable by deep path', () => {
   const out = runModule(`
     try {
@@ -123,14 +144,14 @@ test("'tapegrad/worker' and 'tapegrad/rl' by name: the README's train-in-a-worke
   fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ type: 'module' }))
   fs.writeFileSync(
     path.join(work, 'training.js'),
-    `import { nn } from 'tapegrad'
+    `import { MLP, mse } from 'tapegrad/nn'
 import { adam } from 'tapegrad/optimizers'
 import { defineTraining } from 'tapegrad/worker'
 
 export default defineTraining({
-  model: (rng) => new nn.MLP([2, 16, 1], { activation: 'tanh', rng }),
+  model: (rng) => new MLP([2, 16, 1], { activation: 'tanh', rng }),
   optimizer: () => adam(3e-2),
-  loss: (net, { x, y }) => nn.mse(net.forward(x), y),
+  loss: (net, { x, y }) => mse(net.forward(x), y),
 })
 `,
   )

@@ -1,5 +1,10 @@
 /**
  * `nn`: layers, activations, losses, initialisers and data helpers for building nets.
+ *
+ * The same names are the entry point `tapegrad/nn`, for bundles: esbuild keeps every member of a
+ * namespace that a package re-exports (`nn.MLP` brings conv, recurrent and batch-norm layers
+ * along), while `import { MLP, mse } from 'tapegrad/nn'` brings only what is named. Both give
+ * the same classes, from the same files.
  * @example
  * import { nn, seed } from 'tapegrad'
  * seed(0)
@@ -8,7 +13,16 @@
  * const loss = nn.hinge(net.forward(X).squeeze(1), y.mul(2).sub(1))
  * loss.backward()
  * loss.item() // 0.7793
+ * @example
+ * import { MLP, mse } from 'tapegrad/nn'
+ * import { nn, tensor } from 'tapegrad'
+ * MLP === nn.MLP // true
+ * const net = new MLP([2, 4, 1])
+ * mse(net.forward(tensor([[1, 2]])), tensor([[0]])).shape // []
  */
+// Tensors made with this entry point alone get their fluent methods too (see src/methods.ts).
+import '../methods.js'
+
 export { Module, type StateDict, type SerializedTensor, type LoadStateDictOptions } from './module.js'
 export { serializeStateDict } from './state-dict.js'
 export { Linear, type LinearOptions } from './linear.js'
