@@ -23,7 +23,7 @@
 //   --check  exits 1 when a budget is exceeded
 import { build } from 'esbuild'
 import { gzipSync } from 'node:zlib'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -102,14 +102,22 @@ export const BROWSER_BUILD = {
   legalComments: 'none',
 }
 
-/** The package's own entries, for the sources mode (what package.json `exports` maps them to in dist/). */
-const SOURCE_ENTRIES = {
-  tapegrad: 'src/index.ts',
-  'tapegrad/optimizers': 'optimizers/index.ts',
-  'tapegrad/nn': 'src/nn/index.ts',
-  'tapegrad/worker': 'src/worker/index.ts',
-  'tapegrad/rl': 'src/rl/index.ts',
-}
+/**
+ * The package's own entries for the sources mode, by the name an app imports: package.json's
+ * `exports`, each `./dist/…/x.js` read back as the `…/x.ts` the build writes it from (rootDir '.',
+ * outDir 'dist'), as test/doc-blocks.ts's sourceEntries does for the doc tests.
+ */
+const SOURCE_ENTRIES = (() => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  const entries = {}
+  for (const [key, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string') continue // './package.json'
+    const source = /^\.\/dist\/(.*)\.js$/.exec(target.default)
+    if (!source) throw new Error(`package.json exports['${key}'] is ${target.default}, not a file under ./dist/`)
+    entries[key === '.' ? pkg.name : `${pkg.name}${key.slice(1)}`] = `${source[1]}.ts`
+  }
+  return entries
+})()
 const OPTIONAL_PEERS = ['gpu.js', '@viz-js/viz']
 
 /** A part of the bundle an input file belongs to: its folder in the package, or its npm package. */
@@ -157,9 +165,10 @@ export async function measureCase(source, { from = null } = {}) {
           {
             name: 'tapegrad-sources',
             setup(b) {
-              b.onResolve({ filter: /^tapegrad(\/optimizers|\/nn|\/worker|\/rl)?$/ }, (a) => ({
-                path: join(root, SOURCE_ENTRIES[a.path]),
-              }))
+              // Only the package's entries: a deep path ('tapegrad/dist/…') is left to fail as in an app.
+              b.onResolve({ filter: /^tapegrad(\/|$)/ }, (a) =>
+                a.path in SOURCE_ENTRIES ? { path: join(root, SOURCE_ENTRIES[a.path]) } : undefined,
+              )
             },
           },
         ]

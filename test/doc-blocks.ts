@@ -583,9 +583,28 @@ export interface BlockDiagnostic {
 }
 
 /**
+ * The package's entry points by the name a user imports ('tapegrad', 'tapegrad/nn', …), each
+ * with its source file (absolute): package.json's `exports`, whose `dist/…/x.js` the build
+ * (tsconfig.build.json: rootDir '.', outDir 'dist') writes from `…/x.ts`. A new entry in
+ * package.json is then one the doc blocks can import.
+ */
+export function sourceEntries(root: string): Record<string, string> {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
+  const entries: Record<string, string> = {}
+  for (const [key, target] of Object.entries(pkg.exports as Record<string, string | { default: string }>)) {
+    if (typeof target === 'string') continue // './package.json'
+    const source = /^\.\/dist\/(.*)\.js$/.exec(target.default)
+    if (!source) throw new Error(`package.json exports['${key}'] is ${target.default}, not a file under ./dist/`)
+    entries[key === '.' ? pkg.name : `${pkg.name}${key.slice(1)}`] = path.join(root, `${source[1]}.ts`)
+  }
+  return entries
+}
+
+/**
  * The compiler options of the type-check: tsconfig.json's (its strictness, target, libraries),
- * with the public entry points mapped to their sources, so that `import { add } from 'tapegrad'`
- * reads src/index.ts as a reader's project reads the package's declarations. Three changes:
+ * with the public entry points mapped to their sources (sourceEntries), so that
+ * `import { add } from 'tapegrad'` reads src/index.ts as a reader's project reads the package's
+ * declarations. Three changes:
  * module resolution is the bundler's, so a relative `./src/nn/recurrent` (the runner's imports
  * of internal helpers) resolves without an extension; only node's global types (a block should
  * not see jest's `expect`); nothing is emitted.
@@ -595,7 +614,6 @@ function typeCheckOptions(root: string): ts.CompilerOptions {
   if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'))
   const { options, errors } = ts.convertCompilerOptionsFromJson(config.config.compilerOptions ?? {}, root)
   if (errors.length) throw new Error(errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, '\n')).join('\n'))
-  const entry = (p: string) => [path.join(root, p)]
   return {
     ...options,
     module: ts.ModuleKind.ESNext,
@@ -605,13 +623,7 @@ function typeCheckOptions(root: string): ts.CompilerOptions {
     declaration: false,
     sourceMap: false,
     outDir: undefined,
-    paths: {
-      tapegrad: entry('src/index.ts'),
-      'tapegrad/optimizers': entry('optimizers/index.ts'),
-      'tapegrad/nn': entry('src/nn/index.ts'),
-      'tapegrad/worker': entry('src/worker/index.ts'),
-      'tapegrad/rl': entry('src/rl/index.ts'),
-    },
+    paths: Object.fromEntries(Object.entries(sourceEntries(root)).map(([name, file]) => [name, [file]])),
   }
 }
 

@@ -9,19 +9,13 @@
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { collectBlocks, markdownFiles, runBlock, sourceFiles, TS_FENCE } from './doc-blocks.js'
+import { collectBlocks, markdownFiles, runBlock, sourceEntries, sourceFiles, TS_FENCE } from './doc-blocks.js'
 import { seed, setDebug, setBackend, getBackend } from '../src/index.js'
 
 const ROOT = path.resolve(__dirname, '..')
 
 /** What a block's `import … from '<name>'` loads: the public entry points, from the sources. */
-const ENTRY_POINTS: Record<string, string> = {
-  tapegrad: '../src/index',
-  'tapegrad/optimizers': '../optimizers/index',
-  'tapegrad/nn': '../src/nn/index',
-  'tapegrad/worker': '../src/worker/index',
-  'tapegrad/rl': '../src/rl/index',
-}
+const ENTRY_POINTS = sourceEntries(ROOT)
 
 /** `require` for a block: entry points as above, relative paths from the repository root. */
 function blockRequire(name: string): unknown {
